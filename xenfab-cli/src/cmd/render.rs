@@ -1,0 +1,51 @@
+//! `xenfab render [FILE] -o DIR [--dry-run]`: write every artefact into an output tree.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::fabric::{self, FabricArg, Failure};
+
+/// Render every artefact of a fabric into DIR, writing only what changed.
+///
+/// Files xenfab wrote earlier for hosts that are gone are removed; files it did not write are
+/// never touched. Nothing is written when the fabric has errors.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    fabric: FabricArg,
+    /// The output directory.
+    #[arg(short, long, value_name = "DIR")]
+    output: PathBuf,
+    /// Show what would change, as a unified diff on stdout, without writing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+pub fn run(args: &Args) -> Result<ExitCode, Failure> {
+    let loaded = fabric::load(args.fabric.file.as_deref())?;
+    let tree = xenfab_core::render(&loaded.fabric).map_err(xenfab_core::Error::from)?;
+    let plan = xenfab_core::output::plan(&args.output, &tree).map_err(xenfab_core::Error::from)?;
+    if args.dry_run {
+        super::print(&plan.diff())?;
+        eprintln!(
+            "dry run: would write {}: {}",
+            args.output.display(),
+            plan.summary()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let summary = plan.apply().map_err(xenfab_core::Error::from)?;
+    let mut lines = String::new();
+    for (sign, paths) in [
+        ("+", &summary.created),
+        ("~", &summary.changed),
+        ("-", &summary.removed),
+    ] {
+        for p in paths {
+            lines.push_str(&format!("{sign} {p}\n"));
+        }
+    }
+    super::print(&lines)?;
+    eprintln!("{}: {summary}", args.output.display());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,136 @@
+//! Errors of every phase: parse, validate, render, write.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::diagnostic::Diagnostics;
+use crate::output::OutputError;
+
+/// A `Result` with xenfab's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Anything that stops xenfab: input that cannot be read, a fabric with errors, a renderer
+/// that fails, an output tree that cannot be written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input is not a well-formed fabric file.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    /// The fabric has errors; every diagnostic (warnings too) is kept.
+    #[error("the fabric has {} error(s)", .0.error_count())]
+    Invalid(Diagnostics),
+    /// A renderer failed.
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    /// The output tree could not be planned or written.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+/// What kind of [`Error`] happened, for callers that branch on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// See [`Error::Parse`].
+    Parse,
+    /// See [`Error::Invalid`].
+    Invalid,
+    /// See [`Error::Render`].
+    Render,
+    /// See [`Error::Output`].
+    Output,
+}
+
+impl Error {
+    /// The kind of error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Parse(_) => ErrorKind::Parse,
+            Error::Invalid(_) => ErrorKind::Invalid,
+            Error::Render(_) => ErrorKind::Render,
+            Error::Output(_) => ErrorKind::Output,
+        }
+    }
+
+    /// The diagnostics of an [`Error::Invalid`].
+    pub fn diagnostics(&self) -> Option<&Diagnostics> {
+        match self {
+            Error::Invalid(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+/// Input that is not a well-formed fabric file: a syntax error, an unknown key, a value of the
+/// wrong type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ParseError {
+    /// The file, as the user named it.
+    pub file: Arc<str>,
+    /// The line, from 1, where known.
+    pub line: Option<u32>,
+    /// The column, from 1, where known.
+    pub column: Option<u32>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ParseError {
+    pub(crate) fn new(
+        file: &Arc<str>,
+        line: Option<u32>,
+        column: Option<u32>,
+        message: &str,
+    ) -> ParseError {
+        ParseError {
+            file: file.clone(),
+            line,
+            column,
+            message: message.to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        // toml's messages can span lines; keep the error on one.
+        write!(f, ": {}", self.message.replace('\n', " "))
+    }
+}
+
+/// A renderer that could not produce its artefact.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    /// A template failed; this is a bug in xenfab.
+    #[error("template `{name}` failed")]
+    Template {
+        /// The template.
+        name: String,
+        /// Why.
+        #[source]
+        source: minijinja::Error,
+    },
+    /// The fabric refers to something it does not define; validation should have caught it.
+    #[error("{what} `{name}` is not defined")]
+    Missing {
+        /// What kind of object.
+        what: &'static str,
+        /// Its name.
+        name: String,
+    },
+    /// A value could not be written as JSON.
+    #[error("cannot write JSON")]
+    Json(#[from] serde_json::Error),
+    /// Two artefacts want the same path.
+    #[error(transparent)]
+    Tree(#[from] OutputError),
+}

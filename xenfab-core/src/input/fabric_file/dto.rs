@@ -1,0 +1,513 @@
+//! The fabric file as written: serde types for TOML and JSON, and the source of the JSON Schema.
+//!
+//! Values that validation checks (names, addresses, sizes) are kept as text here and parsed
+//! while lowering, so that one run reports every bad value instead of stopping at the first.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::model::{
+    BootState, FsType, HardwareRaid, LifecycleAction, MacScheme, OsFamily, RaidLevel, Toolstack,
+    VirtMode,
+};
+
+/// The version of the fabric file format this xenfab reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One description of a Xen fabric: the site, its networks and hardware, its dom0s and their
+/// guests. Written as TOML (or the same structure as JSON).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "xenfab fabric file", extend("$id" = "https://xenfab.invalid/schemas/fabric.schema.json"))]
+pub struct FabricFile {
+    /// The format version of the file; this xenfab reads version 1.
+    pub version: u32,
+    /// The site.
+    pub site: Site,
+    /// The install server that network installs boot from.
+    pub install: Install,
+    /// Kernel and initrd pairs for network installs, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub boot_images: BTreeMap<String, BootImage>,
+    /// Operating system releases, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub os: BTreeMap<String, Os>,
+    /// Networks, by name.
+    pub networks: BTreeMap<String, Network>,
+    /// Hardware profiles, by name.
+    pub hardware: BTreeMap<String, Hardware>,
+    /// Custom partition schemes, by name. The built-in `seed-softraid1` and `seed-hwraid10`
+    /// are always there.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub partition_schemes: BTreeMap<String, PartitionScheme>,
+    /// Defaults for dom0s and guests that do not say otherwise.
+    #[serde(default)]
+    pub defaults: Defaults,
+    /// The Xen hosts.
+    #[serde(default)]
+    pub dom0s: Vec<Dom0>,
+}
+
+/// The site.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    /// A short name for the site.
+    pub name: String,
+    /// The DNS domain of every host.
+    #[schemars(extend("format" = "hostname"))]
+    pub domain: String,
+    /// How guests without an explicit MAC get one (default `xen-last3`, the seed's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac_scheme: Option<MacScheme>,
+    /// Memory the hypervisor keeps for itself and per-guest overhead on every dom0
+    /// (default 128M).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hypervisor_memory: Option<SizeText>,
+}
+
+/// The install server.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Install {
+    /// The TFTP server's address that DHCP hands out as `next-server`.
+    #[schemars(extend("format" = "ipv4"))]
+    pub next_server: String,
+    /// The TFTP root on the install server (default `/tftpboot`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tftp_root: Option<String>,
+    /// The URL kickstart files are served under: a host's is `<kickstart_url>/<fqdn>.ks`.
+    #[schemars(extend("format" = "uri"))]
+    pub kickstart_url: String,
+}
+
+/// A kernel and initrd for network installs, relative to the TFTP root.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BootImage {
+    /// The kernel, e.g. `xen-domU-c4.6/i386/vmlinuz`.
+    pub kernel: String,
+    /// The initrd, e.g. `xen-domU-c4.6/i386/initrd.img`.
+    pub initrd: String,
+}
+
+/// An operating system release.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Os {
+    /// Its installer family, which decides the kickstart dialect.
+    pub family: OsFamily,
+    /// The installation tree.
+    #[schemars(extend("format" = "uri"))]
+    pub install_url: String,
+    /// The boot image (a key of `boot_images`) that starts its installer.
+    pub boot_image: String,
+}
+
+/// An IPv4 network.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    /// The subnet, as `192.168.96.0/24`.
+    pub subnet: String,
+    /// The default gateway.
+    #[schemars(extend("format" = "ipv4"))]
+    pub gateway: String,
+    /// DNS servers, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns: Vec<String>,
+    /// The bridge guests on this network attach to (default `xenbr0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bridge: Option<String>,
+    /// The TFTP server for this network, when it is not the site's install server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_server: Option<String>,
+}
+
+/// A hardware profile.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Hardware {
+    /// Installed memory.
+    pub ram: SizeText,
+    /// Physical CPUs (cores).
+    pub cpus: u32,
+    /// How a RAID controller combines the disks (default `none`: the OS sees each disk).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raid: Option<HardwareRaid>,
+    /// The physical disks.
+    pub disks: Vec<Disk>,
+}
+
+/// A physical disk.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Disk {
+    /// Its name as the installer sees it (`sda`).
+    pub name: String,
+    /// Its capacity (`500GB` counts as vendors do, `500G` in GiB).
+    pub size: SizeText,
+}
+
+/// A custom partition scheme, in kickstart's terms.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionScheme {
+    /// Disk partitions.
+    #[serde(default)]
+    pub partitions: Vec<Partition>,
+    /// Software RAID arrays.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub raids: Vec<Raid>,
+    /// LVM volume groups.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volume_groups: Vec<VolumeGroup>,
+    /// dom0's own logical volumes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logical_volumes: Vec<LogicalVolume>,
+}
+
+/// What a partition or array is used as, when it holds no file system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Use {
+    /// A member of a software RAID array.
+    Raid,
+    /// An LVM physical volume.
+    Pv,
+}
+
+/// A disk partition: give either `mount` (a mount point, or `swap`) or `use`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Partition {
+    /// The name arrays and volume groups refer to it by (`raid.01`, `pv.01`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The disk it is on.
+    pub disk: String,
+    /// Its size, or its smallest size when it grows.
+    pub size: SizeText,
+    /// Whether it takes the rest of the disk.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub grow: bool,
+    /// Whether it must be a primary partition.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub primary: bool,
+    /// Its mount point, or `swap`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mount: Option<String>,
+    /// Its file system (default `ext3`, as in the seed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fstype: Option<FsType>,
+    /// What it is used as, when it has no mount point.
+    #[serde(default, rename = "use", skip_serializing_if = "Option::is_none")]
+    pub role: Option<Use>,
+}
+
+/// A software RAID array: give either `mount` or `use = "pv"`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Raid {
+    /// The name volume groups refer to it by, when it is a physical volume (`pv.01`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Its md device (`md0`).
+    pub device: String,
+    /// Its RAID level.
+    pub level: RaidLevel,
+    /// The ids of its member partitions.
+    pub members: Vec<String>,
+    /// Its mount point, or `swap`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mount: Option<String>,
+    /// Its file system (default `ext3`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fstype: Option<FsType>,
+    /// `pv` when it is an LVM physical volume.
+    #[serde(default, rename = "use", skip_serializing_if = "Option::is_none")]
+    pub role: Option<Use>,
+}
+
+/// An LVM volume group.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeGroup {
+    /// Its name.
+    pub name: String,
+    /// The ids of its physical volumes.
+    pub pvs: Vec<String>,
+    /// Its physical extent size (default 4M).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pe_size: Option<SizeText>,
+}
+
+/// One of dom0's own logical volumes.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogicalVolume {
+    /// Its name.
+    pub name: String,
+    /// Its volume group.
+    pub vg: String,
+    /// Its size, or its smallest size when it grows.
+    pub size: SizeText,
+    /// Whether it takes the rest of the volume group (then no guest fits there).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub grow: bool,
+    /// Its mount point, or `swap`.
+    pub mount: String,
+    /// Its file system (default `ext3`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fstype: Option<FsType>,
+}
+
+/// Defaults for hosts that do not say otherwise.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// Defaults for dom0s.
+    #[serde(default)]
+    pub dom0: Dom0Defaults,
+    /// Defaults for guests.
+    #[serde(default)]
+    pub guest: GuestDefaults,
+}
+
+/// Defaults for dom0s; each falls back to the seed's choice.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Dom0Defaults {
+    /// The OS release (a key of `os`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    /// The network (a key of `networks`; default: the only one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
+    /// dom0's memory (default 512M).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<SizeText>,
+    /// dom0's vCPUs (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vcpus: Option<u32>,
+    /// Whether dom0 may balloon (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balloon: Option<bool>,
+    /// The toolstack (default `xm`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub toolstack: Option<Toolstack>,
+    /// Network boot state (default `localboot`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<BootState>,
+}
+
+/// Defaults for guests; each falls back to the seed's choice.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuestDefaults {
+    /// The OS release (a key of `os`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    /// Memory (default 1024M).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<SizeText>,
+    /// vCPUs (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vcpus: Option<u32>,
+    /// Virtualisation mode (default `pv-pypxeboot`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<VirtMode>,
+    /// The size of the one disk of a guest that lists none (default 10G).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk_size: Option<SizeText>,
+    /// The volume group of guest disks (default `xenvg`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vg: Option<String>,
+    /// What Xen does on power-off (default `destroy`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_poweroff: Option<LifecycleAction>,
+    /// What Xen does on reboot (default `restart`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_reboot: Option<LifecycleAction>,
+    /// What Xen does on a crash (default `restart`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_crash: Option<LifecycleAction>,
+    /// Network boot state (default `localboot`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<BootState>,
+}
+
+/// A Xen host.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Dom0 {
+    /// Its host name (one DNS label; the site's domain is added).
+    #[schemars(extend("pattern" = HOST_NAME_PATTERN))]
+    pub name: String,
+    /// Its address.
+    #[schemars(extend("format" = "ipv4"))]
+    pub ip: String,
+    /// The MAC of the NIC it installs through.
+    #[schemars(extend("pattern" = MAC_PATTERN))]
+    pub mac: String,
+    /// Its hardware profile (a key of `hardware`).
+    pub hardware: String,
+    /// Its network (a key of `networks`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
+    /// Its OS release (a key of `os`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    /// dom0's memory (`dom0_mem`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<SizeText>,
+    /// dom0's vCPUs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vcpus: Option<u32>,
+    /// Whether dom0 may balloon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balloon: Option<bool>,
+    /// The toolstack.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub toolstack: Option<Toolstack>,
+    /// The partition scheme (a built-in or a key of `partition_schemes`; default
+    /// `seed-softraid1` for hardware that shows two or more disks, `seed-hwraid10` for one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partitioning: Option<String>,
+    /// Network boot state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<BootState>,
+    /// Its guests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub guests: Vec<Guest>,
+}
+
+/// A guest (domU).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Guest {
+    /// Its host name (one DNS label).
+    #[schemars(extend("pattern" = HOST_NAME_PATTERN))]
+    pub name: String,
+    /// Its address.
+    #[schemars(extend("format" = "ipv4"))]
+    pub ip: String,
+    /// Its MAC; derived from the IP by the site's `mac_scheme` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("pattern" = MAC_PATTERN))]
+    pub mac: Option<String>,
+    /// Its network (default: its dom0's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
+    /// Its memory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<SizeText>,
+    /// Its vCPUs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vcpus: Option<u32>,
+    /// Its disks (default: one disk of `defaults.guest.disk_size`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disks: Option<Vec<GuestDisk>>,
+    /// Virtualisation mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<VirtMode>,
+    /// Its OS release (a key of `os`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    /// The boot image of its network install (default: its OS release's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_image: Option<String>,
+    /// What Xen does on power-off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_poweroff: Option<LifecycleAction>,
+    /// What Xen does on reboot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_reboot: Option<LifecycleAction>,
+    /// What Xen does on a crash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_crash: Option<LifecycleAction>,
+    /// Network boot state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<BootState>,
+}
+
+/// A guest disk: a logical volume on its dom0.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuestDisk {
+    /// Its size.
+    pub size: SizeText,
+    /// Its volume group (default `defaults.guest.vg`, else `xenvg`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vg: Option<String>,
+    /// Its logical volume (default: the guest's name for the first disk, `<name>-<vdev>` after).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lv: Option<String>,
+    /// The device the guest sees (default `xvda`, `xvdb`, …; `hda`, … for HVM guests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vdev: Option<String>,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+const HOST_NAME_PATTERN: &str = "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$";
+const MAC_PATTERN: &str = "^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$";
+const SIZE_PATTERN: &str = "^[0-9]{1,15}(M|MiB|G|GiB|T|TiB|MB|GB|TB)?$";
+
+/// A size as written: `512M`, `24G`, `500GB`, or a number of MiB.
+///
+/// Kept as text until lowering, which parses it with [`crate::Size`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SizeText(pub String);
+
+impl From<&str> for SizeText {
+    fn from(s: &str) -> SizeText {
+        SizeText(s.to_owned())
+    }
+}
+
+impl<'de> Deserialize<'de> for SizeText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<SizeText, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(
+            untagged,
+            expecting = "a size such as \"512M\" or \"24G\", or a number of MiB"
+        )]
+        enum Raw {
+            Text(String),
+            Mib(u64),
+        }
+        Ok(match Raw::deserialize(deserializer)? {
+            Raw::Text(s) => SizeText(s),
+            Raw::Mib(n) => SizeText(n.to_string()),
+        })
+    }
+}
+
+impl Serialize for SizeText {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl JsonSchema for SizeText {
+    fn schema_name() -> Cow<'static, str> {
+        "Size".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A size: `512M`, `24G`, `2T` (binary units), `500GB` (decimal units, as disk vendors count), or a whole number of MiB.",
+            "oneOf": [
+                { "type": "string", "pattern": SIZE_PATTERN },
+                { "type": "integer", "minimum": 0 }
+            ]
+        })
+    }
+}

@@ -1,0 +1,868 @@
+//! Lowering: the fabric file as written → the fabric model, with every default applied.
+//!
+//! Every value is parsed into its domain type here; a value that does not parse becomes a
+//! diagnostic with its path, and the host or object it belongs to is left out of the model so
+//! that validation can still check everything else in the same run.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Display;
+use std::net::Ipv4Addr;
+use std::str::FromStr;
+
+use ipnet::Ipv4Net;
+
+use super::dto;
+use crate::diagnostic::{Diagnostics, FieldPath};
+use crate::model::{
+    self as m, BUILTIN_SCHEMES, BootState, FsType, HostName, Ident, LifecycleAction, LvmName,
+    MacSource, Role, Size, Toolstack, VirtMode,
+};
+
+/// The result of lowering: the model (when the site itself could be read) and what was wrong.
+#[derive(Debug)]
+pub struct Lowered {
+    /// The fabric, without the hosts and objects whose values did not parse; `None` when the
+    /// site or install server could not be read at all.
+    pub fabric: Option<m::Fabric>,
+    /// Every value that did not parse, and every reference that names nothing.
+    pub diagnostics: Diagnostics,
+}
+
+/// The seed's defaults.
+mod seed {
+    use crate::model::Size;
+    pub const DOM0_MEMORY: Size = Size::from_mib(512);
+    pub const GUEST_MEMORY: Size = Size::from_mib(1024);
+    pub const GUEST_DISK: Size = Size::from_mib(10 * 1024);
+    pub const HYPERVISOR_MEMORY: Size = Size::from_mib(128);
+    pub const PE_SIZE: Size = Size::from_mib(4);
+    pub const TFTP_ROOT: &str = "/tftpboot";
+    pub const BRIDGE: &str = "xenbr0";
+    pub const GUEST_VG: &str = "xenvg";
+}
+
+/// Lowers a fabric file into the fabric model.
+pub fn lower(file: &dto::FabricFile) -> Lowered {
+    let mut cx = Cx {
+        diags: Diagnostics::new(),
+        broken: HashSet::new(),
+    };
+    let fabric = cx.fabric(file);
+    Lowered {
+        fabric,
+        diagnostics: cx.diags,
+    }
+}
+
+struct Cx {
+    diags: Diagnostics,
+    /// Objects left out because their own values were wrong: references to them are not
+    /// reported again as unknown.
+    broken: HashSet<(&'static str, String)>,
+}
+
+fn root() -> FieldPath {
+    FieldPath::root()
+}
+
+impl Cx {
+    /// Parses `text` as a `T`, or reports why not at `path`.
+    fn parse<T>(&mut self, path: &FieldPath, text: &str) -> Option<T>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        match text.parse() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.diags
+                    .error("invalid-value", path.clone(), e.to_string());
+                None
+            }
+        }
+    }
+
+    fn ipv4(&mut self, path: &FieldPath, text: &str) -> Option<Ipv4Addr> {
+        if let Ok(ip) = text.parse() {
+            return Some(ip);
+        }
+        self.diags.error(
+            "invalid-value",
+            path.clone(),
+            format!("invalid IPv4 address `{}`", shown(text)),
+        );
+        None
+    }
+
+    fn size(
+        &mut self,
+        path: &FieldPath,
+        text: Option<&dto::SizeText>,
+        default: Size,
+    ) -> Option<Size> {
+        match text {
+            None => Some(default),
+            Some(t) => self.parse(path, &t.0),
+        }
+    }
+
+    fn count(&mut self, path: &FieldPath, n: Option<u32>, default: u32) -> Option<u32> {
+        match n.unwrap_or(default) {
+            0 => {
+                self.diags
+                    .error("invalid-value", path.clone(), "must be at least 1");
+                None
+            }
+            n => Some(n),
+        }
+    }
+
+    /// A URL the install server serves: http, https, ftp or nfs, no query or fragment, and
+    /// nothing that could break the line of a configuration file.
+    fn url(&mut self, path: &FieldPath, text: &str) -> Option<url::Url> {
+        let bad = |cx: &mut Cx, why: &str| {
+            cx.diags.error(
+                "invalid-value",
+                path.clone(),
+                format!("invalid URL `{}`: {why}", shown(text)),
+            );
+            None
+        };
+        let Ok(url) = url::Url::parse(text) else {
+            return bad(self, "not an absolute URL");
+        };
+        if !matches!(url.scheme(), "http" | "https" | "ftp" | "nfs") {
+            return bad(self, "the scheme must be http, https, ftp or nfs");
+        }
+        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+            return bad(self, "a query, fragment or user name is not allowed");
+        }
+        if !url
+            .as_str()
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~:/%+,=@".contains(&b))
+        {
+            return bad(self, "only letters, digits and `-._~:/%+,=@` are allowed");
+        }
+        Some(url)
+    }
+
+    /// Reports a reference to an object that does not exist, unless the object exists but was
+    /// left out for its own errors (already reported).
+    fn known<T>(
+        &mut self,
+        path: &FieldPath,
+        kind: &'static str,
+        name: &str,
+        table: &BTreeMap<String, T>,
+    ) -> bool {
+        if table.contains_key(name) {
+            return !self.broken.contains(&(kind, name.to_owned()));
+        }
+        let mut known: Vec<&str> = table.keys().map(String::as_str).collect();
+        if kind == "partition scheme" {
+            known.extend(BUILTIN_SCHEMES);
+            if BUILTIN_SCHEMES.contains(&name) {
+                return true;
+            }
+        }
+        known.sort_unstable();
+        let known = if known.is_empty() {
+            "none is defined".to_owned()
+        } else {
+            format!("known: {}", known.join(", "))
+        };
+        self.diags.error(
+            "unknown-reference",
+            path.clone(),
+            format!("unknown {kind} `{}` ({known})", shown(name)),
+        );
+        false
+    }
+
+    fn fabric(&mut self, file: &dto::FabricFile) -> Option<m::Fabric> {
+        if file.version != dto::FORMAT_VERSION {
+            self.diags.error(
+                "unsupported-version",
+                root().key("version"),
+                format!(
+                    "fabric file version {} is not supported: this xenfab reads version {}",
+                    file.version,
+                    dto::FORMAT_VERSION
+                ),
+            );
+        }
+        let site = self.site(&file.site);
+        let install = self.install(&file.install);
+
+        let boot_images = self.table(
+            &file.boot_images,
+            "boot_images",
+            "boot image",
+            Cx::boot_image,
+        );
+        let os = self.table(&file.os, "os", "OS release", |cx, path, os| {
+            cx.os(path, os, &file.boot_images)
+        });
+        let networks = self.table(&file.networks, "networks", "network", Cx::network);
+        let hardware = self.table(&file.hardware, "hardware", "hardware profile", Cx::hardware);
+        let mut partition_schemes: BTreeMap<Ident, m::PartitionScheme> =
+            m::builtin_schemes().into_iter().collect();
+        for (name, scheme) in self.table(
+            &file.partition_schemes,
+            "partition_schemes",
+            "partition scheme",
+            Cx::scheme,
+        ) {
+            if BUILTIN_SCHEMES.contains(&name.as_str()) {
+                self.diags.error(
+                    "duplicate-name",
+                    root().key("partition_schemes").entry(name.as_str()),
+                    format!("`{name}` is a built-in partition scheme; give yours another name"),
+                );
+            } else {
+                partition_schemes.insert(name, scheme);
+            }
+        }
+
+        let mut dom0s = Vec::with_capacity(file.dom0s.len());
+        for (i, d) in file.dom0s.iter().enumerate() {
+            let path = root().key("dom0s").elem(i, Some(&d.name));
+            if let Some(dom0) = self.dom0(&path, d, file, &hardware) {
+                dom0s.push(dom0);
+            }
+        }
+
+        Some(m::Fabric {
+            site: site?,
+            install: install?,
+            boot_images,
+            os,
+            networks,
+            hardware,
+            partition_schemes,
+            dom0s,
+        })
+    }
+
+    /// Lowers a table of named objects, leaving out (and remembering) those that fail.
+    fn table<D, T>(
+        &mut self,
+        table: &BTreeMap<String, D>,
+        key: &'static str,
+        kind: &'static str,
+        mut lower: impl FnMut(&mut Cx, &FieldPath, &D) -> Option<T>,
+    ) -> BTreeMap<Ident, T> {
+        let mut out = BTreeMap::new();
+        for (name, item) in table {
+            let path = root().key(key).entry(name);
+            let ident = self.parse::<Ident>(&path, name);
+            match (ident, lower(self, &path, item)) {
+                (Some(ident), Some(item)) => {
+                    out.insert(ident, item);
+                }
+                _ => {
+                    self.broken.insert((kind, name.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    fn site(&mut self, s: &dto::Site) -> Option<m::Site> {
+        let path = root().key("site");
+        let name = self.parse(&path.key("name"), &s.name);
+        let domain = self.parse(&path.key("domain"), &s.domain);
+        let hypervisor_memory = self.size(
+            &path.key("hypervisor_memory"),
+            s.hypervisor_memory.as_ref(),
+            seed::HYPERVISOR_MEMORY,
+        );
+        Some(m::Site {
+            name: name?,
+            domain: domain?,
+            mac_scheme: s.mac_scheme.unwrap_or_default(),
+            hypervisor_memory: hypervisor_memory?,
+        })
+    }
+
+    fn install(&mut self, s: &dto::Install) -> Option<m::InstallServer> {
+        let path = root().key("install");
+        let next_server = self.ipv4(&path.key("next_server"), &s.next_server);
+        let tftp_root = self.parse(
+            &path.key("tftp_root"),
+            s.tftp_root.as_deref().unwrap_or(seed::TFTP_ROOT),
+        );
+        let kickstart_url = self.url(&path.key("kickstart_url"), &s.kickstart_url);
+        Some(m::InstallServer {
+            next_server: next_server?,
+            tftp_root: tftp_root?,
+            kickstart_url: kickstart_url?,
+        })
+    }
+
+    fn boot_image(&mut self, path: &FieldPath, b: &dto::BootImage) -> Option<m::BootImage> {
+        let kernel = self.parse(&path.key("kernel"), &b.kernel);
+        let initrd = self.parse(&path.key("initrd"), &b.initrd);
+        Some(m::BootImage {
+            kernel: kernel?,
+            initrd: initrd?,
+        })
+    }
+
+    fn os(
+        &mut self,
+        path: &FieldPath,
+        o: &dto::Os,
+        images: &BTreeMap<String, dto::BootImage>,
+    ) -> Option<m::OsRelease> {
+        let install_url = self.url(&path.key("install_url"), &o.install_url);
+        let boot_image = self.parse(&path.key("boot_image"), &o.boot_image);
+        let known = self.known(&path.key("boot_image"), "boot image", &o.boot_image, images);
+        if !known {
+            return None;
+        }
+        Some(m::OsRelease {
+            family: o.family,
+            install_url: install_url?,
+            boot_image: boot_image?,
+        })
+    }
+
+    fn network(&mut self, path: &FieldPath, n: &dto::Network) -> Option<m::Network> {
+        let subnet = match n.subnet.parse::<Ipv4Net>() {
+            Ok(net) if net.trunc() == net => Some(net),
+            Ok(net) => {
+                self.diags.error(
+                    "invalid-value",
+                    path.key("subnet"),
+                    format!(
+                        "subnet `{net}` has host bits set: did you mean `{}`?",
+                        net.trunc()
+                    ),
+                );
+                None
+            }
+            Err(_) => {
+                self.diags.error(
+                    "invalid-value",
+                    path.key("subnet"),
+                    format!(
+                        "invalid subnet `{}`: expected an IPv4 network such as 192.168.96.0/24",
+                        shown(&n.subnet)
+                    ),
+                );
+                None
+            }
+        };
+        let gateway = self.ipv4(&path.key("gateway"), &n.gateway);
+        let dns: Vec<_> = n
+            .dns
+            .iter()
+            .enumerate()
+            .map(|(i, d)| self.ipv4(&path.key("dns").elem(i, None), d))
+            .collect();
+        let bridge = self.parse(
+            &path.key("bridge"),
+            n.bridge.as_deref().unwrap_or(seed::BRIDGE),
+        );
+        let next_server = n
+            .next_server
+            .as_ref()
+            .map(|s| self.ipv4(&path.key("next_server"), s));
+        Some(m::Network {
+            subnet: subnet?,
+            gateway: gateway?,
+            dns: dns.into_iter().collect::<Option<_>>()?,
+            bridge: bridge?,
+            next_server: next_server.map_or(Some(None), |s| s.map(Some))?,
+        })
+    }
+
+    fn hardware(&mut self, path: &FieldPath, h: &dto::Hardware) -> Option<m::Hardware> {
+        let ram = self.parse(&path.key("ram"), &h.ram.0);
+        let cpus = self.count(&path.key("cpus"), Some(h.cpus), 1);
+        if h.disks.is_empty() {
+            self.diags.error(
+                "invalid-value",
+                path.key("disks"),
+                "a hardware profile needs at least one disk",
+            );
+        }
+        let mut seen = HashSet::new();
+        let mut disks = Vec::new();
+        for (i, d) in h.disks.iter().enumerate() {
+            let dpath = path.key("disks").elem(i, Some(&d.name));
+            let name = self.parse::<Ident>(&dpath.key("name"), &d.name);
+            let size = self.parse(&dpath.key("size"), &d.size.0);
+            if !seen.insert(d.name.as_str()) {
+                self.diags.error(
+                    "duplicate-name",
+                    dpath.key("name"),
+                    format!("disk `{}` is listed twice", shown(&d.name)),
+                );
+            }
+            disks.push(name.zip(size).map(|(name, size)| m::Disk { name, size }));
+        }
+        Some(m::Hardware {
+            ram: ram?,
+            cpus: cpus?,
+            raid: h.raid.unwrap_or(m::HardwareRaid::None),
+            disks: disks
+                .into_iter()
+                .collect::<Option<_>>()
+                .filter(|d: &Vec<_>| !d.is_empty())?,
+        })
+    }
+
+    /// What a partition or array holds: `mount` (a mount point or `swap`) or `use`.
+    fn role(
+        &mut self,
+        path: &FieldPath,
+        mount: Option<&str>,
+        fstype: Option<FsType>,
+        role: Option<dto::Use>,
+    ) -> Option<Role> {
+        match (mount, role) {
+            (Some(_), Some(_)) | (None, None) => {
+                self.diags.error(
+                    "invalid-value",
+                    path.clone(),
+                    "give either `mount` or `use`, not both or neither",
+                );
+                None
+            }
+            (Some("swap"), None) => Some(Role::Swap),
+            (Some(mount), None) => Some(Role::Mount {
+                mount: self.parse(&path.key("mount"), mount)?,
+                fstype: fstype.unwrap_or(FsType::Ext3),
+            }),
+            (None, Some(dto::Use::Raid)) => Some(Role::RaidMember),
+            (None, Some(dto::Use::Pv)) => Some(Role::PhysicalVolume),
+        }
+    }
+
+    fn opt_ident(&mut self, path: &FieldPath, text: Option<&str>) -> Option<Option<Ident>> {
+        match text {
+            None => Some(None),
+            Some(t) => self.parse(path, t).map(Some),
+        }
+    }
+
+    fn scheme(&mut self, path: &FieldPath, s: &dto::PartitionScheme) -> Option<m::PartitionScheme> {
+        let mut ok = true;
+        let mut partitions = Vec::new();
+        for (i, p) in s.partitions.iter().enumerate() {
+            let pp = path.key("partitions").elem(i, p.id.as_deref());
+            let id = self.opt_ident(&pp.key("id"), p.id.as_deref());
+            let disk = self.parse(&pp.key("disk"), &p.disk);
+            let size = self.parse(&pp.key("size"), &p.size.0);
+            let role = self.role(&pp, p.mount.as_deref(), p.fstype, p.role);
+            match (id, disk, size, role) {
+                (Some(id), Some(disk), Some(size), Some(role)) => {
+                    partitions.push(m::Partition {
+                        id,
+                        disk,
+                        size,
+                        grow: p.grow,
+                        primary: p.primary,
+                        role,
+                    });
+                }
+                _ => ok = false,
+            }
+        }
+        let mut raids = Vec::new();
+        for (i, r) in s.raids.iter().enumerate() {
+            let rp = path.key("raids").elem(i, Some(&r.device));
+            let id = self.opt_ident(&rp.key("id"), r.id.as_deref());
+            let device = self.parse(&rp.key("device"), &r.device);
+            let members: Option<Vec<Ident>> = r
+                .members
+                .iter()
+                .enumerate()
+                .map(|(j, mem)| self.parse(&rp.key("members").elem(j, None), mem))
+                .collect();
+            if r.role == Some(dto::Use::Raid) {
+                self.diags.error(
+                    "invalid-value",
+                    rp.key("use"),
+                    "an array cannot be a member of another array",
+                );
+                ok = false;
+            }
+            let role = self.role(&rp, r.mount.as_deref(), r.fstype, r.role);
+            match (id, device, members, role) {
+                (Some(id), Some(device), Some(members), Some(role)) => {
+                    raids.push(m::RaidArray {
+                        id,
+                        device,
+                        level: r.level,
+                        members,
+                        role,
+                    });
+                }
+                _ => ok = false,
+            }
+        }
+        let mut volume_groups = Vec::new();
+        for (i, v) in s.volume_groups.iter().enumerate() {
+            let vp = path.key("volume_groups").elem(i, Some(&v.name));
+            let name = self.parse(&vp.key("name"), &v.name);
+            let pvs: Option<Vec<Ident>> = v
+                .pvs
+                .iter()
+                .enumerate()
+                .map(|(j, pv)| self.parse(&vp.key("pvs").elem(j, None), pv))
+                .collect();
+            let pe_size = self.size(&vp.key("pe_size"), v.pe_size.as_ref(), seed::PE_SIZE);
+            match (name, pvs, pe_size) {
+                (Some(name), Some(pvs), Some(pe_size)) => {
+                    volume_groups.push(m::VolumeGroup { name, pvs, pe_size })
+                }
+                _ => ok = false,
+            }
+        }
+        let mut logical_volumes = Vec::new();
+        for (i, l) in s.logical_volumes.iter().enumerate() {
+            let lp = path.key("logical_volumes").elem(i, Some(&l.name));
+            let name = self.parse(&lp.key("name"), &l.name);
+            let vg = self.parse(&lp.key("vg"), &l.vg);
+            let size = self.parse(&lp.key("size"), &l.size.0);
+            let role = self.role(&lp, Some(&l.mount), l.fstype, None);
+            match (name, vg, size, role) {
+                (Some(name), Some(vg), Some(size), Some(role)) => {
+                    logical_volumes.push(m::LogicalVolume {
+                        name,
+                        vg,
+                        size,
+                        grow: l.grow,
+                        role,
+                    });
+                }
+                _ => ok = false,
+            }
+        }
+        ok.then_some(m::PartitionScheme {
+            partitions,
+            raids,
+            volume_groups,
+            logical_volumes,
+        })
+    }
+
+    fn dom0(
+        &mut self,
+        path: &FieldPath,
+        d: &dto::Dom0,
+        file: &dto::FabricFile,
+        hardware: &BTreeMap<Ident, m::Hardware>,
+    ) -> Option<m::Dom0> {
+        let defaults = &file.defaults.dom0;
+        let name = self.parse::<HostName>(&path.key("name"), &d.name);
+        let ip = self.ipv4(&path.key("ip"), &d.ip);
+        let mac = self.parse(&path.key("mac"), &d.mac);
+        let hw_ok = self.known(
+            &path.key("hardware"),
+            "hardware profile",
+            &d.hardware,
+            &file.hardware,
+        );
+        let hw_name = self.parse::<Ident>(&path.key("hardware"), &d.hardware);
+        let network = self.network_ref(
+            &path.key("network"),
+            d.network.as_deref().or(defaults.network.as_deref()),
+            file,
+        );
+        let os = self.required_ref(
+            &path.key("os"),
+            d.os.as_deref().or(defaults.os.as_deref()),
+            "OS release",
+            "defaults.dom0.os",
+            &file.os,
+        );
+        let memory = self.size(
+            &path.key("memory"),
+            d.memory.as_ref().or(defaults.memory.as_ref()),
+            seed::DOM0_MEMORY,
+        );
+        let vcpus = self.count(&path.key("vcpus"), d.vcpus.or(defaults.vcpus), 1);
+
+        // The seed's layouts by default: software RAID-1 over two disks, or one disk as a
+        // hardware RAID controller shows it.
+        let visible = hw_name
+            .as_ref()
+            .and_then(|h| hardware.get(h))
+            .map(|h| h.visible_disks().len());
+        let partitioning = match (&d.partitioning, visible) {
+            (Some(p), _) => {
+                let known = self.known(
+                    &path.key("partitioning"),
+                    "partition scheme",
+                    p,
+                    &file.partition_schemes,
+                );
+                self.parse::<Ident>(&path.key("partitioning"), p)
+                    .filter(|_| known)
+            }
+            (None, Some(n)) => self.parse(
+                &path.key("partitioning"),
+                if n >= 2 {
+                    "seed-softraid1"
+                } else {
+                    "seed-hwraid10"
+                },
+            ),
+            (None, None) => None,
+        };
+
+        let mut guests = Vec::with_capacity(d.guests.len());
+        for (i, g) in d.guests.iter().enumerate() {
+            // A guest with bad values is left out; its dom0 and the other guests still count.
+            let gpath = path.key("guests").elem(i, Some(&g.name));
+            guests.extend(self.guest(&gpath, g, network.as_ref(), file));
+        }
+
+        Some(m::Dom0 {
+            name: name?,
+            ip: ip?,
+            mac: mac?,
+            network: network?,
+            hardware: hw_name.filter(|_| hw_ok)?,
+            os: os?,
+            memory: memory?,
+            vcpus: vcpus?,
+            balloon: d.balloon.or(defaults.balloon).unwrap_or(false),
+            toolstack: d.toolstack.or(defaults.toolstack).unwrap_or(Toolstack::Xm),
+            partitioning: partitioning?,
+            state: d.state.or(defaults.state).unwrap_or_default(),
+            guests,
+            at: path.clone(),
+        })
+    }
+
+    /// A host's network: the one given, or the site's only one.
+    fn network_ref(
+        &mut self,
+        path: &FieldPath,
+        given: Option<&str>,
+        file: &dto::FabricFile,
+    ) -> Option<Ident> {
+        match given {
+            Some(n) => {
+                let known = self.known(path, "network", n, &file.networks);
+                self.parse(path, n).filter(|_| known)
+            }
+            None if file.networks.len() == 1 => {
+                let only = file.networks.keys().next()?;
+                if self.broken.contains(&("network", only.clone())) {
+                    return None;
+                }
+                self.parse(path, only)
+            }
+            None => {
+                self.diags.error(
+                    "missing-value",
+                    path.clone(),
+                    format!("no network given and the site has {} networks: set it here or in defaults.dom0.network", file.networks.len()),
+                );
+                None
+            }
+        }
+    }
+
+    fn required_ref<T>(
+        &mut self,
+        path: &FieldPath,
+        given: Option<&str>,
+        kind: &'static str,
+        default_key: &str,
+        table: &BTreeMap<String, T>,
+    ) -> Option<Ident> {
+        let Some(name) = given else {
+            self.diags.error(
+                "missing-value",
+                path.clone(),
+                format!("no {kind} given: set it here or in {default_key}"),
+            );
+            return None;
+        };
+        let known = self.known(path, kind, name, table);
+        self.parse(path, name).filter(|_| known)
+    }
+
+    fn guest(
+        &mut self,
+        path: &FieldPath,
+        g: &dto::Guest,
+        dom0_network: Option<&Ident>,
+        file: &dto::FabricFile,
+    ) -> Option<m::Guest> {
+        let defaults = &file.defaults.guest;
+        let scheme = file.site.mac_scheme.unwrap_or_default();
+        let name = self.parse::<HostName>(&path.key("name"), &g.name);
+        let ip = self.ipv4(&path.key("ip"), &g.ip);
+        let (mac, mac_source) = match (&g.mac, ip) {
+            (Some(mac), _) => (self.parse(&path.key("mac"), mac), MacSource::Explicit),
+            (None, Some(ip)) => match scheme.derive(ip) {
+                Some(mac) => (Some(mac), MacSource::Derived(scheme)),
+                None => {
+                    self.diags.error(
+                        "missing-value",
+                        path.key("mac"),
+                        "the site's mac_scheme is `explicit`: every guest needs a `mac`",
+                    );
+                    (None, MacSource::Explicit)
+                }
+            },
+            (None, None) => (None, MacSource::Derived(scheme)),
+        };
+        let network = match &g.network {
+            Some(_) => self.network_ref(&path.key("network"), g.network.as_deref(), file),
+            None => dom0_network.cloned(),
+        };
+        let memory = self.size(
+            &path.key("memory"),
+            g.memory.as_ref().or(defaults.memory.as_ref()),
+            seed::GUEST_MEMORY,
+        );
+        let vcpus = self.count(&path.key("vcpus"), g.vcpus.or(defaults.vcpus), 1);
+        let mode = g.mode.or(defaults.mode).unwrap_or(VirtMode::PvPypxeboot);
+        let os_name = g.os.as_deref().or(defaults.os.as_deref());
+        let os = self.required_ref(
+            &path.key("os"),
+            os_name,
+            "OS release",
+            "defaults.guest.os",
+            &file.os,
+        );
+        let boot_image = match (&g.boot_image, os_name.and_then(|o| file.os.get(o))) {
+            (Some(b), _) => {
+                let known = self.known(&path.key("boot_image"), "boot image", b, &file.boot_images);
+                self.parse::<Ident>(&path.key("boot_image"), b)
+                    .filter(|_| known)
+            }
+            (None, Some(os)) => self.parse::<Ident>(&path.key("boot_image"), &os.boot_image),
+            (None, None) => None,
+        };
+        let disks = self.guest_disks(path, g, mode, defaults);
+
+        Some(m::Guest {
+            name: name?,
+            ip: ip?,
+            mac: mac?,
+            mac_source,
+            network: network?,
+            memory: memory?,
+            vcpus: vcpus?,
+            disks: disks?,
+            mode,
+            os: os?,
+            boot_image: boot_image?,
+            on_poweroff: g
+                .on_poweroff
+                .or(defaults.on_poweroff)
+                .unwrap_or(LifecycleAction::Destroy),
+            on_reboot: g
+                .on_reboot
+                .or(defaults.on_reboot)
+                .unwrap_or(LifecycleAction::Restart),
+            on_crash: g
+                .on_crash
+                .or(defaults.on_crash)
+                .unwrap_or(LifecycleAction::Restart),
+            state: g.state.or(defaults.state).unwrap_or(BootState::default()),
+            at: path.clone(),
+        })
+    }
+
+    /// A guest's disks: logical volume `<name>` for the first, `<name>-<vdev>` after it, in
+    /// the default volume group, seen as `xvda`, `xvdb`, … (`hda`, … for HVM guests).
+    fn guest_disks(
+        &mut self,
+        path: &FieldPath,
+        g: &dto::Guest,
+        mode: VirtMode,
+        defaults: &dto::GuestDefaults,
+    ) -> Option<Vec<m::GuestDisk>> {
+        let default_size = defaults
+            .disk_size
+            .clone()
+            .unwrap_or_else(|| dto::SizeText(seed::GUEST_DISK.to_string()));
+        let one = [dto::GuestDisk {
+            size: default_size,
+            vg: None,
+            lv: None,
+            vdev: None,
+        }];
+        let disks = g.disks.as_deref().unwrap_or(&one);
+        if disks.is_empty() {
+            self.diags.error(
+                "invalid-value",
+                path.key("disks"),
+                "a guest needs at least one disk",
+            );
+            return None;
+        }
+        if disks.len() > 26 {
+            self.diags.error(
+                "invalid-value",
+                path.key("disks"),
+                "a guest can have at most 26 disks",
+            );
+            return None;
+        }
+        let prefix = if mode.emulated_disks() { "hd" } else { "xvd" };
+        let mut out = Vec::with_capacity(disks.len());
+        let mut ok = true;
+        for (i, d) in disks.iter().enumerate() {
+            let dp = path.key("disks").elem(i, None);
+            let letter = char::from(b'a' + u8::try_from(i).unwrap_or(0));
+            let vdev_text = d
+                .vdev
+                .clone()
+                .unwrap_or_else(|| format!("{prefix}{letter}"));
+            let vdev = self.parse::<Ident>(&dp.key("vdev"), &vdev_text);
+            let lv_text = match (&d.lv, i) {
+                (Some(lv), _) => lv.clone(),
+                (None, 0) => g.name.clone(),
+                (None, _) => format!("{}-{vdev_text}", g.name),
+            };
+            let lv = self.parse::<LvmName>(&dp.key("lv"), &lv_text);
+            let vg = self.parse::<LvmName>(
+                &dp.key("vg"),
+                d.vg.as_deref()
+                    .or(defaults.vg.as_deref())
+                    .unwrap_or(seed::GUEST_VG),
+            );
+            let size = self.parse::<Size>(&dp.key("size"), &d.size.0);
+            match (vg, lv, size, vdev) {
+                (Some(vg), Some(lv), Some(size), Some(vdev)) => {
+                    out.push(m::GuestDisk { vg, lv, size, vdev })
+                }
+                _ => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+}
+
+/// Hostile or long text, cut short and escaped for a message.
+pub(crate) fn shown(text: &str) -> String {
+    let short: String = text.chars().take(40).collect();
+    let more = if short.len() < text.len() { "…" } else { "" };
+    format!("{}{more}", short.escape_debug())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mac_scheme_default_is_the_seeds() {
+        assert_eq!(
+            crate::model::MacScheme::default(),
+            crate::model::MacScheme::XenLast3
+        );
+    }
+}

@@ -1,0 +1,136 @@
+//! The fabric file: xenfab's own input format, TOML or the same structure as JSON.
+
+pub(crate) mod dto;
+mod locate;
+mod lower;
+
+use std::sync::Arc;
+
+pub use dto::FORMAT_VERSION;
+pub use lower::{Lowered, lower};
+
+use crate::diagnostic::{Diagnostics, Location};
+use crate::error::{Error, ParseError};
+use locate::{TomlLocator, line_column};
+
+/// The syntax a fabric file is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// TOML, the usual form.
+    Toml,
+    /// JSON, with the same structure.
+    Json,
+}
+
+impl Format {
+    /// JSON for a `.json` file, TOML for anything else.
+    pub fn from_file_name(name: &str) -> Format {
+        if std::path::Path::new(name)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
+            Format::Json
+        } else {
+            Format::Toml
+        }
+    }
+}
+
+/// A fabric file read from text: its contents, its name, and (for TOML) where each field is.
+#[derive(Debug)]
+pub struct Source {
+    file: dto::FabricFile,
+    origin: Arc<str>,
+    locator: Option<TomlLocator>,
+}
+
+impl Source {
+    /// Parses `text`, named `origin` in messages (a file name, or `<example>`).
+    ///
+    /// A syntax error, an unknown key or a value of the wrong type is an error naming the
+    /// file, line and column; values that parse but are wrong are left to lowering and
+    /// validation, which report all of them at once.
+    pub fn parse(text: &str, format: Format, origin: &str) -> Result<Source, Error> {
+        let origin: Arc<str> = origin.into();
+        match format {
+            Format::Toml => {
+                let file: dto::FabricFile = toml::from_str(text).map_err(|e| {
+                    let (line, column) = e.span().map(|s| line_column(text, s.start)).unzip();
+                    ParseError::new(&origin, line, column, e.message().trim_end())
+                })?;
+                Ok(Source {
+                    file,
+                    locator: TomlLocator::new(text),
+                    origin,
+                })
+            }
+            Format::Json => {
+                let file: dto::FabricFile = serde_json::from_str(text).map_err(|e| {
+                    let message = e.to_string();
+                    // serde_json appends the place to its message; it is shown separately.
+                    let message = message
+                        .split(" at line ")
+                        .next()
+                        .unwrap_or(&message)
+                        .to_owned();
+                    let line = u32::try_from(e.line()).ok().filter(|&l| l > 0);
+                    let column = u32::try_from(e.column()).ok().filter(|_| line.is_some());
+                    ParseError::new(&origin, line, column, &message)
+                })?;
+                Ok(Source {
+                    file,
+                    locator: None,
+                    origin,
+                })
+            }
+        }
+    }
+
+    /// A source made from an already-built fabric file (as from a Python dict).
+    pub fn from_file(file: FabricFile, origin: &str) -> Source {
+        Source {
+            file,
+            origin: origin.into(),
+            locator: None,
+        }
+    }
+
+    /// The fabric file as read.
+    pub fn file(&self) -> &FabricFile {
+        &self.file
+    }
+
+    /// The name of the input in messages.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Gives every diagnostic its place in this file and puts them in file order.
+    pub(crate) fn locate(&self, diagnostics: &mut Diagnostics) {
+        for d in diagnostics.iter_mut() {
+            let (line, column) = self
+                .locator
+                .as_ref()
+                .and_then(|l| l.locate(&d.path))
+                .unzip();
+            d.location = Some(Location {
+                file: self.origin.clone(),
+                line,
+                column,
+            });
+        }
+        diagnostics.sort();
+    }
+}
+
+pub use dto::FabricFile;
+
+/// The JSON Schema of the fabric file, generated from [`FabricFile`], as pretty JSON with a
+/// final newline. `schemas/fabric.schema.json` holds it; a test fails when it is stale.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(FabricFile);
+    let mut text = serde_json::to_string_pretty(&schema)
+        .unwrap_or_else(|e| unreachable!("a schema is JSON: {e}"));
+    text.push('\n');
+    text
+}

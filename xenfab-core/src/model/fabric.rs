@@ -1,0 +1,452 @@
+//! The fabric: a site, its networks and hardware, its dom0s and their guests.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
+use serde::{Deserialize, Serialize};
+
+use super::mac::{MacAddr, MacScheme};
+use super::names::{AbsPath, BootPath, DomainName, HostName, Ident, LvmName};
+use super::partition::PartitionScheme;
+use super::size::Size;
+use crate::diagnostic::FieldPath;
+
+/// A whole fabric: everything one fabric file describes, with every default applied.
+///
+/// A `Fabric` comes from [`crate::load`] (or [`crate::lower`] followed by
+/// [`crate::validate()`]); renderers take only fabrics that passed validation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fabric {
+    /// The site: its name, domain and how guest MACs are derived.
+    pub site: Site,
+    /// The install server that network installs boot from.
+    pub install: InstallServer,
+    /// Kernel and initrd pairs for network installs, by name.
+    pub boot_images: BTreeMap<Ident, BootImage>,
+    /// Operating system releases, by name.
+    pub os: BTreeMap<Ident, OsRelease>,
+    /// Networks, by name.
+    pub networks: BTreeMap<Ident, Network>,
+    /// Hardware profiles, by name.
+    pub hardware: BTreeMap<Ident, Hardware>,
+    /// Partition schemes by name: the built-in ones and the fabric file's own.
+    pub partition_schemes: BTreeMap<Ident, PartitionScheme>,
+    /// The Xen hosts, in the order of the fabric file.
+    pub dom0s: Vec<Dom0>,
+}
+
+/// The site.
+#[derive(Debug, Clone, Serialize)]
+pub struct Site {
+    /// A short name for the site.
+    pub name: Ident,
+    /// The DNS domain of every host.
+    pub domain: DomainName,
+    /// How guests without an explicit MAC get one.
+    pub mac_scheme: MacScheme,
+    /// Memory kept by the hypervisor itself and for per-guest overhead, on every dom0.
+    pub hypervisor_memory: Size,
+}
+
+/// The install server: TFTP for network boot, HTTP for kickstart files.
+#[derive(Debug, Clone, Serialize)]
+pub struct InstallServer {
+    /// The `next-server` DHCP hands out: the TFTP server's address.
+    pub next_server: Ipv4Addr,
+    /// The TFTP root on the install server (`/tftpboot` in the seed).
+    pub tftp_root: AbsPath,
+    /// The URL kickstart files are served under; a host's is `<kickstart_url>/<fqdn>.ks`.
+    pub kickstart_url: url::Url,
+}
+
+/// A kernel and initrd that network installs boot, relative to the TFTP root.
+#[derive(Debug, Clone, Serialize)]
+pub struct BootImage {
+    /// The kernel, e.g. `xen-domU-c4.6/i386/vmlinuz`.
+    pub kernel: BootPath,
+    /// The initrd, e.g. `xen-domU-c4.6/i386/initrd.img`.
+    pub initrd: BootPath,
+}
+
+/// An operating system release that hosts are installed with.
+#[derive(Debug, Clone, Serialize)]
+pub struct OsRelease {
+    /// Which installer the release has, which decides the kickstart dialect.
+    pub family: OsFamily,
+    /// The installation tree (`url --url=…` in the kickstart file).
+    pub install_url: url::Url,
+    /// The boot image that starts its installer.
+    pub boot_image: Ident,
+}
+
+/// The installer family of an OS release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum OsFamily {
+    /// Red Hat Enterprise Linux 3 and its rebuilds (CentOS 3).
+    El3,
+    /// Red Hat Enterprise Linux 4 and its rebuilds (CentOS 4).
+    El4,
+    /// Red Hat Enterprise Linux 5 and its rebuilds (CentOS 5, Scientific Linux 5): the seed.
+    El5,
+    /// Red Hat Enterprise Linux 9 and its rebuilds (Rocky, Alma): current anaconda.
+    El9,
+}
+
+/// An IPv4 network that hosts live on.
+#[derive(Debug, Clone, Serialize)]
+pub struct Network {
+    /// The subnet.
+    pub subnet: Ipv4Net,
+    /// The default gateway.
+    pub gateway: Ipv4Addr,
+    /// DNS servers, in order.
+    pub dns: Vec<Ipv4Addr>,
+    /// The bridge on each dom0 that guests on this network attach to.
+    pub bridge: Ident,
+    /// The TFTP server for hosts on this network, when it is not the site's install server.
+    pub next_server: Option<Ipv4Addr>,
+}
+
+/// A hardware profile: what one model of server has.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hardware {
+    /// Installed memory.
+    pub ram: Size,
+    /// Physical CPUs (cores) the hypervisor can schedule.
+    pub cpus: u32,
+    /// How the disks are combined.
+    pub raid: HardwareRaid,
+    /// The physical disks.
+    pub disks: Vec<Disk>,
+}
+
+/// A physical disk.
+#[derive(Debug, Clone, Serialize)]
+pub struct Disk {
+    /// Its name as the installer sees it (`sda`).
+    pub name: Ident,
+    /// Its capacity.
+    pub size: Size,
+}
+
+/// How a server's disks are combined before the OS sees them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum HardwareRaid {
+    /// The disks are seen one by one; the partition scheme may build software RAID over them
+    /// (the seed's PE-1950: software RAID-1 over two disks).
+    None,
+    /// A RAID controller mirrors the disks (pairs) and shows one disk `sda`.
+    Raid1,
+    /// A RAID controller stripes with parity and shows one disk `sda`.
+    Raid5,
+    /// A RAID controller mirrors pairs and stripes over them, and shows one disk `sda` (the
+    /// seed's PE-2950: four disks seen as one).
+    Raid10,
+}
+
+impl Hardware {
+    /// The disks the installer sees: the physical ones, or the one logical disk `sda` a
+    /// hardware RAID controller shows (its capacity follows the RAID level).
+    pub fn visible_disks(&self) -> Vec<(String, Size)> {
+        let n = self.disks.len() as u64;
+        let smallest = self
+            .disks
+            .iter()
+            .map(|d| d.size)
+            .min()
+            .unwrap_or_default()
+            .mib();
+        let logical = match self.raid {
+            HardwareRaid::None => {
+                return self
+                    .disks
+                    .iter()
+                    .map(|d| (d.name.to_string(), d.size))
+                    .collect();
+            }
+            HardwareRaid::Raid1 => smallest,
+            HardwareRaid::Raid5 => n.saturating_sub(1) * smallest,
+            HardwareRaid::Raid10 => n / 2 * smallest,
+        };
+        vec![("sda".to_owned(), Size::from_mib(logical))]
+    }
+}
+
+/// A Xen host.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dom0 {
+    /// Its host name.
+    pub name: HostName,
+    /// Its address.
+    pub ip: Ipv4Addr,
+    /// The MAC of the NIC it installs through.
+    pub mac: MacAddr,
+    /// The network it is on.
+    pub network: Ident,
+    /// Its hardware profile.
+    pub hardware: Ident,
+    /// The OS release it is installed with.
+    pub os: Ident,
+    /// Memory given to dom0 (`dom0_mem`); 512M in the seed.
+    pub memory: Size,
+    /// vCPUs given to dom0 (`dom0_max_vcpus`); one in the seed.
+    pub vcpus: u32,
+    /// Whether dom0 may balloon down to make room for guests; off in the seed.
+    pub balloon: bool,
+    /// The toolstack that manages its guests.
+    pub toolstack: Toolstack,
+    /// The partition scheme of its disks.
+    pub partitioning: Ident,
+    /// Whether network boot installs it or boots it from its disk.
+    pub state: BootState,
+    /// Its guests, in the order of the fabric file.
+    pub guests: Vec<Guest>,
+    /// Where it was described in the input: diagnostics point there.
+    #[serde(skip)]
+    pub(crate) at: FieldPath,
+}
+
+/// The Xen toolstack of a dom0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Toolstack {
+    /// `xm` and the `xend` daemon (Xen 3 and 4 up to 4.4): the seed.
+    Xm,
+    /// `xl` and libxl (Xen 4.1 and later).
+    Xl,
+}
+
+/// A guest (domU).
+#[derive(Debug, Clone, Serialize)]
+pub struct Guest {
+    /// Its host name.
+    pub name: HostName,
+    /// Its address.
+    pub ip: Ipv4Addr,
+    /// Its MAC.
+    pub mac: MacAddr,
+    /// Whether the MAC was given or derived, and by which scheme.
+    pub mac_source: MacSource,
+    /// The network it is on.
+    pub network: Ident,
+    /// Its memory.
+    pub memory: Size,
+    /// Its vCPUs.
+    pub vcpus: u32,
+    /// Its virtual disks, each a logical volume on the dom0.
+    pub disks: Vec<GuestDisk>,
+    /// How it is virtualised and booted.
+    pub mode: VirtMode,
+    /// The OS release it is installed with.
+    pub os: Ident,
+    /// The boot image its network install uses.
+    pub boot_image: Ident,
+    /// What Xen does when it powers off.
+    pub on_poweroff: LifecycleAction,
+    /// What Xen does when it reboots.
+    pub on_reboot: LifecycleAction,
+    /// What Xen does when it crashes.
+    pub on_crash: LifecycleAction,
+    /// Whether network boot installs it or boots it from its disk.
+    pub state: BootState,
+    /// Where it was described in the input: diagnostics point there.
+    #[serde(skip)]
+    pub(crate) at: FieldPath,
+}
+
+/// Where a guest's MAC came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "scheme")]
+pub enum MacSource {
+    /// Given in the fabric file.
+    Explicit,
+    /// Derived from the guest's IP by a scheme.
+    Derived(MacScheme),
+}
+
+/// A guest disk: a logical volume on its dom0.
+#[derive(Debug, Clone, Serialize)]
+pub struct GuestDisk {
+    /// The volume group (`xenvg` in the seed).
+    pub vg: LvmName,
+    /// The logical volume: the guest's name for its first disk, as in the seed.
+    pub lv: LvmName,
+    /// Its size.
+    pub size: Size,
+    /// The device the guest sees (`xvda`; `hda` for HVM guests).
+    pub vdev: Ident,
+}
+
+/// How a guest is virtualised and booted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum VirtMode {
+    /// Paravirtualised, booted by pypxeboot from the network (the seed's CentOS-4 guests).
+    PvPypxeboot,
+    /// Paravirtualised, booted by pygrub from its own disk.
+    PvPygrub,
+    /// Hardware-assisted, installed from the network by an emulated NIC's PXE ROM (the
+    /// seed's CentOS-3 guests).
+    Hvm,
+    /// PVH: paravirtualised in an HVM container (Xen 4.10 and later, `xl` only).
+    Pvh,
+}
+
+impl VirtMode {
+    /// The name used in the fabric file.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            VirtMode::PvPypxeboot => "pv-pypxeboot",
+            VirtMode::PvPygrub => "pv-pygrub",
+            VirtMode::Hvm => "hvm",
+            VirtMode::Pvh => "pvh",
+        }
+    }
+
+    /// True for modes whose disks are seen as emulated IDE disks (`hda`).
+    pub const fn emulated_disks(self) -> bool {
+        matches!(self, VirtMode::Hvm)
+    }
+}
+
+/// What Xen does when a guest powers off, reboots or crashes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LifecycleAction {
+    /// Destroy the domain.
+    Destroy,
+    /// Destroy it and start it again.
+    Restart,
+    /// Keep the domain as it is (for debugging).
+    Preserve,
+    /// Keep it under a new name and start a new one.
+    RenameRestart,
+    /// Write a core dump, then destroy it.
+    CoredumpDestroy,
+    /// Write a core dump, then restart it.
+    CoredumpRestart,
+}
+
+impl LifecycleAction {
+    /// The value as `xm` and `xl` configs spell it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LifecycleAction::Destroy => "destroy",
+            LifecycleAction::Restart => "restart",
+            LifecycleAction::Preserve => "preserve",
+            LifecycleAction::RenameRestart => "rename-restart",
+            LifecycleAction::CoredumpDestroy => "coredump-destroy",
+            LifecycleAction::CoredumpRestart => "coredump-restart",
+        }
+    }
+}
+
+impl Toolstack {
+    /// The name used in the fabric file.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Toolstack::Xm => "xm",
+            Toolstack::Xl => "xl",
+        }
+    }
+}
+
+impl BootState {
+    /// The name used in the fabric file.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BootState::Localboot => "localboot",
+            BootState::Install => "install",
+        }
+    }
+}
+
+/// Whether network boot installs a host or boots it from its own disk.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum BootState {
+    /// Boot from the local disk (the safe default: a reboot never reinstalls by surprise).
+    #[default]
+    Localboot,
+    /// Boot the installer and kickstart the host.
+    Install,
+}
+
+impl Fabric {
+    /// The fully qualified name of a host of this site.
+    pub fn fqdn(&self, name: &HostName) -> String {
+        format!("{}.{}", name, self.site.domain)
+    }
+
+    /// Every host, dom0s and guests, with the dom0 each guest runs on.
+    pub fn hosts(&self) -> impl Iterator<Item = HostRef<'_>> {
+        self.dom0s.iter().flat_map(|d| {
+            std::iter::once(HostRef::Dom0(d))
+                .chain(d.guests.iter().map(move |g| HostRef::Guest(d, g)))
+        })
+    }
+}
+
+/// A host of the fabric: a dom0, or a guest with the dom0 it runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum HostRef<'a> {
+    /// A dom0.
+    Dom0(&'a Dom0),
+    /// A guest and its dom0.
+    Guest(&'a Dom0, &'a Guest),
+}
+
+impl<'a> HostRef<'a> {
+    /// The host name.
+    pub fn name(self) -> &'a HostName {
+        match self {
+            HostRef::Dom0(d) => &d.name,
+            HostRef::Guest(_, g) => &g.name,
+        }
+    }
+
+    /// The address.
+    pub fn ip(self) -> Ipv4Addr {
+        match self {
+            HostRef::Dom0(d) => d.ip,
+            HostRef::Guest(_, g) => g.ip,
+        }
+    }
+
+    /// The MAC.
+    pub fn mac(self) -> MacAddr {
+        match self {
+            HostRef::Dom0(d) => d.mac,
+            HostRef::Guest(_, g) => g.mac,
+        }
+    }
+
+    /// The network.
+    pub fn network(self) -> &'a Ident {
+        match self {
+            HostRef::Dom0(d) => &d.network,
+            HostRef::Guest(_, g) => &g.network,
+        }
+    }
+
+    /// The boot state.
+    pub fn state(self) -> BootState {
+        match self {
+            HostRef::Dom0(d) => d.state,
+            HostRef::Guest(_, g) => g.state,
+        }
+    }
+
+    /// Where the host was described in the input.
+    pub(crate) fn at(self) -> &'a FieldPath {
+        match self {
+            HostRef::Dom0(d) => &d.at,
+            HostRef::Guest(_, g) => &g.at,
+        }
+    }
+}

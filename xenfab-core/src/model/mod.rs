@@ -1,0 +1,26 @@
+//! The fabric model: validated domain types that every renderer reads.
+//!
+//! Values here are already parsed and checked for syntax (a [`HostName`] cannot hold a `;`);
+//! relations between them (duplicates, capacity, references) are checked by
+//! [`crate::validate()`].
+
+mod capacity;
+mod fabric;
+mod mac;
+mod names;
+mod partition;
+mod size;
+
+pub use capacity::{Capacity, SAVE_DIR, SaveArea, VgCapacity, capacity};
+pub use fabric::{
+    BootImage, BootState, Disk, Dom0, Fabric, Guest, GuestDisk, Hardware, HardwareRaid, HostRef,
+    InstallServer, LifecycleAction, MacSource, Network, OsFamily, OsRelease, Site, Toolstack,
+    VirtMode,
+};
+pub use mac::{MacAddr, MacError, MacScheme, XEN_OUI, hex_ip};
+pub use names::{AbsPath, BootPath, DomainName, HostName, Ident, LvmName, NameError};
+pub use partition::{
+    BUILTIN_SCHEMES, FsType, LogicalVolume, MountPoint, Partition, PartitionScheme, RaidArray,
+    RaidLevel, Role, VolumeGroup, builtin_schemes, mount_covers,
+};
+pub use size::{Size, SizeError};

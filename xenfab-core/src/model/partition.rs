@@ -1,0 +1,444 @@
+//! Partition schemes: partitions, software RAID, volume groups and logical volumes, and the
+//! seed's two layouts as built-ins.
+
+use serde::{Deserialize, Serialize};
+
+use super::names::{Ident, LvmName};
+use super::size::Size;
+
+/// How a dom0's disks are laid out, in the terms a kickstart file uses.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartitionScheme {
+    /// Disk partitions.
+    pub partitions: Vec<Partition>,
+    /// Software RAID arrays over partitions.
+    pub raids: Vec<RaidArray>,
+    /// LVM volume groups over partitions or arrays.
+    pub volume_groups: Vec<VolumeGroup>,
+    /// dom0's own logical volumes (guest volumes are not part of the scheme).
+    pub logical_volumes: Vec<LogicalVolume>,
+}
+
+/// A disk partition.
+#[derive(Debug, Clone, Serialize)]
+pub struct Partition {
+    /// The name RAID arrays and volume groups refer to it by (`raid.01`, `pv.02`).
+    pub id: Option<Ident>,
+    /// The disk it is on.
+    pub disk: Ident,
+    /// Its size, or its smallest size when it grows.
+    pub size: Size,
+    /// Whether it takes the rest of the disk.
+    pub grow: bool,
+    /// Whether it must be a primary partition.
+    pub primary: bool,
+    /// What it holds.
+    pub role: Role,
+}
+
+/// A software RAID array.
+#[derive(Debug, Clone, Serialize)]
+pub struct RaidArray {
+    /// The name volume groups refer to it by, when it is a physical volume (`pv.01`).
+    pub id: Option<Ident>,
+    /// Its md device (`md0`).
+    pub device: Ident,
+    /// Its RAID level.
+    pub level: RaidLevel,
+    /// The ids of its member partitions.
+    pub members: Vec<Ident>,
+    /// What it holds.
+    pub role: Role,
+}
+
+/// A software RAID level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+pub enum RaidLevel {
+    /// Striping, no redundancy.
+    #[serde(rename = "raid0")]
+    Raid0,
+    /// Mirroring.
+    #[serde(rename = "raid1")]
+    Raid1,
+    /// Striping with one parity block.
+    #[serde(rename = "raid5")]
+    Raid5,
+    /// Striping with two parity blocks.
+    #[serde(rename = "raid6")]
+    Raid6,
+    /// Mirrored pairs, striped.
+    #[serde(rename = "raid10")]
+    Raid10,
+}
+
+impl RaidLevel {
+    /// The fewest members an array of this level can have.
+    pub const fn min_members(self) -> usize {
+        match self {
+            RaidLevel::Raid0 | RaidLevel::Raid1 | RaidLevel::Raid10 => 2,
+            RaidLevel::Raid5 => 3,
+            RaidLevel::Raid6 => 4,
+        }
+    }
+
+    /// The usable capacity of an array of `members` members whose smallest is `smallest`.
+    pub fn capacity(self, members: usize, smallest: Size) -> Size {
+        let n = members as u64;
+        let s = smallest.mib();
+        Size::from_mib(match self {
+            RaidLevel::Raid0 => n * s,
+            RaidLevel::Raid1 => s,
+            RaidLevel::Raid5 => n.saturating_sub(1) * s,
+            RaidLevel::Raid6 => n.saturating_sub(2) * s,
+            RaidLevel::Raid10 => n / 2 * s,
+        })
+    }
+
+    /// The number in `RAID1`, `raid10` and so on.
+    pub const fn number(self) -> u8 {
+        match self {
+            RaidLevel::Raid0 => 0,
+            RaidLevel::Raid1 => 1,
+            RaidLevel::Raid5 => 5,
+            RaidLevel::Raid6 => 6,
+            RaidLevel::Raid10 => 10,
+        }
+    }
+}
+
+/// A volume group.
+#[derive(Debug, Clone, Serialize)]
+pub struct VolumeGroup {
+    /// Its name.
+    pub name: LvmName,
+    /// The ids of its physical volumes (partitions or RAID arrays).
+    pub pvs: Vec<Ident>,
+    /// Its physical extent size (4M unless given).
+    pub pe_size: Size,
+}
+
+/// A logical volume of dom0's own system.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogicalVolume {
+    /// Its name (`sysroot`).
+    pub name: LvmName,
+    /// Its volume group.
+    pub vg: LvmName,
+    /// Its size, or its smallest size when it grows.
+    pub size: Size,
+    /// Whether it takes the rest of the volume group.
+    pub grow: bool,
+    /// What it holds: a file system or swap.
+    pub role: Role,
+}
+
+/// What a partition, array or logical volume holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Role {
+    /// A file system mounted at `mount`.
+    Mount {
+        /// The mount point.
+        mount: MountPoint,
+        /// The file system type.
+        fstype: FsType,
+    },
+    /// Swap space.
+    Swap,
+    /// A member of a software RAID array.
+    RaidMember,
+    /// An LVM physical volume.
+    PhysicalVolume,
+}
+
+impl Role {
+    /// The mount point, for file systems.
+    pub fn mount(&self) -> Option<&MountPoint> {
+        match self {
+            Role::Mount { mount, .. } => Some(mount),
+            _ => None,
+        }
+    }
+}
+
+/// An absolute mount point such as `/var/lib/xen/save`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct MountPoint(String);
+
+impl MountPoint {
+    /// The mount point.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// True when a file at `path` lives on this mount point's file system or below it.
+    pub fn covers(&self, path: &str) -> bool {
+        mount_covers(&self.0, path)
+    }
+}
+
+/// True when a file at `path` lives on the file system mounted at `mount` or below it.
+pub fn mount_covers(mount: &str, path: &str) -> bool {
+    mount == "/"
+        || path == mount
+        || path
+            .strip_prefix(mount)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+impl std::str::FromStr for MountPoint {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<MountPoint, String> {
+        let ok = s == "/"
+            || (s.starts_with('/')
+                && s[1..].split('/').all(|c| {
+                    !c.is_empty()
+                        && c != "."
+                        && c != ".."
+                        && c.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+                }));
+        if ok {
+            Ok(MountPoint(s.to_owned()))
+        } else {
+            Err(format!(
+                "invalid mount point `{}`: expected an absolute path of `A-Za-z0-9._-` components",
+                s.chars().take(40).collect::<String>().escape_debug()
+            ))
+        }
+    }
+}
+
+impl std::fmt::Display for MountPoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A file system type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FsType {
+    /// ext2 (the seed's `/boot`).
+    Ext2,
+    /// ext3 (the seed's other file systems).
+    Ext3,
+    /// ext4.
+    Ext4,
+    /// XFS (the default of current anaconda).
+    Xfs,
+}
+
+impl FsType {
+    /// The name kickstart files use.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FsType::Ext2 => "ext2",
+            FsType::Ext3 => "ext3",
+            FsType::Ext4 => "ext4",
+            FsType::Xfs => "xfs",
+        }
+    }
+}
+
+/// The names of the built-in partition schemes.
+pub const BUILTIN_SCHEMES: [&str; 2] = ["seed-softraid1", "seed-hwraid10"];
+
+/// The seed's built-in partition schemes, by name.
+///
+/// - `seed-softraid1`: software RAID-1 over `sda` and `sdb` (the seed's PE-1950): `/boot` on
+///   md0 (ext2, 512M), `/` on md1 (ext3, 8G), md2 (24G) as the physical volume of `systemvg`
+///   with swap, `/tmp`, `/var` and `/var/lib/xen/save`, md3 growing as `xenvg` for the guests.
+/// - `seed-hwraid10`: one disk `sda` as a hardware RAID-10 controller shows it (the seed's
+///   PE-2950): `/boot` (ext2, 256M), `pv.01` (72G) as `systemvg` with `/`, `/var/lib/xen/save`,
+///   `/var`, `/tmp` and swap, `pv.02` growing as `xenvg`.
+pub fn builtin_schemes() -> Vec<(Ident, PartitionScheme)> {
+    vec![
+        (ident("seed-softraid1"), seed_softraid1()),
+        (ident("seed-hwraid10"), seed_hwraid10()),
+    ]
+}
+
+fn ident(s: &str) -> Ident {
+    s.parse()
+        .unwrap_or_else(|e| unreachable!("built-in name {s}: {e}"))
+}
+
+fn lvm(s: &str) -> LvmName {
+    s.parse()
+        .unwrap_or_else(|e| unreachable!("built-in LVM name {s}: {e}"))
+}
+
+fn mount(path: &str, fstype: FsType) -> Role {
+    Role::Mount {
+        mount: MountPoint(path.to_owned()),
+        fstype,
+    }
+}
+
+fn part(
+    id: Option<&str>,
+    disk: &str,
+    mib: u64,
+    grow: bool,
+    primary: bool,
+    role: Role,
+) -> Partition {
+    Partition {
+        id: id.map(ident),
+        disk: ident(disk),
+        size: Size::from_mib(mib),
+        grow,
+        primary,
+        role,
+    }
+}
+
+fn lv(name: &str, vg: &str, mib: u64, role: Role) -> LogicalVolume {
+    LogicalVolume {
+        name: lvm(name),
+        vg: lvm(vg),
+        size: Size::from_mib(mib),
+        grow: false,
+        role,
+    }
+}
+
+fn vg(name: &str, pv: &str) -> VolumeGroup {
+    VolumeGroup {
+        name: lvm(name),
+        pvs: vec![ident(pv)],
+        pe_size: Size::from_mib(4),
+    }
+}
+
+fn seed_softraid1() -> PartitionScheme {
+    let mut partitions = Vec::new();
+    for (disk, base) in [("sda", 0), ("sdb", 10)] {
+        let id = |n: u32| format!("raid.{:02}", base + n);
+        partitions.push(part(Some(&id(1)), disk, 512, false, true, Role::RaidMember));
+        partitions.push(part(
+            Some(&id(2)),
+            disk,
+            8192,
+            false,
+            true,
+            Role::RaidMember,
+        ));
+        partitions.push(part(
+            Some(&id(3)),
+            disk,
+            24576,
+            false,
+            false,
+            Role::RaidMember,
+        ));
+        partitions.push(part(Some(&id(4)), disk, 1, true, false, Role::RaidMember));
+    }
+    let raid = |id: Option<&str>, device: &str, members: [&str; 2], role: Role| RaidArray {
+        id: id.map(ident),
+        device: ident(device),
+        level: RaidLevel::Raid1,
+        members: members.into_iter().map(ident).collect(),
+        role,
+    };
+    PartitionScheme {
+        partitions,
+        raids: vec![
+            raid(
+                None,
+                "md0",
+                ["raid.01", "raid.11"],
+                mount("/boot", FsType::Ext2),
+            ),
+            raid(
+                None,
+                "md1",
+                ["raid.02", "raid.12"],
+                mount("/", FsType::Ext3),
+            ),
+            raid(
+                Some("pv.01"),
+                "md2",
+                ["raid.03", "raid.13"],
+                Role::PhysicalVolume,
+            ),
+            raid(
+                Some("pv.02"),
+                "md3",
+                ["raid.04", "raid.14"],
+                Role::PhysicalVolume,
+            ),
+        ],
+        volume_groups: vec![vg("systemvg", "pv.01"), vg("xenvg", "pv.02")],
+        logical_volumes: vec![
+            lv("sysswap", "systemvg", 2048, Role::Swap),
+            lv("systmp", "systemvg", 4096, mount("/tmp", FsType::Ext3)),
+            lv("sysvar", "systemvg", 4096, mount("/var", FsType::Ext3)),
+            lv(
+                "sysxensave",
+                "systemvg",
+                10240,
+                mount("/var/lib/xen/save", FsType::Ext3),
+            ),
+        ],
+    }
+}
+
+fn seed_hwraid10() -> PartitionScheme {
+    PartitionScheme {
+        partitions: vec![
+            part(None, "sda", 256, false, true, mount("/boot", FsType::Ext2)),
+            part(
+                Some("pv.01"),
+                "sda",
+                73728,
+                false,
+                true,
+                Role::PhysicalVolume,
+            ),
+            part(Some("pv.02"), "sda", 1, true, false, Role::PhysicalVolume),
+        ],
+        raids: Vec::new(),
+        volume_groups: vec![vg("systemvg", "pv.01"), vg("xenvg", "pv.02")],
+        logical_volumes: vec![
+            lv("sysroot", "systemvg", 8192, mount("/", FsType::Ext3)),
+            lv(
+                "sysxensave",
+                "systemvg",
+                16384,
+                mount("/var/lib/xen/save", FsType::Ext3),
+            ),
+            lv("sysvar", "systemvg", 4096, mount("/var", FsType::Ext3)),
+            lv("systmp", "systemvg", 2048, mount("/tmp", FsType::Ext3)),
+            lv("sysswap", "systemvg", 4096, Role::Swap),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mount_points() {
+        let var: MountPoint = "/var".parse().unwrap();
+        assert!(var.covers("/var/lib/xen/save"));
+        assert!(!var.covers("/variable"));
+        assert!("/".parse::<MountPoint>().unwrap().covers("/anything"));
+        for bad in ["var", "/var/", "/a//b", "/a/../b", "/a b", "/a;b"] {
+            assert!(bad.parse::<MountPoint>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn raid_capacity() {
+        let s = Size::from_mib(100);
+        assert_eq!(RaidLevel::Raid1.capacity(2, s).mib(), 100);
+        assert_eq!(RaidLevel::Raid5.capacity(4, s).mib(), 300);
+        assert_eq!(RaidLevel::Raid6.capacity(4, s).mib(), 200);
+        assert_eq!(RaidLevel::Raid10.capacity(4, s).mib(), 200);
+        assert_eq!(RaidLevel::Raid0.capacity(3, s).mib(), 300);
+    }
+}

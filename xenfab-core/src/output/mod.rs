@@ -1,0 +1,139 @@
+//! The output tree: the only place xenfab writes to the filesystem.
+//!
+//! Renderers produce a [`Tree`] (relative path → file contents or symlink).
+//! [`plan`] compares it with an output directory and decides what to create,
+//! change, keep and remove, checking everything that could go wrong before
+//! anything is written; [`Plan::apply`] then writes it.
+//!
+//! # Guarantees
+//!
+//! * **Ownership.** xenfab records the entries it wrote in
+//!   `<root>/.xenfab-manifest.json` ([`MANIFEST_FILE`]) and never modifies or
+//!   removes anything else. A file or symlink at a tree path that is not in
+//!   the manifest is adopted only when it is exactly what would be written
+//!   (contents, mode / target); otherwise planning fails with
+//!   [`OutputError::NotOwned`].
+//! * **No half-written tree.** Every check (ownership, file/directory
+//!   conflicts, parents that are symlinks or files) is done by [`plan`],
+//!   which only reads. Each file is written to a temporary
+//!   `.<name>.xenfab-tmp` in the same directory and renamed into place, so a
+//!   reader sees either the old or the new contents, never a partial file or
+//!   a missing path.
+//! * **Idempotence.** Entries that are already right are not touched, and an
+//!   apply with nothing to do writes nothing, not even the manifest.
+//! * **No symlink following.** A symlink in a parent component of an output
+//!   path is refused ([`OutputError::UnsafeParent`]); only the root itself may
+//!   be a symlink to a directory.
+//!
+//! Names beginning with `.` are reserved for the manifest and temporary files
+//! and cannot appear in a [`Tree`]. This module uses Unix file modes and
+//! symlinks and is therefore Unix-only.
+
+mod fsops;
+mod manifest;
+mod path;
+mod plan;
+mod tree;
+
+#[cfg(test)]
+mod tests;
+
+use std::io;
+use std::path::PathBuf;
+
+pub use manifest::{MANIFEST_FILE, MANIFEST_FORMAT};
+pub use path::{MAX_COMPONENT_LEN, MAX_PATH_LEN, RelPath};
+pub use plan::{Change, ChangeKind, Plan, Summary, plan};
+pub use tree::{Entry, Tree};
+
+/// The suffix of the temporary files written next to their target.
+pub const TEMP_SUFFIX: &str = ".xenfab-tmp";
+
+/// Everything that can go wrong while building, planning or writing an
+/// output tree.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OutputError {
+    /// A path given to the tree is not a valid [`RelPath`].
+    #[error("invalid output path `{path}`: {reason}")]
+    InvalidPath {
+        /// The refused path, as given.
+        path: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The target of a symlink is not an acceptable relative path.
+    #[error("invalid target `{target}` for symlink `{path}`: {reason}")]
+    InvalidSymlinkTarget {
+        /// The path of the symlink in the tree.
+        path: RelPath,
+        /// The refused target.
+        target: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The target of a symlink, resolved from the link's directory, leaves
+    /// the output tree.
+    #[error("symlink `{path}` -> `{target}` points outside the output tree")]
+    SymlinkEscapes {
+        /// The path of the symlink in the tree.
+        path: RelPath,
+        /// The refused target.
+        target: String,
+    },
+    /// The same path was inserted twice into a tree.
+    #[error("`{path}` is inserted twice into the output tree")]
+    DuplicatePath {
+        /// The duplicated path.
+        path: RelPath,
+    },
+    /// A tree entry is also the parent directory of another entry.
+    #[error("`{path}` is an entry of the output tree but also the parent directory of `{child}`")]
+    FileDirConflict {
+        /// The entry that would also have to be a directory.
+        path: RelPath,
+        /// An entry below it.
+        child: RelPath,
+    },
+    /// Something exists on disk where xenfab would write, and xenfab does not
+    /// own it.
+    #[error("`{path}` exists and was not written by xenfab; move it away or remove it")]
+    NotOwned {
+        /// The path on disk.
+        path: PathBuf,
+    },
+    /// A path that has to be a directory (the root or a parent of an entry)
+    /// is something else.
+    #[error("`{path}` is not a directory")]
+    NotADirectory {
+        /// The path on disk.
+        path: PathBuf,
+    },
+    /// A parent component of an output path is a symlink; xenfab never
+    /// writes through one.
+    #[error("`{path}` is a symlink; refusing to write through it")]
+    UnsafeParent {
+        /// The symlink on disk.
+        path: PathBuf,
+    },
+    /// The manifest exists but cannot be used.
+    #[error("corrupt manifest `{path}`")]
+    Manifest {
+        /// The manifest on disk.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A filesystem operation failed.
+    #[error("cannot {action} `{path}`")]
+    Io {
+        /// What was being done (`read`, `write`, `remove`, …).
+        action: &'static str,
+        /// The path it was done to.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+}

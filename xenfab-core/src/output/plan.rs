@@ -1,0 +1,550 @@
+//! Planning (read-only) and applying the writing of a tree.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::{self, Write as _};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use similar::TextDiff;
+
+use super::OutputError;
+use super::fsops::{self, Node};
+use super::manifest::{MANIFEST_FILE, Manifest, read_manifest};
+use super::path::RelPath;
+use super::tree::{Entry, Tree, file_mode};
+
+/// What [`Plan::apply`] does with one path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    /// The path does not exist yet and is written.
+    Create,
+    /// The path exists and is owned by xenfab, but its contents, mode,
+    /// symlink target or kind (file / symlink) differ: it is rewritten.
+    Change,
+    /// The path is already exactly right and is not touched. This includes
+    /// identical files adopted from outside the manifest.
+    Unchanged,
+    /// The path was written by xenfab before but is no longer in the tree:
+    /// it is removed.
+    Remove,
+}
+
+/// The decision for one path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// The path in the tree.
+    pub path: RelPath,
+    /// What happens to it.
+    pub kind: ChangeKind,
+    /// What is on disk now (`None` for [`ChangeKind::Create`]). File
+    /// contents that are not UTF-8 are converted lossily.
+    pub old: Option<Entry>,
+    /// What will be on disk (`None` for [`ChangeKind::Remove`]).
+    pub new: Option<Entry>,
+}
+
+/// The paths of a plan, grouped by what happens to them, each in path order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Paths written for the first time.
+    pub created: Vec<RelPath>,
+    /// Paths rewritten.
+    pub changed: Vec<RelPath>,
+    /// Paths left alone.
+    pub unchanged: Vec<RelPath>,
+    /// Paths removed.
+    pub removed: Vec<RelPath>,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} created, {} changed, {} unchanged, {} removed",
+            self.created.len(),
+            self.changed.len(),
+            self.unchanged.len(),
+            self.removed.len()
+        )
+    }
+}
+
+/// What writing a tree into a directory will do, computed by [`plan`].
+///
+/// Holding a `Plan` does not lock anything: [`Plan::apply`] re-checks the
+/// parents of every path it writes, but the directory should not be changed
+/// by others between [`plan`] and [`Plan::apply`].
+#[derive(Debug, Clone)]
+pub struct Plan {
+    root: PathBuf,
+    changes: Vec<Change>,
+    /// Permission bits of the files on disk, for the diff's mode lines.
+    old_modes: BTreeMap<RelPath, u32>,
+    /// Removals that must happen before writing, because the removed entry
+    /// is a parent of, or inside a directory in the place of, a new entry.
+    early_removals: BTreeSet<RelPath>,
+    /// Directories standing where a new entry goes; they only hold entries
+    /// removed early and are removed before writing.
+    clear_dirs: Vec<RelPath>,
+    manifest: Vec<u8>,
+    manifest_changed: bool,
+}
+
+/// Compares `tree` with the directory `root` (which may not exist yet) and
+/// its manifest, and decides what to do with every path. Reads but never
+/// writes.
+///
+/// Fails, before anything is written, when:
+/// * the root or a parent of an entry is not a directory
+///   ([`OutputError::NotADirectory`]) or is a symlink
+///   ([`OutputError::UnsafeParent`]; the root itself may be a symlink to a
+///   directory),
+/// * something not owned by xenfab stands at a tree path and is not exactly
+///   what would be written ([`OutputError::NotOwned`], for the first such
+///   path in order),
+/// * the manifest is unreadable or corrupt ([`OutputError::Manifest`]).
+///
+/// A file or symlink owned by xenfab that stands where a new entry needs a
+/// directory, and a directory where a new entry goes that holds nothing but
+/// owned entries being removed (and directories), are removed before writing.
+pub fn plan(root: &Path, tree: &Tree) -> Result<Plan, OutputError> {
+    let root_exists = match fs::metadata(root) {
+        Ok(meta) if meta.is_dir() => true,
+        Ok(_) => {
+            return Err(OutputError::NotADirectory {
+                path: root.to_owned(),
+            });
+        }
+        Err(err) if err.kind() == io::ErrorKind::NotFound => false,
+        Err(err) => return Err(fsops::io_error("inspect", root, err)),
+    };
+    let loaded = if root_exists {
+        read_manifest(root)?
+    } else {
+        None
+    };
+    let owned: BTreeSet<RelPath> = loaded
+        .as_ref()
+        .map(|loaded| loaded.manifest.entries.keys().cloned().collect())
+        .unwrap_or_default();
+
+    let mut planner = Planner {
+        root,
+        tree,
+        removals: owned
+            .iter()
+            .filter(|p| !tree.contains(p))
+            .cloned()
+            .collect(),
+        owned,
+        nodes: BTreeMap::new(),
+        changes: Vec::new(),
+        old_modes: BTreeMap::new(),
+        early_removals: BTreeSet::new(),
+        clear_dirs: Vec::new(),
+    };
+    if root_exists {
+        planner.plan_entries()?;
+        planner.plan_removals()?;
+    } else {
+        for (path, entry) in tree {
+            planner.push(path.clone(), ChangeKind::Create, None, Some(entry.clone()));
+        }
+    }
+
+    let manifest = Manifest::for_tree(tree).to_bytes();
+    let manifest_changed = match &loaded {
+        Some(loaded) => loaded.bytes != manifest,
+        None => !tree.is_empty(),
+    };
+    let mut changes = planner.changes;
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Plan {
+        root: root.to_owned(),
+        changes,
+        old_modes: planner.old_modes,
+        early_removals: planner.early_removals,
+        clear_dirs: planner.clear_dirs,
+        manifest,
+        manifest_changed,
+    })
+}
+
+struct Planner<'a> {
+    root: &'a Path,
+    tree: &'a Tree,
+    /// Paths in the old manifest.
+    owned: BTreeSet<RelPath>,
+    /// Paths in the old manifest but not in the tree.
+    removals: BTreeSet<RelPath>,
+    /// Cache of the parent directories inspected.
+    nodes: BTreeMap<RelPath, Node>,
+    changes: Vec<Change>,
+    old_modes: BTreeMap<RelPath, u32>,
+    early_removals: BTreeSet<RelPath>,
+    clear_dirs: Vec<RelPath>,
+}
+
+impl Planner<'_> {
+    fn full(&self, path: &RelPath) -> PathBuf {
+        self.root.join(path.as_str())
+    }
+
+    fn push(&mut self, path: RelPath, kind: ChangeKind, old: Option<Entry>, new: Option<Entry>) {
+        self.changes.push(Change {
+            path,
+            kind,
+            old,
+            new,
+        });
+    }
+
+    fn cached_node(&mut self, path: &RelPath) -> Result<Node, OutputError> {
+        if let Some(node) = self.nodes.get(path) {
+            return Ok(*node);
+        }
+        let node = fsops::node(&self.full(path))?;
+        self.nodes.insert(path.clone(), node);
+        Ok(node)
+    }
+
+    /// Checks the parents of `path`. Returns `true` when they all exist as
+    /// real directories, `false` when one is missing (or will be removed
+    /// before writing), so that `path` does not exist.
+    fn check_parents(&mut self, path: &RelPath) -> Result<bool, OutputError> {
+        for ancestor in path.ancestors() {
+            match self.cached_node(&ancestor)? {
+                Node::Dir => {}
+                Node::Missing => return Ok(false),
+                Node::File { .. } | Node::Symlink if self.removals.contains(&ancestor) => {
+                    self.early_removals.insert(ancestor);
+                    return Ok(false);
+                }
+                Node::Symlink => {
+                    return Err(OutputError::UnsafeParent {
+                        path: self.full(&ancestor),
+                    });
+                }
+                Node::File { .. } | Node::Other => {
+                    return Err(OutputError::NotADirectory {
+                        path: self.full(&ancestor),
+                    });
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    fn plan_entries(&mut self) -> Result<(), OutputError> {
+        let tree = self.tree;
+        for (path, new) in tree {
+            if !self.check_parents(path)? {
+                self.push(path.clone(), ChangeKind::Create, None, Some(new.clone()));
+                continue;
+            }
+            let full = self.full(path);
+            match fsops::node(&full)? {
+                Node::Missing => {
+                    self.push(path.clone(), ChangeKind::Create, None, Some(new.clone()));
+                }
+                Node::Dir => {
+                    let mut leaves = Vec::new();
+                    if !self.owned_leaves(path, &mut leaves)? {
+                        return Err(OutputError::NotOwned { path: full });
+                    }
+                    self.early_removals.extend(leaves);
+                    self.clear_dirs.push(path.clone());
+                    self.push(path.clone(), ChangeKind::Create, None, Some(new.clone()));
+                }
+                Node::Other => return Err(OutputError::NotOwned { path: full }),
+                Node::File { mode, len } => {
+                    let owned = self.owned.contains(path);
+                    let plausible = match new {
+                        Entry::File {
+                            contents,
+                            executable,
+                        } => contents.len() as u64 == len && file_mode(*executable) == mode,
+                        Entry::Symlink { .. } => false,
+                    };
+                    if !owned && !plausible {
+                        return Err(OutputError::NotOwned { path: full });
+                    }
+                    let bytes = fsops::read_file(&full)?;
+                    let same = plausible
+                        && matches!(new, Entry::File { contents, .. } if contents.as_bytes() == bytes);
+                    if !owned && !same {
+                        return Err(OutputError::NotOwned { path: full });
+                    }
+                    let old = Entry::File {
+                        contents: String::from_utf8_lossy(&bytes).into_owned(),
+                        executable: mode & 0o111 != 0,
+                    };
+                    self.old_modes.insert(path.clone(), mode);
+                    let kind = if same {
+                        ChangeKind::Unchanged
+                    } else {
+                        ChangeKind::Change
+                    };
+                    self.push(path.clone(), kind, Some(old), Some(new.clone()));
+                }
+                Node::Symlink => {
+                    let owned = self.owned.contains(path);
+                    let target = fsops::read_link(&full)?;
+                    let same =
+                        matches!(new, Entry::Symlink { target: t } if t.as_bytes() == target);
+                    if !owned && !same {
+                        return Err(OutputError::NotOwned { path: full });
+                    }
+                    let old = Entry::Symlink {
+                        target: String::from_utf8_lossy(&target).into_owned(),
+                    };
+                    let kind = if same {
+                        ChangeKind::Unchanged
+                    } else {
+                        ChangeKind::Change
+                    };
+                    self.push(path.clone(), kind, Some(old), Some(new.clone()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Collects the non-directories below the directory `dir` into `leaves`;
+    /// returns `false` as soon as one is not an owned entry being removed.
+    fn owned_leaves(&self, dir: &RelPath, leaves: &mut Vec<RelPath>) -> Result<bool, OutputError> {
+        let full = self.full(dir);
+        let entries = fs::read_dir(&full).map_err(|err| fsops::io_error("read", &full, err))?;
+        for entry in entries {
+            let entry = entry.map_err(|err| fsops::io_error("read", &full, err))?;
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                return Ok(false);
+            };
+            let Ok(child) = RelPath::new(&format!("{dir}/{name}")) else {
+                return Ok(false);
+            };
+            let file_type = entry
+                .file_type()
+                .map_err(|err| fsops::io_error("inspect", &entry.path(), err))?;
+            if file_type.is_dir() {
+                if !self.owned_leaves(&child, leaves)? {
+                    return Ok(false);
+                }
+            } else if self.removals.contains(&child) {
+                leaves.push(child);
+            } else {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn plan_removals(&mut self) -> Result<(), OutputError> {
+        let removals: Vec<RelPath> = self.removals.iter().cloned().collect();
+        for path in removals {
+            let mut reachable = true;
+            for ancestor in path.ancestors() {
+                if self.cached_node(&ancestor)? != Node::Dir {
+                    reachable = false;
+                    break;
+                }
+            }
+            if !reachable {
+                // Gone, or behind something that is not ours: nothing to do.
+                self.early_removals.remove(&path);
+                continue;
+            }
+            let full = self.full(&path);
+            let old = match fsops::node(&full)? {
+                Node::File { mode, .. } => {
+                    let bytes = fsops::read_file(&full)?;
+                    self.old_modes.insert(path.clone(), mode);
+                    Entry::File {
+                        contents: String::from_utf8_lossy(&bytes).into_owned(),
+                        executable: mode & 0o111 != 0,
+                    }
+                }
+                Node::Symlink => Entry::Symlink {
+                    target: String::from_utf8_lossy(&fsops::read_link(&full)?).into_owned(),
+                },
+                Node::Missing | Node::Dir | Node::Other => {
+                    self.early_removals.remove(&path);
+                    continue;
+                }
+            };
+            self.push(path, ChangeKind::Remove, Some(old), None);
+        }
+        Ok(())
+    }
+}
+
+impl Plan {
+    /// The output directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The decision for every path of the tree and every removed path, in
+    /// path order.
+    pub fn changes(&self) -> &[Change] {
+        &self.changes
+    }
+
+    /// The paths grouped by decision.
+    pub fn summary(&self) -> Summary {
+        let mut summary = Summary::default();
+        for change in &self.changes {
+            let list = match change.kind {
+                ChangeKind::Create => &mut summary.created,
+                ChangeKind::Change => &mut summary.changed,
+                ChangeKind::Unchanged => &mut summary.unchanged,
+                ChangeKind::Remove => &mut summary.removed,
+            };
+            list.push(change.path.clone());
+        }
+        summary
+    }
+
+    /// Whether the manifest will be (re)written: the set of owned entries
+    /// changed, or existing files are adopted.
+    pub fn manifest_changed(&self) -> bool {
+        self.manifest_changed
+    }
+
+    /// Whether [`Plan::apply`] would write nothing at all, manifest included.
+    pub fn is_noop(&self) -> bool {
+        !self.manifest_changed
+            && self
+                .changes
+                .iter()
+                .all(|change| change.kind == ChangeKind::Unchanged)
+    }
+
+    /// A unified diff (3 lines of context) of every created, changed and
+    /// removed entry, in path order.
+    ///
+    /// Each entry starts with `--- a/<path>` / `+++ b/<path>` headers
+    /// (`/dev/null` on the missing side). A symlink is shown as the single
+    /// line `symlink -> <target>`. A change of file mode is shown as a line
+    /// `mode 100644 -> 100755` after the headers, and a new executable file
+    /// as `new file mode 100755`.
+    pub fn diff(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = self.write_diff(&mut out);
+        out
+    }
+
+    fn write_diff(&self, out: &mut String) -> fmt::Result {
+        for change in &self.changes {
+            let path = &change.path;
+            let (old_label, new_label) = match change.kind {
+                ChangeKind::Unchanged => continue,
+                ChangeKind::Create => ("/dev/null".to_owned(), format!("b/{path}")),
+                ChangeKind::Remove => (format!("a/{path}"), "/dev/null".to_owned()),
+                ChangeKind::Change => (format!("a/{path}"), format!("b/{path}")),
+            };
+            writeln!(out, "--- {old_label}")?;
+            writeln!(out, "+++ {new_label}")?;
+            match (&change.old, &change.new) {
+                (Some(Entry::File { .. }), Some(new @ Entry::File { .. })) => {
+                    let modes = self.old_modes.get(path).copied().zip(new.mode());
+                    if let Some((old_mode, new_mode)) = modes.filter(|(old, new)| old != new) {
+                        writeln!(
+                            out,
+                            "mode {:06o} -> {:06o}",
+                            0o100_000 | old_mode,
+                            0o100_000 | new_mode
+                        )?;
+                    }
+                }
+                (
+                    None,
+                    Some(Entry::File {
+                        executable: true, ..
+                    }),
+                ) => writeln!(out, "new file mode 100755")?,
+                _ => {}
+            }
+            let old_text = change.old.as_ref().map(entry_text).unwrap_or_default();
+            let new_text = change.new.as_ref().map(entry_text).unwrap_or_default();
+            let diff = TextDiff::from_lines(old_text.as_str(), new_text.as_str());
+            for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
+                write!(out, "{hunk}")?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the plan.
+    ///
+    /// Order: owned entries in the way of new ones are removed; created and
+    /// changed entries are written, each atomically (temporary file, then
+    /// rename; missing directories are created with mode 0755); removed
+    /// entries are deleted and their parent directories pruned while empty
+    /// (never the root); finally the manifest is written atomically if it
+    /// changed. Unchanged entries are not touched, and a no-op plan writes
+    /// nothing at all.
+    ///
+    /// If a write fails, its temporary file is removed and the error names
+    /// the path; entries already written stay written and the old manifest
+    /// stays in place, so the next run adopts them.
+    pub fn apply(self) -> Result<Summary, OutputError> {
+        let summary = self.summary();
+        if self.is_noop() {
+            return Ok(summary);
+        }
+        let root = self.root.as_path();
+        fsops::ensure_root(root)?;
+
+        for path in &self.early_removals {
+            fsops::remove_owned(root, path)?;
+            fsops::prune_parents(root, path);
+        }
+        for dir in &self.clear_dirs {
+            fsops::remove_empty_dirs(&root.join(dir.as_str()))?;
+        }
+
+        for change in &self.changes {
+            let Some(new) = &change.new else { continue };
+            if !matches!(change.kind, ChangeKind::Create | ChangeKind::Change) {
+                continue;
+            }
+            fsops::ensure_parents(root, &change.path)?;
+            let full = root.join(change.path.as_str());
+            match (change.kind, fsops::node(&full)?) {
+                (_, Node::Missing) | (ChangeKind::Change, Node::File { .. } | Node::Symlink) => {}
+                _ => return Err(OutputError::NotOwned { path: full }),
+            }
+            match new {
+                Entry::File {
+                    contents,
+                    executable,
+                } => fsops::write_file_atomic(&full, contents.as_bytes(), file_mode(*executable))?,
+                Entry::Symlink { target } => fsops::write_symlink_atomic(&full, target)?,
+            }
+        }
+
+        for change in &self.changes {
+            if change.kind == ChangeKind::Remove && !self.early_removals.contains(&change.path) {
+                fsops::remove_owned(root, &change.path)?;
+                fsops::prune_parents(root, &change.path);
+            }
+        }
+
+        if self.manifest_changed {
+            fsops::write_file_atomic(&root.join(MANIFEST_FILE), &self.manifest, 0o644)?;
+        }
+        Ok(summary)
+    }
+}
+
+fn entry_text(entry: &Entry) -> String {
+    match entry {
+        Entry::File { contents, .. } => contents.clone(),
+        Entry::Symlink { target } => format!("symlink -> {target}\n"),
+    }
+}

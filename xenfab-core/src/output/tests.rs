@@ -1,0 +1,719 @@
+use std::fs;
+use std::os::unix::fs::{PermissionsExt as _, symlink};
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use super::*;
+
+fn tree(files: &[(&str, &str)]) -> Tree {
+    let mut tree = Tree::new();
+    for (path, contents) in files {
+        tree.insert_file(path, *contents).unwrap();
+    }
+    tree
+}
+
+fn apply(root: &Path, tree: &Tree) -> Summary {
+    plan(root, tree).unwrap().apply().unwrap()
+}
+
+fn mode(path: &Path) -> u32 {
+    fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+fn mtime(path: &Path) -> SystemTime {
+    fs::symlink_metadata(path).unwrap().modified().unwrap()
+}
+
+/// Sets the mtime of a regular file to a fixed time in the past.
+fn age(path: &Path) -> SystemTime {
+    let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    old
+}
+
+fn paths(list: &[RelPath]) -> Vec<&str> {
+    list.iter().map(RelPath::as_str).collect()
+}
+
+fn dir_listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn relpath_accepts_valid_paths() {
+    for ok in [
+        "a",
+        "a/b/c.cfg",
+        "xen/dom0@host=1+2_x-y.cfg",
+        "a.b",
+        "a..b",
+        &"x".repeat(255),
+    ] {
+        let path = RelPath::new(ok).unwrap();
+        assert_eq!(path.as_str(), ok);
+        assert_eq!(path.to_string(), ok);
+        assert_eq!(ok.parse::<RelPath>().unwrap(), path);
+    }
+    let path = RelPath::new("a/b/c").unwrap();
+    assert_eq!(path.file_name(), "c");
+    assert_eq!(path.parent().unwrap().as_str(), "a/b");
+    assert_eq!(
+        path.ancestors().map(String::from).collect::<Vec<_>>(),
+        ["a", "a/b"]
+    );
+    assert!(RelPath::new("a").unwrap().parent().is_none());
+}
+
+#[test]
+fn relpath_refuses_invalid_paths() {
+    let long_component = "x".repeat(300);
+    let long_path = vec!["y"; 2100].join("/");
+    for bad in [
+        "",
+        "../x",
+        "a/../b",
+        "..",
+        ".",
+        "./a",
+        "/abs",
+        "a//b",
+        "a/",
+        ".hidden",
+        "a/.hidden",
+        "a b",
+        "a;b",
+        "a\\b",
+        "ä",
+        &long_component,
+        &long_path,
+    ] {
+        let err = RelPath::new(bad).unwrap_err();
+        assert!(
+            matches!(&err, OutputError::InvalidPath { path, .. } if path == bad),
+            "{bad:?} gave {err:?}"
+        );
+    }
+    let message = RelPath::new("a;b").unwrap_err().to_string();
+    assert!(
+        message.starts_with("invalid output path `a;b`: "),
+        "{message}"
+    );
+}
+
+#[test]
+fn relpath_serde_validates() {
+    let path: RelPath = serde_json::from_str("\"a/b\"").unwrap();
+    assert_eq!(serde_json::to_string(&path).unwrap(), "\"a/b\"");
+    assert!(serde_json::from_str::<RelPath>("\"../b\"").is_err());
+}
+
+#[test]
+fn tree_refuses_duplicates_and_file_dir_conflicts() {
+    let mut tree = Tree::new();
+    tree.insert_file("a/b", "x").unwrap();
+    tree.insert_file("a+", "x").unwrap();
+    tree.insert_file("a-b/c", "x").unwrap();
+    assert!(matches!(
+        tree.insert_file("a/b", "y"),
+        Err(OutputError::DuplicatePath { .. })
+    ));
+    assert!(matches!(
+        tree.insert_file("a", "y"),
+        Err(OutputError::FileDirConflict { path, child }) if path.as_str() == "a" && child.as_str() == "a/b"
+    ));
+    assert!(matches!(
+        tree.insert_symlink("a/b/c", "x"),
+        Err(OutputError::FileDirConflict { path, child }) if path.as_str() == "a/b" && child.as_str() == "a/b/c"
+    ));
+    assert!(matches!(
+        tree.insert_file("bad/../x", "y"),
+        Err(OutputError::InvalidPath { .. })
+    ));
+    assert_eq!(tree.len(), 3);
+    assert_eq!(
+        tree.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
+        ["a+", "a-b/c", "a/b"]
+    );
+    assert!(!tree.is_empty());
+    assert!(Tree::new().is_empty());
+    let key = RelPath::new("a/b").unwrap();
+    assert_eq!(
+        tree.get(&key),
+        Some(&Entry::File {
+            contents: "x".into(),
+            executable: false
+        })
+    );
+}
+
+#[test]
+fn symlink_targets_are_validated() {
+    let mut tree = Tree::new();
+    tree.insert_symlink("a/l", "../b/c").unwrap();
+    tree.insert_symlink("a/m", "..").unwrap();
+    tree.insert_symlink("top", "a/l").unwrap();
+    for (link, target) in [("x", "../y"), ("a/x", "../../y"), ("a/b/x", "../../../..")] {
+        assert!(
+            matches!(
+                tree.insert_symlink(link, target),
+                Err(OutputError::SymlinkEscapes { .. })
+            ),
+            "{link} -> {target}"
+        );
+    }
+    for (link, target) in [
+        ("x", "/etc/passwd"),
+        ("x", ""),
+        ("a/x", "b/../../.."),
+        ("x", "a//b"),
+        ("x", "./a"),
+        ("x", ".xenfab-manifest.json"),
+        ("x", "a b"),
+    ] {
+        assert!(
+            matches!(
+                tree.insert_symlink(link, target),
+                Err(OutputError::InvalidSymlinkTarget { .. })
+            ),
+            "{link} -> {target}"
+        );
+    }
+    assert_eq!(tree.len(), 3);
+}
+
+#[test]
+fn create_into_missing_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("out/deeper");
+    let mut tree = tree(&[("b/c.cfg", "c\n"), ("a.cfg", "a\n")]);
+    tree.insert_executable("bin/run", "#!/bin/sh\n").unwrap();
+    tree.insert_symlink("cur", "b/c.cfg").unwrap();
+
+    let planned = plan(&root, &tree).unwrap();
+    assert!(!root.exists(), "plan must not write");
+    assert!(!planned.is_noop());
+    let summary = planned.apply().unwrap();
+    assert_eq!(
+        paths(&summary.created),
+        ["a.cfg", "b/c.cfg", "bin/run", "cur"]
+    );
+    assert_eq!(
+        summary.to_string(),
+        "4 created, 0 changed, 0 unchanged, 0 removed"
+    );
+
+    assert_eq!(fs::read_to_string(root.join("a.cfg")).unwrap(), "a\n");
+    assert_eq!(fs::read_to_string(root.join("b/c.cfg")).unwrap(), "c\n");
+    assert_eq!(mode(&root.join("a.cfg")), 0o644);
+    assert_eq!(mode(&root.join("bin/run")), 0o755);
+    assert_eq!(mode(&root.join("bin")), 0o755);
+    assert_eq!(
+        fs::read_link(root.join("cur")).unwrap(),
+        Path::new("b/c.cfg")
+    );
+    assert_eq!(
+        fs::read_to_string(root.join(MANIFEST_FILE)).unwrap(),
+        r#"{
+  "format": 1,
+  "generator": "xenfab",
+  "entries": {
+    "a.cfg": {
+      "kind": "file",
+      "executable": false
+    },
+    "b/c.cfg": {
+      "kind": "file",
+      "executable": false
+    },
+    "bin/run": {
+      "kind": "file",
+      "executable": true
+    },
+    "cur": {
+      "kind": "symlink",
+      "target": "b/c.cfg"
+    }
+  }
+}
+"#
+    );
+    // No temporary files are left behind.
+    assert_eq!(
+        dir_listing(&root),
+        [MANIFEST_FILE, "a.cfg", "b", "bin", "cur"]
+    );
+}
+
+#[test]
+fn empty_tree_into_missing_directory_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("out");
+    let planned = plan(&root, &Tree::new()).unwrap();
+    assert!(planned.is_noop());
+    planned.apply().unwrap();
+    assert!(!root.exists());
+}
+
+#[test]
+fn second_apply_is_a_noop() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let mut tree = tree(&[("a.cfg", "a\n"), ("d/b.cfg", "b\n")]);
+    tree.insert_symlink("d/l", "b.cfg").unwrap();
+    apply(root, &tree);
+
+    let files = [
+        root.join("a.cfg"),
+        root.join("d/b.cfg"),
+        root.join(MANIFEST_FILE),
+    ];
+    let times: Vec<SystemTime> = files.iter().map(|f| age(f)).collect();
+    let link_time = mtime(&root.join("d/l"));
+
+    let planned = plan(root, &tree).unwrap();
+    assert!(planned.is_noop());
+    assert!(!planned.manifest_changed());
+    assert_eq!(planned.diff(), "");
+    let summary = planned.apply().unwrap();
+    assert_eq!(paths(&summary.unchanged), ["a.cfg", "d/b.cfg", "d/l"]);
+    assert!(summary.created.is_empty() && summary.changed.is_empty() && summary.removed.is_empty());
+
+    for (file, time) in files.iter().zip(&times) {
+        assert_eq!(mtime(file), *time, "{} was rewritten", file.display());
+    }
+    assert_eq!(mtime(&root.join("d/l")), link_time);
+}
+
+#[test]
+fn changed_content_is_rewritten_and_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    apply(root, &tree(&[("a.cfg", "a\n"), ("b.cfg", "b\n")]));
+    let b_time = age(&root.join("b.cfg"));
+
+    let new = tree(&[("a.cfg", "A\n"), ("b.cfg", "b\n")]);
+    let planned = plan(root, &new).unwrap();
+    let change = &planned.changes()[0];
+    assert_eq!(change.kind, ChangeKind::Change);
+    assert_eq!(
+        change.old,
+        Some(Entry::File {
+            contents: "a\n".into(),
+            executable: false
+        })
+    );
+    assert!(!planned.manifest_changed());
+    let summary = planned.apply().unwrap();
+    assert_eq!(paths(&summary.changed), ["a.cfg"]);
+    assert_eq!(paths(&summary.unchanged), ["b.cfg"]);
+    assert_eq!(fs::read_to_string(root.join("a.cfg")).unwrap(), "A\n");
+    assert_eq!(mtime(&root.join("b.cfg")), b_time);
+}
+
+#[test]
+fn removed_entries_are_deleted_and_only_they() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    apply(
+        root,
+        &tree(&[
+            ("a/keep", "k"),
+            ("a/gone", "g"),
+            ("b/c/d", "d"),
+            ("e/f", "f"),
+        ]),
+    );
+    fs::write(root.join("a/foreign"), "mine").unwrap();
+    fs::write(root.join("e/foreign"), "mine").unwrap();
+
+    let new = tree(&[("a/keep", "k")]);
+    let summary = apply(root, &new);
+    assert_eq!(paths(&summary.removed), ["a/gone", "b/c/d", "e/f"]);
+    assert_eq!(paths(&summary.unchanged), ["a/keep"]);
+
+    assert!(!root.join("a/gone").exists());
+    assert_eq!(fs::read_to_string(root.join("a/foreign")).unwrap(), "mine");
+    assert_eq!(fs::read_to_string(root.join("e/foreign")).unwrap(), "mine");
+    assert!(!root.join("b").exists(), "empty directories are pruned");
+    assert!(
+        root.join("e").is_dir(),
+        "a directory still holding a file stays"
+    );
+    assert_eq!(dir_listing(root), [MANIFEST_FILE, "a", "e"]);
+
+    // Removing everything keeps the root and an empty manifest.
+    apply(root, &Tree::new());
+    assert_eq!(dir_listing(root), [MANIFEST_FILE, "a", "e"]);
+    assert_eq!(dir_listing(&root.join("a")), ["foreign"]);
+}
+
+#[test]
+fn foreign_file_is_refused_and_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    fs::write(root.join("conf"), "hand made\n").unwrap();
+    let new = tree(&[("aaa/x", "1"), ("conf", "generated\n"), ("zzz", "2")]);
+
+    let err = plan(root, &new).unwrap_err();
+    assert!(
+        matches!(&err, OutputError::NotOwned { path } if path == &root.join("conf")),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "`{}` exists and was not written by xenfab; move it away or remove it",
+            root.join("conf").display()
+        )
+    );
+    assert_eq!(dir_listing(root), ["conf"]);
+    assert_eq!(
+        fs::read_to_string(root.join("conf")).unwrap(),
+        "hand made\n"
+    );
+
+    // Same size but different mode is refused as well.
+    fs::write(root.join("conf"), "generated\n").unwrap();
+    fs::set_permissions(root.join("conf"), fs::Permissions::from_mode(0o600)).unwrap();
+    assert!(matches!(
+        plan(root, &new),
+        Err(OutputError::NotOwned { .. })
+    ));
+    // So is a foreign directory in the place of a file.
+    fs::remove_file(root.join("conf")).unwrap();
+    fs::create_dir(root.join("conf")).unwrap();
+    fs::write(root.join("conf/x"), "").unwrap();
+    assert!(matches!(
+        plan(root, &new),
+        Err(OutputError::NotOwned { .. })
+    ));
+    assert_eq!(dir_listing(root), ["conf"]);
+}
+
+#[test]
+fn identical_foreign_file_is_adopted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let new = tree(&[("a", "x\n"), ("b", "y\n")]);
+    // As if a previous run crashed before writing the manifest.
+    fs::write(root.join("a"), "x\n").unwrap();
+    fs::set_permissions(root.join("a"), fs::Permissions::from_mode(0o644)).unwrap();
+    let a_time = age(&root.join("a"));
+
+    let planned = plan(root, &new).unwrap();
+    assert!(planned.manifest_changed());
+    let summary = planned.apply().unwrap();
+    assert_eq!(paths(&summary.unchanged), ["a"]);
+    assert_eq!(paths(&summary.created), ["b"]);
+    assert_eq!(mtime(&root.join("a")), a_time);
+    let manifest = fs::read_to_string(root.join(MANIFEST_FILE)).unwrap();
+    assert!(manifest.contains("\"a\""));
+
+    // Now it is owned: dropping it from the tree removes it.
+    let summary = apply(root, &tree(&[("b", "y\n")]));
+    assert_eq!(paths(&summary.removed), ["a"]);
+    assert!(!root.join("a").exists());
+}
+
+#[test]
+fn identical_foreign_symlink_is_adopted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    symlink("x", root.join("l")).unwrap();
+    let mut new = Tree::new();
+    new.insert_symlink("l", "x").unwrap();
+    let summary = apply(root, &new);
+    assert_eq!(paths(&summary.unchanged), ["l"]);
+
+    symlink("y", root.join("m")).unwrap();
+    new.insert_symlink("m", "z").unwrap();
+    assert!(matches!(
+        plan(root, &new),
+        Err(OutputError::NotOwned { .. })
+    ));
+}
+
+#[test]
+fn executable_bit_is_set_and_changed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let mut exec = Tree::new();
+    exec.insert_executable("run.sh", "echo\n").unwrap();
+    apply(root, &exec);
+    assert_eq!(mode(&root.join("run.sh")), 0o755);
+
+    let plain = tree(&[("run.sh", "echo\n")]);
+    let planned = plan(root, &plain).unwrap();
+    assert_eq!(planned.changes()[0].kind, ChangeKind::Change);
+    assert_eq!(
+        planned.diff(),
+        "--- a/run.sh\n+++ b/run.sh\nmode 100755 -> 100644\n"
+    );
+    let summary = planned.apply().unwrap();
+    assert_eq!(paths(&summary.changed), ["run.sh"]);
+    assert_eq!(mode(&root.join("run.sh")), 0o644);
+
+    // A mode changed behind xenfab's back is restored.
+    fs::set_permissions(root.join("run.sh"), fs::Permissions::from_mode(0o600)).unwrap();
+    let summary = apply(root, &plain);
+    assert_eq!(paths(&summary.changed), ["run.sh"]);
+    assert_eq!(mode(&root.join("run.sh")), 0o644);
+}
+
+#[test]
+fn symlink_is_created_and_retargeted_atomically() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let mut v1 = tree(&[("data/v1", "1"), ("data/v2", "2")]);
+    v1.insert_symlink("links/cur", "../data/v1").unwrap();
+    apply(root, &v1);
+    let link = root.join("links/cur");
+    assert!(
+        fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(fs::read_to_string(&link).unwrap(), "1");
+
+    let mut v2 = tree(&[("data/v1", "1"), ("data/v2", "2")]);
+    v2.insert_symlink("links/cur", "../data/v2").unwrap();
+    let planned = plan(root, &v2).unwrap();
+    // The link still exists, untouched, before apply.
+    assert_eq!(fs::read_link(&link).unwrap(), Path::new("../data/v1"));
+    let summary = planned.apply().unwrap();
+    assert_eq!(paths(&summary.changed), ["links/cur"]);
+    assert!(
+        fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(fs::read_link(&link).unwrap(), Path::new("../data/v2"));
+    assert_eq!(fs::read_to_string(&link).unwrap(), "2");
+    assert_eq!(dir_listing(&root.join("links")), ["cur"]);
+
+    // Symlink -> file and back.
+    let file = tree(&[("data/v1", "1"), ("data/v2", "2"), ("links/cur", "plain")]);
+    assert_eq!(paths(&apply(root, &file).changed), ["links/cur"]);
+    assert!(fs::symlink_metadata(&link).unwrap().file_type().is_file());
+    assert_eq!(paths(&apply(root, &v2).changed), ["links/cur"]);
+    assert_eq!(fs::read_link(&link).unwrap(), Path::new("../data/v2"));
+}
+
+#[test]
+fn parent_that_is_a_symlink_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("out");
+    let elsewhere = tmp.path().join("elsewhere");
+    fs::create_dir(&root).unwrap();
+    fs::create_dir(&elsewhere).unwrap();
+    symlink(&elsewhere, root.join("sub")).unwrap();
+
+    let new = tree(&[("a", "1"), ("sub/x", "2")]);
+    let err = plan(&root, &new).unwrap_err();
+    assert!(
+        matches!(&err, OutputError::UnsafeParent { path } if path == &root.join("sub")),
+        "{err:?}"
+    );
+    assert!(dir_listing(&elsewhere).is_empty());
+    assert_eq!(dir_listing(&root), ["sub"]);
+}
+
+#[test]
+fn parent_that_is_a_file_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    fs::write(root.join("sub"), "").unwrap();
+    let err = plan(root, &tree(&[("sub/x", "2")])).unwrap_err();
+    assert!(matches!(err, OutputError::NotADirectory { .. }), "{err:?}");
+
+    let file_root = root.join("sub");
+    let err = plan(&file_root, &tree(&[("x", "2")])).unwrap_err();
+    assert!(matches!(err, OutputError::NotADirectory { .. }), "{err:?}");
+}
+
+#[test]
+fn removal_does_not_follow_a_replaced_parent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("out");
+    apply(&root, &tree(&[("d/x", "ours")]));
+    let elsewhere = tmp.path().join("elsewhere");
+    fs::rename(root.join("d"), &elsewhere).unwrap();
+    symlink(&elsewhere, root.join("d")).unwrap();
+
+    let summary = apply(&root, &Tree::new());
+    assert!(summary.removed.is_empty());
+    assert_eq!(fs::read_to_string(elsewhere.join("x")).unwrap(), "ours");
+    assert!(
+        fs::symlink_metadata(root.join("d"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
+#[test]
+fn file_and_directory_can_swap_places() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    apply(
+        root,
+        &tree(&[("a", "file"), ("d/x", "1"), ("d/sub/y", "2")]),
+    );
+
+    let swapped = tree(&[("a/inner", "now a dir"), ("d", "now a file")]);
+    let summary = apply(root, &swapped);
+    assert_eq!(paths(&summary.created), ["a/inner", "d"]);
+    assert_eq!(paths(&summary.removed), ["a", "d/sub/y", "d/x"]);
+    assert_eq!(
+        fs::read_to_string(root.join("a/inner")).unwrap(),
+        "now a dir"
+    );
+    assert_eq!(fs::read_to_string(root.join("d")).unwrap(), "now a file");
+
+    // Not when the directory holds something foreign.
+    apply(root, &tree(&[("a", "file"), ("d/x", "1")]));
+    fs::write(root.join("d/foreign"), "").unwrap();
+    let err = plan(root, &tree(&[("d", "file")])).unwrap_err();
+    assert!(matches!(err, OutputError::NotOwned { path } if path == root.join("d")));
+    assert_eq!(dir_listing(&root.join("d")), ["foreign", "x"]);
+}
+
+#[test]
+fn diff_shows_creations_changes_removals_and_symlinks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let mut old = tree(&[
+        ("a.txt", "1\n2\n3\n4\n5\n6\n7\n8\n9\n"),
+        ("gone.txt", "bye\n"),
+        ("run.sh", "echo\n"),
+    ]);
+    old.insert_symlink("l", "a.txt").unwrap();
+    apply(root, &old);
+
+    let mut new = tree(&[
+        ("a.txt", "1\n2\n3\n4\n5\n6\n7\nEIGHT\n9\n"),
+        ("new.txt", "hi\n"),
+    ]);
+    new.insert_executable("run.sh", "echo\n").unwrap();
+    new.insert_executable("tool", "#!/bin/sh\n").unwrap();
+    new.insert_symlink("l", "new.txt").unwrap();
+    let planned = plan(root, &new).unwrap();
+    assert_eq!(
+        planned.diff(),
+        "\
+--- a/a.txt
++++ b/a.txt
+@@ -5,5 +5,5 @@
+ 5
+ 6
+ 7
+-8
++EIGHT
+ 9
+--- a/gone.txt
++++ /dev/null
+@@ -1 +0,0 @@
+-bye
+--- a/l
++++ b/l
+@@ -1 +1 @@
+-symlink -> a.txt
++symlink -> new.txt
+--- /dev/null
++++ b/new.txt
+@@ -0,0 +1 @@
++hi
+--- a/run.sh
++++ b/run.sh
+mode 100644 -> 100755
+--- /dev/null
++++ b/tool
+new file mode 100755
+@@ -0,0 +1 @@
++#!/bin/sh
+"
+    );
+    assert_eq!(
+        planned.summary().to_string(),
+        "2 created, 3 changed, 0 unchanged, 1 removed"
+    );
+    assert_eq!(
+        serde_json::to_string(&planned.summary()).unwrap(),
+        r#"{"created":["new.txt","tool"],"changed":["a.txt","l","run.sh"],"unchanged":[],"removed":["gone.txt"]}"#
+    );
+}
+
+#[test]
+fn corrupt_manifest_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let new = tree(&[("a", "1")]);
+    for bad in [
+        "{ not json",
+        r#"{"format": 2, "generator": "xenfab", "entries": {}}"#,
+        r#"{"format": 1, "generator": "other", "entries": {}}"#,
+        r#"{"format": 1, "generator": "xenfab", "entries": {"../etc/passwd": {"kind": "file", "executable": false}}}"#,
+        r#"{"format": 1, "generator": "xenfab", "entries": {"a": {"kind": "dir"}}}"#,
+    ] {
+        fs::write(root.join(MANIFEST_FILE), bad).unwrap();
+        let err = plan(root, &new).unwrap_err();
+        assert!(
+            matches!(&err, OutputError::Manifest { path, .. } if path == &root.join(MANIFEST_FILE)),
+            "{bad}: {err:?}"
+        );
+        assert!(!root.join("a").exists());
+    }
+    fs::remove_file(root.join(MANIFEST_FILE)).unwrap();
+    symlink("elsewhere", root.join(MANIFEST_FILE)).unwrap();
+    assert!(matches!(
+        plan(root, &new),
+        Err(OutputError::Manifest { .. })
+    ));
+}
+
+#[test]
+fn stale_temp_file_is_replaced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    fs::write(root.join(".a.xenfab-tmp"), "stale").unwrap();
+    apply(root, &tree(&[("a", "fresh")]));
+    assert_eq!(fs::read_to_string(root.join("a")).unwrap(), "fresh");
+    assert_eq!(dir_listing(root), [MANIFEST_FILE, "a"]);
+}
+
+#[test]
+fn write_error_names_the_path_and_cleans_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let temp = fsops::temp_path(&root.join("a"));
+    assert_eq!(temp, root.join(".a.xenfab-tmp"));
+    // Renaming a file over a non-empty directory fails.
+    fs::create_dir(root.join("a")).unwrap();
+    fs::write(root.join("a/x"), "").unwrap();
+    let err = fsops::write_file_atomic(&root.join("a"), b"x", 0o644).unwrap_err();
+    assert!(
+        matches!(&err, OutputError::Io { path, .. } if path == &root.join("a")),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!("cannot write `{}`", root.join("a").display())
+    );
+    assert!(!temp.exists());
+    let long = root.join("y".repeat(255));
+    let temp = fsops::temp_path(&long);
+    assert_eq!(temp.file_name().unwrap().len(), 255);
+}

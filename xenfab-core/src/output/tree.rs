@@ -1,0 +1,177 @@
+//! The in-memory output tree that renderers fill.
+
+use std::collections::BTreeMap;
+use std::collections::btree_map;
+use std::ops::Bound;
+
+use serde::Serialize;
+
+use super::OutputError;
+use super::path::{RelPath, validate_symlink_target};
+
+/// One entry of the output tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Entry {
+    /// A regular file, written with mode 0644 (0755 when `executable`).
+    File {
+        /// The full contents of the file.
+        contents: String,
+        /// Whether the file is written with mode 0755 instead of 0644.
+        executable: bool,
+    },
+    /// A symbolic link.
+    Symlink {
+        /// The relative target, resolved from the link's own directory.
+        target: String,
+    },
+}
+
+impl Entry {
+    /// The file mode xenfab gives this entry (`0o644`/`0o755` for files,
+    /// `None` for symlinks).
+    pub fn mode(&self) -> Option<u32> {
+        match self {
+            Entry::File { executable, .. } => Some(file_mode(*executable)),
+            Entry::Symlink { .. } => None,
+        }
+    }
+}
+
+/// The permission bits of a file written by xenfab.
+pub(crate) fn file_mode(executable: bool) -> u32 {
+    if executable { 0o755 } else { 0o644 }
+}
+
+/// A set of files and symlinks to write, keyed by their path in the tree.
+///
+/// The tree is always consistent: no path appears twice and no file or
+/// symlink is also the parent directory of another entry; the insert methods
+/// refuse both.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tree {
+    entries: BTreeMap<RelPath, Entry>,
+}
+
+impl Tree {
+    /// An empty tree.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a regular file with mode 0644.
+    pub fn insert_file(
+        &mut self,
+        path: &str,
+        contents: impl Into<String>,
+    ) -> Result<(), OutputError> {
+        self.insert(
+            RelPath::new(path)?,
+            Entry::File {
+                contents: contents.into(),
+                executable: false,
+            },
+        )
+    }
+
+    /// Adds a regular file with mode 0755.
+    pub fn insert_executable(
+        &mut self,
+        path: &str,
+        contents: impl Into<String>,
+    ) -> Result<(), OutputError> {
+        self.insert(
+            RelPath::new(path)?,
+            Entry::File {
+                contents: contents.into(),
+                executable: true,
+            },
+        )
+    }
+
+    /// Adds a symlink at `path` pointing to `target` (relative to the link's
+    /// directory; see [`Tree::insert`] for the rules).
+    pub fn insert_symlink(
+        &mut self,
+        path: &str,
+        target: impl Into<String>,
+    ) -> Result<(), OutputError> {
+        self.insert(
+            RelPath::new(path)?,
+            Entry::Symlink {
+                target: target.into(),
+            },
+        )
+    }
+
+    /// Adds any entry.
+    ///
+    /// Fails with [`OutputError::DuplicatePath`] when `path` is already in the
+    /// tree, with [`OutputError::FileDirConflict`] when `path` is an ancestor
+    /// of an entry or an entry is an ancestor of `path`, and, for a symlink,
+    /// with [`OutputError::InvalidSymlinkTarget`] or
+    /// [`OutputError::SymlinkEscapes`] when the target is not a relative path
+    /// (same characters as [`RelPath`], `..` only as leading components) that
+    /// stays inside the tree.
+    pub fn insert(&mut self, path: RelPath, entry: Entry) -> Result<(), OutputError> {
+        if let Entry::Symlink { target } = &entry {
+            validate_symlink_target(&path, target)?;
+        }
+        if self.entries.contains_key(&path) {
+            return Err(OutputError::DuplicatePath { path });
+        }
+        let ancestor = path.ancestors().find(|a| self.entries.contains_key(a));
+        if let Some(ancestor) = ancestor {
+            return Err(OutputError::FileDirConflict {
+                path: ancestor,
+                child: path,
+            });
+        }
+        let prefix = format!("{path}/");
+        let descendant = self
+            .entries
+            .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
+            .next()
+            .filter(|(key, _)| key.as_str().starts_with(&prefix))
+            .map(|(key, _)| key.clone());
+        if let Some(child) = descendant {
+            return Err(OutputError::FileDirConflict { path, child });
+        }
+        self.entries.insert(path, entry);
+        Ok(())
+    }
+
+    /// The entry at `path`, if any.
+    pub fn get(&self, path: &RelPath) -> Option<&Entry> {
+        self.entries.get(path)
+    }
+
+    /// Whether the tree has an entry at `path`.
+    pub fn contains(&self, path: &RelPath) -> bool {
+        self.entries.contains_key(path)
+    }
+
+    /// All entries, in path order.
+    pub fn iter(&self) -> btree_map::Iter<'_, RelPath, Entry> {
+        self.entries.iter()
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the tree has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a Tree {
+    type Item = (&'a RelPath, &'a Entry);
+    type IntoIter = btree_map::Iter<'a, RelPath, Entry>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}

@@ -1,0 +1,58 @@
+//! The one template environment every renderer uses.
+
+use minijinja::syntax::SyntaxConfig;
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+
+use crate::error::RenderError;
+
+/// Every template, by name. Each is parsed when the environment is built.
+const TEMPLATES: &[(&str, &str)] =
+    &[("capacity.txt.j2", include_str!("templates/capacity.txt.j2"))];
+
+/// The environment: strict about undefined values, blocks trimmed, trailing newline kept,
+/// no auto-escaping (each renderer validates and escapes for its own syntax).
+pub(crate) fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    match SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(true)
+        .build()
+    {
+        Ok(syntax) => env.set_syntax(syntax),
+        Err(e) => unreachable!("the template syntax is fixed: {e}"),
+    }
+    for (name, source) in TEMPLATES {
+        if let Err(e) = env.add_template(name, source) {
+            unreachable!("template {name} does not parse (a bug, caught by the tests): {e}");
+        }
+    }
+    env
+}
+
+/// Renders template `name` with `view`.
+pub(crate) fn render<S: serde::Serialize>(
+    env: &Environment<'_>,
+    name: &str,
+    view: S,
+) -> Result<String, RenderError> {
+    env.get_template(name)
+        .and_then(|t| t.render(minijinja::value::Serde(view)))
+        .map_err(|source| RenderError::Template {
+            name: name.to_owned(),
+            source,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_template_parses() {
+        let env = super::environment();
+        for (name, _) in super::TEMPLATES {
+            assert!(env.get_template(name).is_ok(), "{name}");
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! Each dom0 must hold what it runs: its layout fits its disks, its guests' disks fit their
+//! volume group, dom0 and guest memory fit its RAM, the save area holds the guests' memory.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::diagnostic::Diagnostics;
+use crate::model::{Dom0, Fabric, Ident, SAVE_DIR, Size, Toolstack, VirtMode, capacity};
+
+pub(super) fn check(fabric: &Fabric, sound_schemes: &HashSet<Ident>, diags: &mut Diagnostics) {
+    for dom0 in &fabric.dom0s {
+        check_guest_modes(dom0, diags);
+        // Lowering only keeps dom0s whose hardware and scheme exist.
+        let (Some(hw), Some(scheme)) = (
+            fabric.hardware.get(&dom0.hardware),
+            fabric.partition_schemes.get(&dom0.partitioning),
+        ) else {
+            continue;
+        };
+        let at = &dom0.at;
+        if dom0.vcpus > hw.cpus {
+            diags.error(
+                "vcpu-overcommit",
+                at.key("vcpus"),
+                format!(
+                    "dom0 has {} vCPUs but hardware `{}` has {} CPUs",
+                    dom0.vcpus, dom0.hardware, hw.cpus
+                ),
+            );
+        }
+
+        // The scheme must put its partitions on disks the hardware shows.
+        let visible = hw.visible_disks();
+        let mut missing: Vec<&str> = scheme
+            .partitions
+            .iter()
+            .map(|p| p.disk.as_str())
+            .filter(|d| !visible.iter().any(|(v, _)| v == d))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if !missing.is_empty() {
+            let shown: Vec<&str> = visible.iter().map(|(d, _)| d.as_str()).collect();
+            diags.error(
+                "unknown-disk",
+                at.key("partitioning"),
+                format!(
+                    "partition scheme `{}` uses disk(s) `{}` but hardware `{}` shows only `{}`",
+                    dom0.partitioning,
+                    missing.join("`, `"),
+                    dom0.hardware,
+                    shown.join("`, `")
+                ),
+            );
+            continue;
+        }
+        if !sound_schemes.contains(&dom0.partitioning) {
+            continue; // its own errors are reported; sizes would mislead
+        }
+
+        let cap = capacity(dom0, hw, scheme, fabric.site.hypervisor_memory);
+        for (disk, need, have) in &cap.overfull_disks {
+            diags.error(
+                "layout-too-big",
+                at.key("partitioning"),
+                format!(
+                    "partition scheme `{}` needs {need} on disk `{disk}` but it has {have}",
+                    dom0.partitioning
+                ),
+            );
+        }
+        check_guest_volumes(dom0, scheme, &cap, diags);
+        check_memory(dom0, &cap, &dom0.hardware, diags);
+
+        if let Some(save) = &cap.save_area {
+            if let Some(size) = save.size {
+                if cap.guest_memory > size {
+                    diags.warning(
+                        "save-area-small",
+                        at.key("partitioning"),
+                        format!(
+                            "the guests have {} of memory but `{}`, which holds {SAVE_DIR}, has {size}: saving them when dom0 shuts down will fail",
+                            cap.guest_memory, save.mount
+                        ),
+                    );
+                }
+            }
+        }
+        let vcpus = cap.guest_vcpus.saturating_add(cap.dom0_vcpus);
+        if vcpus > cap.cpus {
+            diags.warning(
+                "vcpu-overcommit",
+                at.key("guests"),
+                format!(
+                    "dom0 and its guests have {vcpus} vCPUs on {} CPUs",
+                    cap.cpus
+                ),
+            );
+        }
+    }
+}
+
+/// PVH needs libxl; `xm` cannot start such a guest.
+fn check_guest_modes(dom0: &Dom0, diags: &mut Diagnostics) {
+    if dom0.toolstack == Toolstack::Xm {
+        for g in dom0.guests.iter().filter(|g| g.mode == VirtMode::Pvh) {
+            diags.error(
+                "mode-needs-xl",
+                g.at.key("mode"),
+                format!(
+                    "a PVH guest needs the `xl` toolstack but dom0 `{}` uses `xm`",
+                    dom0.name
+                ),
+            );
+        }
+    }
+}
+
+/// Guest disks: in a volume group of the scheme, one volume each, within the free space.
+fn check_guest_volumes(
+    dom0: &Dom0,
+    scheme: &crate::model::PartitionScheme,
+    cap: &crate::model::Capacity,
+    diags: &mut Diagnostics,
+) {
+    let mut taken: HashMap<(&str, &str), String> = scheme
+        .logical_volumes
+        .iter()
+        .map(|lv| {
+            (
+                (lv.vg.as_str(), lv.name.as_str()),
+                format!("dom0's own `{}`", lv.name),
+            )
+        })
+        .collect();
+    let mut used: HashMap<&str, Size> = HashMap::new();
+    for g in &dom0.guests {
+        for (i, d) in g.disks.iter().enumerate() {
+            let dp = g.at.key("disks").elem(i, None);
+            let Some(vg) = cap.volume_groups.iter().find(|v| v.name == d.vg) else {
+                let known: Vec<&str> = scheme
+                    .volume_groups
+                    .iter()
+                    .map(|v| v.name.as_str())
+                    .collect();
+                diags.error(
+                    "unknown-reference",
+                    dp.key("vg"),
+                    format!(
+                        "volume group `{}` is not in partition scheme `{}` of dom0 `{}` (it has `{}`)",
+                        d.vg,
+                        dom0.partitioning,
+                        dom0.name,
+                        known.join("`, `")
+                    ),
+                );
+                continue;
+            };
+            if let Some(first) = taken.insert((d.vg.as_str(), d.lv.as_str()), g.at.to_string()) {
+                diags.error(
+                    "duplicate-volume",
+                    dp.key("lv"),
+                    format!("logical volume `{}/{}` is also {first}", d.vg, d.lv),
+                );
+            }
+            if vg.system == vg.size {
+                diags.error(
+                    "vg-full",
+                    dp.key("vg"),
+                    format!("volume group `{}` on `{}` has no room for guests: one of dom0's own volumes grows into all of it", d.vg, dom0.name),
+                );
+                continue;
+            }
+            let total = used.entry(d.vg.as_str()).or_default();
+            *total = total.saturating_add(d.size);
+            if *total > vg.available() && total.saturating_sub(d.size) <= vg.available() {
+                diags.error(
+                    "vg-full",
+                    dp.key("size"),
+                    format!(
+                        "disk `{}/{}` ({}) does not fit: volume group `{}` on `{}` has {} for guests and its guests need {} in all",
+                        d.vg,
+                        d.lv,
+                        d.size,
+                        d.vg,
+                        dom0.name,
+                        vg.available(),
+                        vg.guests
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Memory: hypervisor + dom0 + guests within the RAM; names the first guest that overflows.
+fn check_memory(
+    dom0: &Dom0,
+    cap: &crate::model::Capacity,
+    hardware: &Ident,
+    diags: &mut Diagnostics,
+) {
+    if cap.memory_used() <= cap.ram {
+        return;
+    }
+    let summary = format!(
+        "hypervisor {} + dom0 {} + guests {} = {} exceeds the {} of hardware `{hardware}`",
+        cap.hypervisor_memory,
+        cap.dom0_memory,
+        cap.guest_memory,
+        cap.memory_used(),
+        cap.ram
+    );
+    let mut used = cap.hypervisor_memory.saturating_add(cap.dom0_memory);
+    if used > cap.ram {
+        diags.error("memory-exceeded", dom0.at.key("memory"), summary);
+        return;
+    }
+    for g in &dom0.guests {
+        used = used.saturating_add(g.memory);
+        if used > cap.ram {
+            diags.error(
+                "memory-exceeded",
+                g.at.key("memory"),
+                format!("guest `{}` does not fit: {summary}", g.name),
+            );
+            return;
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! Validation of the whole fabric: every rule, every problem at once, each with its path.
+//!
+//! Rules live one concern a module. Each adds to the same [`Diagnostics`] and never stops at
+//! the first problem. See `docs/validation.md` for the list of rule codes.
+
+mod capacity;
+mod identity;
+mod layout;
+mod network;
+
+use crate::diagnostic::Diagnostics;
+use crate::model::Fabric;
+
+/// Checks a fabric as a whole: duplicates, addresses, partition schemes, capacity.
+///
+/// Errors mean the fabric must not be rendered; warnings are worth a look.
+pub fn validate(fabric: &Fabric) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    identity::check(fabric, &mut diags);
+    network::check(fabric, &mut diags);
+    let sound_schemes = layout::check_schemes(fabric, &mut diags);
+    capacity::check(fabric, &sound_schemes, &mut diags);
+    diags
+}
