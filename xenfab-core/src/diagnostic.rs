@@ -157,6 +157,17 @@ pub struct Diagnostic {
     pub message: String,
     /// Where the field is in the input file, where known.
     pub location: Option<Location>,
+    /// The other place involved, such as the first use of a duplicated name.
+    pub related: Option<Related>,
+}
+
+/// The other place a diagnostic involves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Related {
+    /// Its field path.
+    pub path: FieldPath,
+    /// Where it is in the input file, where known.
+    pub location: Option<Location>,
 }
 
 impl fmt::Display for Diagnostic {
@@ -168,7 +179,18 @@ impl fmt::Display for Diagnostic {
         if !self.path.0.is_empty() {
             write!(f, "{}: ", self.path)?;
         }
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        if let Some(Related {
+            location: Some(at), ..
+        }) = &self.related
+        {
+            match (&self.location, at.line) {
+                (Some(here), Some(line)) if here.file == at.file => write!(f, " (line {line})")?,
+                (_, Some(_)) => write!(f, " ({at})")?,
+                (_, None) => {}
+            }
+        }
+        Ok(())
     }
 }
 
@@ -193,6 +215,23 @@ impl Diagnostics {
         self.push(Severity::Warning, code, path, message.into());
     }
 
+    /// Adds an error that involves a second place, such as the first use of a duplicate.
+    pub fn error_related(
+        &mut self,
+        code: &'static str,
+        path: FieldPath,
+        related: &FieldPath,
+        message: impl Into<String>,
+    ) {
+        self.push(Severity::Error, code, path, message.into());
+        if let Some(d) = self.0.last_mut() {
+            d.related = Some(Related {
+                path: related.clone(),
+                location: None,
+            });
+        }
+    }
+
     fn push(&mut self, severity: Severity, code: &'static str, path: FieldPath, message: String) {
         self.0.push(Diagnostic {
             severity,
@@ -200,6 +239,7 @@ impl Diagnostics {
             path,
             message,
             location: None,
+            related: None,
         });
     }
 

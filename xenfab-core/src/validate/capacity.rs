@@ -78,8 +78,9 @@ pub(super) fn check(fabric: &Fabric, sound_schemes: &HashSet<Ident>, diags: &mut
                         "save-area-small",
                         at.key("partitioning"),
                         format!(
-                            "the guests have {} of memory but `{}`, which holds {SAVE_DIR}, has {size}: saving them when dom0 shuts down will fail",
-                            cap.guest_memory, save.mount
+                            "the guests have {} of memory but {} has {size}: saving them when dom0 shuts down will fail",
+                            cap.guest_memory,
+                            if save.mount == SAVE_DIR { format!("`{SAVE_DIR}`") } else { format!("`{}`, which holds {SAVE_DIR},", save.mount) }
                         ),
                     );
                 }

@@ -16,9 +16,10 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
     for host in fabric.hosts() {
         let at = host.at();
         match names.entry(host.name().as_str()) {
-            Entry::Occupied(first) => diags.error(
+            Entry::Occupied(first) => diags.error_related(
                 "duplicate-name",
                 at.key("name"),
+                &first.get().at().key("name"),
                 format!(
                     "host name `{}` is also used by {}",
                     host.name(),
@@ -30,9 +31,10 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
             }
         }
         match ips.entry(host.ip()) {
-            Entry::Occupied(first) => diags.error(
+            Entry::Occupied(first) => diags.error_related(
                 "duplicate-ip",
                 at.key("ip"),
+                &first.get().at().key("ip"),
                 format!("ip {} is also used by {}", host.ip(), first.get().at()),
             ),
             Entry::Vacant(v) => {
@@ -50,11 +52,15 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
         match macs.entry(mac) {
             Entry::Occupied(first) => {
                 let first = *first.get();
-                diags.error(
-                    "duplicate-mac",
-                    at.key("mac"),
-                    duplicate_mac_message(host, first),
-                );
+                // Two hosts with one IP derive one MAC: the duplicate IP says it already.
+                if !(derived(host) && derived(first) && host.ip() == first.ip()) {
+                    diags.error_related(
+                        "duplicate-mac",
+                        at.key("mac"),
+                        &first.at().key("mac"),
+                        duplicate_mac_message(host, first),
+                    );
+                }
             }
             Entry::Vacant(v) => {
                 v.insert(host);
@@ -80,6 +86,11 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
             }
         }
     }
+}
+
+/// True for a guest whose MAC was derived from its IP.
+fn derived(host: HostRef<'_>) -> bool {
+    matches!(host, HostRef::Guest(_, g) if matches!(g.mac_source, MacSource::Derived(_)))
 }
 
 /// Explains a duplicate MAC; for the seed's scheme, says why two addresses collided.

@@ -351,8 +351,9 @@ fn check_boot(s: &PartitionScheme, boot: &str, path: &FieldPath, diags: &mut Dia
                 "boot-not-primary",
                 rp.key("members"),
                 format!(
-                    "`{boot}` must be on primary partitions; `{}` are not",
-                    logical.join("`, `")
+                    "`{boot}` must be on primary partitions, and `{}` {} not",
+                    logical.join("`, `"),
+                    if logical.len() == 1 { "is" } else { "are" }
                 ),
             );
         }

@@ -828,7 +828,11 @@ impl Cx {
                 (None, 0) => g.name.clone(),
                 (None, _) => format!("{}-{vdev_text}", g.name),
             };
-            let lv = self.parse::<LvmName>(&dp.key("lv"), &lv_text);
+            // A volume named after an invalid guest name is not reported twice.
+            let lv = match &d.lv {
+                None if g.name.parse::<HostName>().is_err() => None,
+                _ => self.parse::<LvmName>(&dp.key("lv"), &lv_text),
+            };
             let vg = self.parse::<LvmName>(
                 &dp.key("vg"),
                 d.vg.as_deref()

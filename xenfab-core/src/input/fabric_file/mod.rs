@@ -107,17 +107,19 @@ impl Source {
 
     /// Gives every diagnostic its place in this file and puts them in file order.
     pub(crate) fn locate(&self, diagnostics: &mut Diagnostics) {
-        for d in diagnostics.iter_mut() {
-            let (line, column) = self
-                .locator
-                .as_ref()
-                .and_then(|l| l.locate(&d.path))
-                .unzip();
-            d.location = Some(Location {
+        let place = |path| {
+            let (line, column) = self.locator.as_ref().and_then(|l| l.locate(path)).unzip();
+            Location {
                 file: self.origin.clone(),
                 line,
                 column,
-            });
+            }
+        };
+        for d in diagnostics.iter_mut() {
+            d.location = Some(place(&d.path));
+            if let Some(related) = &mut d.related {
+                related.location = Some(place(&related.path));
+            }
         }
         diagnostics.sort();
     }

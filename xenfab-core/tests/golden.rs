@@ -1,0 +1,230 @@
+//! The golden corpus: every folder under `tests/cases/` is one case, read by this one harness.
+//!
+//! A case holds `fabric.toml` (or `fabric.json`) and what xenfab must make of it:
+//! - `diagnostics.txt`: every diagnostic, one a line, exactly as `xenfab validate` prints
+//!   them (absent when there are none);
+//! - `expected/`: the rendered tree, file for file (absent when the fabric has errors).
+//!
+//! Adding a case is adding a folder. `XENFAB_BLESS=1 cargo test --test golden` writes what
+//! xenfab makes now into the cases; review the diff before committing it.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use xenfab_core::output::Entry;
+
+fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cases")
+}
+
+fn bless() -> bool {
+    std::env::var_os("XENFAB_BLESS").is_some_and(|v| v == "1")
+}
+
+/// What xenfab makes of a case: its diagnostics text and its rendered tree.
+struct Outcome {
+    diagnostics: String,
+    tree: Option<BTreeMap<String, Entry>>,
+}
+
+fn run(input: &Path) -> Outcome {
+    let name = input.file_name().unwrap().to_str().unwrap();
+    let text = fs::read_to_string(input).unwrap();
+    match xenfab_core::load(&text, name) {
+        Ok(loaded) => {
+            let tree = xenfab_core::render(&loaded.fabric).expect("a valid fabric renders");
+            let again = xenfab_core::render(&loaded.fabric).expect("a valid fabric renders");
+            assert_eq!(
+                tree,
+                again,
+                "{}: rendering is not deterministic",
+                input.display()
+            );
+            Outcome {
+                diagnostics: loaded.warnings.to_string(),
+                tree: Some(
+                    tree.iter()
+                        .map(|(p, e)| (p.to_string(), e.clone()))
+                        .collect(),
+                ),
+            }
+        }
+        Err(xenfab_core::Error::Invalid(d)) => Outcome {
+            diagnostics: d.to_string(),
+            tree: None,
+        },
+        Err(e) => Outcome {
+            diagnostics: format!("{e}\n"),
+            tree: None,
+        },
+    }
+}
+
+/// Reads `dir` as a tree: files with their contents, symlinks with their targets.
+fn read_tree(dir: &Path) -> BTreeMap<String, Entry> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            let rel = path.strip_prefix(dir).unwrap().to_str().unwrap().to_owned();
+            let meta = fs::symlink_metadata(&path).unwrap();
+            if meta.file_type().is_symlink() {
+                let target = fs::read_link(&path).unwrap().to_str().unwrap().to_owned();
+                out.insert(rel, Entry::Symlink { target });
+            } else if meta.is_dir() {
+                stack.push(path);
+            } else {
+                use std::os::unix::fs::PermissionsExt;
+                let executable = meta.permissions().mode() & 0o111 != 0;
+                out.insert(
+                    rel,
+                    Entry::File {
+                        contents: fs::read_to_string(&path).unwrap(),
+                        executable,
+                    },
+                );
+            }
+        }
+    }
+    out
+}
+
+fn write_tree(dir: &Path, tree: &BTreeMap<String, Entry>) {
+    if dir.exists() {
+        fs::remove_dir_all(dir).unwrap();
+    }
+    for (rel, entry) in tree {
+        let path = dir.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        match entry {
+            Entry::File {
+                contents,
+                executable,
+            } => {
+                use std::os::unix::fs::PermissionsExt;
+                fs::write(&path, contents).unwrap();
+                let mode = if *executable { 0o755 } else { 0o644 };
+                fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+            }
+            Entry::Symlink { target } => std::os::unix::fs::symlink(target, &path).unwrap(),
+        }
+    }
+}
+
+fn input_of(case: &Path) -> PathBuf {
+    ["fabric.toml", "fabric.json"]
+        .iter()
+        .map(|n| case.join(n))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("{}: no fabric.toml or fabric.json", case.display()))
+}
+
+/// Compares two trees, naming the first difference.
+fn compare(
+    case: &str,
+    expected: &BTreeMap<String, Entry>,
+    actual: &BTreeMap<String, Entry>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (path, want) in expected {
+        match actual.get(path) {
+            None => problems.push(format!("{case}: `{path}` is expected but was not rendered")),
+            Some(got) if got != want => {
+                let diff = match (want, got) {
+                    (Entry::File { contents: a, .. }, Entry::File { contents: b, .. }) => {
+                        similar::TextDiff::from_lines(a, b)
+                            .unified_diff()
+                            .header("expected", "rendered")
+                            .to_string()
+                    }
+                    _ => format!("expected {want:?}, rendered {got:?}"),
+                };
+                problems.push(format!("{case}: `{path}` differs:\n{diff}"));
+            }
+            Some(_) => {}
+        }
+    }
+    for path in actual.keys().filter(|p| !expected.contains_key(*p)) {
+        problems.push(format!("{case}: `{path}` was rendered but is not expected"));
+    }
+    problems
+}
+
+#[test]
+fn golden_cases() {
+    let mut cases: Vec<PathBuf> = fs::read_dir(cases_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert!(
+        cases.len() >= 5,
+        "the corpus went missing: {} cases",
+        cases.len()
+    );
+    let mut problems = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_str().unwrap().to_owned();
+        let outcome = run(&input_of(case));
+        let diag_file = case.join("diagnostics.txt");
+        let expected_dir = case.join("expected");
+        if bless() {
+            if outcome.diagnostics.is_empty() {
+                let _ = fs::remove_file(&diag_file);
+            } else {
+                fs::write(&diag_file, &outcome.diagnostics).unwrap();
+            }
+            match &outcome.tree {
+                Some(tree) => write_tree(&expected_dir, tree),
+                None if expected_dir.exists() => fs::remove_dir_all(&expected_dir).unwrap(),
+                None => {}
+            }
+            continue;
+        }
+        let want_diags = fs::read_to_string(&diag_file).unwrap_or_default();
+        if want_diags != outcome.diagnostics {
+            let diff = similar::TextDiff::from_lines(&want_diags, &outcome.diagnostics)
+                .unified_diff()
+                .header("expected", "actual")
+                .to_string();
+            problems.push(format!("{name}: diagnostics differ:\n{diff}"));
+        }
+        match (&outcome.tree, expected_dir.exists()) {
+            (Some(tree), true) => problems.extend(compare(&name, &read_tree(&expected_dir), tree)),
+            (Some(_), false) => problems.push(format!(
+                "{name}: the fabric is valid but the case has no expected/ tree"
+            )),
+            (None, true) => problems.push(format!(
+                "{name}: the fabric is invalid but the case has an expected/ tree"
+            )),
+            (None, false) => {}
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problem(s); if the change is intended, run with XENFAB_BLESS=1 and review the diff\n\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+/// The JSON form of a fabric file is the same fabric as its TOML form.
+#[test]
+fn json_and_toml_give_the_same_tree() {
+    let from_toml = xenfab_core::load(xenfab_core::EXAMPLE, "example.toml").unwrap();
+    let source = xenfab_core::Source::parse(
+        xenfab_core::EXAMPLE,
+        xenfab_core::Format::Toml,
+        "example.toml",
+    )
+    .unwrap();
+    let json = serde_json::to_string_pretty(source.file()).unwrap();
+    let from_json = xenfab_core::load(&json, "example.json").unwrap();
+    assert_eq!(
+        xenfab_core::render(&from_toml.fabric).unwrap(),
+        xenfab_core::render(&from_json.fabric).unwrap()
+    );
+}
