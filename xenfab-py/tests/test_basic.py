@@ -35,12 +35,12 @@ def test_derive_mac_rejects_a_bad_ip(ip: str) -> None:
 
 def test_derive_mac_rejects_the_explicit_scheme() -> None:
     with pytest.raises(ValueError, match="`explicit` MAC scheme derives no address"):
-        xenfab.derive_mac("192.168.1.2", "explicit")
+        xenfab.derive_mac("192.168.1.2", "explicit")  # type: ignore[arg-type]
 
 
 def test_derive_mac_rejects_an_unknown_scheme() -> None:
     with pytest.raises(ValueError, match="unknown MAC scheme `random`"):
-        xenfab.derive_mac("192.168.1.2", "random")
+        xenfab.derive_mac("192.168.1.2", "random")  # type: ignore[arg-type]
 
 
 def test_hex_ip() -> None:
@@ -82,7 +82,6 @@ def test_validate_reports_every_error_with_its_location() -> None:
     assert isinstance(error["line"], int)
     assert broken.splitlines()[error["line"] - 1].strip().startswith("ip = ")
     assert error["column"] is None or isinstance(error["column"], int)
-    assert error["message"] == error["message"].lower()
 
 
 def test_validate_raises_on_a_syntax_error() -> None:

@@ -1,0 +1,206 @@
+//! The `xenfab` command as a user runs it: exit codes, streams, and the output tree.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn xenfab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xenfab")).args(args).output().expect("xenfab runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+fn case(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cases").join(name).join("fabric.toml").to_str().unwrap().to_owned()
+}
+
+/// Every file under `dir`, relative, sorted.
+fn files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().to_str().unwrap().to_owned());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn mac_prints_the_seeds_examples() {
+    let o = xenfab(&["mac", "192.168.1.2", "192.168.96.43"]);
+    assert!(o.status.success());
+    assert_eq!(stdout(&o), "00:16:3e:a8:01:02\n00:16:3e:a8:60:2b\n");
+    let o = xenfab(&["mac", "--boot-names", "192.168.1.2"]);
+    assert_eq!(stdout(&o), "192.168.1.2 00:16:3e:a8:01:02 01-00-16-3e-a8-01-02 C0A80102\n");
+    let o = xenfab(&["mac", "--scheme", "local-ipv4", "10.168.1.2"]);
+    assert_eq!(stdout(&o), "02:00:0a:a8:01:02\n");
+}
+
+#[test]
+fn mac_refuses_bad_input() {
+    let o = xenfab(&["mac", "192.168.1.300"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).is_empty());
+    assert!(stderr(&o).contains("invalid IPv4 address `192.168.1.300`"), "{}", stderr(&o));
+    assert_eq!(xenfab(&["mac", "--scheme", "explicit", "10.0.0.1"]).status.code(), Some(2));
+    assert_eq!(xenfab(&["mac"]).status.code(), Some(2));
+}
+
+#[test]
+fn validate_the_example() {
+    let o = xenfab(&["validate"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty());
+    assert!(stderr(&o).contains("ok: 3 dom0(s), 5 guest(s), 0 warning(s)"), "{}", stderr(&o));
+}
+
+#[test]
+fn validate_reports_every_problem_with_paths_and_lines() {
+    let path = case("invalid-everything");
+    let o = xenfab(&["validate", &path]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    for needle in [
+        ":23:1: error[gateway-outside-subnet]: networks[public].gateway",
+        "error[duplicate-ip]: dom0s[xen01].guests[vali].ip",
+        "error[duplicate-name]: dom0s[xen01].guests[ullr].name",
+        "error[duplicate-mac]: dom0s[xen03].guests[heimdall].mac",
+        "error[ip-outside-network]: dom0s[xen01].guests[bragi].ip",
+        "error[vg-full]: dom0s[xen01].guests[vali].disks[0].size",
+        "error[memory-exceeded]: dom0s[xen01].guests[vali].memory",
+        "warning[save-area-small]: dom0s[xen04].partitioning",
+        "warning[vcpu-overcommit]: dom0s[xen01].guests",
+        "warning[mac-in-random-range]: dom0s[xen01].guests[hodr].mac",
+        "error[raid-same-disk]",
+        "error[raid-too-few-members]",
+        "error[multiple-grow]",
+        "error[duplicate-mount]",
+        "error[boot-not-primary]",
+        "error[unknown-reference]: dom0s[xen01].guests[ullr].disks[0].vg",
+    ] {
+        assert!(err.contains(needle), "missing `{needle}` in:\n{err}");
+    }
+    let json = xenfab(&["validate", "--json", &path]);
+    assert_eq!(json.status.code(), Some(1));
+    let diags: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    let first = &diags.as_array().unwrap()[0];
+    assert_eq!(first["path"], "networks[public].gateway");
+    assert_eq!(first["location"]["line"], 23);
+}
+
+#[test]
+fn render_twice_writes_nothing_the_second_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    let first = xenfab(&["render", "-o", out_s]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stdout(&first).contains("+ inventory/hosts/ullr.example.org.json"));
+    let mtimes = |p: &Path| files(p).into_iter().map(|f| fs::metadata(p.join(&f)).unwrap().modified().unwrap()).collect::<Vec<_>>();
+    let before = mtimes(&out);
+    let second = xenfab(&["render", "-o", out_s]);
+    assert!(second.status.success());
+    assert_eq!(stdout(&second), "");
+    assert!(stderr(&second).contains("0 created, 0 changed, 10 unchanged, 0 removed"), "{}", stderr(&second));
+    assert_eq!(before, mtimes(&out));
+}
+
+#[test]
+fn removing_a_guest_removes_its_files_and_only_its_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    assert!(xenfab(&["render", "-o", out_s]).status.success());
+    fs::write(out.join("inventory/hosts/notes.txt"), "mine\n").unwrap(); // not xenfab's
+
+    let fabric = dir.path().join("fabric.toml");
+    let without_vali = xenfab_core::EXAMPLE.replace("name = \"vali\"", "name = \"vali-gone\"");
+    let start = without_vali.find("  [[dom0s.guests]]\n  name = \"vali-gone\"").unwrap();
+    let end = start + without_vali[start..].find("\n\n").unwrap();
+    fs::write(&fabric, format!("{}{}", &without_vali[..start], &without_vali[end..])).unwrap();
+
+    let dry = xenfab(&["render", fabric.to_str().unwrap(), "-o", out_s, "--dry-run"]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(stdout(&dry).contains("--- a/inventory/hosts/vali.example.org.json\n+++ /dev/null"), "{}", stdout(&dry));
+    assert!(out.join("inventory/hosts/vali.example.org.json").exists(), "a dry run wrote");
+
+    let before = files(&out);
+    let o = xenfab(&["render", fabric.to_str().unwrap(), "-o", out_s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("- inventory/hosts/vali.example.org.json"));
+    let after = files(&out);
+    let gone: Vec<_> = before.iter().filter(|f| !after.contains(f)).collect();
+    assert_eq!(gone, ["inventory/hosts/vali.example.org.json"]);
+    assert_eq!(fs::read_to_string(out.join("inventory/hosts/notes.txt")).unwrap(), "mine\n");
+}
+
+#[test]
+fn an_invalid_fabric_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = xenfab(&["render", &case("invalid-everything"), "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("nothing written"));
+    assert!(!out.exists());
+    let o = xenfab(&["render", &case("parse-unknown-field"), "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("fabric.toml:25:1: unknown field `memroy`"), "{}", stderr(&o));
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_file_xenfab_does_not_own_is_never_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    fs::create_dir_all(out.join("inventory")).unwrap();
+    fs::write(out.join("inventory/hosts.csv"), "somebody else's\n").unwrap();
+    let o = xenfab(&["render", "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("was not written by xenfab"), "{}", stderr(&o));
+    assert_eq!(fs::read_to_string(out.join("inventory/hosts.csv")).unwrap(), "somebody else's\n");
+    assert_eq!(files(&out), ["inventory/hosts.csv"]);
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    assert_eq!(xenfab(&["render"]).status.code(), Some(2));
+    assert_eq!(xenfab(&["validate", "/nonexistent/fabric.toml"]).status.code(), Some(2));
+    assert_eq!(xenfab(&["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn example_and_schema_print_data() {
+    let o = xenfab(&["example"]);
+    assert_eq!(stdout(&o), xenfab_core::EXAMPLE);
+    let o = xenfab(&["schema"]);
+    let schema: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(schema["title"], "xenfab fabric file");
+}
+
+#[test]
+fn standard_input_and_json() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xenfab"))
+        .args(["validate", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"version = 1\n[site]\nname = \"x\"\n").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).starts_with("xenfab: error: <stdin>"), "{}", stderr(&o));
+}
