@@ -5,7 +5,10 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn xenfab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xenfab")).args(args).output().expect("xenfab runs")
+    Command::new(env!("CARGO_BIN_EXE_xenfab"))
+        .args(args)
+        .output()
+        .expect("xenfab runs")
 }
 
 fn stdout(o: &Output) -> String {
@@ -17,7 +20,13 @@ fn stderr(o: &Output) -> String {
 }
 
 fn case(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cases").join(name).join("fabric.toml").to_str().unwrap().to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/cases")
+        .join(name)
+        .join("fabric.toml")
+        .to_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// Every file under `dir`, relative, sorted.
@@ -44,7 +53,10 @@ fn mac_prints_the_seeds_examples() {
     assert!(o.status.success());
     assert_eq!(stdout(&o), "00:16:3e:a8:01:02\n00:16:3e:a8:60:2b\n");
     let o = xenfab(&["mac", "--boot-names", "192.168.1.2"]);
-    assert_eq!(stdout(&o), "192.168.1.2 00:16:3e:a8:01:02 01-00-16-3e-a8-01-02 C0A80102\n");
+    assert_eq!(
+        stdout(&o),
+        "192.168.1.2 00:16:3e:a8:01:02 01-00-16-3e-a8-01-02 C0A80102\n"
+    );
     let o = xenfab(&["mac", "--scheme", "local-ipv4", "10.168.1.2"]);
     assert_eq!(stdout(&o), "02:00:0a:a8:01:02\n");
 }
@@ -54,8 +66,17 @@ fn mac_refuses_bad_input() {
     let o = xenfab(&["mac", "192.168.1.300"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).is_empty());
-    assert!(stderr(&o).contains("invalid IPv4 address `192.168.1.300`"), "{}", stderr(&o));
-    assert_eq!(xenfab(&["mac", "--scheme", "explicit", "10.0.0.1"]).status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("invalid IPv4 address `192.168.1.300`"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        xenfab(&["mac", "--scheme", "explicit", "10.0.0.1"])
+            .status
+            .code(),
+        Some(2)
+    );
     assert_eq!(xenfab(&["mac"]).status.code(), Some(2));
 }
 
@@ -64,7 +85,11 @@ fn validate_the_example() {
     let o = xenfab(&["validate"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).is_empty());
-    assert!(stderr(&o).contains("ok: 3 dom0(s), 5 guest(s), 0 warning(s)"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("ok: 3 dom0(s), 5 guest(s), 0 warning(s)"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -109,12 +134,21 @@ fn render_twice_writes_nothing_the_second_time() {
     let first = xenfab(&["render", "-o", out_s]);
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(stdout(&first).contains("+ inventory/hosts/ullr.example.org.json"));
-    let mtimes = |p: &Path| files(p).into_iter().map(|f| fs::metadata(p.join(&f)).unwrap().modified().unwrap()).collect::<Vec<_>>();
+    let mtimes = |p: &Path| {
+        files(p)
+            .into_iter()
+            .map(|f| fs::metadata(p.join(&f)).unwrap().modified().unwrap())
+            .collect::<Vec<_>>()
+    };
     let before = mtimes(&out);
     let second = xenfab(&["render", "-o", out_s]);
     assert!(second.status.success());
     assert_eq!(stdout(&second), "");
-    assert!(stderr(&second).contains("0 created, 0 changed, 10 unchanged, 0 removed"), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains("0 created, 0 changed, 10 unchanged, 0 removed"),
+        "{}",
+        stderr(&second)
+    );
     assert_eq!(before, mtimes(&out));
 }
 
@@ -128,14 +162,27 @@ fn removing_a_guest_removes_its_files_and_only_its_files() {
 
     let fabric = dir.path().join("fabric.toml");
     let without_vali = xenfab_core::EXAMPLE.replace("name = \"vali\"", "name = \"vali-gone\"");
-    let start = without_vali.find("  [[dom0s.guests]]\n  name = \"vali-gone\"").unwrap();
+    let start = without_vali
+        .find("  [[dom0s.guests]]\n  name = \"vali-gone\"")
+        .unwrap();
     let end = start + without_vali[start..].find("\n\n").unwrap();
-    fs::write(&fabric, format!("{}{}", &without_vali[..start], &without_vali[end..])).unwrap();
+    fs::write(
+        &fabric,
+        format!("{}{}", &without_vali[..start], &without_vali[end..]),
+    )
+    .unwrap();
 
     let dry = xenfab(&["render", fabric.to_str().unwrap(), "-o", out_s, "--dry-run"]);
     assert!(dry.status.success(), "{}", stderr(&dry));
-    assert!(stdout(&dry).contains("--- a/inventory/hosts/vali.example.org.json\n+++ /dev/null"), "{}", stdout(&dry));
-    assert!(out.join("inventory/hosts/vali.example.org.json").exists(), "a dry run wrote");
+    assert!(
+        stdout(&dry).contains("--- a/inventory/hosts/vali.example.org.json\n+++ /dev/null"),
+        "{}",
+        stdout(&dry)
+    );
+    assert!(
+        out.join("inventory/hosts/vali.example.org.json").exists(),
+        "a dry run wrote"
+    );
 
     let before = files(&out);
     let o = xenfab(&["render", fabric.to_str().unwrap(), "-o", out_s]);
@@ -144,20 +191,37 @@ fn removing_a_guest_removes_its_files_and_only_its_files() {
     let after = files(&out);
     let gone: Vec<_> = before.iter().filter(|f| !after.contains(f)).collect();
     assert_eq!(gone, ["inventory/hosts/vali.example.org.json"]);
-    assert_eq!(fs::read_to_string(out.join("inventory/hosts/notes.txt")).unwrap(), "mine\n");
+    assert_eq!(
+        fs::read_to_string(out.join("inventory/hosts/notes.txt")).unwrap(),
+        "mine\n"
+    );
 }
 
 #[test]
 fn an_invalid_fabric_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let o = xenfab(&["render", &case("invalid-everything"), "-o", out.to_str().unwrap()]);
+    let o = xenfab(&[
+        "render",
+        &case("invalid-everything"),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("nothing written"));
     assert!(!out.exists());
-    let o = xenfab(&["render", &case("parse-unknown-field"), "-o", out.to_str().unwrap()]);
+    let o = xenfab(&[
+        "render",
+        &case("parse-unknown-field"),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("fabric.toml:25:1: unknown field `memroy`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("fabric.toml:25:1: unknown field `memroy`"),
+        "{}",
+        stderr(&o)
+    );
     assert!(!out.exists());
 }
 
@@ -169,15 +233,27 @@ fn a_file_xenfab_does_not_own_is_never_overwritten() {
     fs::write(out.join("inventory/hosts.csv"), "somebody else's\n").unwrap();
     let o = xenfab(&["render", "-o", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("was not written by xenfab"), "{}", stderr(&o));
-    assert_eq!(fs::read_to_string(out.join("inventory/hosts.csv")).unwrap(), "somebody else's\n");
+    assert!(
+        stderr(&o).contains("was not written by xenfab"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        fs::read_to_string(out.join("inventory/hosts.csv")).unwrap(),
+        "somebody else's\n"
+    );
     assert_eq!(files(&out), ["inventory/hosts.csv"]);
 }
 
 #[test]
 fn usage_and_io_errors_exit_2() {
     assert_eq!(xenfab(&["render"]).status.code(), Some(2));
-    assert_eq!(xenfab(&["validate", "/nonexistent/fabric.toml"]).status.code(), Some(2));
+    assert_eq!(
+        xenfab(&["validate", "/nonexistent/fabric.toml"])
+            .status
+            .code(),
+        Some(2)
+    );
     assert_eq!(xenfab(&["frobnicate"]).status.code(), Some(2));
 }
 
@@ -191,16 +267,25 @@ fn example_and_schema_print_data() {
 }
 
 #[test]
-fn standard_input_and_json() {
+fn standard_input() {
+    use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_xenfab"))
         .args(["validate", "-"])
         .stdin(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(b"version = 1\n[site]\nname = \"x\"\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"version = 1\n[site]\nname = \"x\"\n")
+        .unwrap();
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).starts_with("xenfab: error: <stdin>"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("xenfab: error: <stdin>"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -53,17 +53,36 @@ fn synthetic_fabric() -> String {
 
 fn bench(c: &mut Criterion) {
     let text = synthetic_fabric();
-    let source = xenfab_core::Source::parse(&text, xenfab_core::Format::Json, "big.json").expect("parses");
+    let source =
+        xenfab_core::Source::parse(&text, xenfab_core::Format::Json, "big.json").expect("parses");
     let lowered = xenfab_core::lower(source.file());
     let fabric = lowered.fabric.expect("the synthetic fabric lowers");
     assert!(lowered.diagnostics.is_empty(), "{}", lowered.diagnostics);
-    assert_eq!(fabric.dom0s.iter().map(|d| 1 + d.guests.len()).sum::<usize>(), 110_000);
+    assert_eq!(
+        fabric
+            .dom0s
+            .iter()
+            .map(|d| 1 + d.guests.len())
+            .sum::<usize>(),
+        110_000
+    );
     let diags = xenfab_core::validate(&fabric);
-    assert!(diags.is_empty(), "the synthetic fabric has diagnostics:\n{}", diags.iter().take(5).map(ToString::to_string).collect::<Vec<_>>().join("\n"));
+    assert!(
+        diags.is_empty(),
+        "the synthetic fabric has diagnostics:\n{}",
+        diags
+            .iter()
+            .take(5)
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 
     let mut group = c.benchmark_group("110k-hosts");
     group.sample_size(20);
-    group.bench_function("validate", |b| b.iter(|| xenfab_core::validate(black_box(&fabric))));
+    group.bench_function("validate", |b| {
+        b.iter(|| xenfab_core::validate(black_box(&fabric)));
+    });
     group.bench_function("lower+validate", |b| {
         b.iter(|| {
             let l = xenfab_core::lower(black_box(source.file()));
@@ -71,7 +90,9 @@ fn bench(c: &mut Criterion) {
         });
     });
     group.sample_size(10);
-    group.bench_function("load-json", |b| b.iter(|| xenfab_core::load(black_box(&text), "big.json").expect("valid")));
+    group.bench_function("load-json", |b| {
+        b.iter(|| xenfab_core::load(black_box(&text), "big.json").expect("valid"));
+    });
     group.finish();
 }
 

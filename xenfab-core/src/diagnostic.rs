@@ -281,7 +281,7 @@ impl Diagnostics {
         self.0.extend(other.0);
     }
 
-    pub(crate) fn iter_mut(&mut self) -> std::slice::IterMut<'_, Diagnostic> {
+    pub(crate) fn items_mut(&mut self) -> std::slice::IterMut<'_, Diagnostic> {
         self.0.iter_mut()
     }
 
@@ -347,13 +347,13 @@ mod tests {
     fn diagnostic_lines() {
         let mut d = Diagnostics::new();
         d.error("duplicate-ip", FieldPath::root().key("site"), "boom");
-        d.iter_mut().for_each(|d| {
+        for d in d.items_mut() {
             d.location = Some(Location {
                 file: "f.toml".into(),
                 line: Some(3),
                 column: Some(7),
-            })
-        });
+            });
+        }
         d.warning("w", FieldPath::root(), "hm");
         assert_eq!(
             d.to_string(),

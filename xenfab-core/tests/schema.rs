@@ -2,7 +2,8 @@
 
 #[test]
 fn committed_schema_is_current() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/fabric.schema.json");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/fabric.schema.json");
     let generated = xenfab_core::input::fabric_file::json_schema();
     if std::env::var_os("XENFAB_BLESS").is_some_and(|v| v == "1") {
         std::fs::write(&path, &generated).unwrap();

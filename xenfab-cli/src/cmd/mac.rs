@@ -1,5 +1,6 @@
 //! `xenfab mac IP...`: the MAC a scheme derives from each address.
 
+use std::fmt::Write;
 use std::net::Ipv4Addr;
 use std::process::ExitCode;
 
@@ -43,13 +44,14 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
             unreachable!("parse_scheme refuses `explicit`")
         };
         if args.boot_names {
-            out.push_str(&format!(
-                "{ip} {mac} {} {}\n",
+            let _ = writeln!(
+                out,
+                "{ip} {mac} {} {}",
                 mac.pxelinux_name(),
                 xenfab_core::hex_ip(ip)
-            ));
+            );
         } else {
-            out.push_str(&format!("{mac}\n"));
+            let _ = writeln!(out, "{mac}");
         }
     }
     super::print(&out)?;

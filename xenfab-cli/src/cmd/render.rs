@@ -1,5 +1,6 @@
 //! `xenfab render [FILE] -o DIR [--dry-run]`: write every artefact into an output tree.
 
+use std::fmt::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -42,7 +43,7 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         ("-", &summary.removed),
     ] {
         for p in paths {
-            lines.push_str(&format!("{sign} {p}\n"));
+            let _ = writeln!(lines, "{sign} {p}");
         }
     }
     super::print(&lines)?;

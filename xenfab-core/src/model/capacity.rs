@@ -109,7 +109,7 @@ pub fn capacity(
         let fixed: Size = on_disk.iter().map(|p| p.size).sum();
         let usable = disk_size.saturating_sub(DISK_RESERVED);
         if fixed > usable {
-            overfull_disks.push((disk.clone(), fixed, usable));
+            overfull_disks.push((disk.to_owned(), fixed, usable));
         }
         let rest = usable.saturating_sub(fixed);
         for p in on_disk {

@@ -150,7 +150,7 @@ pub enum HardwareRaid {
 impl Hardware {
     /// The disks the installer sees: the physical ones, or the one logical disk `sda` a
     /// hardware RAID controller shows (its capacity follows the RAID level).
-    pub fn visible_disks(&self) -> Vec<(String, Size)> {
+    pub fn visible_disks(&self) -> Vec<(&str, Size)> {
         let n = self.disks.len() as u64;
         let smallest = self
             .disks
@@ -164,14 +164,14 @@ impl Hardware {
                 return self
                     .disks
                     .iter()
-                    .map(|d| (d.name.to_string(), d.size))
+                    .map(|d| (d.name.as_str(), d.size))
                     .collect();
             }
             HardwareRaid::Raid1 => smallest,
             HardwareRaid::Raid5 => n.saturating_sub(1) * smallest,
             HardwareRaid::Raid10 => n / 2 * smallest,
         };
-        vec![("sda".to_owned(), Size::from_mib(logical))]
+        vec![("sda", Size::from_mib(logical))]
     }
 }
 

@@ -141,6 +141,9 @@ impl FromStr for LvmName {
 
     fn from_str(s: &str) -> Result<LvmName, NameError> {
         const WHAT: &str = "LVM name";
+        const RESERVED: [&str; 8] = [
+            "_cdata", "_cmeta", "_corig", "_mlog", "_mimage", "_pmspare", "_rimage", "_tdata",
+        ];
         if s.is_empty() || s.len() > 127 {
             return Err(NameError::new(WHAT, s, "must be 1 to 127 characters"));
         }
@@ -168,9 +171,6 @@ impl FromStr for LvmName {
                 "`snapshot` and `pvmove` prefixes are reserved",
             ));
         }
-        const RESERVED: [&str; 8] = [
-            "_cdata", "_cmeta", "_corig", "_mlog", "_mimage", "_pmspare", "_rimage", "_tdata",
-        ];
         if RESERVED.iter().any(|r| s.contains(r)) {
             return Err(NameError::new(WHAT, s, "contains a suffix LVM reserves"));
         }

@@ -4,6 +4,8 @@
 //! - `inventory/hosts/<fqdn>.json`: everything xenfab knows of one host, defaults applied.
 //! - `inventory/capacity.txt`: memory, CPUs, volume groups and save area of each dom0.
 
+use std::fmt::Write;
+
 use serde::Serialize;
 
 use super::templates;
@@ -54,13 +56,14 @@ fn hosts_csv(fabric: &Fabric) -> String {
             HostRef::Guest(d, g) => ("guest", d.name.as_str(), mac_source(g.mac_source)),
         };
         let state = host.state().as_str();
-        out.push_str(&format!(
-            "{},{role},{dom0},{},{},{source},{},{state}\n",
+        let _ = writeln!(
+            out,
+            "{},{role},{dom0},{},{},{source},{},{state}",
             fabric.fqdn(host.name()),
             host.ip(),
             host.mac(),
             host.network()
-        ));
+        );
     }
     out
 }
@@ -75,6 +78,8 @@ struct HostJson<'a> {
     host: HostBody<'a>,
 }
 
+/// A dom0's body is larger than a guest's reference; it lives only while it is written.
+#[allow(clippy::large_enum_variant)]
 #[derive(Serialize)]
 #[serde(untagged)]
 enum HostBody<'a> {
@@ -182,7 +187,7 @@ struct Row {
     detail: String,
 }
 
-fn row(label: &str, total: impl ToString, detail: String) -> Row {
+fn row(label: &str, total: &dyn std::fmt::Display, detail: String) -> Row {
     Row {
         label: format!("{label:<10}"),
         total: format!("{:>8}", total.to_string()),
@@ -195,7 +200,7 @@ fn dom0_view(fabric: &Fabric, d: &Dom0) -> Result<Dom0View, RenderError> {
     let mut rows = vec![
         row(
             "memory",
-            cap.ram,
+            &cap.ram,
             format!(
                 "= hypervisor {} + dom0 {} + guests {} + free {}",
                 cap.hypervisor_memory,
@@ -206,7 +211,7 @@ fn dom0_view(fabric: &Fabric, d: &Dom0) -> Result<Dom0View, RenderError> {
         ),
         row(
             "cpus",
-            cap.cpus,
+            &cap.cpus,
             format!(
                 "  dom0 {} vCPU, guests {} vCPU",
                 cap.dom0_vcpus, cap.guest_vcpus
@@ -216,7 +221,7 @@ fn dom0_view(fabric: &Fabric, d: &Dom0) -> Result<Dom0View, RenderError> {
     for vg in &cap.volume_groups {
         rows.push(row(
             vg.name.as_str(),
-            vg.size,
+            &vg.size,
             format!(
                 "= dom0 {} + guests {} + free {}",
                 vg.system,
@@ -234,7 +239,7 @@ fn dom0_view(fabric: &Fabric, d: &Dom0) -> Result<Dom0View, RenderError> {
     };
     rows.push(row(
         "save area",
-        save.0,
+        &save.0,
         format!("{} for {} of guest memory", save.1, cap.guest_memory),
     ));
     let guests = d

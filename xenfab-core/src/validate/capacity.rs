@@ -1,9 +1,11 @@
 //! Each dom0 must hold what it runs: its layout fits its disks, its guests' disks fit their
 //! volume group, dom0 and guest memory fit its RAM, the save area holds the guests' memory.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use crate::diagnostic::Diagnostics;
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::diagnostic::{Diagnostics, FieldPath};
 use crate::model::{Dom0, Fabric, Ident, SAVE_DIR, Size, Toolstack, VirtMode, capacity};
 
 pub(super) fn check(fabric: &Fabric, sound_schemes: &HashSet<Ident>, diags: &mut Diagnostics) {
@@ -39,7 +41,7 @@ pub(super) fn check(fabric: &Fabric, sound_schemes: &HashSet<Ident>, diags: &mut
         missing.sort_unstable();
         missing.dedup();
         if !missing.is_empty() {
-            let shown: Vec<&str> = visible.iter().map(|(d, _)| d.as_str()).collect();
+            let shown: Vec<&str> = visible.iter().map(|(d, _)| *d).collect();
             diags.error(
                 "unknown-disk",
                 at.key("partitioning"),
@@ -123,20 +125,17 @@ fn check_guest_volumes(
     cap: &crate::model::Capacity,
     diags: &mut Diagnostics,
 ) {
-    let mut taken: HashMap<(&str, &str), String> = scheme
+    // Who already holds each volume: dom0's own, or a guest (by its path). Strings are only
+    // made when there is something to report.
+    let mut taken: HashMap<(&str, &str), Option<&FieldPath>> = scheme
         .logical_volumes
         .iter()
-        .map(|lv| {
-            (
-                (lv.vg.as_str(), lv.name.as_str()),
-                format!("dom0's own `{}`", lv.name),
-            )
-        })
+        .map(|lv| ((lv.vg.as_str(), lv.name.as_str()), None))
         .collect();
-    let mut used: HashMap<&str, Size> = HashMap::new();
+    let mut used: HashMap<&str, Size> = HashMap::default();
     for g in &dom0.guests {
         for (i, d) in g.disks.iter().enumerate() {
-            let dp = g.at.key("disks").elem(i, None);
+            let dp = || g.at.key("disks").elem(i, None);
             let Some(vg) = cap.volume_groups.iter().find(|v| v.name == d.vg) else {
                 let known: Vec<&str> = scheme
                     .volume_groups
@@ -145,7 +144,7 @@ fn check_guest_volumes(
                     .collect();
                 diags.error(
                     "unknown-reference",
-                    dp.key("vg"),
+                    dp().key("vg"),
                     format!(
                         "volume group `{}` is not in partition scheme `{}` of dom0 `{}` (it has `{}`)",
                         d.vg,
@@ -156,17 +155,21 @@ fn check_guest_volumes(
                 );
                 continue;
             };
-            if let Some(first) = taken.insert((d.vg.as_str(), d.lv.as_str()), g.at.to_string()) {
+            if let Some(first) = taken.insert((d.vg.as_str(), d.lv.as_str()), Some(&g.at)) {
+                let holder = first.map_or_else(
+                    || format!("dom0's own `{}`", d.lv),
+                    |p| format!("used by {p}"),
+                );
                 diags.error(
                     "duplicate-volume",
-                    dp.key("lv"),
-                    format!("logical volume `{}/{}` is also {first}", d.vg, d.lv),
+                    dp().key("lv"),
+                    format!("logical volume `{}/{}` is also {holder}", d.vg, d.lv),
                 );
             }
             if vg.system == vg.size {
                 diags.error(
                     "vg-full",
-                    dp.key("vg"),
+                    dp().key("vg"),
                     format!("volume group `{}` on `{}` has no room for guests: one of dom0's own volumes grows into all of it", d.vg, dom0.name),
                 );
                 continue;
@@ -176,7 +179,7 @@ fn check_guest_volumes(
             if *total > vg.available() && total.saturating_sub(d.size) <= vg.available() {
                 diags.error(
                     "vg-full",
-                    dp.key("size"),
+                    dp().key("size"),
                     format!(
                         "disk `{}/{}` ({}) does not fit: volume group `{}` on `{}` has {} for guests and its guests need {} in all",
                         d.vg,

@@ -1,6 +1,6 @@
 //! Host names, IPs and MACs must each be unique across the whole fabric.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::collections::hash_map::Entry;
 use std::net::Ipv4Addr;
 
@@ -9,9 +9,12 @@ use crate::model::{Fabric, HostRef, MacAddr, MacScheme, MacSource};
 
 pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
     let count = fabric.dom0s.iter().map(|d| 1 + d.guests.len()).sum();
-    let mut names: HashMap<&str, HostRef<'_>> = HashMap::with_capacity(count);
-    let mut ips: HashMap<Ipv4Addr, HostRef<'_>> = HashMap::with_capacity(count);
-    let mut macs: HashMap<MacAddr, HostRef<'_>> = HashMap::with_capacity(count);
+    let mut names: HashMap<&str, HostRef<'_>> =
+        HashMap::with_capacity_and_hasher(count, rustc_hash::FxBuildHasher);
+    let mut ips: HashMap<Ipv4Addr, HostRef<'_>> =
+        HashMap::with_capacity_and_hasher(count, rustc_hash::FxBuildHasher);
+    let mut macs: HashMap<MacAddr, HostRef<'_>> =
+        HashMap::with_capacity_and_hasher(count, rustc_hash::FxBuildHasher);
 
     for host in fabric.hosts() {
         let at = host.at();

@@ -34,11 +34,11 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
             continue;
         };
         let ip = host.ip();
-        let path = host.at().key("ip");
+        let path = || host.at().key("ip");
         if !net.subnet.contains(&ip) {
             diags.error(
                 "ip-outside-network",
-                path,
+                path(),
                 format!(
                     "ip {ip} is outside network `{}` ({})",
                     host.network(),
@@ -48,7 +48,7 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
         } else if reserved(net.subnet, ip) {
             diags.error(
                 "ip-outside-network",
-                path,
+                path(),
                 format!(
                     "ip {ip} is the network or broadcast address of `{}` ({})",
                     host.network(),
@@ -58,7 +58,7 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
         } else if ip == net.gateway {
             diags.error(
                 "duplicate-ip",
-                path,
+                path(),
                 format!("ip {ip} is the gateway of network `{}`", host.network()),
             );
         }

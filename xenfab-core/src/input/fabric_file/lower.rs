@@ -14,8 +14,8 @@ use ipnet::Ipv4Net;
 use super::dto;
 use crate::diagnostic::{Diagnostics, FieldPath};
 use crate::model::{
-    self as m, BUILTIN_SCHEMES, BootState, FsType, HostName, Ident, LifecycleAction, LvmName,
-    MacSource, Role, Size, Toolstack, VirtMode,
+    self as m, BUILTIN_SCHEMES, FsType, HostName, Ident, LifecycleAction, LvmName, MacSource, Role,
+    Size, Toolstack, VirtMode,
 };
 
 /// The result of lowering: the model (when the site itself could be read) and what was wrong.
@@ -442,6 +442,8 @@ impl Cx {
         }
     }
 
+    /// An optional name: `Some(None)` when not given, `None` when given but invalid (reported).
+    #[allow(clippy::option_option)]
     fn opt_ident(&mut self, path: &FieldPath, text: Option<&str>) -> Option<Option<Ident>> {
         match text {
             None => Some(None),
@@ -518,7 +520,7 @@ impl Cx {
             let pe_size = self.size(&vp.key("pe_size"), v.pe_size.as_ref(), seed::PE_SIZE);
             match (name, pvs, pe_size) {
                 (Some(name), Some(pvs), Some(pe_size)) => {
-                    volume_groups.push(m::VolumeGroup { name, pvs, pe_size })
+                    volume_groups.push(m::VolumeGroup { name, pvs, pe_size });
                 }
                 _ => ok = false,
             }
@@ -704,9 +706,10 @@ impl Cx {
         let ip = self.ipv4(&path.key("ip"), &g.ip);
         let (mac, mac_source) = match (&g.mac, ip) {
             (Some(mac), _) => (self.parse(&path.key("mac"), mac), MacSource::Explicit),
-            (None, Some(ip)) => match scheme.derive(ip) {
-                Some(mac) => (Some(mac), MacSource::Derived(scheme)),
-                None => {
+            (None, Some(ip)) => {
+                if let Some(mac) = scheme.derive(ip) {
+                    (Some(mac), MacSource::Derived(scheme))
+                } else {
                     self.diags.error(
                         "missing-value",
                         path.key("mac"),
@@ -714,7 +717,7 @@ impl Cx {
                     );
                     (None, MacSource::Explicit)
                 }
-            },
+            }
             (None, None) => (None, MacSource::Derived(scheme)),
         };
         let network = match &g.network {
@@ -771,7 +774,7 @@ impl Cx {
                 .on_crash
                 .or(defaults.on_crash)
                 .unwrap_or(LifecycleAction::Restart),
-            state: g.state.or(defaults.state).unwrap_or(BootState::default()),
+            state: g.state.or(defaults.state).unwrap_or_default(),
             at: path.clone(),
         })
     }
@@ -842,7 +845,7 @@ impl Cx {
             let size = self.parse::<Size>(&dp.key("size"), &d.size.0);
             match (vg, lv, size, vdev) {
                 (Some(vg), Some(lv), Some(size), Some(vdev)) => {
-                    out.push(m::GuestDisk { vg, lv, size, vdev })
+                    out.push(m::GuestDisk { vg, lv, size, vdev });
                 }
                 _ => ok = false,
             }
@@ -860,8 +863,6 @@ pub(crate) fn shown(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn mac_scheme_default_is_the_seeds() {
         assert_eq!(

@@ -115,7 +115,7 @@ impl Source {
                 column,
             }
         };
-        for d in diagnostics.iter_mut() {
+        for d in diagnostics.items_mut() {
             d.location = Some(place(&d.path));
             if let Some(related) = &mut d.related {
                 related.location = Some(place(&related.path));
