@@ -228,3 +228,20 @@ fn json_and_toml_give_the_same_tree() {
         xenfab_core::render(&from_json.fabric).unwrap()
     );
 }
+
+/// The fabric file in the README is valid, so that readers can start from it.
+#[test]
+fn readme_example_is_valid() {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+    let start = readme
+        .find("```toml\n")
+        .expect("the README has a TOML example")
+        + "```toml\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let loaded = xenfab_core::load(&readme[start..end], "README.md")
+        .unwrap_or_else(|e| panic!("{e}: {:?}", e.diagnostics().map(ToString::to_string)));
+    assert!(loaded.warnings.is_empty(), "{}", loaded.warnings);
+    let ullr = &loaded.fabric.dom0s[0].guests[0];
+    assert_eq!(ullr.mac.to_string(), "00:16:3e:a8:60:2b");
+}
