@@ -1,9 +1,8 @@
 //! Errors of every phase: parse, validate, render, write.
 
-use std::fmt;
 use std::sync::Arc;
 
-use crate::diagnostic::Diagnostics;
+use crate::diagnostic::{Diagnostics, Location};
 use crate::output::OutputError;
 
 /// A `Result` with xenfab's [`Error`].
@@ -65,13 +64,10 @@ impl Error {
 /// Input that is not a well-formed fabric file: a syntax error, an unknown key, a value of the
 /// wrong type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {}", message.replace('\n', " "))]
 pub struct ParseError {
-    /// The file, as the user named it.
-    pub file: Arc<str>,
-    /// The line, from 1, where known.
-    pub line: Option<u32>,
-    /// The column, from 1, where known.
-    pub column: Option<u32>,
+    /// Where: the file as the user named it, and the line and column where known.
+    pub location: Location,
     /// What is wrong.
     pub message: String,
 }
@@ -84,25 +80,13 @@ impl ParseError {
         message: &str,
     ) -> ParseError {
         ParseError {
-            file: file.clone(),
-            line,
-            column,
+            location: Location {
+                file: file.clone(),
+                line,
+                column,
+            },
             message: message.to_owned(),
         }
-    }
-}
-
-impl fmt::Display for ParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.file)?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(column) = self.column {
-                write!(f, ":{column}")?;
-            }
-        }
-        // toml's messages can span lines; keep the error on one.
-        write!(f, ": {}", self.message.replace('\n', " "))
     }
 }
 
