@@ -111,6 +111,15 @@ pub enum RenderError {
         /// Its name.
         name: String,
     },
+    /// A dom0's kickstart layout cannot be made into a reinstall that keeps its guests.
+    #[error("cannot make the reinstall kickstart of `{host}`")]
+    Reinstall {
+        /// The dom0.
+        host: String,
+        /// Why.
+        #[source]
+        source: crate::render::kickstart::reinstall::ReinstallError,
+    },
     /// A value could not be written as JSON.
     #[error("cannot write JSON")]
     Json(#[from] serde_json::Error),

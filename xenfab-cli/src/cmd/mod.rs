@@ -1,10 +1,12 @@
 //! The subcommands, one file each.
 
 mod example;
+mod ks;
 mod mac;
 mod render;
 mod schema;
 mod validate;
+mod xend_config;
 
 use std::process::ExitCode;
 
@@ -31,6 +33,8 @@ enum Command {
     Mac(mac::Args),
     Example(example::Args),
     Schema(schema::Args),
+    Ks(ks::Args),
+    XendConfig(xend_config::Args),
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
@@ -40,6 +44,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Mac(args) => mac::run(&args),
         Command::Example(args) => example::run(&args),
         Command::Schema(args) => schema::run(&args),
+        Command::Ks(args) => ks::run(&args),
+        Command::XendConfig(args) => xend_config::run(&args),
     }
 }
 
@@ -53,4 +59,30 @@ pub fn print(text: &str) -> Result<(), Failure> {
         }
         _ => Ok(()),
     }
+}
+
+/// Writes `text` to `path` atomically: a temporary file beside it, renamed over it, so that a
+/// reader never sees half a file. The file keeps its permissions when it exists.
+pub fn write_atomically(path: &std::path::Path, text: &str) -> Result<(), Failure> {
+    let fail =
+        |e: std::io::Error| Failure::Io(format!("error: cannot write `{}`: {e}", path.display()));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| Failure::Io(format!("error: `{}` is not a file name", path.display())))?;
+    let tmp = dir.join(format!(".{}.xenfab-tmp", name.to_string_lossy()));
+    let result = std::fs::write(&tmp, text)
+        .and_then(|()| match std::fs::metadata(path) {
+            Ok(meta) => std::fs::set_permissions(&tmp, meta.permissions()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        })
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(fail)
 }

@@ -6,6 +6,7 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 
+use super::kickstart::KickstartSettings;
 use super::mac::{MacAddr, MacScheme};
 use super::names::{AbsPath, BootPath, DomainName, HostName, Ident, LvmName};
 use super::partition::PartitionScheme;
@@ -22,6 +23,8 @@ pub struct Fabric {
     pub site: Site,
     /// The install server that network installs boot from.
     pub install: InstallServer,
+    /// What every kickstart file shares.
+    pub kickstart: KickstartSettings,
     /// Kernel and initrd pairs for network installs, by name.
     pub boot_images: BTreeMap<Ident, BootImage>,
     /// Operating system releases, by name.
@@ -78,6 +81,9 @@ pub struct OsRelease {
     pub install_url: url::Url,
     /// The boot image that starts its installer.
     pub boot_image: Ident,
+    /// The version of its Xen kernel (`2.6.18-92.1.6.el5`), which names the files the
+    /// hypervisor's boot entry loads; needed for the OS of a dom0.
+    pub kernel_version: Option<Ident>,
 }
 
 /// The installer family of an OS release.

@@ -6,6 +6,7 @@
 
 mod capacity;
 mod fabric;
+mod kickstart;
 mod mac;
 mod names;
 mod partition;
@@ -17,10 +18,11 @@ pub use fabric::{
     InstallServer, LifecycleAction, MacSource, Network, OsFamily, OsRelease, Site, Toolstack,
     VirtMode,
 };
+pub use kickstart::{CryptHash, KickstartSettings, PostScript, Repo, RoleSettings, Token};
 pub use mac::{MacAddr, MacError, MacScheme, XEN_OUI, hex_ip};
 pub use names::{AbsPath, BootPath, DomainName, HostName, Ident, LvmName, NameError};
 pub use partition::{
-    BUILTIN_SCHEMES, FsType, LogicalVolume, MountPoint, Partition, PartitionScheme, RaidArray,
-    RaidLevel, Role, VolumeGroup, builtin_schemes, mount_covers,
+    BUILTIN_SCHEMES, FsType, Holder, LogicalVolume, MountPoint, Partition, PartitionScheme,
+    RaidArray, RaidLevel, Role, VolumeGroup, builtin_schemes, mount_covers,
 };
 pub use size::{Size, SizeError};

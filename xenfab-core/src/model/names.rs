@@ -18,7 +18,7 @@ pub struct NameError {
 }
 
 impl NameError {
-    fn new(what: &'static str, input: &str, reason: &'static str) -> NameError {
+    pub(crate) fn new(what: &'static str, input: &str, reason: &'static str) -> NameError {
         // Show hostile input escaped and cut short, so that it cannot break the message itself.
         let mut shown: String = input
             .chars()

@@ -19,6 +19,61 @@ pub struct PartitionScheme {
     pub logical_volumes: Vec<LogicalVolume>,
 }
 
+impl PartitionScheme {
+    /// The number the installer gives partition `index` on its disk, where xenfab can be
+    /// sure of it: the partition and every one listed before it on the same disk are primary
+    /// (`--asprimary`), which anaconda numbers 1 to 4 in the order they are listed. This is
+    /// what the seed relies on for `/boot` (`root (hd0,0)`).
+    pub fn partition_number(&self, index: usize) -> Option<u32> {
+        let part = self.partitions.get(index)?;
+        let mut n = 0;
+        for p in self.partitions[..=index]
+            .iter()
+            .filter(|p| p.disk == part.disk)
+        {
+            if !p.primary {
+                return None;
+            }
+            n += 1;
+        }
+        Some(n).filter(|&n| n <= 4)
+    }
+
+    /// Where a file system is mounted: the partition, array or logical volume holding `mount`.
+    pub fn holder(&self, mount: &str) -> Option<Holder<'_>> {
+        let is = |r: &Role| r.mount().is_some_and(|m| m.as_str() == mount);
+        if let Some(i) = self.partitions.iter().position(|p| is(&p.role)) {
+            return Some(Holder::Partition(i));
+        }
+        if let Some(r) = self.raids.iter().find(|r| is(&r.role)) {
+            return Some(Holder::Raid(r));
+        }
+        self.logical_volumes
+            .iter()
+            .find(|l| is(&l.role))
+            .map(Holder::LogicalVolume)
+    }
+
+    /// The partition with id `id`, and its index.
+    pub fn partition_by_id(&self, id: &Ident) -> Option<(usize, &Partition)> {
+        self.partitions
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.id.as_ref() == Some(id))
+    }
+}
+
+/// What holds a file system.
+#[derive(Debug, Clone, Copy)]
+pub enum Holder<'a> {
+    /// The partition at this index of [`PartitionScheme::partitions`].
+    Partition(usize),
+    /// A software RAID array.
+    Raid(&'a RaidArray),
+    /// A logical volume.
+    LogicalVolume(&'a LogicalVolume),
+}
+
 /// A disk partition.
 #[derive(Debug, Clone, Serialize)]
 pub struct Partition {
@@ -430,6 +485,23 @@ mod tests {
         for bad in ["var", "/var/", "/a//b", "/a/../b", "/a b", "/a;b"] {
             assert!(bad.parse::<MountPoint>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn partition_numbers_are_known_only_after_primaries() {
+        let hw = seed_hwraid10();
+        assert_eq!(hw.partition_number(0), Some(1)); // /boot
+        assert_eq!(hw.partition_number(1), Some(2)); // pv.01
+        assert_eq!(hw.partition_number(2), None); // pv.02 is not primary
+        let soft = seed_softraid1();
+        assert_eq!(soft.partition_number(0), Some(1)); // raid.01 on sda
+        assert_eq!(soft.partition_number(4), Some(1)); // raid.11 on sdb
+        assert_eq!(soft.partition_number(3), None); // raid.04 follows the logical raid.03
+        assert!(matches!(soft.holder("/"), Some(Holder::Raid(r)) if r.device.as_str() == "md1"));
+        assert!(
+            matches!(hw.holder("/"), Some(Holder::LogicalVolume(l)) if l.name.as_str() == "sysroot")
+        );
+        assert!(matches!(hw.holder("/boot"), Some(Holder::Partition(0))));
     }
 
     #[test]

@@ -7,9 +7,15 @@
 //! | module | artefact | output path |
 //! |---|---|---|
 //! | [`inventory`] | hosts, addresses, MACs, volumes and capacity | `inventory/` |
+//! | [`kickstart`] | kickstart files of dom0s (and their reinstall variant) and guests | `kickstart/<fqdn>.ks`, `kickstart/<fqdn>.reinstall.ks` |
+//! | [`grub`] | the hypervisor's boot entry of each dom0 (GRUB legacy or GRUB2) | `dom0s/<fqdn>/grub/` |
+//! | [`toolstack`] | `xend-config.sxp` or `xl.conf` of each dom0 | `dom0s/<fqdn>/xen/` |
 
+pub mod grub;
 pub mod inventory;
+pub mod kickstart;
 mod templates;
+pub mod toolstack;
 
 use crate::error::RenderError;
 use crate::model::Fabric;
@@ -23,5 +29,8 @@ pub fn render(fabric: &Fabric) -> Result<Tree, RenderError> {
     let env = templates::environment();
     let mut tree = Tree::new();
     inventory::render(fabric, &env, &mut tree)?;
+    kickstart::render(fabric, &env, &mut tree)?;
+    grub::render(fabric, &env, &mut tree)?;
+    toolstack::render(fabric, &env, &mut tree)?;
     Ok(tree)
 }

@@ -6,8 +6,14 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use crate::error::RenderError;
 
 /// Every template, by name. Each is parsed when the environment is built.
-const TEMPLATES: &[(&str, &str)] =
-    &[("capacity.txt.j2", include_str!("templates/capacity.txt.j2"))];
+const TEMPLATES: &[(&str, &str)] = &[
+    ("capacity.txt.j2", include_str!("templates/capacity.txt.j2")),
+    ("kickstart.ks.j2", include_str!("templates/kickstart.ks.j2")),
+    ("menu.lst.j2", include_str!("templates/menu.lst.j2")),
+    ("default-grub.j2", include_str!("templates/default-grub.j2")),
+    ("grub.cfg.j2", include_str!("templates/grub.cfg.j2")),
+    ("xl.conf.j2", include_str!("templates/xl.conf.j2")),
+];
 
 /// The environment: strict about undefined values, blocks trimmed, trailing newline kept,
 /// no auto-escaping (each renderer validates and escapes for its own syntax).

@@ -329,6 +329,12 @@ fn check_boot(s: &PartitionScheme, boot: &str, path: &FieldPath, diags: &mut Dia
                     .key("primary"),
                 format!("`{boot}` must be on a primary partition (`primary = true`)"),
             );
+        } else if s.partition_number(i).is_none() {
+            diags.error(
+                "boot-not-primary",
+                path.key("partitions").elem(i, p.id.as_ref().map(Ident::as_str)),
+                format!("`{boot}` must come before every non-primary partition of its disk, so that its number (GRUB's `root (hdX,Y)`) is certain"),
+            );
         }
     }
     if let Some((i, r)) = s.raids.iter().enumerate().find(|(_, r)| is_boot(&r.role)) {

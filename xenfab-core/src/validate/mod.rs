@@ -5,6 +5,7 @@
 
 mod capacity;
 mod identity;
+mod install;
 mod layout;
 mod network;
 
@@ -18,6 +19,7 @@ pub fn validate(fabric: &Fabric) -> Diagnostics {
     let mut diags = Diagnostics::new();
     identity::check(fabric, &mut diags);
     network::check(fabric, &mut diags);
+    install::check(fabric, &mut diags);
     let sound_schemes = layout::check_schemes(fabric, &mut diags);
     capacity::check(fabric, &sound_schemes, &mut diags);
     diags

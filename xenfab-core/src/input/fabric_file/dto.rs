@@ -29,6 +29,8 @@ pub struct FabricFile {
     pub site: Site,
     /// The install server that network installs boot from.
     pub install: Install,
+    /// What every kickstart file shares: root password, locale, packages, `%post` hooks.
+    pub kickstart: Kickstart,
     /// Kernel and initrd pairs for network installs, by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub boot_images: BTreeMap<String, BootImage>,
@@ -84,6 +86,60 @@ pub struct Install {
     pub kickstart_url: String,
 }
 
+/// What every kickstart file of the site shares.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Kickstart {
+    /// The root password as a crypt(3) hash (`openssl passwd -6`; `-1` for EL3 and EL4),
+    /// never the password itself.
+    pub root_password: String,
+    /// The time zone (default `UTC`); the hardware clock is kept in UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// The installer's language (default `en_US.UTF-8`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// The keyboard layout (default `us`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyboard: Option<String>,
+    /// Ask for `%packages --resolvedeps`: meaningful for EL3 and EL4; a deprecated no-op since
+    /// Fedora Core 4, so left out (with a warning) for EL5 and later.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub resolvedeps: bool,
+    /// Extra package repositories for the installer (`repo --name --baseurl`), e.g. Xen's for EL9.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repos: Vec<Repo>,
+    /// Packages and `%post` hooks of dom0s.
+    #[serde(default)]
+    pub dom0: KickstartRole,
+    /// Packages and `%post` hooks of guests.
+    #[serde(default)]
+    pub guest: KickstartRole,
+}
+
+/// An installer package repository.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Repo {
+    /// Its name.
+    pub name: String,
+    /// Its URL.
+    #[schemars(extend("format" = "uri"))]
+    pub baseurl: String,
+}
+
+/// Packages and `%post` hooks of one role.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KickstartRole {
+    /// `%packages` (default: the seed's list for EL3 to EL5 dom0s, a minimal one otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packages: Option<Vec<String>>,
+    /// `%post` scripts, each its own section; no line may begin with `%`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post: Vec<String>,
+}
+
 /// A kernel and initrd for network installs, relative to the TFTP root.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -105,6 +161,11 @@ pub struct Os {
     pub install_url: String,
     /// The boot image (a key of `boot_images`) that starts its installer.
     pub boot_image: String,
+    /// The version of its Xen kernel (`2.6.18-92.1.6.el5`), which names the files the
+    /// hypervisor's boot entry loads: `xen.gz-<version>`, `vmlinuz-<version>xen` and so on
+    /// (EL5), or `vmlinuz-<version>` (EL9). Needed for the OS of a dom0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_version: Option<String>,
 }
 
 /// An IPv4 network.

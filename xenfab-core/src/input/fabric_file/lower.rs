@@ -194,6 +194,7 @@ impl Cx {
         }
         let site = self.site(&file.site);
         let install = self.install(&file.install);
+        let kickstart = self.kickstart(&file.kickstart);
 
         let boot_images = self.table(
             &file.boot_images,
@@ -236,6 +237,7 @@ impl Cx {
         Some(m::Fabric {
             site: site?,
             install: install?,
+            kickstart: kickstart?,
             boot_images,
             os,
             networks,
@@ -301,6 +303,57 @@ impl Cx {
         })
     }
 
+    fn kickstart(&mut self, k: &dto::Kickstart) -> Option<m::KickstartSettings> {
+        let path = root().key("kickstart");
+        let root_password = self.parse(&path.key("root_password"), &k.root_password);
+        let timezone = self.parse(
+            &path.key("timezone"),
+            k.timezone.as_deref().unwrap_or("UTC"),
+        );
+        let lang = self.parse(
+            &path.key("lang"),
+            k.lang.as_deref().unwrap_or("en_US.UTF-8"),
+        );
+        let keyboard = self.parse(&path.key("keyboard"), k.keyboard.as_deref().unwrap_or("us"));
+        // A bad repository, package or hook is reported and left out: the rest of the
+        // fabric is still checked in the same run.
+        let mut repos = Vec::new();
+        for (i, r) in k.repos.iter().enumerate() {
+            let rp = path.key("repos").elem(i, Some(&r.name));
+            let name = self.parse(&rp.key("name"), &r.name);
+            let baseurl = self.url(&rp.key("baseurl"), &r.baseurl);
+            if let (Some(name), Some(baseurl)) = (name, baseurl) {
+                repos.push(m::Repo { name, baseurl });
+            }
+        }
+        Some(m::KickstartSettings {
+            root_password: root_password?,
+            timezone: timezone?,
+            lang: lang?,
+            keyboard: keyboard?,
+            resolvedeps: k.resolvedeps,
+            repos,
+            dom0: self.kickstart_role(&path.key("dom0"), &k.dom0),
+            guest: self.kickstart_role(&path.key("guest"), &k.guest),
+        })
+    }
+
+    fn kickstart_role(&mut self, path: &FieldPath, r: &dto::KickstartRole) -> m::RoleSettings {
+        let packages = r.packages.as_ref().map(|list| {
+            list.iter()
+                .enumerate()
+                .filter_map(|(i, p)| self.parse(&path.key("packages").elem(i, None), p))
+                .collect()
+        });
+        let post = r
+            .post
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| self.parse(&path.key("post").elem(i, None), p))
+            .collect();
+        m::RoleSettings { packages, post }
+    }
+
     fn boot_image(&mut self, path: &FieldPath, b: &dto::BootImage) -> Option<m::BootImage> {
         let kernel = self.parse(&path.key("kernel"), &b.kernel);
         let initrd = self.parse(&path.key("initrd"), &b.initrd);
@@ -322,10 +375,13 @@ impl Cx {
         if !known {
             return None;
         }
+        let kernel_version =
+            self.opt_ident(&path.key("kernel_version"), o.kernel_version.as_deref());
         Some(m::OsRelease {
             family: o.family,
             install_url: install_url?,
             boot_image: boot_image?,
+            kernel_version: kernel_version?,
         })
     }
 

@@ -1,0 +1,82 @@
+//! `xenfab xend-config FILE`: set dom0's memory and ballooning in an existing
+//! `xend-config.sxp`, keeping its comments and every other setting.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use xenfab_core::render::toolstack::{self, sxp, xend_config};
+
+use crate::fabric::{self, Failure};
+
+/// Set `dom0-min-mem`, `enable-dom0-ballooning` and `dom0-cpus` in an existing
+/// xend-config.sxp, keeping its comments and every other setting.
+///
+/// With `--dom0 NAME`, the values come from that dom0 of the fabric; without it, dom0 keeps
+/// its memory (the seed's `(dom0-min-mem 0)` and `(enable-dom0-ballooning no)`, without which
+/// xend balloons dom0 since Xen 3.3) and `dom0-cpus` is left as the file has it.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The xend-config.sxp to edit.
+    file: PathBuf,
+    /// Edit the file in place (atomically) instead of printing the result.
+    #[arg(short, long)]
+    in_place: bool,
+    /// The dom0 whose settings to apply.
+    #[arg(long, value_name = "NAME", requires = "fabric")]
+    dom0: Option<String>,
+    /// The fabric file the dom0 is in.
+    #[arg(long, value_name = "FILE")]
+    fabric: Option<PathBuf>,
+}
+
+pub fn run(args: &Args) -> Result<ExitCode, Failure> {
+    let (text, origin) = fabric::read(Some(&args.file))?;
+    let settings = if let Some(name) = &args.dom0 {
+        dom0_settings(args, name)?
+    } else {
+        keep_memory(&text, &origin)?
+    };
+    let edited = xend_config::edit(&text, &settings)
+        .map_err(|e| Failure::Invalid(format!("error: {origin}: {e}")))?;
+    if args.in_place {
+        if edited != text {
+            super::write_atomically(&args.file, &edited)?;
+        }
+    } else {
+        super::print(&edited)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The settings of dom0 `name` of the fabric.
+fn dom0_settings(args: &Args, name: &str) -> Result<xend_config::XendSettings, Failure> {
+    let loaded = fabric::load(args.fabric.as_deref())?;
+    let dom0 = loaded
+        .fabric
+        .dom0s
+        .iter()
+        .find(|d| d.name.as_str() == name.to_ascii_lowercase())
+        .ok_or_else(|| {
+            Failure::Invalid(format!(
+                "error: no dom0 `{}` in the fabric",
+                name.escape_debug()
+            ))
+        })?;
+    Ok(toolstack::settings(dom0))
+}
+
+/// dom0 keeps its memory; `dom0-cpus` stays as the file has it.
+fn keep_memory(text: &str, origin: &str) -> Result<xend_config::XendSettings, Failure> {
+    let doc = sxp::parse(text).map_err(|e| Failure::Invalid(format!("error: {origin}: {e}")))?;
+    let dom0_cpus = doc
+        .top_level_settings()
+        .into_iter()
+        .find(|(k, _)| k == "dom0-cpus")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    Ok(xend_config::XendSettings {
+        dom0_min_mem_mib: 0,
+        enable_dom0_ballooning: false,
+        dom0_cpus,
+    })
+}

@@ -1,0 +1,230 @@
+//! The hypervisor's boot entry of each dom0: dom0's memory and vCPUs on Xen's command line.
+//!
+//! - EL3 to EL5 dom0s (GRUB legacy): `dom0s/<fqdn>/grub/menu.lst`, the seed's stanza: `kernel
+//!   /xen.gz-<version> dom0_mem=…`, the dom0 kernel as a `module` with its `root=`, the initrd
+//!   as a module.
+//! - EL9 dom0s (GRUB2): `dom0s/<fqdn>/grub/default-grub`, the `GRUB_CMDLINE_XEN_DEFAULT` line
+//!   for `/etc/default/grub`, and `dom0s/<fqdn>/grub/grub.cfg`, the same entry in grub.cfg
+//!   syntax (`multiboot2`, `module2`).
+//!
+//! The seed held dom0 to one CPU with `nosmp` on dom0's kernel; the hypervisor's own
+//! `dom0_max_vcpus=N dom0_vcpus_pin` does that without crippling the kernel.
+
+use serde::Serialize;
+
+use super::kickstart::{boot_fstype, root_device};
+use super::templates;
+use crate::error::RenderError;
+use crate::model::{Dom0, Fabric, FsType, Hardware, Holder, Ident, OsFamily, PartitionScheme};
+use crate::output::Tree;
+
+pub(crate) fn render(
+    fabric: &Fabric,
+    env: &minijinja::Environment<'_>,
+    tree: &mut Tree,
+) -> Result<(), RenderError> {
+    for dom0 in &fabric.dom0s {
+        let fqdn = fabric.fqdn(&dom0.name);
+        let os = fabric
+            .os
+            .get(&dom0.os)
+            .ok_or_else(|| missing("OS release", &dom0.os))?;
+        let version = os
+            .kernel_version
+            .as_ref()
+            .ok_or_else(|| missing("kernel_version of OS release", &dom0.os))?;
+        let hw = fabric
+            .hardware
+            .get(&dom0.hardware)
+            .ok_or_else(|| missing("hardware profile", &dom0.hardware))?;
+        let scheme = fabric
+            .partition_schemes
+            .get(&dom0.partitioning)
+            .ok_or_else(|| missing("partition scheme", &dom0.partitioning))?;
+        let (disk, part) = boot_partition(scheme, hw)
+            .ok_or_else(|| missing("primary /boot partition of", &dom0.partitioning))?;
+        let prefix = if scheme.holder("/boot").is_some() {
+            ""
+        } else {
+            "/boot"
+        };
+        let legacy = os.family != OsFamily::El9;
+        let view = EntryView {
+            fqdn: fqdn.clone(),
+            title: format!("{} ({version}{})", dom0.os, if legacy { "xen" } else { "" }),
+            xen_args: xen_args(dom0, !legacy),
+            root_device: root_device(scheme),
+            grub_root: format!("(hd{disk},{})", part - 1),
+            grub2_root: format!("hd{disk},msdos{part}"),
+            insmod_fs: match boot_fstype(scheme) {
+                FsType::Xfs => "xfs",
+                FsType::Ext2 | FsType::Ext3 | FsType::Ext4 => "ext2",
+            },
+            xen: if legacy {
+                format!("{prefix}/xen.gz-{version}")
+            } else {
+                format!("{prefix}/xen.gz")
+            },
+            kernel: if legacy {
+                format!("{prefix}/vmlinuz-{version}xen")
+            } else {
+                format!("{prefix}/vmlinuz-{version}")
+            },
+            initrd: if legacy {
+                format!("{prefix}/initrd-{version}xen.img")
+            } else {
+                format!("{prefix}/initramfs-{version}.img")
+            },
+            memory: dom0.memory.to_string(),
+            vcpus: dom0.vcpus,
+        };
+        if legacy {
+            tree.insert_file(
+                &format!("dom0s/{fqdn}/grub/menu.lst"),
+                templates::render(env, "menu.lst.j2", &view)?,
+            )?;
+        } else {
+            tree.insert_file(
+                &format!("dom0s/{fqdn}/grub/default-grub"),
+                templates::render(env, "default-grub.j2", &view)?,
+            )?;
+            tree.insert_file(
+                &format!("dom0s/{fqdn}/grub/grub.cfg"),
+                templates::render(env, "grub.cfg.j2", &view)?,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn missing(what: &'static str, name: &Ident) -> RenderError {
+    RenderError::Missing {
+        what,
+        name: name.to_string(),
+    }
+}
+
+#[derive(Serialize)]
+struct EntryView {
+    fqdn: String,
+    title: String,
+    xen_args: String,
+    root_device: String,
+    grub_root: String,
+    grub2_root: String,
+    insmod_fs: &'static str,
+    xen: String,
+    kernel: String,
+    initrd: String,
+    memory: String,
+    vcpus: u32,
+}
+
+/// Xen's command line for a dom0: its memory, and its vCPUs pinned.
+///
+/// Without ballooning dom0 keeps exactly its memory: current Xen says so with
+/// `dom0_mem=X,max:X`; the seed's Xen 3 took `dom0_mem=X` and xend's
+/// `(enable-dom0-ballooning no)`.
+pub(crate) fn xen_args(dom0: &Dom0, current: bool) -> String {
+    let mem = dom0.memory;
+    let dom0_mem = if current && !dom0.balloon {
+        format!("dom0_mem={mem},max:{mem}")
+    } else {
+        format!("dom0_mem={mem}")
+    };
+    format!("{dom0_mem} dom0_max_vcpus={} dom0_vcpus_pin", dom0.vcpus)
+}
+
+/// The disk (its index among those the BIOS sees) and partition number (from 1) that hold
+/// `/boot`, or `/` when there is no `/boot`; for a RAID-1, its first member.
+pub(crate) fn boot_partition(scheme: &PartitionScheme, hw: &Hardware) -> Option<(usize, u32)> {
+    let index = match scheme.holder("/boot").or_else(|| scheme.holder("/"))? {
+        Holder::Partition(i) => i,
+        Holder::Raid(r) => scheme.partition_by_id(r.members.first()?)?.0,
+        Holder::LogicalVolume(_) => return None,
+    };
+    let number = scheme.partition_number(index)?;
+    let disk = &scheme.partitions[index].disk;
+    let position = hw
+        .visible_disks()
+        .iter()
+        .position(|(d, _)| *d == disk.as_str())?;
+    Some((position, number))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{BootState, HardwareRaid, Size, Toolstack};
+
+    fn dom0(memory: u64, vcpus: u32, balloon: bool) -> Dom0 {
+        Dom0 {
+            name: "xen01".parse().unwrap(),
+            ip: "192.168.96.11".parse().unwrap(),
+            mac: "00:1e:c9:2a:11:01".parse().unwrap(),
+            network: "public".parse().unwrap(),
+            hardware: "pe1950".parse().unwrap(),
+            os: "c5".parse().unwrap(),
+            memory: Size::from_mib(memory),
+            vcpus,
+            balloon,
+            toolstack: Toolstack::Xm,
+            partitioning: "seed-softraid1".parse().unwrap(),
+            state: BootState::Localboot,
+            guests: Vec::new(),
+            at: crate::FieldPath::root(),
+        }
+    }
+
+    #[test]
+    fn xen_command_lines() {
+        assert_eq!(
+            xen_args(&dom0(512, 1, false), false),
+            "dom0_mem=512M dom0_max_vcpus=1 dom0_vcpus_pin"
+        );
+        assert_eq!(
+            xen_args(&dom0(4096, 4, false), true),
+            "dom0_mem=4G,max:4G dom0_max_vcpus=4 dom0_vcpus_pin"
+        );
+        assert_eq!(
+            xen_args(&dom0(4096, 2, true), true),
+            "dom0_mem=4G dom0_max_vcpus=2 dom0_vcpus_pin"
+        );
+    }
+
+    #[test]
+    fn boot_partitions_of_the_seed_layouts() {
+        let schemes: std::collections::BTreeMap<_, _> =
+            crate::model::builtin_schemes().into_iter().collect();
+        let two = Hardware {
+            ram: Size::from_mib(16384),
+            cpus: 8,
+            raid: HardwareRaid::None,
+            disks: vec![
+                crate::model::Disk {
+                    name: "sda".parse().unwrap(),
+                    size: Size::from_mib(476_837),
+                },
+                crate::model::Disk {
+                    name: "sdb".parse().unwrap(),
+                    size: Size::from_mib(476_837),
+                },
+            ],
+        };
+        let soft = &schemes[&"seed-softraid1".parse().unwrap()];
+        assert_eq!(boot_partition(soft, &two), Some((0, 1)));
+        assert_eq!(root_device(soft), "/dev/md1");
+        let hw = &schemes[&"seed-hwraid10".parse().unwrap()];
+        assert_eq!(
+            boot_partition(
+                hw,
+                &Hardware {
+                    raid: HardwareRaid::Raid10,
+                    ..two
+                }
+            ),
+            Some((0, 1))
+        );
+        assert_eq!(root_device(hw), "/dev/systemvg/sysroot");
+    }
+}

@@ -1,0 +1,470 @@
+//! Kickstart files: one for each dom0 (with its RAID/LVM layout) and its reinstall variant,
+//! one for each guest.
+//!
+//! - `kickstart/<fqdn>.ks`: what AII names them, served under `install.kickstart_url`.
+//! - `kickstart/<fqdn>.reinstall.ks`: dom0's system reinstalled, its guests' volumes kept
+//!   (made by [`reinstall::reinstall`] from the dom0's own file, as the seed's ks2reinst.sh did).
+//!
+//! Two dialects: EL3 to EL5 (the seed's: `install`, no `%end`, `authconfig`, and for dom0s
+//! `bootloader --hvargs` for the hypervisor's line) and EL9 (current anaconda: no `install`,
+//! `%end` after every section, `authselect`, `keyboard --vckeymap`). Each file begins with
+//! `#version=RHELn`, the pykickstart handler that checks it.
+
+pub mod reinstall;
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::templates;
+use crate::error::RenderError;
+use crate::model::{
+    Dom0, Fabric, FsType, Guest, Hardware, Holder, Ident, OsFamily, OsRelease, PartitionScheme,
+    Role, Size, VirtMode,
+};
+use crate::output::Tree;
+
+pub(crate) fn render(
+    fabric: &Fabric,
+    env: &minijinja::Environment<'_>,
+    tree: &mut Tree,
+) -> Result<(), RenderError> {
+    for dom0 in &fabric.dom0s {
+        let fqdn = fabric.fqdn(&dom0.name);
+        let text = templates::render(env, "kickstart.ks.j2", dom0_view(fabric, dom0)?)?;
+        let keep = guest_vgs(fabric, dom0)?;
+        let converted = reinstall::reinstall(&text, &reinstall::Options { keep_vgs: keep })
+            .map_err(|source| RenderError::Reinstall {
+                host: fqdn.clone(),
+                source,
+            })?;
+        tree.insert_file(&format!("kickstart/{fqdn}.ks"), text)?;
+        tree.insert_file(&format!("kickstart/{fqdn}.reinstall.ks"), converted.text)?;
+        for guest in &dom0.guests {
+            let text = templates::render(env, "kickstart.ks.j2", guest_view(fabric, dom0, guest)?)?;
+            tree.insert_file(&format!("kickstart/{}.ks", fabric.fqdn(&guest.name)), text)?;
+        }
+    }
+    Ok(())
+}
+
+/// The kickstart dialect of an installer family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    /// EL3 to EL5: the seed's.
+    Legacy,
+    /// EL9: current anaconda.
+    Current,
+}
+
+impl Dialect {
+    fn of(family: OsFamily) -> Dialect {
+        match family {
+            OsFamily::El3 | OsFamily::El4 | OsFamily::El5 => Dialect::Legacy,
+            OsFamily::El9 => Dialect::Current,
+        }
+    }
+}
+
+/// The pykickstart handler that checks a family's files (`#version=` on the first line).
+pub(crate) fn handler(family: OsFamily) -> &'static str {
+    match family {
+        OsFamily::El3 => "RHEL3",
+        OsFamily::El4 => "RHEL4",
+        OsFamily::El5 => "RHEL5",
+        OsFamily::El9 => "RHEL9",
+    }
+}
+
+/// The seed's `%packages` for an EL5 dom0, and what other dom0s and guests get by default.
+fn default_packages(family: OsFamily, dom0: bool) -> Vec<&'static str> {
+    match (dom0, Dialect::of(family)) {
+        (true, Dialect::Legacy) => vec![
+            "openssh",
+            "openssh-server",
+            "wget",
+            "perl-libnet",
+            "perl-MIME-Base64",
+            "perl-URI",
+            "perl-Digest-MD5",
+            "perl-libwww-perl",
+            "perl-XML-Parser",
+            "perl-DBI",
+            "perl-Crypt-SSLeay",
+            "lsof",
+            "curl",
+            "xen",
+            "kernel-xen",
+        ],
+        (true, Dialect::Current) => vec!["@core", "openssh-server", "lsof", "curl", "wget", "xen"],
+        (false, _) => vec!["openssh-server", "wget", "curl"],
+    }
+}
+
+#[derive(Serialize)]
+struct KickstartView {
+    version: &'static str,
+    fqdn: String,
+    role: &'static str,
+    /// Command lines before the layout.
+    commands: Vec<String>,
+    /// The layout: clearpart, part, raid, volgroup, logvol.
+    layout: Vec<String>,
+    packages_header: String,
+    packages: Vec<String>,
+    post: Vec<String>,
+    /// Whether sections close with `%end`.
+    end: bool,
+}
+
+fn os<'a>(fabric: &'a Fabric, name: &Ident) -> Result<&'a OsRelease, RenderError> {
+    fabric
+        .os
+        .get(name)
+        .ok_or_else(|| missing("OS release", name))
+}
+
+fn missing(what: &'static str, name: &impl ToString) -> RenderError {
+    RenderError::Missing {
+        what,
+        name: name.to_string(),
+    }
+}
+
+/// The volume groups whose volumes belong to guests: those their disks use, and those with none
+/// of dom0's own volumes (`xenvg` in the seed, empty until guests arrive).
+fn guest_vgs(fabric: &Fabric, dom0: &Dom0) -> Result<Vec<String>, RenderError> {
+    let scheme = fabric
+        .partition_schemes
+        .get(&dom0.partitioning)
+        .ok_or_else(|| missing("partition scheme", &dom0.partitioning))?;
+    let mut vgs: Vec<String> = scheme
+        .volume_groups
+        .iter()
+        .filter(|vg| {
+            dom0.guests
+                .iter()
+                .flat_map(|g| &g.disks)
+                .any(|d| d.vg == vg.name)
+                || !scheme.logical_volumes.iter().any(|lv| lv.vg == vg.name)
+        })
+        .map(|vg| vg.name.to_string())
+        .collect();
+    vgs.dedup();
+    Ok(vgs)
+}
+
+/// The lines every kickstart file has before its layout.
+fn common_commands(
+    fabric: &Fabric,
+    os: &OsRelease,
+    host_ip: std::net::Ipv4Addr,
+    mac: crate::model::MacAddr,
+    network: &Ident,
+    fqdn: &str,
+) -> Result<Vec<String>, RenderError> {
+    let ks = &fabric.kickstart;
+    let net = fabric
+        .networks
+        .get(network)
+        .ok_or_else(|| missing("network", network))?;
+    let dns: Vec<String> = net.dns.iter().map(ToString::to_string).collect();
+    let nameserver = if dns.is_empty() {
+        String::new()
+    } else {
+        format!(" --nameserver={}", dns.join(","))
+    };
+    let mut lines = Vec::new();
+    match Dialect::of(os.family) {
+        Dialect::Legacy => {
+            lines.push("install".to_owned());
+            lines.push("text".to_owned());
+            lines.push(format!("url --url={}", os.install_url));
+            lines.push(format!("lang {}", ks.lang));
+            lines.push(format!("keyboard {}", ks.keyboard));
+            // The seed boots the installer with ksdevice=eth0.
+            lines.push(format!(
+                "network --device=eth0 --bootproto=static --ip={host_ip} --netmask={} --gateway={}{nameserver} --hostname={fqdn}",
+                net.subnet.netmask(),
+                net.gateway
+            ));
+            lines.push(format!("rootpw --iscrypted {}", ks.root_password.as_str()));
+            lines.push("authconfig --enableshadow --enablemd5".to_owned());
+            lines.push(format!("timezone --utc {}", ks.timezone));
+        }
+        Dialect::Current => {
+            lines.push("text".to_owned());
+            lines.push(format!("url --url={}", os.install_url));
+            lines.push(format!("lang {}", ks.lang));
+            lines.push(format!("keyboard --vckeymap={}", ks.keyboard));
+            // Current anaconda names NICs by their MAC; eth0 means nothing there.
+            lines.push(format!(
+                "network --device={mac} --bootproto=static --ip={host_ip} --netmask={} --gateway={}{nameserver} --hostname={fqdn} --activate",
+                net.subnet.netmask(),
+                net.gateway
+            ));
+            lines.push(format!("rootpw --iscrypted {}", ks.root_password.as_str()));
+            lines.push("authselect select sssd".to_owned());
+            lines.push(format!("timezone {} --utc", ks.timezone));
+        }
+    }
+    for repo in &ks.repos {
+        lines.push(format!(
+            "repo --name={} --baseurl={}",
+            repo.name, repo.baseurl
+        ));
+    }
+    lines.push("skipx".to_owned());
+    lines.push("firstboot --disable".to_owned());
+    lines.push("reboot".to_owned());
+    Ok(lines)
+}
+
+fn packages(fabric: &Fabric, family: OsFamily, dom0: bool) -> (String, Vec<String>) {
+    let role = if dom0 {
+        &fabric.kickstart.dom0
+    } else {
+        &fabric.kickstart.guest
+    };
+    let list = match &role.packages {
+        Some(p) => p.iter().map(ToString::to_string).collect(),
+        None => default_packages(family, dom0)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+    };
+    // --resolvedeps meant something to EL3 and EL4 only; validation warns for the others.
+    let resolvedeps =
+        fabric.kickstart.resolvedeps && matches!(family, OsFamily::El3 | OsFamily::El4);
+    let header = format!(
+        "%packages{} --ignoremissing",
+        if resolvedeps { " --resolvedeps" } else { "" }
+    );
+    (header, list)
+}
+
+fn post(fabric: &Fabric, dom0: bool) -> Vec<String> {
+    let role = if dom0 {
+        &fabric.kickstart.dom0
+    } else {
+        &fabric.kickstart.guest
+    };
+    role.post.iter().map(|p| p.as_str().to_owned()).collect()
+}
+
+fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError> {
+    let os = os(fabric, &dom0.os)?;
+    let fqdn = fabric.fqdn(&dom0.name);
+    let hw = fabric
+        .hardware
+        .get(&dom0.hardware)
+        .ok_or_else(|| missing("hardware profile", &dom0.hardware))?;
+    let scheme = fabric
+        .partition_schemes
+        .get(&dom0.partitioning)
+        .ok_or_else(|| missing("partition scheme", &dom0.partitioning))?;
+    let dialect = Dialect::of(os.family);
+    let mut commands = common_commands(fabric, os, dom0.ip, dom0.mac, &dom0.network, &fqdn)?;
+    let drives: Vec<&str> = hw.visible_disks().into_iter().map(|(d, _)| d).collect();
+    let mut bootloader = format!(
+        "bootloader --location=mbr --driveorder={}",
+        drives.join(",")
+    );
+    if os.family == OsFamily::El5 {
+        // EL5's installer writes the hypervisor's line itself from --hvargs.
+        let _ = write!(
+            bootloader,
+            " --hvargs=\"{}\"",
+            super::grub::xen_args(dom0, false)
+        );
+    }
+    commands.push(bootloader);
+    let (packages_header, packages) = packages(fabric, os.family, true);
+    Ok(KickstartView {
+        version: handler(os.family),
+        fqdn,
+        role: "dom0",
+        commands,
+        layout: layout(scheme, hw, dialect),
+        packages_header,
+        packages,
+        post: post(fabric, true),
+        end: dialect == Dialect::Current,
+    })
+}
+
+fn guest_view(fabric: &Fabric, dom0: &Dom0, guest: &Guest) -> Result<KickstartView, RenderError> {
+    let os = os(fabric, &guest.os)?;
+    let fqdn = fabric.fqdn(&guest.name);
+    let dialect = Dialect::of(os.family);
+    let mut commands = common_commands(fabric, os, guest.ip, guest.mac, &guest.network, &fqdn)?;
+    let disk = guest
+        .disks
+        .first()
+        .ok_or_else(|| missing("disk of guest", &guest.name))?;
+    commands.push(format!(
+        "bootloader --location=mbr --driveorder={}",
+        disk.vdev
+    ));
+    let (packages_header, packages) = packages(fabric, os.family, false);
+    let _ = dom0;
+    Ok(KickstartView {
+        version: handler(os.family),
+        fqdn,
+        role: if guest.mode == VirtMode::Hvm {
+            "HVM guest"
+        } else {
+            "guest"
+        },
+        commands,
+        layout: guest_layout(guest, disk.size, disk.vdev.as_str(), dialect),
+        packages_header,
+        packages,
+        post: post(fabric, false),
+        end: dialect == Dialect::Current,
+    })
+}
+
+/// A guest's simple layout on its first disk: `/` first (the seed's guests boot
+/// `root=/dev/xvda1`), then swap the size of its memory, at most 2G and a quarter of the disk.
+/// ext3 as in the seed, XFS for current anaconda.
+fn guest_layout(guest: &Guest, disk_size: Size, vdev: &str, dialect: Dialect) -> Vec<String> {
+    let swap = guest
+        .memory
+        .mib()
+        .min(2048)
+        .min(disk_size.mib() / 4)
+        .max(64);
+    let fstype = match dialect {
+        Dialect::Legacy => FsType::Ext3,
+        Dialect::Current => FsType::Xfs,
+    };
+    vec![
+        "zerombr".to_owned(),
+        format!("clearpart --all --initlabel --drives={vdev}"),
+        format!(
+            "part / --fstype={} --size=1024 --grow --ondisk={vdev} --asprimary",
+            fstype.as_str()
+        ),
+        format!("part swap --fstype=swap --size={swap} --ondisk={vdev} --asprimary"),
+    ]
+}
+
+fn fstype_option(role: &Role) -> String {
+    match role {
+        Role::Mount { fstype, .. } => format!(" --fstype={}", fstype.as_str()),
+        Role::Swap => " --fstype=swap".to_owned(),
+        Role::RaidMember | Role::PhysicalVolume => String::new(),
+    }
+}
+
+/// The name a kickstart `part`, `raid` or `logvol` line begins with: a mount point, `swap`,
+/// or the id others refer to it by.
+fn target(role: &Role, id: Option<&Ident>) -> String {
+    match role {
+        Role::Mount { mount, .. } => mount.to_string(),
+        Role::Swap => "swap".to_owned(),
+        Role::RaidMember | Role::PhysicalVolume => id.map(ToString::to_string).unwrap_or_default(),
+    }
+}
+
+/// The layout of a dom0 in kickstart commands, in the seed's order: clearpart, the partitions,
+/// the arrays, the volume groups, the logical volumes.
+fn layout(scheme: &PartitionScheme, hw: &Hardware, dialect: Dialect) -> Vec<String> {
+    let drives: Vec<&str> = hw.visible_disks().into_iter().map(|(d, _)| d).collect();
+    let mut lines = vec![
+        "zerombr".to_owned(),
+        format!("clearpart --all --initlabel --drives={}", drives.join(",")),
+    ];
+    for p in &scheme.partitions {
+        let mut line = format!(
+            "part {} --size={}",
+            target(&p.role, p.id.as_ref()),
+            p.size.mib()
+        );
+        if p.grow {
+            line.push_str(" --grow");
+        }
+        let _ = write!(line, " --ondisk={}", p.disk);
+        if p.primary {
+            line.push_str(" --asprimary");
+        }
+        line.push_str(&fstype_option(&p.role));
+        lines.push(line);
+    }
+    for r in &scheme.raids {
+        let mut line = format!(
+            "raid {} --level=RAID{} --device={}",
+            target(&r.role, r.id.as_ref()),
+            r.level.number(),
+            r.device
+        );
+        match (&r.role, dialect) {
+            // The seed's form; current anaconda knows a physical volume by its `pv.` name.
+            (Role::PhysicalVolume, Dialect::Legacy) => {
+                line.push_str(" --fstype=\"physical volume (LVM)\"");
+            }
+            (role, _) => line.push_str(&fstype_option(role)),
+        }
+        for m in &r.members {
+            let _ = write!(line, " {m}");
+        }
+        lines.push(line);
+    }
+    for vg in &scheme.volume_groups {
+        let mut line = format!("volgroup {}", vg.name);
+        if vg.pe_size != Size::from_mib(4) {
+            let _ = write!(line, " --pesize={}", vg.pe_size.mib() * 1024);
+        }
+        for pv in &vg.pvs {
+            let _ = write!(line, " {pv}");
+        }
+        lines.push(line);
+    }
+    for lv in &scheme.logical_volumes {
+        let fstype = match &lv.role {
+            Role::Mount { fstype, .. } => fstype.as_str(),
+            _ => "swap",
+        };
+        let mut line = format!(
+            "logvol {} --fstype={fstype} --vgname={} --size={}",
+            target(&lv.role, None),
+            lv.vg,
+            lv.size.mib()
+        );
+        if lv.grow {
+            line.push_str(" --grow");
+        }
+        let _ = write!(line, " --name={}", lv.name);
+        lines.push(line);
+    }
+    lines
+}
+
+/// The kernel's `root=` for dom0: the device that holds `/`.
+pub(crate) fn root_device(scheme: &PartitionScheme) -> String {
+    match scheme.holder("/") {
+        Some(Holder::LogicalVolume(lv)) => format!("/dev/{}/{}", lv.vg, lv.name),
+        Some(Holder::Raid(r)) => format!("/dev/{}", r.device),
+        Some(Holder::Partition(i)) => match scheme.partition_number(i) {
+            Some(n) => format!("/dev/{}{n}", scheme.partitions[i].disk),
+            // EL installers label the root file system `/`.
+            None => "LABEL=/".to_owned(),
+        },
+        None => "LABEL=/".to_owned(),
+    }
+}
+
+/// The file system type of `/boot` (or `/` without it), for GRUB2's `insmod`.
+pub(crate) fn boot_fstype(scheme: &PartitionScheme) -> FsType {
+    let role = |mount| match scheme.holder(mount) {
+        Some(Holder::Partition(i)) => Some(scheme.partitions[i].role.clone()),
+        Some(Holder::Raid(r)) => Some(r.role.clone()),
+        Some(Holder::LogicalVolume(lv)) => Some(lv.role.clone()),
+        None => None,
+    };
+    match role("/boot").or_else(|| role("/")) {
+        Some(Role::Mount { fstype, .. }) => fstype,
+        _ => FsType::Ext3,
+    }
+}

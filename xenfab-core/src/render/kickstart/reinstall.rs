@@ -1,0 +1,1491 @@
+//! The reinstall variant of a dom0's kickstart: the dom0's own system is reformatted, every
+//! guest's logical volume is kept.
+//!
+//! The seed's site did this with `ks2reinst.sh`, which commented out every `part` line,
+//! `/boot` included. Here the partitioning commands are rewritten so that anaconda reuses
+//! what exists:
+//!
+//! - `clearpart` and `zerombr` go;
+//! - `part raid.NN` / `part pv.NN` (RAID members, physical volumes) go: pykickstart rejects
+//!   members on a preexisting RAID device or volume group;
+//! - `part /boot …` becomes `part /boot --onpart=sdaN …`, where N is computed only when it is
+//!   unambiguous (every earlier `part` on that disk is `--asprimary`);
+//! - `raid` loses its members: a physical volume (`raid pv.NN`) gets `--noformat`, since its
+//!   volume group is reused (kept or not) and reformatting the array would wipe it; every
+//!   other array gets `--useexisting` (reused, reformatted);
+//! - `volgroup` loses its physical volumes: a kept group gets `--noformat`, the others
+//!   `--useexisting`;
+//! - `logvol` gets `--useexisting`; one in a kept group is refused.
+//!
+//! Every other line (and everything inside `%packages`, `%pre`, `%post`, …) is kept byte for
+//! byte, line endings included. Lines are split into words as pykickstart does (`shlex`
+//! with comments); a command continued with `\` is joined and written on one line. A file
+//! that cannot be made safe (`%include`, `%ksappend`, `autopart`, a partition that cannot be
+//! numbered, a `logvol` in a kept group) is refused with the line to look at.
+//!
+//! Converting a converted file gives the same text: a file whose partitioning already only
+//! reuses (no `clearpart`, no members, `--useexisting`/`--noformat`/`--onpart` only) converts
+//! to itself, unchanged.
+
+/// What [`reinstall`] must keep.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Volume groups whose contents must survive the reinstall: the guests' group (`xenvg`
+    /// in the seed). Empty: every `volgroup` that no `logvol` of the file uses (the guests'
+    /// volumes are not in the dom0's kickstart).
+    pub keep_vgs: Vec<String>,
+}
+
+/// A converted kickstart file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Converted {
+    /// The reinstall variant.
+    pub text: String,
+    /// What changed, one human-readable line each (`line 3: removed …`); empty when the
+    /// file already was a reinstall variant.
+    pub notes: Vec<String>,
+}
+
+/// Why a kickstart file cannot be converted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReinstallError {
+    /// A line cannot be split into words (an unterminated quote, a trailing backslash).
+    #[error("line {line}: {message}")]
+    Parse {
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong, lowercase, no trailing period.
+        message: String,
+    },
+    /// A line that cannot be made safe for a reinstall.
+    #[error("line {line}: {message}")]
+    Refused {
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong, lowercase, no trailing period.
+        message: String,
+    },
+    /// The file as a whole cannot be made safe (no single line to point at).
+    #[error("{message}")]
+    Unsafe {
+        /// What is wrong, lowercase, no trailing period.
+        message: String,
+    },
+}
+
+impl ReinstallError {
+    /// The 1-based line the error is about, if it is about one.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            Self::Parse { line, .. } | Self::Refused { line, .. } => Some(*line),
+            Self::Unsafe { .. } => None,
+        }
+    }
+}
+
+/// The first words of the comment [`reinstall`] adds.
+const HEADER_PREFIX: &str = "# reinstall variant made by xenfab:";
+
+/// Converts a kickstart file into its reinstall variant (see the module documentation).
+pub fn reinstall(text: &str, opts: &Options) -> Result<Converted, ReinstallError> {
+    let lines = split_lines(text);
+    let cmds = scan(&lines)?;
+    let keep = kept_vgs(&cmds, opts)?;
+    let actions = plan(&cmds, &keep)?;
+    if actions.iter().all(|a| matches!(a, Action::Keep)) {
+        return Ok(Converted {
+            text: text.to_owned(),
+            notes: Vec::new(),
+        });
+    }
+    let mut notes = Vec::new();
+    // What becomes of each physical line; a command is written on its last line.
+    let mut out_lines: Vec<Out<'_>> = vec![Out::Same; lines.len()];
+    for (cmd, action) in cmds.iter().zip(&actions) {
+        let last = match action {
+            Action::Keep => continue,
+            Action::Remove { .. } => Out::Drop,
+            Action::Replace { text, .. } => Out::Write(text),
+        };
+        for slot in &mut out_lines[cmd.start..cmd.end] {
+            *slot = Out::Drop;
+        }
+        out_lines[cmd.end - 1] = last;
+        notes.push(note(cmd, action));
+    }
+
+    let header = format!(
+        "{HEADER_PREFIX} dom0's system is reformatted, volume group(s) {} kept",
+        keep.join(", ")
+    );
+    let at = usize::from(
+        lines
+            .first()
+            .is_some_and(|l| l.content.starts_with("#version=")),
+    );
+    let default_ending = lines
+        .iter()
+        .map(|l| l.ending)
+        .find(|e| !e.is_empty())
+        .unwrap_or("\n");
+    let mut out = String::with_capacity(text.len() + header.len() + 2);
+    for (i, (line, new)) in lines.iter().zip(&out_lines).enumerate() {
+        if i == at {
+            out.push_str(&header);
+            out.push_str(default_ending);
+            if line.content.starts_with(HEADER_PREFIX) {
+                continue; // an earlier header of ours: replaced
+            }
+        }
+        match new {
+            Out::Same => {
+                out.push_str(line.content);
+                // the `#version=` line before the header needs an ending
+                let ending = if i + 1 == at && line.ending.is_empty() {
+                    default_ending
+                } else {
+                    line.ending
+                };
+                out.push_str(ending);
+            }
+            Out::Drop => {}
+            Out::Write(new) => {
+                out.push_str(new);
+                out.push_str(line.ending);
+            }
+        }
+    }
+    if at >= lines.len() {
+        out.push_str(&header);
+        out.push_str(default_ending);
+    }
+    Ok(Converted { text: out, notes })
+}
+
+/// What becomes of a physical line.
+#[derive(Debug, Clone, Copy)]
+enum Out<'a> {
+    Same,
+    Drop,
+    Write(&'a str),
+}
+
+// ---------------------------------------------------------------------------------------
+// Lines and words
+
+/// One physical line: its text and its line ending (`"\n"`, `"\r\n"` or `""` at the end).
+#[derive(Debug, Clone, Copy)]
+struct Line<'a> {
+    content: &'a str,
+    ending: &'a str,
+}
+
+fn split_lines(text: &str) -> Vec<Line<'_>> {
+    text.split_inclusive('\n')
+        .map(|l| {
+            if let Some(c) = l.strip_suffix("\r\n") {
+                Line {
+                    content: c,
+                    ending: "\r\n",
+                }
+            } else if let Some(c) = l.strip_suffix('\n') {
+                Line {
+                    content: c,
+                    ending: "\n",
+                }
+            } else {
+                Line {
+                    content: l,
+                    ending: "",
+                }
+            }
+        })
+        .collect()
+}
+
+/// A word as pykickstart sees it (`value`) and as it is written (`raw`, quotes included).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Word {
+    value: String,
+    raw: String,
+}
+
+/// The words of a line and its trailing comment (from `#`, as written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Words {
+    words: Vec<Word>,
+    comment: Option<String>,
+}
+
+/// Splits a line like Python's `shlex.split(line, comments=True)` (POSIX mode), which is
+/// what pykickstart does with every command line.
+fn split_words(line: &str) -> Result<Words, String> {
+    let mut words = Vec::new();
+    let mut comment = None;
+    let mut current: Option<(usize, String)> = None;
+    let mut chars = line.char_indices();
+    let finish = |current: &mut Option<(usize, String)>, words: &mut Vec<Word>, end: usize| {
+        if let Some((start, value)) = current.take() {
+            words.push(Word {
+                value,
+                raw: line[start..end].to_owned(),
+            });
+        }
+    };
+    while let Some((i, c)) = chars.next() {
+        match c {
+            ' ' | '\t' | '\r' | '\n' => finish(&mut current, &mut words, i),
+            '#' => {
+                finish(&mut current, &mut words, i);
+                comment = Some(line[i..].to_owned());
+                break;
+            }
+            '\'' => {
+                let value = &mut current.get_or_insert_with(|| (i, String::new())).1;
+                loop {
+                    match chars.next() {
+                        None => return Err("no closing quotation mark".to_owned()),
+                        Some((_, '\'')) => break,
+                        Some((_, ch)) => value.push(ch),
+                    }
+                }
+            }
+            '"' => {
+                let value = &mut current.get_or_insert_with(|| (i, String::new())).1;
+                loop {
+                    match chars.next() {
+                        None => return Err("no closing quotation mark".to_owned()),
+                        Some((_, '"')) => break,
+                        Some((_, '\\')) => match chars.next() {
+                            None => return Err("no closing quotation mark".to_owned()),
+                            Some((_, ch @ ('"' | '\\'))) => value.push(ch),
+                            Some((_, ch)) => {
+                                value.push('\\');
+                                value.push(ch);
+                            }
+                        },
+                        Some((_, ch)) => value.push(ch),
+                    }
+                }
+            }
+            '\\' => {
+                let value = &mut current.get_or_insert_with(|| (i, String::new())).1;
+                match chars.next() {
+                    None => return Err("nothing after the backslash at the end".to_owned()),
+                    Some((_, ch)) => value.push(ch),
+                }
+            }
+            _ => current.get_or_insert_with(|| (i, String::new())).1.push(c),
+        }
+    }
+    finish(&mut current, &mut words, line.len());
+    Ok(Words { words, comment })
+}
+
+/// Whether a line ends with a backslash that escapes the line break (an odd number of them).
+fn continues(content: &str) -> bool {
+    (content.len() - content.trim_end_matches('\\').len()) % 2 == 1
+}
+
+// ---------------------------------------------------------------------------------------
+// Commands
+
+/// The partitioning commands this module rewrites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `clearpart`, `zerombr`: removed.
+    Wipe,
+    /// `part`, `partition`.
+    Part,
+    /// `raid`.
+    Raid,
+    /// `volgroup`.
+    VolGroup,
+    /// `logvol`.
+    LogVol,
+}
+
+/// The long options pykickstart knows for a command (every RHEL and Fedora version):
+/// those without a value and those with one.
+struct Spec {
+    flags: &'static [&'static str],
+    values: &'static [&'static str],
+}
+
+const PART_SPEC: Spec = Spec {
+    flags: &[
+        "--active",
+        "--asprimary",
+        "--backuppassphrase",
+        "--encrypted",
+        "--grow",
+        "--hibernation",
+        "--noformat",
+        "--recommended",
+        "--resize",
+    ],
+    values: &[
+        "--bytes-per-inode",
+        "--cipher",
+        "--end",
+        "--escrowcert",
+        "--fsoptions",
+        "--fsprofile",
+        "--fstype",
+        "--hw-passphrase",
+        "--label",
+        "--luks-version",
+        "--maxsize",
+        "--mkfsoptions",
+        "--onbiosdisk",
+        "--ondisk",
+        "--ondrive",
+        "--onpart",
+        "--passphrase",
+        "--pbkdf",
+        "--pbkdf-iterations",
+        "--pbkdf-memory",
+        "--pbkdf-time",
+        "--size",
+        "--start",
+        "--type",
+        "--usepart",
+    ],
+};
+
+const RAID_SPEC: Spec = Spec {
+    flags: &[
+        "--backuppassphrase",
+        "--encrypted",
+        "--noformat",
+        "--useexisting",
+    ],
+    values: &[
+        "--bytes-per-inode",
+        "--chunksize",
+        "--cipher",
+        "--device",
+        "--escrowcert",
+        "--fsoptions",
+        "--fsprofile",
+        "--fstype",
+        "--label",
+        "--level",
+        "--luks-version",
+        "--mkfsoptions",
+        "--passphrase",
+        "--pbkdf",
+        "--pbkdf-iterations",
+        "--pbkdf-memory",
+        "--pbkdf-time",
+        "--spares",
+    ],
+};
+
+const VOLGROUP_SPEC: Spec = Spec {
+    flags: &["--noformat", "--useexisting"],
+    values: &["--pesize", "--reserved-percent", "--reserved-space"],
+};
+
+const LOGVOL_SPEC: Spec = Spec {
+    flags: &[
+        "--backuppassphrase",
+        "--encrypted",
+        "--grow",
+        "--hibernation",
+        "--noformat",
+        "--recommended",
+        "--resize",
+        "--thin",
+        "--thinpool",
+        "--useexisting",
+    ],
+    values: &[
+        "--bytes-per-inode",
+        "--cachemode",
+        "--cachepvs",
+        "--cachesize",
+        "--chunksize",
+        "--cipher",
+        "--escrowcert",
+        "--fsoptions",
+        "--fsprofile",
+        "--fstype",
+        "--label",
+        "--luks-version",
+        "--maxsize",
+        "--metadatasize",
+        "--mkfsoptions",
+        "--name",
+        "--passphrase",
+        "--pbkdf",
+        "--pbkdf-iterations",
+        "--pbkdf-memory",
+        "--pbkdf-time",
+        "--percent",
+        "--poolname",
+        "--profile",
+        "--size",
+        "--vgname",
+    ],
+};
+
+/// Options a reused `part` loses: they describe a partition still to be made.
+const PART_NEW_ONLY: &[&str] = &[
+    "--size",
+    "--grow",
+    "--asprimary",
+    "--ondisk",
+    "--ondrive",
+    "--maxsize",
+    "--start",
+    "--end",
+    "--recommended",
+    "--hibernation",
+    "--resize",
+    "--onbiosdisk",
+];
+
+/// One word or option of a command, in the order written.
+#[derive(Debug, Clone)]
+struct Piece {
+    /// As written: `--fstype "physical volume (LVM)"`, `--size=512`, `raid.01`.
+    raw: String,
+    kind: PieceKind,
+}
+
+#[derive(Debug, Clone)]
+enum PieceKind {
+    /// A positional word.
+    Word(String),
+    /// An option and its value.
+    Opt { name: String, value: Option<String> },
+}
+
+/// A partitioning command, its place in the file and its parsed arguments.
+#[derive(Debug, Clone)]
+struct Command {
+    kind: Kind,
+    /// 1-based line number of its first line.
+    line: usize,
+    /// Physical lines `start..end` (0-based) it spans.
+    start: usize,
+    end: usize,
+    /// The command as one line, continuations joined, trimmed.
+    text: String,
+    indent: String,
+    /// The command word as written.
+    name_raw: String,
+    pieces: Vec<Piece>,
+    comment: Option<String>,
+}
+
+impl Command {
+    /// The positional words.
+    fn words(&self) -> impl Iterator<Item = &str> {
+        self.pieces.iter().filter_map(|p| match &p.kind {
+            PieceKind::Word(w) => Some(w.as_str()),
+            PieceKind::Opt { .. } => None,
+        })
+    }
+
+    /// The first positional word (mount point, VG name), or a refusal.
+    fn first_word(&self, what: &str) -> Result<&str, ReinstallError> {
+        self.words()
+            .next()
+            .ok_or_else(|| refused(self.line, format!("{} without {what}", self.name_raw)))
+    }
+
+    /// The value of the last occurrence of an option.
+    fn opt(&self, name: &str) -> Option<&str> {
+        self.pieces.iter().rev().find_map(|p| match &p.kind {
+            PieceKind::Opt { name: n, value } if n == name => value.as_deref(),
+            _ => None,
+        })
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.pieces
+            .iter()
+            .any(|p| matches!(&p.kind, PieceKind::Opt { name: n, .. } if n == name))
+    }
+
+    /// The command written on one line: its word, the given pieces, then `extra`.
+    fn render<'a>(&self, pieces: impl IntoIterator<Item = &'a str>, extra: &[&'a str]) -> String {
+        let mut out = format!("{}{}", self.indent, self.name_raw);
+        for raw in pieces.into_iter().chain(extra.iter().copied()) {
+            out.push(' ');
+            out.push_str(raw);
+        }
+        if let Some(comment) = &self.comment {
+            out.push(' ');
+            out.push_str(comment);
+        }
+        out
+    }
+}
+
+fn refused(line: usize, message: impl Into<String>) -> ReinstallError {
+    ReinstallError::Refused {
+        line,
+        message: message.into(),
+    }
+}
+
+/// Finds the partitioning commands outside sections and parses them; refuses what cannot
+/// be seen (`%include`, `%ksappend`) or reused (`autopart`).
+fn scan(lines: &[Line<'_>]) -> Result<Vec<Command>, ReinstallError> {
+    let mut cmds = Vec::new();
+    let mut in_section = false;
+    let mut i = 0;
+    while i < lines.len() {
+        let content = lines[i].content;
+        let trimmed = content.trim_start();
+        if trimmed.starts_with("%ksappend") {
+            // pykickstart pastes it in before parsing, wherever it is
+            return Err(refused(
+                i + 1,
+                "%ksappend pulls in a file this cannot see: put its text in the file",
+            ));
+        }
+        if in_section {
+            if content.split_whitespace().next() == Some("%end") {
+                in_section = false;
+            }
+            i += 1;
+            continue;
+        }
+        if trimmed.trim_end().is_empty() || trimmed.starts_with('#') {
+            i += 1;
+            continue;
+        }
+        // A command, maybe continued on the next lines.
+        let start = i;
+        let mut joined = content.to_owned();
+        while continues(&joined) && i + 1 < lines.len() {
+            joined.pop();
+            i += 1;
+            joined.push_str(lines[i].content);
+        }
+        i += 1;
+        let line = start + 1;
+        let words =
+            split_words(&joined).map_err(|message| ReinstallError::Parse { line, message })?;
+        let Some(first) = words.words.first() else {
+            continue;
+        };
+        let kind = match first.value.as_str() {
+            "%include" => {
+                return Err(refused(
+                    line,
+                    "%include pulls in a file this cannot see: put its commands in the file",
+                ));
+            }
+            "autopart" => {
+                return Err(refused(
+                    line,
+                    "autopart lays out the disks anew: write the layout with part, raid, volgroup and logvol",
+                ));
+            }
+            s if s.starts_with('%') => {
+                in_section = true;
+                None
+            }
+            "clearpart" | "zerombr" => Some((Kind::Wipe, None)),
+            "part" | "partition" => Some((Kind::Part, Some(&PART_SPEC))),
+            "raid" => Some((Kind::Raid, Some(&RAID_SPEC))),
+            "volgroup" => Some((Kind::VolGroup, Some(&VOLGROUP_SPEC))),
+            "logvol" => Some((Kind::LogVol, Some(&LOGVOL_SPEC))),
+            _ => None,
+        };
+        let Some((kind, spec)) = kind else {
+            continue;
+        };
+        let pieces = match spec {
+            Some(spec) => parse_pieces(&words.words[1..], spec, line, &first.value)?,
+            None => Vec::new(),
+        };
+        let indent = &joined[..joined.len() - joined.trim_start().len()];
+        let cmd = Command {
+            kind,
+            line,
+            start,
+            end: i,
+            text: joined.trim().to_owned(),
+            indent: indent.to_owned(),
+            name_raw: first.raw.clone(),
+            pieces,
+            comment: words.comment,
+        };
+        cmds.push(cmd);
+    }
+    Ok(cmds)
+}
+
+/// Sorts a command's words into positional words and options, as argparse would.
+fn parse_pieces(
+    words: &[Word],
+    spec: &Spec,
+    line: usize,
+    command: &str,
+) -> Result<Vec<Piece>, ReinstallError> {
+    let mut pieces = Vec::with_capacity(words.len());
+    let mut rest = words.iter();
+    while let Some(word) = rest.next() {
+        let v = word.value.as_str();
+        if !(v.starts_with('-') && v.len() > 1) {
+            pieces.push(Piece {
+                raw: word.raw.clone(),
+                kind: PieceKind::Word(word.value.clone()),
+            });
+            continue;
+        }
+        let (name, inline) = match v.split_once('=') {
+            Some((n, val)) if n.starts_with("--") => (n, Some(val)),
+            _ => (v, None),
+        };
+        if spec.flags.contains(&name) {
+            if inline.is_some() {
+                return Err(refused(
+                    line,
+                    format!("option {name} of {command} takes no value"),
+                ));
+            }
+            pieces.push(Piece {
+                raw: word.raw.clone(),
+                kind: PieceKind::Opt {
+                    name: name.to_owned(),
+                    value: None,
+                },
+            });
+        } else if spec.values.contains(&name) {
+            let (value, raw) = if let Some(val) = inline {
+                (val.to_owned(), word.raw.clone())
+            } else {
+                let next = rest.next().ok_or_else(|| {
+                    refused(line, format!("option {name} of {command} needs a value"))
+                })?;
+                (next.value.clone(), format!("{} {}", word.raw, next.raw))
+            };
+            pieces.push(Piece {
+                raw,
+                kind: PieceKind::Opt {
+                    name: name.to_owned(),
+                    value: Some(value),
+                },
+            });
+        } else {
+            return Err(refused(
+                line,
+                format!("unknown option {name} of {command}: write pykickstart's options in full"),
+            ));
+        }
+    }
+    Ok(pieces)
+}
+
+/// The volume groups to keep, in the order named (or defined).
+fn kept_vgs(cmds: &[Command], opts: &Options) -> Result<Vec<String>, ReinstallError> {
+    let mut defined: Vec<&str> = Vec::new();
+    let mut used: Vec<&str> = Vec::new();
+    for cmd in cmds {
+        match cmd.kind {
+            Kind::VolGroup => defined.push(cmd.first_word("a volume group name")?),
+            Kind::LogVol => used.extend(cmd.opt("--vgname")),
+            _ => {}
+        }
+    }
+    let mut keep: Vec<String> = Vec::new();
+    if opts.keep_vgs.is_empty() {
+        if defined.is_empty() {
+            return Err(ReinstallError::Unsafe {
+                message: "the file defines no volume group, so none can hold the guests' volumes"
+                    .to_owned(),
+            });
+        }
+        for vg in &defined {
+            if !used.contains(vg) && !keep.iter().any(|k| k == vg) {
+                keep.push((*vg).to_owned());
+            }
+        }
+        if keep.is_empty() {
+            return Err(ReinstallError::Unsafe {
+                message: "cannot tell which volume group holds the guests: name it".to_owned(),
+            });
+        }
+    } else {
+        for vg in &opts.keep_vgs {
+            if !defined.contains(&vg.as_str()) {
+                return Err(ReinstallError::Unsafe {
+                    message: format!(
+                        "volume group {vg} is to be kept but no volgroup line defines it"
+                    ),
+                });
+            }
+            if !keep.contains(vg) {
+                keep.push(vg.clone());
+            }
+        }
+    }
+    Ok(keep)
+}
+
+// ---------------------------------------------------------------------------------------
+// The plan
+
+/// What happens to one item.
+#[derive(Debug, Clone)]
+enum Action {
+    Keep,
+    Remove { why: Option<&'static str> },
+    Replace { text: String, why: String },
+}
+
+/// An earlier `part` line, for numbering partitions.
+#[derive(Debug)]
+struct SeenPart {
+    line: usize,
+    disk: Option<String>,
+    primary: bool,
+    reuses: bool,
+}
+
+fn plan(cmds: &[Command], keep: &[String]) -> Result<Vec<Action>, ReinstallError> {
+    let mut seen: Vec<SeenPart> = Vec::new();
+    let mut actions = Vec::with_capacity(cmds.len());
+    for cmd in cmds {
+        let action = match cmd.kind {
+            Kind::Wipe => Action::Remove { why: None },
+            Kind::Part => {
+                let action = plan_part(cmd, &seen)?;
+                seen.push(SeenPart {
+                    line: cmd.line,
+                    disk: cmd.opt("--ondisk").or(cmd.opt("--ondrive")).map(disk_name),
+                    primary: cmd.has("--asprimary"),
+                    reuses: cmd.has("--onpart") || cmd.has("--usepart"),
+                });
+                action
+            }
+            Kind::Raid => plan_raid(cmd)?,
+            Kind::VolGroup => plan_volgroup(cmd, keep)?,
+            Kind::LogVol => plan_logvol(cmd, keep)?,
+        };
+        actions.push(action);
+    }
+    Ok(actions)
+}
+
+/// `sda`, `/dev/sda` → `sda`.
+fn disk_name(disk: &str) -> String {
+    disk.strip_prefix("/dev/").unwrap_or(disk).to_owned()
+}
+
+/// The name of partition `n` of a disk: `sda1`, `nvme0n1p1`, `disk/by-id/…-part1`.
+fn partition_name(disk: &str, n: usize) -> String {
+    if disk.starts_with("disk/by-") {
+        format!("{disk}-part{n}")
+    } else if disk.ends_with(|c: char| c.is_ascii_digit()) {
+        format!("{disk}p{n}")
+    } else {
+        format!("{disk}{n}")
+    }
+}
+
+fn plan_part(cmd: &Command, seen: &[SeenPart]) -> Result<Action, ReinstallError> {
+    let mnt = cmd.first_word("a mount point")?;
+    if mnt.starts_with("raid.") {
+        return Ok(Action::Remove {
+            why: Some("a RAID member: its array is reused"),
+        });
+    }
+    if mnt.starts_with("pv.") {
+        return Ok(Action::Remove {
+            why: Some("a physical volume: its volume group is reused"),
+        });
+    }
+    if cmd.has("--onpart") || cmd.has("--usepart") {
+        return Ok(Action::Keep);
+    }
+    let line = cmd.line;
+    let Some(disk) = cmd.opt("--ondisk").or(cmd.opt("--ondrive")).map(disk_name) else {
+        return Err(refused(
+            line,
+            format!("part {mnt} has no --ondisk: cannot tell which partition to reuse"),
+        ));
+    };
+    let cannot = |why: String| {
+        refused(
+            line,
+            format!("cannot tell the partition number of {mnt}: {why}"),
+        )
+    };
+    let mut n = 1;
+    for p in seen {
+        if p.reuses {
+            return Err(cannot(format!("line {} reuses a partition", p.line)));
+        }
+        match &p.disk {
+            None => {
+                return Err(cannot(format!(
+                    "line {} has no --ondisk and may be on {disk}",
+                    p.line
+                )));
+            }
+            Some(d) if *d == disk => {
+                if !p.primary {
+                    return Err(cannot(format!(
+                        "line {} before it on {disk} is not --asprimary",
+                        p.line
+                    )));
+                }
+                n += 1;
+            }
+            Some(_) => {}
+        }
+    }
+    if n > 4 || (n == 4 && !cmd.has("--asprimary")) {
+        return Err(cannot(format!(
+            "it is not among the first primary partitions of {disk}"
+        )));
+    }
+    let part = partition_name(&disk, n);
+    let onpart = format!("--onpart={part}");
+    let mut first = true;
+    let mut kept = vec![];
+    for p in &cmd.pieces {
+        match &p.kind {
+            PieceKind::Word(_) if first => {
+                first = false;
+                kept.push(p.raw.as_str());
+                kept.push(onpart.as_str());
+            }
+            PieceKind::Opt { name, .. } if PART_NEW_ONLY.contains(&name.as_str()) => {}
+            _ => kept.push(p.raw.as_str()),
+        }
+    }
+    let text = cmd.render(kept, &[]);
+    let why = if cmd.has("--noformat") {
+        format!("reuses {part} as it is")
+    } else {
+        format!("reuses {part} and reformats it")
+    };
+    Ok(Action::Replace { text, why })
+}
+
+fn plan_raid(cmd: &Command) -> Result<Action, ReinstallError> {
+    let mnt = cmd.first_word("a mount point")?;
+    let members = cmd.words().count() - 1;
+    // A physical volume keeps its contents: its volume group is reused (kept or not), and
+    // reformatting the array would destroy it.
+    let noformat = mnt.starts_with("pv.") || cmd.has("--noformat");
+    let done = if noformat {
+        cmd.has("--noformat")
+    } else {
+        cmd.has("--useexisting")
+    };
+    if members == 0 && done {
+        return Ok(Action::Keep);
+    }
+    let Some(device) = cmd.opt("--device") else {
+        return Err(refused(
+            cmd.line,
+            format!("raid {mnt} has no --device: cannot name the existing array"),
+        ));
+    };
+    let mut first = true;
+    let mut kept = vec![];
+    for p in &cmd.pieces {
+        match &p.kind {
+            PieceKind::Word(_) if first => {
+                first = false;
+                kept.push(p.raw.as_str());
+            }
+            PieceKind::Word(_) => {}
+            PieceKind::Opt { name, .. }
+                if matches!(name.as_str(), "--noformat" | "--useexisting" | "--spares")
+                    || (noformat && name == "--mkfsoptions") => {}
+            PieceKind::Opt { .. } => kept.push(p.raw.as_str()),
+        }
+    }
+    let (flag, why) = if noformat {
+        ("--noformat", format!("array {device} is kept as it is"))
+    } else {
+        (
+            "--useexisting",
+            format!("array {device} is reused and reformatted"),
+        )
+    };
+    Ok(Action::Replace {
+        text: cmd.render(kept, &[flag]),
+        why,
+    })
+}
+
+fn plan_volgroup(cmd: &Command, keep: &[String]) -> Result<Action, ReinstallError> {
+    let name = cmd.first_word("a volume group name")?;
+    let kept_vg = keep.iter().any(|k| k == name);
+    let pvs = cmd.words().count() - 1;
+    let done = if kept_vg {
+        cmd.has("--noformat")
+    } else {
+        cmd.has("--noformat") || cmd.has("--useexisting")
+    };
+    if pvs == 0 && done {
+        return Ok(Action::Keep);
+    }
+    let mut first = true;
+    let mut kept = vec![];
+    for p in &cmd.pieces {
+        match &p.kind {
+            PieceKind::Word(_) if first => {
+                first = false;
+                kept.push(p.raw.as_str());
+            }
+            PieceKind::Word(_) => {}
+            PieceKind::Opt { name, .. } if name == "--noformat" || name == "--useexisting" => {}
+            PieceKind::Opt { .. } => kept.push(p.raw.as_str()),
+        }
+    }
+    let (flag, why) = if kept_vg {
+        (
+            "--noformat",
+            format!("volume group {name} is kept with its volumes"),
+        )
+    } else {
+        ("--useexisting", format!("volume group {name} is reused"))
+    };
+    Ok(Action::Replace {
+        text: cmd.render(kept, &[flag]),
+        why,
+    })
+}
+
+fn plan_logvol(cmd: &Command, keep: &[String]) -> Result<Action, ReinstallError> {
+    let Some(vg) = cmd.opt("--vgname") else {
+        return Err(refused(cmd.line, "logvol without --vgname"));
+    };
+    let name = cmd
+        .opt("--name")
+        .or_else(|| cmd.words().next())
+        .unwrap_or("?");
+    if keep.iter().any(|k| k == vg) {
+        return Err(refused(
+            cmd.line,
+            format!("logical volume {name} is in volume group {vg} whose volumes must be kept"),
+        ));
+    }
+    if cmd.has("--useexisting") || cmd.has("--noformat") {
+        return Ok(Action::Keep);
+    }
+    let text = cmd.render(
+        cmd.pieces.iter().map(|p| p.raw.as_str()),
+        &["--useexisting"],
+    );
+    Ok(Action::Replace {
+        text,
+        why: format!("logical volume {vg}/{name} is reused and reformatted"),
+    })
+}
+
+fn note(cmd: &Command, action: &Action) -> String {
+    match action {
+        Action::Keep => format!("line {}: kept `{}`", cmd.line, cmd.text),
+        Action::Remove { why: None } => format!("line {}: removed `{}`", cmd.line, cmd.text),
+        Action::Remove { why: Some(why) } => {
+            format!("line {}: removed `{}` ({why})", cmd.line, cmd.text)
+        }
+        Action::Replace { text, why } => format!(
+            "line {}: `{}` -> `{}` ({why})",
+            cmd.line,
+            cmd.text,
+            text.trim()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SOFTRAID1: &str = include_str!("../../../../tests/fixtures/kickstart/seed-softraid1.ks");
+    const SOFTRAID1_OUT: &str =
+        include_str!("../../../../tests/fixtures/kickstart/seed-softraid1.reinstall.ks");
+    const HWRAID10: &str = include_str!("../../../../tests/fixtures/kickstart/seed-hwraid10.ks");
+    const HWRAID10_OUT: &str =
+        include_str!("../../../../tests/fixtures/kickstart/seed-hwraid10.reinstall.ks");
+    const SOFTRAID1_EL9: &str =
+        include_str!("../../../../tests/fixtures/kickstart/seed-softraid1-el9.ks");
+    const SOFTRAID1_EL9_OUT: &str =
+        include_str!("../../../../tests/fixtures/kickstart/seed-softraid1-el9.reinstall.ks");
+
+    const FIXTURES: [(&str, &str, &str); 3] = [
+        ("seed-softraid1", SOFTRAID1, SOFTRAID1_OUT),
+        ("seed-hwraid10", HWRAID10, HWRAID10_OUT),
+        ("seed-softraid1-el9", SOFTRAID1_EL9, SOFTRAID1_EL9_OUT),
+    ];
+
+    const HEADER: &str = "# reinstall variant made by xenfab: dom0's system is reformatted, volume group(s) xenvg kept";
+
+    fn convert(text: &str) -> Result<Converted, ReinstallError> {
+        reinstall(text, &Options::default())
+    }
+
+    fn keeping(text: &str, vgs: &[&str]) -> Result<Converted, ReinstallError> {
+        let opts = Options {
+            keep_vgs: vgs.iter().map(|v| (*v).to_owned()).collect(),
+        };
+        reinstall(text, &opts)
+    }
+
+    fn refusal(line: usize, message: &str) -> ReinstallError {
+        ReinstallError::Refused {
+            line,
+            message: message.to_owned(),
+        }
+    }
+
+    /// A small RHEL5 file around a layout.
+    fn ks(layout: &str) -> String {
+        format!(
+            "install\nlang en_US.UTF-8\nclearpart --all --initlabel\n{layout}reboot\n%packages\nxen\n"
+        )
+    }
+
+    /// With `XENFAB_KS_OUT=DIR`, writes every fixture's reinstall variant into DIR, for
+    /// checking with pykickstart (`tests/validators/check_kickstart.py FILE RHEL5`).
+    #[test]
+    fn write_outputs_when_asked() {
+        let Some(dir) = std::env::var_os("XENFAB_KS_OUT") else {
+            return;
+        };
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, text, _) in FIXTURES {
+            let out = convert(text).unwrap();
+            std::fs::write(dir.join(format!("{name}.reinstall.ks")), &out.text).unwrap();
+        }
+    }
+
+    #[test]
+    fn hwraid10_converts_to_the_expected_text() {
+        let out = convert(HWRAID10).unwrap();
+        assert_eq!(out.text, HWRAID10_OUT);
+        let expected_head = format!(
+            "#version=RHEL5\n{HEADER}\n# xen02 (Dell PE-2950, hardware RAID-10 seen as sda): dom0 with the seed's layout.\n"
+        );
+        assert!(out.text.starts_with(&expected_head), "{}", out.text);
+        let layout = "\
+bootloader --location=mbr --driveorder=sda,sdb
+part /boot --onpart=sda1 --fstype=ext2
+volgroup systemvg --useexisting
+volgroup xenvg --noformat
+logvol / --fstype ext3 --size=8192 --name=sysroot --vgname=systemvg --useexisting
+logvol /var/lib/xen/save --fstype ext3 --size=16384 --name=sysxensave --vgname=systemvg --useexisting
+logvol /var --fstype ext3 --size=4096 --name=sysvar --vgname=systemvg --useexisting
+logvol /tmp --fstype ext3 --size=2048 --name=systmp --vgname=systemvg --useexisting
+logvol swap --fstype swap --size=4096 --name=sysswap --vgname=systemvg --useexisting
+reboot
+";
+        assert!(out.text.contains(layout), "{}", out.text);
+        assert_eq!(out.notes.len(), 11);
+        assert_eq!(
+            out.notes[0],
+            "line 13: removed `clearpart --all --initlabel`"
+        );
+        assert_eq!(
+            out.notes[1],
+            "line 14: `part /boot --size=256 --asprimary --fstype=ext2 --ondisk=sda` -> \
+             `part /boot --onpart=sda1 --fstype=ext2` (reuses sda1 and reformats it)"
+        );
+        assert_eq!(
+            out.notes[2],
+            "line 15: removed `part pv.01 --size=73728 --asprimary --fstype=ext3 --ondisk=sda` \
+             (a physical volume: its volume group is reused)"
+        );
+        assert_eq!(
+            out.notes[5],
+            "line 18: `volgroup xenvg pv.02` -> `volgroup xenvg --noformat` \
+             (volume group xenvg is kept with its volumes)"
+        );
+    }
+
+    #[test]
+    fn softraid1_converts_to_the_expected_text() {
+        let out = convert(SOFTRAID1).unwrap();
+        assert_eq!(out.text, SOFTRAID1_OUT);
+        for line in [
+            "raid /boot --level=RAID1 --device=md0 --fstype=ext2 --useexisting\n",
+            "raid / --level=RAID1 --device=md1 --fstype=ext3 --useexisting\n",
+            "raid pv.01 --fstype \"physical volume (LVM)\" --level=RAID1 --device=md2 --noformat\n",
+            "raid pv.02 --fstype \"physical volume (LVM)\" --level=RAID1 --device=md3 --noformat\n",
+            "volgroup systemvg --useexisting\nvolgroup xenvg --noformat\n",
+        ] {
+            assert!(out.text.contains(line), "{line}");
+        }
+        assert!(!out.text.contains("raid."));
+        assert!(!out.text.contains("clearpart"));
+        assert_eq!(out.notes.len(), 19);
+        assert_eq!(convert(SOFTRAID1_EL9).unwrap().text, SOFTRAID1_EL9_OUT);
+    }
+
+    /// The lines of a text that are not partitioning commands, with their endings.
+    fn other_lines(text: &str) -> Vec<&str> {
+        text.split_inclusive('\n')
+            .filter(|l| {
+                let word = l.split_whitespace().next().unwrap_or("");
+                !matches!(
+                    word,
+                    "clearpart" | "zerombr" | "part" | "raid" | "volgroup" | "logvol"
+                ) && !l.starts_with(HEADER_PREFIX)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_other_line_is_kept_byte_for_byte() {
+        for (name, text, _) in FIXTURES {
+            let out = convert(text).unwrap();
+            assert_eq!(other_lines(&out.text), other_lines(text), "{name}");
+            assert_eq!(
+                out.text
+                    .split_inclusive('\n')
+                    .filter(|l| l.starts_with(HEADER_PREFIX))
+                    .count(),
+                1
+            );
+        }
+    }
+
+    #[test]
+    fn line_endings_are_kept() {
+        let crlf = HWRAID10.replace('\n', "\r\n");
+        assert_eq!(
+            convert(&crlf).unwrap().text,
+            HWRAID10_OUT.replace('\n', "\r\n")
+        );
+        let no_final_newline = HWRAID10.trim_end_matches('\n');
+        assert_eq!(
+            convert(no_final_newline).unwrap().text,
+            HWRAID10_OUT.trim_end_matches('\n')
+        );
+        // no `#version=` line: the comment comes first
+        let text = ks("part pv.01 --size=1 --grow --ondisk=sda\nvolgroup xenvg pv.01\n");
+        let out = convert(&text).unwrap().text;
+        assert_eq!(
+            out,
+            format!(
+                "{HEADER}\ninstall\nlang en_US.UTF-8\nvolgroup xenvg --noformat\nreboot\n%packages\nxen\n"
+            )
+        );
+        // a lone `#version=` line without a line ending
+        let only = "#version=RHEL5";
+        assert_eq!(convert(only).unwrap_err().line(), None);
+    }
+
+    #[test]
+    fn converting_twice_changes_nothing() {
+        for (name, text, expected) in FIXTURES {
+            let once = convert(text).unwrap();
+            let twice = convert(&once.text).unwrap();
+            assert_eq!(twice.text, expected, "{name}");
+            assert!(twice.notes.is_empty(), "{name}: {:?}", twice.notes);
+            assert_eq!(keeping(&once.text, &["xenvg"]).unwrap().text, expected);
+        }
+        // a hand-written reinstall file (no comment of ours) is left as it is
+        let text = "install\npart /boot --onpart=sda1 --fstype=ext2\nraid / --device=md1 --useexisting\n\
+                    raid pv.02 --device=md3 --noformat\nvolgroup systemvg --useexisting\n\
+                    volgroup xenvg --noformat\nlogvol / --vgname=systemvg --name=root --useexisting\n";
+        let out = convert(text).unwrap();
+        assert_eq!(out.text, text);
+        assert!(out.notes.is_empty());
+    }
+
+    #[test]
+    fn an_older_comment_of_ours_is_replaced() {
+        let text = format!(
+            "#version=RHEL5\n{HEADER_PREFIX} whatever\n{}",
+            ks("part pv.01 --size=1 --ondisk=sda\nvolgroup guests pv.01\n")
+        );
+        let out = convert(&text).unwrap().text;
+        assert_eq!(
+            out.lines().take(3).collect::<Vec<_>>(),
+            [
+                "#version=RHEL5",
+                "# reinstall variant made by xenfab: dom0's system is reformatted, volume group(s) guests kept",
+                "install"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_kept_volume_groups_default_to_those_without_logvol() {
+        // explicit and detected agree on the seed
+        for (_, text, expected) in FIXTURES {
+            assert_eq!(keeping(text, &["xenvg"]).unwrap().text, expected);
+        }
+        // two groups without logvol: both kept, in file order
+        let text = ks(
+            "part pv.01 --size=1 --ondisk=sda\npart pv.02 --size=1 --ondisk=sdb\n\
+                       volgroup b pv.01\nvolgroup a pv.02\n",
+        );
+        let out = convert(&text).unwrap().text;
+        assert!(out.starts_with("# reinstall variant made by xenfab: dom0's system is reformatted, volume group(s) b, a kept\n"));
+        assert!(out.contains("volgroup b --noformat\nvolgroup a --noformat\n"));
+        // every group has a logical volume in the file: ask
+        let text = ks("part pv.01 --size=1 --ondisk=sda\nvolgroup sys pv.01\n\
+                       logvol / --vgname=sys --size=100 --name=root\n");
+        assert_eq!(
+            convert(&text).unwrap_err(),
+            ReinstallError::Unsafe {
+                message: "cannot tell which volume group holds the guests: name it".to_owned()
+            }
+        );
+        // no volume group at all
+        let text = ks("part / --size=1000 --ondisk=sda --asprimary\n");
+        assert!(matches!(convert(&text), Err(ReinstallError::Unsafe { .. })));
+        // a named group that is not defined
+        assert_eq!(
+            keeping(HWRAID10, &["guests"]).unwrap_err().to_string(),
+            "volume group guests is to be kept but no volgroup line defines it"
+        );
+    }
+
+    #[test]
+    fn a_logvol_in_a_kept_group_is_refused() {
+        assert_eq!(
+            keeping(HWRAID10, &["xenvg", "systemvg"]).unwrap_err(),
+            refusal(
+                19,
+                "logical volume sysroot is in volume group systemvg whose volumes must be kept"
+            )
+        );
+        assert_eq!(
+            keeping(SOFTRAID1, &["systemvg"]).unwrap_err().to_string(),
+            "line 28: logical volume sysswap is in volume group systemvg whose volumes must be kept"
+        );
+    }
+
+    #[test]
+    fn a_partition_is_reused_only_when_its_number_is_certain() {
+        // not --asprimary before /boot on the same disk
+        let text = ks("part pv.01 --size=1000 --ondisk=sda\n\
+                       part /boot --size=256 --asprimary --fstype=ext2 --ondisk=sda\n\
+                       volgroup xenvg pv.01\n");
+        assert_eq!(
+            convert(&text).unwrap_err(),
+            refusal(
+                5,
+                "cannot tell the partition number of /boot: line 4 before it on sda is not --asprimary"
+            )
+        );
+        // an earlier part that may be on the same disk
+        let text = ks("part pv.01 --size=1000 --asprimary\n\
+                       part /boot --size=256 --asprimary --ondisk=sda\nvolgroup xenvg pv.01\n");
+        assert_eq!(
+            convert(&text).unwrap_err().to_string(),
+            "line 5: cannot tell the partition number of /boot: line 4 has no --ondisk and may be on sda"
+        );
+        // no disk at all
+        let text = ks(
+            "part /boot --size=256 --asprimary\npart pv.01 --size=1 --ondisk=sda\n\
+                       volgroup xenvg pv.01\n",
+        );
+        assert_eq!(
+            convert(&text).unwrap_err(),
+            refusal(
+                4,
+                "part /boot has no --ondisk: cannot tell which partition to reuse"
+            )
+        );
+        // a fourth partition that is not --asprimary may be a logical one
+        let text = ks("part raid.01 --size=1 --ondisk=sda --asprimary\n\
+                       part raid.02 --size=1 --ondisk=sda --asprimary\n\
+                       part pv.01 --size=1 --ondisk=sda --asprimary\n\
+                       part /boot --size=256 --ondisk=sda\nvolgroup xenvg pv.01\n");
+        assert_eq!(convert(&text).unwrap_err().line(), Some(7));
+        // other disks do not count; --ondrive and /dev/ are understood; NVMe names get a `p`
+        let text = ks("part raid.01 --size=1 --ondisk=sdb\n\
+                       part /boot --size=256 --asprimary --ondrive=/dev/sda --label=boot\n\
+                       part / --size=8000 --ondisk sda --asprimary --fstype ext3\n\
+                       part swap --size=2000 --ondisk=nvme0n1 --fstype=swap\n\
+                       part pv.01 --size=1 --grow --ondisk=sda\nvolgroup xenvg pv.01\n");
+        let out = convert(&text).unwrap().text;
+        assert!(
+            out.contains(
+                "part /boot --onpart=sda1 --label=boot\npart / --onpart=sda2 --fstype ext3\n\
+             part swap --onpart=nvme0n1p1 --fstype=swap\nvolgroup xenvg --noformat\n"
+            ),
+            "{out}"
+        );
+        assert_eq!(
+            partition_name("disk/by-id/wwn-0x5000c5", 2),
+            "disk/by-id/wwn-0x5000c5-part2"
+        );
+        assert_eq!(partition_name("cciss/c0d0", 1), "cciss/c0d0p1");
+    }
+
+    #[test]
+    fn what_cannot_be_seen_or_reused_is_refused() {
+        let text = ks("%include /tmp/part-include\n");
+        assert_eq!(
+            convert(&text).unwrap_err(),
+            refusal(
+                4,
+                "%include pulls in a file this cannot see: put its commands in the file"
+            )
+        );
+        let text = ks("autopart\n");
+        assert_eq!(convert(&text).unwrap_err().line(), Some(4));
+        assert!(
+            convert(&text)
+                .unwrap_err()
+                .to_string()
+                .starts_with("line 4: autopart ")
+        );
+        let text = format!("{}%post\n%ksappend http://x/y\n", ks(""));
+        assert_eq!(convert(&text).unwrap_err().line(), Some(8));
+        let text = ks(
+            "part pv.01 --size=1 --ondisk=sda\nraid / --level=1 raid.01 raid.02\nvolgroup xenvg pv.01\n",
+        );
+        assert_eq!(
+            convert(&text).unwrap_err(),
+            refusal(5, "raid / has no --device: cannot name the existing array")
+        );
+        let text = ks("part pv.01 --size=1 --ondisk=sda --ondi=sdb\nvolgroup xenvg pv.01\n");
+        assert_eq!(
+            convert(&text).unwrap_err(),
+            refusal(
+                4,
+                "unknown option --ondi of part: write pykickstart's options in full"
+            )
+        );
+        let text = ks("part pv.01 --ondisk=sda --size\nvolgroup xenvg pv.01\n");
+        assert_eq!(
+            convert(&text).unwrap_err(),
+            refusal(4, "option --size of part needs a value")
+        );
+        let text = ks("part pv.01 --grow=yes --ondisk=sda\nvolgroup xenvg pv.01\n");
+        assert_eq!(convert(&text).unwrap_err().line(), Some(4));
+        // %include inside a section is that section's text (a package list)
+        let text = format!(
+            "{}%include /tmp/packages\n",
+            ks("part pv.01 --size=1 --ondisk=sda\nvolgroup xenvg pv.01\n")
+        );
+        assert!(convert(&text).is_ok());
+    }
+
+    #[test]
+    fn an_unterminated_quote_is_a_parse_error() {
+        let text = ks(
+            "part pv.01 --size=1 --ondisk=sda\nraid pv.02 --fstype \"physical volume --device=md3\n",
+        );
+        assert_eq!(
+            convert(&text).unwrap_err(),
+            ReinstallError::Parse {
+                line: 5,
+                message: "no closing quotation mark".to_owned()
+            }
+        );
+        // on any command line, as pykickstart splits them all
+        let text = ks("rootpw 'secret\n");
+        assert_eq!(convert(&text).unwrap_err().line(), Some(4));
+        assert_eq!(
+            convert(&text).unwrap_err().to_string(),
+            "line 4: no closing quotation mark"
+        );
+    }
+
+    #[test]
+    fn continuations_quotes_and_comments() {
+        let text = ks("part pv.02 --size=1 \\\n    --ondisk sda\n\
+                       raid pv.03 --fstype 'physical volume (LVM)' \\\n  --level RAID1 --device md3 raid.04 raid.14  # the guests\n\
+                       volgroup xenvg pv.02 pv.03\n");
+        let out = convert(&text).unwrap();
+        assert_eq!(
+            out.text,
+            format!(
+                "{HEADER}\ninstall\nlang en_US.UTF-8\n\
+                 raid pv.03 --fstype 'physical volume (LVM)' --level RAID1 --device md3 --noformat # the guests\n\
+                 volgroup xenvg --noformat\nreboot\n%packages\nxen\n"
+            )
+        );
+        assert_eq!(
+            out.notes[1],
+            "line 4: removed `part pv.02 --size=1     --ondisk sda` (a physical volume: its volume group is reused)"
+        );
+        assert!(out.notes[2].starts_with("line 6: "), "{:?}", out.notes);
+        assert!(out.notes[3].starts_with("line 8: "), "{:?}", out.notes);
+    }
+
+    #[test]
+    fn sections_are_left_alone() {
+        // RHEL5: %packages runs into %post without %end; nothing in them is a command
+        let text = ks("part pv.01 --size=1 --ondisk=sda\nvolgroup xenvg pv.01\n")
+            + "%post\nclearpart --all\npart /boot --size=1\nlogvol / --vgname=xenvg --name=x\n";
+        let out = convert(&text).unwrap().text;
+        assert!(out.ends_with(
+            "%packages\nxen\n%post\nclearpart --all\npart /boot --size=1\nlogvol / --vgname=xenvg --name=x\n"
+        ));
+        // after %end, commands again
+        let text = "%pre\nzerombr\n%end\nzerombr\npart pv.01 --size=1 --ondisk=sda\nvolgroup xenvg pv.01\n\
+                    %post --nochroot\n  %end  \nclearpart --all\n";
+        let out = convert(text).unwrap();
+        assert_eq!(
+            out.text,
+            format!(
+                "{HEADER}\n%pre\nzerombr\n%end\nvolgroup xenvg --noformat\n%post --nochroot\n  %end  \n"
+            )
+        );
+        assert_eq!(out.notes[0], "line 4: removed `zerombr`");
+    }
+
+    #[test]
+    fn preexisting_lines_are_respected() {
+        // a kept group marked --useexisting is given --noformat; an array kept with
+        // --noformat stays so, one with --useexisting under a PV gets --noformat
+        let text = ks(
+            "raid /home --device=md4 --noformat\nraid pv.02 --device=md3 --useexisting\n\
+                       raid /boot --device=md0 --level=1 --spares=1 raid.01 raid.11\n\
+                       volgroup xenvg --useexisting --pesize=4096\n",
+        );
+        let out = convert(&text).unwrap();
+        assert_eq!(
+            out.text,
+            format!(
+                "{HEADER}\ninstall\nlang en_US.UTF-8\nraid /home --device=md4 --noformat\n\
+                 raid pv.02 --device=md3 --noformat\nraid /boot --device=md0 --level=1 --useexisting\n\
+                 volgroup xenvg --pesize=4096 --noformat\nreboot\n%packages\nxen\n"
+            )
+        );
+        assert_eq!(out.notes.len(), 4);
+    }
+
+    #[test]
+    fn words_are_split_like_shlex() {
+        let split = |s: &str| {
+            let w = split_words(s).unwrap();
+            (
+                w.words.into_iter().map(|w| w.value).collect::<Vec<_>>(),
+                w.comment,
+            )
+        };
+        assert_eq!(
+            split("a#b c"),
+            (vec!["a".to_owned()], Some("#b c".to_owned()))
+        );
+        assert_eq!(split("x \"a#b\" c").0, ["x", "a#b", "c"]);
+        assert_eq!(split(r#"a\ b "c\"d" e"#).0, ["a b", "c\"d", "e"]);
+        assert_eq!(
+            split(r#""a\$b" 'c\d' x"y"z '' "#).0,
+            [r"a\$b", r"c\d", "xyz", ""]
+        );
+        assert_eq!(split(" \t").0, Vec::<String>::new());
+        let w = split_words("--fstype \"physical volume (LVM)\"").unwrap();
+        assert_eq!(w.words[1].raw, "\"physical volume (LVM)\"");
+        assert_eq!(w.words[1].value, "physical volume (LVM)");
+        assert!(split_words("a 'b").is_err());
+        assert!(split_words("a \\").is_err());
+        assert!(continues("a \\"));
+        assert!(!continues("a \\\\"));
+    }
+}
