@@ -13,9 +13,9 @@
 use serde::Serialize;
 
 use super::kickstart::{boot_fstype, root_device};
-use super::templates;
+use super::{lookup, templates};
 use crate::error::RenderError;
-use crate::model::{Dom0, Fabric, FsType, Hardware, Holder, Ident, OsFamily, PartitionScheme};
+use crate::model::{Dom0, Fabric, FsType, Hardware, Holder, OsFamily, PartitionScheme};
 use crate::output::Tree;
 
 pub(crate) fn render(
@@ -25,24 +25,15 @@ pub(crate) fn render(
 ) -> Result<(), RenderError> {
     for dom0 in &fabric.dom0s {
         let fqdn = fabric.fqdn(&dom0.name);
-        let os = fabric
-            .os
-            .get(&dom0.os)
-            .ok_or_else(|| missing("OS release", &dom0.os))?;
+        let os = lookup::os(fabric, &dom0.os)?;
         let version = os
             .kernel_version
             .as_ref()
-            .ok_or_else(|| missing("kernel_version of OS release", &dom0.os))?;
-        let hw = fabric
-            .hardware
-            .get(&dom0.hardware)
-            .ok_or_else(|| missing("hardware profile", &dom0.hardware))?;
-        let scheme = fabric
-            .partition_schemes
-            .get(&dom0.partitioning)
-            .ok_or_else(|| missing("partition scheme", &dom0.partitioning))?;
+            .ok_or_else(|| lookup::missing("kernel_version of OS release", &dom0.os))?;
+        let hw = lookup::hardware(fabric, dom0)?;
+        let scheme = lookup::scheme(fabric, dom0)?;
         let (disk, part) = boot_partition(scheme, hw)
-            .ok_or_else(|| missing("primary /boot partition of", &dom0.partitioning))?;
+            .ok_or_else(|| lookup::missing("primary /boot partition of", &dom0.partitioning))?;
         let prefix = if scheme.holder("/boot").is_some() {
             ""
         } else {
@@ -95,13 +86,6 @@ pub(crate) fn render(
         }
     }
     Ok(())
-}
-
-fn missing(what: &'static str, name: &Ident) -> RenderError {
-    RenderError::Missing {
-        what,
-        name: name.to_string(),
-    }
 }
 
 #[derive(Serialize)]

@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::templates;
+use super::{lookup, templates};
 use crate::error::RenderError;
 use crate::model::{Capacity, Dom0, Fabric, Guest, HostRef, MacSource, capacity};
 use crate::output::Tree;
@@ -109,22 +109,9 @@ struct Dom0Summary<'a> {
 }
 
 fn dom0_capacity(fabric: &Fabric, d: &Dom0) -> Result<Capacity, RenderError> {
-    let hw = fabric
-        .hardware
-        .get(&d.hardware)
-        .ok_or_else(|| missing("hardware profile", &d.hardware))?;
-    let scheme = fabric
-        .partition_schemes
-        .get(&d.partitioning)
-        .ok_or_else(|| missing("partition scheme", &d.partitioning))?;
+    let hw = lookup::hardware(fabric, d)?;
+    let scheme = lookup::scheme(fabric, d)?;
     Ok(capacity(d, hw, scheme, fabric.site.hypervisor_memory))
-}
-
-fn missing(what: &'static str, name: &impl ToString) -> RenderError {
-    RenderError::Missing {
-        what,
-        name: name.to_string(),
-    }
 }
 
 fn host_json(fabric: &Fabric, host: HostRef<'_>) -> Result<String, RenderError> {

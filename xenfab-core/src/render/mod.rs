@@ -14,6 +14,7 @@
 pub mod grub;
 pub mod inventory;
 pub mod kickstart;
+mod lookup;
 mod templates;
 pub mod toolstack;
 

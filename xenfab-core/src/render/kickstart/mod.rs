@@ -16,7 +16,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::templates;
+use super::{lookup, templates};
 use crate::error::RenderError;
 use crate::model::{
     Dom0, Fabric, FsType, Guest, Hardware, Holder, Ident, OsFamily, OsRelease, PartitionScheme,
@@ -117,27 +117,10 @@ struct KickstartView {
     end: bool,
 }
 
-fn os<'a>(fabric: &'a Fabric, name: &Ident) -> Result<&'a OsRelease, RenderError> {
-    fabric
-        .os
-        .get(name)
-        .ok_or_else(|| missing("OS release", name))
-}
-
-fn missing(what: &'static str, name: &impl ToString) -> RenderError {
-    RenderError::Missing {
-        what,
-        name: name.to_string(),
-    }
-}
-
 /// The volume groups whose volumes belong to guests: those their disks use, and those with none
 /// of dom0's own volumes (`xenvg` in the seed, empty until guests arrive).
 fn guest_vgs(fabric: &Fabric, dom0: &Dom0) -> Result<Vec<String>, RenderError> {
-    let scheme = fabric
-        .partition_schemes
-        .get(&dom0.partitioning)
-        .ok_or_else(|| missing("partition scheme", &dom0.partitioning))?;
+    let scheme = lookup::scheme(fabric, dom0)?;
     let mut vgs: Vec<String> = scheme
         .volume_groups
         .iter()
@@ -164,10 +147,7 @@ fn common_commands(
     fqdn: &str,
 ) -> Result<Vec<String>, RenderError> {
     let ks = &fabric.kickstart;
-    let net = fabric
-        .networks
-        .get(network)
-        .ok_or_else(|| missing("network", network))?;
+    let net = lookup::network(fabric, network)?;
     let dns: Vec<String> = net.dns.iter().map(ToString::to_string).collect();
     let nameserver = if dns.is_empty() {
         String::new()
@@ -253,16 +233,10 @@ fn post(fabric: &Fabric, dom0: bool) -> Vec<String> {
 }
 
 fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError> {
-    let os = os(fabric, &dom0.os)?;
+    let os = lookup::os(fabric, &dom0.os)?;
     let fqdn = fabric.fqdn(&dom0.name);
-    let hw = fabric
-        .hardware
-        .get(&dom0.hardware)
-        .ok_or_else(|| missing("hardware profile", &dom0.hardware))?;
-    let scheme = fabric
-        .partition_schemes
-        .get(&dom0.partitioning)
-        .ok_or_else(|| missing("partition scheme", &dom0.partitioning))?;
+    let hw = lookup::hardware(fabric, dom0)?;
+    let scheme = lookup::scheme(fabric, dom0)?;
     let dialect = Dialect::of(os.family);
     let mut commands = common_commands(fabric, os, dom0.ip, dom0.mac, &dom0.network, &fqdn)?;
     let drives: Vec<&str> = hw.visible_disks().into_iter().map(|(d, _)| d).collect();
@@ -294,14 +268,14 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
 }
 
 fn guest_view(fabric: &Fabric, dom0: &Dom0, guest: &Guest) -> Result<KickstartView, RenderError> {
-    let os = os(fabric, &guest.os)?;
+    let os = lookup::os(fabric, &guest.os)?;
     let fqdn = fabric.fqdn(&guest.name);
     let dialect = Dialect::of(os.family);
     let mut commands = common_commands(fabric, os, guest.ip, guest.mac, &guest.network, &fqdn)?;
     let disk = guest
         .disks
         .first()
-        .ok_or_else(|| missing("disk of guest", &guest.name))?;
+        .ok_or_else(|| lookup::missing("disk of guest", &guest.name))?;
     commands.push(format!(
         "bootloader --location=mbr --driveorder={}",
         disk.vdev

@@ -10,7 +10,7 @@ pub mod xend_config;
 
 use serde::Serialize;
 
-use super::templates;
+use super::{lookup, templates};
 use crate::error::RenderError;
 use crate::model::{Dom0, Fabric, Toolstack};
 use crate::output::Tree;
@@ -30,14 +30,7 @@ pub(crate) fn render(
                 )?;
             }
             Toolstack::Xl => {
-                let net =
-                    fabric
-                        .networks
-                        .get(&dom0.network)
-                        .ok_or_else(|| RenderError::Missing {
-                            what: "network",
-                            name: dom0.network.to_string(),
-                        })?;
+                let net = lookup::network(fabric, &dom0.network)?;
                 let view = XlConf {
                     fqdn,
                     autoballoon: if dom0.balloon { "on" } else { "off" },
