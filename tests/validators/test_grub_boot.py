@@ -1,0 +1,241 @@
+"""Every GRUB entry of the golden corpus, booted by the real GRUB in QEMU.
+
+For each ``tests/cases/*/expected/dom0s/*/grub/menu.lst`` (GRUB legacy 0.97, EL5 dom0s) and
+``…/grub/grub.cfg`` (GRUB 2.06, EL9 dom0s), ``boot/grub_boot.py`` builds a disk holding the
+file, a probe multiboot kernel at the path the entry loads as the hypervisor (its ``kernel`` or
+``multiboot2`` line) and ``DUMMY:<path>`` files at its ``module``/``module2`` paths, and boots
+it with the real GRUB under QEMU (TCG). The probe prints what GRUB handed over, that is what Xen
+would see. The test asserts:
+
+* the multiboot command line holds the file's exact ``dom0_mem=…``, ``dom0_max_vcpus=…`` and
+  ``dom0_vcpus_pin`` tokens (the file must have all three);
+* there are exactly two modules, in order the dom0 kernel (whose command line holds the
+  file's ``root=…``) and the initrd, each the file the entry names;
+* GRUB reported no error, and the protocol is the one the entry asks for.
+
+The boots run QEMU (TCG, no KVM: under a second each here, 2.8 s for the failing one) and are
+marked ``boot``: ``-m "not boot"`` leaves them out. Missing QEMU or GRUB fails them ("run
+scripts/install-validators"); XENFAB_SKIP_BOOT=1 (or XENFAB_SKIP_VALIDATORS=1) skips them
+instead. Run them serially.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+CASES = HERE.parent / "cases"
+GRUB_BOOT = HERE / "boot" / "grub_boot.py"
+# grub-legacy's `grub` shell lives in /usr/sbin, which a user's PATH may lack.
+SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
+BOOT_TIMEOUT = 30  # seconds for one boot; a good one takes under 1 s under TCG (the copy has no timeout)
+HEAD = 48  # the probe prints the first 48 bytes of each module
+
+pytestmark = pytest.mark.boot
+
+
+@dataclass
+class Entry:
+    """The boot entry GRUB runs: what it loads as the hypervisor, and its modules."""
+
+    loader: str  # the command: kernel (legacy), multiboot or multiboot2
+    hypervisor: str  # path of xen.gz on the boot partition
+    args: list[str]  # Xen's arguments as written
+    modules: list[tuple[str, list[str]]]  # (path, arguments)
+
+
+def _path(word: str) -> str:
+    """A GRUB file name without its device, `(hd0,0)/xen.gz` -> `/xen.gz`."""
+    return re.sub(r"^\([^)]*\)", "", word)
+
+
+def _entry_lines(lines: list[list[str]], default: int) -> list[list[str]]:
+    entries: list[list[list[str]]] = []
+    for words in lines:
+        if words[0] in ("title", "menuentry"):
+            entries.append([])
+        elif entries:
+            entries[-1].append(words)
+    assert entries, "no boot entry (title / menuentry) in the file"
+    assert default < len(entries), f"default={default} but only {len(entries)} entries"
+    return entries[default]
+
+
+def parse_menu_lst(text: str) -> Entry:
+    """GRUB legacy: the entry `default` selects (0 when unset)."""
+    lines, default = [], 0
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        # `default=0` and `default 0` are the same to GRUB 0.97
+        cmd, rest = re.fullmatch(r"([^\s=]+)(?:\s*=\s*|\s+|$)(.*)", line).groups()
+        if cmd == "default" and rest.strip().isdigit():
+            default = int(rest)
+        lines.append([cmd, *rest.split()])
+    kernel, modules = None, []
+    for words in _entry_lines(lines, default):
+        args = [w for w in words[1:] if not w.startswith("--type=")]
+        if words[0] == "kernel":
+            kernel = (_path(args[0]), args[1:])
+        elif words[0] in ("module", "modulenounzip"):
+            modules.append((_path(args[0]), args[1:]))
+    assert kernel, "the entry has no `kernel` line"
+    return Entry("kernel", kernel[0], kernel[1], modules)
+
+
+def parse_grub_cfg(text: str) -> Entry:
+    """GRUB 2: the first menuentry (xenfab's grub.cfg is a snippet holding one)."""
+    lines = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or line == "}":
+            continue
+        lines.append(shlex.split(line))
+    loader, modules = None, []
+    for words in _entry_lines(lines, 0):
+        args = [w for w in words[1:] if not w.startswith("--")]  # --nounzip, --quirk-…
+        if words[0] in ("multiboot", "multiboot2"):
+            loader = (words[0], _path(args[0]), args[1:])
+        elif words[0] in ("module", "module2"):
+            modules.append((_path(args[0]), args[1:]))
+    assert loader, "the first menuentry has no `multiboot2` (or `multiboot`) line"
+    return Entry(loader[0], loader[1], loader[2], modules)
+
+
+def bootable_copy(kind: str, text: str) -> str:
+    """What GRUB boots: the artefact, changed only so that it boots at once.
+
+    The artefact itself is never changed. GRUB legacy: xenfab's menu.lst has `timeout=5`,
+    which is 5 s of waiting under TCG, so the copy says `timeout=0`. GRUB 2: xenfab's grub.cfg
+    is a menuentry snippet (grub2-mkconfig's files set these), so the copy opens with
+    `set default=0` and `set timeout=0`; without them GRUB shows its menu and waits.
+    """
+    if kind == "grub2":
+        return "set default=0\nset timeout=0\n" + text
+    copy, n = re.subn(r"(?m)^(\s*timeout)(\s*=\s*|\s+)\d+", r"\g<1>\g<2>0", text)
+    return copy if n else "timeout=0\n" + text
+
+
+def _missing(kind: str) -> list[str]:
+    path = os.pathsep.join([os.environ.get("PATH", ""), *SBIN])
+    commands = ["qemu-system-x86_64", "mke2fs", "gcc", "grub-mkimage" if kind == "grub2" else "grub"]
+    files = ["/usr/share/seabios/bios-256k.bin"]
+    files.append("/usr/lib/grub/i386-pc/lnxboot.img" if kind == "grub2" else "/usr/lib/grub/x86_64-pc/stage2")
+    return [c for c in commands if not shutil.which(c, path=path)] + [f for f in files if not os.path.exists(f)]
+
+
+def _require_boot_tools(kind: str) -> None:
+    missing = _missing(kind)
+    if not missing:
+        return
+    message = f"missing for the GRUB boots: {', '.join(missing)}: run scripts/install-validators"
+    for var in ("XENFAB_SKIP_BOOT", "XENFAB_SKIP_VALIDATORS"):
+        if os.environ.get(var) == "1":
+            pytest.skip(f"{message} ({var}=1)")
+    pytest.fail(message, pytrace=False)
+
+
+def grub_boot(kind: str, cfg: Path, entry: Entry, tmp: Path) -> tuple[dict, str]:
+    """Run boot/grub_boot.py; return its JSON result and its output."""
+    out = tmp / "boot.json"
+    argv = [sys.executable, str(GRUB_BOOT), kind, str(cfg), "--probe", entry.hypervisor]
+    for module, _ in entry.modules:
+        argv += ["--file", module]
+    argv += ["--expect-modules", "2", "--timeout", str(BOOT_TIMEOUT), "--json", str(out)]
+    env = dict(os.environ, PATH=os.pathsep.join([os.environ.get("PATH", ""), *SBIN]))
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                          encoding="utf-8", errors="replace", timeout=BOOT_TIMEOUT + 60, check=False)
+    log = f"$ {shlex.join(argv)}\nexit {proc.returncode}\n{proc.stdout}"
+    if proc.returncode == 2 or not out.exists():
+        pytest.fail(f"grub_boot.py could not set up the boot:\n{log}", pytrace=False)
+    return json.loads(out.read_text(encoding="utf-8")), log
+
+
+def _xen_tokens(args: list[str]) -> list[str]:
+    return [a for a in args if a.startswith(("dom0_mem=", "dom0_max_vcpus=")) or a == "dom0_vcpus_pin"]
+
+
+def _cases() -> list:
+    params = []
+    for kind, name in (("legacy", "menu.lst"), ("grub2", "grub.cfg")):
+        for path in sorted(CASES.glob(f"*/expected/dom0s/*/grub/{name}")):
+            rel = path.relative_to(CASES).as_posix().replace("/expected/", "/")
+            params.append(pytest.param(kind, path, id=rel))
+    return params or [pytest.param(None, None, id="none", marks=pytest.mark.skip(reason="no GRUB artefact in the corpus"))]
+
+
+def test_corpus_has_grub_entries() -> None:
+    assert {k for k, _ in (p.values for p in _cases())} >= {"legacy", "grub2"}, "expected menu.lst and grub.cfg files"
+
+
+@pytest.mark.parametrize(("kind", "path"), _cases())
+def test_grub_boots_xen_with_dom0_settings(kind: str, path: Path, tmp_path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    entry = parse_menu_lst(text) if kind == "legacy" else parse_grub_cfg(text)
+    # What the file asks for, before anything boots: the premise of the test.
+    wanted = _xen_tokens(entry.args)
+    for key in ("dom0_mem=", "dom0_max_vcpus=", "dom0_vcpus_pin"):
+        assert any(t.startswith(key) for t in wanted), f"{path}: the hypervisor line has no {key}: {entry.args}"
+    assert len(entry.modules) == 2, f"{path}: the entry loads {len(entry.modules)} modules, not 2 (kernel, initrd)"
+    root = [a for a in entry.modules[0][1] if a.startswith("root=")]
+    assert root, f"{path}: the dom0 kernel's module line has no root=: {entry.modules[0]}"
+
+    _require_boot_tools(kind)
+    cfg = tmp_path / path.name
+    cfg.write_text(bootable_copy(kind, text), encoding="utf-8")
+    started = time.monotonic()
+    got, log = grub_boot(kind, cfg, entry, tmp_path)
+    print(f"{kind} boot of {path.relative_to(CASES)}: {time.monotonic() - started:.1f} s")
+
+    problems = []
+    if got["grub_errors"]:
+        problems.append(f"GRUB reported: {got['grub_errors']}")
+    if got["cmdline"] is None:
+        problems.append(f"the probe kernel did not run ({got['stopped']})")
+    else:
+        have = got["cmdline"].split()
+        problems += [f"Xen's command line lacks {t!r}" for t in wanted if t not in have]
+        proto = "2" if entry.loader == "multiboot2" else "1"
+        if got["proto"] != proto:
+            problems.append(f"multiboot protocol {got['proto']}, not {proto} ({entry.loader})")
+        mods = got["modules"]
+        if len(mods) != 2:
+            problems.append(f"{len(mods)} modules, not 2 (dom0 kernel, initrd)")
+        for (want_path, _), mod, what in zip(entry.modules, mods, ("dom0 kernel", "initrd")):
+            if mod["head"] != f"DUMMY:{want_path}"[:HEAD]:
+                problems.append(f"the {what} module is {mod['head']!r}, not the file {want_path}")
+        if mods and not all(r in mods[0]["cmdline"].split() for r in root):
+            problems.append(f"the dom0 kernel's command line {mods[0]['cmdline']!r} lacks {root}")
+    if problems:
+        pytest.fail("\n".join([f"{path}:", *problems, log]), pytrace=False)
+
+
+# --- the boot test can fail ---------------------------------------------------------------------
+
+
+def test_grub_boot_reports_missing_initrd(tmp_path: Path) -> None:
+    """An entry naming an initrd that is not on the disk: GRUB's own error, no second module."""
+    _require_boot_tools("legacy")
+    menu = next((p for k, p in (p.values for p in _cases()) if k == "legacy"), None)
+    if menu is None:
+        pytest.skip("no menu.lst in the corpus")
+    text = menu.read_text(encoding="utf-8")
+    entry = parse_menu_lst(text)
+    cfg = tmp_path / "menu.lst"
+    cfg.write_text(bootable_copy("legacy", text), encoding="utf-8")
+    entry.modules = entry.modules[:1]  # the initrd is not put on the disk
+    got, log = grub_boot("legacy", cfg, entry, tmp_path)
+    assert any("Error 15: File not found" in e for e in got["grub_errors"]), log
+    assert len(got["modules"]) != 2, log
