@@ -158,7 +158,7 @@ fn render_twice_writes_nothing_the_second_time() {
     assert!(second.status.success());
     assert_eq!(stdout(&second), "");
     assert!(
-        stderr(&second).contains("0 created, 0 changed, 28 unchanged, 0 removed"),
+        stderr(&second).contains("0 created, 0 changed, 75 unchanged, 0 removed"),
         "{}",
         stderr(&second)
     );
@@ -207,7 +207,15 @@ fn removing_a_guest_removes_its_files_and_only_its_files() {
         gone,
         [
             "inventory/hosts/vali.example.org.json",
-            "kickstart/vali.example.org.ks"
+            "kickstart/vali.example.org.ks",
+            "tftpboot/grub2/grub.cfg-01-00-16-3e-a8-60-2c",
+            "tftpboot/grub2/grub.cfg-C0A8602C",
+            "tftpboot/grub2/vali.example.org.cfg",
+            "tftpboot/ipxe/00-16-3e-a8-60-2c.ipxe",
+            "tftpboot/ipxe/vali.example.org.ipxe",
+            "tftpboot/pxelinux.cfg/01-00-16-3e-a8-60-2c",
+            "tftpboot/pxelinux.cfg/C0A8602C",
+            "tftpboot/pxelinux.cfg/vali.example.org.cfg",
         ]
     );
     assert_eq!(
@@ -306,5 +314,92 @@ fn standard_input() {
         stderr(&o).starts_with("xenfab: error: <stdin>"),
         "{}",
         stderr(&o)
+    );
+}
+
+#[test]
+fn boot_switches_links_and_render_keeps_the_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    assert!(xenfab(&["render", "-o", out_s]).status.success());
+    let link = |name: &str| fs::read_link(out.join("tftpboot/pxelinux.cfg").join(name)).unwrap();
+    assert_eq!(link("01-00-1e-c9-2a-11-01").to_str(), Some("localboot.cfg"));
+
+    let o = xenfab(&["boot", "xen01", "install", "-o", out_s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("pxelinux.cfg/C0A8600B -> xen01.example.org.cfg"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        link("01-00-1e-c9-2a-11-01").to_str(),
+        Some("xen01.example.org.cfg")
+    );
+    assert_eq!(link("C0A8600B").to_str(), Some("xen01.example.org.cfg"));
+
+    // The next render keeps what `xenfab boot` recorded: no link changes, only the inventory,
+    // which records each host's state.
+    let o = xenfab(&["render", "-o", out_s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        link("01-00-1e-c9-2a-11-01").to_str(),
+        Some("xen01.example.org.cfg")
+    );
+    assert_eq!(
+        stdout(&o),
+        "~ inventory/hosts.csv\n~ inventory/hosts/xen01.example.org.json\n"
+    );
+
+    // Back to the local disk.
+    assert!(
+        xenfab(&["boot", "xen01.example.org", "localboot", "-o", out_s])
+            .status
+            .success()
+    );
+    assert_eq!(link("01-00-1e-c9-2a-11-01").to_str(), Some("localboot.cfg"));
+}
+
+#[test]
+fn boot_refuses_what_it_cannot_switch() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    // Nothing rendered yet: no target to point at.
+    assert_eq!(
+        xenfab(&["boot", "xen01", "install", "-o", out_s])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert!(xenfab(&["render", "-o", out_s]).status.success());
+    // A guest that boots its own disk has no network boot.
+    let o = xenfab(&["boot", "skadi", "install", "-o", out_s]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("boots its own disk"), "{}", stderr(&o));
+    assert_eq!(
+        xenfab(&["boot", "nosuchhost", "install", "-o", out_s])
+            .status
+            .code(),
+        Some(1)
+    );
+    // A regular file where a link goes is never replaced.
+    let hex = out.join("tftpboot/pxelinux.cfg/C0A8600B");
+    fs::remove_file(&hex).unwrap();
+    fs::write(&hex, "mine\n").unwrap();
+    assert_eq!(
+        xenfab(&["boot", "xen01", "install", "-o", out_s])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(fs::read_to_string(&hex).unwrap(), "mine\n");
+    // ... and nothing else was switched either.
+    assert_eq!(
+        fs::read_link(out.join("tftpboot/pxelinux.cfg/01-00-1e-c9-2a-11-01"))
+            .unwrap()
+            .to_str(),
+        Some("localboot.cfg")
     );
 }

@@ -120,6 +120,13 @@ pub enum RenderError {
         #[source]
         source: crate::render::kickstart::reinstall::ReinstallError,
     },
+    /// The generated dhcpd.conf could not take its host declarations (a bug in xenfab).
+    #[error("cannot put the hosts into dhcpd.conf")]
+    Dhcpd {
+        /// Why.
+        #[source]
+        source: crate::render::dhcp::isc_edit::EditError,
+    },
     /// A value could not be written as JSON.
     #[error("cannot write JSON")]
     Json(#[from] serde_json::Error),

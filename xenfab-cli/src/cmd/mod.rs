@@ -1,5 +1,7 @@
 //! The subcommands, one file each.
 
+mod boot;
+mod dhcpd_config;
 mod example;
 mod ks;
 mod mac;
@@ -35,6 +37,8 @@ enum Command {
     Schema(schema::Args),
     Ks(ks::Args),
     XendConfig(xend_config::Args),
+    DhcpdConfig(dhcpd_config::Args),
+    Boot(boot::Args),
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
@@ -46,6 +50,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Schema(args) => schema::run(&args),
         Command::Ks(args) => ks::run(&args),
         Command::XendConfig(args) => xend_config::run(&args),
+        Command::DhcpdConfig(args) => dhcpd_config::run(&args),
+        Command::Boot(args) => boot::run(&args),
     }
 }
 

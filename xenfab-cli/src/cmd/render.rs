@@ -23,7 +23,12 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
-    let loaded = fabric::load(args.fabric.file.as_deref())?;
+    let mut loaded = fabric::load(args.fabric.file.as_deref())?;
+    // Hosts switched with `xenfab boot` keep the state it recorded in the TFTP tree.
+    let tftp_root = args.output.join(xenfab_core::render::netboot::TFTP_DIR);
+    let states =
+        xenfab_core::output::boot::read_states(&tftp_root).map_err(xenfab_core::Error::from)?;
+    states.apply(&mut loaded.fabric);
     let tree = xenfab_core::render(&loaded.fabric).map_err(xenfab_core::Error::from)?;
     let plan = xenfab_core::output::plan(&args.output, &tree).map_err(xenfab_core::Error::from)?;
     if args.dry_run {

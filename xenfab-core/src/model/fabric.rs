@@ -55,8 +55,13 @@ pub struct Site {
 /// The install server: TFTP for network boot, HTTP for kickstart files.
 #[derive(Debug, Clone, Serialize)]
 pub struct InstallServer {
-    /// The `next-server` DHCP hands out: the TFTP server's address.
-    pub next_server: Ipv4Addr,
+    /// The `next-server` DHCP hands out: the TFTP server's address, unless a network has its
+    /// own.
+    pub next_server: Option<Ipv4Addr>,
+    /// The boot file DHCP hands out (`pxelinux.0`), relative to the TFTP root.
+    pub boot_file: BootPath,
+    /// The interfaces the DHCP server listens on (Kea's `interfaces-config`).
+    pub dhcp_interfaces: Vec<Ident>,
     /// The TFTP root on the install server (`/tftpboot` in the seed).
     pub tftp_root: AbsPath,
     /// The URL kickstart files are served under; a host's is `<kickstart_url>/<fqdn>.ks`.
@@ -70,6 +75,28 @@ pub struct BootImage {
     pub kernel: BootPath,
     /// The initrd, e.g. `xen-domU-c4.6/i386/initrd.img`.
     pub initrd: BootPath,
+    /// More kernel arguments the installer needs, before xenfab's own (the seed's
+    /// `ramdisk=32768`).
+    pub append: Vec<super::kickstart::Token>,
+}
+
+impl Fabric {
+    /// The TFTP server of hosts on `network`: the network's own, else the site's.
+    pub fn next_server(&self, network: &Ident) -> Option<Ipv4Addr> {
+        self.networks
+            .get(network)
+            .and_then(|n| n.next_server)
+            .or(self.install.next_server)
+    }
+
+    /// The URL of a host's kickstart file: `<kickstart_url>/<fqdn>.ks`.
+    pub fn kickstart_url(&self, name: &HostName) -> String {
+        format!(
+            "{}/{}.ks",
+            self.install.kickstart_url.as_str().trim_end_matches('/'),
+            self.fqdn(name)
+        )
+    }
 }
 
 /// An operating system release that hosts are installed with.

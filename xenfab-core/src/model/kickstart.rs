@@ -47,9 +47,9 @@ pub struct Repo {
     pub baseurl: url::Url,
 }
 
-/// A word of a kickstart command line: a package, group (`@core`), time zone, locale or
-/// keyboard name. `A-Z a-z 0-9` and `_ . + - @ / : *`, not beginning with `-` unless it
-/// excludes a package (`-pkg`) where the caller allows it.
+/// A word of a command line: a package, group (`@core`), time zone, locale or keyboard name,
+/// a kernel argument (`ramdisk=32768`, `console=ttyS0,115200`). `A-Z a-z 0-9` and
+/// `_ . + - @ / : * = ,`: nothing a kickstart, pxelinux, GRUB or iPXE line treats specially.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Token(String);
 
@@ -69,12 +69,12 @@ impl FromStr for Token {
         }
         if !s
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_.+-@/:*".contains(&b))
+            .all(|b| b.is_ascii_alphanumeric() || b"_.+-@/:*=,".contains(&b))
         {
             return Err(NameError::new(
                 "word",
                 s,
-                "only letters, digits and `_.+-@/:*` are allowed",
+                "only letters, digits and `_.+-@/:*=,` are allowed",
             ));
         }
         Ok(Token(s.to_owned()))

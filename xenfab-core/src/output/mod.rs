@@ -29,6 +29,7 @@
 //! and cannot appear in a [`Tree`]. This module uses Unix file modes and
 //! symlinks and is therefore Unix-only.
 
+pub mod boot;
 mod fsops;
 mod manifest;
 mod path;
@@ -120,6 +121,21 @@ pub enum OutputError {
     #[error("corrupt manifest `{path}`")]
     Manifest {
         /// The manifest on disk.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A boot link would point at a file that is not there (render the tree first).
+    #[error("`{path}` does not exist: render the tree into this TFTP root first")]
+    MissingBootTarget {
+        /// The file the link would point at.
+        path: PathBuf,
+    },
+    /// The file recording hosts' boot states exists but cannot be read.
+    #[error("corrupt boot state file `{path}`")]
+    BootState {
+        /// The file on disk.
         path: PathBuf,
         /// What is wrong with it.
         #[source]

@@ -10,11 +10,15 @@
 //! | [`kickstart`] | kickstart files of dom0s (and their reinstall variant) and guests | `kickstart/<fqdn>.ks`, `kickstart/<fqdn>.reinstall.ks` |
 //! | [`grub`] | the hypervisor's boot entry of each dom0 (GRUB legacy or GRUB2) | `dom0s/<fqdn>/grub/` |
 //! | [`toolstack`] | `xend-config.sxp` or `xl.conf` of each dom0 | `dom0s/<fqdn>/xen/` |
+//! | [`dhcp`] | host entries for ISC dhcpd, Kea and dnsmasq | `dhcp/` |
+//! | [`netboot`] | pxelinux, pypxeboot, GRUB2 and iPXE files and the links that pick install or local boot | `tftpboot/` |
 
+pub mod dhcp;
 pub mod grub;
 pub mod inventory;
 pub mod kickstart;
 mod lookup;
+pub mod netboot;
 mod templates;
 pub mod toolstack;
 
@@ -33,5 +37,7 @@ pub fn render(fabric: &Fabric) -> Result<Tree, RenderError> {
     kickstart::render(fabric, &env, &mut tree)?;
     grub::render(fabric, &env, &mut tree)?;
     toolstack::render(fabric, &env, &mut tree)?;
+    netboot::render(fabric, &env, &mut tree)?;
+    dhcp::render(fabric, &env, &mut tree)?;
     Ok(tree)
 }

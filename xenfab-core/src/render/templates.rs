@@ -13,6 +13,40 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("default-grub.j2", include_str!("templates/default-grub.j2")),
     ("grub.cfg.j2", include_str!("templates/grub.cfg.j2")),
     ("xl.conf.j2", include_str!("templates/xl.conf.j2")),
+    (
+        "pxelinux-install.cfg.j2",
+        include_str!("templates/pxelinux-install.cfg.j2"),
+    ),
+    (
+        "pxelinux-localboot.cfg.j2",
+        include_str!("templates/pxelinux-localboot.cfg.j2"),
+    ),
+    (
+        "pxelinux-netinstall.cfg.j2",
+        include_str!("templates/pxelinux-netinstall.cfg.j2"),
+    ),
+    (
+        "grub2-install.cfg.j2",
+        include_str!("templates/grub2-install.cfg.j2"),
+    ),
+    (
+        "grub2-localboot.cfg.j2",
+        include_str!("templates/grub2-localboot.cfg.j2"),
+    ),
+    (
+        "ipxe-install.ipxe.j2",
+        include_str!("templates/ipxe-install.ipxe.j2"),
+    ),
+    (
+        "ipxe-localboot.ipxe.j2",
+        include_str!("templates/ipxe-localboot.ipxe.j2"),
+    ),
+    (
+        "ipxe-boot.ipxe.j2",
+        include_str!("templates/ipxe-boot.ipxe.j2"),
+    ),
+    ("dhcpd.conf.j2", include_str!("templates/dhcpd.conf.j2")),
+    ("dnsmasq.conf.j2", include_str!("templates/dnsmasq.conf.j2")),
 ];
 
 /// The environment: strict about undefined values, blocks trimmed, trailing newline kept,

@@ -7,6 +7,7 @@ mod capacity;
 mod identity;
 mod install;
 mod layout;
+mod netboot;
 mod network;
 
 use crate::diagnostic::Diagnostics;
@@ -20,6 +21,7 @@ pub fn validate(fabric: &Fabric) -> Diagnostics {
     identity::check(fabric, &mut diags);
     network::check(fabric, &mut diags);
     install::check(fabric, &mut diags);
+    netboot::check(fabric, &mut diags);
     let sound_schemes = layout::check_schemes(fabric, &mut diags);
     capacity::check(fabric, &sound_schemes, &mut diags);
     diags

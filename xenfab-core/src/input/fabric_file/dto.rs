@@ -75,9 +75,17 @@ pub struct Site {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Install {
-    /// The TFTP server's address that DHCP hands out as `next-server`.
+    /// The TFTP server's address that DHCP hands out as `next-server` (a network may have its
+    /// own; every network with hosts needs one or the other).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("format" = "ipv4"))]
-    pub next_server: String,
+    pub next_server: Option<String>,
+    /// The boot file DHCP hands out, relative to the TFTP root (default `pxelinux.0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_file: Option<String>,
+    /// The interfaces the DHCP server listens on (default: all, `*`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dhcp_interfaces: Option<Vec<String>>,
     /// The TFTP root on the install server (default `/tftpboot`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tftp_root: Option<String>,
@@ -148,6 +156,10 @@ pub struct BootImage {
     pub kernel: String,
     /// The initrd, e.g. `xen-domU-c4.6/i386/initrd.img`.
     pub initrd: String,
+    /// More kernel arguments its installer needs, before xenfab's own (the seed's
+    /// `ramdisk=32768`). pypxeboot reads only `key=value` arguments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub append: Vec<String>,
 }
 
 /// An operating system release.

@@ -290,14 +290,31 @@ impl Cx {
 
     fn install(&mut self, s: &dto::Install) -> Option<m::InstallServer> {
         let path = root().key("install");
-        let next_server = self.ipv4(&path.key("next_server"), &s.next_server);
+        let next_server = s
+            .next_server
+            .as_ref()
+            .map(|t| self.ipv4(&path.key("next_server"), t));
+        let boot_file = self.parse(
+            &path.key("boot_file"),
+            s.boot_file.as_deref().unwrap_or("pxelinux.0"),
+        );
+        let dhcp_interfaces: Option<Vec<Ident>> = match &s.dhcp_interfaces {
+            None => Some(Vec::new()),
+            Some(list) => list
+                .iter()
+                .enumerate()
+                .map(|(i, n)| self.parse(&path.key("dhcp_interfaces").elem(i, None), n))
+                .collect(),
+        };
         let tftp_root = self.parse(
             &path.key("tftp_root"),
             s.tftp_root.as_deref().unwrap_or(seed::TFTP_ROOT),
         );
         let kickstart_url = self.url(&path.key("kickstart_url"), &s.kickstart_url);
         Some(m::InstallServer {
-            next_server: next_server?,
+            next_server: next_server.map_or(Some(None), |s| s.map(Some))?,
+            boot_file: boot_file?,
+            dhcp_interfaces: dhcp_interfaces?,
             tftp_root: tftp_root?,
             kickstart_url: kickstart_url?,
         })
@@ -357,9 +374,16 @@ impl Cx {
     fn boot_image(&mut self, path: &FieldPath, b: &dto::BootImage) -> Option<m::BootImage> {
         let kernel = self.parse(&path.key("kernel"), &b.kernel);
         let initrd = self.parse(&path.key("initrd"), &b.initrd);
+        let append: Option<Vec<_>> = b
+            .append
+            .iter()
+            .enumerate()
+            .map(|(i, a)| self.parse(&path.key("append").elem(i, None), a))
+            .collect();
         Some(m::BootImage {
             kernel: kernel?,
             initrd: initrd?,
+            append: append?,
         })
     }
 

@@ -1,0 +1,104 @@
+//! Switching a host between installing and booting its local disk, in a TFTP tree that xenfab
+//! rendered, and remembering the switch so that the next render keeps it.
+//!
+//! Each link is replaced atomically (a new link renamed over the old), so pxelinux never finds
+//! the name missing and falls back to `default`. The states are recorded in
+//! `<tftp root>/.xenfab-boot-state.json`; `xenfab render` reads it and renders each recorded
+//! host in its recorded state, whatever the fabric file says.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::fsops::{self, Node};
+use super::{OutputError, RelPath};
+use crate::model::{BootState, Fabric};
+
+/// The file, in the TFTP root, that records hosts' boot states.
+pub const BOOT_STATE_FILE: &str = ".xenfab-boot-state.json";
+
+/// Hosts' recorded boot states, by FQDN.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BootStates {
+    /// The state of each host switched with `xenfab boot`.
+    pub hosts: BTreeMap<String, BootState>,
+}
+
+impl BootStates {
+    /// Gives each host of `fabric` with a recorded state that state.
+    pub fn apply(&self, fabric: &mut Fabric) {
+        let domain = fabric.site.domain.to_string();
+        let state_of = |name: &str| self.hosts.get(&format!("{name}.{domain}")).copied();
+        for dom0 in &mut fabric.dom0s {
+            if let Some(s) = state_of(dom0.name.as_str()) {
+                dom0.state = s;
+            }
+            for guest in &mut dom0.guests {
+                if let Some(s) = state_of(guest.name.as_str()) {
+                    guest.state = s;
+                }
+            }
+        }
+    }
+}
+
+/// Reads the recorded states of the TFTP tree at `tftp_root` (none when the file is absent).
+pub fn read_states(tftp_root: &Path) -> Result<BootStates, OutputError> {
+    let path = tftp_root.join(BOOT_STATE_FILE);
+    match fsops::node(&path)? {
+        Node::Missing => Ok(BootStates::default()),
+        Node::File { .. } => {
+            let bytes = fsops::read_file(&path)?;
+            serde_json::from_slice(&bytes).map_err(|source| OutputError::BootState { path, source })
+        }
+        _ => Err(OutputError::NotOwned { path }),
+    }
+}
+
+/// Points `links` (paths relative to `tftp_root`, and their targets relative to each link's
+/// directory) at their new targets, and records `fqdn` as being in `state`.
+///
+/// Everything is checked before anything changes: each link must be a symlink or absent (a
+/// regular file is never replaced), its directory a real directory, its target an existing
+/// file.
+pub fn switch(
+    tftp_root: &Path,
+    fqdn: &str,
+    state: BootState,
+    links: &[(String, String)],
+) -> Result<(), OutputError> {
+    let mut checked = Vec::with_capacity(links.len());
+    for (link, target) in links {
+        let rel = RelPath::new(link)?;
+        super::path::validate_symlink_target(&rel, target)?;
+        if !fsops::parents_are_dirs(tftp_root, &rel)? {
+            return Err(OutputError::NotADirectory {
+                path: tftp_root.join(rel.parent().map(|p| p.to_string()).unwrap_or_default()),
+            });
+        }
+        let at = tftp_root.join(rel.as_str());
+        match fsops::node(&at)? {
+            Node::Missing | Node::Symlink => {}
+            _ => return Err(OutputError::NotOwned { path: at }),
+        }
+        let dir = at.parent().unwrap_or(tftp_root);
+        if !matches!(fsops::node(&dir.join(target))?, Node::File { .. }) {
+            return Err(OutputError::MissingBootTarget {
+                path: dir.join(target),
+            });
+        }
+        checked.push((at, target));
+    }
+    let mut states = read_states(tftp_root)?;
+    for (at, target) in checked {
+        fsops::write_symlink_atomic(&at, target)?;
+    }
+    states.hosts.insert(fqdn.to_owned(), state);
+    let mut json = serde_json::to_vec_pretty(&states).map_err(|source| OutputError::BootState {
+        path: tftp_root.join(BOOT_STATE_FILE),
+        source,
+    })?;
+    json.push(b'\n');
+    fsops::write_file_atomic(&tftp_root.join(BOOT_STATE_FILE), &json, 0o644)
+}
