@@ -127,6 +127,13 @@ pub enum RenderError {
         #[source]
         source: crate::render::dhcp::isc_edit::EditError,
     },
+    /// A libvirt domain could not be written (a bug in xenfab).
+    #[error("cannot write a libvirt domain")]
+    Libvirt {
+        /// Why.
+        #[source]
+        source: crate::render::guests::LibvirtError,
+    },
     /// A value could not be written as JSON.
     #[error("cannot write JSON")]
     Json(#[from] serde_json::Error),

@@ -6,6 +6,7 @@ mod example;
 mod ks;
 mod mac;
 mod render;
+mod report;
 mod schema;
 mod validate;
 mod xend_config;
@@ -39,6 +40,7 @@ enum Command {
     XendConfig(xend_config::Args),
     DhcpdConfig(dhcpd_config::Args),
     Boot(boot::Args),
+    Report(report::Args),
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
@@ -52,6 +54,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::XendConfig(args) => xend_config::run(&args),
         Command::DhcpdConfig(args) => dhcpd_config::run(&args),
         Command::Boot(args) => boot::run(&args),
+        Command::Report(args) => report::run(&args),
     }
 }
 

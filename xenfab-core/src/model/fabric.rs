@@ -111,6 +111,31 @@ pub struct OsRelease {
     /// The version of its Xen kernel (`2.6.18-92.1.6.el5`), which names the files the
     /// hypervisor's boot entry loads; needed for the OS of a dom0.
     pub kernel_version: Option<Ident>,
+    /// Its architecture.
+    pub arch: Arch,
+}
+
+/// The architecture of an OS release.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Arch {
+    /// 64-bit x86.
+    #[default]
+    X86_64,
+    /// 32-bit x86 (the seed's CentOS-4 and CentOS-3 guests).
+    I386,
+}
+
+impl Arch {
+    /// The name libvirt uses (`x86_64`, `i686`).
+    pub const fn libvirt(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::I386 => "i686",
+        }
+    }
 }
 
 /// The installer family of an OS release.

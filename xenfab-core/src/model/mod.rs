@@ -14,9 +14,9 @@ mod size;
 
 pub use capacity::{Capacity, SAVE_DIR, SaveArea, VgCapacity, capacity};
 pub use fabric::{
-    BootImage, BootState, Disk, Dom0, Fabric, Guest, GuestDisk, Hardware, HardwareRaid, HostRef,
-    InstallServer, LifecycleAction, MacSource, Network, OsFamily, OsRelease, Site, Toolstack,
-    VirtMode,
+    Arch, BootImage, BootState, Disk, Dom0, Fabric, Guest, GuestDisk, Hardware, HardwareRaid,
+    HostRef, InstallServer, LifecycleAction, MacSource, Network, OsFamily, OsRelease, Site,
+    Toolstack, VirtMode,
 };
 pub use kickstart::{CryptHash, KickstartSettings, PostScript, Repo, RoleSettings, Token};
 pub use mac::{MacAddr, MacError, MacScheme, XEN_OUI, hex_ip};

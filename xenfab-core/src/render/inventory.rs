@@ -26,6 +26,15 @@ pub(crate) fn render(
             host_json(fabric, host)?,
         )?;
     }
+    tree.insert_file("inventory/capacity.txt", capacity_table(fabric, env)?)?;
+    Ok(())
+}
+
+/// The capacity table of every dom0: memory, CPUs, volume groups, save area, guests.
+fn capacity_table(
+    fabric: &Fabric,
+    env: &minijinja::Environment<'_>,
+) -> Result<String, RenderError> {
     let view = CapacityView {
         dom0s: fabric
             .dom0s
@@ -33,11 +42,24 @@ pub(crate) fn render(
             .map(|d| dom0_view(fabric, d))
             .collect::<Result<_, _>>()?,
     };
-    tree.insert_file(
-        "inventory/capacity.txt",
-        templates::render(env, "capacity.txt.j2", view)?,
-    )?;
-    Ok(())
+    templates::render(env, "capacity.txt.j2", view)
+}
+
+/// The capacity report `xenfab report` prints: the table of `inventory/capacity.txt`.
+pub fn capacity_report(fabric: &Fabric) -> Result<String, RenderError> {
+    capacity_table(fabric, &templates::environment())
+}
+
+/// The capacity of every dom0 as JSON: `[{"dom0": fqdn, "capacity": {...}}, ...]`, sizes in MiB.
+pub fn capacity_json(fabric: &Fabric) -> Result<String, RenderError> {
+    let list = fabric
+        .dom0s
+        .iter()
+        .map(|d| Ok(serde_json::json!({ "dom0": fabric.fqdn(&d.name), "capacity": dom0_capacity(fabric, d)? })))
+        .collect::<Result<Vec<_>, RenderError>>()?;
+    let mut text = serde_json::to_string_pretty(&list)?;
+    text.push('\n');
+    Ok(text)
 }
 
 fn mac_source(source: MacSource) -> String {

@@ -11,10 +11,12 @@
 //! | [`grub`] | the hypervisor's boot entry of each dom0 (GRUB legacy or GRUB2) | `dom0s/<fqdn>/grub/` |
 //! | [`toolstack`] | `xend-config.sxp` or `xl.conf` of each dom0 | `dom0s/<fqdn>/xen/` |
 //! | [`dhcp`] | host entries for ISC dhcpd, Kea and dnsmasq | `dhcp/` |
+//! | [`guests`] | xm, xl and libvirt configs of each guest; each dom0's provisioning script | `dom0s/<fqdn>/xen/`, `dom0s/<fqdn>/libvirt/`, `dom0s/<fqdn>/provision.sh` |
 //! | [`netboot`] | pxelinux, pypxeboot, GRUB2 and iPXE files and the links that pick install or local boot | `tftpboot/` |
 
 pub mod dhcp;
 pub mod grub;
+pub mod guests;
 pub mod inventory;
 pub mod kickstart;
 mod lookup;
@@ -39,5 +41,6 @@ pub fn render(fabric: &Fabric) -> Result<Tree, RenderError> {
     toolstack::render(fabric, &env, &mut tree)?;
     netboot::render(fabric, &env, &mut tree)?;
     dhcp::render(fabric, &env, &mut tree)?;
+    guests::render(fabric, &env, &mut tree)?;
     Ok(tree)
 }

@@ -47,6 +47,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("dhcpd.conf.j2", include_str!("templates/dhcpd.conf.j2")),
     ("dnsmasq.conf.j2", include_str!("templates/dnsmasq.conf.j2")),
+    ("guest.xm.j2", include_str!("templates/guest.xm.j2")),
+    ("guest.xl.cfg.j2", include_str!("templates/guest.xl.cfg.j2")),
+    ("provision.sh.j2", include_str!("templates/provision.sh.j2")),
 ];
 
 /// The environment: strict about undefined values, blocks trimmed, trailing newline kept,

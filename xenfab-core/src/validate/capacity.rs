@@ -104,16 +104,25 @@ pub(super) fn check(fabric: &Fabric, sound_schemes: &HashSet<Ident>, diags: &mut
 
 /// PVH needs libxl; `xm` cannot start such a guest.
 fn check_guest_modes(dom0: &Dom0, diags: &mut Diagnostics) {
-    if dom0.toolstack == Toolstack::Xm {
-        for g in dom0.guests.iter().filter(|g| g.mode == VirtMode::Pvh) {
-            diags.error(
+    for g in &dom0.guests {
+        match (dom0.toolstack, g.mode) {
+            (Toolstack::Xm, VirtMode::Pvh) => diags.error(
                 "mode-needs-xl",
                 g.at.key("mode"),
+                format!("a PVH guest needs the `xl` toolstack but dom0 `{}` uses `xm`", dom0.name),
+            ),
+            // xl has no `bootargs = vif[0]`, and pypxeboot does not speak xl's bootloader protocol.
+            (Toolstack::Xl, VirtMode::PvPypxeboot) => diags.error(
+                "mode-needs-xm",
+                g.at.key("mode"),
                 format!(
-                    "a PVH guest needs the `xl` toolstack but dom0 `{}` uses `xm`",
+                    "pypxeboot needs xm (its `bootargs = vif[0]`, which xl cannot express) but dom0 `{}` uses `xl`: \
+                     give the guest mode = \"hvm\" (installed over the network by its emulated NIC) or \
+                     mode = \"pv-pygrub\" (booting its own kernel), or run it on an xm dom0",
                     dom0.name
                 ),
-            );
+            ),
+            _ => {}
         }
     }
 }

@@ -10,8 +10,8 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::model::{
-    BootState, FsType, HardwareRaid, LifecycleAction, MacScheme, OsFamily, RaidLevel, Toolstack,
-    VirtMode,
+    Arch, BootState, FsType, HardwareRaid, LifecycleAction, MacScheme, OsFamily, RaidLevel,
+    Toolstack, VirtMode,
 };
 
 /// The version of the fabric file format this xenfab reads and writes.
@@ -178,6 +178,9 @@ pub struct Os {
     /// (EL5), or `vmlinuz-<version>` (EL9). Needed for the OS of a dom0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernel_version: Option<String>,
+    /// Its architecture: `x86_64` (default) or `i386`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<Arch>,
 }
 
 /// An IPv4 network.

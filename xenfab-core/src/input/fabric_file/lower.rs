@@ -406,6 +406,7 @@ impl Cx {
             install_url: install_url?,
             boot_image: boot_image?,
             kernel_version: kernel_version?,
+            arch: o.arch.unwrap_or_default(),
         })
     }
 
