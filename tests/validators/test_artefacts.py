@@ -39,6 +39,9 @@ CASES = HERE.parent / "cases"
 GOOD = HERE / "samples" / "good"
 BAD = HERE / "samples" / "bad"
 XEND_CHECKER = HERE / "check_xend_sxp.py"
+# dhcpd, kea-dhcp4 and dnsmasq live in /usr/sbin, which a user's PATH may lack.
+SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
+PATH = os.pathsep.join([os.environ.get("PATH", ""), *SBIN])
 
 # Switches that make a checker lenient: the suite is strict whatever the caller's environment.
 RELAXING_ENV = ("KS_ALLOW_DEPRECATED", "XEND_ALLOW_UNKNOWN", "XL_ALLOW_WARNINGS")
@@ -67,6 +70,7 @@ def _require(present: bool, what: str) -> None:
 def _validate(argv: list[str]) -> str:
     """Run a checker; return its output, or raise Rejected with that output."""
     env = {k: v for k, v in os.environ.items() if k not in RELAXING_ENV}
+    env["PATH"] = PATH
     proc = subprocess.run(
         argv,
         stdout=subprocess.PIPE,
@@ -136,14 +140,46 @@ def check_xend_sxp(path: Path) -> None:
     _validate([sys.executable, str(XEND_CHECKER), str(path)])
 
 
+def _daemon(command: str, package: str) -> None:
+    _require(shutil.which(command, path=PATH) is not None, f"{command} ({package})")
+
+
+def check_dhcpd(path: Path) -> None:
+    """ISC dhcpd's own parser: `dhcpd -t` (isc-dhcp-server 4.4)."""
+    _daemon("dhcpd", "isc-dhcp-server")
+    _validate(["sh", str(HERE / "check_dhcpd.sh"), str(path)])
+
+
+def check_kea4(path: Path) -> None:
+    """Kea's: `kea-dhcp4 -t` (2.2), syntax and semantics; its syntax warnings fail too."""
+    _daemon("kea-dhcp4", "kea-dhcp4-server")
+    _validate(["sh", str(HERE / "check_kea4.sh"), str(path)])
+
+
+def check_dnsmasq(path: Path) -> None:
+    """dnsmasq's: `dnsmasq --test -C FILE` (2.90)."""
+    _daemon("dnsmasq", "dnsmasq-base")
+    _validate(["sh", str(HERE / "check_dnsmasq.sh"), str(path)])
+
+
+def check_pxelinux(path: Path) -> None:
+    """The pxelinux syntax xenfab relies on (our own check; test_netboot.py boots pxelinux)."""
+    _validate([sys.executable, str(HERE / "check_pxelinux.py"), str(path)])
+
+
 # Which checker reads which artefact: a glob on the path inside an expected/ tree (`*` stays
-# within one path segment), first matching row wins. A new artefact kind adds a row here, e.g.
-# ("dhcp/dhcpd.conf", check_dhcpd) running `dhcpd -t`, or a Kea row running `kea-dhcp4 -t`.
+# within one path segment), first matching row wins. A new artefact kind adds a row here.
 CHECKS: list[tuple[str, Callable[[Path], None]]] = [
     ("kickstart/*.ks", check_kickstart_artefact),  # <fqdn>.ks and <fqdn>.reinstall.ks
     ("dom0s/*/grub/menu.lst", check_dom0_menu_lst),
     ("dom0s/*/grub/grub.cfg", check_grub2_cfg),
     ("dom0s/*/xen/xend-config.sxp", check_xend_sxp),
+    ("dhcp/dhcpd.conf", check_dhcpd),  # complete config, hosts in each subnet's managed region
+    ("dhcp/dhcpd-hosts.conf", check_dhcpd),  # host declarations only, for an include
+    ("dhcp/kea-dhcp4.json", check_kea4),
+    ("dhcp/dnsmasq.conf", check_dnsmasq),
+    ("tftpboot/pxelinux.cfg/*.cfg", check_pxelinux),  # <fqdn>.cfg and localboot.cfg (not the links)
+    ("tftpboot/pxelinux.cfg/netinstall-*", check_pxelinux),  # pypxeboot's menus
 ]
 
 
@@ -197,6 +233,12 @@ SELF_TESTS = [
     ("grub2-cfg", check_grub2_cfg, "grub.cfg", "grub-quote.cfg", "syntax error"),
     ("grub-legacy", check_dom0_menu_lst, "menu.lst", "menu-typo.lst", "timout"),
     ("xend-sxp", check_xend_sxp, "xend-config.sxp", "xend-config-values.sxp", "maybe"),
+    ("dhcpd", check_dhcpd, "dhcpd.conf", "dhcpd-nosemi.conf", "semicolon expected"),
+    ("kea4-dup-ip", check_kea4, "kea-dhcp4.json", "kea-dupip.json", "already a reservation"),
+    ("kea4-trailing-comma", check_kea4, "kea-dhcp4.json", "kea-trailing-comma.json", "extraneous comma"),
+    ("dnsmasq", check_dnsmasq, "dnsmasq.conf", "dnsmasq-semihost.conf", "bad dhcp host name"),
+    ("pxelinux-append", check_pxelinux, "pxelinux-install.cfg", "pxelinux-injected-append.cfg", "xen01;reboot"),
+    ("pxelinux-default", check_pxelinux, "pxelinux-install.cfg", "pxelinux-default-undefined.cfg", "`instal` is not defined"),
 ]
 
 
