@@ -67,10 +67,11 @@ def _require(present: bool, what: str) -> None:
     pytest.fail(message, pytrace=False)
 
 
-def _validate(argv: list[str]) -> str:
+def _validate(argv: list[str], extra_env: Optional[dict[str, str]] = None) -> str:
     """Run a checker; return its output, or raise Rejected with that output."""
     env = {k: v for k, v in os.environ.items() if k not in RELAXING_ENV}
     env["PATH"] = PATH
+    env.update(extra_env or {})
     proc = subprocess.run(
         argv,
         stdout=subprocess.PIPE,
@@ -167,6 +168,238 @@ def check_pxelinux(path: Path) -> None:
     _validate([sys.executable, str(HERE / "check_pxelinux.py"), str(path)])
 
 
+# --- guests: xl and xm configs, xl.conf, libvirt domains, provision.sh -------------------------
+
+BUILD = HERE / "boot" / "build"  # git-ignored; scripts/install-validators builds into it
+XLU_CFG_GET = BUILD / "xlu-cfg-get"  # libxlutil's reader (xlu_cfg_get.c)
+# The keys of a domU config the JSON assertions read, and those a config of xenfab's must set:
+# xl ignores an unknown key silently (`vcpu = 4` leaves one vCPU), so a misspelt one shows up
+# as a missing one here.
+XL_CFG_KEYS = ("name", "type", "builder", "memory", "maxmem", "vcpus", "maxvcpus", "bootloader", "boot",
+               "disk", "vif", "on_poweroff", "on_reboot", "on_crash")
+XL_CFG_REQUIRED = ("name", "type", "memory", "vcpus", "disk", "vif")
+# xl's defaults for the shutdown actions (xl.cfg(5)); libxl's JSON leaves out `destroy`.
+XL_ACTION_DEFAULTS = {"on_poweroff": "destroy", "on_reboot": "restart", "on_crash": "destroy"}
+# What xl says when it reads an HVM xm config (the oracles' README, finding 8): it ignores
+# xm's `kernel = hvmloader` and `device_model`, and says so. Nothing else may be printed.
+XL_HVM_XM_WARNINGS = {
+    "kernel": ('WARNING: you seem to be using "kernel" directive to override HVM guest firmware. Ignore that.'
+               ' Use "firmware_override" instead if you really want a non-default firmware',),
+    "device_model": ("WARNING: ignoring device_model directive.",
+                     'WARNING: Use "device_model_override" instead if you really want a non-default device_model'),
+}
+# xl.conf(5) of Xen 4.17: every key xl reads from its global config.
+XL_CONF_KEYS = ("domid_policy", "autoballoon", "run_hotplug_scripts", "lockfile", "max_grant_frames",
+                "max_maptrack_frames", "max_grant_version", "vif.default.script", "vif.default.bridge",
+                "vif.default.backend", "vif.default.gatewaydev", "remus.default.netbufscript",
+                "colo.default.proxyscript", "output_format", "blkdev_start", "claim_mode", "vm.cpumask",
+                "vm.hvm.cpumask", "vm.pv.cpumask")
+# The left-hand sides of a config's settings (libxlutil's IDs), for the xl.conf check.
+XL_SETTING = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*=", re.MULTILINE)
+# Legacy disk-spec prefixes (`phy:`, `file:`, `tap:aio:`, `tap:qcow2:` …) and the format they give.
+DISK_PREFIXES = {"phy": None, "file": None, "tap": None, "tap2": None, "tapdisk": None, "aio": None,
+                 "raw": "raw", "qcow": "qcow", "qcow2": "qcow2", "vhd": "vhd", "qed": "qed"}
+
+
+def _xl_binary() -> Optional[str]:
+    found = sorted(glob.glob("/usr/lib/xen-4.*/bin/xl"))
+    return found[-1] if found else None
+
+
+def _xlu_cfg_get(path: Path, keys: tuple[str, ...] | list[str]) -> dict:
+    """The values FILE sets for KEYS, as libxlutil (xl's config reader) reads them."""
+    _require(XLU_CFG_GET.exists(), f"{XLU_CFG_GET.relative_to(HERE)} (libxen-dev, gcc)")
+    return json.loads(_validate([str(XLU_CFG_GET), str(path), *keys]))
+
+
+def _xl_parse(path: Path, allowed: tuple[str, ...] = ()) -> dict:
+    """xl's own parser (`xl -N create`, check_xl_cfg.sh): the libxl_domain_config it builds.
+
+    Strict: any message of xl fails, except the exact lines in ALLOWED."""
+    _require(_xl_binary() is not None, "xl (xen-utils-4.17)")
+    _require((BUILD / "xlshim.so").exists() or Path("/usr/include/xenctrl.h").exists(),
+             "boot/build/xlshim.so (libxen-dev, gcc)")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "domain.json"
+        argv = ["sh", str(HERE / "check_xl_cfg.sh"), str(path), str(out)]
+        said = _validate(argv, {"XL_ALLOW_WARNINGS": "1"} if allowed else None)
+        unexpected = [line for line in said.splitlines() if line not in allowed and line != f"{path}: OK"]
+        if unexpected:
+            raise Rejected(f"$ XL_ALLOW_WARNINGS=1 {shlex.join(argv)}\nxl said more than it may:\n" + "\n".join(unexpected))
+        return json.loads(out.read_text(encoding="utf-8"))
+
+
+def _xl_run(path: Path) -> subprocess.CompletedProcess:
+    """xl's parser on PATH, its result as it is (for files it must refuse)."""
+    _require(_xl_binary() is not None, "xl (xen-utils-4.17)")
+    env = {k: v for k, v in os.environ.items() if k not in RELAXING_ENV}
+    return subprocess.run(["sh", str(HERE / "check_xl_cfg.sh"), str(path)], capture_output=True, text=True, check=False, env=env)
+
+
+def _disk_spec(spec: str) -> dict:
+    """An xl disk spec (xl-disk-configuration(5)) as {target, vdev, format, readwrite, cdrom}."""
+    parts, keyed, positional = spec, {}, []
+    while parts:
+        head, sep, rest = parts.partition(",")
+        head = head.strip()
+        if head.startswith("target="):  # takes the rest of the spec, commas included
+            keyed["target"] = parts.split("=", 1)[1].strip()
+            break
+        if "=" in head:
+            key, _, value = head.partition("=")
+            keyed[key.strip()] = value.strip()
+        elif head:
+            positional.append(head)
+        parts = rest if sep else ""
+    if positional and keyed:
+        raise Rejected(f"disk spec mixes positional and key=value parameters, which this test does not read: {spec!r}")
+    fmt = keyed.get("format")
+    if len(positional) == 3:  # legacy: [PREFIX:]TARGET,VDEV[:cdrom],ACCESS
+        target, vdev, access = positional
+        while ":" in target and target.split(":", 1)[0] in DISK_PREFIXES:
+            prefix, target = target.split(":", 1)
+            fmt = DISK_PREFIXES[prefix] or fmt
+    elif len(positional) == 4:
+        target, fmt, vdev, access = positional
+    elif positional:
+        raise Rejected(f"disk spec with {len(positional)} positional parameters, which this test does not read: {spec!r}")
+    else:
+        target, vdev, access = keyed.get("target"), keyed.get("vdev"), keyed.get("access", "rw")
+        if keyed.get("devtype") == "cdrom":
+            vdev += ":cdrom"
+    cdrom = vdev.endswith(":cdrom")
+    return {"target": target, "vdev": vdev.removesuffix(":cdrom"), "format": fmt or "raw",
+            "readwrite": access in ("w", "rw", "w!"), "cdrom": cdrom}
+
+
+def _vif_spec(spec: str) -> dict:
+    return dict(
+        (k.strip(), v.strip()) for k, _, v in (p.partition("=") for p in spec.split(",") if p.strip())
+    )
+
+
+def _compare_xl(path: Path, cfg: dict, dom: dict) -> None:
+    """Does xl's libxl_domain_config (DOM) say what the file's settings (CFG) say?"""
+    problems = []
+
+    def same(what: str, got, want) -> None:
+        if got != want:
+            problems.append(f"{what}: xl has {got!r}, the file says {want!r}")
+
+    c_info, b_info = dom.get("c_info", {}), dom.get("b_info", {})
+    same("c_info.name", c_info.get("name"), cfg.get("name"))
+    want_type = cfg.get("type") or ("hvm" if cfg.get("builder") == "hvm" else "pv")
+    same("c_info.type", c_info.get("type"), want_type)
+    memory, maxmem = int(cfg.get("memory", 0)), int(cfg.get("maxmem") or cfg.get("memory", 0))
+    same("b_info.target_memkb", b_info.get("target_memkb"), memory * 1024)
+    same("b_info.max_memkb", b_info.get("max_memkb"), maxmem * 1024)
+    vcpus = int(cfg.get("vcpus", 1))
+    same("b_info.max_vcpus", b_info.get("max_vcpus"), int(cfg.get("maxvcpus") or vcpus))
+    same("len(b_info.avail_vcpus)", len(b_info.get("avail_vcpus", [])), vcpus)
+    if "bootloader" in cfg:
+        same("b_info.bootloader", b_info.get("bootloader"), cfg["bootloader"])
+    if want_type == "hvm":
+        same("b_info.type.hvm.boot", b_info.get("type.hvm", {}).get("boot"), cfg.get("boot"))
+    disks, specs = dom.get("disks", []), [_disk_spec(d) for d in cfg.get("disk", [])]
+    same("number of disks", len(disks), len(specs))
+    for i, (disk, spec) in enumerate(zip(disks, specs)):
+        same(f"disks[{i}].vdev", disk.get("vdev"), spec["vdev"])
+        same(f"disks[{i}].pdev_path", disk.get("pdev_path"), spec["target"])
+        same(f"disks[{i}].format", disk.get("format"), spec["format"])
+        same(f"disks[{i}].readwrite", bool(disk.get("readwrite")), spec["readwrite"])
+        same(f"disks[{i}].is_cdrom", bool(disk.get("is_cdrom")), spec["cdrom"])
+    nics, vifs = dom.get("nics", []), [_vif_spec(v) for v in cfg.get("vif", [])]
+    same("number of nics", len(nics), len(vifs))
+    for i, (nic, vif) in enumerate(zip(nics, vifs)):
+        same(f"nics[{i}].mac", nic.get("mac"), vif.get("mac"))
+        same(f"nics[{i}].bridge", nic.get("bridge"), vif.get("bridge"))
+    for action, default in XL_ACTION_DEFAULTS.items():
+        same(action, dom.get(action, "destroy"), cfg.get(action, default))
+    if problems:
+        raise Rejected("\n".join([f"{path}: xl read something else than the file says:", *problems]))
+
+
+def check_xl_domu(path: Path) -> None:
+    """An xl config: xl's parser accepts it, and its JSON holds what the file says."""
+    cfg = _xlu_cfg_get(path, XL_CFG_KEYS)
+    missing = [k for k in XL_CFG_REQUIRED if k not in cfg]
+    if missing:
+        raise Rejected(f"{path}: no {', '.join(missing)} (xl ignores a misspelt key silently)")
+    _compare_xl(path, cfg, _xl_parse(path))
+
+
+# The seed's `bootargs = vif[0]` line of pypxeboot guests.
+BOOTARGS_VIF = re.compile(r"^bootargs\s*=\s*vif\[0\]\s*$", re.M)
+
+
+def check_xm_domu(path: Path) -> None:
+    """An xm config: Python literals (check_xm_cfg.py), and the real xl parser on the same file."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "xm.json"
+        _validate([sys.executable, str(HERE / "check_xm_cfg.py"), str(path), str(out)])
+        cfg = json.loads(out.read_text(encoding="utf-8"))
+    if "bootargs" in cfg and cfg["bootargs"] != (cfg.get("vif") or [None])[0]:
+        raise Rejected(f"{path}: bootargs {cfg['bootargs']!r} is not vif[0] {cfg.get('vif')!r} (pypxeboot's MAC)")
+    # XL_ALLOW_WARNINGS=1 only for HVM xm configs, and only for the lines xl prints about xm's
+    # `kernel = hvmloader` and `device_model` (xl picks both itself): the file is right for xm,
+    # which is what reads it. Any other message still fails.
+    allowed: tuple[str, ...] = ()
+    if cfg.get("builder") == "hvm":
+        allowed = tuple(line for key, lines in XL_HVM_XM_WARNINGS.items() if key in cfg for line in lines)
+    text = path.read_text(encoding="utf-8")
+    if BOOTARGS_VIF.search(text):
+        # The seed's pypxeboot line, `bootargs = vif[0]`, is a Python expression: xm evaluates
+        # it, xl's grammar (strings, numbers and lists only) cannot, so xl reads this file only
+        # where it can. Prove both: xl refuses exactly that line, and the same file with the
+        # value xm gives `bootargs` written out parses in full and says what the file says.
+        refused = _xl_run(path)
+        line = 1 + text[: BOOTARGS_VIF.search(text).start()].count("\n")
+        if refused.returncode == 0 or f":{line}: config parsing error near `vif'" not in refused.stdout + refused.stderr:
+            raise Rejected(f"{path}: xl should refuse only line {line} (`bootargs = vif[0]`), but said:\n{refused.stdout}{refused.stderr}")
+        with tempfile.TemporaryDirectory() as tmp:
+            literal = Path(tmp) / path.name
+            literal.write_text(BOOTARGS_VIF.sub(f"bootargs = {json.dumps(cfg['bootargs'])}", text), encoding="utf-8")
+            _compare_xl(literal, cfg, _xl_parse(literal, allowed))
+        return
+    _compare_xl(path, cfg, _xl_parse(path, allowed))
+
+
+def check_xm_artefact(path: Path) -> None:
+    """A file of `dom0s/<fqdn>/xen/` that no row above took: an xm config has no extension."""
+    if "." in path.name:
+        raise Rejected(f"{path}: not an xm config (those have no extension): give it a row in CHECKS")
+    check_xm_domu(path)
+
+
+def check_xl_conf(path: Path) -> None:
+    """xl's global config, read by libxlutil as xl reads it; only keys of xl.conf(5)."""
+    text = path.read_text(encoding="utf-8")
+    named = list(dict.fromkeys(XL_SETTING.findall(text)))
+    got = _xlu_cfg_get(path, list(dict.fromkeys([*XL_CONF_KEYS, *named])))
+    problems = [f"{k}: not a key of xl.conf(5) (xl ignores it)" for k in named if k not in XL_CONF_KEYS]
+    problems += [f"{k}: set in the file, but libxlutil read no value" for k in named if k not in got]
+    if got.get("autoballoon") not in ("off", "on"):
+        problems.append(f"autoballoon is {got.get('autoballoon')!r}, not \"off\" or \"on\"")
+    if not isinstance(got.get("vif.default.bridge"), str) or not got["vif.default.bridge"]:
+        problems.append("vif.default.bridge is not set")
+    if problems:
+        raise Rejected("\n".join([f"{path}: {json.dumps(got)}", *problems]))
+
+
+def check_libvirt_domain(path: Path) -> None:
+    """libvirt's RelaxNG schema and its domain parser (virsh -c test:///default define)."""
+    for command in ("virt-xml-validate", "virsh", "xmllint"):
+        _require(shutil.which(command) is not None, f"{command} (libvirt-clients, libxml2-utils)")
+    _validate(["sh", str(HERE / "check_libvirt_domain.sh"), str(path)])
+
+
+def check_provision_sh(path: Path) -> None:
+    """bash's parser (bash -n), and shellcheck with every default check: not one message."""
+    _require(shutil.which("shellcheck") is not None, "shellcheck")
+    _validate(["bash", "-n", str(path)])
+    _validate(["shellcheck", "-s", "bash", str(path)])
+
+
 # Which checker reads which artefact: a glob on the path inside an expected/ tree (`*` stays
 # within one path segment), first matching row wins. A new artefact kind adds a row here.
 CHECKS: list[tuple[str, Callable[[Path], None]]] = [
@@ -180,6 +413,11 @@ CHECKS: list[tuple[str, Callable[[Path], None]]] = [
     ("dhcp/dnsmasq.conf", check_dnsmasq),
     ("tftpboot/pxelinux.cfg/*.cfg", check_pxelinux),  # <fqdn>.cfg and localboot.cfg (not the links)
     ("tftpboot/pxelinux.cfg/netinstall-*", check_pxelinux),  # pypxeboot's menus
+    ("dom0s/*/xen/xl.conf", check_xl_conf),  # xl's global config
+    ("dom0s/*/xen/*.cfg", check_xl_domu),  # <guest>.cfg: guests of xl dom0s
+    ("dom0s/*/xen/*", check_xm_artefact),  # <guest>: guests of xm dom0s (xend-config.sxp, xl.conf: above)
+    ("dom0s/*/libvirt/*.xml", check_libvirt_domain),
+    ("dom0s/*/provision.sh", check_provision_sh),
 ]
 
 
@@ -239,6 +477,12 @@ SELF_TESTS = [
     ("dnsmasq", check_dnsmasq, "dnsmasq.conf", "dnsmasq-semihost.conf", "bad dhcp host name"),
     ("pxelinux-append", check_pxelinux, "pxelinux-install.cfg", "pxelinux-injected-append.cfg", "xen01;reboot"),
     ("pxelinux-default", check_pxelinux, "pxelinux-install.cfg", "pxelinux-default-undefined.cfg", "`instal` is not defined"),
+    ("xl-cfg-disk", check_xl_domu, "xl-pv.cfg", "xl-baddisk.cfg", "unknown parameter: near `tarrget"),
+    ("xl-cfg-mac", check_xl_domu, "xl-hvm.cfg", "xl-badmac.cfg", "invalid parameter `mac'"),
+    ("xm-cfg", check_xm_domu, "xm-pv.cfg", "xm-nonliteral.cfg", "value is not a literal: 256 * 2"),
+    ("xl-conf", check_xl_conf, "xl.conf", "xl-unquoted.conf", "config parsing error near `off'"),
+    ("libvirt", check_libvirt_domain, "libvirt-pv.xml", "libvirt-dupdisk.xml", "target 'xvda' duplicated"),
+    ("provision-sh", check_provision_sh, "provision.sh", "provision-unquoted.sh", "sc2086"),
 ]
 
 
@@ -277,3 +521,38 @@ def test_menu_lst_must_boot_xen_first(tmp_path: Path) -> None:
     menu.write_text("default=0\ntitle Linux\n\troot (hd0,0)\n\tkernel /vmlinuz ro\n\tinitrd /initrd.img\n", encoding="utf-8")
     with pytest.raises(Rejected, match="dom0_mem="):
         check_dom0_menu_lst(menu)
+
+
+def test_xl_json_must_say_what_the_file_says() -> None:
+    cfg = _xlu_cfg_get(GOOD / "xl-pv.cfg", XL_CFG_KEYS)
+    dom = _xl_parse(GOOD / "xl-pv.cfg")
+    _compare_xl(GOOD / "xl-pv.cfg", cfg, dom)
+    wrong = {**cfg, "memory": "256", "disk": ["format=raw, vdev=xvdb, access=rw, target=/dev/vg0/vm01-disk"]}
+    with pytest.raises(Rejected) as rejected:
+        _compare_xl(GOOD / "xl-pv.cfg", wrong, dom)
+    assert "b_info.target_memkb: xl has 524288, the file says 262144" in str(rejected.value)
+    assert "disks[0].vdev: xl has 'xvda', the file says 'xvdb'" in str(rejected.value)
+
+
+def test_xl_cfg_with_misspelt_key_is_rejected(tmp_path: Path) -> None:
+    cfg = tmp_path / "vm01.cfg"  # xl reads `vcpu = 2` without a word, and gives the guest one vCPU
+    cfg.write_text((GOOD / "xl-pv.cfg").read_text(encoding="utf-8").replace("vcpus =", "vcpu ="), encoding="utf-8")
+    with pytest.raises(Rejected, match="no vcpus"):
+        check_xl_domu(cfg)
+
+
+def test_hvm_xm_config_may_only_have_xls_hvmloader_warnings(tmp_path: Path) -> None:
+    vali = next(CASES.glob("*/expected/dom0s/*/xen/vali"))
+    xm = tmp_path / "vali"
+    _expect_valid(check_xm_domu, vali)  # the warnings about kernel/device_model only
+    xm.write_text(vali.read_text(encoding="utf-8").replace("mac=00:16:3e:a8:60:2c", "mac=00:16:3e:a8:60:2c, colour=blue"),
+                  encoding="utf-8")
+    with pytest.raises(Rejected, match="unrecognized argument `colour=blue'"):
+        check_xm_domu(xm)
+
+
+def test_xl_conf_with_unknown_key_is_rejected(tmp_path: Path) -> None:
+    conf = tmp_path / "xl.conf"  # xl ignores a key it does not know: ballooning stays on
+    conf.write_text('autoballon="off"\nautoballoon="on"\nvif.default.bridge="xenbr0"\n', encoding="utf-8")
+    with pytest.raises(Rejected, match="autoballon: not a key of xl.conf"):
+        check_xl_conf(conf)
