@@ -1,0 +1,82 @@
+# AII hook that runs xenfab from aii-shellfe: renders the fabric of the site's compiled
+# profiles when AII configures a host, and switches the host's network boot links when AII
+# installs it or sends it to its local disk.
+#
+# Installed as /usr/lib/perl/AII/xenfab.pm (or anywhere in @INC), and listed in the profile of
+# every host xenfab should follow:
+#
+#   "/system/aii/hooks/configure/0" = dict("module", "xenfab",
+#       "profiles", "/var/www/html/profiles", "output", "/var/lib/xenfab/out");
+#   "/system/aii/hooks/install/0"   = value("/system/aii/hooks/configure/0");
+#   "/system/aii/hooks/boot/0"      = value("/system/aii/hooks/configure/0");
+#   "/system/aii/hooks/remove/0"    = value("/system/aii/hooks/configure/0");
+#
+# Options (in the hook's dict): profiles (the directory of compiled profiles, required),
+# output (xenfab's output tree, required), xenfab (the command, default "xenfab").
+package AII::xenfab;
+
+use strict;
+use warnings;
+
+sub new
+{
+    my ($class) = @_;
+    return bless {}, $class;
+}
+
+# The hook's options from the profile: $path is where aii-shellfe found this hook.
+sub _options
+{
+    my ($config, $path) = @_;
+    my $tree = $config->getElement($path)->getTree();
+    foreach my $required (qw(profiles output)) {
+        die "AII::xenfab: $path/$required is not set\n" unless defined $tree->{$required};
+    }
+    $tree->{xenfab} ||= 'xenfab';
+    return $tree;
+}
+
+sub _hostname
+{
+    my ($config) = @_;
+    return $config->getElement('/system/network/hostname')->getValue();
+}
+
+sub _run
+{
+    my @command = @_;
+    system(@command) == 0 or die "AII::xenfab: @command failed: exit " . ($? >> 8) . "\n";
+    return 1;
+}
+
+# aii-shellfe --configure: render the whole fabric (only what changed is written).
+sub configure
+{
+    my ($self, $config, $path) = @_;
+    my $o = _options($config, $path);
+    return _run($o->{xenfab}, 'quattor', 'render', '--profiles', $o->{profiles}, '-o', $o->{output});
+}
+
+# aii-shellfe --install: the host installs at its next network boot.
+sub install
+{
+    my ($self, $config, $path) = @_;
+    my $o = _options($config, $path);
+    return _run($o->{xenfab}, 'boot', _hostname($config), 'install', '--profiles', $o->{profiles}, '-o', $o->{output});
+}
+
+# aii-shellfe --boot and --remove: the host boots its local disk.
+sub boot
+{
+    my ($self, $config, $path) = @_;
+    my $o = _options($config, $path);
+    return _run($o->{xenfab}, 'boot', _hostname($config), 'localboot', '--profiles', $o->{profiles}, '-o', $o->{output});
+}
+
+sub remove
+{
+    my ($self, $config, $path) = @_;
+    return $self->boot($config, $path);
+}
+
+1;
