@@ -79,10 +79,19 @@ def test_ks_reinstall_refuses_what_it_cannot_make_safe(tmp_path: Path) -> None:
     r = xenfab("ks", "reinstall", str(source), "-o", str(out))
     assert r.returncode == 1
     assert "--keep-vg" in r.stderr, r.stderr
-    # Named, the guest volume it would reformat is refused by its line.
+    # Named, the group is kept and dom0's own volume in it reformatted alone.
     r = xenfab("ks", "reinstall", "--keep-vg", "xenvg", str(source), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "volgroup xenvg --noformat" in out.read_text()
+    assert "logvol /srv --vgname=xenvg --size=1024 --name=srv --useexisting" in out.read_text()
+    check_kickstart(out, "RHEL5")
+    out.unlink()
+    # A file whose layout it cannot see is refused by its line, and nothing is written.
+    included = tmp_path / "included.ks"
+    included.write_text(text.replace("clearpart --all --initlabel", "%include /tmp/part-include"))
+    r = xenfab("ks", "reinstall", "--keep-vg", "xenvg", str(included), "-o", str(out))
     assert r.returncode == 1
-    line = 1 + text.splitlines().index("volgroup xenvg pv.02") + 1
+    line = 1 + text.splitlines().index("clearpart --all --initlabel")
     assert f"line {line}" in r.stderr, r.stderr
     assert not out.exists()
 

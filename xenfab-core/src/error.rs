@@ -141,3 +141,15 @@ pub enum RenderError {
     #[error(transparent)]
     Tree(#[from] OutputError),
 }
+
+/// An error and its sources on one line, `: `-separated (the sources are not in the message).
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

@@ -1,6 +1,7 @@
 //! The golden corpus: every folder under `tests/cases/` is one case, read by this one harness.
 //!
-//! A case holds `fabric.toml` (or `fabric.json`) and what xenfab must make of it:
+//! A case holds `fabric.toml` (or `fabric.json`, or a folder `profiles/` of compiled Quattor
+//! profiles) and what xenfab must make of it:
 //! - `diagnostics.txt`: every diagnostic, one a line, exactly as `xenfab validate` prints
 //!   them (absent when there are none);
 //! - `expected/`: the rendered tree, file for file (absent when the fabric has errors).
@@ -30,8 +31,14 @@ struct Outcome {
 
 fn run(input: &Path) -> Outcome {
     let name = input.file_name().unwrap().to_str().unwrap();
-    let text = fs::read_to_string(input).unwrap();
-    match xenfab_core::load(&text, name) {
+    let loaded = if input.is_dir() {
+        xenfab_core::input::quattor::load_dir(input)
+    } else {
+        xenfab_core::load(&fs::read_to_string(input).unwrap(), name)
+    };
+    // Diagnostics name a profile folder by its full path: show it by its name, as for files.
+    let shown = |text: String| text.replace(&input.display().to_string(), name);
+    match loaded {
         Ok(loaded) => {
             let tree = xenfab_core::render(&loaded.fabric).expect("a valid fabric renders");
             let again = xenfab_core::render(&loaded.fabric).expect("a valid fabric renders");
@@ -42,7 +49,7 @@ fn run(input: &Path) -> Outcome {
                 input.display()
             );
             Outcome {
-                diagnostics: loaded.warnings.to_string(),
+                diagnostics: shown(loaded.warnings.to_string()),
                 tree: Some(
                     tree.iter()
                         .map(|(p, e)| (p.to_string(), e.clone()))
@@ -51,11 +58,11 @@ fn run(input: &Path) -> Outcome {
             }
         }
         Err(xenfab_core::Error::Invalid(d)) => Outcome {
-            diagnostics: d.to_string(),
+            diagnostics: shown(d.to_string()),
             tree: None,
         },
         Err(e) => Outcome {
-            diagnostics: format!("{e}\n"),
+            diagnostics: shown(format!("{e}\n")),
             tree: None,
         },
     }
@@ -114,11 +121,16 @@ fn write_tree(dir: &Path, tree: &BTreeMap<String, Entry>) {
 }
 
 fn input_of(case: &Path) -> PathBuf {
-    ["fabric.toml", "fabric.json"]
+    ["fabric.toml", "fabric.json", "profiles"]
         .iter()
         .map(|n| case.join(n))
         .find(|p| p.exists())
-        .unwrap_or_else(|| panic!("{}: no fabric.toml or fabric.json", case.display()))
+        .unwrap_or_else(|| {
+            panic!(
+                "{}: no fabric.toml, fabric.json or profiles/",
+                case.display()
+            )
+        })
 }
 
 /// Compares two trees, naming the first difference.
@@ -244,4 +256,65 @@ fn readme_example_is_valid() {
     assert!(loaded.warnings.is_empty(), "{}", loaded.warnings);
     let ullr = &loaded.fabric.dom0s[0].guests[0];
     assert_eq!(ullr.mac.to_string(), "00:16:3e:a8:60:2b");
+}
+
+/// The XML and the JSON of the scenario's profiles make the same fabric, and it is the one
+/// the profiles describe: the guest's MAC and volume, and dom0's memory on Xen's line.
+#[test]
+fn quattor_scenario_matches_its_profiles() {
+    let fixtures =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/quattor/xenfab-scenario");
+    let dir = tempfile::tempdir().unwrap();
+    let (xml, json) = (dir.path().join("xml"), dir.path().join("json"));
+    for (sub, ext) in [(&xml, "xml"), (&json, "json")] {
+        fs::create_dir_all(sub).unwrap();
+        for host in ["xen-host.example.org", "xen-guest.example.org"] {
+            fs::copy(
+                fixtures.join(format!("{host}.{ext}")),
+                sub.join(format!("{host}.{ext}")),
+            )
+            .unwrap();
+        }
+    }
+    let from_xml = xenfab_core::input::quattor::fabric_file_of_dir(&xml).unwrap();
+    let from_json = xenfab_core::input::quattor::fabric_file_of_dir(&json).unwrap();
+    assert_eq!(from_xml, from_json);
+
+    let fabric = xenfab_core::input::quattor::load_dir(&xml).unwrap().fabric;
+    let guest = &fabric.dom0s[0].guests[0];
+    assert_eq!(guest.mac.to_string(), "00:16:3e:a8:00:12");
+    assert_eq!(
+        (
+            guest.disks[0].vg.as_str(),
+            guest.disks[0].lv.as_str(),
+            guest.disks[0].size.mib()
+        ),
+        ("xenvg", "xen-guest.example.org", 20480)
+    );
+    let tree = xenfab_core::render(&fabric).unwrap();
+    let menu = tree
+        .iter()
+        .find(|(p, _)| p.as_str().ends_with("grub/menu.lst"))
+        .map(|(_, e)| e.clone())
+        .unwrap();
+    let xenfab_core::output::Entry::File { contents, .. } = menu else {
+        panic!("menu.lst is a file")
+    };
+    assert!(
+        contents.contains("kernel /xen.gz-2.6.18-404.el5 dom0_mem=1024M "),
+        "{contents}"
+    );
+    let xm = tree
+        .iter()
+        .find(|(p, _)| p.as_str() == "dom0s/xen-host.example.org/xen/xen-guest")
+        .map(|(_, e)| e.clone())
+        .unwrap();
+    let xenfab_core::output::Entry::File { contents, .. } = xm else {
+        panic!("the xm config is a file")
+    };
+    assert!(
+        contents.contains("vif = ['mac=00:16:3e:a8:00:12']")
+            && contents.contains("\"phy:xenvg/xen-guest.example.org,xvda,w\""),
+        "{contents}"
+    );
 }

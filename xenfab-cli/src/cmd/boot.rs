@@ -21,8 +21,11 @@ pub struct Args {
     #[arg(value_enum)]
     state: State,
     /// The fabric file the host is in (default: the built-in example).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "profiles")]
     fabric: Option<PathBuf>,
+    /// A directory of Quattor profiles the host is in, instead of a fabric file.
+    #[arg(long, value_name = "DIR")]
+    profiles: Option<PathBuf>,
     /// The output tree xenfab rendered into; its TFTP root is `DIR/tftpboot`.
     #[arg(
         short,
@@ -44,7 +47,10 @@ enum State {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
-    let loaded = fabric::load(args.fabric.as_deref())?;
+    let loaded = match &args.profiles {
+        Some(dir) => xenfab_core::input::quattor::load_dir(dir)?,
+        None => fabric::load(args.fabric.as_deref())?,
+    };
     let f = &loaded.fabric;
     let wanted = args.host.to_ascii_lowercase();
     let host = f

@@ -5,6 +5,7 @@ mod dhcpd_config;
 mod example;
 mod ks;
 mod mac;
+mod quattor;
 mod render;
 mod report;
 mod schema;
@@ -41,6 +42,7 @@ enum Command {
     DhcpdConfig(dhcpd_config::Args),
     Boot(boot::Args),
     Report(report::Args),
+    Quattor(quattor::Args),
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
@@ -55,6 +57,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::DhcpdConfig(args) => dhcpd_config::run(&args),
         Command::Boot(args) => boot::run(&args),
         Command::Report(args) => report::run(&args),
+        Command::Quattor(args) => quattor::run(&args),
     }
 }
 

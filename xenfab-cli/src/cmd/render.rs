@@ -1,7 +1,7 @@
 //! `xenfab render [FILE] -o DIR [--dry-run]`: write every artefact into an output tree.
 
 use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::fabric::{self, FabricArg, Failure};
@@ -23,19 +23,29 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
-    let mut loaded = fabric::load(args.fabric.file.as_deref())?;
+    let loaded = fabric::load(args.fabric.file.as_deref())?;
+    write(loaded.fabric, &args.output, args.dry_run)
+}
+
+/// Renders `fabric` into `output` (or shows the diff): what `render` and `quattor render` do
+/// once they have a fabric.
+pub fn write(
+    mut fabric: xenfab_core::Fabric,
+    output: &Path,
+    dry_run: bool,
+) -> Result<ExitCode, Failure> {
     // Hosts switched with `xenfab boot` keep the state it recorded in the TFTP tree.
-    let tftp_root = args.output.join(xenfab_core::render::netboot::TFTP_DIR);
+    let tftp_root = output.join(xenfab_core::render::netboot::TFTP_DIR);
     let states =
         xenfab_core::output::boot::read_states(&tftp_root).map_err(xenfab_core::Error::from)?;
-    states.apply(&mut loaded.fabric);
-    let tree = xenfab_core::render(&loaded.fabric).map_err(xenfab_core::Error::from)?;
-    let plan = xenfab_core::output::plan(&args.output, &tree).map_err(xenfab_core::Error::from)?;
-    if args.dry_run {
+    states.apply(&mut fabric);
+    let tree = xenfab_core::render(&fabric).map_err(xenfab_core::Error::from)?;
+    let plan = xenfab_core::output::plan(output, &tree).map_err(xenfab_core::Error::from)?;
+    if dry_run {
         super::print(&plan.diff())?;
         eprintln!(
             "dry run: would write {}: {}",
-            args.output.display(),
+            output.display(),
             plan.summary()
         );
         return Ok(ExitCode::SUCCESS);
@@ -52,6 +62,6 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         }
     }
     super::print(&lines)?;
-    eprintln!("{}: {summary}", args.output.display());
+    eprintln!("{}: {summary}", output.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -110,7 +110,8 @@ struct EntryView {
 /// `dom0_mem=X,max:X`; the seed's Xen 3 took `dom0_mem=X` and xend's
 /// `(enable-dom0-ballooning no)`.
 pub(crate) fn xen_args(dom0: &Dom0, current: bool) -> String {
-    let mem = dom0.memory;
+    // In MiB, as the seed (`512M`) and Quattor profiles write it.
+    let mem = format!("{}M", dom0.memory.mib());
     let dom0_mem = if current && !dom0.balloon {
         format!("dom0_mem={mem},max:{mem}")
     } else {
@@ -168,11 +169,11 @@ mod tests {
         );
         assert_eq!(
             xen_args(&dom0(4096, 4, false), true),
-            "dom0_mem=4G,max:4G dom0_max_vcpus=4 dom0_vcpus_pin"
+            "dom0_mem=4096M,max:4096M dom0_max_vcpus=4 dom0_vcpus_pin"
         );
         assert_eq!(
             xen_args(&dom0(4096, 2, true), true),
-            "dom0_mem=4G dom0_max_vcpus=2 dom0_vcpus_pin"
+            "dom0_mem=4096M dom0_max_vcpus=2 dom0_vcpus_pin"
         );
     }
 

@@ -3,11 +3,13 @@
 pub(crate) mod dto;
 mod locate;
 mod lower;
+mod pan_schema;
 
 use std::sync::Arc;
 
 pub use dto::FORMAT_VERSION;
 pub use lower::{Lowered, lower};
+pub use pan_schema::{pan_config, pan_schema};
 
 use crate::diagnostic::{Diagnostics, Location};
 use crate::error::{Error, ParseError};

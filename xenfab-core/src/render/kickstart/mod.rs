@@ -335,10 +335,23 @@ fn fstype_option(role: &Role) -> String {
 /// The name a kickstart `part`, `raid` or `logvol` line begins with: a mount point, `swap`,
 /// or the id others refer to it by.
 fn target(role: &Role, id: Option<&Ident>) -> String {
-    match role {
-        Role::Mount { mount, .. } => mount.to_string(),
-        Role::Swap => "swap".to_owned(),
-        Role::RaidMember | Role::PhysicalVolume => id.map(ToString::to_string).unwrap_or_default(),
+    match (role, id) {
+        (Role::Mount { mount, .. }, _) => mount.to_string(),
+        (Role::Swap, _) => "swap".to_owned(),
+        (Role::RaidMember, Some(id)) => ks_id("raid.", id),
+        (Role::PhysicalVolume, Some(id)) => ks_id("pv.", id),
+        (Role::RaidMember | Role::PhysicalVolume, None) => String::new(),
+    }
+}
+
+/// The name kickstart knows a RAID member (`raid.…`) or physical volume (`pv.…`) by: anaconda
+/// reads any other first word of `part` and `raid` as a mount point. The seed's ids already
+/// have the prefix; Quattor's (`sda1`, `md1`) get it.
+fn ks_id(prefix: &str, id: &Ident) -> String {
+    if id.as_str().starts_with(prefix) {
+        id.to_string()
+    } else {
+        format!("{prefix}{id}")
     }
 }
 
@@ -381,7 +394,7 @@ fn layout(scheme: &PartitionScheme, hw: &Hardware, dialect: Dialect) -> Vec<Stri
             (role, _) => line.push_str(&fstype_option(role)),
         }
         for m in &r.members {
-            let _ = write!(line, " {m}");
+            let _ = write!(line, " {}", ks_id("raid.", m));
         }
         lines.push(line);
     }
@@ -391,7 +404,7 @@ fn layout(scheme: &PartitionScheme, hw: &Hardware, dialect: Dialect) -> Vec<Stri
             let _ = write!(line, " --pesize={}", vg.pe_size.mib() * 1024);
         }
         for pv in &vg.pvs {
-            let _ = write!(line, " {pv}");
+            let _ = write!(line, " {}", ks_id("pv.", pv));
         }
         lines.push(line);
     }

@@ -968,23 +968,23 @@ fn plan_logvol(cmd: &Command, keep: &[String]) -> Result<Action, ReinstallError>
         .opt("--name")
         .or_else(|| cmd.words().next())
         .unwrap_or("?");
-    if keep.iter().any(|k| k == vg) {
-        return Err(refused(
-            cmd.line,
-            format!("logical volume {name} is in volume group {vg} whose volumes must be kept"),
-        ));
-    }
     if cmd.has("--useexisting") || cmd.has("--noformat") {
         return Ok(Action::Keep);
     }
+    // Every logvol of a kickstart file is dom0's own (guests' volumes are made later, never
+    // here): it is reformatted, and in a kept group the guests' volumes beside it stay.
     let text = cmd.render(
         cmd.pieces.iter().map(|p| p.raw.as_str()),
         &["--useexisting"],
     );
-    Ok(Action::Replace {
-        text,
-        why: format!("logical volume {vg}/{name} is reused and reformatted"),
-    })
+    let why = if keep.iter().any(|k| k == vg) {
+        format!(
+            "dom0's own {vg}/{name} is reused and reformatted; the group's other volumes are kept"
+        )
+    } else {
+        format!("logical volume {vg}/{name} is reused and reformatted")
+    };
+    Ok(Action::Replace { text, why })
 }
 
 fn note(cmd: &Command, action: &Action) -> String {
@@ -1251,17 +1251,14 @@ reboot
     }
 
     #[test]
-    fn a_logvol_in_a_kept_group_is_refused() {
-        assert_eq!(
-            keeping(HWRAID10, &["xenvg", "systemvg"]).unwrap_err(),
-            refusal(
-                19,
-                "logical volume sysroot is in volume group systemvg whose volumes must be kept"
-            )
-        );
-        assert_eq!(
-            keeping(SOFTRAID1, &["systemvg"]).unwrap_err().to_string(),
-            "line 28: logical volume sysswap is in volume group systemvg whose volumes must be kept"
+    fn a_logvol_in_a_kept_group_is_reformatted_and_the_group_kept() {
+        let out = keeping(HWRAID10, &["xenvg", "systemvg"]).unwrap().text;
+        assert!(out.contains("volgroup systemvg --noformat"), "{out}");
+        assert!(
+            out.contains(
+                "logvol / --fstype ext3 --size=8192 --name=sysroot --vgname=systemvg --useexisting"
+            ),
+            "{out}"
         );
     }
 

@@ -1,0 +1,78 @@
+//! `xenfab quattor …`: a Quattor site's compiled profiles as the fabric.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use xenfab_core::input::quattor;
+
+use crate::fabric::{self, Failure};
+
+/// Read a Quattor site's compiled profiles (pan XML or JSON) as the fabric: dom0s and guests
+/// from `/hardware`, `/system` and ncm-xen's `/software/components/xen`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Check the profiles as one fabric and report every problem.
+    Validate(Profiles),
+    /// Render every artefact of the profiles' fabric into DIR.
+    Render(RenderArgs),
+    /// Print the fabric file the profiles make (TOML), to see or to start a fabric file from.
+    Fabric(Profiles),
+}
+
+#[derive(Debug, clap::Args)]
+struct Profiles {
+    /// The directory of compiled profiles (`*.xml`, `*.json`, gzip'd or not), or of AII's
+    /// `profiles-info.xml` and the profiles it lists.
+    #[arg(long, value_name = "DIR")]
+    profiles: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+struct RenderArgs {
+    #[command(flatten)]
+    profiles: Profiles,
+    /// The output directory.
+    #[arg(short, long, value_name = "DIR")]
+    output: PathBuf,
+    /// Show what would change, as a unified diff on stdout, without writing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+pub fn run(args: &Args) -> Result<ExitCode, Failure> {
+    match &args.command {
+        Command::Validate(p) => {
+            let loaded = quattor::load_dir(&p.profiles)?;
+            fabric::print_diagnostics(&loaded.warnings);
+            let guests: usize = loaded.fabric.dom0s.iter().map(|d| d.guests.len()).sum();
+            eprintln!(
+                "{}: ok: {} dom0(s), {guests} guest(s), {} warning(s)",
+                p.profiles.display(),
+                loaded.fabric.dom0s.len(),
+                loaded.warnings.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Render(r) => {
+            let loaded = quattor::load_dir(&r.profiles.profiles)?;
+            fabric::print_diagnostics(&loaded.warnings);
+            super::render::write(loaded.fabric, &r.output, r.dry_run)
+        }
+        Command::Fabric(p) => {
+            let file = quattor::fabric_file_of_dir(&p.profiles)?;
+            let text = toml::to_string(&file)
+                .map_err(|e| Failure::Io(format!("error: cannot write TOML: {e}")))?;
+            super::print(&format!(
+                "# The fabric of the profiles in {}, made by xenfab.\n{text}",
+                p.profiles.display()
+            ))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
