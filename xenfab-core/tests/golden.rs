@@ -318,3 +318,43 @@ fn quattor_scenario_matches_its_profiles() {
         "{contents}"
     );
 }
+
+/// With AII's `profiles-info.xml`, only the profiles it lists are read.
+#[test]
+fn quattor_profiles_info_lists_what_is_read() {
+    let fixtures =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/quattor/xenfab-scenario");
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["xen-host.example.org.xml", "xen-guest.example.org.xml"] {
+        fs::copy(fixtures.join(f), dir.path().join(f)).unwrap();
+    }
+    // A stray profile that is not listed, and would be an error if it were read.
+    fs::write(
+        dir.path().join("stray.example.org.xml"),
+        "<nlist format=\"pan\" name=\"profile\"><broken>",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("profiles-info.xml"),
+        "<?xml version=\"1.0\"?>\n<profiles>\n  <profile mtime=\"1\">xen-host.example.org.xml</profile>\n  <profile mtime=\"1\">xen-guest.example.org.xml</profile>\n</profiles>\n",
+    )
+    .unwrap();
+    let loaded = xenfab_core::input::quattor::load_dir(dir.path()).unwrap();
+    assert_eq!(loaded.fabric.dom0s.len(), 1);
+    // Without the index, every profile is read, the broken one too: a clear error naming it.
+    fs::remove_file(dir.path().join("profiles-info.xml")).unwrap();
+    let err = xenfab_core::input::quattor::load_dir(dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("stray.example.org.xml"), "{err}");
+    // A listed name that is not a plain file name is refused.
+    fs::write(
+        dir.path().join("profiles-info.xml"),
+        "<profiles><profile>../etc/passwd</profile></profiles>",
+    )
+    .unwrap();
+    let err = xenfab_core::input::quattor::load_dir(dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("is not a file name"), "{err}");
+}
