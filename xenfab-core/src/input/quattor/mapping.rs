@@ -617,28 +617,12 @@ impl Cx {
         let members: BTreeSet<String> = p
             .nlist(&format!("{BD}/md"))
             .into_iter()
-            .flat_map(|(_, md)| {
-                md.get_path("/device_list")
-                    .and_then(Value::as_list)
-                    .unwrap_or(&[])
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>()
-            })
+            .flat_map(|(_, md)| device_list(md).map(str::to_owned))
             .collect();
         let pvs: BTreeSet<String> = p
             .nlist(&format!("{BD}/volume_groups"))
             .into_iter()
-            .flat_map(|(_, vg)| {
-                vg.get_path("/device_list")
-                    .and_then(Value::as_list)
-                    .unwrap_or(&[])
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>()
-            })
+            .flat_map(|(_, vg)| device_list(vg).map(str::to_owned))
             .collect();
         let role = |dev: &str| -> (
             Option<String>,
@@ -705,12 +689,7 @@ impl Cx {
                     continue;
                 }
             };
-            let members = md
-                .get_path("/device_list")
-                .and_then(Value::as_list)
-                .unwrap_or(&[])
-                .iter()
-                .filter_map(Value::as_str)
+            let members = device_list(md)
                 .map(|m| m.strip_prefix("partitions/").unwrap_or(m).to_owned())
                 .collect();
             scheme.raids.push(dto::Raid {
@@ -724,12 +703,7 @@ impl Cx {
             });
         }
         for (name, vg) in p.nlist(&format!("{BD}/volume_groups")) {
-            let pvs = vg
-                .get_path("/device_list")
-                .and_then(Value::as_list)
-                .unwrap_or(&[])
-                .iter()
-                .filter_map(Value::as_str)
+            let pvs = device_list(vg)
                 .map(|d| d.rsplit('/').next().unwrap_or(d).to_owned())
                 .collect();
             scheme.volume_groups.push(dto::VolumeGroup {
@@ -881,6 +855,15 @@ impl Cx {
             state: None,
         })
     }
+}
+
+/// The devices an `md` array or a volume group lists (`partitions/sda1`, `md/md1`).
+fn device_list(v: &Value) -> impl Iterator<Item = &str> {
+    v.get_path("/device_list")
+        .and_then(Value::as_list)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(Value::as_str)
 }
 
 /// What xenfab needs of any host's profile.

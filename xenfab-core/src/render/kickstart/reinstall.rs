@@ -892,21 +892,10 @@ fn plan_raid(cmd: &Command) -> Result<Action, ReinstallError> {
             format!("raid {mnt} has no --device: cannot name the existing array"),
         ));
     };
-    let mut first = true;
-    let mut kept = vec![];
-    for p in &cmd.pieces {
-        match &p.kind {
-            PieceKind::Word(_) if first => {
-                first = false;
-                kept.push(p.raw.as_str());
-            }
-            PieceKind::Word(_) => {}
-            PieceKind::Opt { name, .. }
-                if matches!(name.as_str(), "--noformat" | "--useexisting" | "--spares")
-                    || (noformat && name == "--mkfsoptions") => {}
-            PieceKind::Opt { .. } => kept.push(p.raw.as_str()),
-        }
-    }
+    let kept = without_members(cmd, |name| {
+        matches!(name, "--noformat" | "--useexisting" | "--spares")
+            || (noformat && name == "--mkfsoptions")
+    });
     let (flag, why) = if noformat {
         ("--noformat", format!("array {device} is kept as it is"))
     } else {
@@ -921,6 +910,25 @@ fn plan_raid(cmd: &Command) -> Result<Action, ReinstallError> {
     })
 }
 
+/// The pieces of a `raid` or `volgroup` line without its members (every word after the first)
+/// and without the options `drop` names: what a reused array or group keeps.
+fn without_members(cmd: &Command, drop: impl Fn(&str) -> bool) -> Vec<&str> {
+    let mut first = true;
+    let mut kept = vec![];
+    for p in &cmd.pieces {
+        match &p.kind {
+            PieceKind::Word(_) if first => {
+                first = false;
+                kept.push(p.raw.as_str());
+            }
+            PieceKind::Word(_) => {}
+            PieceKind::Opt { name, .. } if drop(name) => {}
+            PieceKind::Opt { .. } => kept.push(p.raw.as_str()),
+        }
+    }
+    kept
+}
+
 fn plan_volgroup(cmd: &Command, keep: &[String]) -> Result<Action, ReinstallError> {
     let name = cmd.first_word("a volume group name")?;
     let kept_vg = keep.iter().any(|k| k == name);
@@ -933,19 +941,7 @@ fn plan_volgroup(cmd: &Command, keep: &[String]) -> Result<Action, ReinstallErro
     if pvs == 0 && done {
         return Ok(Action::Keep);
     }
-    let mut first = true;
-    let mut kept = vec![];
-    for p in &cmd.pieces {
-        match &p.kind {
-            PieceKind::Word(_) if first => {
-                first = false;
-                kept.push(p.raw.as_str());
-            }
-            PieceKind::Word(_) => {}
-            PieceKind::Opt { name, .. } if name == "--noformat" || name == "--useexisting" => {}
-            PieceKind::Opt { .. } => kept.push(p.raw.as_str()),
-        }
-    }
+    let kept = without_members(cmd, |name| name == "--noformat" || name == "--useexisting");
     let (flag, why) = if kept_vg {
         (
             "--noformat",
