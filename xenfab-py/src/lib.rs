@@ -1,8 +1,11 @@
 //! The native part of the `xenfab` Python package, `xenfab._xenfab`: thin, mechanical
 //! wrappers around `xenfab-core`, re-exported by `python/xenfab/__init__.py`.
 //!
-//! The doc comments of the `#[pyfunction]`s are their Python docstrings, so they are written
-//! for Python readers; `python/xenfab/_xenfab.pyi` gives their types.
+//! The doc comments of the `#[pyfunction]`s and `#[pyclass]`es are their Python docstrings, so
+//! they are written for Python readers; `python/xenfab/_xenfab.pyi` gives their types. The
+//! exceptions are defined in Python (`python/xenfab/_exceptions.py`: `ValidationError` is both
+//! a `XenfabError` and a `ValueError`, which a pyo3 exception type cannot be) and raised from
+//! here.
 
 use pyo3::prelude::*;
 
@@ -10,11 +13,18 @@ use pyo3::prelude::*;
 #[pymodule]
 mod _xenfab {
     use std::net::Ipv4Addr;
+    use std::path::PathBuf;
 
-    use pyo3::exceptions::PyValueError;
+    use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
     use pyo3::prelude::*;
-    use pyo3::types::PyDict;
-    use xenfab_core::{Diagnostic, Error, MacAddr, MacScheme};
+    use pyo3::types::{PyDict, PyType};
+    use xenfab_core::output::Entry;
+    use xenfab_core::render::kickstart::reinstall;
+    use xenfab_core::{Diagnostics, Error, Format, Loaded, MacAddr, MacScheme, Source};
+
+    pyo3::import_exception!(xenfab._exceptions, ParseError);
+    pyo3::import_exception!(xenfab._exceptions, ValidationError);
+    pyo3::import_exception!(xenfab._exceptions, RenderError);
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -30,6 +40,23 @@ mod _xenfab {
             .collect()
     }
 
+    /// An error and its sources on one line, `: `-separated.
+    fn chain(e: &dyn std::error::Error) -> String {
+        let mut text = e.to_string();
+        let mut source = e.source();
+        while let Some(s) = source {
+            text.push_str(": ");
+            text.push_str(&s.to_string());
+            source = s.source();
+        }
+        text
+    }
+
+    /// Python's `repr` of a string.
+    fn py_repr(py: Python<'_>, s: &str) -> PyResult<String> {
+        Ok(pyo3::types::PyString::new(py, s).repr()?.to_string())
+    }
+
     fn parse_ip(ip: &str) -> PyResult<Ipv4Addr> {
         ip.parse().map_err(|_| {
             PyValueError::new_err(format!(
@@ -37,6 +64,63 @@ mod _xenfab {
                 shown(ip)
             ))
         })
+    }
+
+    /// The Python exception of a core error.
+    fn py_err(py: Python<'_>, e: Error) -> PyErr {
+        match e {
+            Error::Parse(e) => ParseError::new_err(e.to_string()),
+            Error::Invalid(d) => validation_error(py, &d),
+            Error::Render(e) => RenderError::new_err(chain(&e)),
+            Error::Output(e) => output_error(&e),
+            other => RenderError::new_err(chain(&other)),
+        }
+    }
+
+    /// `ValidationError(message, diagnostics)`: a summary line, then every diagnostic.
+    fn validation_error(py: Python<'_>, d: &Diagnostics) -> PyErr {
+        let message = format!(
+            "{} error(s), {} warning(s)\n{}",
+            d.error_count(),
+            d.warning_count(),
+            d.to_string().trim_end()
+        );
+        match diagnostics(py, d) {
+            Ok(list) => ValidationError::new_err((message, list)),
+            Err(e) => e,
+        }
+    }
+
+    /// An `OSError` of the subclass that the underlying I/O error calls for (such as
+    /// `PermissionError`), with the whole chain as its message.
+    fn output_error(e: &xenfab_core::output::OutputError) -> PyErr {
+        let mut source: Option<&dyn std::error::Error> = Some(e);
+        while let Some(s) = source {
+            if let Some(code) = s
+                .downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::raw_os_error)
+            {
+                // `OSError(errno, message)` is the subclass for `errno`.
+                return PyOSError::new_err((code, chain(e)));
+            }
+            source = s.source();
+        }
+        PyOSError::new_err(chain(e))
+    }
+
+    /// `OSError(errno, strerror, filename)`, which Python makes the subclass for `errno`
+    /// (such as `FileNotFoundError`).
+    fn io_error(e: &std::io::Error, path: &std::path::Path) -> PyErr {
+        let text = e.to_string();
+        let strerror = text.split(" (os error ").next().unwrap_or(&text).to_owned();
+        match e.raw_os_error() {
+            Some(code) => PyOSError::new_err((code, strerror, path.display().to_string())),
+            None => PyOSError::new_err(format!("{}: {strerror}", path.display())),
+        }
+    }
+
+    fn diagnostics(py: Python<'_>, d: &Diagnostics) -> PyResult<Vec<Py<Diagnostic>>> {
+        d.iter().map(|d| Py::new(py, Diagnostic::from(d))).collect()
     }
 
     /// The MAC address that ``scheme`` derives from the IPv4 address ``ip``.
@@ -87,40 +171,508 @@ mod _xenfab {
         xenfab_core::EXAMPLE
     }
 
-    /// The diagnostics of the fabric file ``text``: the warnings of a valid fabric (an empty
-    /// list when it is clean), or every diagnostic of an invalid one.
+    /// The reinstall variant of the dom0 kickstart file ``text``: the dom0's own system is
+    /// reformatted, the volume groups in ``keep_vgs`` (by default every volume group that no
+    /// ``logvol`` of the file uses: the guests') are kept.
     ///
-    /// Each is a dict with the keys ``severity`` (``"error"`` or ``"warning"``), ``code``,
-    /// ``path``, ``message``, ``file``, ``line`` and ``column`` (``None`` where unknown).
-    /// ``origin`` names the file in them, and its extension chooses the syntax (``.json`` for
-    /// JSON, else TOML).
-    ///
-    /// Raises ``ValueError`` for text that is not a well-formed fabric file.
+    /// Raises ``ParseError`` for a file it cannot make safe; the message names the line.
     #[pyfunction]
-    #[pyo3(signature = (text, origin = "<string>"))]
-    fn validate<'py>(
-        py: Python<'py>,
-        text: &str,
-        origin: &str,
-    ) -> PyResult<Vec<Bound<'py, PyDict>>> {
-        let diagnostics = match xenfab_core::load(text, origin) {
-            Ok(loaded) => loaded.warnings,
-            Err(Error::Invalid(diagnostics)) => diagnostics,
-            Err(e) => return Err(PyValueError::new_err(e.to_string())),
+    #[pyo3(signature = (text, keep_vgs = None))]
+    fn ks_reinstall(text: &str, keep_vgs: Option<Vec<String>>) -> PyResult<String> {
+        let options = reinstall::Options {
+            keep_vgs: keep_vgs.unwrap_or_default(),
         };
-        diagnostics.iter().map(|d| diagnostic_dict(py, d)).collect()
+        reinstall::reinstall(text, &options)
+            .map(|c| c.text)
+            .map_err(|e| ParseError::new_err(e.to_string()))
     }
 
-    fn diagnostic_dict<'py>(py: Python<'py>, d: &Diagnostic) -> PyResult<Bound<'py, PyDict>> {
-        let dict = PyDict::new(py);
-        dict.set_item("severity", d.severity.to_string())?;
-        dict.set_item("code", d.code)?;
-        dict.set_item("path", d.path.to_string())?;
-        dict.set_item("message", &d.message)?;
-        let location = d.location.as_ref();
-        dict.set_item("file", location.map(|l| &*l.file))?;
-        dict.set_item("line", location.and_then(|l| l.line))?;
-        dict.set_item("column", location.and_then(|l| l.column))?;
-        Ok(dict)
+    /// One problem with a fabric: an error (nothing renders) or a warning.
+    #[pyclass(frozen, eq, hash, module = "xenfab._xenfab")]
+    #[derive(Clone, PartialEq, Eq, Hash)]
+    struct Diagnostic {
+        /// ``"error"`` stops rendering; ``"warning"`` does not.
+        #[pyo3(get)]
+        severity: &'static str,
+        /// The stable, kebab-case name of the rule, such as ``"ip-outside-network"``.
+        #[pyo3(get)]
+        code: &'static str,
+        /// The field it is about, such as ``"dom0s[xen01].guests[ullr].ip"``; ``""`` for the
+        /// whole fabric.
+        #[pyo3(get)]
+        path: String,
+        /// What is wrong, in lower case.
+        #[pyo3(get)]
+        message: String,
+        /// The file, as it was named, or ``None`` where the field was not located.
+        #[pyo3(get)]
+        file: Option<String>,
+        /// The line, counted from 1, or ``None`` where unknown.
+        #[pyo3(get)]
+        line: Option<u32>,
+        /// The column in characters, counted from 1, or ``None`` where unknown.
+        #[pyo3(get)]
+        column: Option<u32>,
+        text: String,
+    }
+
+    impl From<&xenfab_core::Diagnostic> for Diagnostic {
+        fn from(d: &xenfab_core::Diagnostic) -> Diagnostic {
+            let location = d.location.as_ref();
+            Diagnostic {
+                severity: match d.severity {
+                    xenfab_core::Severity::Error => "error",
+                    xenfab_core::Severity::Warning => "warning",
+                },
+                code: d.code,
+                path: d.path.to_string(),
+                message: d.message.clone(),
+                file: location.map(|l| l.file.to_string()),
+                line: location.and_then(|l| l.line),
+                column: location.and_then(|l| l.column),
+                text: d.to_string(),
+            }
+        }
+    }
+
+    #[pymethods]
+    impl Diagnostic {
+        /// The diagnostic on one line, as ``xenfab validate`` prints it.
+        fn __str__(&self) -> &str {
+            &self.text
+        }
+
+        fn __repr__(&self) -> String {
+            format!("<Diagnostic {}>", self.text)
+        }
+    }
+
+    /// A symbolic link of the rendered tree; ``target`` is relative to the link's directory.
+    #[pyclass(frozen, eq, hash, module = "xenfab._xenfab")]
+    #[derive(Clone, PartialEq, Eq, Hash)]
+    struct Link {
+        /// The target, relative to the link's own directory.
+        #[pyo3(get)]
+        target: String,
+    }
+
+    #[pymethods]
+    impl Link {
+        #[new]
+        fn new(target: String) -> Link {
+            Link { target }
+        }
+
+        fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+            Ok(format!("Link({})", py_repr(py, &self.target)?))
+        }
+    }
+
+    /// What :meth:`Fabric.write` did (or, with ``dry_run``, would do) to the output directory.
+    #[pyclass(frozen, get_all, module = "xenfab._xenfab")]
+    struct WriteResult {
+        /// Paths written that were not there.
+        created: Vec<String>,
+        /// Paths whose contents (or mode, or target) changed.
+        changed: Vec<String>,
+        /// Paths that were already right and were not touched.
+        unchanged: Vec<String>,
+        /// Paths xenfab wrote earlier that the fabric no longer has.
+        removed: Vec<String>,
+        /// The changes as a unified diff.
+        diff: String,
+    }
+
+    #[pymethods]
+    impl WriteResult {
+        /// True when anything was (or would be) created, changed or removed.
+        #[getter]
+        fn changed_anything(&self) -> bool {
+            !(self.created.is_empty() && self.changed.is_empty() && self.removed.is_empty())
+        }
+
+        fn __repr__(&self) -> String {
+            format!(
+                "<WriteResult {} created, {} changed, {} unchanged, {} removed>",
+                self.created.len(),
+                self.changed.len(),
+                self.unchanged.len(),
+                self.removed.len()
+            )
+        }
+    }
+
+    /// A logical volume of a guest.
+    #[pyclass(frozen, eq, hash, get_all, module = "xenfab._xenfab")]
+    #[derive(Clone, PartialEq, Eq, Hash)]
+    struct Disk {
+        /// The volume group, on the guest's dom0.
+        vg: String,
+        /// The logical volume.
+        lv: String,
+        /// The device the guest sees it as (``xvda``, ``hda``).
+        vdev: String,
+        /// Its size in MiB.
+        size_mib: u64,
+    }
+
+    #[pymethods]
+    impl Disk {
+        fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+            Ok(format!(
+                "Disk(vg={}, lv={}, vdev={}, size_mib={})",
+                py_repr(py, &self.vg)?,
+                py_repr(py, &self.lv)?,
+                py_repr(py, &self.vdev)?,
+                self.size_mib
+            ))
+        }
+    }
+
+    /// A guest (domU) of a dom0.
+    #[pyclass(frozen, eq, hash, get_all, module = "xenfab._xenfab")]
+    #[derive(Clone, PartialEq, Eq, Hash)]
+    struct Guest {
+        /// Its host name.
+        name: String,
+        /// Its fully qualified name.
+        fqdn: String,
+        /// Its IPv4 address.
+        ip: String,
+        /// Its MAC address (given, or derived from ``ip``).
+        mac: String,
+        /// How it is virtualised and booted: ``pv-pypxeboot``, ``pv-pygrub``, ``hvm``, ``pvh``.
+        mode: String,
+        /// Its memory in MiB.
+        memory_mib: u64,
+        /// Its virtual CPUs.
+        vcpus: u32,
+        /// Its logical volumes.
+        disks: Vec<Disk>,
+    }
+
+    #[pymethods]
+    impl Guest {
+        fn __repr__(&self) -> String {
+            format!(
+                "<Guest {} ip={} mac={} mode={}>",
+                self.fqdn, self.ip, self.mac, self.mode
+            )
+        }
+    }
+
+    /// A Xen host and its guests.
+    #[pyclass(frozen, eq, hash, get_all, module = "xenfab._xenfab")]
+    #[derive(Clone, PartialEq, Eq, Hash)]
+    struct Dom0 {
+        /// Its host name.
+        name: String,
+        /// Its fully qualified name.
+        fqdn: String,
+        /// Its IPv4 address.
+        ip: String,
+        /// Its MAC address.
+        mac: String,
+        /// dom0's own memory in MiB.
+        memory_mib: u64,
+        /// dom0's virtual CPUs.
+        vcpus: u32,
+        /// Its Xen toolstack: ``xm`` or ``xl``.
+        toolstack: String,
+        /// Its guests.
+        guests: Vec<Guest>,
+    }
+
+    #[pymethods]
+    impl Dom0 {
+        fn __repr__(&self) -> String {
+            format!(
+                "<Dom0 {} ip={} guests={}>",
+                self.fqdn,
+                self.ip,
+                self.guests.len()
+            )
+        }
+    }
+
+    fn dom0_of(fabric: &xenfab_core::Fabric, d: &xenfab_core::model::Dom0) -> Dom0 {
+        Dom0 {
+            name: d.name.to_string(),
+            fqdn: fabric.fqdn(&d.name),
+            ip: d.ip.to_string(),
+            mac: d.mac.to_string(),
+            memory_mib: d.memory.mib(),
+            vcpus: d.vcpus,
+            toolstack: d.toolstack.as_str().to_owned(),
+            guests: d
+                .guests
+                .iter()
+                .map(|g| Guest {
+                    name: g.name.to_string(),
+                    fqdn: fabric.fqdn(&g.name),
+                    ip: g.ip.to_string(),
+                    mac: g.mac.to_string(),
+                    mode: g.mode.as_str().to_owned(),
+                    memory_mib: g.memory.mib(),
+                    vcpus: g.vcpus,
+                    disks: g
+                        .disks
+                        .iter()
+                        .map(|k| Disk {
+                            vg: k.vg.to_string(),
+                            lv: k.lv.to_string(),
+                            vdev: k.vdev.to_string(),
+                            size_mib: k.size.mib(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// A fabric description, read and checked; nothing is rendered until asked.
+    ///
+    /// Make one with :meth:`from_toml`, :meth:`from_json`, :meth:`from_file`,
+    /// :meth:`from_dict` or :meth:`from_quattor`. A fabric with errors is still a
+    /// ``Fabric``: :meth:`validate` lists them, and everything that needs a valid fabric
+    /// raises ``ValidationError``.
+    #[pyclass(frozen, module = "xenfab._xenfab")]
+    struct Fabric {
+        checked: Result<Loaded, Diagnostics>,
+    }
+
+    impl Fabric {
+        fn of_source(source: &Source) -> Fabric {
+            Fabric::of_check(xenfab_core::check(source))
+        }
+
+        fn of_check(result: xenfab_core::Result<Loaded>) -> Fabric {
+            Fabric {
+                checked: match result {
+                    Ok(loaded) => Ok(loaded),
+                    Err(Error::Invalid(d)) => Err(d),
+                    // `check` reports nothing else; keep whatever it says as a diagnostic-free
+                    // failure rather than dropping it.
+                    Err(e) => Err(other_as_diagnostics(&e)),
+                },
+            }
+        }
+
+        fn parse(text: &str, format: Format, origin: &str) -> PyResult<Fabric> {
+            let source =
+                Source::parse(text, format, origin).map_err(|e| ParseError::new_err(chain(&e)))?;
+            Ok(Fabric::of_source(&source))
+        }
+
+        fn loaded(&self, py: Python<'_>) -> PyResult<&Loaded> {
+            self.checked.as_ref().map_err(|d| validation_error(py, d))
+        }
+    }
+
+    fn other_as_diagnostics(e: &Error) -> Diagnostics {
+        let mut d = Diagnostics::new();
+        d.error("internal", xenfab_core::FieldPath::root(), chain(e));
+        d
+    }
+
+    #[pymethods]
+    impl Fabric {
+        /// Reads a fabric file written in TOML; ``origin`` names it in messages.
+        ///
+        /// Raises ``ParseError`` for a syntax error, an unknown key or a value of the wrong
+        /// type (the message has the file, line and column).
+        #[classmethod]
+        #[pyo3(signature = (text, origin = "<string>"))]
+        fn from_toml(_cls: &Bound<'_, PyType>, text: &str, origin: &str) -> PyResult<Fabric> {
+            Fabric::parse(text, Format::Toml, origin)
+        }
+
+        /// Reads a fabric file written in JSON, with the same structure as the TOML form.
+        ///
+        /// Raises ``ParseError`` as :meth:`from_toml` does.
+        #[classmethod]
+        #[pyo3(signature = (text, origin = "<string>"))]
+        fn from_json(_cls: &Bound<'_, PyType>, text: &str, origin: &str) -> PyResult<Fabric> {
+            Fabric::parse(text, Format::Json, origin)
+        }
+
+        /// Reads the fabric file at ``path``: JSON when it ends in ``.json``, else TOML.
+        ///
+        /// Raises ``OSError`` when it cannot be read, ``ParseError`` as :meth:`from_toml` does.
+        #[classmethod]
+        #[allow(
+            clippy::needless_pass_by_value,
+            reason = "pyo3 extracts a path argument as an owned `PathBuf`"
+        )]
+        fn from_file(_cls: &Bound<'_, PyType>, path: PathBuf) -> PyResult<Fabric> {
+            let text = std::fs::read_to_string(&path).map_err(|e| io_error(&e, &path))?;
+            let origin = path.display().to_string();
+            Fabric::parse(&text, Format::from_file_name(&origin), &origin)
+        }
+
+        /// Reads a fabric from a mapping with the structure of the fabric file (such as
+        /// ``tomllib.load``'s result, or Ansible variables).
+        ///
+        /// Raises ``ParseError`` for an unknown key or a value of the wrong type, and
+        /// ``TypeError`` when ``data`` is not a mapping.
+        #[classmethod]
+        #[pyo3(signature = (data, origin = "<dict>"))]
+        fn from_dict(
+            _cls: &Bound<'_, PyType>,
+            data: &Bound<'_, PyAny>,
+            origin: &str,
+        ) -> PyResult<Fabric> {
+            let py = data.py();
+            let mapping = py.import("collections.abc")?.getattr("Mapping")?;
+            if !data.is_instance(&mapping)? {
+                return Err(PyTypeError::new_err(format!(
+                    "a fabric is a mapping, not {}",
+                    data.get_type().name()?
+                )));
+            }
+            // `json.dumps` takes dicts, not every mapping.
+            let dict = py.get_type::<PyDict>().call1((data,))?;
+            let text: String = py
+                .import("json")?
+                .call_method1("dumps", (dict,))
+                .map_err(|e| ParseError::new_err(format!("{origin}: {e}")))?
+                .extract()?;
+            match Source::parse(&text, Format::Json, origin) {
+                Ok(source) => Ok(Fabric::of_source(&source)),
+                // Lines and columns of the intermediate JSON text mean nothing to the caller.
+                Err(Error::Parse(e)) => Err(ParseError::new_err(format!(
+                    "{origin}: {}",
+                    e.message.replace('\n', " ")
+                ))),
+                Err(e) => Err(py_err(py, e)),
+            }
+        }
+
+        /// Reads a Quattor site's compiled profiles (pan XML or JSON, gzip'd or not) in
+        /// ``directory`` as one fabric.
+        ///
+        /// Raises ``OSError`` when the directory cannot be read, ``ParseError`` for a profile
+        /// that is not well-formed. Profiles that lack what xenfab needs are diagnostics.
+        #[classmethod]
+        #[allow(
+            clippy::needless_pass_by_value,
+            reason = "pyo3 extracts a path argument as an owned `PathBuf`"
+        )]
+        fn from_quattor(cls: &Bound<'_, PyType>, directory: PathBuf) -> PyResult<Fabric> {
+            std::fs::read_dir(&directory).map_err(|e| io_error(&e, &directory))?;
+            match xenfab_core::input::quattor::fabric_file_of_dir(&directory) {
+                Ok(file) => Ok(Fabric::of_source(&Source::from_file(
+                    file,
+                    &directory.display().to_string(),
+                ))),
+                Err(Error::Invalid(d)) => Ok(Fabric { checked: Err(d) }),
+                Err(Error::Parse(e)) => Err(ParseError::new_err(chain(&e))),
+                Err(e) => Err(py_err(cls.py(), e)),
+            }
+        }
+
+        /// Every diagnostic, errors and warnings, in file order; an empty list for a clean
+        /// fabric. Never raises for an invalid fabric.
+        fn validate(&self, py: Python<'_>) -> PyResult<Vec<Py<Diagnostic>>> {
+            match &self.checked {
+                Ok(loaded) => diagnostics(py, &loaded.warnings),
+                Err(d) => diagnostics(py, d),
+            }
+        }
+
+        /// Every artefact: a dict of relative path to file contents, or to a :class:`Link`
+        /// for a symbolic link, in path order.
+        ///
+        /// Raises ``ValidationError`` when the fabric has errors, ``RenderError`` when an
+        /// artefact cannot be made.
+        fn render<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+            let loaded = self.loaded(py)?;
+            let tree =
+                xenfab_core::render(&loaded.fabric).map_err(|e| py_err(py, Error::from(e)))?;
+            let dict = PyDict::new(py);
+            for (path, entry) in &tree {
+                match entry {
+                    Entry::File { contents, .. } => dict.set_item(path.as_str(), contents)?,
+                    Entry::Symlink { target } => dict.set_item(
+                        path.as_str(),
+                        Link {
+                            target: target.clone(),
+                        },
+                    )?,
+                }
+            }
+            Ok(dict)
+        }
+
+        /// Writes every artefact into ``directory``, only what changed, as ``xenfab render``
+        /// does: hosts switched with ``xenfab boot`` keep the boot state recorded there, files
+        /// xenfab did not write are never touched. With ``dry_run``, nothing is written.
+        ///
+        /// Raises ``ValidationError`` when the fabric has errors (nothing is written),
+        /// ``OSError`` when the directory cannot be planned or written.
+        #[pyo3(signature = (directory, dry_run = false))]
+        #[allow(
+            clippy::needless_pass_by_value,
+            reason = "pyo3 extracts a path argument as an owned `PathBuf`"
+        )]
+        fn write(
+            &self,
+            py: Python<'_>,
+            directory: PathBuf,
+            dry_run: bool,
+        ) -> PyResult<WriteResult> {
+            let mut fabric = self.loaded(py)?.fabric.clone();
+            let tftp_root = directory.join(xenfab_core::render::netboot::TFTP_DIR);
+            let states =
+                xenfab_core::output::boot::read_states(&tftp_root).map_err(|e| output_error(&e))?;
+            states.apply(&mut fabric);
+            let tree = xenfab_core::render(&fabric).map_err(|e| py_err(py, Error::from(e)))?;
+            let plan =
+                xenfab_core::output::plan(&directory, &tree).map_err(|e| output_error(&e))?;
+            let diff = plan.diff();
+            let summary = if dry_run {
+                plan.summary()
+            } else {
+                plan.apply().map_err(|e| output_error(&e))?
+            };
+            let strings = |paths: Vec<xenfab_core::output::RelPath>| {
+                paths.into_iter().map(|p| p.to_string()).collect()
+            };
+            Ok(WriteResult {
+                created: strings(summary.created),
+                changed: strings(summary.changed),
+                unchanged: strings(summary.unchanged),
+                removed: strings(summary.removed),
+                diff,
+            })
+        }
+
+        /// The dom0s and their guests, with every default filled in and every MAC derived.
+        ///
+        /// Raises ``ValidationError`` when the fabric has errors.
+        #[getter]
+        fn dom0s(&self, py: Python<'_>) -> PyResult<Vec<Dom0>> {
+            let fabric = &self.loaded(py)?.fabric;
+            Ok(fabric.dom0s.iter().map(|d| dom0_of(fabric, d)).collect())
+        }
+
+        /// The site's DNS domain.
+        ///
+        /// Raises ``ValidationError`` when the fabric has errors.
+        #[getter]
+        fn domain(&self, py: Python<'_>) -> PyResult<String> {
+            Ok(self.loaded(py)?.fabric.site.domain.to_string())
+        }
+
+        fn __repr__(&self) -> String {
+            match &self.checked {
+                Ok(loaded) => format!(
+                    "<Fabric {} ({} dom0s)>",
+                    loaded.fabric.site.domain,
+                    loaded.fabric.dom0s.len()
+                ),
+                Err(d) => format!("<Fabric with {} error(s)>", d.error_count()),
+            }
+        }
     }
 }

@@ -1,4 +1,4 @@
-"""The minimal Python API of xenfab, end to end through the native module."""
+"""The helpers of the Python API: MACs, pxelinux names, the example."""
 
 import pytest
 
@@ -60,35 +60,15 @@ def test_pxelinux_name() -> None:
 def test_example_is_valid_without_warnings() -> None:
     text = xenfab.example()
     assert 'name = "ullr"' in text
-    assert xenfab.validate(text) == []
-    assert xenfab.validate(text, "site.toml") == []
-
-
-def test_validate_reports_every_error_with_its_location() -> None:
-    text = xenfab.example()
-    assert '"192.168.96.43"' in text
-    broken = text.replace('"192.168.96.43"', '"10.0.0.43"')
-
-    diagnostics = xenfab.validate(broken, "site.toml")
-
-    assert diagnostics, "the broken fabric must have diagnostics"
-    for d in diagnostics:
-        assert set(d) == {"severity", "code", "path", "message", "file", "line", "column"}
-        assert d["severity"] in ("error", "warning")
-    [error] = [d for d in diagnostics if d["path"] == "dom0s[xen01].guests[ullr].ip"]
-    assert error["severity"] == "error"
-    assert error["code"] == "ip-outside-network"
-    assert error["file"] == "site.toml"
-    assert isinstance(error["line"], int)
-    assert broken.splitlines()[error["line"] - 1].strip().startswith("ip = ")
-    assert error["column"] is None or isinstance(error["column"], int)
-
-
-def test_validate_raises_on_a_syntax_error() -> None:
-    with pytest.raises(ValueError, match=r"^<string>:\d+"):
-        xenfab.validate('version = 1\n[site\nname = "grid"\n')
+    assert xenfab.Fabric.from_toml(text).validate() == []
 
 
 def test_all_names_exist() -> None:
     for name in xenfab.__all__:
         assert hasattr(xenfab, name)
+
+
+def test_the_package_docstring_examples_run() -> None:
+    import doctest
+
+    assert doctest.testmod(xenfab).failed == 0

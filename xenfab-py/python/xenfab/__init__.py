@@ -1,48 +1,67 @@
 """xenfab renders Xen provisioning configs from one fabric description.
 
-This is the minimal Python API, backed by the ``xenfab-core`` Rust crate:
+A typed Python API over the ``xenfab-core`` Rust crate:
 
 >>> import xenfab
+>>> fabric = xenfab.Fabric.from_toml(xenfab.example(), "site.toml")
+>>> fabric.validate()
+[]
+>>> [g.mac for d in fabric.dom0s for g in d.guests if g.name == "ullr"]
+['00:16:3e:a8:60:2b']
+>>> tree = fabric.render()
+>>> "inventory/hosts.csv" in tree
+True
 >>> xenfab.derive_mac("192.168.96.43")
 '00:16:3e:a8:60:2b'
->>> xenfab.pxelinux_name("00:16:3e:a8:60:2b")
-'01-00-16-3e-a8-60-2b'
->>> xenfab.hex_ip("192.168.1.2")
-'C0A80102'
->>> xenfab.validate(xenfab.example())
-[]
 
-Functions:
+Reading a fabric: :meth:`Fabric.from_toml`, :meth:`Fabric.from_json`,
+:meth:`Fabric.from_file`, :meth:`Fabric.from_dict`, :meth:`Fabric.from_quattor`. Using it:
+:meth:`Fabric.validate` (a list of :class:`Diagnostic`), :meth:`Fabric.render` (path ->
+contents or :class:`Link`), :meth:`Fabric.write` (a :class:`WriteResult`), and the model,
+:attr:`Fabric.dom0s` (:class:`Dom0`, :class:`Guest`, :class:`Disk`).
 
-- :func:`derive_mac` -- the MAC address a scheme derives from an IPv4 address.
-- :func:`hex_ip` -- an IPv4 address as the hex name pxelinux and GRUB2 look up.
-- :func:`pxelinux_name` -- the pxelinux configuration file name of a MAC address.
-- :func:`example` -- the built-in example fabric, as TOML.
-- :func:`validate` -- the diagnostics of a fabric file, as dicts.
+Helpers: :func:`derive_mac`, :func:`hex_ip`, :func:`pxelinux_name`, :func:`ks_reinstall`,
+:func:`example`.
 
-Invalid input raises :class:`ValueError`.
+Errors: :class:`XenfabError`, and below it :class:`ParseError`, :class:`ValidationError`
+(also a :class:`ValueError`, with ``.diagnostics``) and :class:`RenderError`. A bad address
+or MAC given to a helper raises :class:`ValueError`; a file that cannot be read,
+:class:`OSError`.
 """
 
-from typing import TYPE_CHECKING
-
+from ._exceptions import ParseError, RenderError, ValidationError, XenfabError
 from ._xenfab import (
+    Diagnostic,
+    Disk,
+    Dom0,
+    Fabric,
+    Guest,
+    Link,
+    WriteResult,
     __version__,
     derive_mac,
     example,
     hex_ip,
+    ks_reinstall,
     pxelinux_name,
-    validate,
 )
 
-if TYPE_CHECKING:
-    # Only a type: validate() returns plain dicts of this shape.
-    from ._xenfab import Diagnostic as Diagnostic
-
 __all__ = [
+    "Diagnostic",
+    "Disk",
+    "Dom0",
+    "Fabric",
+    "Guest",
+    "Link",
+    "ParseError",
+    "RenderError",
+    "ValidationError",
+    "WriteResult",
+    "XenfabError",
     "__version__",
     "derive_mac",
     "example",
     "hex_ip",
+    "ks_reinstall",
     "pxelinux_name",
-    "validate",
 ]

@@ -1,0 +1,203 @@
+"""The Fabric API: reading every way, validating, rendering, writing, the model, the errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import tomllib
+
+import pytest
+
+import xenfab
+
+CASES = pathlib.Path(__file__).resolve().parents[2] / "tests" / "cases"
+BROKEN_IP = xenfab.example().replace('"192.168.96.43"', '"10.0.0.43"')
+
+
+@pytest.fixture(scope="module")
+def fabric() -> xenfab.Fabric:
+    return xenfab.Fabric.from_toml(xenfab.example(), "site.toml")
+
+
+# Reading
+
+
+def test_from_dict_of_the_parsed_toml_is_from_toml(fabric: xenfab.Fabric) -> None:
+    data = tomllib.loads(xenfab.example())
+    assert xenfab.Fabric.from_dict(data).render() == fabric.render()
+
+
+def test_from_json_is_from_toml(fabric: xenfab.Fabric) -> None:
+    text = json.dumps(tomllib.loads(xenfab.example()))
+    assert xenfab.Fabric.from_json(text, "site.json").render() == fabric.render()
+
+
+def test_from_file_chooses_the_syntax_by_extension(tmp_path: pathlib.Path, fabric: xenfab.Fabric) -> None:
+    (tmp_path / "site.json").write_text(json.dumps(tomllib.loads(xenfab.example())))
+    (tmp_path / "site.conf").write_text(xenfab.example())
+    assert xenfab.Fabric.from_file(tmp_path / "site.json").render() == fabric.render()
+    assert xenfab.Fabric.from_file(str(tmp_path / "site.conf")).render() == fabric.render()
+
+
+def test_from_file_names_the_file_in_diagnostics(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "site.toml"
+    path.write_text(BROKEN_IP)
+    [error] = [d for d in xenfab.Fabric.from_file(path).validate() if d.severity == "error"]
+    assert error.file == str(path)
+
+
+def test_from_file_raises_oserror(tmp_path: pathlib.Path) -> None:
+    with pytest.raises(FileNotFoundError) as raised:
+        xenfab.Fabric.from_file(tmp_path / "missing.toml")
+    assert raised.value.filename == str(tmp_path / "missing.toml")
+    with pytest.raises(FileNotFoundError):
+        xenfab.Fabric.from_quattor(tmp_path / "missing")
+
+
+def test_from_quattor() -> None:
+    fabric = xenfab.Fabric.from_quattor(CASES / "quattor-scenario" / "profiles")
+    [dom0] = fabric.dom0s
+    [guest] = dom0.guests
+    assert guest.mac == "00:16:3e:a8:00:12"
+    assert [(d.vg, d.lv, d.size_mib) for d in guest.disks] == [("xenvg", "xen-guest.example.org", 20480)]
+
+
+# Errors
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ('version = 1\n[site\nname = "grid"\n', r"^fabric\.toml:2:\d+: "),
+        (xenfab.example().replace("[site]\n", "[site]\nnmae = 1\n", 1), r"^fabric\.toml:\d+:\d+: unknown field `nmae`"),
+        (xenfab.example().replace('name = "ullr"', "name = 7"), r"^fabric\.toml:\d+:\d+: invalid type"),
+    ],
+)
+def test_parse_error(text: str, match: str) -> None:
+    with pytest.raises(xenfab.ParseError, match=match) as raised:
+        xenfab.Fabric.from_toml(text, "fabric.toml")
+    assert isinstance(raised.value, xenfab.XenfabError)
+    assert not isinstance(raised.value, ValueError)
+
+
+def test_parse_error_of_json_and_dict() -> None:
+    with pytest.raises(xenfab.ParseError, match=r"^site\.json:1:\d+: "):
+        xenfab.Fabric.from_json("{", "site.json")
+    with pytest.raises(xenfab.ParseError, match=r"^<dict>: unknown field `bogus`"):
+        xenfab.Fabric.from_dict({"version": 1, "bogus": 2})
+    with pytest.raises(xenfab.ParseError, match=r"^vars: .*not JSON serializable"):
+        xenfab.Fabric.from_dict({"version": {1}}, "vars")
+    with pytest.raises(TypeError):
+        xenfab.Fabric.from_dict([("version", 1)])  # type: ignore[arg-type]
+
+
+def test_validation_error_carries_every_diagnostic() -> None:
+    fabric = xenfab.Fabric.from_toml(BROKEN_IP, "site.toml")
+    diagnostics = fabric.validate()
+    [error] = [d for d in diagnostics if d.severity == "error"]
+    assert (error.code, error.path, error.file) == ("ip-outside-network", "dom0s[xen01].guests[ullr].ip", "site.toml")
+    assert error.line is not None and BROKEN_IP.splitlines()[error.line - 1].strip().startswith("ip = ")
+    assert str(error) == f"site.toml:{error.line}:{error.column}: error[ip-outside-network]: {error.path}: {error.message}"
+    for use in (fabric.render, lambda: fabric.dom0s, lambda: fabric.write("unused", dry_run=True)):
+        with pytest.raises(xenfab.ValidationError) as raised:
+            use()
+        assert isinstance(raised.value, ValueError)
+        assert isinstance(raised.value, xenfab.XenfabError)
+        assert raised.value.diagnostics == diagnostics
+        assert str(error) in str(raised.value)
+    assert not os.path.exists("unused")
+
+
+def test_diagnostics_compare_and_hash() -> None:
+    a = xenfab.Fabric.from_toml(BROKEN_IP).validate()
+    b = xenfab.Fabric.from_toml(BROKEN_IP).validate()
+    assert a == b and len({*a, *b}) == len(a)
+
+
+def test_exception_hierarchy() -> None:
+    assert issubclass(xenfab.ParseError, xenfab.XenfabError)
+    assert issubclass(xenfab.RenderError, xenfab.XenfabError)
+    assert issubclass(xenfab.ValidationError, xenfab.XenfabError)
+    assert issubclass(xenfab.ValidationError, ValueError)
+    assert xenfab.ValidationError("m").diagnostics == []
+
+
+# Rendering and writing
+
+
+def test_render_gives_files_and_links(fabric: xenfab.Fabric) -> None:
+    tree = fabric.render()
+    assert "kickstart/ullr.example.org.ks" in tree
+    assert isinstance(tree["inventory/hosts.csv"], str)
+    links = {p: e for p, e in tree.items() if isinstance(e, xenfab.Link)}
+    assert links and all(e.target and not e.target.startswith("/") for e in links.values())
+    link = next(iter(links.values()))
+    assert link == xenfab.Link(link.target) and hash(link) == hash(xenfab.Link(link.target))
+    assert repr(xenfab.Link("a'b")) == "Link(\"a'b\")"
+    assert list(tree) == sorted(tree)
+
+
+def test_write_is_idempotent(tmp_path: pathlib.Path, fabric: xenfab.Fabric) -> None:
+    out = tmp_path / "out"
+    dry = fabric.write(out, dry_run=True)
+    assert dry.changed_anything and dry.created and "inventory/hosts.csv" in dry.diff
+    assert not out.exists() or not any(out.iterdir())
+
+    first = fabric.write(out)
+    assert first.created == dry.created and not first.changed and not first.removed
+    assert (out / "inventory" / "hosts.csv").read_text() == fabric.render()["inventory/hosts.csv"]
+
+    second = fabric.write(str(out))
+    assert not second.changed_anything
+    assert second.unchanged == first.created and second.diff == ""
+
+
+def test_write_reports_changes_and_removals(tmp_path: pathlib.Path, fabric: xenfab.Fabric) -> None:
+    fabric.write(tmp_path)
+    data = tomllib.loads(xenfab.example())
+    data["dom0s"][0]["guests"] = data["dom0s"][0]["guests"][:1]
+    result = xenfab.Fabric.from_dict(data).write(tmp_path)
+    assert result.changed_anything and result.changed and result.removed and not result.created
+
+
+def test_write_refuses_what_it_does_not_own(tmp_path: pathlib.Path, fabric: xenfab.Fabric) -> None:
+    (tmp_path / "inventory").mkdir()
+    (tmp_path / "inventory" / "hosts.csv").write_text("mine\n")
+    with pytest.raises(OSError, match="hosts.csv"):
+        fabric.write(tmp_path)
+
+
+# The model
+
+
+def test_the_model(fabric: xenfab.Fabric) -> None:
+    assert fabric.domain == "example.org"
+    dom0s = fabric.dom0s
+    assert [d.name for d in dom0s] == ["xen01", "xen02", "xen03"]
+    xen01 = dom0s[0]
+    assert (xen01.fqdn, xen01.ip, xen01.toolstack) == ("xen01.example.org", "192.168.96.11", "xm")
+    assert xen01.memory_mib == 512 and xen01.vcpus == 1
+    ullr = next(g for d in dom0s for g in d.guests if g.name == "ullr")
+    assert (ullr.fqdn, ullr.ip, ullr.mac) == ("ullr.example.org", "192.168.96.43", "00:16:3e:a8:60:2b")
+    assert ullr.mode == "pv-pypxeboot" and ullr.memory_mib > 0 and ullr.vcpus >= 1
+    [disk] = ullr.disks
+    assert (disk.vg, disk.lv, disk.vdev, disk.size_mib) == ("xenvg", "ullr", "xvda", 20480)
+    assert fabric.dom0s == dom0s
+
+
+# Kickstart reinstall
+
+
+def test_ks_reinstall_is_the_rendered_reinstall_variant(fabric: xenfab.Fabric) -> None:
+    tree = fabric.render()
+    ks, reinstall = tree["kickstart/xen01.example.org.ks"], tree["kickstart/xen01.example.org.reinstall.ks"]
+    assert isinstance(ks, str)
+    assert xenfab.ks_reinstall(ks) == reinstall
+    assert xenfab.ks_reinstall(ks, keep_vgs=["xenvg"]) == reinstall
+    assert xenfab.ks_reinstall(reinstall) == reinstall
+
+
+def test_ks_reinstall_refuses_what_it_cannot_make_safe() -> None:
+    with pytest.raises(xenfab.ParseError, match=r"^line 2: %include"):
+        xenfab.ks_reinstall("text\n%include /tmp/part-include\n")

@@ -1,0 +1,75 @@
+"""A typed use of the whole API, checked by ``pyright`` in strict mode (``[tool.pyright]`` in
+``pyproject.toml``) and run by ``test_typed_usage.py``: the stubs must describe what a caller
+writes, without casts or ``Any``."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from typing import Literal
+
+import xenfab
+
+
+def summary(fabric: xenfab.Fabric) -> dict[str, list[tuple[str, str, int]]]:
+    """Each dom0's guests, with their MAC and the size of their first volume."""
+    return {
+        d.fqdn: [(g.name, g.mac, g.disks[0].size_mib if g.disks else 0) for g in d.guests]
+        for d in fabric.dom0s
+    }
+
+
+def problems(fabric: xenfab.Fabric) -> list[str]:
+    severity: Literal["error", "warning"]
+    lines: list[str] = []
+    for d in fabric.validate():
+        severity = d.severity
+        line: int | None = d.line
+        lines.append(f"{severity} {d.code} {d.path} {d.file}:{line}:{d.column} {d.message} {d}")
+    return lines
+
+
+def files_and_links(fabric: xenfab.Fabric) -> tuple[dict[str, str], dict[str, str]]:
+    files: dict[str, str] = {}
+    links: dict[str, str] = {}
+    for path, entry in fabric.render().items():
+        if isinstance(entry, xenfab.Link):
+            links[path] = entry.target
+        else:
+            files[path] = entry
+    return files, links
+
+
+def write(fabric: xenfab.Fabric, out: pathlib.Path) -> bool:
+    result: xenfab.WriteResult = fabric.write(out, dry_run=True)
+    paths: list[str] = result.created + result.changed + result.unchanged + result.removed
+    return result.changed_anything and bool(paths) and bool(result.diff)
+
+
+def load(path: pathlib.Path) -> xenfab.Fabric:
+    try:
+        if path.is_dir():
+            return xenfab.Fabric.from_quattor(path)
+        return xenfab.Fabric.from_file(path)
+    except xenfab.ValidationError as e:
+        raise SystemExit("\n".join(str(d) for d in e.diagnostics)) from e
+    except (xenfab.ParseError, xenfab.RenderError, OSError) as e:
+        raise SystemExit(str(e)) from e
+
+
+def main(out: pathlib.Path) -> None:
+    fabric = xenfab.Fabric.from_toml(xenfab.example(), "site.toml")
+    json_file = pathlib.Path(__file__).resolve().parents[2] / "tests/cases/custom-layout-json/fabric.json"
+    data: dict[str, object] = json.loads(json_file.read_text())
+    assert summary(xenfab.Fabric.from_dict(data, origin="vars")) == summary(load(json_file))
+    assert problems(fabric) == []
+    files, links = files_and_links(fabric)
+    assert files and links
+    assert write(fabric, out)
+    assert fabric.domain == "example.org"
+    mac: str = xenfab.derive_mac("192.168.96.43", scheme="local-ipv4")
+    name: str = xenfab.pxelinux_name(xenfab.derive_mac("192.168.96.43"))
+    hexed: str = xenfab.hex_ip("192.168.96.43")
+    ks = files["kickstart/xen01.example.org.ks"]
+    assert xenfab.ks_reinstall(ks, keep_vgs=("xenvg",)) == xenfab.ks_reinstall(ks)
+    assert mac and name and hexed and xenfab.__version__
