@@ -16,8 +16,9 @@ fn synthetic_fabric() -> String {
     let mut s = String::from(
         r#"{"version":1,"site":{"name":"big","domain":"example.org","mac_scheme":"local-ipv4"},
 "install":{"next_server":"10.0.0.1","kickstart_url":"http://10.0.0.1/ks"},
+"kickstart":{"root_password":"$1$xenfab$sluoPgn275QVu60NZstPb."},
 "boot_images":{"c5":{"kernel":"c5/vmlinuz","initrd":"c5/initrd.img"}},
-"os":{"c5":{"family":"el5","install_url":"http://10.0.0.1/c5","boot_image":"c5"}},
+"os":{"c5":{"family":"el5","install_url":"http://10.0.0.1/c5","boot_image":"c5","kernel_version":"2.6.18-398.el5"}},
 "networks":{"lan":{"subnet":"10.0.0.0/8","gateway":"10.255.255.254"}},
 "hardware":{"pe2950":{"ram":"32G","cpus":16,"raid":"raid10","disks":[{"name":"sda","size":"500GB"},{"name":"sdb","size":"500GB"},{"name":"sdc","size":"500GB"},{"name":"sdd","size":"500GB"}]}},
 "defaults":{"dom0":{"os":"c5"},"guest":{"os":"c5","memory":"1536M","disk_size":"20G"}},

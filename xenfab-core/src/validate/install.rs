@@ -11,14 +11,11 @@ use crate::model::{Fabric, OsFamily, Size, Toolstack};
 const GUEST_DISK_MIN: Size = Size::from_mib(2048);
 
 pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
-    let family = |name| fabric.os.get(name).map(|o| o.family);
-    let mut families = BTreeSet::new();
     let mut without_kernel = BTreeSet::new();
     for dom0 in &fabric.dom0s {
         let Some(os) = fabric.os.get(&dom0.os) else {
             continue;
         };
-        families.insert(os.family as u8);
         if os.kernel_version.is_none() && without_kernel.insert(&dom0.os) {
             diags.error(
                 "missing-value",
@@ -40,9 +37,6 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
             );
         }
         for g in &dom0.guests {
-            if let Some(f) = family(&g.os) {
-                families.insert(f as u8);
-            }
             if let Some(disk) = g.disks.first() {
                 if disk.size < GUEST_DISK_MIN {
                     diags.error(
@@ -54,8 +48,20 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
             }
         }
     }
-    let uses = |f: OsFamily| families.contains(&(f as u8));
+    // Which installer families the hosts use matters only for the two checks below; most
+    // fabrics need neither, and then the hosts are not walked again.
     let ks = &fabric.kickstart;
+    let hash = ks.root_password.as_str();
+    if !ks.resolvedeps && hash.starts_with("$1$") {
+        return;
+    }
+    let families: BTreeSet<u8> = fabric
+        .dom0s
+        .iter()
+        .flat_map(|d| std::iter::once(&d.os).chain(d.guests.iter().map(|g| &g.os)))
+        .filter_map(|name| fabric.os.get(name).map(|o| o.family as u8))
+        .collect();
+    let uses = |f: OsFamily| families.contains(&(f as u8));
     if ks.resolvedeps && (uses(OsFamily::El5) || uses(OsFamily::El9)) {
         diags.warning(
             "resolvedeps-ignored",
@@ -63,7 +69,6 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
             "`%packages --resolvedeps` has been a deprecated no-op since Fedora Core 4: it is left out of EL5 and EL9 kickstart files (EL3 and EL4 keep it)",
         );
     }
-    let hash = ks.root_password.as_str();
     let too_new = |f: OsFamily| match f {
         OsFamily::El3 | OsFamily::El4 => !hash.starts_with("$1$"),
         OsFamily::El5 => {

@@ -1,47 +1,51 @@
 //! What network boot needs: a TFTP server for every network with hosts, and boot images that
 //! pypxeboot can read for the guests it boots.
 
-use std::collections::BTreeSet;
-
 use crate::diagnostic::{Diagnostics, FieldPath};
-use crate::model::{Fabric, HostRef, VirtMode};
+use crate::model::{Fabric, VirtMode};
 
 pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
-    let used: BTreeSet<_> = fabric.hosts().map(HostRef::network).collect();
-    for network in used {
-        if fabric.next_server(network).is_none() {
+    // Networks have a TFTP server as a rule: the hosts are walked only for one that has none.
+    for name in fabric.networks.keys() {
+        if fabric.next_server(name).is_none() && fabric.hosts().any(|h| h.network() == name) {
             diags.error(
                 "missing-next-server",
-                FieldPath::root().key("networks").entry(network.as_str()).key("next_server"),
-                format!("hosts on network `{network}` have no TFTP server: set install.next_server or this network's next_server"),
+                FieldPath::root().key("networks").entry(name.as_str()).key("next_server"),
+                format!("hosts on network `{name}` have no TFTP server: set install.next_server or this network's next_server"),
             );
         }
     }
 
-    // pypxeboot reads one `label` with `key=value` arguments only.
-    let mut reported = BTreeSet::new();
-    for dom0 in &fabric.dom0s {
-        for g in dom0
-            .guests
+    // pypxeboot reads one `label` with `key=value` arguments only: only images with another
+    // kind of argument need looking at the guests that boot them.
+    let unreadable: Vec<(&crate::model::Ident, usize, &crate::model::Token)> = fabric
+        .boot_images
+        .iter()
+        .flat_map(|(name, image)| {
+            image
+                .append
+                .iter()
+                .enumerate()
+                .map(move |(i, arg)| (name, i, arg))
+        })
+        .filter(|(_, _, arg)| !arg.as_str().contains('='))
+        .collect();
+    for (image, i, arg) in unreadable {
+        let booted_by = fabric
+            .dom0s
             .iter()
-            .filter(|g| g.mode == VirtMode::PvPypxeboot)
-        {
-            let Some(image) = fabric.boot_images.get(&g.boot_image) else {
-                continue;
-            };
-            for (i, arg) in image.append.iter().enumerate() {
-                if !arg.as_str().contains('=') && reported.insert((&g.boot_image, i)) {
-                    diags.error(
-                        "pypxeboot-unreadable",
-                        FieldPath::root().key("boot_images").entry(g.boot_image.as_str()).key("append").elem(i, None),
-                        format!(
-                            "`{arg}` is not `key=value`, which is all pypxeboot reads, and guest `{}` boots this image by pypxeboot: \
-                             write it as `key=value`, or give the guest mode = \"hvm\" or another boot image",
-                            g.name
-                        ),
-                    );
-                }
-            }
+            .flat_map(|d| &d.guests)
+            .find(|g| g.mode == VirtMode::PvPypxeboot && &g.boot_image == image);
+        if let Some(g) = booted_by {
+            diags.error(
+                "pypxeboot-unreadable",
+                FieldPath::root().key("boot_images").entry(image.as_str()).key("append").elem(i, None),
+                format!(
+                    "`{arg}` is not `key=value`, which is all pypxeboot reads, and guest `{}` boots this image by pypxeboot: \
+                     write it as `key=value`, or give the guest mode = \"hvm\" or another boot image",
+                    g.name
+                ),
+            );
         }
     }
 }
