@@ -1,0 +1,260 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: xenfab contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: render
+short_description: Render a Xen fabric's provisioning files into a directory with xenfab
+version_added: "0.1.0"
+description:
+  - Checks a fabric (a site, its networks and hardware, its dom0s and their guests) as a
+    whole and renders every file that provisions it into O(dest) - kickstart files, PXE,
+    GRUB2 and iPXE entries, DHCP configurations, hypervisor boot entries, toolstack and guest
+    configs, each dom0's C(provision.sh) and an inventory - as C(xenfab render) does.
+  - Only what changed is written; a file that is already right is not touched, so the task
+    reports C(changed) only when a file was created, changed or removed.
+  - xenfab owns the paths it lists in C(DEST/.xenfab-manifest.json) and removes those the
+    fabric no longer produces. It never changes or removes a file it did not write; a foreign
+    file where an artefact must go fails the task and nothing is written.
+  - An invalid fabric fails the task with every error, one a line, and nothing is written.
+    Warnings are returned in RV(diagnostics) and shown as task warnings.
+  - The C(xenfab) Python package must be installed in the Python interpreter the module runs
+    with on the managed host (set C(ansible_python_interpreter) to it).
+options:
+  fabric:
+    description:
+      - The fabric, as the structure of a fabric file (C(version), C(site), C(install),
+        C(kickstart), C(networks), C(hardware), C(dom0s), ...), given as Ansible variables.
+      - See C(docs/fabric-file.md) of xenfab for every key.
+      - Exactly one of O(fabric) and O(src) is required.
+    type: dict
+  src:
+    description:
+      - Path of a fabric file (TOML, or JSON with a C(.json) suffix) on the managed host.
+      - Exactly one of O(fabric) and O(src) is required.
+    type: path
+  dest:
+    description:
+      - The directory to render into. It is created when it does not exist.
+    type: path
+    required: true
+attributes:
+  check_mode:
+    support: full
+    details: Reports what would be created, changed and removed, and writes nothing.
+  diff_mode:
+    support: full
+    details: >-
+      The unified diff of every file that would change (C(/dev/null) for created and removed
+      files, C(symlink -> target) for links).
+  platform:
+    platforms: posix
+requirements:
+  - python >= 3.9
+  - xenfab (the Python package of xenfab, C(pip install ./xenfab-py))
+notes:
+  - The module renders on the managed host; run it with C(connection=local) or
+    C(delegate_to=localhost) to render on the controller.
+seealso:
+  - name: xenfab output tree
+    description: Every path the module writes into O(dest).
+    link: https://example.invalid/xenfab/docs/output-tree.md
+author:
+  - xenfab contributors
+"""
+
+EXAMPLES = r"""
+- name: Render the site from variables
+  xenfab.fabric.render:
+    fabric: "{{ xenfab_fabric }}"
+    dest: /srv/xenfab
+
+- name: Render a fabric file that is on the host
+  xenfab.fabric.render:
+    src: /etc/xenfab/fabric.toml
+    dest: /srv/xenfab
+
+- name: Render a small site given inline, on the controller
+  xenfab.fabric.render:
+    dest: "{{ playbook_dir }}/out"
+    fabric:
+      version: 1
+      site: {name: grid, domain: example.org}
+      install: {next_server: 192.168.96.1, kickstart_url: "http://192.168.96.1/ks"}
+      kickstart: {root_password: "$1$xenfab$sluoPgn275QVu60NZstPb."}
+      boot_images:
+        c5: {kernel: centos-5.2/x86_64/vmlinuz, initrd: centos-5.2/x86_64/initrd.img}
+      os:
+        c5: {family: el5, install_url: "http://192.168.96.1/centos/5.2/os/x86_64", boot_image: c5}
+      networks:
+        public: {subnet: 192.168.96.0/24, gateway: 192.168.96.254}
+      hardware:
+        pe1950:
+          ram: 16G
+          cpus: 8
+          disks: [{name: sda, size: 500GB}, {name: sdb, size: 500GB}]
+      dom0s:
+        - {name: xen01, ip: 192.168.96.11, mac: "00:1e:c9:2a:11:01", hardware: pe1950, os: c5}
+  delegate_to: localhost
+
+- name: See what a change of the fabric would do, without writing it
+  xenfab.fabric.render:
+    src: /etc/xenfab/fabric.toml
+    dest: /srv/xenfab
+  check_mode: true
+  diff: true
+  register: plan
+"""
+
+RETURN = r"""
+changed:
+  description: Whether a file was (or, in check mode, would be) created, changed or removed.
+  returned: always
+  type: bool
+  sample: true
+created:
+  description: The paths created (or that would be), relative to O(dest).
+  returned: success
+  type: list
+  elements: str
+  sample: ["kickstart/ullr.example.org.ks", "tftpboot/pxelinux.cfg/01-00-16-3e-a8-60-2b"]
+changed_files:
+  description: The paths whose contents, link target or mode changed (or would), relative to O(dest).
+  returned: success
+  type: list
+  elements: str
+  sample: ["dhcp/dhcpd.conf"]
+removed:
+  description: >-
+    The paths xenfab wrote before that the fabric no longer produces, removed (or that would
+    be), relative to O(dest).
+  returned: success
+  type: list
+  elements: str
+  sample: ["dom0s/xen01.example.org/xen/vali"]
+unchanged:
+  description: How many paths were already right.
+  returned: success
+  type: int
+  sample: 120
+dest:
+  description: The directory rendered into.
+  returned: always
+  type: str
+  sample: /srv/xenfab
+diagnostics:
+  description:
+    - "Every diagnostic of the fabric, one a line (C(file:line:col: severity[code]: path: message))."
+    - On success these are warnings; when the task fails they include the errors.
+  returned: always
+  type: list
+  elements: str
+  sample: ["fabric.toml:12:3: warning[mac-random-range]: dom0s[xen01].guests[ullr].mac: ..."]
+diff:
+  description: The unified diff of what changed (or would), in diff mode.
+  returned: success, in diff mode
+  type: dict
+  contains:
+    prepared:
+      description: The unified diff text.
+      type: str
+  sample: {prepared: "--- /dev/null\n+++ b/dhcp/dhcpd.conf\n@@ ..."}
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    import xenfab
+
+    XENFAB_IMPORT_ERROR = None
+except ImportError:
+    xenfab = None
+    XENFAB_IMPORT_ERROR = traceback.format_exc()
+
+
+def _paths(paths):
+    return [str(p) for p in paths]
+
+
+def _load(module):
+    """The fabric of the task's options, or fail."""
+    try:
+        if module.params["src"] is not None:
+            return xenfab.Fabric.from_file(module.params["src"])
+        return xenfab.Fabric.from_dict(module.params["fabric"], origin="<fabric>")
+    except xenfab.ValidationError as e:
+        _fail_invalid(module, list(e.diagnostics))
+    except (xenfab.XenfabError, ValueError, OSError) as e:
+        module.fail_json(msg="cannot read the fabric: %s" % e, dest=module.params["dest"], diagnostics=[])
+
+
+def _fail_invalid(module, diagnostics):
+    errors = [str(d) for d in diagnostics if d.severity == "error"]
+    module.fail_json(
+        msg="the fabric is invalid (%d error(s)):\n%s" % (len(errors), "\n".join(errors)),
+        dest=module.params["dest"],
+        diagnostics=[str(d) for d in diagnostics],
+    )
+
+
+def run_module():
+    module = AnsibleModule(
+        argument_spec=dict(
+            fabric=dict(type="dict"),
+            src=dict(type="path"),
+            dest=dict(type="path", required=True),
+        ),
+        mutually_exclusive=[("fabric", "src")],
+        required_one_of=[("fabric", "src")],
+        supports_check_mode=True,
+    )
+    if xenfab is None:
+        module.fail_json(msg=missing_required_lib("xenfab"), exception=XENFAB_IMPORT_ERROR)
+    if not hasattr(xenfab, "Fabric"):
+        module.fail_json(msg="the installed xenfab package (%s) has no Fabric API" % xenfab.__version__)
+
+    dest = module.params["dest"]
+    fabric = _load(module)
+
+    diagnostics = list(fabric.validate())
+    if any(d.severity == "error" for d in diagnostics):
+        _fail_invalid(module, diagnostics)
+    warnings = [str(d) for d in diagnostics]
+    for w in warnings:
+        module.warn(w)
+
+    try:
+        result = fabric.write(dest, dry_run=module.check_mode)
+    except xenfab.ValidationError as e:
+        _fail_invalid(module, list(e.diagnostics))
+    except (xenfab.XenfabError, OSError) as e:
+        module.fail_json(msg="cannot render into %s: %s" % (dest, e), dest=dest, diagnostics=warnings)
+
+    out = dict(
+        changed=bool(result.changed_anything),
+        dest=dest,
+        created=_paths(result.created),
+        changed_files=_paths(result.changed),
+        removed=_paths(result.removed),
+        unchanged=len(result.unchanged),
+        diagnostics=warnings,
+    )
+    if module._diff:
+        out["diff"] = dict(prepared=result.diff or "")
+    module.exit_json(**out)
+
+
+def main():
+    run_module()
+
+
+if __name__ == "__main__":
+    main()

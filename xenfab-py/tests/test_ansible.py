@@ -1,0 +1,347 @@
+"""The Ansible collection (xenfab-py/ansible), run by ansible-playbook against localhost.
+
+Each test writes a playbook into a temporary directory and runs `ansible-playbook` (from
+ansible-core, next to this interpreter) with the collection on ANSIBLE_COLLECTIONS_PATH, no
+configuration of the user (HOME, ANSIBLE_HOME and ANSIBLE_CONFIG in the temporary directory)
+and a JSON stdout callback (below), whose output the test reads. The module runs with this interpreter
+(`ansible_python_interpreter`), so it imports the xenfab under test.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+import xenfab
+
+try:
+    import tomllib
+except ImportError:  # Python < 3.11
+    tomllib = pytest.importorskip("tomli")
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+COLLECTIONS = ROOT / "xenfab-py" / "ansible"
+
+needs_fabric = pytest.mark.skipif(
+    not hasattr(xenfab, "Fabric"),
+    reason="the installed xenfab has no Fabric API yet (rebuild it: maturin develop)",
+)
+
+
+def ansible_playbook() -> str:
+    beside = pathlib.Path(sys.executable).parent / "ansible-playbook"
+    found = str(beside) if beside.exists() else shutil.which("ansible-playbook")
+    if found is None:
+        pytest.fail("ansible-playbook not found: pip install ansible-core into this interpreter's environment")
+    return found
+
+
+# ansible-core has no JSON stdout callback (`json` is in the ansible.posix collection): this
+# one prints every task's result on every host, in order, as one JSON document.
+CALLBACK = """
+import json
+
+from ansible.module_utils.common.json import AnsibleJSONEncoder
+from ansible.plugins.callback import CallbackBase
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "stdout"
+    CALLBACK_NAME = "xenfab_test_json"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.results = []
+
+    def _record(self, result, status):
+        self.results.append(
+            {"task": result._task.get_name(), "host": result._host.get_name(), "status": status,
+             "result": result._result}
+        )
+
+    def v2_runner_on_ok(self, result, **kwargs):
+        self._record(result, "ok")
+
+    def v2_runner_on_failed(self, result, ignore_errors=False, **kwargs):
+        self._record(result, "failed")
+
+    def v2_runner_on_skipped(self, result, **kwargs):
+        self._record(result, "skipped")
+
+    def v2_runner_on_unreachable(self, result, **kwargs):
+        self._record(result, "unreachable")
+
+    def v2_playbook_on_stats(self, stats):
+        hosts = {h: stats.summarize(h) for h in sorted(stats.processed)}
+        self._display.display(json.dumps({"results": self.results, "stats": hosts}, cls=AnsibleJSONEncoder))
+"""
+
+
+class Ansible:
+    """Runs plays on localhost in one temporary directory."""
+
+    def __init__(self, tmp: pathlib.Path) -> None:
+        self.tmp = tmp
+        self.runs = 0
+        (tmp / "ansible.cfg").write_text("[defaults]\n")
+        (tmp / "callback_plugins").mkdir()
+        (tmp / "callback_plugins" / "xenfab_test_json.py").write_text(CALLBACK)
+        self.inventory = tmp / "inventory.ini"
+        self.inventory.write_text(
+            f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n"
+        )
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+        env.update(
+            HOME=str(self.tmp),
+            LANG="C.UTF-8",
+            LC_ALL="C.UTF-8",
+            ANSIBLE_CONFIG=str(self.tmp / "ansible.cfg"),
+            ANSIBLE_HOME=str(self.tmp / "ansible-home"),
+            ANSIBLE_LOCAL_TEMP=str(self.tmp / "ansible-tmp"),
+            ANSIBLE_REMOTE_TEMP=str(self.tmp / "ansible-remote-tmp"),
+            ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
+            ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
+            ANSIBLE_CALLBACK_PLUGINS=str(self.tmp / "callback_plugins"),
+            ANSIBLE_STDOUT_CALLBACK="xenfab_test_json",
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_RETRY_FILES_ENABLED="false",
+            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+        )
+        return env
+
+    def play(
+        self, tasks: list[dict[str, Any]], *args: str, vars: dict[str, Any] | None = None, rc: int = 0
+    ) -> list[dict[str, Any]]:
+        """Run one play; return each task's result on localhost, with its `status`."""
+        self.runs += 1
+        playbook = self.tmp / f"playbook-{self.runs}.yml"
+        play = {
+            "name": "xenfab",
+            "hosts": "localhost",
+            "gather_facts": False,
+            "vars": vars or {},
+            "tasks": tasks,
+        }
+        playbook.write_text(json.dumps([play], indent=1))  # JSON is YAML
+        proc = subprocess.run(
+            [ansible_playbook(), "-i", str(self.inventory), str(playbook), *args],
+            env=self.env(),
+            cwd=self.tmp,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert proc.returncode == rc, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+        out = json.loads(proc.stdout)
+        assert len(out["results"]) == len(tasks), out
+        # `status`: ok, failed, skipped or unreachable (ansible-core 2.19 keeps no `failed` key).
+        return [dict(r["result"], status=r["status"]) for r in out["results"]]
+
+
+@pytest.fixture
+def ansible(tmp_path: pathlib.Path) -> Ansible:
+    return Ansible(tmp_path)
+
+
+@pytest.fixture
+def example() -> dict[str, Any]:
+    return tomllib.loads(xenfab.example())
+
+
+def render(dest: pathlib.Path, **options: Any) -> dict[str, Any]:
+    return {"name": "render", "xenfab.fabric.render": {"dest": str(dest), **options}}
+
+
+def files(directory: pathlib.Path) -> dict[str, bytes | str]:
+    """Every file (contents) and link (target) below `directory`."""
+    tree: dict[str, bytes | str] = {}
+    for path in sorted(directory.rglob("*")):
+        rel = str(path.relative_to(directory))
+        if path.is_symlink():
+            tree[rel] = os.readlink(path)
+        elif path.is_file():
+            tree[rel] = path.read_bytes()
+    return tree
+
+
+@needs_fabric
+def test_the_first_run_changes_the_second_does_not(ansible: Ansible, example: dict[str, Any]) -> None:
+    dest = ansible.tmp / "out"
+    task = render(dest, fabric="{{ fabric }}")
+
+    [first] = ansible.play([task], "--diff", vars={"fabric": example})
+    assert first["changed"] is True, first
+    assert "+++ b/dhcp/dhcpd.conf" in first["diff"]["prepared"]
+    assert first["created"] and not first["changed_files"] and not first["removed"]
+    assert first["diagnostics"] == []
+    assert (dest / "dhcp" / "dhcpd.conf").is_file()
+    assert (dest / ".xenfab-manifest.json").is_file()
+    # The same tree as the package writes itself.
+    direct = ansible.tmp / "direct"
+    xenfab.Fabric.from_dict(example).write(str(direct))
+    assert files(dest) == files(direct)
+    before = {p: p.stat().st_mtime_ns for p in dest.rglob("*") if not p.is_symlink()}
+
+    [second] = ansible.play([task], vars={"fabric": example})
+    assert second["changed"] is False, second
+    assert "diff" not in second  # not asked for
+    assert second["created"] == second["changed_files"] == second["removed"] == []
+    assert second["unchanged"] == first["unchanged"] + len(first["created"])
+    assert {p: p.stat().st_mtime_ns for p in dest.rglob("*") if not p.is_symlink()} == before
+
+    # A guest less: its files go, the files that list it change.
+    smaller = copy.deepcopy(example)
+    guest = smaller["dom0s"][0]["guests"].pop()
+    [third] = ansible.play([task], vars={"fabric": smaller})
+    assert third["changed"] is True
+    assert third["removed"] and third["changed_files"]
+    assert any(guest["name"] in path for path in third["removed"]), third["removed"]
+    assert "dhcp/dhcpd.conf" in third["changed_files"]
+
+
+@needs_fabric
+def test_src_renders_a_fabric_file_the_same(ansible: Ansible, example: dict[str, Any]) -> None:
+    src = ansible.tmp / "fabric.toml"
+    src.write_text(xenfab.example())
+    dest = ansible.tmp / "out"
+
+    first, second, from_vars = ansible.play(
+        [render(dest, src=str(src)), render(dest, src=str(src)), render(dest, fabric="{{ fabric }}")],
+        vars={"fabric": example},
+    )
+    assert first["changed"] is True and first["created"]
+    assert second["changed"] is False
+    # The file and the same structure as variables render the same tree.
+    assert from_vars["changed"] is False, from_vars
+
+
+@needs_fabric
+def test_check_mode_writes_nothing(ansible: Ansible, example: dict[str, Any]) -> None:
+    missing = ansible.tmp / "missing"
+    empty = ansible.tmp / "empty"
+    empty.mkdir()
+
+    on_missing, on_empty = ansible.play(
+        [render(missing, fabric="{{ fabric }}"), render(empty, fabric="{{ fabric }}")],
+        "--check",
+        vars={"fabric": example},
+    )
+    for result in (on_missing, on_empty):
+        assert result["changed"] is True, result
+        assert result["created"], result
+        assert "diff" not in result
+    assert not missing.exists()
+    assert list(empty.iterdir()) == []
+    # The paths it would create are those a real run creates.
+    [real] = ansible.play([render(empty, fabric="{{ fabric }}")], vars={"fabric": example})
+    assert sorted(real["created"]) == sorted(on_empty["created"])
+
+
+@needs_fabric
+def test_check_and_diff_returns_the_diff(ansible: Ansible, example: dict[str, Any]) -> None:
+    dest = ansible.tmp / "out"
+    [result] = ansible.play([render(dest, fabric="{{ fabric }}")], "--check", "--diff", vars={"fabric": example})
+    assert result["changed"] is True
+    diff = result["diff"]["prepared"]
+    assert "--- /dev/null" in diff
+    assert "dhcp/dhcpd.conf" in diff
+    assert "+subnet 192.168.96.0 netmask 255.255.255.0 {" in diff
+    assert not dest.exists()
+
+    # After a real run, nothing is left to show.
+    ansible.play([render(dest, fabric="{{ fabric }}")], vars={"fabric": example})
+    [again] = ansible.play([render(dest, fabric="{{ fabric }}")], "--check", "--diff", vars={"fabric": example})
+    assert again["changed"] is False
+    assert again["diff"]["prepared"] == ""
+
+
+@needs_fabric
+def test_an_invalid_fabric_fails_with_every_error(ansible: Ansible, example: dict[str, Any]) -> None:
+    broken = copy.deepcopy(example)
+    guests = [g for d in broken["dom0s"] for g in d.get("guests", [])]
+    guests[1]["ip"] = guests[0]["ip"]  # duplicate-ip
+    guests[2]["memory"] = "64G"  # memory-exceeded, and a warning: save-area-small
+    dest = ansible.tmp / "out"
+
+    [result] = ansible.play([render(dest, fabric="{{ fabric }}")], vars={"fabric": broken}, rc=2)
+    assert result["status"] == "failed"
+    msg = result["msg"]
+    diagnostics = xenfab.Fabric.from_dict(broken, origin="<fabric>").validate()
+    errors = [str(d) for d in diagnostics if d.severity == "error"]
+    assert len(errors) >= 2
+    for line in errors:
+        assert line in msg.splitlines()
+    assert "<fabric>: error[duplicate-ip]: dom0s[xen01].guests[vali].ip:" in msg
+    assert "error[memory-exceeded]" in msg
+    assert "warning" not in msg
+    assert result["diagnostics"] == [str(d) for d in diagnostics]
+    assert not dest.exists()
+
+
+@needs_fabric
+def test_a_missing_src_fails(ansible: Ansible) -> None:
+    [result] = ansible.play(
+        [render(ansible.tmp / "out", src=str(ansible.tmp / "nope.toml"))], rc=2
+    )
+    assert result["status"] == "failed"
+    assert "nope.toml" in result["msg"]
+
+
+def test_fabric_and_src_are_exclusive(ansible: Ansible) -> None:
+    [result] = ansible.play(
+        [render(ansible.tmp / "out", src="f.toml", fabric={"version": 1})], rc=2
+    )
+    assert result["status"] == "failed"
+    assert "mutually exclusive" in result["msg"]
+
+
+def test_filters(ansible: Ansible) -> None:
+    [result] = ansible.play(
+        [
+            {
+                "ansible.builtin.set_fact": {
+                    "mac": "{{ '192.168.96.43' | xenfab.fabric.xenfab_mac }}",
+                    "local": "{{ '192.168.1.2' | xenfab.fabric.xenfab_mac('local-ipv4') }}",
+                    "hex": "{{ '192.168.96.43' | xenfab.fabric.xenfab_hex_ip }}",
+                    "pxe": "{{ '00:16:3e:a8:60:2b' | xenfab.fabric.xenfab_pxelinux_name }}",
+                }
+            }
+        ]
+    )
+    assert result["ansible_facts"] == {
+        "mac": "00:16:3e:a8:60:2b",
+        "local": "02:00:c0:a8:01:02",
+        "hex": "C0A8602B",
+        "pxe": "01-00-16-3e-a8-60-2b",
+    }
+
+
+def test_a_filter_fails_on_a_bad_address(ansible: Ansible) -> None:
+    [result] = ansible.play(
+        [{"ansible.builtin.debug": {"msg": "{{ '192.168.96' | xenfab.fabric.xenfab_mac }}"}}], rc=2
+    )
+    assert result["status"] == "failed"
+    assert "xenfab_mac: invalid IPv4 address" in result["msg"]
+
+
+@needs_fabric
+def test_warnings_are_returned_and_the_task_succeeds(ansible: Ansible, example: dict[str, Any]) -> None:
+    busy = copy.deepcopy(example)
+    busy["dom0s"][0]["guests"][0]["vcpus"] = 16  # vcpu-overcommit, a warning
+    [result] = ansible.play([render(ansible.tmp / "out", fabric="{{ fabric }}")], vars={"fabric": busy})
+    assert result["status"] == "ok" and result["changed"] is True
+    assert result["diagnostics"] == [
+        "<fabric>: warning[vcpu-overcommit]: dom0s[xen01].guests: dom0 and its guests have 18 vCPUs on 8 CPUs"
+    ]
+    assert any("vcpu-overcommit" in w for w in result.get("warnings", [])), result
