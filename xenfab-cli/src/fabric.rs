@@ -50,22 +50,10 @@ impl From<Error> for Failure {
                     diags.warning_count()
                 ))
             }
-            Error::Output(e) => Failure::Io(format!("error: {}", chain(&e))),
-            other => Failure::Io(format!("error: {}", chain(&other))),
+            Error::Output(e) => Failure::Io(format!("error: {}", xenfab_core::error_chain(&e))),
+            other => Failure::Io(format!("error: {}", xenfab_core::error_chain(&other))),
         }
     }
-}
-
-/// An error and its sources, on one line.
-pub fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 pub fn print_diagnostics(diags: &Diagnostics) {

@@ -142,8 +142,14 @@ pub enum RenderError {
     Tree(#[from] OutputError),
 }
 
-/// An error and its sources on one line, `: `-separated (the sources are not in the message).
-pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+/// An error and its sources on one line, `: `-separated: xenfab's messages leave their source
+/// out (it is kept as `#[source]`), so this is how to show the whole of an error.
+///
+/// ```
+/// let e = xenfab_core::load("version = 1\n[site\n", "f.toml").unwrap_err();
+/// assert!(xenfab_core::error_chain(&e).starts_with("f.toml:2:"));
+/// ```
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

@@ -40,17 +40,7 @@ mod _xenfab {
             .collect()
     }
 
-    /// An error and its sources on one line, `: `-separated.
-    fn chain(e: &dyn std::error::Error) -> String {
-        let mut text = e.to_string();
-        let mut source = e.source();
-        while let Some(s) = source {
-            text.push_str(": ");
-            text.push_str(&s.to_string());
-            source = s.source();
-        }
-        text
-    }
+    use xenfab_core::error_chain as chain;
 
     /// Python's `repr` of a string.
     fn py_repr(py: Python<'_>, s: &str) -> PyResult<String> {

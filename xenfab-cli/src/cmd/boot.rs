@@ -84,7 +84,7 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         (None, None) => unreachable!("clap requires one of them"),
     };
     boot::switch(&root, &fqdn, state, &links)
-        .map_err(|e| Failure::Io(format!("error: {}", fabric::chain(&e))))?;
+        .map_err(|e| Failure::Io(format!("error: {}", xenfab_core::error_chain(&e))))?;
     let mut out = String::new();
     for (link, target) in &links {
         let _ = writeln!(out, "{link} -> {target}");

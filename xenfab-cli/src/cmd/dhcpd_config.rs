@@ -26,7 +26,7 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     let loaded = fabric::load(args.fabric.as_deref())?;
     let (text, origin) = fabric::read(Some(&args.file))?;
     let subnets = isc_hosts(&loaded.fabric)
-        .map_err(|e| Failure::Io(format!("error: {}", fabric::chain(&e))))?;
+        .map_err(|e| Failure::Io(format!("error: {}", xenfab_core::error_chain(&e))))?;
     let edited = isc_edit::edit(&text, &subnets)
         .map_err(|e| Failure::Invalid(format!("error: {origin}: {e}")))?;
     for note in &edited.notes {

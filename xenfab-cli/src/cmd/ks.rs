@@ -53,7 +53,10 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         } else {
             ""
         };
-        Failure::Invalid(format!("error: {origin}: {}{hint}", fabric::chain(&e)))
+        Failure::Invalid(format!(
+            "error: {origin}: {}{hint}",
+            xenfab_core::error_chain(&e)
+        ))
     })?;
     for note in &converted.notes {
         eprintln!("{origin}: {note}");

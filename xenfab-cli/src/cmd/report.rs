@@ -24,6 +24,8 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     } else {
         inventory::capacity_report(&loaded.fabric)
     };
-    super::print(&text.map_err(|e| Failure::Io(format!("error: {}", fabric::chain(&e))))?)?;
+    super::print(
+        &text.map_err(|e| Failure::Io(format!("error: {}", xenfab_core::error_chain(&e))))?,
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -71,7 +71,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Profile>, Error> {
         .zip(&paths)
         .zip(profile::read_files(&paths))
     {
-        let root = read.map_err(|e| parse_error(path, &crate::error::chain(&e)))?;
+        let root = read.map_err(|e| parse_error(path, &crate::error::error_chain(&e)))?;
         profiles.push(Profile { name, root });
     }
     if profiles.is_empty() {
