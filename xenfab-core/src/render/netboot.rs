@@ -20,7 +20,6 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::kickstart::handler;
 use super::{lookup, templates};
 use crate::error::RenderError;
 use crate::model::{BootState, Fabric, HostRef, Ident, OsFamily, VirtMode, hex_ip};
@@ -177,7 +176,6 @@ fn install_entry(fabric: &Fabric, host: HostRef<'_>) -> Result<Entry, RenderErro
     let next_server = fabric
         .next_server(host.network())
         .ok_or_else(|| lookup::missing("next-server of network", host.network()))?;
-    let _ = handler(os.family);
     Ok(Entry {
         fqdn: fabric.fqdn(host.name()),
         label: "install".to_owned(),

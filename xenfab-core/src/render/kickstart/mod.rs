@@ -41,7 +41,7 @@ pub(crate) fn render(
         tree.insert_file(&format!("kickstart/{fqdn}.ks"), text)?;
         tree.insert_file(&format!("kickstart/{fqdn}.reinstall.ks"), converted.text)?;
         for guest in &dom0.guests {
-            let text = templates::render(env, "kickstart.ks.j2", guest_view(fabric, dom0, guest)?)?;
+            let text = templates::render(env, "kickstart.ks.j2", guest_view(fabric, guest)?)?;
             tree.insert_file(&format!("kickstart/{}.ks", fabric.fqdn(&guest.name)), text)?;
         }
     }
@@ -267,7 +267,7 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
     })
 }
 
-fn guest_view(fabric: &Fabric, dom0: &Dom0, guest: &Guest) -> Result<KickstartView, RenderError> {
+fn guest_view(fabric: &Fabric, guest: &Guest) -> Result<KickstartView, RenderError> {
     let os = lookup::os(fabric, &guest.os)?;
     let fqdn = fabric.fqdn(&guest.name);
     let dialect = Dialect::of(os.family);
@@ -281,7 +281,6 @@ fn guest_view(fabric: &Fabric, dom0: &Dom0, guest: &Guest) -> Result<KickstartVi
         disk.vdev
     ));
     let (packages_header, packages) = packages(fabric, os.family, false);
-    let _ = dom0;
     Ok(KickstartView {
         version: handler(os.family),
         fqdn,
