@@ -14,6 +14,7 @@ fabric on its subnet, with and without ``--replace``, in place (``-i``):
   only they) are cut out, each is reported, ``dhcpd -t`` accepts the result, and a run without
   ``--replace`` afterwards changes nothing. Warnings (what dhcpd takes, and gives no fabric host a
   wrong lease) never change the file;
+* each fixture with CRLF line ends is edited as its LF twin, its line ends kept;
 * hostile files (braces, quotes, markers out of place) are refused with their line, untouched;
 * a mutation run: a few hundred mutants of the fixtures (braces, quotes, ``#``, newlines, lines
   doubled or dropped): whenever dhcpd accepts the mutant and xenfab edits it, dhcpd accepts the
@@ -217,6 +218,23 @@ def test_dhcpd_takes_the_result(name: str, replace: bool, fabrics: dict[str, Pat
     assert again.returncode == 0, again.stderr
     assert len(reports(again.stderr, conf)["warning"]) == len(case.warnings)  # lines moved
     assert conf.read_text(encoding="utf-8") == result
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_crlf_files_stay_crlf(name: str, fabrics: dict[str, Path], tmp_path: Path) -> None:
+    """A CRLF file is edited as its LF twin (--replace), line endings kept; dhcpd takes it."""
+    fabric = fabrics[CASES[name].fabric]
+    text = (FIXTURES / name).read_text(encoding="utf-8")
+    out = {}
+    for eol in ("\n", "\r\n"):
+        work = tmp_path / ("crlf" if eol == "\r\n" else "lf")
+        work.mkdir()
+        conf = prepare(text.replace("\n", eol), work)
+        r = xenfab("dhcpd-config", "--fabric", str(fabric), "--replace", "-i", str(conf))
+        assert r.returncode == 0, r.stderr
+        out[eol] = conf.read_bytes().replace(str(work).encode(), b"WORK")
+    assert out["\r\n"] == out["\n"].replace(b"\n", b"\r\n")
+    assert dhcpd_t(tmp_path / "crlf" / "dhcpd.conf").returncode == 0
 
 
 HOSTILE = {
