@@ -124,6 +124,7 @@ impl Shared {
 /// A `host` declaration of the file that shares a name, MAC or address with a host of the
 /// fabric.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Conflict {
     /// The line of the declaration's `host` keyword (1-based).
     pub line: usize,
