@@ -20,6 +20,11 @@ pub struct Args {
     /// Edit the file in place (atomically) instead of printing the result.
     #[arg(short, long)]
     in_place: bool,
+    /// Take over the file's `host` declarations that dhcpd would refuse, or that would give a
+    /// host of the fabric a wrong lease, next to the fabric's (same name, MAC or address):
+    /// remove them. Without it, they are errors and nothing is written.
+    #[arg(long)]
+    replace: bool,
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
@@ -27,11 +32,26 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     let (text, origin) = fabric::read(Some(&args.file))?;
     let subnets = isc_hosts(&loaded.fabric)
         .map_err(|e| Failure::Io(format!("error: {}", xenfab_core::error_chain(&e))))?;
-    let edited = isc_edit::edit(&text, &subnets)
-        .map_err(|e| Failure::Invalid(format!("error: {origin}: {e}")))?;
+    let on_conflict = if args.replace {
+        isc_edit::OnConflict::Replace
+    } else {
+        isc_edit::OnConflict::Refuse
+    };
+    let edited = match isc_edit::edit_with(&text, &subnets, on_conflict) {
+        Ok(edited) => edited,
+        Err(isc_edit::EditError::Conflicts(conflicts)) => {
+            print_conflicts(&origin, &conflicts);
+            let errors = conflicts.iter().filter(|c| c.is_fatal()).count();
+            return Err(Failure::Invalid(format!(
+                "{origin}: {errors} host declaration(s) conflict with the fabric's hosts: nothing written"
+            )));
+        }
+        Err(e) => return Err(Failure::Invalid(format!("error: {origin}: {e}"))),
+    };
     for note in &edited.notes {
         eprintln!("{origin}: {note}");
     }
+    print_conflicts(&origin, &edited.conflicts);
     // dhcpd 4.x refuses the ad-hoc DNS update style that old configurations (AII's example
     // among them) still carry; xenfab keeps the file as it is but says so.
     if let Some(n) = text.lines().position(|l| {
@@ -55,4 +75,19 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         super::print(&edited.text)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each conflicting declaration on stderr, with its line: an error, a warning, or what
+/// `--replace` removed.
+fn print_conflicts(origin: &str, conflicts: &[isc_edit::Conflict]) {
+    for c in conflicts {
+        let what = if c.removed {
+            "replaced"
+        } else if c.is_fatal() {
+            "error"
+        } else {
+            "warning"
+        };
+        eprintln!("{origin}:{}: {what}: {c}", c.line);
+    }
 }

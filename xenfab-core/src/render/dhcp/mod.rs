@@ -83,6 +83,7 @@ fn subnet_hosts(networks: &[NetView]) -> Vec<isc_edit::SubnetHosts> {
         .map(|n| isc_edit::SubnetHosts {
             subnet: n.subnet,
             hosts: n.hosts.iter().map(isc_host).collect(),
+            origins: n.hosts.iter().map(|h| h.origin.clone()).collect(),
         })
         .collect()
 }
@@ -111,6 +112,9 @@ struct HostView {
     ip: String,
     next_server: String,
     boot_file: String,
+    /// Where the host comes from (`dom0s[xen01].guests[ullr]`), for messages.
+    #[serde(skip)]
+    origin: String,
 }
 
 #[derive(Serialize)]
@@ -152,6 +156,7 @@ fn networks(fabric: &Fabric) -> Result<Vec<NetView>, RenderError> {
                         ip: h.ip().to_string(),
                         next_server: next_server.clone(),
                         boot_file: boot_file.clone(),
+                        origin: h.at().to_string(),
                     })
                     .collect(),
                 next_server,
