@@ -423,12 +423,15 @@ CASES = [c for c in hostile.all_cases() if _filter.search(c.id)]
 
 
 @pytest.fixture(scope="module")
-def outcomes() -> dict[str, Outcome]:
-    """Every case, run in a thread pool (xenfab and the validators are subprocesses)."""
+def outcomes(request: pytest.FixtureRequest) -> dict[str, Outcome]:
+    """Every selected case (`-k` selects too), run in a thread pool (xenfab and the validators
+    are subprocesses)."""
     started = time.monotonic()
+    selected = [item.callspec.params["case"] for item in request.session.items
+                if getattr(item, "callspec", None) is not None and isinstance(item.callspec.params.get("case"), hostile.Case)]
     results: dict[str, Outcome] = {}
     with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
-        futures = {pool.submit(run_case, c): c for c in CASES}
+        futures = {pool.submit(run_case, c): c for c in selected}
         for future in concurrent.futures.as_completed(futures):
             case = futures[future]
             try:
