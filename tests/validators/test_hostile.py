@@ -8,7 +8,9 @@ ways:
 - **refused**: exit 1; stderr names the field (its path as xenfab writes it, or for TOML and
   JSON the value's ``file:LINE:``) and, where it gives lines, the value's line is one of them;
   no raw control character (C0 but tab and newline, DEL, C1, U+2028/U+2029) and not the whole
-  100 KB value on stderr; the output directory not created;
+  100 KB value on stderr; the output directory not created (for the ``"`` and 100 KB classes
+  also: rendered into a copy of the unmutated render's tree, the same exit and that tree
+  unchanged, byte for byte);
 - **accepted**: exit 0, only for payload classes that a field may carry (never a line separator
   other than ``\\n``, NUL, ESC or BEL); every artefact that differs from the unmutated render
   passes its real consumer (``CHECKS`` of ``test_artefacts.py``, plus grub-script-check for the
@@ -75,6 +77,9 @@ WORKERS = max(2, os.cpu_count() or 2)
 # A raw character that a terminal acts on (C0 but tab and newline, DEL, C1) or that ends a
 # line for some reader (U+2028, U+2029): diagnostics must print it escaped.
 RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\x80-\x9f\u2028\u2029]")
+# For these classes a refused case also renders into a copy of the unmutated render's tree,
+# which must stay byte for byte (the others render into a directory that does not exist).
+INTO_EXISTING = ("dquote", "big")
 # A refused value is shown shortened: never the whole 100 KB payload.
 MAX_STDERR = 16 * 1024
 
@@ -162,8 +167,20 @@ def read_tree(root: Path) -> dict[str, bytes]:
     return tree
 
 
-def xenfab(fmt: str, files: dict[str, bytes], workdir: Path) -> Run:
-    """Write FILES into WORKDIR/in and render them into WORKDIR/out (which does not exist)."""
+def write_tree(root: Path, tree: dict[str, bytes]) -> None:
+    """The inverse of read_tree: files and links (`-> target`) under ROOT."""
+    for rel, content in tree.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if content.startswith(b"-> "):
+            path.symlink_to(content[3:].decode("utf-8", "surrogateescape"))
+        else:
+            path.write_bytes(content)
+
+
+def xenfab(fmt: str, files: dict[str, bytes], workdir: Path, existing: Optional[dict[str, bytes]] = None) -> Run:
+    """Write FILES into WORKDIR/in and render them into WORKDIR/out: a directory that does not
+    exist, or one that holds EXISTING (a tree xenfab wrote before)."""
     if not XENFAB.exists():
         pytest.fail(f"{XENFAB} is missing: build it with `cargo build -p xenfab-cli`", pytrace=False)
     src = workdir / "in"
@@ -171,13 +188,15 @@ def xenfab(fmt: str, files: dict[str, bytes], workdir: Path) -> Run:
     for name, content in files.items():
         (src / name).write_bytes(content)
     out = workdir / "out"
+    if existing is not None:
+        write_tree(out, existing)
     if fmt.startswith("quattor"):
         template, target = QUATTOR_RENDER, src
     else:
         template, target = RENDER, src / next(iter(files))
     argv = [str(XENFAB), *(a.format(input=target, out=out) for a in template)]
     proc = subprocess.run(argv, capture_output=True, timeout=TIMEOUT, check=False)
-    tree = read_tree(out) if proc.returncode == 0 and out.is_dir() else None
+    tree = read_tree(out) if (proc.returncode == 0 or existing is not None) and out.is_dir() else None
     return Run(proc.returncode, proc.stdout, proc.stderr, tree, out.exists())
 
 
@@ -354,6 +373,13 @@ def run_case(case: hostile.Case) -> Outcome:
                 out.problems.append(f"the message gives line(s) {sorted(lines)}, not the value's line {case.line}")
             if len(run.stderr) > MAX_STDERR:
                 out.problems.append(f"stderr is {len(run.stderr)} bytes: the value is not shortened")
+            if case.payload_class in INTO_EXISTING:  # the tree of an earlier render stays as it is
+                base = base_tree(case, tmp)
+                again = xenfab(case.fmt, case.files(), tmp / "existing", existing=base)
+                if again.rc != run.rc or again.tree != base:
+                    changed = sorted(set(base) ^ set(again.tree or {}) | {r for r in base if (again.tree or {}).get(r) != base[r]})
+                    out.problems.append(f"refused into a tree of an earlier render: exit {again.rc}, and the tree changed"
+                                        f" ({len(changed)} paths, e.g. {_shown(' '.join(changed[:3]).encode(), 200)})")
             return out
         if case.payload_class in hostile.ALWAYS_REFUSED:
             out.problems.append(f"a value holding {case.payload_class} ({hostile.PAYLOAD[case.payload_class]!r}) was accepted:"
@@ -527,6 +553,21 @@ def test_kickstart_in_process_goes_red(tmp_path: Path) -> None:
         check_kickstart_in_process(ks)
     ks.write_text("#version=RHEL5\n" + (test_artefacts.GOOD / "rhel5.ks").read_text(encoding="utf-8"), encoding="utf-8")
     check_kickstart_in_process(ks)
+
+
+def test_refusal_checks_go_red(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A binary that writes although it refuses, exits 2 and echoes ESC fails every check."""
+    fake = tmp_path / "xenfab"
+    fake.write_text('#!/bin/sh\nfor a; do out=$a; done\nmkdir -p "$out"; echo x > "$out/stray"\n'
+                    'printf "\\033[31mbroken\\n" >&2; exit 2\n', encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setattr(sys.modules[__name__], "XENFAB", fake)
+    case = next(c for c in hostile.fabric_cases("toml") if c.payload_class in INTO_EXISTING)
+    monkeypatch.setitem(_base_trees, case.fmt + ":" + case.id.split("-")[1], {"a.conf": b"kept\n"})
+    problems = "\n".join(run_case(case).problems)
+    for expected in ("raw '\\x1b'", "exit 2, not 1", "output directory was created", "does not name the field",
+                     "refused into a tree of an earlier render"):
+        assert expected in problems, (expected, problems)
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
