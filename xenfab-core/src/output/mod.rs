@@ -31,6 +31,7 @@
 
 pub mod boot;
 mod fsops;
+mod lock;
 mod manifest;
 mod path;
 mod plan;
@@ -42,12 +43,14 @@ mod tests;
 use std::io;
 use std::path::PathBuf;
 
-pub use manifest::{MANIFEST_FILE, MANIFEST_FORMAT};
+pub use lock::{Busy, LOCK_FILE, LockKind, TreeLock};
+pub use manifest::{MANIFEST_FILE, MANIFEST_FORMAT, SiteStamp};
 pub use path::{MAX_COMPONENT_LEN, MAX_PATH_LEN, RelPath};
-pub use plan::{Change, ChangeKind, Plan, Summary, plan};
+pub use plan::{Change, ChangeKind, Plan, PlanOptions, Summary, plan, plan_with, replace_file};
 pub use tree::{Entry, Tree};
 
-/// The suffix of the temporary files written next to their target.
+/// The suffix of the temporary files written next to their target
+/// (`.<name>.<random>.xenfab-tmp`).
 pub const TEMP_SUFFIX: &str = ".xenfab-tmp";
 
 /// Everything that can go wrong while building, planning or writing an
@@ -140,6 +143,39 @@ pub enum OutputError {
         /// What is wrong with it.
         #[source]
         source: serde_json::Error,
+    },
+    /// Another run holds the lock on the output tree (see [`TreeLock`]).
+    #[error("{busy}")]
+    Locked {
+        /// The lock file and its holder.
+        busy: Busy,
+    },
+    /// The tree holds another site's artefacts (see [`PlanOptions::force`]).
+    #[error(
+        "`{}` holds the artefacts of site {found}, not of site {wanted}",
+        root.display()
+    )]
+    OtherSite {
+        /// The output root.
+        root: PathBuf,
+        /// The site recorded in the tree's manifest.
+        found: Box<SiteStamp>,
+        /// The site being rendered.
+        wanted: Box<SiteStamp>,
+    },
+    /// The plan would remove more than half of the entries xenfab owns in the tree (see
+    /// [`PlanOptions::force`]).
+    #[error(
+        "rendering into `{}` would remove {removed} of the {owned} entries xenfab wrote there (more than half)",
+        root.display()
+    )]
+    MassRemoval {
+        /// The output root.
+        root: PathBuf,
+        /// How many owned entries the plan removes.
+        removed: usize,
+        /// How many entries the manifest lists.
+        owned: usize,
     },
     /// A filesystem operation failed.
     #[error("cannot {action} `{path}`")]
