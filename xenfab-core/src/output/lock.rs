@@ -2,15 +2,20 @@
 //!
 //! The lock is an advisory `flock(2)` lock (through the `fs4` crate) on
 //! `<root>/.xenfab-lock` ([`LOCK_FILE`]). The kernel drops it when its holder exits, however
-//! it exits (`kill -9` included), so a lock is never left behind. The lock file itself stays:
-//! removing it would let a waiting run and a new one lock two different files.
+//! it exits (`kill -9` included), so a lock is never left held.
 //!
-//! A writer takes it exclusively and writes its process id into the file, so that a run that
-//! has to wait can say for whom; a dry run takes it shared.
+//! The lock file exists only while a run uses it: the last holder removes it (a holder that
+//! can lock it exclusively knows that nobody else holds or waits for it... except those that
+//! opened it before the removal, so every run checks, once it has the lock, that the file it
+//! locked is still the one at the path, and starts again if not). A file left by a killed run
+//! is simply locked and removed by the next.
+//!
+//! A writer takes it exclusively and writes its process id into it, so that a run that has to
+//! wait can say for whom; a dry run takes it shared.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::io::{Read as _, Seek as _, Write as _};
-use std::os::unix::fs::OpenOptionsExt as _;
+use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 
 use fs4::FileExt;
@@ -25,11 +30,10 @@ pub const LOCK_FILE: &str = ".xenfab-lock";
 /// How a tree is locked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LockKind {
-    /// For writing: nobody else holds the lock. Creates the root and the lock file when
-    /// missing.
+    /// For writing: nobody else holds the lock. Creates the root when it is missing.
     Exclusive,
-    /// For reading (a dry run): no writer holds it, other readers may. A tree without a lock
-    /// file (never written by this version) is read without a lock, and nothing is created.
+    /// For reading (a dry run): no writer holds it, other readers may. A missing root is
+    /// not created (there is nothing to read).
     Shared,
 }
 
@@ -61,8 +65,8 @@ impl std::fmt::Display for Busy {
 /// A held lock on an output tree; released when dropped.
 #[derive(Debug)]
 pub struct TreeLock {
-    /// `None` for a shared lock on a tree without a lock file.
-    file: Option<File>,
+    /// The locked file and its path; `None` for a shared lock on a missing tree.
+    file: Option<(File, PathBuf)>,
     kind: LockKind,
 }
 
@@ -73,67 +77,76 @@ impl TreeLock {
     /// waits until the lock is free, `false` gives up with [`OutputError::Locked`].
     ///
     /// An exclusive lock creates `root` (with its parents) when it is missing. The lock file
-    /// must be a regular file: a symlink or anything else there is refused.
+    /// is created, and removed again by the last holder when it is dropped; it must be a
+    /// regular file: a symlink or anything else there is refused.
     pub fn acquire(
         root: &Path,
         kind: LockKind,
         on_busy: impl FnOnce(&Busy) -> bool,
     ) -> Result<TreeLock, OutputError> {
         let path = root.join(LOCK_FILE);
-        let file = match kind {
-            LockKind::Exclusive => {
-                fsops::ensure_root(root)?;
-                check_lock_file(&path)?;
-                OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .create(true)
-                    .truncate(false)
-                    .mode(0o644)
-                    .open(&path)
-                    .map_err(|err| fsops::io_error("open", &path, err))?
+        match kind {
+            LockKind::Exclusive => fsops::ensure_root(root)?,
+            LockKind::Shared if fsops::node(root)? == Node::Missing => {
+                return Ok(TreeLock { file: None, kind });
             }
-            LockKind::Shared => {
-                if fsops::node(root)? == Node::Missing || fsops::node(&path)? == Node::Missing {
-                    return Ok(TreeLock { file: None, kind });
-                }
-                check_lock_file(&path)?;
-                File::open(&path).map_err(|err| fsops::io_error("open", &path, err))?
-            }
-        };
-        let attempt = match kind {
-            LockKind::Exclusive => FileExt::try_lock(&file),
-            LockKind::Shared => FileExt::try_lock_shared(&file),
-        };
-        match attempt {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                let busy = Busy {
-                    holder: holder(&file),
-                    lock_file: path.clone(),
-                };
-                if !on_busy(&busy) {
-                    return Err(OutputError::Locked { busy });
-                }
-                let waited = match kind {
-                    LockKind::Exclusive => FileExt::lock(&file),
-                    LockKind::Shared => FileExt::lock_shared(&file),
-                };
-                waited.map_err(|err| fsops::io_error("lock", &path, err))?;
-            }
-            Err(TryLockError::Error(err)) => return Err(fsops::io_error("lock", &path, err)),
+            LockKind::Shared => {}
         }
-        if kind == LockKind::Exclusive {
-            let mut file = &file;
-            file.set_len(0)
-                .and_then(|()| file.rewind())
-                .and_then(|()| writeln!(file, "{}", std::process::id()))
-                .map_err(|err| fsops::io_error("write", &path, err))?;
+        let mut on_busy = Some(on_busy);
+        loop {
+            check_lock_file(&path)?;
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o644)
+                .open(&path)
+                .map_err(|err| fsops::io_error("open", &path, err))?;
+            let attempt = match kind {
+                LockKind::Exclusive => FileExt::try_lock(&file),
+                LockKind::Shared => FileExt::try_lock_shared(&file),
+            };
+            match attempt {
+                Ok(()) => {}
+                Err(TryLockError::WouldBlock) => {
+                    let busy = Busy {
+                        holder: holder(&file),
+                        lock_file: path.clone(),
+                    };
+                    // Asked once: a run that waited and then finds the file replaced waits on.
+                    if let Some(on_busy) = on_busy.take() {
+                        if !on_busy(&busy) {
+                            return Err(OutputError::Locked { busy });
+                        }
+                    }
+                    let waited = match kind {
+                        LockKind::Exclusive => FileExt::lock(&file),
+                        LockKind::Shared => FileExt::lock_shared(&file),
+                    };
+                    waited.map_err(|err| fsops::io_error("lock", &path, err))?;
+                }
+                Err(TryLockError::Error(err)) => {
+                    return Err(fsops::io_error("lock", &path, err));
+                }
+            }
+            if !is_at(&file, &path)? {
+                // Removed (or replaced) by the holder we waited for: lock the new one.
+                continue;
+            }
+            if kind == LockKind::Exclusive {
+                let mut writer = &file;
+                writer
+                    .set_len(0)
+                    .and_then(|()| writer.rewind())
+                    .and_then(|()| writeln!(writer, "{}", std::process::id()))
+                    .map_err(|err| fsops::io_error("write", &path, err))?;
+            }
+            return Ok(TreeLock {
+                file: Some((file, path)),
+                kind,
+            });
         }
-        Ok(TreeLock {
-            file: Some(file),
-            kind,
-        })
     }
 
     /// How the tree is locked.
@@ -144,11 +157,32 @@ impl TreeLock {
 
 impl Drop for TreeLock {
     fn drop(&mut self) {
-        if let (Some(file), LockKind::Exclusive) = (&self.file, self.kind) {
-            // The pid of a finished run means nothing; the lock goes with the file.
-            let _ = file.set_len(0);
+        let Some((file, path)) = &self.file else {
+            return;
+        };
+        // The last holder removes the file: whoever can lock it exclusively is the only one
+        // holding it (a reader's shared lock may be given up in the attempt; it is done
+        // anyway). Runs waiting on the removed file see it gone and start again.
+        let alone = match self.kind {
+            LockKind::Exclusive => true,
+            LockKind::Shared => FileExt::try_lock(file).is_ok(),
+        };
+        if alone {
+            let _ = fs::remove_file(path);
         }
     }
+}
+
+/// Whether `file` is (still) the regular file at `path`.
+fn is_at(file: &File, path: &Path) -> Result<bool, OutputError> {
+    let open = file
+        .metadata()
+        .map_err(|err| fsops::io_error("inspect", path, err))?;
+    Ok(match fs::symlink_metadata(path) {
+        Ok(now) => now.file_type().is_file() && now.dev() == open.dev() && now.ino() == open.ino(),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => false,
+        Err(err) => return Err(fsops::io_error("inspect", path, err)),
+    })
 }
 
 /// Refuses a lock file that is not a regular file (or missing).
@@ -180,7 +214,6 @@ fn holder(file: &File) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::fs;
 
     #[test]
     fn exclusive_lock_names_its_holder_and_refuses_a_second() {
@@ -200,18 +233,70 @@ mod tests {
         assert_eq!(busy.lock_file, root.join(LOCK_FILE));
         if Path::new("/proc/self").exists() {
             assert_eq!(busy.holder, Some(std::process::id()));
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "`{}` is locked by another xenfab run (pid {})",
+                    root.join(LOCK_FILE).display(),
+                    std::process::id()
+                )
+            );
         }
         assert!(matches!(err, OutputError::Locked { .. }));
-        assert!(err.to_string().contains("is locked by another xenfab run"));
         // A reader waits for the writer too.
         assert!(TreeLock::acquire(&root, LockKind::Shared, |_| false).is_err());
         drop(first);
-        assert_eq!(fs::read_to_string(root.join(LOCK_FILE)).unwrap(), "");
+        assert!(!root.join(LOCK_FILE).exists(), "the last holder removes it");
         let shared = TreeLock::acquire(&root, LockKind::Shared, |_| false).unwrap();
         let shared2 = TreeLock::acquire(&root, LockKind::Shared, |_| false).unwrap();
         assert!(TreeLock::acquire(&root, LockKind::Exclusive, |_| false).is_err());
-        drop((shared, shared2));
+        drop(shared);
+        assert!(root.join(LOCK_FILE).exists(), "another reader holds it");
+        assert!(TreeLock::acquire(&root, LockKind::Exclusive, |_| false).is_err());
+        drop(shared2);
+        assert!(!root.join(LOCK_FILE).exists());
         TreeLock::acquire(&root, LockKind::Exclusive, |_| false).unwrap();
+    }
+
+    #[test]
+    fn a_lock_file_left_by_a_killed_run_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(LOCK_FILE), "4194304\n").unwrap();
+        let lock = TreeLock::acquire(dir.path(), LockKind::Exclusive, |_| false).unwrap();
+        drop(lock);
+        assert!(!dir.path().join(LOCK_FILE).exists());
+    }
+
+    #[test]
+    fn waiters_take_turns_when_the_file_is_removed_under_them() {
+        // Many threads each add one to a counter file under the lock, with a pause between
+        // reading and writing: a lost update would show that two held it at once.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_owned();
+        fs::write(root.join("n"), "0").unwrap();
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let root = root.clone();
+                std::thread::spawn(move || {
+                    let kind = if i % 3 == 2 {
+                        LockKind::Shared
+                    } else {
+                        LockKind::Exclusive
+                    };
+                    let _lock = TreeLock::acquire(&root, kind, |_| true).unwrap();
+                    if kind == LockKind::Exclusive {
+                        let n: u32 = fs::read_to_string(root.join("n")).unwrap().parse().unwrap();
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        fs::write(root.join("n"), (n + 1).to_string()).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(fs::read_to_string(root.join("n")).unwrap(), "6");
+        assert!(!root.join(LOCK_FILE).exists());
     }
 
     #[test]
@@ -236,12 +321,13 @@ mod tests {
     }
 
     #[test]
-    fn shared_lock_creates_nothing() {
+    fn shared_lock_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("missing");
         TreeLock::acquire(&missing, LockKind::Shared, |_| false).unwrap();
         assert!(!missing.exists());
-        TreeLock::acquire(dir.path(), LockKind::Shared, |_| false).unwrap();
+        let shared = TreeLock::acquire(dir.path(), LockKind::Shared, |_| false).unwrap();
+        drop(shared);
         assert!(!dir.path().join(LOCK_FILE).exists());
     }
 
