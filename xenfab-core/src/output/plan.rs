@@ -107,6 +107,11 @@ pub struct Plan {
     clear_dirs: Vec<RelPath>,
     manifest: Vec<u8>,
     manifest_changed: bool,
+    /// The manifest written before any entry is created, when entries are created that the
+    /// old manifest does not list: the old entries and the new ones. A run killed midway
+    /// thus leaves a manifest that owns everything it may have written, and the next run
+    /// can change or remove it.
+    intent: Option<Vec<u8>>,
 }
 
 /// Compares `tree` with the directory `root` (which may not exist yet) and
@@ -135,7 +140,7 @@ pub fn plan(root: &Path, tree: &Tree) -> Result<Plan, OutputError> {
 /// * the manifest records another site than `options.site`
 ///   ([`OutputError::OtherSite`]),
 /// * the plan would remove more than half of the entries the manifest lists
-///   ([`OutputError::MassRemoval`]),
+///   (counting those that are still there; [`OutputError::MassRemoval`]),
 ///
 /// unless `options.force` is set. A manifest of format 1 records no site:
 /// only the removal check applies to it.
@@ -170,14 +175,6 @@ pub fn plan_with(root: &Path, tree: &Tree, options: &PlanOptions) -> Result<Plan
                 });
             }
         }
-        let removed = owned.iter().filter(|p| !tree.contains(p)).count();
-        if removed * 2 > owned.len() {
-            return Err(OutputError::MassRemoval {
-                root: root.to_owned(),
-                removed,
-                owned: owned.len(),
-            });
-        }
     }
 
     let mut planner = Planner {
@@ -204,13 +201,45 @@ pub fn plan_with(root: &Path, tree: &Tree, options: &PlanOptions) -> Result<Plan
         }
     }
 
+    // What is really removed: owned entries already gone do not count.
+    let removed = planner
+        .changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Remove)
+        .count();
+    if !options.force && removed * 2 > planner.owned.len() {
+        return Err(OutputError::MassRemoval {
+            root: root.to_owned(),
+            removed,
+            owned: planner.owned.len(),
+        });
+    }
     let stale_temps = if root_exists {
         stale_temps(root, tree, &planner.owned)?
     } else {
         Vec::new()
     };
     let site = options.site.clone().or(recorded);
-    let manifest = Manifest::for_tree(tree, site).to_bytes();
+    let new_manifest = Manifest::for_tree(tree, site);
+    let creates_unowned = planner
+        .changes
+        .iter()
+        .any(|c| c.kind == ChangeKind::Create && !planner.owned.contains(&c.path));
+    let intent = match &loaded {
+        Some(loaded) if creates_unowned => {
+            let mut union = new_manifest.clone();
+            for (path, entry) in &loaded.manifest.entries {
+                union
+                    .entries
+                    .entry(path.clone())
+                    .or_insert_with(|| entry.clone());
+            }
+            Some(union.to_bytes())
+        }
+        None if creates_unowned => Some(new_manifest.to_bytes()),
+        _ => None,
+    };
+    let manifest = new_manifest.to_bytes();
     let manifest_changed = match &loaded {
         Some(loaded) => loaded.bytes != manifest,
         None => !tree.is_empty(),
@@ -226,6 +255,7 @@ pub fn plan_with(root: &Path, tree: &Tree, options: &PlanOptions) -> Result<Plan
         clear_dirs: planner.clear_dirs,
         manifest,
         manifest_changed,
+        intent,
     })
 }
 
@@ -567,7 +597,10 @@ impl Plan {
 
     /// Writes the plan.
     ///
-    /// Order: temporary files left by an interrupted run are removed; owned
+    /// Order: temporary files left by an interrupted run are removed; when
+    /// entries are created that the manifest does not list yet, a manifest
+    /// listing the old entries and the new ones is written first (so that a
+    /// run killed midway leaves nothing the next run does not own); owned
     /// entries in the way of new ones are removed; created and changed
     /// entries are written, each atomically (a temporary file with a unique
     /// name, synced, then renamed; missing directories are created with mode
@@ -580,8 +613,9 @@ impl Plan {
     /// Call it with a [`TreeLock`](super::TreeLock) held since [`plan`].
     ///
     /// If a write fails, its temporary file is removed and the error names
-    /// the path; entries already written stay written and the old manifest
-    /// stays in place, so the next run adopts them.
+    /// the path; entries already written stay written, and the manifest on
+    /// disk (the old one, or the one written first) owns them, so the next
+    /// run takes them over.
     pub fn apply(self) -> Result<Summary, OutputError> {
         let summary = self.summary();
         if self.is_noop() {
@@ -596,6 +630,10 @@ impl Plan {
         for temp in &self.stale_temps {
             fsops::remove_if_present(temp)?;
             touched.insert(dir_of(temp));
+        }
+        if let Some(intent) = &self.intent {
+            fsops::write_file_atomic(&root.join(MANIFEST_FILE), intent, 0o644)?;
+            fsops::sync_dir(root)?;
         }
         for path in &self.early_removals {
             fsops::remove_owned(root, path)?;
@@ -645,7 +683,7 @@ impl Plan {
                 fsops::sync_dir(dir)?;
             }
         }
-        if self.manifest_changed {
+        if self.manifest_changed && self.intent.as_ref() != Some(&self.manifest) {
             fsops::write_file_atomic(&root.join(MANIFEST_FILE), &self.manifest, 0o644)?;
             fsops::sync_dir(root)?;
         }

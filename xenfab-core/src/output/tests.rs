@@ -935,3 +935,28 @@ fn replace_file_keeps_the_mode_and_leaves_nothing_behind() {
     assert_eq!(fs::read(dir.join("link")).unwrap(), b"three\n");
     assert_eq!(dir_listing(dir), ["dhcpd.conf", "link"]);
 }
+
+#[test]
+fn a_run_stopped_midway_leaves_what_it_wrote_owned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    apply(root, &tree(&[("a", "1"), ("b", "1")]));
+    // The plan creates `c` and `d`; something appears at `d` before it is written, and
+    // apply stops there with `c` written.
+    let planned = plan(
+        root,
+        &tree(&[("a", "1"), ("b", "1"), ("c", "1"), ("d", "1")]),
+    )
+    .unwrap();
+    fs::write(root.join("d"), "foreign").unwrap();
+    assert!(matches!(planned.apply(), Err(OutputError::NotOwned { .. })));
+    assert_eq!(fs::read_to_string(root.join("c")).unwrap(), "1");
+    // The manifest on disk owns `c`, so a render of other contents changes it instead of
+    // refusing it as foreign; `d` is still not xenfab's.
+    fs::remove_file(root.join("d")).unwrap();
+    let summary = apply(root, &tree(&[("a", "1"), ("b", "1"), ("c", "2")]));
+    assert_eq!(paths(&summary.changed), ["c"]);
+    assert_eq!(fs::read_to_string(root.join("c")).unwrap(), "2");
+    let manifest = fs::read_to_string(root.join(MANIFEST_FILE)).unwrap();
+    assert!(!manifest.contains("\"d\""), "{manifest}");
+}
