@@ -478,3 +478,53 @@ fn in_place_edits_keep_the_mode_and_leave_no_temporary_file() {
         .collect();
     assert_eq!(names, ["xend-config.sxp"]);
 }
+
+#[test]
+fn quattor_profiles_are_a_fabric_for_writers_too() {
+    let profiles =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cases/quattor-scenario/profiles");
+    let profiles = profiles.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = rendered_example(dir.path());
+    // `quattor render` of the profiles' site into the example's tree is another site.
+    let before = snapshot(Path::new(&out));
+    let o = xenfab(&["quattor", "render", "--profiles", profiles, "-o", &out]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("holds the artefacts of site `grid` (example.org, from `<example>`), not of site `quattor` (example.org, from `"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(snapshot(Path::new(&out)) == before);
+    let o = xenfab(&[
+        "quattor",
+        "render",
+        "--profiles",
+        profiles,
+        "-o",
+        &out,
+        "--force",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(Path::new(&out).join(".xenfab-manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["site"]["name"], "quattor");
+    assert_eq!(manifest["site"]["origin"], profiles);
+    // dhcpd-config takes the profiles as its fabric.
+    let conf = dir.path().join("dhcpd.conf");
+    fs::write(&conf, "subnet 192.168.0.0 netmask 255.255.255.0 {\n}\n").unwrap();
+    let o = xenfab(&[
+        "dhcpd-config",
+        "--profiles",
+        profiles,
+        conf.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("# BEGIN xenfab managed hosts"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("xen-guest"), "{}", stdout(&o));
+}
