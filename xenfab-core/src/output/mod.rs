@@ -16,17 +16,26 @@
 //! * **No half-written tree.** Every check (ownership, file/directory
 //!   conflicts, parents that are symlinks or files) is done by [`plan`],
 //!   which only reads. Each file is written to a temporary
-//!   `.<name>.xenfab-tmp` in the same directory and renamed into place, so a
-//!   reader sees either the old or the new contents, never a partial file or
-//!   a missing path.
+//!   `.<name>.<random>.xenfab-tmp` in the same directory, synced, and renamed
+//!   into place, so a reader sees either the old or the new contents, never a
+//!   partial file or a missing path; the directories are synced after the
+//!   renames. Temporary files a killed run left are removed by the next
+//!   [`Plan::apply`], and new entries are listed in the manifest before they
+//!   are created, so that the next run owns whatever a killed one wrote.
+//! * **Whose tree.** The manifest records the site that wrote the tree
+//!   ([`SiteStamp`]); [`plan_with`] refuses another site's tree, and a plan
+//!   that removes more than half of the owned entries, unless forced
+//!   ([`PlanOptions`]).
+//! * **One run at a time.** [`TreeLock`] locks the tree (`.xenfab-lock`,
+//!   `flock`) from before [`plan`] until [`Plan::apply`] is done.
 //! * **Idempotence.** Entries that are already right are not touched, and an
 //!   apply with nothing to do writes nothing, not even the manifest.
 //! * **No symlink following.** A symlink in a parent component of an output
 //!   path is refused ([`OutputError::UnsafeParent`]); only the root itself may
 //!   be a symlink to a directory.
 //!
-//! Names beginning with `.` are reserved for the manifest and temporary files
-//! and cannot appear in a [`Tree`]. This module uses Unix file modes and
+//! Names beginning with `.` are reserved for the manifest, the lock and
+//! temporary files and cannot appear in a [`Tree`]. This module uses Unix file modes and
 //! symlinks and is therefore Unix-only.
 
 pub mod boot;
