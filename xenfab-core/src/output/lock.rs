@@ -14,7 +14,7 @@
 //! wait can say for whom; a dry run takes it shared.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read as _, Seek as _, Write as _};
+use std::io::{ErrorKind, Read as _, Seek as _, Write as _};
 use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 
@@ -33,7 +33,8 @@ pub enum LockKind {
     /// For writing: nobody else holds the lock. Creates the root when it is missing.
     Exclusive,
     /// For reading (a dry run): no writer holds it, other readers may. A missing root is
-    /// not created (there is nothing to read).
+    /// not created (there is nothing to read), and a tree the process may not write into is
+    /// read under the lock of a running writer, if there is one, else without a lock.
     Shared,
 }
 
@@ -95,14 +96,34 @@ impl TreeLock {
         let mut on_busy = Some(on_busy);
         loop {
             check_lock_file(&path)?;
-            let file = OpenOptions::new()
+            let opened = OpenOptions::new()
                 .read(true)
                 .write(true)
                 .create(true)
                 .truncate(false)
                 .mode(0o644)
-                .open(&path)
-                .map_err(|err| fsops::io_error("open", &path, err))?;
+                .open(&path);
+            let file = match opened {
+                Ok(file) => file,
+                // A reader that may not write into the tree (a dry run by another user) locks
+                // the file if a writer made it, and else reads without a lock.
+                Err(err)
+                    if kind == LockKind::Shared
+                        && matches!(
+                            err.kind(),
+                            ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem
+                        ) =>
+                {
+                    match File::open(&path) {
+                        Ok(file) => file,
+                        Err(err) if err.kind() == ErrorKind::NotFound => {
+                            return Ok(TreeLock { file: None, kind });
+                        }
+                        Err(err) => return Err(fsops::io_error("open", &path, err)),
+                    }
+                }
+                Err(err) => return Err(fsops::io_error("open", &path, err)),
+            };
             let attempt = match kind {
                 LockKind::Exclusive => FileExt::try_lock(&file),
                 LockKind::Shared => FileExt::try_lock_shared(&file),
@@ -180,7 +201,7 @@ fn is_at(file: &File, path: &Path) -> Result<bool, OutputError> {
         .map_err(|err| fsops::io_error("inspect", path, err))?;
     Ok(match fs::symlink_metadata(path) {
         Ok(now) => now.file_type().is_file() && now.dev() == open.dev() && now.ino() == open.ino(),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => false,
+        Err(err) if err.kind() == ErrorKind::NotFound => false,
         Err(err) => return Err(fsops::io_error("inspect", path, err)),
     })
 }
