@@ -322,7 +322,7 @@ def test_pxe_boot_xen01_install_after_xenfab_boot(rendered: Path, tmp_path: Path
     shows the command line pxelinux passes (the entry's append, exactly)."""
     _require_pxe_tools(with_kernel=True)
     tftp = _copy(rendered / "tftpboot", tmp_path / "tftpboot")
-    r = xenfab("boot", "xen01", "install", "--tftp-root", str(tftp))
+    r = xenfab("boot", "xen01", "install", "--fabric", str(EXAMPLE / "fabric.toml"), "--tftp-root", str(tftp))
     assert r.returncode == 0, r.stderr
     assert _link(tftp, MAC_CFG.split("/")[1]) == f"{XEN01}.cfg"
     assert _link(tftp, HEX_IP) == f"{XEN01}.cfg"
@@ -349,7 +349,7 @@ def test_render_keeps_the_boot_state(rendered: Path, tmp_path: Path) -> None:
     again gives the rendered tree back."""
     out = _copy(rendered, tmp_path / "out")
     fabric = str(EXAMPLE / "fabric.toml")
-    r = xenfab("boot", "xen01", "install", "--tftp-root", str(out / "tftpboot"))
+    r = xenfab("boot", "xen01", "install", "--fabric", fabric, "--tftp-root", str(out / "tftpboot"))
     assert r.returncode == 0, r.stderr
     r = xenfab("render", fabric, "-o", str(out))
     assert r.returncode == 0, r.stderr
@@ -359,7 +359,7 @@ def test_render_keeps_the_boot_state(rendered: Path, tmp_path: Path) -> None:
     state = json.loads((tftp / ".xenfab-boot-state.json").read_text(encoding="utf-8"))
     assert state["hosts"][XEN01] == "install", state
 
-    r = xenfab("boot", "xen01", "localboot", "-o", str(out))
+    r = xenfab("boot", "xen01", "localboot", "--fabric", fabric, "-o", str(out))
     assert r.returncode == 0, r.stderr
     r = xenfab("render", fabric, "-o", str(out))
     assert r.returncode == 0, r.stderr

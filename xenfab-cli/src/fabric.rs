@@ -1,15 +1,19 @@
 //! Reading the fabric a command works on, and reporting why it cannot be used.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use xenfab_core::input::text::{self, ReadError};
+use xenfab_core::output::OutputError;
 use xenfab_core::{Diagnostics, Error, Loaded};
 
 /// Exit status: the input is invalid.
 pub const INVALID: u8 = 1;
 /// Exit status: usage or I/O error.
 pub const IO: u8 = 2;
+
+/// The origin of the built-in example site in messages and in the manifest.
+pub const EXAMPLE_ORIGIN: &str = "<example>";
 
 /// Why a command failed, with the exit status it maps to.
 #[derive(Debug)]
@@ -50,7 +54,32 @@ impl From<Error> for Failure {
                     diags.warning_count()
                 ))
             }
-            Error::Output(e) => Failure::Io(format!("error: {}", xenfab_core::error_chain(&e))),
+            Error::Output(e) => Failure::from(e),
+            other => Failure::Io(format!("error: {}", xenfab_core::error_chain(&other))),
+        }
+    }
+}
+
+impl From<OutputError> for Failure {
+    fn from(e: OutputError) -> Failure {
+        let msg = xenfab_core::error_chain(&e);
+        match e {
+            // Refusals that protect a tree: the input is wrong for this tree, not the system.
+            OutputError::OtherSite { .. } | OutputError::MassRemoval { .. } => Failure::Invalid(
+                format!("error: {msg}: nothing written; give --force to render anyway"),
+            ),
+            OutputError::Locked { .. } => Failure::Io(format!(
+                "error: {msg}: try again when it is done, or leave out --no-wait to wait"
+            )),
+            _ => Failure::Io(format!("error: {msg}")),
+        }
+    }
+}
+
+impl From<ReadError> for Failure {
+    fn from(e: ReadError) -> Failure {
+        match e {
+            ReadError::Invalid(e) => Failure::Invalid(format!("error: {e}")),
             other => Failure::Io(format!("error: {}", xenfab_core::error_chain(&other))),
         }
     }
@@ -59,6 +88,32 @@ impl From<Error> for Failure {
 pub fn print_diagnostics(diags: &Diagnostics) {
     for d in diags {
         eprintln!("{d}");
+    }
+}
+
+/// Reads the text of the file at `path` (`-` for standard input), at most 64 MiB of UTF-8,
+/// and its name for messages.
+pub fn read_file(path: &Path) -> Result<(String, String), Failure> {
+    Ok(read_text(Some(path))?)
+}
+
+/// The text of the fabric file (`None`: the built-in example) and its name for messages.
+pub fn read(file: Option<&Path>) -> Result<(String, String), Failure> {
+    Ok(read_text(file)?)
+}
+
+/// [`read`], with the reason it fails as the core gives it.
+pub fn read_text(file: Option<&Path>) -> Result<(String, String), ReadError> {
+    match file {
+        None => Ok((xenfab_core::EXAMPLE.to_owned(), EXAMPLE_ORIGIN.to_owned())),
+        Some(p) if p == Path::new("-") => {
+            let origin = "<stdin>";
+            Ok((
+                text::read_text(std::io::stdin().lock(), origin)?,
+                origin.to_owned(),
+            ))
+        }
+        Some(p) => Ok((text::read_path(p)?, p.display().to_string())),
     }
 }
 
@@ -71,29 +126,123 @@ pub fn load(file: Option<&Path>) -> Result<Loaded, Failure> {
     Ok(loaded)
 }
 
-/// The text of the fabric file and its name for messages.
-pub fn read(file: Option<&Path>) -> Result<(String, String), Failure> {
-    match file {
-        None => Ok((xenfab_core::EXAMPLE.to_owned(), "<example>".to_owned())),
-        Some(p) if p == Path::new("-") => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|e| Failure::Io(format!("error: cannot read standard input: {e}")))?;
-            Ok((text, "<stdin>".to_owned()))
-        }
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| Failure::Io(format!("error: cannot read `{}`: {e}", p.display())))?;
-            Ok((text, p.display().to_string()))
+/// A checked fabric and where it came from (recorded in an output tree's manifest).
+#[derive(Debug)]
+pub struct Sourced {
+    pub loaded: Loaded,
+    pub origin: String,
+}
+
+/// The fabric argument of the commands that only read (`validate`, `report`): a file, or the
+/// built-in example when none is given.
+#[derive(Debug, clap::Args)]
+pub struct FabricArg {
+    /// The fabric file (TOML, or JSON by its `.json` extension; `-` reads standard input).
+    /// Without it, the built-in example site (this command only reads, so nothing is lost).
+    #[arg(conflicts_with = "example")]
+    pub file: Option<PathBuf>,
+    /// The built-in example site, said explicitly (the default when FILE is left out).
+    #[arg(long)]
+    pub example: bool,
+}
+
+/// The fabric argument of `render`: a file, or `--example`; never the example by default,
+/// since a forgotten file must not replace a site's tree with the example's.
+#[derive(Debug, clap::Args)]
+pub struct WriterFabricArg {
+    /// The fabric file (TOML, or JSON by its `.json` extension; `-` reads standard input).
+    #[arg(conflicts_with = "example")]
+    pub file: Option<PathBuf>,
+    /// Render the built-in example site (`xenfab example` prints it) instead of a file.
+    #[arg(long)]
+    pub example: bool,
+}
+
+impl WriterFabricArg {
+    /// The fabric, or exit status 2 saying what to give.
+    pub fn load(&self, command: &str) -> Result<Sourced, Failure> {
+        match (&self.file, self.example) {
+            (Some(file), _) => load_sourced(Some(file)),
+            (None, true) => load_sourced(None),
+            (None, false) => Err(Failure::Io(format!(
+                "error: `xenfab {command}` writes files and needs a fabric: give a fabric FILE \
+                 (`-` for standard input), or --example for the built-in example site"
+            ))),
         }
     }
 }
 
-/// The fabric file argument of every command that reads one.
+/// The fabric options of the commands that write and take the fabric as an option (`boot`,
+/// `dhcpd-config`, `xend-config --dom0`): `--fabric FILE`, `--profiles DIR` or `--example`.
 #[derive(Debug, clap::Args)]
-pub struct FabricArg {
+pub struct FabricOpts {
     /// The fabric file (TOML, or JSON by its `.json` extension; `-` reads standard input).
-    /// Without it, the built-in example site.
-    pub file: Option<PathBuf>,
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["profiles", "example"])]
+    pub fabric: Option<PathBuf>,
+    /// A directory of Quattor profiles to read as the fabric, instead of a fabric file.
+    #[arg(long, value_name = "DIR", conflicts_with = "example")]
+    pub profiles: Option<PathBuf>,
+    /// The built-in example site (`xenfab example` prints it), instead of a fabric file.
+    #[arg(long)]
+    pub example: bool,
+}
+
+impl FabricOpts {
+    /// Whether any of the options is given.
+    pub fn given(&self) -> bool {
+        self.fabric.is_some() || self.profiles.is_some() || self.example
+    }
+
+    /// The fabric, or exit status 2 saying what to give.
+    pub fn load(&self, command: &str) -> Result<Sourced, Failure> {
+        if let Some(dir) = &self.profiles {
+            let loaded = xenfab_core::input::quattor::load_dir(dir)?;
+            print_diagnostics(&loaded.warnings);
+            return Ok(Sourced {
+                loaded,
+                origin: dir.display().to_string(),
+            });
+        }
+        match (&self.fabric, self.example) {
+            (Some(file), _) => load_sourced(Some(file)),
+            (None, true) => load_sourced(None),
+            (None, false) => Err(Failure::Io(format!(
+                "error: `xenfab {command}` needs a fabric: give --fabric FILE, --profiles DIR \
+                 (Quattor profiles), or --example for the built-in example site"
+            ))),
+        }
+    }
+}
+
+fn load_sourced(file: Option<&Path>) -> Result<Sourced, Failure> {
+    let (text, origin) = read(file)?;
+    let loaded = xenfab_core::load(&text, &origin)?;
+    print_diagnostics(&loaded.warnings);
+    Ok(Sourced { loaded, origin })
+}
+
+/// How a command that writes into an output tree waits for its lock.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct LockArgs {
+    /// Fail at once when another xenfab run holds the output tree's lock, instead of waiting
+    /// for it.
+    #[arg(long)]
+    pub no_wait: bool,
+}
+
+impl LockArgs {
+    /// Locks the tree at `root`; says once on stderr when it waits, and for whom.
+    pub fn lock(
+        self,
+        root: &Path,
+        kind: xenfab_core::output::LockKind,
+    ) -> Result<xenfab_core::output::TreeLock, Failure> {
+        let lock = xenfab_core::output::TreeLock::acquire(root, kind, |busy| {
+            if !self.no_wait {
+                eprintln!("xenfab: {busy}; waiting for it");
+            }
+            !self.no_wait
+        })?;
+        Ok(lock)
+    }
 }

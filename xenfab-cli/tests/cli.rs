@@ -144,7 +144,7 @@ fn render_twice_writes_nothing_the_second_time() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let out_s = out.to_str().unwrap();
-    let first = xenfab(&["render", "-o", out_s]);
+    let first = xenfab(&["render", "--example", "-o", out_s]);
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(stdout(&first).contains("+ inventory/hosts/ullr.example.org.json"));
     let mtimes = |p: &Path| {
@@ -155,7 +155,7 @@ fn render_twice_writes_nothing_the_second_time() {
     };
     let written = stdout(&first).lines().count();
     let before = mtimes(&out);
-    let second = xenfab(&["render", "-o", out_s]);
+    let second = xenfab(&["render", "--example", "-o", out_s]);
     assert!(second.status.success());
     assert_eq!(stdout(&second), "");
     assert!(
@@ -173,7 +173,11 @@ fn removing_a_guest_removes_its_files_and_only_its_files() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let out_s = out.to_str().unwrap();
-    assert!(xenfab(&["render", "-o", out_s]).status.success());
+    assert!(
+        xenfab(&["render", "--example", "-o", out_s])
+            .status
+            .success()
+    );
     fs::write(out.join("inventory/hosts/notes.txt"), "mine\n").unwrap(); // not xenfab's
 
     let fabric = dir.path().join("fabric.toml");
@@ -263,7 +267,7 @@ fn a_file_xenfab_does_not_own_is_never_overwritten() {
     let out = dir.path().join("out");
     fs::create_dir_all(out.join("inventory")).unwrap();
     fs::write(out.join("inventory/hosts.csv"), "somebody else's\n").unwrap();
-    let o = xenfab(&["render", "-o", out.to_str().unwrap()]);
+    let o = xenfab(&["render", "--example", "-o", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("was not written by xenfab"),
@@ -327,11 +331,15 @@ fn boot_switches_links_and_render_keeps_the_state() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let out_s = out.to_str().unwrap();
-    assert!(xenfab(&["render", "-o", out_s]).status.success());
+    assert!(
+        xenfab(&["render", "--example", "-o", out_s])
+            .status
+            .success()
+    );
     let link = |name: &str| fs::read_link(out.join("tftpboot/pxelinux.cfg").join(name)).unwrap();
     assert_eq!(link("01-00-1e-c9-2a-11-01").to_str(), Some("localboot.cfg"));
 
-    let o = xenfab(&["boot", "xen01", "install", "-o", out_s]);
+    let o = xenfab(&["boot", "xen01", "install", "--example", "-o", out_s]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stdout(&o).contains("pxelinux.cfg/C0A8600B -> xen01.example.org.cfg"),
@@ -346,7 +354,7 @@ fn boot_switches_links_and_render_keeps_the_state() {
 
     // The next render keeps what `xenfab boot` recorded: no link changes, only the inventory,
     // which records each host's state.
-    let o = xenfab(&["render", "-o", out_s]);
+    let o = xenfab(&["render", "--example", "-o", out_s]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         link("01-00-1e-c9-2a-11-01").to_str(),
@@ -359,9 +367,16 @@ fn boot_switches_links_and_render_keeps_the_state() {
 
     // Back to the local disk.
     assert!(
-        xenfab(&["boot", "xen01.example.org", "localboot", "-o", out_s])
-            .status
-            .success()
+        xenfab(&[
+            "boot",
+            "xen01.example.org",
+            "localboot",
+            "--example",
+            "-o",
+            out_s
+        ])
+        .status
+        .success()
     );
     assert_eq!(link("01-00-1e-c9-2a-11-01").to_str(), Some("localboot.cfg"));
 }
@@ -373,18 +388,22 @@ fn boot_refuses_what_it_cannot_switch() {
     let out_s = out.to_str().unwrap();
     // Nothing rendered yet: no target to point at.
     assert_eq!(
-        xenfab(&["boot", "xen01", "install", "-o", out_s])
+        xenfab(&["boot", "xen01", "install", "--example", "-o", out_s])
             .status
             .code(),
         Some(2)
     );
-    assert!(xenfab(&["render", "-o", out_s]).status.success());
+    assert!(
+        xenfab(&["render", "--example", "-o", out_s])
+            .status
+            .success()
+    );
     // A guest that boots its own disk has no network boot.
-    let o = xenfab(&["boot", "skadi", "install", "-o", out_s]);
+    let o = xenfab(&["boot", "skadi", "install", "--example", "-o", out_s]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("boots its own disk"), "{}", stderr(&o));
     assert_eq!(
-        xenfab(&["boot", "nosuchhost", "install", "-o", out_s])
+        xenfab(&["boot", "nosuchhost", "install", "--example", "-o", out_s])
             .status
             .code(),
         Some(1)
@@ -394,7 +413,7 @@ fn boot_refuses_what_it_cannot_switch() {
     fs::remove_file(&hex).unwrap();
     fs::write(&hex, "mine\n").unwrap();
     assert_eq!(
-        xenfab(&["boot", "xen01", "install", "-o", out_s])
+        xenfab(&["boot", "xen01", "install", "--example", "-o", out_s])
             .status
             .code(),
         Some(2)

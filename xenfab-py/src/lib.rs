@@ -18,7 +18,8 @@ mod _xenfab {
     use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
     use pyo3::prelude::*;
     use pyo3::types::{PyDict, PyType};
-    use xenfab_core::output::Entry;
+    use xenfab_core::input::text::ReadError;
+    use xenfab_core::output::{Entry, LockKind, PlanOptions, SiteStamp, TreeLock};
     use xenfab_core::render::kickstart::reinstall;
     use xenfab_core::{Diagnostics, Error, Format, Loaded, MacAddr, MacScheme, Source};
 
@@ -84,6 +85,16 @@ mod _xenfab {
     /// An `OSError` of the subclass that the underlying I/O error calls for (such as
     /// `PermissionError`), with the whole chain as its message.
     fn output_error(e: &xenfab_core::output::OutputError) -> PyErr {
+        use xenfab_core::output::OutputError;
+        if matches!(
+            e,
+            OutputError::OtherSite { .. } | OutputError::MassRemoval { .. }
+        ) {
+            return PyOSError::new_err(format!(
+                "{}: nothing written; pass force=True to write anyway",
+                chain(e)
+            ));
+        }
         let mut source: Option<&dyn std::error::Error> = Some(e);
         while let Some(s) = source {
             if let Some(code) = s
@@ -429,15 +440,18 @@ mod _xenfab {
     #[pyclass(frozen, module = "xenfab._xenfab")]
     struct Fabric {
         checked: Result<Loaded, Diagnostics>,
+        /// Where it came from, recorded in an output tree's manifest by :meth:`write`.
+        origin: String,
     }
 
     impl Fabric {
         fn of_source(source: &Source) -> Fabric {
-            Fabric::of_check(xenfab_core::check(source))
+            Fabric::of_check(xenfab_core::check(source), source.origin())
         }
 
-        fn of_check(result: xenfab_core::Result<Loaded>) -> Fabric {
+        fn of_check(result: xenfab_core::Result<Loaded>, origin: &str) -> Fabric {
             Fabric {
+                origin: origin.to_owned(),
                 checked: match result {
                     Ok(loaded) => Ok(loaded),
                     Err(Error::Invalid(d)) => Err(d),
@@ -488,14 +502,20 @@ mod _xenfab {
 
         /// Reads the fabric file at ``path``: JSON when it ends in ``.json``, else TOML.
         ///
-        /// Raises ``OSError`` when it cannot be read, ``ParseError`` as :meth:`from_toml` does.
+        /// Raises ``OSError`` when it cannot be read, ``ParseError`` as :meth:`from_toml` does,
+        /// and for a file larger than 64 MiB or not UTF-8 (with the line and column of the
+        /// first bad byte).
         #[classmethod]
         #[allow(
             clippy::needless_pass_by_value,
             reason = "pyo3 extracts a path argument as an owned `PathBuf`"
         )]
         fn from_file(_cls: &Bound<'_, PyType>, path: PathBuf) -> PyResult<Fabric> {
-            let text = std::fs::read_to_string(&path).map_err(|e| io_error(&e, &path))?;
+            let text = xenfab_core::input::text::read_path(&path).map_err(|e| match e {
+                ReadError::Io { source, .. } => io_error(&source, &path),
+                ReadError::Invalid(e) => ParseError::new_err(e.to_string()),
+                other => ParseError::new_err(chain(&other)),
+            })?;
             let origin = path.display().to_string();
             Fabric::parse(&text, Format::from_file_name(&origin), &origin)
         }
@@ -555,7 +575,10 @@ mod _xenfab {
                     file,
                     &directory.display().to_string(),
                 ))),
-                Err(Error::Invalid(d)) => Ok(Fabric { checked: Err(d) }),
+                Err(Error::Invalid(d)) => Ok(Fabric {
+                    checked: Err(d),
+                    origin: directory.display().to_string(),
+                }),
                 Err(Error::Parse(e)) => Err(ParseError::new_err(chain(&e))),
                 Err(e) => Err(py_err(cls.py(), e)),
             }
@@ -596,11 +619,17 @@ mod _xenfab {
 
         /// Writes every artefact into ``directory``, only what changed, as ``xenfab render``
         /// does: hosts switched with ``xenfab boot`` keep the boot state recorded there, files
-        /// xenfab did not write are never touched. With ``dry_run``, nothing is written.
+        /// xenfab did not write are never touched, and the site is recorded in the directory's
+        /// manifest. With ``dry_run``, nothing is written.
+        ///
+        /// The directory is locked while it is read and written (``.xenfab-lock``, as the
+        /// command does): a call waits for another xenfab run into the same directory.
         ///
         /// Raises ``ValidationError`` when the fabric has errors (nothing is written),
-        /// ``OSError`` when the directory cannot be planned or written.
-        #[pyo3(signature = (directory, dry_run = false))]
+        /// ``OSError`` when the directory cannot be planned or written, or when it holds
+        /// another site's artefacts or more than half of what xenfab wrote there would be
+        /// removed, unless ``force`` (nothing is written).
+        #[pyo3(signature = (directory, dry_run = false, force = false))]
         #[allow(
             clippy::needless_pass_by_value,
             reason = "pyo3 extracts a path argument as an owned `PathBuf`"
@@ -610,21 +639,37 @@ mod _xenfab {
             py: Python<'_>,
             directory: PathBuf,
             dry_run: bool,
+            force: bool,
         ) -> PyResult<WriteResult> {
             let mut fabric = self.loaded(py)?.fabric.clone();
+            let site = SiteStamp::of(&fabric, &self.origin);
+            let kind = if dry_run {
+                LockKind::Shared
+            } else {
+                LockKind::Exclusive
+            };
+            // Waiting for another run releases the GIL, so that other threads go on.
+            let lock = py
+                .detach(|| TreeLock::acquire(&directory, kind, |_| true))
+                .map_err(|e| output_error(&e))?;
             let tftp_root = directory.join(xenfab_core::render::netboot::TFTP_DIR);
             let states =
                 xenfab_core::output::boot::read_states(&tftp_root).map_err(|e| output_error(&e))?;
             states.apply(&mut fabric);
             let tree = xenfab_core::render(&fabric).map_err(|e| py_err(py, Error::from(e)))?;
-            let plan =
-                xenfab_core::output::plan(&directory, &tree).map_err(|e| output_error(&e))?;
+            let options = PlanOptions {
+                site: Some(site),
+                force,
+            };
+            let plan = xenfab_core::output::plan_with(&directory, &tree, &options)
+                .map_err(|e| output_error(&e))?;
             let diff = plan.diff();
             let summary = if dry_run {
                 plan.summary()
             } else {
                 plan.apply().map_err(|e| output_error(&e))?
             };
+            drop(lock);
             let strings = |paths: Vec<xenfab_core::output::RelPath>| {
                 paths.into_iter().map(|p| p.to_string()).collect()
             };

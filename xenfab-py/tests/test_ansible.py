@@ -187,9 +187,10 @@ def test_the_first_run_changes_the_second_does_not(ansible: Ansible, example: di
     assert first["diagnostics"] == []
     assert (dest / "dhcp" / "dhcpd.conf").is_file()
     assert (dest / ".xenfab-manifest.json").is_file()
-    # The same tree as the package writes itself.
+    # The same tree as the package writes itself (the manifest records the origin, which the
+    # module names `<fabric>`).
     direct = ansible.tmp / "direct"
-    xenfab.Fabric.from_dict(example).write(str(direct))
+    xenfab.Fabric.from_dict(example, origin="<fabric>").write(str(direct))
     assert files(dest) == files(direct)
     before = {p: p.stat().st_mtime_ns for p in dest.rglob("*") if not p.is_symlink()}
 

@@ -168,6 +168,51 @@ def test_write_refuses_what_it_does_not_own(tmp_path: pathlib.Path, fabric: xenf
         fabric.write(tmp_path)
 
 
+def _snapshot(root: pathlib.Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_write_records_the_site_and_refuses_another_sites_tree(tmp_path: pathlib.Path, fabric: xenfab.Fabric) -> None:
+    fabric.write(tmp_path)
+    manifest = json.loads((tmp_path / ".xenfab-manifest.json").read_text())
+    assert manifest["format"] == 2
+    assert (manifest["site"]["name"], manifest["site"]["domain"]) == ("grid", "example.org")
+    assert not (tmp_path / ".xenfab-lock").exists()
+    lab = xenfab.Fabric.from_toml(xenfab.example().replace('name = "grid"', 'name = "lab"'), "lab.toml")
+    before = _snapshot(tmp_path)
+    for dry_run in (False, True):
+        with pytest.raises(OSError, match=r"holds the artefacts of site `grid`.*not of site `lab`.*force=True"):
+            lab.write(tmp_path, dry_run=dry_run)
+        assert _snapshot(tmp_path) == before
+    assert lab.write(tmp_path, force=True).changed_anything
+    assert json.loads((tmp_path / ".xenfab-manifest.json").read_text())["site"]["origin"] == "lab.toml"
+
+
+def test_write_refuses_to_remove_more_than_half_without_force(tmp_path: pathlib.Path, fabric: xenfab.Fabric) -> None:
+    fabric.write(tmp_path)
+    data = tomllib.loads(xenfab.example())
+    data["dom0s"] = data["dom0s"][:1]
+    data["dom0s"][0]["guests"] = []
+    small = xenfab.Fabric.from_dict(data)
+    before = _snapshot(tmp_path)
+    with pytest.raises(OSError, match=r"would remove \d+ of the \d+ entries .*\(more than half\)"):
+        small.write(tmp_path)
+    assert _snapshot(tmp_path) == before
+    assert small.write(tmp_path, force=True).removed
+
+
+def test_from_file_refuses_non_utf8_and_huge_files(tmp_path: pathlib.Path) -> None:
+    bad = tmp_path / "site.toml"
+    bad.write_bytes(b'version = 1\n[site]\nname = "gr\xe9d"\n')
+    with pytest.raises(xenfab.ParseError, match=r"site.toml:3:11: not UTF-8 text: byte 0xe9"):
+        xenfab.Fabric.from_file(bad)
+    huge = tmp_path / "huge.toml"
+    with huge.open("wb") as f:
+        f.truncate(64 * 1024 * 1024 + 1)
+    with pytest.raises(xenfab.ParseError, match="larger than 64 MiB"):
+        xenfab.Fabric.from_file(huge)
+
+
 # The model
 
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use xenfab_core::model::{BootState, HostRef};
-use xenfab_core::output::boot;
+use xenfab_core::output::{LockKind, boot};
 use xenfab_core::render::netboot::{TFTP_DIR, host_links};
 
 use crate::fabric::{self, Failure};
@@ -20,12 +20,9 @@ pub struct Args {
     /// What network boot gives it next.
     #[arg(value_enum)]
     state: State,
-    /// The fabric file the host is in (default: the built-in example).
-    #[arg(long, value_name = "FILE", conflicts_with = "profiles")]
-    fabric: Option<PathBuf>,
-    /// A directory of Quattor profiles the host is in, instead of a fabric file.
-    #[arg(long, value_name = "DIR")]
-    profiles: Option<PathBuf>,
+    /// The fabric the host is in: `--fabric FILE`, `--profiles DIR` or `--example`.
+    #[command(flatten)]
+    fabric: fabric::FabricOpts,
     /// The output tree xenfab rendered into; its TFTP root is `DIR/tftpboot`.
     #[arg(
         short,
@@ -38,6 +35,8 @@ pub struct Args {
     /// The TFTP root itself, where the rendered `tftpboot/` was copied to or is served from.
     #[arg(long, value_name = "DIR")]
     tftp_root: Option<PathBuf>,
+    #[command(flatten)]
+    lock: fabric::LockArgs,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -47,10 +46,7 @@ enum State {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
-    let loaded = match &args.profiles {
-        Some(dir) => xenfab_core::input::quattor::load_dir(dir)?,
-        None => fabric::load(args.fabric.as_deref())?,
-    };
+    let loaded = args.fabric.load("boot")?.loaded;
     let f = &loaded.fabric;
     let wanted = args.host.to_ascii_lowercase();
     let host = f
@@ -78,13 +74,25 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         };
         return Err(Failure::Invalid(format!("error: {why}")));
     }
-    let root = match (&args.tftp_root, &args.output) {
-        (Some(root), _) => root.clone(),
-        (None, Some(out)) => out.join(TFTP_DIR),
-        (None, None) => unreachable!("clap requires one of them"),
+    // The lock of the tree `render` writes (so that a render and a switch take turns), or of
+    // the TFTP root given.
+    let (root, locked) = match (&args.tftp_root, &args.output) {
+        (Some(root), _) => (root.clone(), root.clone()),
+        (None, Some(out)) => (out.join(TFTP_DIR), out.clone()),
+        (None, None) => {
+            return Err(Failure::Io(
+                "error: give -o DIR or --tftp-root DIR".to_owned(),
+            ));
+        }
     };
-    boot::switch(&root, &fqdn, state, &links)
-        .map_err(|e| Failure::Io(format!("error: {}", xenfab_core::error_chain(&e))))?;
+    if !locked.is_dir() {
+        return Err(Failure::Io(format!(
+            "error: `{}` is not a directory: render the tree first",
+            locked.display()
+        )));
+    }
+    let _lock = args.lock.lock(&locked, LockKind::Exclusive)?;
+    boot::switch(&root, &fqdn, state, &links)?;
     let mut out = String::new();
     for (link, target) in &links {
         let _ = writeln!(out, "{link} -> {target}");

@@ -14,9 +14,8 @@ use crate::fabric::{self, Failure};
 pub struct Args {
     /// The dhcpd.conf to edit.
     file: PathBuf,
-    /// The fabric file (default: the built-in example).
-    #[arg(long, value_name = "FILE")]
-    fabric: Option<PathBuf>,
+    #[command(flatten)]
+    fabric: fabric::FabricOpts,
     /// Edit the file in place (atomically) instead of printing the result.
     #[arg(short, long)]
     in_place: bool,
@@ -28,8 +27,8 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
-    let loaded = fabric::load(args.fabric.as_deref())?;
-    let (text, origin) = fabric::read(Some(&args.file))?;
+    let loaded = args.fabric.load("dhcpd-config")?.loaded;
+    let (text, origin) = super::in_place_input(&args.file, args.in_place)?;
     let subnets = isc_hosts(&loaded.fabric)
         .map_err(|e| Failure::Io(format!("error: {}", xenfab_core::error_chain(&e))))?;
     let on_conflict = if args.replace {

@@ -40,7 +40,7 @@ struct ReinstallArgs {
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     let Command::Reinstall(args) = &args.command;
-    let (text, origin) = fabric::read(Some(&args.file))?;
+    let (text, origin) = fabric::read_file(&args.file)?;
     let converted = reinstall::reinstall(
         &text,
         &Options {

@@ -73,28 +73,20 @@ pub fn print(text: &str) -> Result<(), Failure> {
     }
 }
 
-/// Writes `text` to `path` atomically: a temporary file beside it, renamed over it, so that a
-/// reader never sees half a file. The file keeps its permissions when it exists.
+/// Writes `text` to `path` atomically (the output tree's own atomic write: a temporary file
+/// with a unique name beside it, synced, renamed over it, the directory synced), so that a
+/// reader never sees half a file. The file keeps its permissions (and owner, as root).
 pub fn write_atomically(path: &std::path::Path, text: &str) -> Result<(), Failure> {
-    let fail =
-        |e: std::io::Error| Failure::Io(format!("error: cannot write `{}`: {e}", path.display()));
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| Failure::Io(format!("error: `{}` is not a file name", path.display())))?;
-    let tmp = dir.join(format!(".{}.xenfab-tmp", name.to_string_lossy()));
-    let result = std::fs::write(&tmp, text)
-        .and_then(|()| match std::fs::metadata(path) {
-            Ok(meta) => std::fs::set_permissions(&tmp, meta.permissions()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e),
-        })
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    xenfab_core::output::replace_file(path, text.as_bytes())
+        .map_err(|e| Failure::Io(format!("error: {}", xenfab_core::error_chain(&e))))
+}
+
+/// Reads the file a command edits; with `--in-place` it must be a real file, not `-`.
+pub fn in_place_input(file: &std::path::Path, in_place: bool) -> Result<(String, String), Failure> {
+    if in_place && file == std::path::Path::new("-") {
+        return Err(Failure::Io(
+            "error: --in-place needs a file, not `-` (standard input)".to_owned(),
+        ));
     }
-    result.map_err(fail)
+    crate::fabric::read_file(file)
 }

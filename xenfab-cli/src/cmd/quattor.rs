@@ -40,9 +40,8 @@ struct RenderArgs {
     /// The output directory.
     #[arg(short, long, value_name = "DIR")]
     output: PathBuf,
-    /// Show what would change, as a unified diff on stdout, without writing.
-    #[arg(long)]
-    dry_run: bool,
+    #[command(flatten)]
+    write: super::render::WriteArgs,
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
@@ -62,7 +61,11 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         Command::Render(r) => {
             let loaded = quattor::load_dir(&r.profiles.profiles)?;
             fabric::print_diagnostics(&loaded.warnings);
-            super::render::write(loaded.fabric, &r.output, r.dry_run)
+            let sourced = fabric::Sourced {
+                loaded,
+                origin: r.profiles.profiles.display().to_string(),
+            };
+            super::render::write(sourced, &r.output, r.write)
         }
         Command::Fabric(p) => {
             let file = quattor::fabric_file_of_dir(&p.profiles)?;

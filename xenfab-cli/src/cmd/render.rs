@@ -1,47 +1,75 @@
-//! `xenfab render [FILE] -o DIR [--dry-run]`: write every artefact into an output tree.
+//! `xenfab render FILE|--example -o DIR [--dry-run] [--force]`: write every artefact into an
+//! output tree.
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::fabric::{self, FabricArg, Failure};
+use xenfab_core::output::{LockKind, PlanOptions, SiteStamp};
+
+use crate::fabric::{Failure, LockArgs, Sourced, WriterFabricArg};
 
 /// Render every artefact of a fabric into DIR, writing only what changed.
 ///
 /// Files xenfab wrote earlier for hosts that are gone are removed; files it did not write are
-/// never touched. Nothing is written when the fabric has errors.
+/// never touched. Nothing is written when the fabric has errors, when DIR holds another site's
+/// artefacts, or when more than half of what xenfab wrote there would be removed (unless
+/// `--force`). Runs into one DIR take turns (a lock on DIR/.xenfab-lock).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    fabric: FabricArg,
+    fabric: WriterFabricArg,
     /// The output directory.
     #[arg(short, long, value_name = "DIR")]
     output: PathBuf,
+    #[command(flatten)]
+    write: WriteArgs,
+}
+
+/// The options of every command that renders into an output tree.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct WriteArgs {
     /// Show what would change, as a unified diff on stdout, without writing.
     #[arg(long)]
-    dry_run: bool,
+    pub dry_run: bool,
+    /// Render even when DIR holds another site's artefacts, or when more than half of the
+    /// files xenfab wrote there would be removed. Files xenfab did not write are still never
+    /// touched.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
-    let loaded = fabric::load(args.fabric.file.as_deref())?;
-    write(loaded.fabric, &args.output, args.dry_run)
+    let sourced = args.fabric.load("render")?;
+    write(sourced, &args.output, args.write)
 }
 
-/// Renders `fabric` into `output` (or shows the diff): what `render` and `quattor render` do
+/// Renders a fabric into `output` (or shows the diff): what `render` and `quattor render` do
 /// once they have a fabric.
-pub fn write(
-    mut fabric: xenfab_core::Fabric,
-    output: &Path,
-    dry_run: bool,
-) -> Result<ExitCode, Failure> {
+pub fn write(sourced: Sourced, output: &Path, args: WriteArgs) -> Result<ExitCode, Failure> {
+    let Sourced { loaded, origin } = sourced;
+    let mut fabric = loaded.fabric;
+    let site = SiteStamp::of(&fabric, &origin);
+    // Held until the tree is written: another run waits, and sees the tree whole.
+    let kind = if args.dry_run {
+        LockKind::Shared
+    } else {
+        LockKind::Exclusive
+    };
+    let _lock = args.lock.lock(output, kind)?;
     // Hosts switched with `xenfab boot` keep the state it recorded in the TFTP tree.
     let tftp_root = output.join(xenfab_core::render::netboot::TFTP_DIR);
-    let states =
-        xenfab_core::output::boot::read_states(&tftp_root).map_err(xenfab_core::Error::from)?;
+    let states = xenfab_core::output::boot::read_states(&tftp_root)?;
     states.apply(&mut fabric);
     let tree = xenfab_core::render(&fabric).map_err(xenfab_core::Error::from)?;
-    let plan = xenfab_core::output::plan(output, &tree).map_err(xenfab_core::Error::from)?;
-    if dry_run {
+    let options = PlanOptions {
+        site: Some(site),
+        force: args.force,
+    };
+    let plan = xenfab_core::output::plan_with(output, &tree, &options)?;
+    if args.dry_run {
         super::print(&plan.diff())?;
         eprintln!(
             "dry run: would write {}: {}",
@@ -50,7 +78,8 @@ pub fn write(
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let summary = plan.apply().map_err(xenfab_core::Error::from)?;
+    let stale = plan.stale_temps().len();
+    let summary = plan.apply()?;
     let mut lines = String::new();
     for (sign, paths) in [
         ("+", &summary.created),
@@ -62,6 +91,12 @@ pub fn write(
         }
     }
     super::print(&lines)?;
+    if stale > 0 {
+        eprintln!(
+            "{}: removed {stale} temporary file(s) an interrupted run left",
+            output.display()
+        );
+    }
     eprintln!("{}: {summary}", output.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -2,9 +2,16 @@
 
 use std::process::ExitCode;
 
+use xenfab_core::input::text::ReadError;
+use xenfab_core::{Diagnostic, FieldPath, ParseError, Severity};
+
 use crate::fabric::{self, FabricArg, Failure};
 
 /// Check a fabric as a whole and report every problem at once, with its path and line.
+///
+/// With `--json`, the diagnostics are printed on stdout as a JSON array, a file that cannot be
+/// read as a fabric (a syntax error, an unknown key, a file too large or not UTF-8) included:
+/// it is one diagnostic with the code `parse-error` and its file, line and column.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
@@ -15,23 +22,27 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
-    let (text, origin) = fabric::read(args.fabric.file.as_deref())?;
-    let result = xenfab_core::load(&text, &origin);
+    let result = match fabric::read_text(args.fabric.file.as_deref()) {
+        Ok((text, origin)) => xenfab_core::load(&text, &origin).map(|loaded| (loaded, origin)),
+        Err(ReadError::Invalid(e)) => Err(xenfab_core::Error::Parse(e)),
+        Err(e) => return Err(Failure::from(e)),
+    };
     if args.json {
-        let diags = match &result {
-            Ok(loaded) => loaded.warnings.clone(),
-            Err(xenfab_core::Error::Invalid(d)) => d.clone(),
-            Err(_) => xenfab_core::Diagnostics::new(),
+        let diags: Vec<Diagnostic> = match &result {
+            Ok((loaded, _)) => loaded.warnings.iter().cloned().collect(),
+            Err(xenfab_core::Error::Invalid(d)) => d.iter().cloned().collect(),
+            Err(xenfab_core::Error::Parse(e)) => vec![parse_diagnostic(e)],
+            Err(_) => Vec::new(),
         };
         let json =
             serde_json::to_string_pretty(&diags).map_err(|e| Failure::Io(format!("error: {e}")))?;
         super::print(&format!("{json}\n"))?;
     }
-    let loaded = match result {
+    let (loaded, origin) = match result {
         Ok(loaded) => loaded,
         Err(xenfab_core::Error::Invalid(d)) if args.json => {
             return Err(Failure::Invalid(format!(
-                "{origin}: {} error(s), {} warning(s)",
+                "{} error(s), {} warning(s)",
                 d.error_count(),
                 d.warning_count()
             )));
@@ -49,4 +60,16 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         loaded.warnings.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A file that cannot be read as a fabric, as the one diagnostic of `validate --json`.
+fn parse_diagnostic(e: &ParseError) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Error,
+        code: "parse-error",
+        path: FieldPath::root(),
+        message: e.message.clone(),
+        location: Some(e.location.clone()),
+        related: None,
+    }
 }

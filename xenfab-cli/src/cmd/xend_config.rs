@@ -11,7 +11,8 @@ use crate::fabric::{self, Failure};
 /// Set `dom0-min-mem`, `enable-dom0-ballooning` and `dom0-cpus` in an existing
 /// xend-config.sxp, keeping its comments and every other setting.
 ///
-/// With `--dom0 NAME`, the values come from that dom0 of the fabric; without it, dom0 keeps
+/// With `--dom0 NAME`, the values come from that dom0 of the fabric (`--fabric FILE`,
+/// `--profiles DIR` or `--example`, one of them required); without it, dom0 keeps
 /// its memory (the seed's `(dom0-min-mem 0)` and `(enable-dom0-ballooning no)`, without which
 /// xend balloons dom0 since Xen 3.3) and `dom0-cpus` is left as the file has it.
 #[derive(Debug, clap::Args)]
@@ -21,16 +22,22 @@ pub struct Args {
     /// Edit the file in place (atomically) instead of printing the result.
     #[arg(short, long)]
     in_place: bool,
-    /// The dom0 whose settings to apply.
-    #[arg(long, value_name = "NAME", requires = "fabric")]
+    /// The dom0 whose settings to apply, from the fabric.
+    #[arg(long, value_name = "NAME")]
     dom0: Option<String>,
-    /// The fabric file the dom0 is in.
-    #[arg(long, value_name = "FILE")]
-    fabric: Option<PathBuf>,
+    #[command(flatten)]
+    fabric: fabric::FabricOpts,
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
-    let (text, origin) = fabric::read(Some(&args.file))?;
+    if args.dom0.is_none() && args.fabric.given() {
+        return Err(Failure::Io(
+            "error: a fabric (--fabric, --profiles, --example) is only used with --dom0 NAME, \
+             which names the dom0 whose settings to apply"
+                .to_owned(),
+        ));
+    }
+    let (text, origin) = super::in_place_input(&args.file, args.in_place)?;
     let settings = if let Some(name) = &args.dom0 {
         dom0_settings(args, name)?
     } else {
@@ -50,7 +57,7 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
 
 /// The settings of dom0 `name` of the fabric.
 fn dom0_settings(args: &Args, name: &str) -> Result<xend_config::XendSettings, Failure> {
-    let loaded = fabric::load(args.fabric.as_deref())?;
+    let loaded = args.fabric.load("xend-config --dom0")?.loaded;
     let dom0 = loaded
         .fabric
         .dom0s

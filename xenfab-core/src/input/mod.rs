@@ -2,6 +2,8 @@
 //!
 //! - [`fabric_file`]: xenfab's own fabric file (TOML or JSON).
 //! - [`quattor`]: a Quattor site's compiled profiles (pan XML or JSON).
+//! - [`text`]: reading an input file as text, bounded and checked for UTF-8.
 
 pub mod fabric_file;
 pub mod quattor;
+pub mod text;

@@ -61,7 +61,8 @@ pub fn read_states(tftp_root: &Path) -> Result<BootStates, OutputError> {
 ///
 /// Everything is checked before anything changes: each link must be a symlink or absent (a
 /// regular file is never replaced), its directory a real directory, its target an existing
-/// file.
+/// file. Hold a [`TreeLock`](super::TreeLock) on the output tree (or on the TFTP root) while
+/// calling it, so that a render does not run at the same time.
 pub fn switch(
     tftp_root: &Path,
     fqdn: &str,
@@ -91,8 +92,13 @@ pub fn switch(
         checked.push((at, target));
     }
     let mut states = read_states(tftp_root)?;
+    let mut touched = std::collections::BTreeSet::new();
     for (at, target) in checked {
         fsops::write_symlink_atomic(&at, target)?;
+        touched.insert(at.parent().unwrap_or(tftp_root).to_owned());
+    }
+    for dir in &touched {
+        fsops::sync_dir(dir)?;
     }
     states.hosts.insert(fqdn.to_owned(), state);
     let mut json = serde_json::to_vec_pretty(&states).map_err(|source| OutputError::BootState {
@@ -100,5 +106,6 @@ pub fn switch(
         source,
     })?;
     json.push(b'\n');
-    fsops::write_file_atomic(&tftp_root.join(BOOT_STATE_FILE), &json, 0o644)
+    fsops::write_file_atomic(&tftp_root.join(BOOT_STATE_FILE), &json, 0o644)?;
+    fsops::sync_dir(tftp_root)
 }

@@ -1,11 +1,12 @@
 //! Low-level filesystem operations. Nothing here follows a symlink except
 //! through the root directory itself.
 
+use std::collections::BTreeSet;
 use std::ffi::OsString;
-use std::fs::{self, DirBuilder, OpenOptions, Permissions};
+use std::fs::{self, DirBuilder, Permissions};
 use std::io::{self, Write as _};
 use std::os::unix::ffi::OsStringExt as _;
-use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
+use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
 use super::path::RelPath;
@@ -62,81 +63,144 @@ pub(crate) fn read_link(path: &Path) -> Result<Vec<u8>, OutputError> {
         .map_err(|err| io_error("read", path, err))
 }
 
-/// The temporary name used while writing `target`: `.<name>.xenfab-tmp` in
-/// the same directory (the name is shortened if the result would be longer
-/// than 255 bytes).
-pub(crate) fn temp_path(target: &Path) -> PathBuf {
+/// The random part of a temporary name: enough that two runs never pick the same one.
+const TEMP_RANDOM_LEN: usize = 6;
+
+/// The `tempfile` builder for temporary files beside `target`:
+/// `.<name>.<random>.xenfab-tmp` (the name is shortened so that the result fits in 255
+/// bytes). The leading `.` keeps them out of a [`Tree`](super::Tree), and
+/// [`is_temp_name`] recognises them.
+pub(crate) fn temp_builder(target: &Path) -> (PathBuf, String) {
     let name = target
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let budget = 255 - 1 - TEMP_SUFFIX.len();
+    let budget = 255 - 2 - TEMP_RANDOM_LEN - TEMP_SUFFIX.len();
     let mut cut = name.len().min(budget);
     while !name.is_char_boundary(cut) {
         cut -= 1;
     }
-    target.with_file_name(format!(".{}{TEMP_SUFFIX}", &name[..cut]))
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_owned();
+    (dir, format!(".{}.", &name[..cut]))
 }
 
-/// Removes a leftover temporary file (from an interrupted run).
-fn clear_temp(temp: &Path, target: &Path) -> Result<(), OutputError> {
-    match fs::remove_file(temp) {
-        Ok(()) => Ok(()),
-        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(err) => Err(io_error("write", target, err)),
-    }
+/// Whether `name` is one of xenfab's temporary names (`.….xenfab-tmp`), including the fixed
+/// `.<name>.xenfab-tmp` of earlier versions.
+pub(crate) fn is_temp_name(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(TEMP_SUFFIX) && name.len() > TEMP_SUFFIX.len()
 }
 
-/// Writes `contents` to `target` atomically with exactly `mode`: a temporary
-/// file in the same directory, synced, then renamed over `target`. The
-/// temporary file is removed on failure.
+/// Writes `contents` to `target` atomically with exactly `mode`: a temporary file with a
+/// unique name in the same directory, synced, then renamed over `target`. The temporary file
+/// is removed on failure. The directory itself is not synced: see [`sync_dir`].
 pub(crate) fn write_file_atomic(
     target: &Path,
     contents: &[u8],
     mode: u32,
 ) -> Result<(), OutputError> {
-    let temp = temp_path(target);
-    clear_temp(&temp, target)?;
+    write_file_atomic_with(target, contents, mode, |_| Ok(()))
+}
+
+/// [`write_file_atomic`], with `prepare` run on the temporary file before it is renamed (to
+/// copy an owner, say).
+pub(crate) fn write_file_atomic_with(
+    target: &Path,
+    contents: &[u8],
+    mode: u32,
+    prepare: impl FnOnce(&fs::File) -> io::Result<()>,
+) -> Result<(), OutputError> {
+    let (dir, prefix) = temp_builder(target);
     let result = (|| -> io::Result<()> {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&temp)?;
-        file.write_all(contents)?;
+        let mut temp = tempfile::Builder::new()
+            .prefix(&prefix)
+            .suffix(TEMP_SUFFIX)
+            .rand_bytes(TEMP_RANDOM_LEN)
+            .permissions(Permissions::from_mode(0o600))
+            .tempfile_in(&dir)?;
+        temp.write_all(contents)?;
+        let file = temp.as_file();
+        prepare(file)?;
         file.set_permissions(Permissions::from_mode(mode))?;
         file.sync_all()?;
-        drop(file);
-        fs::rename(&temp, target)
+        // On failure the temporary file is dropped, which removes it.
+        temp.persist(target).map(drop).map_err(|e| e.error)
     })();
-    result.map_err(|err| {
-        let _ = fs::remove_file(&temp);
-        io_error("write", target, err)
-    })
+    result.map_err(|err| io_error("write", target, err))
 }
 
 /// Creates a symlink at `target` pointing to `link_target`, atomically
-/// replacing whatever file or symlink was there.
+/// replacing whatever file or symlink was there (a symlink with a unique temporary name,
+/// renamed into place).
 pub(crate) fn write_symlink_atomic(target: &Path, link_target: &str) -> Result<(), OutputError> {
-    let temp = temp_path(target);
-    clear_temp(&temp, target)?;
-    let result =
-        std::os::unix::fs::symlink(link_target, &temp).and_then(|()| fs::rename(&temp, target));
-    result.map_err(|err| {
-        let _ = fs::remove_file(&temp);
-        io_error("write", target, err)
-    })
+    let (dir, prefix) = temp_builder(target);
+    let result = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(TEMP_SUFFIX)
+        .rand_bytes(TEMP_RANDOM_LEN)
+        .make_in(&dir, |temp| std::os::unix::fs::symlink(link_target, temp))
+        .and_then(|temp| temp.persist(target).map(drop).map_err(|e| e.error));
+    result.map_err(|err| io_error("write", target, err))
+}
+
+/// Flushes the directory `dir` itself (the names in it: renames, creations, removals) to
+/// disk.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), OutputError> {
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|err| io_error("sync", dir, err))
+}
+
+/// The temporary files (see [`is_temp_name`]) directly in the directory `dir`, which may be
+/// missing.
+pub(crate) fn temp_files_in(dir: &Path) -> Result<Vec<PathBuf>, OutputError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(io_error("read", dir, err)),
+    };
+    let mut found = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|err| io_error("read", dir, err))?;
+        let is_temp = entry.file_name().to_str().is_some_and(is_temp_name);
+        // A directory with such a name is not something xenfab made.
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_temp && !is_dir {
+            found.push(entry.path());
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Removes a file, accepting that it is gone already.
+pub(crate) fn remove_if_present(path: &Path) -> Result<(), OutputError> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(err) => Err(io_error("remove", path, err)),
+    }
 }
 
 /// Makes sure every parent directory of `path` exists below `root`, creating
-/// missing ones with mode 0755. Fails on a parent that is a symlink or not a
-/// directory.
-pub(crate) fn ensure_parents(root: &Path, path: &RelPath) -> Result<(), OutputError> {
+/// missing ones with mode 0755; the directory each is created in goes into
+/// `touched`. Fails on a parent that is a symlink or not a directory.
+pub(crate) fn ensure_parents(
+    root: &Path,
+    path: &RelPath,
+    touched: &mut BTreeSet<PathBuf>,
+) -> Result<(), OutputError> {
     for ancestor in path.ancestors() {
         let dir = root.join(ancestor.as_str());
         match node(&dir)? {
             Node::Dir => {}
-            Node::Missing => create_dir(&dir)?,
+            Node::Missing => {
+                create_dir(&dir)?;
+                touched.insert(dir.parent().unwrap_or(root).to_owned());
+            }
             Node::Symlink => return Err(OutputError::UnsafeParent { path: dir }),
             Node::File { .. } | Node::Other => {
                 return Err(OutputError::NotADirectory { path: dir });
@@ -209,14 +273,16 @@ pub(crate) fn remove_owned(root: &Path, path: &RelPath) -> Result<(), OutputErro
 
 /// Removes the parent directories of `path` that are empty, innermost
 /// first, stopping at the first one that still holds something. Never
-/// removes the root. Best effort: any failure just stops the pruning.
-pub(crate) fn prune_parents(root: &Path, path: &RelPath) {
+/// removes the root. Best effort: any failure just stops the pruning. The
+/// directory each is removed from goes into `touched`.
+pub(crate) fn prune_parents(root: &Path, path: &RelPath, touched: &mut BTreeSet<PathBuf>) {
     let ancestors: Vec<RelPath> = path.ancestors().collect();
     for ancestor in ancestors.iter().rev() {
         let dir = root.join(ancestor.as_str());
         if node(&dir).ok() != Some(Node::Dir) || fs::remove_dir(&dir).is_err() {
             break;
         }
+        touched.insert(dir.parent().unwrap_or(root).to_owned());
     }
 }
 

@@ -15,8 +15,12 @@ use super::tree::{Entry, Tree};
 /// The file name of the manifest, directly in the output root.
 pub const MANIFEST_FILE: &str = ".xenfab-manifest.json";
 
-/// The only manifest format this module reads and writes.
-pub const MANIFEST_FORMAT: u32 = 1;
+/// The manifest format this module writes. Format 1 (no `site`) is still read, as a tree
+/// of an unknown site.
+pub const MANIFEST_FORMAT: u32 = 2;
+
+/// The oldest manifest format this module reads.
+const OLDEST_FORMAT: u32 = 1;
 
 const GENERATOR: &str = "xenfab";
 
@@ -24,7 +28,56 @@ const GENERATOR: &str = "xenfab";
 pub(crate) struct Manifest {
     pub(crate) format: u32,
     pub(crate) generator: String,
+    /// The site whose artefacts the tree holds; `None` when unknown (format 1, or a tree
+    /// written without saying).
+    #[serde(default)]
+    pub(crate) site: Option<SiteStamp>,
     pub(crate) entries: BTreeMap<RelPath, ManifestEntry>,
+}
+
+/// Which site wrote an output tree: recorded in its manifest, so that a render of another
+/// site into the tree is caught before it replaces everything (see
+/// [`PlanOptions`](super::PlanOptions)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteStamp {
+    /// The site's name (`site.name` of the fabric file).
+    pub name: String,
+    /// The site's DNS domain (`site.domain`).
+    pub domain: String,
+    /// Where the fabric came from: the fabric file as it was named, `<example>`,
+    /// `<stdin>`, a Quattor profiles directory. Recorded for people; only the name and the
+    /// domain are compared.
+    pub origin: String,
+}
+
+impl SiteStamp {
+    /// The stamp of `fabric`, read from `origin`.
+    pub fn of(fabric: &crate::Fabric, origin: &str) -> SiteStamp {
+        SiteStamp {
+            name: fabric.site.name.to_string(),
+            domain: fabric.site.domain.to_string(),
+            origin: origin.to_owned(),
+        }
+    }
+
+    /// Whether `other` is the same site (name and domain; the origin may differ).
+    pub fn same_site(&self, other: &SiteStamp) -> bool {
+        self.name == other.name && self.domain == other.domain
+    }
+}
+
+impl std::fmt::Display for SiteStamp {
+    /// `` `grid` (example.org, from `fabric.toml`) ``, every value escaped.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` ({}, from `{}`)",
+            self.name.escape_debug(),
+            self.domain.escape_debug(),
+            self.origin.escape_debug()
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,8 +88,8 @@ pub(crate) enum ManifestEntry {
 }
 
 impl Manifest {
-    /// The manifest describing `tree`.
-    pub(crate) fn for_tree(tree: &Tree) -> Self {
+    /// The manifest describing `tree`, written for `site`.
+    pub(crate) fn for_tree(tree: &Tree, site: Option<SiteStamp>) -> Self {
         let entries = tree
             .iter()
             .map(|(path, entry)| {
@@ -54,6 +107,7 @@ impl Manifest {
         Self {
             format: MANIFEST_FORMAT,
             generator: GENERATOR.to_owned(),
+            site,
             entries,
         }
     }
@@ -85,7 +139,7 @@ fn corrupt(path: &Path, message: &str) -> OutputError {
 /// Reads `<root>/.xenfab-manifest.json`; `Ok(None)` when it does not exist.
 ///
 /// The manifest must be a regular file (a symlink is refused), valid JSON of
-/// format 1 written by xenfab, and every path in it must be a valid
+/// format 1 or 2 written by xenfab, and every path in it must be a valid
 /// [`RelPath`].
 pub(crate) fn read_manifest(root: &Path) -> Result<Option<LoadedManifest>, OutputError> {
     let path: PathBuf = root.join(MANIFEST_FILE);
@@ -113,11 +167,11 @@ pub(crate) fn read_manifest(root: &Path) -> Result<Option<LoadedManifest>, Outpu
             path: path.clone(),
             source,
         })?;
-    if manifest.format != MANIFEST_FORMAT {
+    if !(OLDEST_FORMAT..=MANIFEST_FORMAT).contains(&manifest.format) {
         return Err(corrupt(
             &path,
             &format!(
-                "unsupported manifest format {} (expected {MANIFEST_FORMAT})",
+                "unsupported manifest format {} (expected {OLDEST_FORMAT} to {MANIFEST_FORMAT})",
                 manifest.format
             ),
         ));
@@ -130,6 +184,9 @@ pub(crate) fn read_manifest(root: &Path) -> Result<Option<LoadedManifest>, Outpu
                 manifest.generator
             ),
         ));
+    }
+    if manifest.format == OLDEST_FORMAT && manifest.site.is_some() {
+        return Err(corrupt(&path, "a format 1 manifest has no `site`"));
     }
     Ok(Some(LoadedManifest { manifest, bytes }))
 }

@@ -16,21 +16,31 @@
 //! * **No half-written tree.** Every check (ownership, file/directory
 //!   conflicts, parents that are symlinks or files) is done by [`plan`],
 //!   which only reads. Each file is written to a temporary
-//!   `.<name>.xenfab-tmp` in the same directory and renamed into place, so a
-//!   reader sees either the old or the new contents, never a partial file or
-//!   a missing path.
+//!   `.<name>.<random>.xenfab-tmp` in the same directory, synced, and renamed
+//!   into place, so a reader sees either the old or the new contents, never a
+//!   partial file or a missing path; the directories are synced after the
+//!   renames. Temporary files a killed run left are removed by the next
+//!   [`Plan::apply`], and new entries are listed in the manifest before they
+//!   are created, so that the next run owns whatever a killed one wrote.
+//! * **Whose tree.** The manifest records the site that wrote the tree
+//!   ([`SiteStamp`]); [`plan_with`] refuses another site's tree, and a plan
+//!   that removes more than half of the owned entries, unless forced
+//!   ([`PlanOptions`]).
+//! * **One run at a time.** [`TreeLock`] locks the tree (`.xenfab-lock`,
+//!   `flock`) from before [`plan`] until [`Plan::apply`] is done.
 //! * **Idempotence.** Entries that are already right are not touched, and an
 //!   apply with nothing to do writes nothing, not even the manifest.
 //! * **No symlink following.** A symlink in a parent component of an output
 //!   path is refused ([`OutputError::UnsafeParent`]); only the root itself may
 //!   be a symlink to a directory.
 //!
-//! Names beginning with `.` are reserved for the manifest and temporary files
-//! and cannot appear in a [`Tree`]. This module uses Unix file modes and
+//! Names beginning with `.` are reserved for the manifest, the lock and
+//! temporary files and cannot appear in a [`Tree`]. This module uses Unix file modes and
 //! symlinks and is therefore Unix-only.
 
 pub mod boot;
 mod fsops;
+mod lock;
 mod manifest;
 mod path;
 mod plan;
@@ -42,12 +52,14 @@ mod tests;
 use std::io;
 use std::path::PathBuf;
 
-pub use manifest::{MANIFEST_FILE, MANIFEST_FORMAT};
+pub use lock::{Busy, LOCK_FILE, LockKind, TreeLock};
+pub use manifest::{MANIFEST_FILE, MANIFEST_FORMAT, SiteStamp};
 pub use path::{MAX_COMPONENT_LEN, MAX_PATH_LEN, RelPath};
-pub use plan::{Change, ChangeKind, Plan, Summary, plan};
+pub use plan::{Change, ChangeKind, Plan, PlanOptions, Summary, plan, plan_with, replace_file};
 pub use tree::{Entry, Tree};
 
-/// The suffix of the temporary files written next to their target.
+/// The suffix of the temporary files written next to their target
+/// (`.<name>.<random>.xenfab-tmp`).
 pub const TEMP_SUFFIX: &str = ".xenfab-tmp";
 
 /// Everything that can go wrong while building, planning or writing an
@@ -140,6 +152,39 @@ pub enum OutputError {
         /// What is wrong with it.
         #[source]
         source: serde_json::Error,
+    },
+    /// Another run holds the lock on the output tree (see [`TreeLock`]).
+    #[error("{busy}")]
+    Locked {
+        /// The lock file and its holder.
+        busy: Busy,
+    },
+    /// The tree holds another site's artefacts (see [`PlanOptions::force`]).
+    #[error(
+        "`{}` holds the artefacts of site {found}, not of site {wanted}",
+        root.display()
+    )]
+    OtherSite {
+        /// The output root.
+        root: PathBuf,
+        /// The site recorded in the tree's manifest.
+        found: Box<SiteStamp>,
+        /// The site being rendered.
+        wanted: Box<SiteStamp>,
+    },
+    /// The plan would remove more than half of the entries xenfab owns in the tree (see
+    /// [`PlanOptions::force`]).
+    #[error(
+        "rendering into `{}` would remove {removed} of the {owned} entries xenfab wrote there (more than half)",
+        root.display()
+    )]
+    MassRemoval {
+        /// The output root.
+        root: PathBuf,
+        /// How many owned entries the plan removes.
+        removed: usize,
+        /// How many entries the manifest lists.
+        owned: usize,
     },
     /// A filesystem operation failed.
     #[error("cannot {action} `{path}`")]

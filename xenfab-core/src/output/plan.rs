@@ -11,7 +11,7 @@ use similar::TextDiff;
 
 use super::OutputError;
 use super::fsops::{self, Node};
-use super::manifest::{MANIFEST_FILE, Manifest, read_manifest};
+use super::manifest::{MANIFEST_FILE, Manifest, SiteStamp, read_manifest};
 use super::path::RelPath;
 use super::tree::{Entry, Tree, file_mode};
 
@@ -72,14 +72,30 @@ impl fmt::Display for Summary {
     }
 }
 
+/// What [`plan_with`] checks besides ownership.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// The site being rendered, recorded in the manifest. When the tree's
+    /// manifest records another site (name or domain), planning fails with
+    /// [`OutputError::OtherSite`]. `None` checks nothing and keeps the site
+    /// the manifest records.
+    pub site: Option<SiteStamp>,
+    /// Render anyway over another site's tree, and remove more than half of
+    /// the owned entries (see [`OutputError::MassRemoval`]). Files xenfab did
+    /// not write are still never touched.
+    pub force: bool,
+}
+
 /// What writing a tree into a directory will do, computed by [`plan`].
 ///
-/// Holding a `Plan` does not lock anything: [`Plan::apply`] re-checks the
-/// parents of every path it writes, but the directory should not be changed
-/// by others between [`plan`] and [`Plan::apply`].
+/// Holding a `Plan` does not lock anything: take a [`TreeLock`](super::TreeLock)
+/// on the root before [`plan`] and keep it until [`Plan::apply`] is done, so
+/// that nobody else changes the directory in between.
 #[derive(Debug, Clone)]
 pub struct Plan {
     root: PathBuf,
+    /// Temporary files left by an interrupted run, removed by [`Plan::apply`].
+    stale_temps: Vec<PathBuf>,
     changes: Vec<Change>,
     /// Permission bits of the files on disk, for the diff's mode lines.
     old_modes: BTreeMap<RelPath, u32>,
@@ -91,6 +107,11 @@ pub struct Plan {
     clear_dirs: Vec<RelPath>,
     manifest: Vec<u8>,
     manifest_changed: bool,
+    /// The manifest written before any entry is created, when entries are created that the
+    /// old manifest does not list: the old entries and the new ones. A run killed midway
+    /// thus leaves a manifest that owns everything it may have written, and the next run
+    /// can change or remove it.
+    intent: Option<Vec<u8>>,
 }
 
 /// Compares `tree` with the directory `root` (which may not exist yet) and
@@ -111,6 +132,19 @@ pub struct Plan {
 /// directory, and a directory where a new entry goes that holds nothing but
 /// owned entries being removed (and directories), are removed before writing.
 pub fn plan(root: &Path, tree: &Tree) -> Result<Plan, OutputError> {
+    plan_with(root, tree, &PlanOptions::default())
+}
+
+/// [`plan`], with the checks of `options`: it also fails, before anything is
+/// written, when
+/// * the manifest records another site than `options.site`
+///   ([`OutputError::OtherSite`]),
+/// * the plan would remove more than half of the entries the manifest lists
+///   (counting those that are still there; [`OutputError::MassRemoval`]),
+///
+/// unless `options.force` is set. A manifest of format 1 records no site:
+/// only the removal check applies to it.
+pub fn plan_with(root: &Path, tree: &Tree, options: &PlanOptions) -> Result<Plan, OutputError> {
     let root_exists = match fs::metadata(root) {
         Ok(meta) if meta.is_dir() => true,
         Ok(_) => {
@@ -130,6 +164,18 @@ pub fn plan(root: &Path, tree: &Tree) -> Result<Plan, OutputError> {
         .as_ref()
         .map(|loaded| loaded.manifest.entries.keys().cloned().collect())
         .unwrap_or_default();
+    let recorded = loaded.as_ref().and_then(|l| l.manifest.site.clone());
+    if !options.force {
+        if let (Some(found), Some(wanted)) = (&recorded, &options.site) {
+            if !found.same_site(wanted) {
+                return Err(OutputError::OtherSite {
+                    root: root.to_owned(),
+                    found: Box::new(found.clone()),
+                    wanted: Box::new(wanted.clone()),
+                });
+            }
+        }
+    }
 
     let mut planner = Planner {
         root,
@@ -155,7 +201,45 @@ pub fn plan(root: &Path, tree: &Tree) -> Result<Plan, OutputError> {
         }
     }
 
-    let manifest = Manifest::for_tree(tree).to_bytes();
+    // What is really removed: owned entries already gone do not count.
+    let removed = planner
+        .changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Remove)
+        .count();
+    if !options.force && removed * 2 > planner.owned.len() {
+        return Err(OutputError::MassRemoval {
+            root: root.to_owned(),
+            removed,
+            owned: planner.owned.len(),
+        });
+    }
+    let stale_temps = if root_exists {
+        stale_temps(root, tree, &planner.owned)?
+    } else {
+        Vec::new()
+    };
+    let site = options.site.clone().or(recorded);
+    let new_manifest = Manifest::for_tree(tree, site);
+    let creates_unowned = planner
+        .changes
+        .iter()
+        .any(|c| c.kind == ChangeKind::Create && !planner.owned.contains(&c.path));
+    let intent = match &loaded {
+        Some(loaded) if creates_unowned => {
+            let mut union = new_manifest.clone();
+            for (path, entry) in &loaded.manifest.entries {
+                union
+                    .entries
+                    .entry(path.clone())
+                    .or_insert_with(|| entry.clone());
+            }
+            Some(union.to_bytes())
+        }
+        None if creates_unowned => Some(new_manifest.to_bytes()),
+        _ => None,
+    };
+    let manifest = new_manifest.to_bytes();
     let manifest_changed = match &loaded {
         Some(loaded) => loaded.bytes != manifest,
         None => !tree.is_empty(),
@@ -164,13 +248,38 @@ pub fn plan(root: &Path, tree: &Tree) -> Result<Plan, OutputError> {
     changes.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Plan {
         root: root.to_owned(),
+        stale_temps,
         changes,
         old_modes: planner.old_modes,
         early_removals: planner.early_removals,
         clear_dirs: planner.clear_dirs,
         manifest,
         manifest_changed,
+        intent,
     })
+}
+
+/// xenfab's temporary files (see [`fsops::is_temp_name`]) in the root and in
+/// every directory of the tree or of the owned entries that is a real
+/// directory: what a killed run leaves behind.
+fn stale_temps(
+    root: &Path,
+    tree: &Tree,
+    owned: &BTreeSet<RelPath>,
+) -> Result<Vec<PathBuf>, OutputError> {
+    let mut dirs: BTreeSet<RelPath> = BTreeSet::new();
+    for path in tree.iter().map(|(p, _)| p).chain(owned) {
+        dirs.extend(path.ancestors());
+    }
+    let mut found = fsops::temp_files_in(root)?;
+    for dir in &dirs {
+        if fsops::parents_are_dirs(root, dir)?
+            && fsops::node(&root.join(dir.as_str()))? == Node::Dir
+        {
+            found.extend(fsops::temp_files_in(&root.join(dir.as_str()))?);
+        }
+    }
+    Ok(found)
 }
 
 struct Planner<'a> {
@@ -414,9 +523,16 @@ impl Plan {
         self.manifest_changed
     }
 
+    /// Temporary files left by an interrupted run, which [`Plan::apply`]
+    /// removes first.
+    pub fn stale_temps(&self) -> &[PathBuf] {
+        &self.stale_temps
+    }
+
     /// Whether [`Plan::apply`] would write nothing at all, manifest included.
     pub fn is_noop(&self) -> bool {
         !self.manifest_changed
+            && self.stale_temps.is_empty()
             && self
                 .changes
                 .iter()
@@ -481,17 +597,25 @@ impl Plan {
 
     /// Writes the plan.
     ///
-    /// Order: owned entries in the way of new ones are removed; created and
-    /// changed entries are written, each atomically (temporary file, then
-    /// rename; missing directories are created with mode 0755); removed
-    /// entries are deleted and their parent directories pruned while empty
-    /// (never the root); finally the manifest is written atomically if it
-    /// changed. Unchanged entries are not touched, and a no-op plan writes
-    /// nothing at all.
+    /// Order: temporary files left by an interrupted run are removed; when
+    /// entries are created that the manifest does not list yet, a manifest
+    /// listing the old entries and the new ones is written first (so that a
+    /// run killed midway leaves nothing the next run does not own); owned
+    /// entries in the way of new ones are removed; created and changed
+    /// entries are written, each atomically (a temporary file with a unique
+    /// name, synced, then renamed; missing directories are created with mode
+    /// 0755); removed entries are deleted and their parent directories pruned
+    /// while empty (never the root); every directory whose names changed is
+    /// synced, once; finally the manifest is written atomically if it changed,
+    /// and the root synced. Unchanged entries are not touched, and a no-op
+    /// plan writes nothing at all.
+    ///
+    /// Call it with a [`TreeLock`](super::TreeLock) held since [`plan`].
     ///
     /// If a write fails, its temporary file is removed and the error names
-    /// the path; entries already written stay written and the old manifest
-    /// stays in place, so the next run adopts them.
+    /// the path; entries already written stay written, and the manifest on
+    /// disk (the old one, or the one written first) owns them, so the next
+    /// run takes them over.
     pub fn apply(self) -> Result<Summary, OutputError> {
         let summary = self.summary();
         if self.is_noop() {
@@ -499,13 +623,27 @@ impl Plan {
         }
         let root = self.root.as_path();
         fsops::ensure_root(root)?;
+        // Directories whose names changed, synced once each before the manifest.
+        let mut touched: BTreeSet<PathBuf> = BTreeSet::new();
+        let dir_of = |path: &Path| path.parent().unwrap_or(root).to_owned();
 
+        for temp in &self.stale_temps {
+            fsops::remove_if_present(temp)?;
+            touched.insert(dir_of(temp));
+        }
+        if let Some(intent) = &self.intent {
+            fsops::write_file_atomic(&root.join(MANIFEST_FILE), intent, 0o644)?;
+            fsops::sync_dir(root)?;
+        }
         for path in &self.early_removals {
             fsops::remove_owned(root, path)?;
-            fsops::prune_parents(root, path);
+            touched.insert(dir_of(&root.join(path.as_str())));
+            fsops::prune_parents(root, path, &mut touched);
         }
         for dir in &self.clear_dirs {
-            fsops::remove_empty_dirs(&root.join(dir.as_str()))?;
+            let full = root.join(dir.as_str());
+            fsops::remove_empty_dirs(&full)?;
+            touched.insert(dir_of(&full));
         }
 
         for change in &self.changes {
@@ -513,8 +651,9 @@ impl Plan {
             if !matches!(change.kind, ChangeKind::Create | ChangeKind::Change) {
                 continue;
             }
-            fsops::ensure_parents(root, &change.path)?;
+            fsops::ensure_parents(root, &change.path, &mut touched)?;
             let full = root.join(change.path.as_str());
+            touched.insert(dir_of(&full));
             match (change.kind, fsops::node(&full)?) {
                 (_, Node::Missing) | (ChangeKind::Change, Node::File { .. } | Node::Symlink) => {}
                 _ => return Err(OutputError::NotOwned { path: full }),
@@ -531,12 +670,22 @@ impl Plan {
         for change in &self.changes {
             if change.kind == ChangeKind::Remove && !self.early_removals.contains(&change.path) {
                 fsops::remove_owned(root, &change.path)?;
-                fsops::prune_parents(root, &change.path);
+                touched.insert(dir_of(&root.join(change.path.as_str())));
+                fsops::prune_parents(root, &change.path, &mut touched);
             }
         }
 
-        if self.manifest_changed {
+        // The entries' names reach the disk before the manifest that lists them.
+        // (A directory removed since, or now behind a file, needs nothing: its parent is
+        // in the set.)
+        for dir in &touched {
+            if matches!(fsops::node(dir), Ok(Node::Dir)) {
+                fsops::sync_dir(dir)?;
+            }
+        }
+        if self.manifest_changed && self.intent.as_ref() != Some(&self.manifest) {
             fsops::write_file_atomic(&root.join(MANIFEST_FILE), &self.manifest, 0o644)?;
+            fsops::sync_dir(root)?;
         }
         Ok(summary)
     }
@@ -547,4 +696,42 @@ fn entry_text(entry: &Entry) -> String {
         Entry::File { contents, .. } => contents.clone(),
         Entry::Symlink { target } => format!("symlink -> {target}\n"),
     }
+}
+
+/// Replaces the file at `path` (which need not exist) with `contents`
+/// atomically: a temporary file with a unique name beside it, synced, renamed
+/// over it; then the directory is synced. A reader sees the old file or the
+/// new one, never part of one; a run killed midway leaves the old file and a
+/// `.<name>.<random>.xenfab-tmp` beside it.
+///
+/// The new file keeps the permission bits, owner and group of the old one
+/// where the process may set them (the owner only as root); a new file gets
+/// mode 0644. A symlink at `path` is replaced by the file, not followed.
+pub fn replace_file(path: &Path, contents: &[u8]) -> Result<(), OutputError> {
+    use std::os::unix::fs::MetadataExt as _;
+    use std::os::unix::fs::PermissionsExt as _;
+    let old = match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_file() => Some(meta),
+        Ok(_) => None,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => None,
+        Err(err) => return Err(fsops::io_error("inspect", path, err)),
+    };
+    let mode = old
+        .as_ref()
+        .map_or(0o644, |meta| meta.permissions().mode() & 0o7777);
+    fsops::write_file_atomic_with(path, contents, mode, |file| {
+        if let Some(meta) = &old {
+            // Only root may give a file away; anyone may keep a group they are in.
+            match std::os::unix::fs::fchown(file, Some(meta.uid()), Some(meta.gid())) {
+                Err(err) if err.kind() != io::ErrorKind::PermissionDenied => return Err(err),
+                _ => {}
+            }
+        }
+        Ok(())
+    })?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fsops::sync_dir(dir)
 }

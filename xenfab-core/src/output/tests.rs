@@ -17,6 +17,15 @@ fn apply(root: &Path, tree: &Tree) -> Summary {
     plan(root, tree).unwrap().apply().unwrap()
 }
 
+/// [`apply`] for a tree that removes more than half of what the directory holds.
+fn apply_forced(root: &Path, tree: &Tree) -> Summary {
+    let options = PlanOptions {
+        site: None,
+        force: true,
+    };
+    plan_with(root, tree, &options).unwrap().apply().unwrap()
+}
+
 fn mode(path: &Path) -> u32 {
     fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
 }
@@ -225,8 +234,9 @@ fn create_into_missing_directory() {
     assert_eq!(
         fs::read_to_string(root.join(MANIFEST_FILE)).unwrap(),
         r#"{
-  "format": 1,
+  "format": 2,
   "generator": "xenfab",
+  "site": null,
   "entries": {
     "a.cfg": {
       "kind": "file",
@@ -338,7 +348,7 @@ fn removed_entries_are_deleted_and_only_they() {
     fs::write(root.join("e/foreign"), "mine").unwrap();
 
     let new = tree(&[("a/keep", "k")]);
-    let summary = apply(root, &new);
+    let summary = apply_forced(root, &new);
     assert_eq!(paths(&summary.removed), ["a/gone", "b/c/d", "e/f"]);
     assert_eq!(paths(&summary.unchanged), ["a/keep"]);
 
@@ -353,7 +363,7 @@ fn removed_entries_are_deleted_and_only_they() {
     assert_eq!(dir_listing(root), [MANIFEST_FILE, "a", "e"]);
 
     // Removing everything keeps the root and an empty manifest.
-    apply(root, &Tree::new());
+    apply_forced(root, &Tree::new());
     assert_eq!(dir_listing(root), [MANIFEST_FILE, "a", "e"]);
     assert_eq!(dir_listing(&root.join("a")), ["foreign"]);
 }
@@ -553,7 +563,7 @@ fn removal_does_not_follow_a_replaced_parent() {
     fs::rename(root.join("d"), &elsewhere).unwrap();
     symlink(&elsewhere, root.join("d")).unwrap();
 
-    let summary = apply(&root, &Tree::new());
+    let summary = apply_forced(&root, &Tree::new());
     assert!(summary.removed.is_empty());
     assert_eq!(fs::read_to_string(elsewhere.join("x")).unwrap(), "ours");
     assert!(
@@ -574,7 +584,7 @@ fn file_and_directory_can_swap_places() {
     );
 
     let swapped = tree(&[("a/inner", "now a dir"), ("d", "now a file")]);
-    let summary = apply(root, &swapped);
+    let summary = apply_forced(root, &swapped);
     assert_eq!(paths(&summary.created), ["a/inner", "d"]);
     assert_eq!(paths(&summary.removed), ["a", "d/sub/y", "d/x"]);
     assert_eq!(
@@ -584,9 +594,13 @@ fn file_and_directory_can_swap_places() {
     assert_eq!(fs::read_to_string(root.join("d")).unwrap(), "now a file");
 
     // Not when the directory holds something foreign.
-    apply(root, &tree(&[("a", "file"), ("d/x", "1")]));
+    apply_forced(root, &tree(&[("a", "file"), ("d/x", "1")]));
     fs::write(root.join("d/foreign"), "").unwrap();
-    let err = plan(root, &tree(&[("d", "file")])).unwrap_err();
+    let forced = PlanOptions {
+        site: None,
+        force: true,
+    };
+    let err = plan_with(root, &tree(&[("d", "file")]), &forced).unwrap_err();
     assert!(matches!(err, OutputError::NotOwned { path } if path == root.join("d")));
     assert_eq!(dir_listing(&root.join("d")), ["foreign", "x"]);
 }
@@ -663,7 +677,8 @@ fn corrupt_manifest_is_an_error() {
     let new = tree(&[("a", "1")]);
     for bad in [
         "{ not json",
-        r#"{"format": 2, "generator": "xenfab", "entries": {}}"#,
+        r#"{"format": 3, "generator": "xenfab", "entries": {}}"#,
+        r#"{"format": 2, "generator": "xenfab", "site": {"name": "a"}, "entries": {}}"#,
         r#"{"format": 1, "generator": "other", "entries": {}}"#,
         r#"{"format": 1, "generator": "xenfab", "entries": {"../etc/passwd": {"kind": "file", "executable": false}}}"#,
         r#"{"format": 1, "generator": "xenfab", "entries": {"a": {"kind": "dir"}}}"#,
@@ -685,21 +700,62 @@ fn corrupt_manifest_is_an_error() {
 }
 
 #[test]
-fn stale_temp_file_is_replaced() {
+fn stale_temp_files_are_removed_only_in_the_trees_directories() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
+    let files = tree(&[("a", "old"), ("d/e/f", "old")]);
+    apply(root, &files);
+    // What a run killed midway leaves: temporary files of either naming, in the root and in
+    // a directory of the tree; and what is not xenfab's to remove.
     fs::write(root.join(".a.xenfab-tmp"), "stale").unwrap();
-    apply(root, &tree(&[("a", "fresh")]));
-    assert_eq!(fs::read_to_string(root.join("a")).unwrap(), "fresh");
-    assert_eq!(dir_listing(root), [MANIFEST_FILE, "a"]);
+    fs::write(root.join(".f.Ab3xYz.xenfab-tmp"), "stale").unwrap();
+    fs::write(root.join("d/e/.f.q1w2e3.xenfab-tmp"), "stale").unwrap();
+    fs::create_dir(root.join("other")).unwrap();
+    fs::write(root.join("other/.x.q1w2e3.xenfab-tmp"), "not in the tree").unwrap();
+    fs::write(root.join("d/e/f.xenfab-tmp"), "no leading dot").unwrap();
+    fs::create_dir(root.join("d/.dir.xenfab-tmp")).unwrap();
+    let plan = plan(root, &files).unwrap();
+    assert_eq!(
+        plan.stale_temps(),
+        [
+            root.join(".a.xenfab-tmp"),
+            root.join(".f.Ab3xYz.xenfab-tmp"),
+            root.join("d/e/.f.q1w2e3.xenfab-tmp"),
+        ]
+    );
+    assert!(!plan.is_noop(), "stale temporary files are work to do");
+    let summary = plan.apply().unwrap();
+    assert_eq!(summary.unchanged.len(), 2);
+    assert_eq!(dir_listing(root), [MANIFEST_FILE, "a", "d", "other"]);
+    assert_eq!(dir_listing(&root.join("d/e")), ["f", "f.xenfab-tmp"]);
+    assert_eq!(dir_listing(&root.join("d")), [".dir.xenfab-tmp", "e"]);
+    assert_eq!(dir_listing(&root.join("other")), [".x.q1w2e3.xenfab-tmp"]);
+    assert!(super::plan(root, &files).unwrap().is_noop());
+}
+
+#[test]
+fn temp_names_are_unique_recognisable_and_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let (_, prefix) = fsops::temp_builder(&root.join("a"));
+    assert_eq!(prefix, ".a.");
+    let long = root.join("y".repeat(255));
+    let (_, prefix) = fsops::temp_builder(&long);
+    assert_eq!(prefix.len() + 6 + TEMP_SUFFIX.len(), 255);
+    // A long name is written through a temporary name that fits.
+    fsops::write_file_atomic(&long, b"x", 0o644).unwrap();
+    assert_eq!(fs::read(&long).unwrap(), b"x");
+    assert!(fsops::is_temp_name(".a.xenfab-tmp"));
+    assert!(fsops::is_temp_name(".a.Xy12Zq.xenfab-tmp"));
+    assert!(!fsops::is_temp_name("a.xenfab-tmp"));
+    assert!(!fsops::is_temp_name(".xenfab-tmp"));
+    assert!(!fsops::is_temp_name(".a.xenfab-tmp.bak"));
 }
 
 #[test]
 fn write_error_names_the_path_and_cleans_up() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let temp = fsops::temp_path(&root.join("a"));
-    assert_eq!(temp, root.join(".a.xenfab-tmp"));
     // Renaming a file over a non-empty directory fails.
     fs::create_dir(root.join("a")).unwrap();
     fs::write(root.join("a/x"), "").unwrap();
@@ -712,8 +768,195 @@ fn write_error_names_the_path_and_cleans_up() {
         err.to_string(),
         format!("cannot write `{}`", root.join("a").display())
     );
-    assert!(!temp.exists());
-    let long = root.join("y".repeat(255));
-    let temp = fsops::temp_path(&long);
-    assert_eq!(temp.file_name().unwrap().len(), 255);
+    assert_eq!(dir_listing(root), ["a"], "the temporary file is removed");
+    let err = fsops::write_symlink_atomic(&root.join("a"), "t").unwrap_err();
+    assert!(matches!(&err, OutputError::Io { .. }), "{err:?}");
+    assert_eq!(dir_listing(root), ["a"], "the temporary symlink is removed");
+}
+
+fn stamp(name: &str, origin: &str) -> SiteStamp {
+    SiteStamp {
+        name: name.to_owned(),
+        domain: "example.org".to_owned(),
+        origin: origin.to_owned(),
+    }
+}
+
+fn with_site(site: &SiteStamp) -> PlanOptions {
+    PlanOptions {
+        site: Some(site.clone()),
+        force: false,
+    }
+}
+
+#[test]
+fn manifest_records_the_site_and_another_site_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let grid = stamp("grid", "grid.toml");
+    let files = tree(&[("a", "1"), ("b", "2")]);
+    plan_with(root, &files, &with_site(&grid))
+        .unwrap()
+        .apply()
+        .unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(root.join(MANIFEST_FILE)).unwrap()).unwrap();
+    assert_eq!(manifest["format"], 2);
+    assert_eq!(manifest["site"]["name"], "grid");
+    assert_eq!(manifest["site"]["domain"], "example.org");
+    assert_eq!(manifest["site"]["origin"], "grid.toml");
+
+    // The same site from another file is the same site; the new origin is recorded.
+    let moved = stamp("grid", "elsewhere/grid.toml");
+    plan_with(root, &files, &with_site(&moved))
+        .unwrap()
+        .apply()
+        .unwrap();
+    let text = fs::read_to_string(root.join(MANIFEST_FILE)).unwrap();
+    assert!(text.contains("elsewhere/grid.toml"), "{text}");
+
+    // Another site (same files, so no removal) is refused before anything is written.
+    let before = fs::read(root.join(MANIFEST_FILE)).unwrap();
+    let other = stamp("lab\u{1b}[2J", "<example>");
+    let err = plan_with(root, &files, &with_site(&other)).unwrap_err();
+    assert!(matches!(err, OutputError::OtherSite { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "`{}` holds the artefacts of site `grid` (example.org, from `elsewhere/grid.toml`), not of site `lab\\u{{1b}}[2J` (example.org, from `<example>`)",
+            root.display()
+        )
+    );
+    assert_eq!(fs::read(root.join(MANIFEST_FILE)).unwrap(), before);
+    // Forced, it is rendered and recorded.
+    let forced = PlanOptions {
+        site: Some(other.clone()),
+        force: true,
+    };
+    plan_with(root, &files, &forced).unwrap().apply().unwrap();
+    plan_with(root, &files, &with_site(&other)).unwrap();
+    // A plan that names no site keeps the one recorded.
+    apply(root, &tree(&[("a", "1"), ("b", "3")]));
+    plan_with(root, &files, &with_site(&other)).unwrap();
+    assert!(plan_with(root, &files, &with_site(&grid)).is_err());
+}
+
+#[test]
+fn removing_more_than_half_of_the_owned_entries_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    apply(
+        root,
+        &tree(&[("a", "1"), ("b", "2"), ("c", "3"), ("d", "4")]),
+    );
+    // Half is allowed.
+    let half = tree(&[("a", "1"), ("b", "2"), ("x", "new")]);
+    assert_eq!(plan(root, &half).unwrap().summary().removed.len(), 2);
+    // More than half is not, and nothing is written.
+    let most = tree(&[("a", "1"), ("y", "new")]);
+    let err = plan(root, &most).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            OutputError::MassRemoval {
+                removed: 3,
+                owned: 4,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "rendering into `{}` would remove 3 of the 4 entries xenfab wrote there (more than half)",
+            root.display()
+        )
+    );
+    assert!(plan(root, &Tree::new()).is_err());
+    assert_eq!(dir_listing(root), [MANIFEST_FILE, "a", "b", "c", "d"]);
+    let forced = PlanOptions {
+        site: None,
+        force: true,
+    };
+    plan_with(root, &most, &forced).unwrap().apply().unwrap();
+    assert_eq!(dir_listing(root), [MANIFEST_FILE, "a", "y"]);
+}
+
+#[test]
+fn format_1_manifest_is_read_as_site_unknown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    fs::write(root.join("a"), "1").unwrap();
+    fs::write(
+        root.join(MANIFEST_FILE),
+        r#"{"format": 1, "generator": "xenfab", "entries": {"a": {"kind": "file", "executable": false}}}"#,
+    )
+    .unwrap();
+    let grid = stamp("grid", "grid.toml");
+    // No site to compare: rendered, and the site recorded from now on.
+    let files = tree(&[("a", "1")]);
+    plan_with(root, &files, &with_site(&grid))
+        .unwrap()
+        .apply()
+        .unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(root.join(MANIFEST_FILE)).unwrap()).unwrap();
+    assert_eq!(manifest["format"], 2);
+    assert_eq!(manifest["site"]["name"], "grid");
+    // A format 1 manifest with a site, or a format from the future, is corrupt.
+    for text in [
+        r#"{"format": 1, "generator": "xenfab", "site": {"name": "a", "domain": "b", "origin": "c"}, "entries": {}}"#,
+        r#"{"format": 3, "generator": "xenfab", "entries": {}}"#,
+    ] {
+        fs::write(root.join(MANIFEST_FILE), text).unwrap();
+        assert!(
+            matches!(plan(root, &files), Err(OutputError::Manifest { .. })),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn replace_file_keeps_the_mode_and_leaves_nothing_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let path = dir.join("dhcpd.conf");
+    replace_file(&path, b"one\n").unwrap();
+    assert_eq!(mode(&path), 0o644);
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+    replace_file(&path, b"two\n").unwrap();
+    assert_eq!(fs::read(&path).unwrap(), b"two\n");
+    assert_eq!(mode(&path), 0o640);
+    // A symlink is replaced by the file, not followed.
+    symlink("dhcpd.conf", dir.join("link")).unwrap();
+    replace_file(&dir.join("link"), b"three\n").unwrap();
+    assert_eq!(fs::read(&path).unwrap(), b"two\n");
+    assert_eq!(fs::read(dir.join("link")).unwrap(), b"three\n");
+    assert_eq!(dir_listing(dir), ["dhcpd.conf", "link"]);
+}
+
+#[test]
+fn a_run_stopped_midway_leaves_what_it_wrote_owned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    apply(root, &tree(&[("a", "1"), ("b", "1")]));
+    // The plan creates `c` and `d`; something appears at `d` before it is written, and
+    // apply stops there with `c` written.
+    let planned = plan(
+        root,
+        &tree(&[("a", "1"), ("b", "1"), ("c", "1"), ("d", "1")]),
+    )
+    .unwrap();
+    fs::write(root.join("d"), "foreign").unwrap();
+    assert!(matches!(planned.apply(), Err(OutputError::NotOwned { .. })));
+    assert_eq!(fs::read_to_string(root.join("c")).unwrap(), "1");
+    // The manifest on disk owns `c`, so a render of other contents changes it instead of
+    // refusing it as foreign; `d` is still not xenfab's.
+    fs::remove_file(root.join("d")).unwrap();
+    let summary = apply(root, &tree(&[("a", "1"), ("b", "1"), ("c", "2")]));
+    assert_eq!(paths(&summary.changed), ["c"]);
+    assert_eq!(fs::read_to_string(root.join("c")).unwrap(), "2");
+    let manifest = fs::read_to_string(root.join(MANIFEST_FILE)).unwrap();
+    assert!(!manifest.contains("\"d\""), "{manifest}");
 }

@@ -1,0 +1,125 @@
+//! `kill -9` at any moment of a large render leaves no torn file, and the next render
+//! finishes the job.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::process::ExitStatusExt as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use common::{Node, fabric, is_temp, scratch_dir, snapshot, stderr, xenfab};
+
+/// When each run is killed, as a fraction of the time a whole render takes: a fixed list
+/// (so that the test is the same every time) spread over the run, its reading and rendering
+/// as well as its writing; values above 1 let some runs finish.
+const KILL_AT: [f64; 20] = [
+    0.35, 0.9, 0.5, 0.75, 0.2, 0.6, 0.95, 0.4, 0.8, 0.55, 0.3, 0.7, 0.45, 0.85, 0.25, 0.65, 1.3,
+    0.5, 0.15, 0.6,
+];
+
+const DOM0S: usize = 2000;
+
+#[test]
+fn killed_renders_leave_no_torn_file_and_the_next_render_finishes() {
+    let dir = scratch_dir();
+    let root = dir.path();
+    // Two fabrics that differ in every guest's memory: each file is either one's or the
+    // other's, so a torn file or a mix within one file shows.
+    let a = root.join("a.toml");
+    fs::write(&a, fabric("big", DOM0S, "1024M")).unwrap();
+    let b = root.join("b.toml");
+    fs::write(&b, fabric("big", DOM0S, "2048M")).unwrap();
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+
+    let started = Instant::now();
+    let ref_a = root.join("ref-a");
+    let o = xenfab(&["render", a, "-o", ref_a.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let whole = started.elapsed();
+    let ref_b = root.join("ref-b");
+    let o = xenfab(&["render", b, "-o", ref_b.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (want_a, want_b) = (snapshot(&ref_a), snapshot(&ref_b));
+    assert!(want_a.len() > 40_000, "{} entries", want_a.len());
+    assert!(
+        !want_a
+            .keys()
+            .any(|p| is_temp(p) || p.ends_with(".xenfab-lock"))
+    );
+
+    // A render over an existing tree reads every file and writes only what changed: about
+    // 70% of a fresh render's time here.
+    let cycle = whole.mul_f64(0.7);
+    let out = root.join("out");
+    let out_s = out.to_str().unwrap();
+    let (mut killed, mut finished, mut with_temps) = (0, 0, 0);
+    for (i, at) in KILL_AT.iter().enumerate() {
+        let file = if i % 2 == 0 { a } else { b };
+        let mut child = Command::new(env!("CARGO_BIN_EXE_xenfab"))
+            .args(["render", file, "-o", out_s])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(cycle.mul_f64(*at));
+        let _ = child.kill(); // SIGKILL
+        let o = child.wait_with_output().unwrap();
+        if o.status.signal() == Some(9) {
+            killed += 1;
+        } else {
+            // A run that was not killed in time must have succeeded, whatever the runs
+            // before it left.
+            assert!(o.status.success(), "run {i}: {}", stderr(&o));
+            finished += 1;
+        }
+        if !out.exists() {
+            continue;
+        }
+        let got = snapshot(&out);
+        let mut temps = 0;
+        for (path, node) in &got {
+            if is_temp(path) {
+                temps += 1;
+                continue;
+            }
+            if path == ".xenfab-lock" {
+                continue;
+            }
+            assert!(
+                want_a.get(path) == Some(node) || want_b.get(path) == Some(node),
+                "run {i} (killed after {:?}): `{path}` is torn or unknown",
+                cycle.mul_f64(*at)
+            );
+        }
+        if temps > 0 {
+            with_temps += 1;
+        }
+    }
+    eprintln!(
+        "a whole render took {whole:?}; {killed} run(s) killed, {finished} finished, {with_temps} left temporary files"
+    );
+    assert!(killed >= 10, "only {killed} runs were killed");
+
+    // The next render removes every temporary file and the lock file, and leaves exactly a
+    // fresh render's tree.
+    let o = xenfab(&["render", a, "-o", out_s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got = snapshot(&out);
+    let stray: Vec<&String> = got.keys().filter(|p| !want_a.contains_key(*p)).collect();
+    assert!(stray.is_empty(), "left behind: {stray:?}");
+    assert_eq!(got.len(), want_a.len());
+    let differ: BTreeMap<&String, &Node> = got
+        .iter()
+        .filter(|(p, n)| want_a.get(*p) != Some(n))
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "differ from a fresh render: {:?}",
+        differ.keys().take(5).collect::<Vec<_>>()
+    );
+    assert!(!Path::new(out_s).join(".xenfab-lock").exists());
+    eprintln!("the test took {:?}", started.elapsed());
+}
