@@ -54,6 +54,7 @@ pub struct Repo {
 /// GRUB, iPXE, dhcpd or shell line treats a word made of the rest specially.
 fn check_word(
     what: &'static str,
+    whole: &str,
     s: &str,
     max: usize,
     first: fn(u8) -> bool,
@@ -61,7 +62,7 @@ fn check_word(
     allowed: &'static str,
 ) -> Result<(), NameError> {
     if s.is_empty() || s.len() > max {
-        return Err(NameError::new(what, s, length_reason(max)));
+        return Err(NameError::new(what, whole, length_reason(max)));
     }
     if s.starts_with('-') {
         return Err(NameError::new(
@@ -71,10 +72,14 @@ fn check_word(
         ));
     }
     if !s.bytes().all(rest) {
-        return Err(NameError::new(what, s, allowed));
+        return Err(NameError::new(what, whole, allowed));
     }
     if !first(s.as_bytes()[0]) {
-        return Err(NameError::new(what, s, "must begin with a letter or digit"));
+        return Err(NameError::new(
+            what,
+            whole,
+            "must begin with a letter or digit",
+        ));
     }
     Ok(())
 }
@@ -112,6 +117,7 @@ impl FromStr for Token {
     fn from_str(s: &str) -> Result<Token, NameError> {
         check_word(
             "kernel argument",
+            s,
             s,
             255,
             alnum,
@@ -164,8 +170,16 @@ impl FromStr for Package {
         if s.len() > 255 {
             return Err(NameError::new(WHAT, s, "must be 1 to 255 characters"));
         }
+        if name.is_empty() && !s.is_empty() {
+            return Err(NameError::new(
+                WHAT,
+                s,
+                "a package or group name must follow `-`, `@` or `@^`",
+            ));
+        }
         check_word(
             WHAT,
+            s,
             name,
             255,
             alnum,
@@ -201,19 +215,13 @@ impl FromStr for Timezone {
         for part in s.split('/') {
             check_word(
                 WHAT,
+                s,
                 part,
                 64,
                 |b| b.is_ascii_alphabetic(),
                 |b| b.is_ascii_alphanumeric() || b"_+-".contains(&b),
                 "a time zone is `/`-separated names of letters, digits and `_+-`, each beginning with a letter (`Europe/Berlin`)",
-            )
-            .map_err(|_| {
-                NameError::new(
-                    WHAT,
-                    s,
-                    "a time zone is `/`-separated names of letters, digits and `_+-`, each beginning with a letter (`Europe/Berlin`)",
-                )
-            })?;
+            )?;
         }
         Ok(Timezone(s.to_owned()))
     }
@@ -230,6 +238,7 @@ impl FromStr for Locale {
     fn from_str(s: &str) -> Result<Locale, NameError> {
         check_word(
             "locale",
+            s,
             s,
             64,
             |b| b.is_ascii_alphabetic(),
@@ -251,6 +260,7 @@ impl FromStr for Keymap {
     fn from_str(s: &str) -> Result<Keymap, NameError> {
         check_word(
             "keyboard layout",
+            s,
             s,
             64,
             alnum,
@@ -406,11 +416,25 @@ mod tests {
 
     #[test]
     fn kernel_arguments() {
-        for ok in ["ramdisk=32768", "console=ttyS0,115200", "ip=dhcp", "nomodeset"] {
+        for ok in [
+            "ramdisk=32768",
+            "console=ttyS0,115200",
+            "ip=dhcp",
+            "nomodeset",
+        ] {
             assert!(ok.parse::<Token>().is_ok(), "{ok}");
         }
         for bad in [
-            "a b", "a;b", "a\"b", "a\nb", "", "-s", "--", "$(reboot)", "a*", "a\u{2028}b",
+            "a b",
+            "a;b",
+            "a\"b",
+            "a\nb",
+            "",
+            "-s",
+            "--",
+            "$(reboot)",
+            "a*",
+            "a\u{2028}b",
             "a\u{1b}b",
         ] {
             assert!(bad.parse::<Token>().is_err(), "{bad:?}");
@@ -440,13 +464,21 @@ mod tests {
         ] {
             assert!(bad.parse::<Package>().is_err(), "{bad:?}");
         }
-        let err = "--ignoremissing".parse::<Package>().unwrap_err().to_string();
+        let err = "--ignoremissing"
+            .parse::<Package>()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("only one leading `-`"), "{err}");
     }
 
     #[test]
     fn time_zones_are_names_not_options_or_paths() {
-        for ok in ["UTC", "Europe/Berlin", "Etc/GMT-5", "America/Argentina/Buenos_Aires"] {
+        for ok in [
+            "UTC",
+            "Europe/Berlin",
+            "Etc/GMT-5",
+            "America/Argentina/Buenos_Aires",
+        ] {
             assert!(ok.parse::<Timezone>().is_ok(), "{ok}");
         }
         for bad in [
@@ -462,7 +494,10 @@ mod tests {
         ] {
             assert!(bad.parse::<Timezone>().is_err(), "{bad:?}");
         }
-        let err = "--ntpservers=x".parse::<Timezone>().unwrap_err().to_string();
+        let err = "--ntpservers=x"
+            .parse::<Timezone>()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("cannot begin with `-`"), "{err}");
     }
 

@@ -119,6 +119,19 @@ impl FromStr for DomainName {
         for label in lower.split('.') {
             check_label("domain", s, label)?;
         }
+        // A top-level label of digits only would make `<host>.<domain>` read as an IPv4
+        // address (`1` in `2.3.4` is `1.2.3.4`): RFC 3696 section 2 rules such names out.
+        if lower
+            .rsplit('.')
+            .next()
+            .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(NameError::new(
+                "domain",
+                s,
+                "the last label cannot be all digits (RFC 3696): a host's name would read as an address",
+            ));
+        }
         Ok(DomainName(lower))
     }
 }
@@ -350,6 +363,9 @@ mod tests {
         assert!("example.org".parse::<DomainName>().is_ok());
         assert!("example..org".parse::<DomainName>().is_err());
         assert!("example.org.".parse::<DomainName>().is_err());
+        assert!("2.3.4".parse::<DomainName>().is_err());
+        assert!("example.123".parse::<DomainName>().is_err());
+        assert!("123.example".parse::<DomainName>().is_ok());
         for bad in HOSTILE {
             assert!(bad.parse::<DomainName>().is_err(), "{bad:?}");
         }
