@@ -230,7 +230,9 @@ impl FromStr for Ident {
 
 /// A relative path below the TFTP root or the installation tree, such as
 /// `xen-domU-c4.6/i386/vmlinuz`: `/`-separated components of `A-Z a-z 0-9 . _ + -`, none of
-/// them `.` or `..` or empty, no leading `/`.
+/// them `.` or `..` or empty, no leading `/`, at most 255 characters (syslinux's
+/// `FILENAME_MAX` is 256 with the NUL, com32/include/stdio.h: pxelinux cannot load a longer
+/// kernel or initrd).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct BootPath(String);
 
@@ -246,8 +248,8 @@ impl FromStr for BootPath {
 
     fn from_str(s: &str) -> Result<BootPath, NameError> {
         const WHAT: &str = "path";
-        if s.is_empty() || s.len() > 1024 {
-            return Err(NameError::new(WHAT, s, "must be 1 to 1024 characters"));
+        if s.is_empty() || s.len() > 255 {
+            return Err(NameError::new(WHAT, s, "must be 1 to 255 characters"));
         }
         for part in s.split('/') {
             if part.is_empty() || part == "." || part == ".." {

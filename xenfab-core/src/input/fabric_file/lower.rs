@@ -106,6 +106,49 @@ impl Cx {
         parsed.into_iter().collect()
     }
 
+    /// A Linux network interface (a bridge, an interface DHCP listens on): at most 15
+    /// characters (`IFNAMSIZ` is 16 with the NUL, include/uapi/linux/if.h), or the kernel,
+    /// brctl and the DHCP servers refuse it.
+    fn ifname(&mut self, path: &FieldPath, text: &str) -> Option<Ident> {
+        let name: Ident = self.parse(path, text)?;
+        if name.as_str().len() > 15 {
+            self.diags.error(
+                "invalid-value",
+                path.clone(),
+                format!(
+                    "interface name `{}` is longer than 15 characters, the most Linux allows (IFNAMSIZ)",
+                    shown(text)
+                ),
+            );
+            return None;
+        }
+        Some(name)
+    }
+
+    /// A guest's virtual disk: `xvd`, `hd` or `sd` and one to three letters (`xvda`, `hdb`,
+    /// `xvdaa`), the names xm and xl turn into a device number (libxl's
+    /// `libxl__device_disk_dev_number()`, tools/libxl/libxl_internal.c).
+    fn vdev(&mut self, path: &FieldPath, text: &str) -> Option<Ident> {
+        let letters = ["xvd", "hd", "sd"]
+            .iter()
+            .find_map(|p| text.strip_prefix(p))
+            .filter(|rest| {
+                (1..=3).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_lowercase())
+            });
+        if letters.is_none() {
+            self.diags.error(
+                "invalid-value",
+                path.clone(),
+                format!(
+                    "invalid virtual disk `{}`: expected `xvd`, `hd` or `sd` and one to three letters (`xvdb`)",
+                    shown(text)
+                ),
+            );
+            return None;
+        }
+        self.parse(path, text)
+    }
+
     fn ipv4(&mut self, path: &FieldPath, text: &str) -> Option<Ipv4Addr> {
         if let Ok(ip) = text.parse() {
             return Some(ip);
@@ -371,13 +414,33 @@ impl Cx {
             .next_server
             .as_ref()
             .map(|t| self.ipv4(&path.key("next_server"), t));
-        let boot_file = self.parse(
+        let boot_file: Option<m::BootPath> = self.parse(
             &path.key("boot_file"),
             s.boot_file.as_deref().unwrap_or("pxelinux.0"),
         );
+        // The BOOTP `file` field that PXE ROMs read the boot file from is 128 bytes with its
+        // NUL (RFC 951, `file`).
+        let boot_file = boot_file.filter(|f| {
+            let fits = f.as_str().len() <= 127;
+            if !fits {
+                self.diags.error(
+                    "invalid-value",
+                    path.key("boot_file"),
+                    "longer than 127 characters, the most the BOOTP `file` field holds (RFC 951)",
+                );
+            }
+            fits
+        });
         let dhcp_interfaces: Option<Vec<Ident>> = match &s.dhcp_interfaces {
             None => Some(Vec::new()),
-            Some(list) => self.parse_all(&path.key("dhcp_interfaces"), list),
+            Some(list) => {
+                let names: Vec<Option<Ident>> = list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| self.ifname(&path.key("dhcp_interfaces").elem(i, None), n))
+                    .collect();
+                names.into_iter().collect()
+            }
         };
         let tftp_root = self.parse(
             &path.key("tftp_root"),
@@ -514,7 +577,7 @@ impl Cx {
             .enumerate()
             .map(|(i, d)| self.ipv4(&path.key("dns").elem(i, None), d))
             .collect();
-        let bridge = self.parse(
+        let bridge = self.ifname(
             &path.key("bridge"),
             n.bridge.as_deref().unwrap_or(seed::BRIDGE),
         );
@@ -967,7 +1030,7 @@ impl Cx {
                 .vdev
                 .clone()
                 .unwrap_or_else(|| format!("{prefix}{letter}"));
-            let vdev = self.parse::<Ident>(&dp.key("vdev"), &vdev_text);
+            let vdev = self.vdev(&dp.key("vdev"), &vdev_text);
             let lv_text = match (&d.lv, i) {
                 (Some(lv), _) => lv.clone(),
                 (None, 0) => g.name.clone(),
