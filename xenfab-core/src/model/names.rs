@@ -259,6 +259,13 @@ impl FromStr for BootPath {
                     "must be relative, without empty, `.` or `..` components",
                 ));
             }
+            if part.starts_with('-') {
+                return Err(NameError::new(
+                    WHAT,
+                    s,
+                    "a component cannot begin with `-`: it would be read as an option",
+                ));
+            }
             if !part
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-'))
@@ -385,9 +392,13 @@ mod tests {
     #[test]
     fn boot_paths() {
         assert!("xen-domU-c4.6/i386/vmlinuz".parse::<BootPath>().is_ok());
-        for bad in ["/abs", "../x", "a/../b", "a//b", "a b", "a;b", "a\nb", ""] {
+        for bad in [
+            "/abs", "../x", "a/../b", "a//b", "a b", "a;b", "a\nb", "", "-x", "a/-x",
+        ] {
             assert!(bad.parse::<BootPath>().is_err(), "{bad:?}");
         }
+        assert!("a".repeat(255).parse::<BootPath>().is_ok());
+        assert!("a".repeat(256).parse::<BootPath>().is_err());
         assert_eq!(
             "/tftpboot/".parse::<AbsPath>().unwrap().as_str(),
             "/tftpboot"
