@@ -225,7 +225,11 @@ impl Cx {
             let scheme = self.scheme(p);
             let mut guests = Vec::new();
             for (key, domain_value) in p.nlist("/software/components/xen/domains") {
-                let base = format!("/software/components/xen/domains/{key}");
+                // Only for messages: a hostile key is shown escaped and cut short.
+                let base = format!(
+                    "/software/components/xen/domains/{}",
+                    crate::input::fabric_file::shown(key)
+                );
                 let Some(guest_profile) = by_fqdn
                     .get(key)
                     .copied()
@@ -234,7 +238,7 @@ impl Cx {
                     self.diags.error(
                         "quattor-missing",
                         FieldPath::root(),
-                        format!("{}: {base}: no profile of guest `{key}` in the profile set: its address and OS are unknown", p.name),
+                        format!("{}: {base}: no profile of guest `{}` in the profile set: its address and OS are unknown", p.name, crate::input::fabric_file::shown(key)),
                     );
                     continue;
                 };
