@@ -144,3 +144,27 @@ pub fn json_schema() -> String {
     text.push('\n');
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// toml and serde_json quote a bad key or value in their messages: what the user sees of
+    /// it is escaped, whatever the key holds.
+    #[test]
+    fn parse_errors_quoting_input_are_escaped() {
+        let hostile = "\u{1b}]0;pwned\u{7}\r\u{2028}";
+        let toml = format!("version = 1\n\"{hostile}\" = 1\n");
+        let json = format!("{{\"version\": 1, \"{}\": 1}}", hostile.escape_unicode());
+        for (text, format) in [(toml, Format::Toml), (json, Format::Json)] {
+            let err = Source::parse(&text, format, "f\u{1b}[2J").unwrap_err();
+            for shown in [err.to_string(), crate::error_chain(&err)] {
+                assert!(
+                    !shown.chars().any(|c| c.is_control() || c == '\u{2028}'),
+                    "{shown:?}"
+                );
+                assert!(shown.contains("\\u{1b}"), "{shown:?}");
+            }
+        }
+    }
+}
