@@ -1,9 +1,45 @@
 //! Diagnostics: what is wrong (or doubtful) with a fabric, where, and how badly.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
 use serde::Serialize;
+
+/// True for a character a terminal or a line-based reader may act on: a control character
+/// (C0, DEL, C1: ESC, BEL, CR, NEL…), a line or paragraph separator (U+2028, U+2029), or a
+/// bidirectional override or isolate, which reorders what a terminal shows.
+fn unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// `text` with every control character, line separator and bidirectional control written as
+/// an escape (`\u{1b}`), so that a message quoting hostile input cannot move the cursor,
+/// ring the bell, overwrite a line or start a new one. Everything else is kept as it is.
+///
+/// ```
+/// # use xenfab_core::escape_controls;
+/// assert_eq!(escape_controls("a\u{1b}[2Jb\r"), "a\\u{1b}[2Jb\\r");
+/// assert_eq!(escape_controls("plain `text` é"), "plain `text` é");
+/// ```
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// How bad a diagnostic is: errors stop rendering, warnings do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -133,7 +169,7 @@ pub struct Location {
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.file)?;
+        f.write_str(&escape_controls(&self.file))?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
             if let Some(column) = self.column {
@@ -179,7 +215,7 @@ impl fmt::Display for Diagnostic {
         if !self.path.0.is_empty() {
             write!(f, "{}: ", self.path)?;
         }
-        f.write_str(&self.message)?;
+        f.write_str(&escape_controls(&self.message))?;
         if let Some(Related {
             location: Some(at), ..
         }) = &self.related
@@ -341,6 +377,29 @@ mod tests {
             .elem(0, Some("x\";\n}"))
             .key("ip");
         assert_eq!(hostile.to_string(), "dom0s[\"x\\\";\\n}\"].ip");
+    }
+
+    #[test]
+    fn messages_and_file_names_are_printed_escaped() {
+        let mut d = Diagnostics::new();
+        d.error(
+            "invalid-value",
+            FieldPath::root().key("site"),
+            "bad `\u{1b}]0;pwned\u{7}\r\u{2028}\u{202e}x`",
+        );
+        for d in d.items_mut() {
+            d.location = Some(Location {
+                file: "f\u{1b}[2J.toml".into(),
+                line: Some(1),
+                column: None,
+            });
+        }
+        let line = d.to_string();
+        assert_eq!(
+            line,
+            "f\\u{1b}[2J.toml:1: error[invalid-value]: site: bad `\\u{1b}]0;pwned\\u{7}\\r\\u{2028}\\u{202e}x`\n"
+        );
+        assert!(!line.trim_end().chars().any(unsafe_char), "{line:?}");
     }
 
     #[test]

@@ -64,7 +64,7 @@ impl Error {
 /// Input that is not a well-formed fabric file: a syntax error, an unknown key, a value of the
 /// wrong type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{location}: {}", message.replace('\n', " "))]
+#[error("{location}: {}", crate::diagnostic::escape_controls(&message.replace('\n', " ")))]
 pub struct ParseError {
     /// Where: the file as the user named it, and the line and column where known.
     pub location: Location,
@@ -149,6 +149,9 @@ pub enum RenderError {
 /// let e = xenfab_core::load("version = 1\n[site\n", "f.toml").unwrap_err();
 /// assert!(xenfab_core::error_chain(&e).starts_with("f.toml:2:"));
 /// ```
+///
+/// Control characters anywhere in the chain (a source quoting hostile input) are escaped, as
+/// [`crate::escape_controls`] does.
 pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
@@ -157,5 +160,5 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
         text.push_str(&s.to_string());
         source = s.source();
     }
-    text
+    crate::diagnostic::escape_controls(&text).into_owned()
 }

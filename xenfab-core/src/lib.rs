@@ -33,7 +33,9 @@ pub mod output;
 pub mod render;
 mod validate;
 
-pub use diagnostic::{Diagnostic, Diagnostics, FieldPath, Location, Related, Severity};
+pub use diagnostic::{
+    Diagnostic, Diagnostics, FieldPath, Location, Related, Severity, escape_controls,
+};
 pub use error::{Error, ErrorKind, ParseError, RenderError, Result, error_chain};
 pub use input::fabric_file::{FORMAT_VERSION, FabricFile, Format, Lowered, Source, lower};
 pub use model::{Fabric, HostName, MacAddr, MacScheme, Size, hex_ip};

@@ -13,11 +13,11 @@ pub struct KickstartSettings {
     /// The root password, crypted (`rootpw --iscrypted`).
     pub root_password: CryptHash,
     /// The time zone (`Europe/Berlin`), the hardware clock in UTC.
-    pub timezone: Token,
+    pub timezone: Timezone,
     /// The installer's language (`en_US.UTF-8`).
-    pub lang: Token,
+    pub lang: Locale,
     /// The keyboard layout (`us`).
-    pub keyboard: Token,
+    pub keyboard: Keymap,
     /// Whether `%packages` asks for `--resolvedeps`: meaningful for EL3 and EL4 only, a
     /// deprecated no-op since Fedora Core 4 and so on EL5 (validation warns and it is left out).
     pub resolvedeps: bool,
@@ -33,7 +33,7 @@ pub struct KickstartSettings {
 #[derive(Debug, Clone, Serialize)]
 pub struct RoleSettings {
     /// `%packages`, when the fabric file gives them; otherwise the family's defaults.
-    pub packages: Option<Vec<Token>>,
+    pub packages: Option<Vec<Package>>,
     /// `%post` scripts, each its own section, in order.
     pub post: Vec<PostScript>,
 }
@@ -41,15 +41,66 @@ pub struct RoleSettings {
 /// A package repository for the installer.
 #[derive(Debug, Clone, Serialize)]
 pub struct Repo {
-    /// Its name.
-    pub name: Token,
+    /// Its name (`repo --name=`).
+    pub name: super::names::Ident,
     /// Its URL.
     pub baseurl: url::Url,
 }
 
-/// A word of a command line: a package, group (`@core`), time zone, locale or keyboard name,
-/// a kernel argument (`ramdisk=32768`, `console=ttyS0,115200`). `A-Z a-z 0-9` and
-/// `_ . + - @ / : * = ,`: nothing a kickstart, pxelinux, GRUB or iPXE line treats specially.
+/// Checks one word of a command line for its position: 1 to `max` bytes, a first byte that
+/// `first` accepts (so never `-`, which would make the word an option of the command it
+/// follows), and only bytes that `rest` accepts after it. Nothing here is whitespace, a
+/// control character, a quote, `;`, `{}`, `$`, `#`, `%` or `\\`: no kickstart, pxelinux,
+/// GRUB, iPXE, dhcpd or shell line treats a word made of the rest specially.
+fn check_word(
+    what: &'static str,
+    whole: &str,
+    s: &str,
+    max: usize,
+    first: fn(u8) -> bool,
+    rest: fn(u8) -> bool,
+    allowed: &'static str,
+) -> Result<(), NameError> {
+    if s.is_empty() || s.len() > max {
+        return Err(NameError::new(what, whole, length_reason(max)));
+    }
+    if s.starts_with('-') {
+        return Err(NameError::new(
+            what,
+            s,
+            "cannot begin with `-`: it would be read as an option",
+        ));
+    }
+    if !s.bytes().all(rest) {
+        return Err(NameError::new(what, whole, allowed));
+    }
+    if !first(s.as_bytes()[0]) {
+        return Err(NameError::new(
+            what,
+            whole,
+            "must begin with a letter or digit",
+        ));
+    }
+    Ok(())
+}
+
+/// The reason for a word that is empty or too long, for the limits in use.
+fn length_reason(max: usize) -> &'static str {
+    match max {
+        64 => "must be 1 to 64 characters",
+        128 => "must be 1 to 128 characters",
+        _ => "must be 1 to 255 characters",
+    }
+}
+
+fn alnum(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+
+/// A kernel argument of a boot image's `append` (`ramdisk=32768`, `console=ttyS0,115200`):
+/// `A-Z a-z 0-9` and `_ . + - @ / : = ,`, beginning with a letter or digit (a word beginning
+/// with `-` is passed to init as an option), at most 255 bytes (the whole command line of an
+/// EL3 to EL5 kernel; validation checks the whole line too).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Token(String);
 
@@ -64,20 +115,159 @@ impl FromStr for Token {
     type Err = NameError;
 
     fn from_str(s: &str) -> Result<Token, NameError> {
-        if s.is_empty() || s.len() > 200 {
-            return Err(NameError::new("word", s, "must be 1 to 200 characters"));
-        }
-        if !s
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_.+-@/:*=,".contains(&b))
-        {
+        check_word(
+            "kernel argument",
+            s,
+            s,
+            255,
+            alnum,
+            |b| b.is_ascii_alphanumeric() || b"_.+-@/:=,".contains(&b),
+            "only letters, digits and `_.+-@/:=,` are allowed",
+        )?;
+        Ok(Token(s.to_owned()))
+    }
+}
+
+/// A line of `%packages`: a package (`kernel-xen`, `perl-*`), a group (`@core`), an
+/// environment (`@^minimal-environment`), a module stream (`@nodejs:18/common`), or one of
+/// these after a single `-`, which leaves it out (`-firewalld`, `-@dial-up`): the exclusion
+/// syntax of pykickstart's `Packages.add()` (pykickstart/parser.py). Nothing else may begin
+/// with `-` (`--nobase` is an option of the section, not a package), and a name begins with a
+/// letter or digit. `A-Z a-z 0-9` and `_ . + - * ? : /` after it, at most 255 bytes (RPM
+/// names are far shorter).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Package(String);
+
+impl Package {
+    /// The line, as `%packages` holds it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// True for an exclusion (`-firewalld`).
+    pub fn is_exclusion(&self) -> bool {
+        self.0.starts_with('-')
+    }
+}
+
+impl FromStr for Package {
+    type Err = NameError;
+
+    fn from_str(s: &str) -> Result<Package, NameError> {
+        const WHAT: &str = "package";
+        let name = s.strip_prefix('-').unwrap_or(s);
+        if name.starts_with('-') {
             return Err(NameError::new(
-                "word",
+                WHAT,
                 s,
-                "only letters, digits and `_.+-@/:*=,` are allowed",
+                "only one leading `-` (an exclusion, `-firewalld`) is allowed: `--` begins an option",
             ));
         }
-        Ok(Token(s.to_owned()))
+        let name = name
+            .strip_prefix("@^")
+            .or_else(|| name.strip_prefix('@'))
+            .unwrap_or(name);
+        if s.len() > 255 {
+            return Err(NameError::new(WHAT, s, "must be 1 to 255 characters"));
+        }
+        if name.is_empty() && !s.is_empty() {
+            return Err(NameError::new(
+                WHAT,
+                s,
+                "a package or group name must follow `-`, `@` or `@^`",
+            ));
+        }
+        check_word(
+            WHAT,
+            s,
+            name,
+            255,
+            alnum,
+            |b| b.is_ascii_alphanumeric() || b"_.+-*?:/".contains(&b),
+            "a package is `-`, `@` or `@^` at most, then a letter or digit, then only letters, digits and `_.+-*?:/`",
+        )?;
+        Ok(Package(s.to_owned()))
+    }
+}
+
+/// A time zone as the tz database names it (`UTC`, `Europe/Berlin`, `Etc/GMT-5`):
+/// `/`-separated components of `A-Z a-z 0-9 _ + -`, each beginning with a letter, at most 64
+/// bytes. No `.` or `..`: EL3 to EL5 anaconda copies `/usr/share/zoneinfo/<zone>` to
+/// `/etc/localtime` (anaconda's `timezone.py`), so the name is a path.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timezone(String);
+
+impl FromStr for Timezone {
+    type Err = NameError;
+
+    fn from_str(s: &str) -> Result<Timezone, NameError> {
+        const WHAT: &str = "time zone";
+        if s.is_empty() || s.len() > 64 {
+            return Err(NameError::new(WHAT, s, "must be 1 to 64 characters"));
+        }
+        if s.starts_with('-') {
+            return Err(NameError::new(
+                WHAT,
+                s,
+                "cannot begin with `-`: it would be read as an option",
+            ));
+        }
+        for part in s.split('/') {
+            check_word(
+                WHAT,
+                s,
+                part,
+                64,
+                |b| b.is_ascii_alphabetic(),
+                |b| b.is_ascii_alphanumeric() || b"_+-".contains(&b),
+                "a time zone is `/`-separated names of letters, digits and `_+-`, each beginning with a letter (`Europe/Berlin`)",
+            )?;
+        }
+        Ok(Timezone(s.to_owned()))
+    }
+}
+
+/// A locale (`en_US.UTF-8`, `de_DE@euro`, `C`): `A-Z a-z 0-9 _ . @ -`, beginning with a
+/// letter, at most 64 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Locale(String);
+
+impl FromStr for Locale {
+    type Err = NameError;
+
+    fn from_str(s: &str) -> Result<Locale, NameError> {
+        check_word(
+            "locale",
+            s,
+            s,
+            64,
+            |b| b.is_ascii_alphabetic(),
+            |b| b.is_ascii_alphanumeric() || b"_.@-".contains(&b),
+            "a locale is letters, digits and `_.@-`, beginning with a letter (`en_US.UTF-8`)",
+        )?;
+        Ok(Locale(s.to_owned()))
+    }
+}
+
+/// A console keyboard layout (`us`, `de-latin1-nodeadkeys`, `fr_CH`): `A-Z a-z 0-9 _ . -`,
+/// beginning with a letter or digit, at most 64 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Keymap(String);
+
+impl FromStr for Keymap {
+    type Err = NameError;
+
+    fn from_str(s: &str) -> Result<Keymap, NameError> {
+        check_word(
+            "keyboard layout",
+            s,
+            s,
+            64,
+            alnum,
+            |b| b.is_ascii_alphanumeric() || b"_.-".contains(&b),
+            "a keyboard layout is letters, digits and `_.-` (`de-latin1`)",
+        )?;
+        Ok(Keymap(s.to_owned()))
     }
 }
 
@@ -171,17 +361,26 @@ impl FromStr for PostScript {
     }
 }
 
-impl fmt::Display for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+macro_rules! word_impls {
+    ($($t:ident),*) => {$(
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl Serialize for $t {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+        impl AsRef<str> for $t {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    )*};
 }
-
-impl Serialize for Token {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
+word_impls!(Token, Package, Timezone, Locale, Keymap);
 
 #[cfg(test)]
 mod tests {
@@ -216,19 +415,105 @@ mod tests {
     }
 
     #[test]
-    fn tokens() {
+    fn kernel_arguments() {
         for ok in [
-            "@core",
-            "kernel-xen",
-            "Europe/Berlin",
-            "en_US.UTF-8",
-            "-firewalld",
-            "perl-*",
+            "ramdisk=32768",
+            "console=ttyS0,115200",
+            "ip=dhcp",
+            "nomodeset",
         ] {
             assert!(ok.parse::<Token>().is_ok(), "{ok}");
         }
-        for bad in ["a b", "a;b", "a\"b", "a\nb", ""] {
+        for bad in [
+            "a b",
+            "a;b",
+            "a\"b",
+            "a\nb",
+            "",
+            "-s",
+            "--",
+            "$(reboot)",
+            "a*",
+            "a\u{2028}b",
+            "a\u{1b}b",
+        ] {
             assert!(bad.parse::<Token>().is_err(), "{bad:?}");
+        }
+        assert!("a".repeat(255).parse::<Token>().is_ok());
+        assert!("a".repeat(256).parse::<Token>().is_err());
+    }
+
+    #[test]
+    fn packages_allow_one_leading_dash_for_exclusions() {
+        for ok in [
+            "@core",
+            "@^minimal-environment",
+            "@nodejs:18/common",
+            "kernel-xen",
+            "-firewalld",
+            "-@dial-up",
+            "perl-*",
+            "xen-libs.x86_64",
+        ] {
+            assert!(ok.parse::<Package>().is_ok(), "{ok}");
+        }
+        assert!("-firewalld".parse::<Package>().unwrap().is_exclusion());
+        for bad in [
+            "--nobase", "-", "@", "-@", "--", "---x", "-@-x", "@-x", "a b", "a;b", "%end", "",
+            "#x", "a\rb", "a\u{85}b",
+        ] {
+            assert!(bad.parse::<Package>().is_err(), "{bad:?}");
+        }
+        let err = "--ignoremissing"
+            .parse::<Package>()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("only one leading `-`"), "{err}");
+    }
+
+    #[test]
+    fn time_zones_are_names_not_options_or_paths() {
+        for ok in [
+            "UTC",
+            "Europe/Berlin",
+            "Etc/GMT-5",
+            "America/Argentina/Buenos_Aires",
+        ] {
+            assert!(ok.parse::<Timezone>().is_ok(), "{ok}");
+        }
+        for bad in [
+            "--ntpservers=evil.example.org",
+            "-x",
+            "../../etc/shadow",
+            "Europe/../x",
+            "/etc/localtime",
+            "Europe//Berlin",
+            "Europe/Berlin ",
+            "",
+            "UTC\u{1b}[2J",
+        ] {
+            assert!(bad.parse::<Timezone>().is_err(), "{bad:?}");
+        }
+        let err = "--ntpservers=x"
+            .parse::<Timezone>()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cannot begin with `-`"), "{err}");
+    }
+
+    #[test]
+    fn locales_and_keymaps() {
+        for ok in ["en_US.UTF-8", "de_DE@euro", "C"] {
+            assert!(ok.parse::<Locale>().is_ok(), "{ok}");
+        }
+        for bad in ["--addsupport=x", "-C", "en US", "en_US;x", ""] {
+            assert!(bad.parse::<Locale>().is_err(), "{bad:?}");
+        }
+        for ok in ["us", "de-latin1-nodeadkeys", "fr_CH", "3l"] {
+            assert!(ok.parse::<Keymap>().is_ok(), "{ok}");
+        }
+        for bad in ["--vckeymap=x", "-us", "us x", "us'", &"a".repeat(65)] {
+            assert!(bad.parse::<Keymap>().is_err(), "{bad:?}");
         }
     }
 }

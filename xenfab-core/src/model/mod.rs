@@ -18,7 +18,10 @@ pub use fabric::{
     HostRef, InstallServer, LifecycleAction, MacSource, Network, OsFamily, OsRelease, Site,
     Toolstack, VirtMode,
 };
-pub use kickstart::{CryptHash, KickstartSettings, PostScript, Repo, RoleSettings, Token};
+pub use kickstart::{
+    CryptHash, Keymap, KickstartSettings, Locale, Package, PostScript, Repo, RoleSettings,
+    Timezone, Token,
+};
 pub use mac::{MacAddr, MacError, MacScheme, XEN_OUI, hex_ip};
 pub use names::{AbsPath, BootPath, DomainName, HostName, Ident, LvmName, NameError};
 pub use partition::{

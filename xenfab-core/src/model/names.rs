@@ -119,6 +119,19 @@ impl FromStr for DomainName {
         for label in lower.split('.') {
             check_label("domain", s, label)?;
         }
+        // A top-level label of digits only would make `<host>.<domain>` read as an IPv4
+        // address (`1` in `2.3.4` is `1.2.3.4`): RFC 3696 section 2 rules such names out.
+        if lower
+            .rsplit('.')
+            .next()
+            .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(NameError::new(
+                "domain",
+                s,
+                "the last label cannot be all digits (RFC 3696): a host's name would read as an address",
+            ));
+        }
         Ok(DomainName(lower))
     }
 }
@@ -217,7 +230,9 @@ impl FromStr for Ident {
 
 /// A relative path below the TFTP root or the installation tree, such as
 /// `xen-domU-c4.6/i386/vmlinuz`: `/`-separated components of `A-Z a-z 0-9 . _ + -`, none of
-/// them `.` or `..` or empty, no leading `/`.
+/// them `.` or `..` or empty, no leading `/`, at most 255 characters (syslinux's
+/// `FILENAME_MAX` is 256 with the NUL, com32/include/stdio.h: pxelinux cannot load a longer
+/// kernel or initrd).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct BootPath(String);
 
@@ -233,8 +248,8 @@ impl FromStr for BootPath {
 
     fn from_str(s: &str) -> Result<BootPath, NameError> {
         const WHAT: &str = "path";
-        if s.is_empty() || s.len() > 1024 {
-            return Err(NameError::new(WHAT, s, "must be 1 to 1024 characters"));
+        if s.is_empty() || s.len() > 255 {
+            return Err(NameError::new(WHAT, s, "must be 1 to 255 characters"));
         }
         for part in s.split('/') {
             if part.is_empty() || part == "." || part == ".." {
@@ -242,6 +257,13 @@ impl FromStr for BootPath {
                     WHAT,
                     s,
                     "must be relative, without empty, `.` or `..` components",
+                ));
+            }
+            if part.starts_with('-') {
+                return Err(NameError::new(
+                    WHAT,
+                    s,
+                    "a component cannot begin with `-`: it would be read as an option",
                 ));
             }
             if !part
@@ -350,6 +372,9 @@ mod tests {
         assert!("example.org".parse::<DomainName>().is_ok());
         assert!("example..org".parse::<DomainName>().is_err());
         assert!("example.org.".parse::<DomainName>().is_err());
+        assert!("2.3.4".parse::<DomainName>().is_err());
+        assert!("example.123".parse::<DomainName>().is_err());
+        assert!("123.example".parse::<DomainName>().is_ok());
         for bad in HOSTILE {
             assert!(bad.parse::<DomainName>().is_err(), "{bad:?}");
         }
@@ -367,9 +392,13 @@ mod tests {
     #[test]
     fn boot_paths() {
         assert!("xen-domU-c4.6/i386/vmlinuz".parse::<BootPath>().is_ok());
-        for bad in ["/abs", "../x", "a/../b", "a//b", "a b", "a;b", "a\nb", ""] {
+        for bad in [
+            "/abs", "../x", "a/../b", "a//b", "a b", "a;b", "a\nb", "", "-x", "a/-x",
+        ] {
             assert!(bad.parse::<BootPath>().is_err(), "{bad:?}");
         }
+        assert!("a".repeat(255).parse::<BootPath>().is_ok());
+        assert!("a".repeat(256).parse::<BootPath>().is_err());
         assert_eq!(
             "/tftpboot/".parse::<AbsPath>().unwrap().as_str(),
             "/tftpboot"

@@ -245,12 +245,17 @@ impl std::str::FromStr for MountPoint {
     type Err = String;
 
     fn from_str(s: &str) -> Result<MountPoint, String> {
+        // At most 1024 bytes, and each component at most 255 (`NAME_MAX`) and not beginning
+        // with `-`, which the kickstart's `part`/`logvol` line would read as an option.
         let ok = s == "/"
             || (s.starts_with('/')
+                && s.len() <= 1024
                 && s[1..].split('/').all(|c| {
                     !c.is_empty()
+                        && c.len() <= 255
                         && c != "."
                         && c != ".."
+                        && !c.starts_with('-')
                         && c.bytes()
                             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
                 }));
@@ -258,7 +263,7 @@ impl std::str::FromStr for MountPoint {
             Ok(MountPoint(s.to_owned()))
         } else {
             Err(format!(
-                "invalid mount point `{}`: expected an absolute path of `A-Za-z0-9._-` components",
+                "invalid mount point `{}`: expected an absolute path of `A-Za-z0-9._-` components, none beginning with `-`, at most 1024 characters",
                 s.chars().take(40).collect::<String>().escape_debug()
             ))
         }
@@ -482,7 +487,11 @@ mod tests {
         assert!(var.covers("/var/lib/xen/save"));
         assert!(!var.covers("/variable"));
         assert!("/".parse::<MountPoint>().unwrap().covers("/anything"));
-        for bad in ["var", "/var/", "/a//b", "/a/../b", "/a b", "/a;b"] {
+        let long = format!("/{}", "a".repeat(256));
+        let longer = "/a".repeat(513);
+        for bad in [
+            "var", "/var/", "/a//b", "/a/../b", "/a b", "/a;b", "/-x", "/a/--y", &long, &longer,
+        ] {
             assert!(bad.parse::<MountPoint>().is_err(), "{bad}");
         }
     }

@@ -23,16 +23,19 @@ pub struct Size(u64);
 
 /// Why a size could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "invalid size `{input}`: expected a whole number with an optional unit (M, G, T, MB, GB, TB)"
-)]
+#[error("invalid size `{input}`: {reason}")]
 pub struct SizeError {
     input: String,
+    reason: &'static str,
 }
 
 const MIB: u64 = 1 << 20;
 
 impl Size {
+    /// The largest size accepted: 1 EiB (2^40 MiB). Any size in bytes fits a signed 64-bit
+    /// integer (pan's `long`, JSON numbers, LVM's byte counts) with room to add sizes up.
+    pub const MAX: Size = Size(1 << 40);
+
     /// A size of `mib` MiB.
     pub const fn from_mib(mib: u64) -> Size {
         Size(mib)
@@ -66,8 +69,21 @@ impl FromStr for Size {
     type Err = SizeError;
 
     fn from_str(s: &str) -> Result<Size, SizeError> {
+        let shown = || {
+            let mut shown: String = s
+                .chars()
+                .take(40)
+                .collect::<String>()
+                .escape_debug()
+                .collect();
+            if s.chars().nth(40).is_some() {
+                shown.push('…');
+            }
+            shown
+        };
         let err = || SizeError {
-            input: s.chars().take(40).collect(),
+            input: shown(),
+            reason: "expected a whole number with an optional unit (M, G, T, MB, GB, TB)",
         };
         let digits = s.bytes().take_while(u8::is_ascii_digit).count();
         if digits == 0 || digits > 15 {
@@ -85,7 +101,14 @@ impl FromStr for Size {
             "TB" => n.checked_mul(1_000_000_000_000).map(|b| b / MIB),
             _ => None,
         };
-        mib.map(Size).ok_or_else(err)
+        match mib {
+            Some(mib) if mib > Size::MAX.0 => Err(SizeError {
+                input: shown(),
+                reason: "larger than 1 EiB (1048576T), the most xenfab accepts",
+            }),
+            Some(mib) => Ok(Size(mib)),
+            None => Err(err()),
+        }
     }
 }
 
@@ -140,9 +163,17 @@ mod tests {
             "lots",
             "99999999999999999T",
             "1G;",
+            "2000000T",
+            "1048577T",
+            "999999999999999",
         ] {
             assert!(text.parse::<Size>().is_err(), "{text}");
         }
+        assert_eq!("1048576T".parse::<Size>().unwrap(), Size::MAX);
+        let err = "1G\u{1b}[2J".parse::<Size>().unwrap_err().to_string();
+        assert!(!err.contains('\u{1b}'), "{err}");
+        let err = "2000000T".parse::<Size>().unwrap_err().to_string();
+        assert!(err.contains("larger than 1 EiB"), "{err}");
     }
 
     #[test]

@@ -8,9 +8,23 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::diagnostic::{Diagnostics, FieldPath};
 use crate::model::{Dom0, Fabric, Ident, SAVE_DIR, Size, Toolstack, VirtMode, capacity};
 
+/// The least memory a domain is given: the smallest `memory` of Xen's own example configs
+/// (`memory = 64` in xen-3.x's tools/examples/xmexample1 and xmexample2). Below it no kernel
+/// of these releases, let alone its installer, starts.
+const MIN_MEMORY: Size = Size::from_mib(64);
+
+/// The most vCPUs one guest can have under `xm`: Xen 3's `MAX_VIRT_CPUS` (32 on x86,
+/// xen/include/public/arch-x86/xen.h of Xen 3.x).
+const XM_MAX_VCPUS: u32 = 32;
+
+/// The most vCPUs an HVM or PVH guest can have under `xl`: `HVM_MAX_VCPUS` (128,
+/// xen/include/public/hvm/hvm_info_table.h of Xen 4.x).
+const HVM_MAX_VCPUS: u32 = 128;
+
 pub(super) fn check(fabric: &Fabric, sound_schemes: &HashSet<Ident>, diags: &mut Diagnostics) {
     for dom0 in &fabric.dom0s {
         check_guest_modes(dom0, diags);
+        check_guest_values(dom0, fabric.hardware.get(&dom0.hardware), diags);
         // Lowering only keeps dom0s whose hardware and scheme exist.
         let (Some(hw), Some(scheme)) = (
             fabric.hardware.get(&dom0.hardware),
@@ -98,6 +112,75 @@ pub(super) fn check(fabric: &Fabric, sound_schemes: &HashSet<Ident>, diags: &mut
                     cap.cpus
                 ),
             );
+        }
+    }
+}
+
+/// What one guest asks must be what its dom0 can give on its own: memory at least
+/// [`MIN_MEMORY`], vCPUs no more than the host's CPUs and the hypervisor's limit, one disk a
+/// virtual device. dom0's own memory has the same floor.
+fn check_guest_values(dom0: &Dom0, hw: Option<&crate::model::Hardware>, diags: &mut Diagnostics) {
+    if dom0.memory < MIN_MEMORY {
+        diags.error(
+            "memory-too-small",
+            dom0.at.key("memory"),
+            format!(
+                "dom0 has {} of memory: it needs at least {MIN_MEMORY}",
+                dom0.memory
+            ),
+        );
+    }
+    let cpus = hw.map_or(u32::MAX, |h| h.cpus);
+    for g in &dom0.guests {
+        if g.memory < MIN_MEMORY {
+            diags.error(
+                "memory-too-small",
+                g.at.key("memory"),
+                format!(
+                    "guest `{}` has {} of memory: a domain needs at least {MIN_MEMORY}",
+                    g.name, g.memory
+                ),
+            );
+        }
+        let limit = match (dom0.toolstack, g.mode) {
+            (Toolstack::Xm, _) => Some(("xm (Xen 3's MAX_VIRT_CPUS)", XM_MAX_VCPUS)),
+            (Toolstack::Xl, VirtMode::Hvm | VirtMode::Pvh) => {
+                Some(("an HVM or PVH guest (Xen's HVM_MAX_VCPUS)", HVM_MAX_VCPUS))
+            }
+            (Toolstack::Xl, _) => None,
+        };
+        if g.vcpus > cpus {
+            diags.error(
+                "vcpu-overcommit",
+                g.at.key("vcpus"),
+                format!(
+                    "guest `{}` has {} vCPUs but hardware `{}` of dom0 `{}` has {cpus} CPUs",
+                    g.name, g.vcpus, dom0.hardware, dom0.name
+                ),
+            );
+        } else if let Some((what, max)) = limit.filter(|(_, max)| g.vcpus > *max) {
+            diags.error(
+                "too-many-vcpus",
+                g.at.key("vcpus"),
+                format!(
+                    "guest `{}` has {} vCPUs: {what} allows at most {max}",
+                    g.name, g.vcpus
+                ),
+            );
+        }
+        // At most 26 disks: a quadratic look is cheaper than a set.
+        for (i, d) in g.disks.iter().enumerate() {
+            if let Some(j) = g.disks[..i].iter().position(|e| e.vdev == d.vdev) {
+                diags.error_related(
+                    "duplicate-vdev",
+                    g.at.key("disks").elem(i, None).key("vdev"),
+                    &g.at.key("disks").elem(j, None).key("vdev"),
+                    format!(
+                        "disk {i} of guest `{}` is also seen as `{}`, like disk {j}: each disk needs its own device",
+                        g.name, d.vdev
+                    ),
+                );
+            }
         }
     }
 }

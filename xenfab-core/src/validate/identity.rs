@@ -7,7 +7,25 @@ use std::net::Ipv4Addr;
 use crate::diagnostic::Diagnostics;
 use crate::model::{Fabric, HostRef, MacAddr, MacScheme, MacSource};
 
+/// Names a guest cannot have: its xm config is `/etc/xen/<name>` (and `<name>.cfg` for xl), and
+/// these are what lives there already. From the file lists of CentOS 5's `xen` package
+/// (xen-3.0.3: `/etc/xen/auto`, `/etc/xen/scripts`, `/etc/xen/qemu-ifup`,
+/// `/etc/xen/xmexample1`, `/etc/xen/xmexample2`, besides `*.sxp` and `xmexample.*`, which no
+/// host name can spell) and Debian's `xen-utils-common` (`/etc/xen/scripts`,
+/// `/etc/xen/cpupool`, `/etc/xen/auto` for xendomains). `auto` and `scripts` are directories:
+/// provision.sh would install the guest's config over one.
+const ETC_XEN: [&str; 6] = [
+    "auto",
+    "cpupool",
+    "qemu-ifup",
+    "scripts",
+    "xmexample1",
+    "xmexample2",
+];
+
 pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
+    check_guest_names(fabric, diags);
+    check_fqdn_length(fabric, diags);
     let count = fabric.dom0s.iter().map(|d| 1 + d.guests.len()).sum();
     let mut names: HashMap<&str, HostRef<'_>> =
         HashMap::with_capacity_and_hasher(count, rustc_hash::FxBuildHasher);
@@ -87,6 +105,60 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
                     ),
                 );
             }
+        }
+    }
+}
+
+/// Guest names that collide with `/etc/xen` on the dom0, or that xm and xl read as a domain
+/// id: `xl console 7` means domain 7 (xl's `find_domain()` calls libxl's
+/// `libxl_domain_qualifier_to_domid()`, tools/libxl/libxl_utils.c, which takes an argument of
+/// digits only as an id and never looks it up as a name), so a guest named `7` could not be
+/// named on the command line.
+fn check_guest_names(fabric: &Fabric, diags: &mut Diagnostics) {
+    for dom0 in &fabric.dom0s {
+        for g in &dom0.guests {
+            let name = g.name.as_str();
+            if ETC_XEN.contains(&name) {
+                diags.error(
+                    "reserved-name",
+                    g.at.key("name"),
+                    format!(
+                        "`{name}` is already in /etc/xen on the dom0 (its guest configs live there): give the guest another name"
+                    ),
+                );
+            } else if name.bytes().all(|b| b.is_ascii_digit()) {
+                diags.error(
+                    "reserved-name",
+                    g.at.key("name"),
+                    format!(
+                        "`{name}` is a number, which xm and xl read as a domain id: give the guest a name with a letter"
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// A host's FQDN, `<name>.<domain>`, is at most 253 characters (RFC 1035 section 2.3.4 as
+/// RFC 2181 reads it; dhcpd's `host-name` and kickstart's `--hostname` carry it whole). A
+/// name is at most 63, so only a long domain needs the hosts walked.
+fn check_fqdn_length(fabric: &Fabric, diags: &mut Diagnostics) {
+    let domain = fabric.site.domain.as_str().len();
+    if domain + 1 + 63 <= 253 {
+        return;
+    }
+    for host in fabric.hosts() {
+        let len = host.name().as_str().len() + 1 + domain;
+        if len > 253 {
+            diags.error(
+                "fqdn-too-long",
+                host.at().key("name"),
+                format!(
+                    "`{}.{}` is {len} characters: a host's FQDN is at most 253; shorten the name or site.domain",
+                    host.name(),
+                    fabric.site.domain
+                ),
+            );
         }
     }
 }

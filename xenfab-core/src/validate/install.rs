@@ -52,7 +52,7 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
     // fabrics need neither, and then the hosts are not walked again.
     let ks = &fabric.kickstart;
     let hash = ks.root_password.as_str();
-    if !ks.resolvedeps && hash.starts_with("$1$") {
+    if !ks.resolvedeps && hash.starts_with("$1$") && ks.repos.is_empty() {
         return;
     }
     let families: BTreeSet<u8> = fabric
@@ -67,6 +67,22 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
             "resolvedeps-ignored",
             FieldPath::root().key("kickstart").key("resolvedeps"),
             "`%packages --resolvedeps` has been a deprecated no-op since Fedora Core 4: it is left out of EL5 and EL9 kickstart files (EL3 and EL4 keep it)",
+        );
+    }
+    // `repo` came with anaconda 11 (pykickstart's handlers/control.py maps it from RHEL5 on,
+    // `FC6_Repo`; the RHEL3 and RHEL4 handlers have no `repo`): EL3 and EL4 installers stop
+    // at it as an unknown command.
+    if let Some(f) = [OsFamily::El3, OsFamily::El4]
+        .into_iter()
+        .find(|&f| !ks.repos.is_empty() && uses(f))
+    {
+        diags.error(
+            "repo-unsupported",
+            FieldPath::root().key("kickstart").key("repos"),
+            format!(
+                "{} installers do not know the kickstart command `repo` (it came with EL5): remove kickstart.repos, or install those hosts with an EL5 or EL9 release",
+                if f == OsFamily::El3 { "EL3" } else { "EL4" }
+            ),
         );
     }
     let too_new = |f: OsFamily| match f {

@@ -1,10 +1,44 @@
 //! What network boot needs: a TFTP server for every network with hosts, and boot images that
 //! pypxeboot can read for the guests it boots.
 
+use std::collections::BTreeMap;
+
 use crate::diagnostic::{Diagnostics, FieldPath};
-use crate::model::{Fabric, VirtMode};
+use crate::model::{BootImage, Fabric, HostRef, Ident, OsFamily, VirtMode};
+
+/// The longest kernel command line (in bytes, without its final NUL) the installer's kernel
+/// of a family takes. Linux's x86 boot protocol before 2.06 (kernels before 2.6.22: EL3's
+/// 2.4.21, EL4's 2.6.9, EL5's 2.6.18) has no `cmdline_size` field, and boot loaders must
+/// assume 255 (Documentation/x86/boot.txt, "cmdline_size"); EL9's 5.14 kernels have
+/// `COMMAND_LINE_SIZE` 2048 (arch/x86/include/asm/setup.h), so 2047. Longer lines are cut
+/// short, and what is cut is the kickstart URL and NIC at their end.
+const fn cmdline_limit(family: OsFamily) -> usize {
+    match family {
+        OsFamily::El3 | OsFamily::El4 | OsFamily::El5 => 255,
+        OsFamily::El9 => 2047,
+    }
+}
+
+/// The bytes a boot loader puts before `append`'s words: pxelinux passes `initrd=<initrd>`
+/// (pxelinux-*.cfg), GRUB2 adds `BOOT_IMAGE=/<kernel>` (grub2-install.cfg); the longer
+/// counts, with its space.
+fn cmdline_prefix(image: &BootImage) -> usize {
+    let pxelinux = "initrd=".len() + image.initrd.as_str().len();
+    let grub2 = "BOOT_IMAGE=/".len() + image.kernel.as_str().len();
+    pxelinux.max(grub2) + 1
+}
+
+/// `append`'s words with a space between them.
+fn append_len(image: &BootImage) -> usize {
+    image
+        .append
+        .iter()
+        .map(|a| a.as_str().len() + 1)
+        .sum::<usize>()
+}
 
 pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
+    check_cmdlines(fabric, diags);
     // Networks have a TFTP server as a rule: the hosts are walked only for one that has none.
     for name in fabric.networks.keys() {
         if fabric.next_server(name).is_none() && fabric.hosts().any(|h| h.network() == name) {
@@ -45,6 +79,90 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
                      write it as `key=value`, or give the guest mode = \"hvm\" or another boot image",
                     g.name
                 ),
+            );
+        }
+    }
+}
+
+/// Every install entry's kernel command line must fit its installer's kernel: `append`, then
+/// `ks=<kickstart_url>/<fqdn>.ks ksdevice=eth0` (EL3 to EL5) or `inst.ks=… BOOTIF=01-<mac>`
+/// (EL9), after what the boot loader puts first. One error an image and family, at the first
+/// host whose line is too long. Lengths are added up; no line is built.
+fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
+    let url = fabric
+        .install
+        .kickstart_url
+        .as_str()
+        .trim_end_matches('/')
+        .len();
+    let domain = fabric.site.domain.as_str().len();
+    // (image, family) → (first host, its family, longest line, hosts over)
+    let mut over: BTreeMap<(&Ident, u8), (HostRef<'_>, OsFamily, usize, usize)> = BTreeMap::new();
+    for host in fabric.hosts() {
+        let (os_name, image_name) = match host {
+            HostRef::Dom0(d) => match fabric.os.get(&d.os) {
+                Some(os) => (&d.os, &os.boot_image),
+                None => continue,
+            },
+            HostRef::Guest(_, g) => (&g.os, &g.boot_image),
+        };
+        let (Some(os), Some(image)) = (fabric.os.get(os_name), fabric.boot_images.get(image_name))
+        else {
+            continue;
+        };
+        let ks_url = url + 1 + host.name().as_str().len() + 1 + domain + ".ks".len();
+        let tail = match os.family {
+            OsFamily::El9 => "inst.ks=".len() + ks_url + " BOOTIF=01-00-00-00-00-00-00".len(),
+            _ => "ks=".len() + ks_url + " ksdevice=eth0".len(),
+        };
+        let len = cmdline_prefix(image) + append_len(image) + tail;
+        if len > cmdline_limit(os.family) {
+            let entry = over
+                .entry((image_name, os.family as u8))
+                .or_insert((host, os.family, len, 0));
+            entry.2 = entry.2.max(len);
+            entry.3 += 1;
+        }
+    }
+    for ((image, _), (host, family, len, count)) in over {
+        let others = match count {
+            1 => String::new(),
+            2 => " (and that of 1 more host)".to_owned(),
+            n => format!(" (and those of {} more hosts)", n - 1),
+        };
+        diags.error(
+            "kernel-cmdline-too-long",
+            host.at().key("name"),
+            format!(
+                "the installer's kernel command line of `{}`{others} is {len} bytes (boot image `{image}`'s append, then the kickstart URL and NIC) \
+                 but {} kernels take at most {}: shorten install.kickstart_url, site.domain or boot_images[{image}].append",
+                fabric.fqdn(host.name()),
+                match family {
+                    OsFamily::El3 => "EL3",
+                    OsFamily::El4 => "EL4",
+                    OsFamily::El5 => "EL5",
+                    OsFamily::El9 => "EL9",
+                },
+                cmdline_limit(family)
+            ),
+        );
+    }
+    // The network-install menu (pxelinux-netinstall.cfg) boots each image with its append
+    // alone: it must fit the smallest limit of the releases that use the image.
+    for (name, image) in &fabric.boot_images {
+        let limit = fabric
+            .os
+            .values()
+            .filter(|o| &o.boot_image == name)
+            .map(|o| cmdline_limit(o.family))
+            .min()
+            .unwrap_or(cmdline_limit(OsFamily::El9));
+        let len = cmdline_prefix(image) + append_len(image).saturating_sub(1);
+        if len > limit {
+            diags.error(
+                "kernel-cmdline-too-long",
+                FieldPath::root().key("boot_images").entry(name.as_str()).key("append"),
+                format!("the kernel command line of boot image `{name}` is {len} bytes but its releases' kernels take at most {limit}: shorten its append"),
             );
         }
     }

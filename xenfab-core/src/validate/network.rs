@@ -5,9 +5,10 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 
 use crate::diagnostic::{Diagnostics, FieldPath};
-use crate::model::Fabric;
+use crate::model::{Fabric, Ident};
 
 pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
+    check_overlaps(fabric, diags);
     for (name, net) in &fabric.networks {
         let path = FieldPath::root().key("networks").entry(name.as_str());
         if !net.subnet.contains(&net.gateway) {
@@ -61,6 +62,39 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
                 path(),
                 format!("ip {ip} is the gateway of network `{}`", host.network()),
             );
+        }
+    }
+}
+
+/// Two networks with one subnet, or one inside the other: dhcpd refuses a second `subnet`
+/// declaration of the same range and cannot tell overlapping ones apart (a host would belong
+/// to both), Kea refuses overlapping subnets, and a host's network would be ambiguous.
+fn check_overlaps(fabric: &Fabric, diags: &mut Diagnostics) {
+    // By first address, widest first: a network overlaps an earlier one exactly when it
+    // starts before the furthest end seen so far (IPv4 networks nest or are disjoint).
+    let mut nets: Vec<(&Ident, Ipv4Net)> = fabric
+        .networks
+        .iter()
+        .map(|(name, n)| (name, n.subnet))
+        .collect();
+    nets.sort_by_key(|(_, n)| (n.network(), n.prefix_len()));
+    let mut widest: Option<(&Ident, Ipv4Net)> = None;
+    for &(name, net) in &nets {
+        match widest {
+            Some((first, outer)) if outer.contains(&net.network()) => {
+                let how = if outer == net {
+                    format!("subnet {net} is also the subnet of network `{first}`")
+                } else {
+                    format!("subnet {net} overlaps subnet {outer} of network `{first}`")
+                };
+                diags.error_related(
+                    "subnet-overlap",
+                    FieldPath::root().key("networks").entry(name.as_str()).key("subnet"),
+                    &FieldPath::root().key("networks").entry(first.as_str()).key("subnet"),
+                    format!("{how}: dhcpd and Kea refuse overlapping subnets, and a host's network would be ambiguous"),
+                );
+            }
+            _ => widest = Some((name, net)),
         }
     }
 }

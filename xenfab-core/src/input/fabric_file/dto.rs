@@ -101,13 +101,14 @@ pub struct Kickstart {
     /// The root password as a crypt(3) hash (`openssl passwd -6`; `-1` for EL3 and EL4),
     /// never the password itself.
     pub root_password: String,
-    /// The time zone (default `UTC`); the hardware clock is kept in UTC.
+    /// The time zone (default `UTC`), a tz name such as `Europe/Berlin`, never beginning with
+    /// `-`; the hardware clock is kept in UTC.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
-    /// The installer's language (default `en_US.UTF-8`).
+    /// The installer's language (default `en_US.UTF-8`): a locale, never beginning with `-`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
-    /// The keyboard layout (default `us`).
+    /// The keyboard layout (default `us`), never beginning with `-`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keyboard: Option<String>,
     /// Ask for `%packages --resolvedeps`: meaningful for EL3 and EL4; a deprecated no-op since
@@ -140,7 +141,8 @@ pub struct Repo {
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KickstartRole {
-    /// `%packages` (default: the seed's list for EL3 to EL5 dom0s, a minimal one otherwise).
+    /// `%packages` (default: the seed's list for EL3 to EL5 dom0s, a minimal one otherwise):
+    /// packages, `@groups`, and exclusions with one leading `-` (`-firewalld`); never `--…`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub packages: Option<Vec<String>>,
     /// `%post` scripts, each its own section; no line may begin with `%`.
@@ -157,7 +159,7 @@ pub struct BootImage {
     /// The initrd, e.g. `xen-domU-c4.6/i386/initrd.img`.
     pub initrd: String,
     /// More kernel arguments its installer needs, before xenfab's own (the seed's
-    /// `ramdisk=32768`). pypxeboot reads only `key=value` arguments.
+    /// `ramdisk=32768`), none beginning with `-`. pypxeboot reads only `key=value` arguments.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub append: Vec<String>,
 }
@@ -195,7 +197,7 @@ pub struct Network {
     /// DNS servers, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dns: Vec<String>,
-    /// The bridge guests on this network attach to (default `xenbr0`).
+    /// The bridge guests on this network attach to (default `xenbr0`; at most 15 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bridge: Option<String>,
     /// The TFTP server for this network, when it is not the site's install server.
@@ -209,7 +211,7 @@ pub struct Network {
 pub struct Hardware {
     /// Installed memory.
     pub ram: SizeText,
-    /// Physical CPUs (cores).
+    /// Physical CPUs (cores), 1 to 4095.
     pub cpus: u32,
     /// How a RAID controller combines the disks (default `none`: the OS sees each disk).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -522,7 +524,8 @@ pub struct GuestDisk {
     /// Its logical volume (default: the guest's name for the first disk, `<name>-<vdev>` after).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lv: Option<String>,
-    /// The device the guest sees (default `xvda`, `xvdb`, …; `hda`, … for HVM guests).
+    /// The device the guest sees (default `xvda`, `xvdb`, …; `hda`, … for HVM guests):
+    /// `xvd`, `hd` or `sd` and one to three letters, one a disk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vdev: Option<String>,
 }

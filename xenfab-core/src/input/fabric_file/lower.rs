@@ -41,6 +41,15 @@ mod seed {
     pub const GUEST_VG: &str = "xenvg";
 }
 
+/// The longest URL accepted: far above what sites use, and bounded so that no line of an
+/// artefact grows without bound (a kickstart URL must also fit the kernel command line, which
+/// validation checks).
+const MAX_URL: usize = 1024;
+
+/// The most CPUs a count may name: Xen's `NR_CPUS` is at most 4095 (`xen/arch/Kconfig`,
+/// `config NR_CPUS`, `range 1 4095`), so no host has more and no guest can use more.
+pub(crate) const MAX_CPUS: u32 = 4095;
+
 /// Lowers a fabric file into the fabric model.
 pub fn lower(file: &dto::FabricFile) -> Lowered {
     let mut cx = Cx {
@@ -82,6 +91,64 @@ impl Cx {
         }
     }
 
+    /// Parses every element of a list, reporting each one that does not parse (not only the
+    /// first); the list when all of them do.
+    fn parse_all<T>(&mut self, path: &FieldPath, list: &[String]) -> Option<Vec<T>>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        let parsed: Vec<Option<T>> = list
+            .iter()
+            .enumerate()
+            .map(|(i, text)| self.parse(&path.elem(i, None), text))
+            .collect();
+        parsed.into_iter().collect()
+    }
+
+    /// A Linux network interface (a bridge, an interface DHCP listens on): at most 15
+    /// characters (`IFNAMSIZ` is 16 with the NUL, include/uapi/linux/if.h), or the kernel,
+    /// brctl and the DHCP servers refuse it.
+    fn ifname(&mut self, path: &FieldPath, text: &str) -> Option<Ident> {
+        let name: Ident = self.parse(path, text)?;
+        if name.as_str().len() > 15 {
+            self.diags.error(
+                "invalid-value",
+                path.clone(),
+                format!(
+                    "interface name `{}` is longer than 15 characters, the most Linux allows (IFNAMSIZ)",
+                    shown(text)
+                ),
+            );
+            return None;
+        }
+        Some(name)
+    }
+
+    /// A guest's virtual disk: `xvd`, `hd` or `sd` and one to three letters (`xvda`, `hdb`,
+    /// `xvdaa`), the names xm and xl turn into a device number (libxl's
+    /// `libxl__device_disk_dev_number()`, tools/libxl/libxl_internal.c).
+    fn vdev(&mut self, path: &FieldPath, text: &str) -> Option<Ident> {
+        let letters = ["xvd", "hd", "sd"]
+            .iter()
+            .find_map(|p| text.strip_prefix(p))
+            .filter(|rest| {
+                (1..=3).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_lowercase())
+            });
+        if letters.is_none() {
+            self.diags.error(
+                "invalid-value",
+                path.clone(),
+                format!(
+                    "invalid virtual disk `{}`: expected `xvd`, `hd` or `sd` and one to three letters (`xvdb`)",
+                    shown(text)
+                ),
+            );
+            return None;
+        }
+        self.parse(path, text)
+    }
+
     fn ipv4(&mut self, path: &FieldPath, text: &str) -> Option<Ipv4Addr> {
         if let Ok(ip) = text.parse() {
             return Some(ip);
@@ -106,11 +173,44 @@ impl Cx {
         }
     }
 
+    /// A size that must be more than zero: memory, a disk, a partition, a volume.
+    fn positive_size(&mut self, path: &FieldPath, text: &str) -> Option<Size> {
+        let size: Size = self.parse(path, text)?;
+        if size.mib() == 0 {
+            self.diags
+                .error("invalid-value", path.clone(), "must be more than 0");
+            return None;
+        }
+        Some(size)
+    }
+
+    /// [`Cx::size`] for a size that must be more than zero.
+    fn positive_size_or(
+        &mut self,
+        path: &FieldPath,
+        text: Option<&dto::SizeText>,
+        default: Size,
+    ) -> Option<Size> {
+        match text {
+            None => Some(default),
+            Some(t) => self.positive_size(path, &t.0),
+        }
+    }
+
+    /// A count of CPUs: 1 to [`MAX_CPUS`].
     fn count(&mut self, path: &FieldPath, n: Option<u32>, default: u32) -> Option<u32> {
         match n.unwrap_or(default) {
             0 => {
                 self.diags
                     .error("invalid-value", path.clone(), "must be at least 1");
+                None
+            }
+            n if n > MAX_CPUS => {
+                self.diags.error(
+                    "invalid-value",
+                    path.clone(),
+                    format!("{n} is more CPUs than Xen can run: at most {MAX_CPUS}"),
+                );
                 None
             }
             n => Some(n),
@@ -128,6 +228,26 @@ impl Cx {
             );
             None
         };
+        // The raw text first: the url crate silently drops tabs and newlines and trims
+        // control characters and spaces (the WHATWG URL standard), so they are refused
+        // before it sees them, and so is anything it would percent-encode or keep as is.
+        if text.len() > MAX_URL {
+            return bad(self, "longer than 1024 characters");
+        }
+        if !text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~:/%+,=@".contains(&b))
+        {
+            return bad(self, "only letters, digits and `-._~:/%+,=@` are allowed");
+        }
+        if text.split('%').skip(1).any(|rest| {
+            !rest
+                .as_bytes()
+                .get(..2)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+        }) {
+            return bad(self, "a `%` must begin an escape of two hex digits");
+        }
         let Ok(url) = url::Url::parse(text) else {
             return bad(self, "not an absolute URL");
         };
@@ -294,17 +414,33 @@ impl Cx {
             .next_server
             .as_ref()
             .map(|t| self.ipv4(&path.key("next_server"), t));
-        let boot_file = self.parse(
+        let boot_file: Option<m::BootPath> = self.parse(
             &path.key("boot_file"),
             s.boot_file.as_deref().unwrap_or("pxelinux.0"),
         );
+        // The BOOTP `file` field that PXE ROMs read the boot file from is 128 bytes with its
+        // NUL (RFC 951, `file`).
+        let boot_file = boot_file.filter(|f| {
+            let fits = f.as_str().len() <= 127;
+            if !fits {
+                self.diags.error(
+                    "invalid-value",
+                    path.key("boot_file"),
+                    "longer than 127 characters, the most the BOOTP `file` field holds (RFC 951)",
+                );
+            }
+            fits
+        });
         let dhcp_interfaces: Option<Vec<Ident>> = match &s.dhcp_interfaces {
             None => Some(Vec::new()),
-            Some(list) => list
-                .iter()
-                .enumerate()
-                .map(|(i, n)| self.parse(&path.key("dhcp_interfaces").elem(i, None), n))
-                .collect(),
+            Some(list) => {
+                let names: Vec<Option<Ident>> = list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| self.ifname(&path.key("dhcp_interfaces").elem(i, None), n))
+                    .collect();
+                names.into_iter().collect()
+            }
         };
         let tftp_root = self.parse(
             &path.key("tftp_root"),
@@ -343,6 +479,9 @@ impl Cx {
                 repos.push(m::Repo { name, baseurl });
             }
         }
+        // Both roles are read before any `?`, so that their errors are reported too.
+        let dom0 = self.kickstart_role(&path.key("dom0"), &k.dom0);
+        let guest = self.kickstart_role(&path.key("guest"), &k.guest);
         Some(m::KickstartSettings {
             root_password: root_password?,
             timezone: timezone?,
@@ -350,8 +489,8 @@ impl Cx {
             keyboard: keyboard?,
             resolvedeps: k.resolvedeps,
             repos,
-            dom0: self.kickstart_role(&path.key("dom0"), &k.dom0),
-            guest: self.kickstart_role(&path.key("guest"), &k.guest),
+            dom0,
+            guest,
         })
     }
 
@@ -374,12 +513,7 @@ impl Cx {
     fn boot_image(&mut self, path: &FieldPath, b: &dto::BootImage) -> Option<m::BootImage> {
         let kernel = self.parse(&path.key("kernel"), &b.kernel);
         let initrd = self.parse(&path.key("initrd"), &b.initrd);
-        let append: Option<Vec<_>> = b
-            .append
-            .iter()
-            .enumerate()
-            .map(|(i, a)| self.parse(&path.key("append").elem(i, None), a))
-            .collect();
+        let append = self.parse_all(&path.key("append"), &b.append);
         Some(m::BootImage {
             kernel: kernel?,
             initrd: initrd?,
@@ -443,7 +577,7 @@ impl Cx {
             .enumerate()
             .map(|(i, d)| self.ipv4(&path.key("dns").elem(i, None), d))
             .collect();
-        let bridge = self.parse(
+        let bridge = self.ifname(
             &path.key("bridge"),
             n.bridge.as_deref().unwrap_or(seed::BRIDGE),
         );
@@ -461,7 +595,7 @@ impl Cx {
     }
 
     fn hardware(&mut self, path: &FieldPath, h: &dto::Hardware) -> Option<m::Hardware> {
-        let ram = self.parse(&path.key("ram"), &h.ram.0);
+        let ram = self.positive_size(&path.key("ram"), &h.ram.0);
         let cpus = self.count(&path.key("cpus"), Some(h.cpus), 1);
         if h.disks.is_empty() {
             self.diags.error(
@@ -475,7 +609,7 @@ impl Cx {
         for (i, d) in h.disks.iter().enumerate() {
             let dpath = path.key("disks").elem(i, Some(&d.name));
             let name = self.parse::<Ident>(&dpath.key("name"), &d.name);
-            let size = self.parse(&dpath.key("size"), &d.size.0);
+            let size = self.positive_size(&dpath.key("size"), &d.size.0);
             if !seen.insert(d.name.as_str()) {
                 self.diags.error(
                     "duplicate-name",
@@ -539,7 +673,7 @@ impl Cx {
             let pp = path.key("partitions").elem(i, p.id.as_deref());
             let id = self.opt_ident(&pp.key("id"), p.id.as_deref());
             let disk = self.parse(&pp.key("disk"), &p.disk);
-            let size = self.parse(&pp.key("size"), &p.size.0);
+            let size = self.positive_size(&pp.key("size"), &p.size.0);
             let role = self.role(&pp, p.mount.as_deref(), p.fstype, p.role);
             match (id, disk, size, role) {
                 (Some(id), Some(disk), Some(size), Some(role)) => {
@@ -560,12 +694,7 @@ impl Cx {
             let rp = path.key("raids").elem(i, Some(&r.device));
             let id = self.opt_ident(&rp.key("id"), r.id.as_deref());
             let device = self.parse(&rp.key("device"), &r.device);
-            let members: Option<Vec<Ident>> = r
-                .members
-                .iter()
-                .enumerate()
-                .map(|(j, mem)| self.parse(&rp.key("members").elem(j, None), mem))
-                .collect();
+            let members = self.parse_all(&rp.key("members"), &r.members);
             if r.role == Some(dto::Use::Raid) {
                 self.diags.error(
                     "invalid-value",
@@ -592,12 +721,7 @@ impl Cx {
         for (i, v) in s.volume_groups.iter().enumerate() {
             let vp = path.key("volume_groups").elem(i, Some(&v.name));
             let name = self.parse(&vp.key("name"), &v.name);
-            let pvs: Option<Vec<Ident>> = v
-                .pvs
-                .iter()
-                .enumerate()
-                .map(|(j, pv)| self.parse(&vp.key("pvs").elem(j, None), pv))
-                .collect();
+            let pvs = self.parse_all(&vp.key("pvs"), &v.pvs);
             let pe_size = self.size(&vp.key("pe_size"), v.pe_size.as_ref(), seed::PE_SIZE);
             match (name, pvs, pe_size) {
                 (Some(name), Some(pvs), Some(pe_size)) => {
@@ -611,7 +735,7 @@ impl Cx {
             let lp = path.key("logical_volumes").elem(i, Some(&l.name));
             let name = self.parse(&lp.key("name"), &l.name);
             let vg = self.parse(&lp.key("vg"), &l.vg);
-            let size = self.parse(&lp.key("size"), &l.size.0);
+            let size = self.positive_size(&lp.key("size"), &l.size.0);
             let role = self.role(&lp, Some(&l.mount), l.fstype, None);
             match (name, vg, size, role) {
                 (Some(name), Some(vg), Some(size), Some(role)) => {
@@ -664,7 +788,7 @@ impl Cx {
             "defaults.dom0.os",
             &file.os,
         );
-        let memory = self.size(
+        let memory = self.positive_size_or(
             &path.key("memory"),
             d.memory.as_ref().or(defaults.memory.as_ref()),
             seed::DOM0_MEMORY,
@@ -805,7 +929,7 @@ impl Cx {
             Some(_) => self.network_ref(&path.key("network"), g.network.as_deref(), file),
             None => dom0_network.cloned(),
         };
-        let memory = self.size(
+        let memory = self.positive_size_or(
             &path.key("memory"),
             g.memory.as_ref().or(defaults.memory.as_ref()),
             seed::GUEST_MEMORY,
@@ -906,7 +1030,7 @@ impl Cx {
                 .vdev
                 .clone()
                 .unwrap_or_else(|| format!("{prefix}{letter}"));
-            let vdev = self.parse::<Ident>(&dp.key("vdev"), &vdev_text);
+            let vdev = self.vdev(&dp.key("vdev"), &vdev_text);
             let lv_text = match (&d.lv, i) {
                 (Some(lv), _) => lv.clone(),
                 (None, 0) => g.name.clone(),
@@ -923,7 +1047,7 @@ impl Cx {
                     .or(defaults.vg.as_deref())
                     .unwrap_or(seed::GUEST_VG),
             );
-            let size = self.parse::<Size>(&dp.key("size"), &d.size.0);
+            let size = self.positive_size(&dp.key("size"), &d.size.0);
             match (vg, lv, size, vdev) {
                 (Some(vg), Some(lv), Some(size), Some(vdev)) => {
                     out.push(m::GuestDisk { vg, lv, size, vdev });

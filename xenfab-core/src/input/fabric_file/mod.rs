@@ -1,6 +1,7 @@
 //! The fabric file: xenfab's own input format, TOML or the same structure as JSON.
 
 pub(crate) mod dto;
+mod json_keys;
 mod locate;
 mod lower;
 mod pan_schema;
@@ -8,6 +9,7 @@ mod pan_schema;
 use std::sync::Arc;
 
 pub use dto::FORMAT_VERSION;
+pub(crate) use lower::shown;
 pub use lower::{Lowered, lower};
 pub use pan_schema::{pan_config, pan_schema};
 
@@ -67,7 +69,7 @@ impl Source {
                 })
             }
             Format::Json => {
-                let file: dto::FabricFile = serde_json::from_str(text).map_err(|e| {
+                let json_error = |e: serde_json::Error| {
                     let message = e.to_string();
                     // serde_json appends the place to its message; it is shown separately.
                     let message = message
@@ -78,7 +80,11 @@ impl Source {
                     let line = u32::try_from(e.line()).ok().filter(|&l| l > 0);
                     let column = u32::try_from(e.column()).ok().filter(|_| line.is_some());
                     ParseError::new(&origin, line, column, &message)
-                })?;
+                };
+                // serde_json keeps the last of two equal keys without a word: a first pass
+                // refuses them, with the place of the second.
+                serde_json::from_str::<json_keys::UniqueKeys>(text).map_err(json_error)?;
+                let file: dto::FabricFile = serde_json::from_str(text).map_err(json_error)?;
                 Ok(Source {
                     file,
                     locator: None,
@@ -137,4 +143,28 @@ pub fn json_schema() -> String {
         .unwrap_or_else(|e| unreachable!("a schema is JSON: {e}"));
     text.push('\n');
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// toml and serde_json quote a bad key or value in their messages: what the user sees of
+    /// it is escaped, whatever the key holds.
+    #[test]
+    fn parse_errors_quoting_input_are_escaped() {
+        let hostile = "\u{1b}]0;pwned\u{7}\r\u{2028}";
+        let toml = format!("version = 1\n\"{hostile}\" = 1\n");
+        let json = format!("{{\"version\": 1, \"{}\": 1}}", hostile.escape_unicode());
+        for (text, format) in [(toml, Format::Toml), (json, Format::Json)] {
+            let err = Source::parse(&text, format, "f\u{1b}[2J").unwrap_err();
+            for shown in [err.to_string(), crate::error_chain(&err)] {
+                assert!(
+                    !shown.chars().any(|c| c.is_control() || c == '\u{2028}'),
+                    "{shown:?}"
+                );
+                assert!(shown.contains("\\u{1b}"), "{shown:?}");
+            }
+        }
+    }
 }

@@ -225,7 +225,11 @@ impl Cx {
             let scheme = self.scheme(p);
             let mut guests = Vec::new();
             for (key, domain_value) in p.nlist("/software/components/xen/domains") {
-                let base = format!("/software/components/xen/domains/{key}");
+                // Only for messages: a hostile key is shown escaped and cut short.
+                let base = format!(
+                    "/software/components/xen/domains/{}",
+                    crate::input::fabric_file::shown(key)
+                );
                 let Some(guest_profile) = by_fqdn
                     .get(key)
                     .copied()
@@ -234,7 +238,7 @@ impl Cx {
                     self.diags.error(
                         "quattor-missing",
                         FieldPath::root(),
-                        format!("{}: {base}: no profile of guest `{key}` in the profile set: its address and OS are unknown", p.name),
+                        format!("{}: {base}: no profile of guest `{}` in the profile set: its address and OS are unknown", p.name, crate::input::fabric_file::shown(key)),
                     );
                     continue;
                 };
@@ -247,10 +251,10 @@ impl Cx {
                     guests.push(g);
                 }
             }
+            let (memory, vcpus) = self.dom0_resources(p);
             let (Some(host), Some(hw), Some(scheme)) = (host, hw, scheme) else {
                 continue;
             };
-            let (memory, vcpus) = Self::dom0_resources(p);
             let hw_name = format!("hw-{}", host.name);
             let scheme_name = format!("layout-{}", host.name);
             file.hardware.insert(hw_name.clone(), hw);
@@ -547,12 +551,13 @@ impl Cx {
             );
             return None;
         }
-        let ram: i64 = p
+        // Sums of values from the profile: checked, so that hostile sizes cannot overflow.
+        let sizes: Vec<i64> = p
             .list("/hardware/ram")
             .iter()
             .filter_map(|r| r.get_path("/size").and_then(Value::as_i64))
-            .sum();
-        if ram == 0 {
+            .collect();
+        if sizes.is_empty() {
             self.missing(
                 p,
                 "/hardware/ram",
@@ -560,21 +565,45 @@ impl Cx {
             );
             return None;
         }
-        let cpus: i64 = p
+        let ram = sizes.iter().try_fold(0_i64, |sum, &s| {
+            (s > 0).then(|| sum.checked_add(s)).flatten()
+        });
+        let Some(ram) = ram else {
+            self.invalid(
+                p,
+                "/hardware/ram",
+                "every module's size must be a number of MB above 0, and their sum a size",
+            );
+            return None;
+        };
+        let cpus = p
             .list("/hardware/cpu")
             .iter()
             .map(|c| c.get_path("/cores").and_then(Value::as_i64).unwrap_or(1))
-            .sum();
+            .try_fold(0_u32, |sum, cores| {
+                u32::try_from(cores)
+                    .ok()
+                    .filter(|&c| c > 0)
+                    .and_then(|c| sum.checked_add(c))
+            });
+        let Some(cpus) = cpus else {
+            self.invalid(
+                p,
+                "/hardware/cpu",
+                "every CPU's `cores` must be a count above 0, and their sum a count",
+            );
+            return None;
+        };
         Some(dto::Hardware {
             ram: dto::SizeText(ram.to_string()),
-            cpus: u32::try_from(cpus.max(1)).unwrap_or(1),
+            cpus: cpus.max(1),
             raid: None,
             disks,
         })
     }
 
     /// dom0's memory and vCPUs from the hypervisor's line in ncm-grub (`mbargs`).
-    fn dom0_resources(p: &P<'_>) -> (Option<dto::SizeText>, Option<u32>) {
+    fn dom0_resources(&mut self, p: &P<'_>) -> (Option<dto::SizeText>, Option<u32>) {
         let mbargs: Vec<&str> = p
             .list("/software/components/grub/kernels")
             .iter()
@@ -585,7 +614,20 @@ impl Cx {
         // `dom0_mem=1024M` or `dom0_mem=1024M,max:1024M`: the first value.
         let memory =
             arg("dom0_mem=").map(|m| dto::SizeText(m.split(',').next().unwrap_or(m).to_owned()));
-        let vcpus = arg("dom0_max_vcpus=").and_then(|v| v.parse().ok());
+        let vcpus = arg("dom0_max_vcpus=").and_then(|v| {
+            let n = v.parse().ok();
+            if n.is_none() {
+                self.invalid(
+                    p,
+                    "/software/components/grub/kernels",
+                    &format!(
+                        "`dom0_max_vcpus={}` in mbargs is not a count",
+                        crate::input::fabric_file::shown(v)
+                    ),
+                );
+            }
+            n
+        });
         (memory, vcpus)
     }
 
@@ -829,29 +871,63 @@ impl Cx {
             self.missing(dom0, &format!("{base}/options/disk"), "the guest's disks");
             return None;
         }
-        let action = |key: &str| -> Option<crate::model::LifecycleAction> {
-            opt(key)
-                .and_then(Value::as_str)
-                .and_then(|a| serde_json::from_value(serde_json::Value::String(a.to_owned())).ok())
+        let mut action = |key: &str| -> Option<crate::model::LifecycleAction> {
+            let text = opt(key)?.as_str();
+            let action = text
+                .and_then(|a| serde_json::from_value(serde_json::Value::String(a.to_owned())).ok());
+            if action.is_none() {
+                self.invalid(
+                    dom0,
+                    &format!("{base}/options/{key}"),
+                    "expected destroy, restart, preserve, rename-restart, coredump-destroy or coredump-restart",
+                );
+            }
+            action
+        };
+        let on_poweroff = action("on_poweroff");
+        let on_reboot = action("on_reboot");
+        let on_crash = action("on_crash");
+        let vcpus = match opt("vcpus") {
+            None => None,
+            Some(v) => {
+                let n = v.as_i64().and_then(|n| u32::try_from(n).ok());
+                if n.is_none() {
+                    self.invalid(
+                        dom0,
+                        &format!("{base}/options/vcpus"),
+                        "expected a count of vCPUs",
+                    );
+                }
+                n
+            }
+        };
+        let memory = match opt("memory") {
+            None => None,
+            Some(v) => {
+                if v.as_i64().is_none() {
+                    self.invalid(
+                        dom0,
+                        &format!("{base}/options/memory"),
+                        "expected a number of MB",
+                    );
+                }
+                v.as_i64().map(|m| dto::SizeText(m.to_string()))
+            }
         };
         Some(dto::Guest {
             name: host.name,
             ip: host.ip,
             mac: Some(vif_mac.map_or(host.mac, str::to_owned)),
             network: Some(host.network),
-            memory: opt("memory")
-                .and_then(Value::as_i64)
-                .map(|m| dto::SizeText(m.to_string())),
-            vcpus: opt("vcpus")
-                .and_then(Value::as_i64)
-                .and_then(|v| u32::try_from(v).ok()),
+            memory,
+            vcpus,
             disks: Some(disks),
             mode: Some(mode),
             os: Some(host.os),
             boot_image: None,
-            on_poweroff: action("on_poweroff"),
-            on_reboot: action("on_reboot"),
-            on_crash: action("on_crash"),
+            on_poweroff,
+            on_reboot,
+            on_crash,
             state: None,
         })
     }

@@ -31,7 +31,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Profile>, Error> {
             &format!("cannot read: {e}"),
         ))
     };
-    let listed = match std::fs::read(dir.join("profiles-info.xml")) {
+    let listed = match read_bounded(&dir.join("profiles-info.xml")) {
         Ok(bytes) => Some(
             profiles_info(&bytes).map_err(|m| parse_error(&dir.join("profiles-info.xml"), &m))?,
         ),
@@ -81,6 +81,26 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Profile>, Error> {
         ));
     }
     Ok(profiles)
+}
+
+/// Reads a whole file of at most [`profile::MAX_DECOMPRESSED`] bytes; a larger one is an
+/// error of kind `InvalidData`, so that a hostile file cannot take all memory.
+fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(profile::MAX_DECOMPRESSED + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > profile::MAX_DECOMPRESSED {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "larger than {} MiB: refusing it",
+                profile::MAX_DECOMPRESSED >> 20
+            ),
+        ));
+    }
+    Ok(bytes)
 }
 
 /// The host a profile's file name is for, and how much it is preferred (lower is better).
