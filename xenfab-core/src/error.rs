@@ -85,9 +85,36 @@ impl ParseError {
                 line,
                 column,
             },
-            message: message.to_owned(),
+            message: shorten_quoted(message),
         }
     }
+}
+
+/// A parser's message with every `` `quoted` `` piece of input longer than 60 characters cut
+/// to its first 40 and `…`, and the whole cut at 1,000 characters: toml and serde quote the
+/// offending value in full (`unknown variant `…``), and a 100 KB value must not come back
+/// whole on the terminal.
+fn shorten_quoted(message: &str) -> String {
+    const LONG: usize = 60;
+    const KEEP: usize = 40;
+    const MAX: usize = 1000;
+    let mut out = String::with_capacity(message.len().min(MAX + 4));
+    for (i, piece) in message.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        if i % 2 == 1 && piece.chars().count() > LONG {
+            out.extend(piece.chars().take(KEEP));
+            out.push('…');
+        } else {
+            out.push_str(piece);
+        }
+    }
+    if out.chars().count() > MAX {
+        out = out.chars().take(MAX).collect();
+        out.push('…');
+    }
+    out
 }
 
 /// A renderer that could not produce its artefact.
@@ -161,4 +188,21 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     crate::diagnostic::escape_controls(&text).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_quoted_input_is_cut_in_parse_errors() {
+        let long = "x".repeat(100_000);
+        let msg = super::shorten_quoted(&format!("unknown variant `{long}`, expected `a`"));
+        assert!(msg.len() < 200, "{msg}");
+        assert!(msg.ends_with("…`, expected `a`"), "{msg}");
+        assert_eq!(
+            super::shorten_quoted("plain `short` text"),
+            "plain `short` text"
+        );
+        let unmatched = super::shorten_quoted(&format!("bad `{long}"));
+        assert!(unmatched.chars().count() <= 1001, "{}", unmatched.len());
+    }
 }

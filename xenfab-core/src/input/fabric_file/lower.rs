@@ -346,10 +346,11 @@ impl Cx {
             }
         }
 
+        let defaults = self.defaults(&file.defaults);
         let mut dom0s = Vec::with_capacity(file.dom0s.len());
         for (i, d) in file.dom0s.iter().enumerate() {
             let path = root().key("dom0s").elem(i, Some(&d.name));
-            if let Some(dom0) = self.dom0(&path, d, file, &hardware) {
+            if let Some(dom0) = self.dom0(&path, d, file, &defaults, &hardware) {
                 dom0s.push(dom0);
             }
         }
@@ -758,14 +759,55 @@ impl Cx {
         })
     }
 
+    /// The `[defaults]` values checked where they are written, so that a bad one is reported
+    /// once, at its own line, and not again at every host that takes it. A bad value is
+    /// left out of the copy returned (the fabric has an error and renders nothing anyway).
+    fn defaults(&mut self, d: &dto::Defaults) -> dto::Defaults {
+        let path = root().key("defaults");
+        let mut out = d.clone();
+        let dom0 = path.key("dom0");
+        if let Some(m) = &d.dom0.memory {
+            if self.positive_size(&dom0.key("memory"), &m.0).is_none() {
+                out.dom0.memory = None;
+            }
+        }
+        if d.dom0.vcpus.is_some() && self.count(&dom0.key("vcpus"), d.dom0.vcpus, 1).is_none() {
+            out.dom0.vcpus = None;
+        }
+        let guest = path.key("guest");
+        if let Some(m) = &d.guest.memory {
+            if self.positive_size(&guest.key("memory"), &m.0).is_none() {
+                out.guest.memory = None;
+            }
+        }
+        if d.guest.vcpus.is_some() && self.count(&guest.key("vcpus"), d.guest.vcpus, 1).is_none() {
+            out.guest.vcpus = None;
+        }
+        if let Some(size) = &d.guest.disk_size {
+            if self
+                .positive_size(&guest.key("disk_size"), &size.0)
+                .is_none()
+            {
+                out.guest.disk_size = None;
+            }
+        }
+        if let Some(vg) = &d.guest.vg {
+            if self.parse::<LvmName>(&guest.key("vg"), vg).is_none() {
+                out.guest.vg = None;
+            }
+        }
+        out
+    }
+
     fn dom0(
         &mut self,
         path: &FieldPath,
         d: &dto::Dom0,
         file: &dto::FabricFile,
+        all_defaults: &dto::Defaults,
         hardware: &BTreeMap<Ident, m::Hardware>,
     ) -> Option<m::Dom0> {
-        let defaults = &file.defaults.dom0;
+        let defaults = &all_defaults.dom0;
         let name = self.parse::<HostName>(&path.key("name"), &d.name);
         let ip = self.ipv4(&path.key("ip"), &d.ip);
         let mac = self.parse(&path.key("mac"), &d.mac);
@@ -827,7 +869,7 @@ impl Cx {
         for (i, g) in d.guests.iter().enumerate() {
             // A guest with bad values is left out; its dom0 and the other guests still count.
             let gpath = path.key("guests").elem(i, Some(&g.name));
-            guests.extend(self.guest(&gpath, g, network.as_ref(), file));
+            guests.extend(self.guest(&gpath, g, network.as_ref(), file, &all_defaults.guest));
         }
 
         Some(m::Dom0 {
@@ -904,8 +946,8 @@ impl Cx {
         g: &dto::Guest,
         dom0_network: Option<&Ident>,
         file: &dto::FabricFile,
+        defaults: &dto::GuestDefaults,
     ) -> Option<m::Guest> {
-        let defaults = &file.defaults.guest;
         let scheme = file.site.mac_scheme.unwrap_or_default();
         let name = self.parse::<HostName>(&path.key("name"), &g.name);
         let ip = self.ipv4(&path.key("ip"), &g.ip);

@@ -136,6 +136,29 @@ impl Cx {
         v
     }
 
+    /// [`Self::need_str`] for a string the mapping takes apart itself (the URL in
+    /// `installtype`, the directory of `kslocation`): one with a control character or a line
+    /// separator is refused here, since taking it apart could drop the character silently and
+    /// lowering would never see it.
+    fn need_line<'a>(&mut self, p: &P<'a>, path: &str, what: &str) -> Option<&'a str> {
+        let text = self.need_str(p, path, what)?;
+        if text
+            .chars()
+            .any(|c| (c.is_control() && c != '\t') || matches!(c, '\u{2028}' | '\u{2029}'))
+        {
+            self.invalid(
+                p,
+                path,
+                &format!(
+                    "`{}` holds a control character or a line separator",
+                    crate::input::fabric_file::shown(text)
+                ),
+            );
+            return None;
+        }
+        Some(text)
+    }
+
     fn site(&mut self, profiles: &[Profile]) -> Option<dto::FabricFile> {
         let ps: Vec<P<'_>> = profiles
             .iter()
@@ -286,7 +309,7 @@ impl Cx {
 
     fn install(&mut self, p: &P<'_>) -> Option<dto::Install> {
         let next_server = p.str("/system/aii/dhcp/tftpserver").map(str::to_owned);
-        let ks = self.need_str(
+        let ks = self.need_line(
             p,
             "/system/aii/nbp/pxelinux/kslocation",
             "where kickstart files are served",
@@ -466,7 +489,7 @@ impl Cx {
                 return None;
             }
         };
-        let installtype = self.need_str(
+        let installtype = self.need_line(
             p,
             &format!("{KS}/installtype"),
             "the installation tree (`url --url …`)",
@@ -805,8 +828,10 @@ impl Cx {
                     dom0,
                     &format!("{base}/options/vif/0"),
                     &format!(
-                        "MAC {m} is not the MAC {} that {}'s own profile gives its NIC",
-                        host.mac, own.name
+                        "MAC {} is not the MAC {} that {}'s own profile gives its NIC",
+                        crate::input::fabric_file::shown(m),
+                        crate::input::fabric_file::shown(&host.mac),
+                        own.name
                     ),
                 );
             }
