@@ -7,6 +7,7 @@
 mod capacity;
 mod fabric;
 mod kickstart;
+pub mod ks_lines;
 mod mac;
 mod names;
 mod partition;
@@ -18,7 +19,9 @@ pub use fabric::{
     HostRef, InstallServer, LifecycleAction, MacSource, Network, OsFamily, OsRelease, Site,
     Toolstack, VirtMode,
 };
-pub use kickstart::{CryptHash, KickstartSettings, PostScript, Repo, RoleSettings, Token};
+pub use kickstart::{
+    CryptHash, KickstartSettings, PostScript, PostScriptError, Repo, RoleSettings, Token,
+};
 pub use mac::{MacAddr, MacError, MacScheme, XEN_OUI, hex_ip};
 pub use names::{AbsPath, BootPath, DomainName, HostName, Ident, LvmName, NameError};
 pub use partition::{
