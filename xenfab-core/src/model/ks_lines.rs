@@ -209,8 +209,8 @@ pub fn check_script(text: &str) -> Result<(), LineError> {
     Ok(())
 }
 
-/// A line cut short and escaped for a message.
-pub(crate) fn shown(text: &str) -> String {
+/// Text cut short (40 characters) and escaped for a message.
+pub fn shown(text: &str) -> String {
     let short: String = text.chars().take(40).collect();
     let more = if short.len() < text.len() { "…" } else { "" };
     format!("{}{more}", short.escape_debug())

@@ -270,6 +270,9 @@ pub fn check(text: &str, keep: &[String], reformat_lvs: &[String]) -> Result<(),
                 {
                     return bad(cmd, format!("part {mnt} makes a new partition"));
                 }
+                if cmd.words().count() > 1 {
+                    return bad(cmd, format!("part {mnt} has more than one mount point"));
+                }
                 if !(cmd.has("--onpart") || cmd.has("--usepart")) {
                     return bad(
                         cmd,
@@ -908,6 +911,21 @@ fn plan_part(cmd: &Command, seen: &[SeenPart]) -> Result<Action, ReinstallError>
             format!("part {mnt} has no --ondisk: cannot tell which partition to reuse"),
         ));
     };
+    // The partition's name is written into `--onpart=` unquoted: a plain word only.
+    if disk.is_empty()
+        || !disk
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.:/-".contains(&b))
+        || disk.starts_with('-')
+    {
+        return Err(refused(
+            line,
+            format!(
+                "part {mnt}: `{}` is not a disk name xenfab can name a partition of",
+                ks_lines::shown(&disk)
+            ),
+        ));
+    }
     let cannot = |why: String| {
         refused(
             line,
@@ -1485,6 +1503,17 @@ reboot
             "disk/by-id/wwn-0x5000c5-part2"
         );
         assert_eq!(partition_name("cciss/c0d0", 1), "cciss/c0d0p1");
+        // a disk name that is no plain word (found by the differential test: `sda\ `)
+        let text = ks(
+            "part /boot --size=256 --asprimary --ondisk=sda\\ \npart pv.01 --size=1 --ondisk=sdb\nvolgroup xenvg pv.01\n",
+        );
+        assert_eq!(
+            convert(&text).unwrap_err(),
+            refusal(
+                4,
+                "part /boot: `sda ` is not a disk name xenfab can name a partition of"
+            )
+        );
     }
 
     #[test]
