@@ -156,7 +156,20 @@ pub fn reinstall(text: &str, opts: &Options) -> Result<Converted, ReinstallError
     let cmds = scan(&items)?;
     let keep = kept_vgs(&cmds, opts)?;
     let actions = plan(&cmds, &keep, &opts.reformat_lvs)?;
-    if actions.iter().all(|a| matches!(a, Action::Keep)) {
+    let header = format!(
+        "{HEADER_PREFIX} dom0's system is reformatted, volume group(s) {} kept",
+        keep.join(", ")
+    );
+    let at = usize::from(
+        items
+            .first()
+            .is_some_and(|i| i.line.content.starts_with("#version=")),
+    );
+    // A comment of ours that names other groups (the file was edited since) is rewritten.
+    let stale_header = items
+        .get(at)
+        .is_some_and(|i| i.line.content.starts_with(HEADER_PREFIX) && i.line.content != header);
+    if actions.iter().all(|a| matches!(a, Action::Keep)) && !stale_header {
         check(text, &keep, &opts.reformat_lvs).map_err(to_output_error)?;
         return Ok(Converted {
             text: text.to_owned(),
@@ -176,15 +189,6 @@ pub fn reinstall(text: &str, opts: &Options) -> Result<Converted, ReinstallError
         notes.push(note(cmd, action));
     }
 
-    let header = format!(
-        "{HEADER_PREFIX} dom0's system is reformatted, volume group(s) {} kept",
-        keep.join(", ")
-    );
-    let at = usize::from(
-        items
-            .first()
-            .is_some_and(|i| i.line.content.starts_with("#version=")),
-    );
     let mut out = String::with_capacity(text.len() + header.len() + 2);
     for (i, (item, new)) in items.iter().zip(&out_lines).enumerate() {
         let line = item.line;
@@ -1789,6 +1793,19 @@ reboot
             to_output_error(refusal(3, "x")).to_string(),
             "line 3 of the result: x: the reinstall variant fails its own safety check"
         );
+    }
+
+    #[test]
+    fn a_stale_comment_of_ours_is_rewritten() {
+        // found by the differential test: the group was renamed after the conversion
+        let text = HWRAID10_OUT.replace("volgroup xenvg --noformat", "volgroup guests --noformat");
+        let out = convert(&text).unwrap();
+        assert!(
+            out.text.contains("volume group(s) guests kept\n"),
+            "{}",
+            out.text
+        );
+        assert_eq!(convert(&out.text).unwrap().text, out.text);
     }
 
     #[test]
