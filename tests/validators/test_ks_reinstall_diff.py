@@ -19,6 +19,11 @@ reformatting a kept volume group:
 When pykickstart reads the input too, both must describe the same layout: the same mount
 points, volume groups and logical volumes; and converting the result again changes nothing.
 
+``test_a_post_script_cannot_escape_its_section`` does the same for the other user of the line
+model, a fabric's ``post`` text: rendered into the dom0 file and read by pykickstart, it is
+either refused (naming the script's line) or stays whole inside ``%post``, with the
+``rootpw --plaintext`` written after it still script text.
+
 Why here and not in ``xenfab-py/tests``: the judge is pykickstart, which this suite installs
 (``scripts/install-validators``) and the Python package's tests do not need.
 
@@ -34,6 +39,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import re
 import subprocess
 import time
 import warnings
@@ -273,3 +279,57 @@ def test_the_mutants_are_deterministic() -> None:
     b = [(m.index, m.seed.name, m.edits, m.text) for m in mutants(50, 7)]
     assert a == b
     assert len({m[3] for m in a}) > 40
+
+
+def _toml_string(s: str) -> str:
+    """A TOML basic string: every character outside printable ASCII as ``\\uXXXX``."""
+    out = []
+    for c in s:
+        if c in '"\\':
+            out.append("\\" + c)
+        elif " " <= c <= "~":
+            out.append(c)
+        else:
+            out.append(f"\\U{ord(c):08x}")
+    return '"' + "".join(out) + '"'
+
+
+#: Refused: they would end %post (or hide what follows) as pykickstart reads them.
+POST_REFUSED = [
+    "%end", " %end", "\t%end", "\x1f%end", "\xa0%end", "\u3000%end", "%pre", "%packages",
+    "%include /tmp/x", "%ksappend http://x/y", "\x00", "\x1b[2J", "\x7f",
+    *[f"echo{b}%end" for b in ["\r\n", "\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]],
+]
+#: Kept: they stay inside the script.
+POST_KEPT = ["echo 50%", "printf '%s\\n' x", "echo \\", "echo 'unterminated", "# %end", "echo %end",
+             "\u200b%end"]  # U+200B is no white space to Python: the line is the script's
+
+
+@pytest.mark.parametrize(("payload", "kept"), [(p, False) for p in POST_REFUSED] + [(p, True) for p in POST_KEPT])
+def test_a_post_script_cannot_escape_its_section(payload: str, kept: bool) -> None:
+    """The fabric's ``post`` text, as pykickstart reads the rendered dom0 file: either xenfab
+    refuses it (naming the script's line), or every line of it stays in ``%post`` and the
+    commands after it (``rootpw --plaintext``) are not commands."""
+    xenfab = pytest.importorskip("xenfab", reason="needs the xenfab module (maturin develop), as scripts/test builds it")
+    script = f"true\n{payload}\nclearpart --all\nrootpw --plaintext owned"
+    example = xenfab.example()
+    post = "[kickstart.dom0]\npost = [" + _toml_string(script) + "]"
+    text = re.sub(r'(?s)\[kickstart\.dom0\]\npost = \["""\n.*?"""\]', lambda _: post, example)
+    assert text != example
+    try:
+        tree = xenfab.Fabric.from_toml(text, "fabric.toml").render()
+    except xenfab.ValidationError as e:
+        assert not kept, e
+        messages = [str(d) for d in e.diagnostics]
+        assert any("kickstart.dom0.post[0]" in m and "line 2" in m for m in messages), messages
+        assert not any("\x1b" in m or "\r" in m or "\x00" in m for m in messages), messages
+        return
+    assert kept, f"{payload!r} was accepted"
+    ks = tree["kickstart/xen01.example.org.ks"]
+    h = makeVersion("RHEL5")  # every command parsed, not only the disk ones
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        KickstartParser(h).readKickstartFromString(ks)
+    assert h.rootpw.isCrypted and h.rootpw.password.startswith("$1$"), h.rootpw
+    post = [s for s in h.scripts if s.type != KS_SCRIPT_PRE]
+    assert any("rootpw --plaintext owned" in s.script and payload in s.script for s in post), [s.script for s in post]
