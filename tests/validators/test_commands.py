@@ -79,8 +79,12 @@ def test_ks_reinstall_refuses_what_it_cannot_make_safe(tmp_path: Path) -> None:
     r = xenfab("ks", "reinstall", str(source), "-o", str(out))
     assert r.returncode == 1
     assert "--keep-vg" in r.stderr, r.stderr
-    # Named, the group is kept and dom0's own volume in it reformatted alone.
+    # Named, the group is kept; a volume in it is refused unless named as dom0's own.
     r = xenfab("ks", "reinstall", "--keep-vg", "xenvg", str(source), "-o", str(out))
+    assert r.returncode == 1
+    assert "--reformat-lv xenvg/srv" in r.stderr, r.stderr
+    assert not out.exists()
+    r = xenfab("ks", "reinstall", "--keep-vg", "xenvg", "--reformat-lv", "xenvg/srv", str(source), "-o", str(out))
     assert r.returncode == 0, r.stderr
     assert "volgroup xenvg --noformat" in out.read_text()
     assert "logvol /srv --vgname=xenvg --size=1024 --name=srv --useexisting" in out.read_text()
@@ -94,6 +98,31 @@ def test_ks_reinstall_refuses_what_it_cannot_make_safe(tmp_path: Path) -> None:
     line = 1 + text.splitlines().index("clearpart --all --initlabel")
     assert f"line {line}" in r.stderr, r.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("sep", ["\r\n", "\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"])
+def test_ks_reinstall_refuses_other_line_breaks(sep: str, tmp_path: Path) -> None:
+    """pykickstart splits lines where Python's splitlines does; xenfab refuses rather than
+    read a different file: `lang en_US<sep>clearpart --all` is two lines to anaconda."""
+    text = (FIXTURES / "kickstart" / "seed-hwraid10.ks").read_text()
+    source = tmp_path / "in.ks"
+    source.write_bytes(text.replace("lang en_US.UTF-8\n", f"lang en_US.UTF-8{sep}clearpart --all\n").encode())
+    line = 1 + text.splitlines().index("lang en_US.UTF-8")
+    out = tmp_path / "out.ks"
+    r = xenfab("ks", "reinstall", str(source), "-o", str(out))
+    assert r.returncode == 1, r.stderr
+    assert f"line {line}:" in r.stderr and "dos2unix" in r.stderr, r.stderr
+    assert not out.exists()
+
+
+def test_ks_reinstall_refuses_a_continuation_line(tmp_path: Path) -> None:
+    text = (FIXTURES / "kickstart" / "seed-hwraid10.ks").read_text()
+    source = tmp_path / "in.ks"
+    source.write_text(text.replace("lang en_US.UTF-8\n", "lang en_US.UTF-8 \\\nclearpart --all\n"))
+    r = xenfab("ks", "reinstall", str(source))
+    assert r.returncode == 1, r.stderr
+    assert "no continuation lines" in r.stderr, r.stderr
+    assert r.stdout == ""
 
 
 @pytest.mark.parametrize("fixture", ["centos5-stock.sxp", "xen-3.4-default.sxp"])

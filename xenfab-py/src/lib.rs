@@ -182,6 +182,7 @@ mod _xenfab {
     fn ks_reinstall(text: &str, keep_vgs: Option<Vec<String>>) -> PyResult<String> {
         let options = reinstall::Options {
             keep_vgs: keep_vgs.unwrap_or_default(),
+            ..reinstall::Options::default()
         };
         reinstall::reinstall(text, &options)
             .map(|c| c.text)

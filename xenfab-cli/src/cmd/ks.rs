@@ -24,7 +24,9 @@ enum Command {
 /// guest volume, as the seed's ks2reinst.sh meant to: `clearpart` and the member partitions
 /// go, arrays and volume groups are reused (`--useexisting`; `--noformat` for the guests'
 /// volume group and the arrays under it), dom0's logical volumes are reformatted. Every other
-/// line is kept as it was. A layout that cannot be made safe is refused, naming the line.
+/// line is kept as it was. The file is read as anaconda reads it: lines end at \n only (CR,
+/// CRLF and other line breaks are refused), no continuation lines. A layout that cannot be
+/// made safe is refused, naming the line; the result is checked again before it is written.
 #[derive(Debug, clap::Args)]
 struct ReinstallArgs {
     /// The kickstart file (`-` reads standard input).
@@ -36,6 +38,10 @@ struct ReinstallArgs {
     /// with no `logvol` of dom0's (the seed's `xenvg`).
     #[arg(long = "keep-vg", value_name = "VG")]
     keep_vgs: Vec<String>,
+    /// A logical volume of dom0's own inside a kept volume group, to reuse and reformat
+    /// (repeatable). Any other `logvol` in a kept group must be `--noformat`.
+    #[arg(long = "reformat-lv", value_name = "VG/LV")]
+    reformat_lvs: Vec<String>,
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
@@ -45,6 +51,7 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         &text,
         &Options {
             keep_vgs: args.keep_vgs.clone(),
+            reformat_lvs: args.reformat_lvs.clone(),
         },
     )
     .map_err(|e| {
@@ -55,15 +62,41 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         };
         Failure::Invalid(format!(
             "error: {origin}: {}{hint}",
-            xenfab_core::error_chain(&e)
+            escaped(&xenfab_core::error_chain(&e))
         ))
     })?;
     for note in &converted.notes {
-        eprintln!("{origin}: {note}");
+        eprintln!("{origin}: {}", escaped(note));
     }
     match &args.output {
         Some(out) => super::write_atomically(out, &converted.text)?,
         None => super::print(&converted.text)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A message with the characters that could act on a terminal escaped: controls (the reader
+/// refuses them in command lines already) and the bidirectional overrides.
+fn escaped(message: &str) -> String {
+    message
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn messages_are_escaped() {
+        assert_eq!(
+            super::escaped("part a\u{1b}[2J\u{202e}b: x"),
+            "part a\\u{1b}[2J\\u{202e}b: x"
+        );
+    }
 }

@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use serde::{Serialize, Serializer};
 
+use super::ks_lines::{LineError, check_script};
 use super::names::NameError;
 
 /// Kickstart settings of the site, for dom0s and for guests.
@@ -324,7 +325,10 @@ impl Serialize for CryptHash {
     }
 }
 
-/// A `%post` script: any shell, but no line may begin with `%`, which would end the section.
+/// A `%post` script: any shell, but nothing that anaconda would read as the end of the
+/// section: no line beginning with `%` (after Python's white space, which pykickstart strips),
+/// no line separator but `\n` (pykickstart splits lines where Python's `splitlines` does), no
+/// control character but tab. See [`super::ks_lines`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PostScript(String);
 
@@ -335,24 +339,16 @@ impl PostScript {
     }
 }
 
-impl FromStr for PostScript {
-    type Err = NameError;
+/// Why a `%post` script was refused: the line (1-based) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid %post script: {0}")]
+pub struct PostScriptError(#[from] pub LineError);
 
-    fn from_str(s: &str) -> Result<PostScript, NameError> {
-        if let Some(line) = s.lines().find(|l| l.trim_start().starts_with('%')) {
-            return Err(NameError::new(
-                "%post script line",
-                line,
-                "a line beginning with `%` would end the %post section",
-            ));
-        }
-        if s.contains('\r') || s.contains('\0') {
-            return Err(NameError::new(
-                "%post script",
-                s,
-                "carriage returns and NUL bytes are not allowed",
-            ));
-        }
+impl FromStr for PostScript {
+    type Err = PostScriptError;
+
+    fn from_str(s: &str) -> Result<PostScript, PostScriptError> {
+        check_script(s)?;
         let mut text = s.to_owned();
         if !text.ends_with('\n') {
             text.push('\n');
@@ -412,6 +408,28 @@ mod tests {
             "echo hi".parse::<PostScript>().unwrap().as_str(),
             "echo hi\n"
         );
+        // what Rust's trim_start and lines() missed: Python's white space, its line breaks
+        for bad in [
+            "true\n\u{1f}%end\nrootpw x",
+            "true\u{1e}%end",
+            "true\r%end",
+            "true\u{2028}%pre",
+            "true\u{85}%end",
+            "true\u{b}%end",
+            "true\u{c}%end",
+        ] {
+            assert!(bad.parse::<PostScript>().is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            "a\nb\n\u{1f}%end\n"
+                .parse::<PostScript>()
+                .unwrap_err()
+                .to_string(),
+            "invalid %post script: line 3: `\\u{1f}%end` begins with `%` (after white space), which anaconda reads as the end of the section"
+        );
+        assert_eq!("a\r\nb".parse::<PostScript>().unwrap_err().0.line(), 1);
+        assert!("a\0".parse::<PostScript>().is_err());
+        assert!("printf '%s\\n' 50%".parse::<PostScript>().is_ok());
     }
 
     #[test]

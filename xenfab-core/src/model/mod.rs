@@ -7,6 +7,7 @@
 mod capacity;
 mod fabric;
 mod kickstart;
+pub mod ks_lines;
 mod mac;
 mod names;
 mod partition;
@@ -19,8 +20,8 @@ pub use fabric::{
     Toolstack, VirtMode,
 };
 pub use kickstart::{
-    CryptHash, Keymap, KickstartSettings, Locale, Package, PostScript, Repo, RoleSettings,
-    Timezone, Token,
+    CryptHash, Keymap, KickstartSettings, Locale, Package, PostScript, PostScriptError, Repo,
+    RoleSettings, Timezone, Token,
 };
 pub use mac::{MacAddr, MacError, MacScheme, XEN_OUI, hex_ip};
 pub use names::{AbsPath, BootPath, DomainName, HostName, Ident, LvmName, NameError};

@@ -33,8 +33,21 @@ pub(crate) fn render(
         let fqdn = fabric.fqdn(&dom0.name);
         let text = templates::render(env, "kickstart.ks.j2", dom0_view(fabric, dom0)?)?;
         let keep = guest_vgs(fabric, dom0)?;
-        let converted = reinstall::reinstall(&text, &reinstall::Options { keep_vgs: keep })
-            .map_err(|source| RenderError::Reinstall {
+        // dom0's own volumes in a kept group (the Quattor sites' `xenvg/dom0root`): validation
+        // keeps guests' disks off them, so they may be reformatted
+        let scheme = lookup::scheme(fabric, dom0)?;
+        let reformat_lvs = scheme
+            .logical_volumes
+            .iter()
+            .filter(|lv| keep.iter().any(|k| *k == lv.vg.as_str()))
+            .map(|lv| format!("{}/{}", lv.vg, lv.name))
+            .collect();
+        let opts = reinstall::Options {
+            keep_vgs: keep,
+            reformat_lvs,
+        };
+        let converted =
+            reinstall::reinstall(&text, &opts).map_err(|source| RenderError::Reinstall {
                 host: fqdn.clone(),
                 source,
             })?;

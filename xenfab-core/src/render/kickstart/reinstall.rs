@@ -15,17 +15,44 @@
 //!   other array gets `--useexisting` (reused, reformatted);
 //! - `volgroup` loses its physical volumes: a kept group gets `--noformat`, the others
 //!   `--useexisting`;
-//! - `logvol` gets `--useexisting`; one in a kept group is refused.
+//! - `logvol` gets `--useexisting`; one in a kept group is refused unless it is `--noformat`
+//!   or named in [`Options::reformat_lvs`] (xenfab cannot tell dom0's own volumes there from a
+//!   guest's).
 //!
-//! Every other line (and everything inside `%packages`, `%pre`, `%post`, …) is kept byte for
-//! byte, line endings included. Lines are split into words as pykickstart does (`shlex`
-//! with comments); a command continued with `\` is joined and written on one line. A file
-//! that cannot be made safe (`%include`, `%ksappend`, `autopart`, a partition that cannot be
-//! numbered, a `logvol` in a kept group) is refused with the line to look at.
+//! The file is read as anaconda reads it ([`crate::model::ks_lines`]): lines end at `\n` only
+//! (any other separator Python's `splitlines` knows, CR included, is refused with its line),
+//! there are no continuation lines (a command line ending in a backslash is refused: anaconda
+//! would read the next line as a command of its own), and sections end where pykickstart ends
+//! them. Every other line (and everything inside `%packages`, `%post`, …) is kept byte for
+//! byte.
+//!
+//! Refused, with the line to look at: `%include` and `%ksappend` anywhere (they pull in text
+//! this cannot see), `%pre` (see [`PRE_REFUSED`]), and the commands that lay out or wipe
+//! disks in a way that cannot be made to reuse them: `autopart` and `reqpart` (new
+//! partitions), `btrfs` (pykickstart's RHEL9 handler has it; not rewritten), `dmraid` (writes
+//! a BIOS RAID set's metadata; RHEL5), `mount --reformat` (RHEL8 and later) and `nvdimm
+//! reconfigure` (reformats a namespace). These are every disk command of pykickstart 3.78's
+//! RHEL3, RHEL4, RHEL5 and RHEL9 handlers (`pykickstart/handlers/rhel*.py`) that can destroy
+//! data; the others (`bootloader`, `ignoredisk`, `iscsi`, `zfcp`, `multipath`, `device`,
+//! `snapshot`, `harddrive`, `upgrade`) are kept as written.
+//!
+//! Before it returns, [`reinstall`] reads its own output again with the same model and
+//! refuses it ([`ReinstallError::Output`]) if it still wipes or reformats anything it must
+//! keep ([`check`]).
 //!
 //! Converting a converted file gives the same text: a file whose partitioning already only
 //! reuses (no `clearpart`, no members, `--useexisting`/`--noformat`/`--onpart` only) converts
 //! to itself, unchanged.
+
+use crate::model::ks_lines::{self, Item, Kind as LineKind, ReadError};
+
+/// Why a `%pre` section is refused: it runs before anaconda lays out the disks, as a shell
+/// script that xenfab cannot judge. Its usual work in an install kickstart is exactly what a
+/// reinstall must not do: zero a disk's first sectors, clear RAID superblocks, write a
+/// partition layout for `%include`. Keeping it could wipe the guests' volumes with no line of
+/// the kickstart saying so; dropping it silently could lose what else it does. So the user
+/// decides: remove it, or move what it must still do to `%post`.
+pub const PRE_REFUSED: &str = "a %pre script runs before the disks are laid out and cannot be checked (it may wipe them): remove it from the file to convert, or move what it must do to %post";
 
 /// What [`reinstall`] must keep.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,6 +61,12 @@ pub struct Options {
     /// in the seed). Empty: every `volgroup` that no `logvol` of the file uses (the guests'
     /// volumes are not in the dom0's kickstart).
     pub keep_vgs: Vec<String>,
+    /// Logical volumes of dom0's own in a kept group, as `VG/NAME`, that may be reused and
+    /// reformatted (`--useexisting`). Any other `logvol` in a kept group must be
+    /// `--noformat`: xenfab cannot tell dom0's volumes there from a guest's. The rendered
+    /// reinstall variant names dom0's volumes of its scheme (validation keeps guests' disks
+    /// off them).
+    pub reformat_lvs: Vec<String>,
 }
 
 /// A converted kickstart file.
@@ -44,12 +77,17 @@ pub struct Converted {
     /// What changed, one human-readable line each (`line 3: removed …`); empty when the
     /// file already was a reinstall variant.
     pub notes: Vec<String>,
+    /// The volume groups kept, in order.
+    pub kept: Vec<String>,
 }
 
 /// Why a kickstart file cannot be converted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReinstallError {
-    /// A line cannot be split into words (an unterminated quote, a trailing backslash).
+    /// A line anaconda would read differently from xenfab (a line separator other than `\n`,
+    /// a control character) or cannot read at all (an unterminated quote, an unknown
+    /// section).
     #[error("line {line}: {message}")]
     Parse {
         /// 1-based line number.
@@ -71,15 +109,41 @@ pub enum ReinstallError {
         /// What is wrong, lowercase, no trailing period.
         message: String,
     },
+    /// The converted text failed xenfab's own check of it ([`check`]): it would still wipe
+    /// or reformat something it must keep. A bug in xenfab; nothing is written.
+    #[error(
+        "line {line} of the result: {message}: the reinstall variant fails its own safety check"
+    )]
+    Output {
+        /// 1-based line number in the converted text.
+        line: usize,
+        /// What is wrong, lowercase, no trailing period.
+        message: String,
+    },
 }
 
 impl ReinstallError {
-    /// The 1-based line the error is about, if it is about one.
+    /// The 1-based line the error is about, if it is about one (for [`Self::Output`], a
+    /// line of the converted text).
     pub fn line(&self) -> Option<usize> {
         match self {
-            Self::Parse { line, .. } | Self::Refused { line, .. } => Some(*line),
+            Self::Parse { line, .. } | Self::Refused { line, .. } | Self::Output { line, .. } => {
+                Some(*line)
+            }
             Self::Unsafe { .. } => None,
         }
+    }
+}
+
+impl From<ReadError> for ReinstallError {
+    fn from(e: ReadError) -> Self {
+        let line = e.line();
+        let text = e.to_string();
+        let message = text
+            .strip_prefix(&format!("line {line}: "))
+            .unwrap_or(&text)
+            .to_owned();
+        ReinstallError::Parse { line, message }
     }
 }
 
@@ -88,51 +152,49 @@ const HEADER_PREFIX: &str = "# reinstall variant made by xenfab:";
 
 /// Converts a kickstart file into its reinstall variant (see the module documentation).
 pub fn reinstall(text: &str, opts: &Options) -> Result<Converted, ReinstallError> {
-    let lines = split_lines(text);
-    let cmds = scan(&lines)?;
+    let items = ks_lines::read(text)?;
+    let cmds = scan(&items)?;
     let keep = kept_vgs(&cmds, opts)?;
-    let actions = plan(&cmds, &keep)?;
-    if actions.iter().all(|a| matches!(a, Action::Keep)) {
-        return Ok(Converted {
-            text: text.to_owned(),
-            notes: Vec::new(),
-        });
-    }
-    let mut notes = Vec::new();
-    // What becomes of each physical line; a command is written on its last line.
-    let mut out_lines: Vec<Out<'_>> = vec![Out::Same; lines.len()];
-    for (cmd, action) in cmds.iter().zip(&actions) {
-        let last = match action {
-            Action::Keep => continue,
-            Action::Remove { .. } => Out::Drop,
-            Action::Replace { text, .. } => Out::Write(text),
-        };
-        for slot in &mut out_lines[cmd.start..cmd.end] {
-            *slot = Out::Drop;
-        }
-        out_lines[cmd.end - 1] = last;
-        notes.push(note(cmd, action));
-    }
-
+    let actions = plan(&cmds, &keep, &opts.reformat_lvs)?;
     let header = format!(
         "{HEADER_PREFIX} dom0's system is reformatted, volume group(s) {} kept",
         keep.join(", ")
     );
     let at = usize::from(
-        lines
+        items
             .first()
-            .is_some_and(|l| l.content.starts_with("#version=")),
+            .is_some_and(|i| i.line.content.starts_with("#version=")),
     );
-    let default_ending = lines
-        .iter()
-        .map(|l| l.ending)
-        .find(|e| !e.is_empty())
-        .unwrap_or("\n");
+    // A comment of ours that names other groups (the file was edited since) is rewritten.
+    let stale_header = items
+        .get(at)
+        .is_some_and(|i| i.line.content.starts_with(HEADER_PREFIX) && i.line.content != header);
+    if actions.iter().all(|a| matches!(a, Action::Keep)) && !stale_header {
+        check(text, &keep, &opts.reformat_lvs).map_err(to_output_error)?;
+        return Ok(Converted {
+            text: text.to_owned(),
+            notes: Vec::new(),
+            kept: keep,
+        });
+    }
+    let mut notes = Vec::new();
+    // What becomes of each line.
+    let mut out_lines: Vec<Out<'_>> = vec![Out::Same; items.len()];
+    for (cmd, action) in cmds.iter().zip(&actions) {
+        out_lines[cmd.index] = match action {
+            Action::Keep => continue,
+            Action::Remove { .. } => Out::Drop,
+            Action::Replace { text, .. } => Out::Write(text),
+        };
+        notes.push(note(cmd, action));
+    }
+
     let mut out = String::with_capacity(text.len() + header.len() + 2);
-    for (i, (line, new)) in lines.iter().zip(&out_lines).enumerate() {
+    for (i, (item, new)) in items.iter().zip(&out_lines).enumerate() {
+        let line = item.line;
         if i == at {
             out.push_str(&header);
-            out.push_str(default_ending);
+            out.push('\n');
             if line.content.starts_with(HEADER_PREFIX) {
                 continue; // an earlier header of ours: replaced
             }
@@ -142,7 +204,7 @@ pub fn reinstall(text: &str, opts: &Options) -> Result<Converted, ReinstallError
                 out.push_str(line.content);
                 // the `#version=` line before the header needs an ending
                 let ending = if i + 1 == at && line.ending.is_empty() {
-                    default_ending
+                    "\n"
                 } else {
                     line.ending
                 };
@@ -155,14 +217,29 @@ pub fn reinstall(text: &str, opts: &Options) -> Result<Converted, ReinstallError
             }
         }
     }
-    if at >= lines.len() {
+    if at >= items.len() {
         out.push_str(&header);
-        out.push_str(default_ending);
+        out.push('\n');
     }
-    Ok(Converted { text: out, notes })
+    check(&out, &keep, &opts.reformat_lvs).map_err(to_output_error)?;
+    Ok(Converted {
+        text: out,
+        notes,
+        kept: keep,
+    })
 }
 
-/// What becomes of a physical line.
+/// A failed [`check`] of xenfab's own output.
+fn to_output_error(e: ReinstallError) -> ReinstallError {
+    match e {
+        ReinstallError::Parse { line, message }
+        | ReinstallError::Refused { line, message }
+        | ReinstallError::Output { line, message } => ReinstallError::Output { line, message },
+        ReinstallError::Unsafe { message } => ReinstallError::Output { line: 0, message },
+    }
+}
+
+/// What becomes of a line.
 #[derive(Debug, Clone, Copy)]
 enum Out<'a> {
     Same,
@@ -170,121 +247,121 @@ enum Out<'a> {
     Write(&'a str),
 }
 
-// ---------------------------------------------------------------------------------------
-// Lines and words
-
-/// One physical line: its text and its line ending (`"\n"`, `"\r\n"` or `""` at the end).
-#[derive(Debug, Clone, Copy)]
-struct Line<'a> {
-    content: &'a str,
-    ending: &'a str,
-}
-
-fn split_lines(text: &str) -> Vec<Line<'_>> {
-    text.split_inclusive('\n')
-        .map(|l| {
-            if let Some(c) = l.strip_suffix("\r\n") {
-                Line {
-                    content: c,
-                    ending: "\r\n",
+/// Checks that a kickstart file, read as anaconda reads it, wipes and reformats nothing that
+/// a reinstall keeping `keep` must keep: no `clearpart`, `zerombr`, `autopart`, `reqpart`,
+/// `btrfs`, `dmraid`, `mount --reformat` or `nvdimm reconfigure`; every `part` reuses a
+/// partition (`--onpart`) and is no RAID member, physical volume or btrfs volume; every
+/// `raid` and `volgroup` is reused without members (an array holding a physical volume, and
+/// a kept group, with `--noformat`); every `logvol` is reused, and `--noformat` in a kept
+/// group unless `reformat_lvs` names it (`VG/NAME`); every kept group is defined; no `%pre`,
+/// `%include` or `%ksappend`.
+///
+/// [`reinstall`] runs it on its own output; it is public so that tests and callers can run it
+/// on any file.
+pub fn check(text: &str, keep: &[String], reformat_lvs: &[String]) -> Result<(), ReinstallError> {
+    let items = ks_lines::read(text)?;
+    let cmds = scan(&items)?;
+    let bad = |cmd: &Command, what: String| Err(refused(cmd.line, what));
+    let mut defined: Vec<&str> = Vec::new();
+    for cmd in &cmds {
+        match cmd.kind {
+            Kind::Wipe => return bad(cmd, format!("`{}` wipes disks", cmd.name_raw)),
+            Kind::Part => {
+                let mnt = cmd.first_word("a mount point")?;
+                if ["raid.", "pv.", "btrfs."]
+                    .iter()
+                    .any(|p| mnt.starts_with(p))
+                {
+                    return bad(cmd, format!("part {mnt} makes a new partition"));
                 }
-            } else if let Some(c) = l.strip_suffix('\n') {
-                Line {
-                    content: c,
-                    ending: "\n",
+                if cmd.words().count() > 1 {
+                    return bad(cmd, format!("part {mnt} has more than one mount point"));
                 }
-            } else {
-                Line {
-                    content: l,
-                    ending: "",
+                if !(cmd.has("--onpart") || cmd.has("--usepart")) {
+                    return bad(
+                        cmd,
+                        format!("part {mnt} has no --onpart: it makes a new partition"),
+                    );
                 }
             }
-        })
-        .collect()
-}
-
-/// A word as pykickstart sees it (`value`) and as it is written (`raw`, quotes included).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Word {
-    value: String,
-    raw: String,
-}
-
-/// The words of a line and its trailing comment (from `#`, as written).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Words {
-    words: Vec<Word>,
-    comment: Option<String>,
-}
-
-/// Splits a line like Python's `shlex.split(line, comments=True)` (POSIX mode), which is
-/// what pykickstart does with every command line.
-fn split_words(line: &str) -> Result<Words, String> {
-    let mut words = Vec::new();
-    let mut comment = None;
-    let mut current: Option<(usize, String)> = None;
-    let mut chars = line.char_indices();
-    let finish = |current: &mut Option<(usize, String)>, words: &mut Vec<Word>, end: usize| {
-        if let Some((start, value)) = current.take() {
-            words.push(Word {
-                value,
-                raw: line[start..end].to_owned(),
-            });
-        }
-    };
-    while let Some((i, c)) = chars.next() {
-        match c {
-            ' ' | '\t' | '\r' | '\n' => finish(&mut current, &mut words, i),
-            '#' => {
-                finish(&mut current, &mut words, i);
-                comment = Some(line[i..].to_owned());
-                break;
+            Kind::Raid => {
+                let mnt = cmd.first_word("a mount point")?;
+                if cmd.words().count() > 1 {
+                    return bad(
+                        cmd,
+                        format!("raid {mnt} has members: it builds a new array"),
+                    );
+                }
+                if mnt.starts_with("pv.") && !cmd.has("--noformat") {
+                    return bad(
+                        cmd,
+                        format!("raid {mnt} holds a physical volume but is not --noformat"),
+                    );
+                }
+                if !(cmd.has("--useexisting") || cmd.has("--noformat")) {
+                    return bad(
+                        cmd,
+                        format!(
+                            "raid {mnt} is neither --useexisting nor --noformat: it builds a new array"
+                        ),
+                    );
+                }
             }
-            '\'' => {
-                let value = &mut current.get_or_insert_with(|| (i, String::new())).1;
-                loop {
-                    match chars.next() {
-                        None => return Err("no closing quotation mark".to_owned()),
-                        Some((_, '\'')) => break,
-                        Some((_, ch)) => value.push(ch),
+            Kind::VolGroup => {
+                let name = cmd.first_word("a volume group name")?;
+                defined.push(name);
+                if cmd.words().count() > 1 {
+                    return bad(
+                        cmd,
+                        format!("volgroup {name} has physical volumes: it makes a new group"),
+                    );
+                }
+                if keep.iter().any(|k| k == name) {
+                    if !cmd.has("--noformat") {
+                        return bad(
+                            cmd,
+                            format!("volume group {name} is kept but not --noformat"),
+                        );
                     }
+                } else if !(cmd.has("--useexisting") || cmd.has("--noformat")) {
+                    return bad(
+                        cmd,
+                        format!(
+                            "volgroup {name} is neither --useexisting nor --noformat: it makes a new group"
+                        ),
+                    );
                 }
             }
-            '"' => {
-                let value = &mut current.get_or_insert_with(|| (i, String::new())).1;
-                loop {
-                    match chars.next() {
-                        None => return Err("no closing quotation mark".to_owned()),
-                        Some((_, '"')) => break,
-                        Some((_, '\\')) => match chars.next() {
-                            None => return Err("no closing quotation mark".to_owned()),
-                            Some((_, ch @ ('"' | '\\'))) => value.push(ch),
-                            Some((_, ch)) => {
-                                value.push('\\');
-                                value.push(ch);
-                            }
-                        },
-                        Some((_, ch)) => value.push(ch),
+            Kind::LogVol => {
+                let vg = cmd.opt("--vgname").unwrap_or("");
+                let named = cmd
+                    .opt("--name")
+                    .is_some_and(|n| reformat_lvs.iter().any(|r| *r == format!("{vg}/{n}")));
+                if keep.iter().any(|k| k == vg) && !named {
+                    if !cmd.has("--noformat") {
+                        return bad(
+                            cmd,
+                            format!("a logvol in the kept volume group {vg} is not --noformat"),
+                        );
                     }
+                } else if !(cmd.has("--useexisting") || cmd.has("--noformat")) {
+                    return bad(
+                        cmd,
+                        "logvol is neither --useexisting nor --noformat: it makes a new volume"
+                            .to_owned(),
+                    );
                 }
             }
-            '\\' => {
-                let value = &mut current.get_or_insert_with(|| (i, String::new())).1;
-                match chars.next() {
-                    None => return Err("nothing after the backslash at the end".to_owned()),
-                    Some((_, ch)) => value.push(ch),
-                }
-            }
-            _ => current.get_or_insert_with(|| (i, String::new())).1.push(c),
         }
     }
-    finish(&mut current, &mut words, line.len());
-    Ok(Words { words, comment })
-}
-
-/// Whether a line ends with a backslash that escapes the line break (an odd number of them).
-fn continues(content: &str) -> bool {
-    (content.len() - content.trim_end_matches('\\').len()) % 2 == 1
+    for vg in keep {
+        if !defined.contains(&vg.as_str()) {
+            return Err(ReinstallError::Unsafe {
+                message: format!("volume group {vg} is to be kept but no volgroup line defines it"),
+            });
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -462,16 +539,22 @@ enum PieceKind {
     Opt { name: String, value: Option<String> },
 }
 
+/// A word of a command line: as pykickstart sees it and as written (quotes included).
+#[derive(Debug, Clone)]
+struct Word {
+    value: String,
+    raw: String,
+}
+
 /// A partitioning command, its place in the file and its parsed arguments.
 #[derive(Debug, Clone)]
 struct Command {
     kind: Kind,
-    /// 1-based line number of its first line.
+    /// 1-based line number.
     line: usize,
-    /// Physical lines `start..end` (0-based) it spans.
-    start: usize,
-    end: usize,
-    /// The command as one line, continuations joined, trimmed.
+    /// Its index among the file's lines.
+    index: usize,
+    /// The command as written, trimmed.
     text: String,
     indent: String,
     /// The command word as written.
@@ -533,63 +616,81 @@ fn refused(line: usize, message: impl Into<String>) -> ReinstallError {
 }
 
 /// Finds the partitioning commands outside sections and parses them; refuses what cannot
-/// be seen (`%include`, `%ksappend`) or reused (`autopart`).
-fn scan(lines: &[Line<'_>]) -> Result<Vec<Command>, ReinstallError> {
+/// be seen (`%include`, `%ksappend`, `%pre`) or made to reuse the disks.
+fn scan(items: &[Item<'_>]) -> Result<Vec<Command>, ReinstallError> {
     let mut cmds = Vec::new();
-    let mut in_section = false;
-    let mut i = 0;
-    while i < lines.len() {
-        let content = lines[i].content;
-        let trimmed = content.trim_start();
-        if trimmed.starts_with("%ksappend") {
-            // pykickstart pastes it in before parsing, wherever it is
+    for (index, item) in items.iter().enumerate() {
+        let line = item.line.number;
+        let words = match &item.kind {
+            LineKind::KsAppend => {
+                // pykickstart pastes it in before parsing, wherever it is
+                return Err(refused(
+                    line,
+                    "%ksappend pulls in a file this cannot see: put its text in the file",
+                ));
+            }
+            LineKind::Include => {
+                // followed inside sections too: its text may end the section
+                return Err(refused(
+                    line,
+                    "%include pulls in a file this cannot see: put its text in the file",
+                ));
+            }
+            LineKind::Section(words) => {
+                if words.words.first().is_some_and(|w| w.value == "%pre") {
+                    return Err(refused(line, PRE_REFUSED));
+                }
+                continue;
+            }
+            LineKind::Command(words) => words,
+            LineKind::Blank | LineKind::Body | LineKind::End => continue,
+        };
+        let whole = item.line.whole();
+        let content = item.line.content;
+        if words.words.iter().any(|w| w.value.contains('\n')) {
             return Err(refused(
-                i + 1,
-                "%ksappend pulls in a file this cannot see: put its text in the file",
+                line,
+                format!(
+                    "the backslash at the end does not continue the command: kickstart has no continuation lines, and anaconda reads line {} as a command of its own; write the command on one line",
+                    line + 1
+                ),
             ));
         }
-        if in_section {
-            if content.split_whitespace().next() == Some("%end") {
-                in_section = false;
-            }
-            i += 1;
-            continue;
-        }
-        if trimmed.trim_end().is_empty() || trimmed.starts_with('#') {
-            i += 1;
-            continue;
-        }
-        // A command, maybe continued on the next lines.
-        let start = i;
-        let mut joined = content.to_owned();
-        while continues(&joined) && i + 1 < lines.len() {
-            joined.pop();
-            i += 1;
-            joined.push_str(lines[i].content);
-        }
-        i += 1;
-        let line = start + 1;
-        let words =
-            split_words(&joined).map_err(|message| ReinstallError::Parse { line, message })?;
-        let Some(first) = words.words.first() else {
+        let comment = words
+            .comment
+            .and_then(|at| content.get(at..))
+            .map(str::to_owned);
+        let start = words.words.first().map_or(0, |w| w.start);
+        let words: Vec<Word> = words
+            .words
+            .iter()
+            .map(|w| Word {
+                value: w.value.clone(),
+                raw: whole[w.start..w.end].to_owned(),
+            })
+            .collect();
+        let Some(first) = words.first() else {
             continue;
         };
+        let cannot = |what: &str| -> ReinstallError {
+            refused(
+                line,
+                format!(
+                    "{} {what}: write the layout with part, raid, volgroup and logvol that reuse the disks",
+                    first.value
+                ),
+            )
+        };
         let kind = match first.value.as_str() {
-            "%include" => {
-                return Err(refused(
-                    line,
-                    "%include pulls in a file this cannot see: put its commands in the file",
-                ));
+            "autopart" => return Err(cannot("lays out the disks anew")),
+            "reqpart" => return Err(cannot("makes new partitions")),
+            "btrfs" => return Err(cannot("is not rewritten for a reinstall")),
+            "dmraid" => return Err(cannot("writes a RAID set's metadata on the disks")),
+            "mount" if words[1..].iter().any(|w| w.value.starts_with("--r")) => {
+                return Err(cannot("--reformat reformats a device this cannot judge"));
             }
-            "autopart" => {
-                return Err(refused(
-                    line,
-                    "autopart lays out the disks anew: write the layout with part, raid, volgroup and logvol",
-                ));
-            }
-            s if s.starts_with('%') => {
-                in_section = true;
-                None
+            "nvdimm" if words[1..].iter().any(|w| w.value == "reconfigure") => {
+                return Err(cannot("reconfigure reformats an NVDIMM namespace"));
             }
             "clearpart" | "zerombr" => Some((Kind::Wipe, None)),
             "part" | "partition" => Some((Kind::Part, Some(&PART_SPEC))),
@@ -602,22 +703,19 @@ fn scan(lines: &[Line<'_>]) -> Result<Vec<Command>, ReinstallError> {
             continue;
         };
         let pieces = match spec {
-            Some(spec) => parse_pieces(&words.words[1..], spec, line, &first.value)?,
+            Some(spec) => parse_pieces(&words[1..], spec, line, &first.value)?,
             None => Vec::new(),
         };
-        let indent = &joined[..joined.len() - joined.trim_start().len()];
-        let cmd = Command {
+        cmds.push(Command {
             kind,
             line,
-            start,
-            end: i,
-            text: joined.trim().to_owned(),
-            indent: indent.to_owned(),
+            index,
+            text: content.trim().to_owned(),
+            indent: content[..start.min(content.len())].to_owned(),
             name_raw: first.raw.clone(),
             pieces,
-            comment: words.comment,
-        };
-        cmds.push(cmd);
+            comment,
+        });
     }
     Ok(cmds)
 }
@@ -750,7 +848,11 @@ struct SeenPart {
     reuses: bool,
 }
 
-fn plan(cmds: &[Command], keep: &[String]) -> Result<Vec<Action>, ReinstallError> {
+fn plan(
+    cmds: &[Command],
+    keep: &[String],
+    reformat_lvs: &[String],
+) -> Result<Vec<Action>, ReinstallError> {
     let mut seen: Vec<SeenPart> = Vec::new();
     let mut actions = Vec::with_capacity(cmds.len());
     for cmd in cmds {
@@ -768,7 +870,7 @@ fn plan(cmds: &[Command], keep: &[String]) -> Result<Vec<Action>, ReinstallError
             }
             Kind::Raid => plan_raid(cmd)?,
             Kind::VolGroup => plan_volgroup(cmd, keep)?,
-            Kind::LogVol => plan_logvol(cmd, keep)?,
+            Kind::LogVol => plan_logvol(cmd, keep, reformat_lvs)?,
         };
         actions.push(action);
     }
@@ -813,6 +915,21 @@ fn plan_part(cmd: &Command, seen: &[SeenPart]) -> Result<Action, ReinstallError>
             format!("part {mnt} has no --ondisk: cannot tell which partition to reuse"),
         ));
     };
+    // The partition's name is written into `--onpart=` unquoted: a plain word only.
+    if disk.is_empty()
+        || !disk
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.:/-".contains(&b))
+        || disk.starts_with('-')
+    {
+        return Err(refused(
+            line,
+            format!(
+                "part {mnt}: `{}` is not a disk name xenfab can name a partition of",
+                ks_lines::shown(&disk)
+            ),
+        ));
+    }
     let cannot = |why: String| {
         refused(
             line,
@@ -956,24 +1073,36 @@ fn plan_volgroup(cmd: &Command, keep: &[String]) -> Result<Action, ReinstallErro
     })
 }
 
-fn plan_logvol(cmd: &Command, keep: &[String]) -> Result<Action, ReinstallError> {
+fn plan_logvol(
+    cmd: &Command,
+    keep: &[String],
+    reformat_lvs: &[String],
+) -> Result<Action, ReinstallError> {
     let Some(vg) = cmd.opt("--vgname") else {
         return Err(refused(cmd.line, "logvol without --vgname"));
     };
-    let name = cmd
-        .opt("--name")
-        .or_else(|| cmd.words().next())
-        .unwrap_or("?");
+    let lv = cmd.opt("--name");
+    let name = lv.or_else(|| cmd.words().next()).unwrap_or("?");
+    let kept = keep.iter().any(|k| k == vg);
+    let own = lv.is_some_and(|n| reformat_lvs.iter().any(|r| *r == format!("{vg}/{n}")));
+    if kept && !own && !cmd.has("--noformat") {
+        // A kept group holds the guests' volumes, and a name says nothing of whose a volume
+        // is: reformatting one (`--useexisting`) could wipe a guest's disk.
+        return Err(refused(
+            cmd.line,
+            format!(
+                "logvol {vg}/{name} is in the kept volume group {vg}: reformatting it could wipe a guest's volume; give it --noformat, name it as dom0's own (--reformat-lv {vg}/{name}), or keep only the guests' group (--keep-vg)"
+            ),
+        ));
+    }
     if cmd.has("--useexisting") || cmd.has("--noformat") {
         return Ok(Action::Keep);
     }
-    // Every logvol of a kickstart file is dom0's own (guests' volumes are made later, never
-    // here): it is reformatted, and in a kept group the guests' volumes beside it stay.
     let text = cmd.render(
         cmd.pieces.iter().map(|p| p.raw.as_str()),
         &["--useexisting"],
     );
-    let why = if keep.iter().any(|k| k == vg) {
+    let why = if kept {
         format!(
             "dom0's own {vg}/{name} is reused and reformatted; the group's other volumes are kept"
         )
@@ -1029,6 +1158,7 @@ mod tests {
     fn keeping(text: &str, vgs: &[&str]) -> Result<Converted, ReinstallError> {
         let opts = Options {
             keep_vgs: vgs.iter().map(|v| (*v).to_owned()).collect(),
+            reformat_lvs: Vec::new(),
         };
         reinstall(text, &opts)
     }
@@ -1153,12 +1283,37 @@ reboot
     }
 
     #[test]
-    fn line_endings_are_kept() {
+    fn line_breaks_other_than_newline_are_refused_with_their_line() {
+        // CRLF: anaconda splits at `\r` too; xenfab refuses rather than guess
         let crlf = HWRAID10.replace('\n', "\r\n");
-        assert_eq!(
-            convert(&crlf).unwrap().text,
-            HWRAID10_OUT.replace('\n', "\r\n")
+        let err = convert(&crlf).unwrap_err();
+        assert_eq!(err.line(), Some(1));
+        assert!(err.to_string().contains("dos2unix"), "{err}");
+        // a lone CR before clearpart: one line to xenfab's old reader, two to anaconda's
+        for sep in [
+            "\r", "\u{b}", "\u{c}", "\u{1c}", "\u{1d}", "\u{1e}", "\u{85}", "\u{2028}", "\u{2029}",
+        ] {
+            let text = ks(&format!(
+                "lang en_US{sep}clearpart --all\npart pv.01 --size=1 --ondisk=sda\nvolgroup xenvg pv.01\n"
+            ));
+            assert!(
+                matches!(convert(&text), Err(ReinstallError::Parse { line: 4, .. })),
+                "{sep:?}"
+            );
+        }
+        // inside a section just the same: `\u{2028}%end` would end %post
+        let text = format!(
+            "{}%post\necho\u{2028}%end\n",
+            ks("part pv.01 --size=1 --ondisk=sda\nvolgroup xenvg pv.01\n")
         );
+        assert_eq!(convert(&text).unwrap_err().line(), Some(10));
+        // a control character in a command line
+        let text = ks("lang en\u{1b}[2J\npart pv.01 --size=1 --ondisk=sda\nvolgroup xenvg pv.01\n");
+        assert_eq!(convert(&text).unwrap_err().line(), Some(4));
+    }
+
+    #[test]
+    fn a_missing_final_newline_is_kept() {
         let no_final_newline = HWRAID10.trim_end_matches('\n');
         assert_eq!(
             convert(no_final_newline).unwrap().text,
@@ -1247,8 +1402,34 @@ reboot
     }
 
     #[test]
-    fn a_logvol_in_a_kept_group_is_reformatted_and_the_group_kept() {
-        let out = keeping(HWRAID10, &["xenvg", "systemvg"]).unwrap().text;
+    fn a_logvol_in_a_kept_group_is_refused_unless_noformat() {
+        assert_eq!(
+            keeping(HWRAID10, &["xenvg", "systemvg"]).unwrap_err(),
+            refusal(
+                19,
+                "logvol systemvg/sysroot is in the kept volume group systemvg: reformatting it could wipe a guest's volume; give it --noformat, name it as dom0's own (--reformat-lv systemvg/sysroot), or keep only the guests' group (--keep-vg)"
+            )
+        );
+        // --useexisting is a reformat too
+        let text =
+            ks("volgroup xenvg --noformat\nlogvol /srv --vgname=xenvg --name=ullr --useexisting\n");
+        assert_eq!(convert_keeping_xenvg(&text).unwrap_err().line(), Some(5));
+        let text =
+            ks("volgroup xenvg --noformat\nlogvol /srv --vgname=xenvg --name=ullr --noformat\n");
+        let out = convert_keeping_xenvg(&text).unwrap().text;
+        assert!(
+            out.contains("logvol /srv --vgname=xenvg --name=ullr --noformat\n"),
+            "{out}"
+        );
+        // named as dom0's own: reused and reformatted, the group kept
+        let opts = Options {
+            keep_vgs: vec!["xenvg".to_owned(), "systemvg".to_owned()],
+            reformat_lvs: ["sysroot", "sysxensave", "sysvar", "systmp", "sysswap"]
+                .iter()
+                .map(|n| format!("systemvg/{n}"))
+                .collect(),
+        };
+        let out = reinstall(HWRAID10, &opts).unwrap().text;
         assert!(out.contains("volgroup systemvg --noformat"), "{out}");
         assert!(
             out.contains(
@@ -1256,6 +1437,17 @@ reboot
             ),
             "{out}"
         );
+        assert_eq!(reinstall(&out, &opts).unwrap().text, out);
+        // only the one named
+        let opts = Options {
+            keep_vgs: vec!["xenvg".to_owned(), "systemvg".to_owned()],
+            reformat_lvs: vec!["systemvg/sysroot".to_owned()],
+        };
+        assert_eq!(reinstall(HWRAID10, &opts).unwrap_err().line(), Some(20));
+    }
+
+    fn convert_keeping_xenvg(text: &str) -> Result<Converted, ReinstallError> {
+        keeping(text, &["xenvg"])
     }
 
     #[test]
@@ -1315,6 +1507,17 @@ reboot
             "disk/by-id/wwn-0x5000c5-part2"
         );
         assert_eq!(partition_name("cciss/c0d0", 1), "cciss/c0d0p1");
+        // a disk name that is no plain word (found by the differential test: `sda\ `)
+        let text = ks(
+            "part /boot --size=256 --asprimary --ondisk=sda\\ \npart pv.01 --size=1 --ondisk=sdb\nvolgroup xenvg pv.01\n",
+        );
+        assert_eq!(
+            convert(&text).unwrap_err(),
+            refusal(
+                4,
+                "part /boot: `sda ` is not a disk name xenfab can name a partition of"
+            )
+        );
     }
 
     #[test]
@@ -1324,7 +1527,7 @@ reboot
             convert(&text).unwrap_err(),
             refusal(
                 4,
-                "%include pulls in a file this cannot see: put its commands in the file"
+                "%include pulls in a file this cannot see: put its text in the file"
             )
         );
         let text = ks("autopart\n");
@@ -1359,12 +1562,41 @@ reboot
         );
         let text = ks("part pv.01 --grow=yes --ondisk=sda\nvolgroup xenvg pv.01\n");
         assert_eq!(convert(&text).unwrap_err().line(), Some(4));
-        // %include inside a section is that section's text (a package list)
+        // %include inside a section is followed too (its text may end the section)
         let text = format!(
             "{}%include /tmp/packages\n",
             ks("part pv.01 --size=1 --ondisk=sda\nvolgroup xenvg pv.01\n")
         );
-        assert!(convert(&text).is_ok());
+        assert_eq!(convert(&text).unwrap_err().line(), Some(9));
+        // a %pre script cannot be judged
+        let text = format!(
+            "%pre\ntrue\n%end\n{}",
+            ks("part pv.01 --size=1 --ondisk=sda\nvolgroup xenvg pv.01\n")
+        );
+        assert_eq!(convert(&text).unwrap_err(), refusal(1, PRE_REFUSED));
+        // every command that lays out or wipes disks otherwise
+        for (cmd, line) in [
+            ("reqpart --add-boot", 4),
+            ("btrfs / --data=1 btrfs.01", 4),
+            ("dmraid --name=x --dev=sda", 4),
+            ("mount /dev/sdb1 /srv --reformat=xfs", 4),
+            ("mount /dev/sdb1 /srv --ref", 4),
+            ("nvdimm reconfigure --namespace=n --mode=sector", 4),
+        ] {
+            let text = ks(&format!(
+                "{cmd}\npart pv.01 --size=1 --ondisk=sda\nvolgroup xenvg pv.01\n"
+            ));
+            assert_eq!(convert(&text).unwrap_err().line(), Some(line), "{cmd}");
+        }
+        // the harmless forms are kept
+        let text = ks(
+            "mount /dev/sdb1 /srv\nnvdimm use --namespace=n\npart pv.01 --size=1 --ondisk=sda\nvolgroup xenvg pv.01\n",
+        );
+        let out = convert(&text).unwrap().text;
+        assert!(
+            out.contains("mount /dev/sdb1 /srv\nnvdimm use --namespace=n\n"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -1389,25 +1621,39 @@ reboot
     }
 
     #[test]
-    fn continuations_quotes_and_comments() {
-        let text = ks("part pv.02 --size=1 \\\n    --ondisk sda\n\
-                       raid pv.03 --fstype 'physical volume (LVM)' \\\n  --level RAID1 --device md3 raid.04 raid.14  # the guests\n\
-                       volgroup xenvg pv.02 pv.03\n");
+    fn no_continuation_lines_quotes_and_comments() {
+        // a trailing backslash escapes the line break; the next line is a command of its own
+        let text = ks("part pv.02 --size=1 \\\n    --ondisk sda\nvolgroup xenvg pv.02\n");
+        assert_eq!(
+            convert(&text).unwrap_err(),
+            refusal(
+                4,
+                "the backslash at the end does not continue the command: kickstart has no continuation lines, and anaconda reads line 5 as a command of its own; write the command on one line"
+            )
+        );
+        // the old reader joined `lang en_US \` and `clearpart --all` and kept both lines
+        let text = "lang en_US \\\nclearpart --all\npart pv.01 --size=1 --ondisk=sda\nvolgroup xenvg pv.01\n";
+        assert_eq!(convert(text).unwrap_err().line(), Some(1));
+        // a backslash in a comment or a %post script is no concern
+        let text = ks(
+            "part pv.02 --size=1 --ondisk sda # a \\\nraid pv.03 --fstype 'physical volume (LVM)' --level RAID1 --device md3 raid.04 raid.14  # the guests\n\
+                       volgroup xenvg pv.02 pv.03\n",
+        ) + "%post\necho a \\\n  b\n";
         let out = convert(&text).unwrap();
         assert_eq!(
             out.text,
             format!(
                 "{HEADER}\ninstall\nlang en_US.UTF-8\n\
                  raid pv.03 --fstype 'physical volume (LVM)' --level RAID1 --device md3 --noformat # the guests\n\
-                 volgroup xenvg --noformat\nreboot\n%packages\nxen\n"
+                 volgroup xenvg --noformat\nreboot\n%packages\nxen\n%post\necho a \\\n  b\n"
             )
         );
         assert_eq!(
             out.notes[1],
-            "line 4: removed `part pv.02 --size=1     --ondisk sda` (a physical volume: its volume group is reused)"
+            "line 4: removed `part pv.02 --size=1 --ondisk sda # a \\` (a physical volume: its volume group is reused)"
         );
-        assert!(out.notes[2].starts_with("line 6: "), "{:?}", out.notes);
-        assert!(out.notes[3].starts_with("line 8: "), "{:?}", out.notes);
+        assert!(out.notes[2].starts_with("line 5: "), "{:?}", out.notes);
+        assert!(out.notes[3].starts_with("line 6: "), "{:?}", out.notes);
     }
 
     #[test]
@@ -1420,14 +1666,23 @@ reboot
             "%packages\nxen\n%post\nclearpart --all\npart /boot --size=1\nlogvol / --vgname=xenvg --name=x\n"
         ));
         // after %end, commands again
-        let text = "%pre\nzerombr\n%end\nzerombr\npart pv.01 --size=1 --ondisk=sda\nvolgroup xenvg pv.01\n\
+        let text = "%post\nzerombr\n%end\nzerombr\npart pv.01 --size=1 --ondisk=sda\nvolgroup xenvg pv.01\n\
                     %post --nochroot\n  %end  \nclearpart --all\n";
         let out = convert(text).unwrap();
         assert_eq!(
             out.text,
             format!(
-                "{HEADER}\n%pre\nzerombr\n%end\nvolgroup xenvg --noformat\n%post --nochroot\n  %end  \n"
+                "{HEADER}\n%post\nzerombr\n%end\nvolgroup xenvg --noformat\n%post --nochroot\n  %end  \n"
             )
+        );
+        // Python's white space before `%end` ends nothing: `\u{1f}%end` stays in the script,
+        // and the `clearpart` after it is the script's text, not a command
+        let text = ks("part pv.01 --size=1 --ondisk=sda\nvolgroup xenvg pv.01\n")
+            + "%post\n\u{a0}%end\nclearpart --all\n%end\nzerombr\n";
+        let after = convert(&text).unwrap().text;
+        assert!(
+            after.ends_with("%post\n\u{a0}%end\nclearpart --all\n%end\n"),
+            "{after:?}"
         );
         assert_eq!(out.notes[0], "line 4: removed `zerombr`");
     }
@@ -1454,31 +1709,108 @@ reboot
     }
 
     #[test]
-    fn words_are_split_like_shlex() {
-        let split = |s: &str| {
-            let w = split_words(s).unwrap();
+    fn the_output_check_catches_what_would_wipe() {
+        let keep = ["xenvg".to_owned()];
+        for (name, _, expected) in FIXTURES {
+            assert_eq!(check(expected, &keep, &[]), Ok(()), "{name}");
+        }
+        for (text, line, what) in [
             (
-                w.words.into_iter().map(|w| w.value).collect::<Vec<_>>(),
-                w.comment,
-            )
-        };
+                "clearpart --all\nvolgroup xenvg --noformat\n",
+                1,
+                "`clearpart` wipes disks",
+            ),
+            (
+                "volgroup xenvg --noformat\nzerombr\n",
+                2,
+                "`zerombr` wipes disks",
+            ),
+            (
+                "part / --size=1\nvolgroup xenvg --noformat\n",
+                1,
+                "part / has no --onpart: it makes a new partition",
+            ),
+            (
+                "part pv.01 --onpart=sda2\nvolgroup xenvg --noformat\n",
+                1,
+                "part pv.01 makes a new partition",
+            ),
+            (
+                "raid / --device=md1 raid.01\nvolgroup xenvg --noformat\n",
+                1,
+                "raid / has members: it builds a new array",
+            ),
+            (
+                "raid / --device=md1\nvolgroup xenvg --noformat\n",
+                1,
+                "raid / is neither --useexisting nor --noformat: it builds a new array",
+            ),
+            (
+                "raid pv.01 --device=md1 --useexisting\nvolgroup xenvg --noformat\n",
+                1,
+                "raid pv.01 holds a physical volume but is not --noformat",
+            ),
+            (
+                "volgroup xenvg --useexisting\n",
+                1,
+                "volume group xenvg is kept but not --noformat",
+            ),
+            (
+                "volgroup xenvg pv.01 --noformat\n",
+                1,
+                "volgroup xenvg has physical volumes: it makes a new group",
+            ),
+            (
+                "volgroup sys\nvolgroup xenvg --noformat\n",
+                1,
+                "volgroup sys is neither --useexisting nor --noformat: it makes a new group",
+            ),
+            (
+                "volgroup xenvg --noformat\nlogvol / --vgname=xenvg --name=a --useexisting\n",
+                2,
+                "a logvol in the kept volume group xenvg is not --noformat",
+            ),
+            (
+                "volgroup xenvg --noformat\nlogvol / --vgname=sys --name=a\n",
+                2,
+                "logvol is neither --useexisting nor --noformat: it makes a new volume",
+            ),
+        ] {
+            assert_eq!(check(text, &keep, &[]), Err(refusal(line, what)), "{text}");
+        }
+        assert!(matches!(
+            check("install\n", &keep, &[]),
+            Err(ReinstallError::Unsafe { .. })
+        ));
+        let own = ["xenvg/a".to_owned()];
+        let text = "volgroup xenvg --noformat\nlogvol / --vgname=xenvg --name=a --useexisting\n";
+        assert_eq!(check(text, &keep, &own), Ok(()));
+        let text = "volgroup xenvg --noformat\nlogvol / --vgname=xenvg --name=b --useexisting\n";
+        assert!(check(text, &keep, &own).is_err());
+        assert!(check("autopart\nvolgroup xenvg --noformat\n", &keep, &[]).is_err());
+        assert!(check("%pre\n%end\nvolgroup xenvg --noformat\n", &keep, &[]).is_err());
         assert_eq!(
-            split("a#b c"),
-            (vec!["a".to_owned()], Some("#b c".to_owned()))
+            to_output_error(refusal(3, "x")).to_string(),
+            "line 3 of the result: x: the reinstall variant fails its own safety check"
         );
-        assert_eq!(split("x \"a#b\" c").0, ["x", "a#b", "c"]);
-        assert_eq!(split(r#"a\ b "c\"d" e"#).0, ["a b", "c\"d", "e"]);
-        assert_eq!(
-            split(r#""a\$b" 'c\d' x"y"z '' "#).0,
-            [r"a\$b", r"c\d", "xyz", ""]
+    }
+
+    #[test]
+    fn a_stale_comment_of_ours_is_rewritten() {
+        // found by the differential test: the group was renamed after the conversion
+        let text = HWRAID10_OUT.replace("volgroup xenvg --noformat", "volgroup guests --noformat");
+        let out = convert(&text).unwrap();
+        assert!(
+            out.text.contains("volume group(s) guests kept\n"),
+            "{}",
+            out.text
         );
-        assert_eq!(split(" \t").0, Vec::<String>::new());
-        let w = split_words("--fstype \"physical volume (LVM)\"").unwrap();
-        assert_eq!(w.words[1].raw, "\"physical volume (LVM)\"");
-        assert_eq!(w.words[1].value, "physical volume (LVM)");
-        assert!(split_words("a 'b").is_err());
-        assert!(split_words("a \\").is_err());
-        assert!(continues("a \\"));
-        assert!(!continues("a \\\\"));
+        assert_eq!(convert(&out.text).unwrap().text, out.text);
+    }
+
+    #[test]
+    fn the_kept_groups_are_reported() {
+        assert_eq!(convert(HWRAID10).unwrap().kept, ["xenvg"]);
+        assert_eq!(convert(HWRAID10_OUT).unwrap().kept, ["xenvg"]);
     }
 }
