@@ -136,29 +136,6 @@ impl Cx {
         v
     }
 
-    /// [`Self::need_str`] for a string the mapping takes apart itself (the URL in
-    /// `installtype`, the directory of `kslocation`): one with a control character or a line
-    /// separator is refused here, since taking it apart could drop the character silently and
-    /// lowering would never see it.
-    fn need_line<'a>(&mut self, p: &P<'a>, path: &str, what: &str) -> Option<&'a str> {
-        let text = self.need_str(p, path, what)?;
-        if text
-            .chars()
-            .any(|c| (c.is_control() && c != '\t') || matches!(c, '\u{2028}' | '\u{2029}'))
-        {
-            self.invalid(
-                p,
-                path,
-                &format!(
-                    "`{}` holds a control character or a line separator",
-                    crate::input::fabric_file::shown(text)
-                ),
-            );
-            return None;
-        }
-        Some(text)
-    }
-
     fn site(&mut self, profiles: &[Profile]) -> Option<dto::FabricFile> {
         let ps: Vec<P<'_>> = profiles
             .iter()
@@ -309,12 +286,17 @@ impl Cx {
 
     fn install(&mut self, p: &P<'_>) -> Option<dto::Install> {
         let next_server = p.str("/system/aii/dhcp/tftpserver").map(str::to_owned);
-        let ks = self.need_line(
+        let ks = self.need_str(
             p,
             "/system/aii/nbp/pxelinux/kslocation",
             "where kickstart files are served",
         )?;
-        let Some((base, _file)) = ks.rsplit_once('/') else {
+        let base = if has_control(ks) {
+            Some((ks, ""))
+        } else {
+            ks.rsplit_once('/')
+        };
+        let Some((base, _file)) = base else {
             self.invalid(p, "/system/aii/nbp/pxelinux/kslocation", "not a URL");
             return None;
         };
@@ -489,12 +471,17 @@ impl Cx {
                 return None;
             }
         };
-        let installtype = self.need_line(
+        let installtype = self.need_str(
             p,
             &format!("{KS}/installtype"),
             "the installation tree (`url --url …`)",
         )?;
-        let Some(install_url) = installtype.split_whitespace().find(|w| w.contains("://")) else {
+        let url = if has_control(installtype) {
+            Some(installtype)
+        } else {
+            installtype.split_whitespace().find(|w| w.contains("://"))
+        };
+        let Some(install_url) = url else {
             self.invalid(p, &format!("{KS}/installtype"), "no URL in it");
             return None;
         };
@@ -974,4 +961,13 @@ struct Host {
     mac: String,
     network: String,
     os: String,
+}
+
+/// Whether a string holds a control character or a line separator. The mapping takes some
+/// strings apart itself (the URL in `installtype`, the directory of `kslocation`), which
+/// could drop such a character silently: those are passed on whole instead, so that lowering
+/// refuses them at the field they become.
+fn has_control(text: &str) -> bool {
+    text.chars()
+        .any(|c| (c.is_control() && c != '\t') || matches!(c, '\u{2028}' | '\u{2029}'))
 }
