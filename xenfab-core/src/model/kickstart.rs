@@ -357,26 +357,7 @@ impl FromStr for PostScript {
     }
 }
 
-macro_rules! word_impls {
-    ($($t:ident),*) => {$(
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-        impl Serialize for $t {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(&self.0)
-            }
-        }
-        impl AsRef<str> for $t {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-    )*};
-}
-word_impls!(Token, Package, Timezone, Locale, Keymap);
+super::names::text_impls!(Token, Package, Timezone, Locale, Keymap);
 
 #[cfg(test)]
 mod tests {

@@ -3,10 +3,7 @@
 //! Each type accepts only what every artefact can carry without quoting, so a hostile string
 //! (a quote, `;`, `}`, a newline, `../`) is refused here and never reaches a renderer.
 
-use std::fmt;
 use std::str::FromStr;
-
-use serde::{Serialize, Serializer};
 
 /// Why a name was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -315,15 +312,17 @@ impl FromStr for AbsPath {
     }
 }
 
+/// `Display`, `Serialize` and `AsRef<str>` for newtypes over a `String` (here and in
+/// `kickstart.rs`).
 macro_rules! text_impls {
     ($($t:ident),*) => {$(
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(&self.0)
             }
         }
-        impl Serialize for $t {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(&self.0)
             }
         }
@@ -334,6 +333,7 @@ macro_rules! text_impls {
         }
     )*};
 }
+pub(crate) use text_impls;
 text_impls!(HostName, DomainName, LvmName, Ident, BootPath, AbsPath);
 
 #[cfg(test)]

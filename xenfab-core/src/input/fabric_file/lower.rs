@@ -161,18 +161,6 @@ impl Cx {
         None
     }
 
-    fn size(
-        &mut self,
-        path: &FieldPath,
-        text: Option<&dto::SizeText>,
-        default: Size,
-    ) -> Option<Size> {
-        match text {
-            None => Some(default),
-            Some(t) => self.parse(path, &t.0),
-        }
-    }
-
     /// A size that must be more than zero: memory, a disk, a partition, a volume.
     fn positive_size(&mut self, path: &FieldPath, text: &str) -> Option<Size> {
         let size: Size = self.parse(path, text)?;
@@ -184,7 +172,7 @@ impl Cx {
         Some(size)
     }
 
-    /// [`Cx::size`] for a size that must be more than zero.
+    /// A size that must be more than zero, or `default` when none is given.
     fn positive_size_or(
         &mut self,
         path: &FieldPath,
@@ -396,7 +384,7 @@ impl Cx {
         let path = root().key("site");
         let name = self.parse(&path.key("name"), &s.name);
         let domain = self.parse(&path.key("domain"), &s.domain);
-        let hypervisor_memory = self.size(
+        let hypervisor_memory = self.positive_size_or(
             &path.key("hypervisor_memory"),
             s.hypervisor_memory.as_ref(),
             seed::HYPERVISOR_MEMORY,
@@ -723,7 +711,8 @@ impl Cx {
             let vp = path.key("volume_groups").elem(i, Some(&v.name));
             let name = self.parse(&vp.key("name"), &v.name);
             let pvs = self.parse_all(&vp.key("pvs"), &v.pvs);
-            let pe_size = self.size(&vp.key("pe_size"), v.pe_size.as_ref(), seed::PE_SIZE);
+            let pe_size =
+                self.positive_size_or(&vp.key("pe_size"), v.pe_size.as_ref(), seed::PE_SIZE);
             match (name, pvs, pe_size) {
                 (Some(name), Some(pvs), Some(pe_size)) => {
                     volume_groups.push(m::VolumeGroup { name, pvs, pe_size });
