@@ -4,7 +4,7 @@
 VERSION: a pykickstart handler name (`ksvalidator -l`), default RHEL9; e.g. RHEL5.
 Same rules as `ksvalidator -v VERSION FILE`: parse errors AND deprecation warnings
 fail (set KS_ALLOW_DEPRECATED=1 to only print deprecations, e.g. RHEL5's
-`%packages --resolvedeps`). Then a cross-reference check pykickstart does NOT do:
+`%packages --resolvedeps`; RHEL3 and RHEL4 accept it, as their anaconda did). Then a cross-reference check pykickstart does NOT do:
 raid members / volgroup PVs / logvol VGs must be defined, mount points unique.
 Exit 0 = valid; 1 = invalid (messages on stdout); 2 = usage / missing pykickstart.
 
@@ -34,6 +34,13 @@ warnings.simplefilter("error", KickstartParseWarning)
 if os.environ.get("KS_ALLOW_DEPRECATED") == "1":
     warnings.simplefilter("always", KickstartDeprecationWarning)
 warnings.showwarning = lambda m, c, *a, **k: print("warning: %s" % m)
+if version in ("RHEL3", "RHEL4"):
+    # pykickstart marks `%packages --resolvedeps` deprecated for every handler (options.py
+    # sets `action.deprecated` whatever the version), but it was deprecated from FC4 on
+    # (`deprecated=FC4` in sections.py; RHEL3 = 900 and RHEL4 = 1100 come before FC4 = 2000):
+    # anaconda 9.1 and 10.1 need it, or stop on unresolved dependencies.
+    warnings.filterwarnings("ignore", message=r".*The --resolvedeps option has been deprecated",
+                            category=KickstartDeprecationWarning)
 
 errors = []
 parser = KickstartParser(handler, followIncludes=False, errorsAreFatal=False)

@@ -59,6 +59,7 @@ type xenfab_os = {
     'family' : xenfab_os_family
     'install_url' : string
     'kernel_version' ? string
+    'release' ? string
 };
 
 type xenfab_network = {

@@ -104,6 +104,13 @@ impl Fabric {
 pub struct OsRelease {
     /// Which installer the release has, which decides the kickstart dialect.
     pub family: OsFamily,
+    /// The release (`5.2`): what its installer accepts (`bootloader --hvargs`, hashes,
+    /// `/boot`), from the release table. The family's first release when the fabric file
+    /// names none.
+    pub release: super::release::Release,
+    /// What the release's installer accepts and needs.
+    #[serde(skip)]
+    pub installer: super::release::ReleaseInfo,
     /// The installation tree (`url --url=…` in the kickstart file).
     pub install_url: url::Url,
     /// The boot image that starts its installer.

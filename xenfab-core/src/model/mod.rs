@@ -11,6 +11,7 @@ pub mod ks_lines;
 mod mac;
 mod names;
 mod partition;
+pub mod release;
 mod size;
 
 pub use capacity::{Capacity, SAVE_DIR, SaveArea, VgCapacity, capacity};

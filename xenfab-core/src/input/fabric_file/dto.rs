@@ -170,6 +170,11 @@ pub struct BootImage {
 pub struct Os {
     /// Its installer family, which decides the kickstart dialect.
     pub family: OsFamily,
+    /// Its release as `major.minor` (`5.2`, `4.6`, `3.9`, `9.4`), which decides what its
+    /// installer accepts (`bootloader --hvargs` from 5.5, SHA-512 hashes from 5.2, `/boot` of
+    /// at least 512M on 9). Default: the family's first (`5.0`), which has the fewest features.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
     /// The installation tree.
     #[schemars(extend("format" = "uri"))]
     pub install_url: String,

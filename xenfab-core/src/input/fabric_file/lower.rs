@@ -524,13 +524,53 @@ impl Cx {
         }
         let kernel_version =
             self.opt_ident(&path.key("kernel_version"), o.kernel_version.as_deref());
+        let installer = self.release(&path.key("release"), o.family, o.release.as_deref());
         Some(m::OsRelease {
             family: o.family,
+            release: installer?.release,
+            installer: installer?,
             install_url: install_url?,
             boot_image: boot_image?,
             kernel_version: kernel_version?,
             arch: o.arch.unwrap_or_default(),
         })
+    }
+
+    /// An OS's release, looked up in the release table: the family's first when not given.
+    fn release(
+        &mut self,
+        path: &FieldPath,
+        family: m::OsFamily,
+        text: Option<&str>,
+    ) -> Option<m::release::ReleaseInfo> {
+        use m::release;
+        let Some(text) = text else {
+            return release::info(family, release::default_release(family));
+        };
+        let Ok(r) = text.parse::<release::Release>() else {
+            self.diags.error(
+                "invalid-value",
+                path.clone(),
+                format!(
+                    "invalid release `{}`: expected major.minor, such as 5.2 or 9.4",
+                    shown(text)
+                ),
+            );
+            return None;
+        };
+        let found = release::info(family, r);
+        if found.is_none() {
+            self.diags.error(
+                "unknown-release",
+                path.clone(),
+                format!(
+                    "release {r} is not a release of {} that xenfab knows ({}): name the release the install tree holds",
+                    family_name(family),
+                    release::known_range(family)
+                ),
+            );
+        }
+        found
     }
 
     fn network(&mut self, path: &FieldPath, n: &dto::Network) -> Option<m::Network> {
@@ -1095,6 +1135,16 @@ pub(crate) fn shown(text: &str) -> String {
     let short: String = text.chars().take(40).collect();
     let more = if short.len() < text.len() { "…" } else { "" };
     format!("{}{more}", short.escape_debug())
+}
+
+/// A family as the fabric file spells it.
+fn family_name(family: m::OsFamily) -> &'static str {
+    match family {
+        m::OsFamily::El3 => "el3",
+        m::OsFamily::El4 => "el4",
+        m::OsFamily::El5 => "el5",
+        m::OsFamily::El9 => "el9",
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! | site domain | `/system/network/domainname` |
 //! | install server | `/system/aii/dhcp/tftpserver`, `/system/aii/dhcp/filename`, the directory of `/system/aii/nbp/pxelinux/kslocation` |
 //! | boot image | `/system/aii/nbp/pxelinux/{kernel,initrd,append}` |
-//! | OS release | `/system/aii/osinstall/ks/{version,installtype}` (anaconda's version gives the family), `/system/kernel/version`, `/hardware/cpu/0/arch` |
+//! | OS release | `/system/aii/osinstall/ks/{version,installtype}` (anaconda's version gives the family, and from 11.1.2.197 release 5.5), `/system/kernel/version`, `/hardware/cpu/0/arch` |
 //! | kickstart | `/system/aii/osinstall/ks/{rootpw,timezone,lang,keyboard,packages,packages_args}` |
 //! | network | `/system/network/{interfaces,default_gateway,nameserver}`, the bridge from `/software/components/xen/network/bridges` |
 //! | hardware | `/hardware/harddisks/*/capacity`, `/hardware/ram/*/size`, `/hardware/cpu/*/cores` |
@@ -527,8 +527,10 @@ impl Cx {
                 crate::model::OsFamily::El9 => "el9",
             }
         );
+        let release = release_of_anaconda(version);
         let entry = file.os.entry(name.clone()).or_insert_with(|| dto::Os {
             family,
+            release,
             install_url: install_url.to_owned(),
             boot_image: image,
             kernel_version: None,
@@ -970,4 +972,29 @@ struct Host {
 fn has_control(text: &str) -> bool {
     text.chars()
         .any(|c| (c.is_control() && c != '\t') || matches!(c, '\u{2028}' | '\u{2029}'))
+}
+
+/// The release a profile's anaconda version (`/system/aii/osinstall/ks/version`) tells apart
+/// from its family's first, for what the release table decides: anaconda 11.1.2.197 and later
+/// is RHEL 5.5 or later (its changelog adds `bootloader --hvargs` there, rhbz#501438). Other
+/// versions leave the family's first release, which writes nothing an older installer refuses.
+fn release_of_anaconda(version: &str) -> Option<String> {
+    let parts: Vec<u32> = version.split('.').map_while(|p| p.parse().ok()).collect();
+    (parts.first() == Some(&11) && parts.as_slice() >= [11, 1, 2, 197].as_slice())
+        .then(|| "5.5".to_owned())
+}
+
+#[cfg(test)]
+mod release_tests {
+    use super::release_of_anaconda;
+
+    #[test]
+    fn anaconda_versions_give_releases() {
+        assert_eq!(release_of_anaconda("11.1.2.197").as_deref(), Some("5.5"));
+        assert_eq!(release_of_anaconda("11.1.2.259").as_deref(), Some("5.5"));
+        assert_eq!(release_of_anaconda("11.1.2.113"), None);
+        assert_eq!(release_of_anaconda("11"), None);
+        assert_eq!(release_of_anaconda("10.1.1.63"), None);
+        assert_eq!(release_of_anaconda("34.25.4.9"), None);
+    }
 }

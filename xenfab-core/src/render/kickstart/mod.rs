@@ -6,9 +6,12 @@
 //!   (made by [`reinstall::reinstall`] from the dom0's own file, as the seed's ks2reinst.sh did).
 //!
 //! Two dialects: EL3 to EL5 (the seed's: `install`, no `%end`, `authconfig`, and for dom0s
-//! `bootloader --hvargs` for the hypervisor's line) and EL9 (current anaconda: no `install`,
-//! `%end` after every section, `authselect`, `keyboard --vckeymap`). Each file begins with
-//! `#version=RHELn`, the pykickstart handler that checks it.
+//! the hypervisor's arguments) and EL9 (current anaconda: no `install`, `%end` after every
+//! section, `authselect`, `keyboard --vckeymap`). Each file begins with `#version=RHELn`, the
+//! pykickstart handler that checks it. Within a dialect the OS's release decides the rest, from
+//! the release table ([`crate::model::release`]): `bootloader --hvargs` from 5.5 (a `%post`
+//! that edits grub.conf before), `langsupport` on EL3 and EL4 and `mouse` on EL3 (their
+//! anaconda stops at those screens without them), `%packages --resolvedeps` on EL3 and EL4.
 
 pub mod reinstall;
 
@@ -174,7 +177,16 @@ fn common_commands(
             lines.push("text".to_owned());
             lines.push(format!("url --url={}", os.install_url));
             lines.push(format!("lang {}", ks.lang));
+            if os.installer.langsupport {
+                // anaconda 9.1 and 10.1 stop at their language-support screen without it.
+                lines.push(format!("langsupport --default={} {}", ks.lang, ks.lang));
+            }
             lines.push(format!("keyboard {}", ks.keyboard));
+            if os.installer.mouse {
+                // anaconda 9.1 (RHEL 3) stops at its mouse screen without it; `none` is the
+                // type for a server without one (pykickstart's `RHEL3_Mouse`).
+                lines.push("mouse none".to_owned());
+            }
             // The seed boots the installer with ksdevice=eth0.
             lines.push(format!(
                 "network --device=eth0 --bootproto=static --ip={host_ip} --netmask={} --gateway={}{nameserver} --hostname={fqdn}",
@@ -213,7 +225,7 @@ fn common_commands(
     Ok(lines)
 }
 
-fn packages(fabric: &Fabric, family: OsFamily, dom0: bool) -> (String, Vec<String>) {
+fn packages(fabric: &Fabric, os: &OsRelease, dom0: bool) -> (String, Vec<String>) {
     let role = if dom0 {
         &fabric.kickstart.dom0
     } else {
@@ -221,17 +233,21 @@ fn packages(fabric: &Fabric, family: OsFamily, dom0: bool) -> (String, Vec<Strin
     };
     let list = match &role.packages {
         Some(p) => p.iter().map(ToString::to_string).collect(),
-        None => default_packages(family, dom0)
+        None => default_packages(os.family, dom0)
             .into_iter()
             .map(str::to_owned)
             .collect(),
     };
-    // --resolvedeps meant something to EL3 and EL4 only; validation warns for the others.
-    let resolvedeps =
-        fabric.kickstart.resolvedeps && matches!(family, OsFamily::El3 | OsFamily::El4);
+    // --resolvedeps is what EL3 and EL4 need (their anaconda stops on unresolved
+    // dependencies without it) and a no-op after: the release table says which; validation
+    // warns when kickstart.resolvedeps asks for it where it means nothing.
     let header = format!(
         "%packages{} --ignoremissing",
-        if resolvedeps { " --resolvedeps" } else { "" }
+        if os.installer.resolvedeps {
+            " --resolvedeps"
+        } else {
+            ""
+        }
     );
     (header, list)
 }
@@ -257,16 +273,19 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
         "bootloader --location=mbr --driveorder={}",
         drives.join(",")
     );
+    let mut post = Vec::new();
     if os.family == OsFamily::El5 {
-        // EL5's installer writes the hypervisor's line itself from --hvargs.
-        let _ = write!(
-            bootloader,
-            " --hvargs=\"{}\"",
-            super::grub::xen_args(dom0, false)
-        );
+        let args = super::grub::xen_args(dom0, false);
+        if os.installer.hvargs {
+            // EL5's installer writes the hypervisor's line itself from --hvargs (5.5 on).
+            let _ = write!(bootloader, " --hvargs=\"{args}\"");
+        } else {
+            post.push(hvargs_post(GRUB_CONF, &args));
+        }
     }
     commands.push(bootloader);
-    let (packages_header, packages) = packages(fabric, os.family, true);
+    post.extend(self::post(fabric, true));
+    let (packages_header, packages) = packages(fabric, os, true);
     Ok(KickstartView {
         version: handler(os.family),
         fqdn,
@@ -275,7 +294,7 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
         layout: layout(scheme, hw, dialect),
         packages_header,
         packages,
-        post: post(fabric, true),
+        post,
         end: dialect == Dialect::Current,
     })
 }
@@ -293,7 +312,7 @@ fn guest_view(fabric: &Fabric, guest: &Guest) -> Result<KickstartView, RenderErr
         "bootloader --location=mbr --driveorder={}",
         disk.vdev
     ));
-    let (packages_header, packages) = packages(fabric, os.family, false);
+    let (packages_header, packages) = packages(fabric, os, false);
     Ok(KickstartView {
         version: handler(os.family),
         fqdn,
@@ -309,6 +328,28 @@ fn guest_view(fabric: &Fabric, guest: &Guest) -> Result<KickstartView, RenderErr
         post: post(fabric, false),
         end: dialect == Dialect::Current,
     })
+}
+
+/// Where EL5's anaconda writes the boot loader's configuration; `/boot/grub/menu.lst` is a
+/// symbolic link to it, which `sed -i` would replace by a file.
+const GRUB_CONF: &str = "/boot/grub/grub.conf";
+
+/// The `%post` that does what `bootloader --hvargs` does, for EL5 releases before 5.5: their
+/// anaconda has no `--hvargs` (it came with anaconda 11.1.2.197 in RHEL 5.5, rhbz#501438, and
+/// RHEL 5.2's parser, pykickstart r0.43.1, aborts on it). anaconda's booty writes each Xen
+/// entry of grub.conf as `kernel /xen.gz-<version>` (or `/boot/xen.gz-…` without a `/boot`
+/// file system) followed by `module` lines; the hypervisor's arguments go at the end of that
+/// `kernel` line, and nothing else changes. `args` are kernel arguments validated as tokens
+/// (letters, digits and `_.+-@/:=,`), so they hold neither `|`, `&` nor `\\`, which would mean
+/// something to `sed`'s replacement.
+fn hvargs_post(conf: &str, args: &str) -> String {
+    format!(
+        "# bootloader --hvargs came with RHEL 5.5 (anaconda 11.1.2.197, rhbz#501438); this\n\
+         # release's installer refuses it, so the hypervisor's arguments are written here.\n\
+         conf={conf}\n\
+         sed -i -e '/^[[:space:]]*kernel[[:space:]][[:space:]]*[^[:space:]]*xen\\.gz/ s|$| {args}|' \"$conf\"\n\
+         grep -q '^[[:space:]]*kernel[[:space:]].*xen\\.gz' \"$conf\" || echo \"xenfab: no hypervisor entry in $conf\" >&2\n"
+    )
 }
 
 /// A guest's simple layout on its first disk: `/` first (the seed's guests boot
@@ -465,5 +506,67 @@ pub(crate) fn boot_fstype(scheme: &PartitionScheme) -> FsType {
     match role("/boot").or_else(|| role("/")) {
         Some(Role::Mount { fstype, .. }) => fstype,
         _ => FsType::Ext3,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// grub.conf as CentOS 5.2's anaconda (11.1.2.113, booty's `grubBootloaderInfo`) writes it
+    /// for a dom0 with kernel-xen and kernel, `/boot` on md0: the Xen entry's `kernel` line is
+    /// the hypervisor, its `module` lines dom0's kernel and initrd.
+    const CENTOS5_GRUB_CONF: &str = include_str!("testdata/centos-5.2-grub.conf");
+
+    /// Runs the `%post` with `sh` on a copy of `conf` and gives what it left.
+    fn run_post(conf: &str, args: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grub.conf");
+        std::fs::write(&path, conf).unwrap();
+        let script = hvargs_post(path.to_str().unwrap(), args);
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&script)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        assert!(out.stderr.is_empty(), "{out:?}");
+        std::fs::read_to_string(&path).unwrap()
+    }
+
+    #[test]
+    fn hvargs_post_edits_only_the_hypervisor_line() {
+        let args = "dom0_mem=512M dom0_max_vcpus=1 dom0_vcpus_pin";
+        let edited = run_post(CENTOS5_GRUB_CONF, args);
+        let expected = CENTOS5_GRUB_CONF.replace(
+            "\tkernel /xen.gz-2.6.18-92.el5\n",
+            &format!("\tkernel /xen.gz-2.6.18-92.el5 {args}\n"),
+        );
+        assert_ne!(expected, CENTOS5_GRUB_CONF);
+        assert_eq!(edited, expected);
+    }
+
+    #[test]
+    fn hvargs_post_without_a_boot_file_system() {
+        // Without /boot anaconda writes paths below /boot.
+        let conf = CENTOS5_GRUB_CONF.replace("kernel /xen.gz", "kernel /boot/xen.gz");
+        let edited = run_post(&conf, "dom0_mem=1024M");
+        assert!(edited.contains("\tkernel /boot/xen.gz-2.6.18-92.el5 dom0_mem=1024M\n"));
+        assert_eq!(edited.matches("dom0_mem").count(), 1);
+    }
+
+    #[test]
+    fn hvargs_post_says_when_there_is_no_hypervisor_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grub.conf");
+        let conf = "title CentOS (2.6.18-92.el5)\n\tkernel /vmlinuz-2.6.18-92.el5 ro\n";
+        std::fs::write(&path, conf).unwrap();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(hvargs_post(path.to_str().unwrap(), "dom0_mem=512M"))
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no hypervisor entry"));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), conf);
     }
 }
