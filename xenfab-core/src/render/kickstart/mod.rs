@@ -289,11 +289,12 @@ fn guest_view(fabric: &Fabric, guest: &Guest) -> Result<KickstartView, RenderErr
         .disks
         .first()
         .ok_or_else(|| lookup::missing("disk of guest", &guest.name))?;
-    commands.push(format!(
-        "bootloader --location=mbr --driveorder={}",
-        disk.vdev
-    ));
+    // The name the guest's installer sees (an EL9 HVM guest's `hda` is `xvda`).
+    let vdev = crate::model::installer_disk_name(os.family, guest.mode, disk.vdev.as_str());
+    commands.push(format!("bootloader --location=mbr --driveorder={vdev}"));
     let (packages_header, packages) = packages(fabric, os.family, false);
+    let mut post = post(fabric, false);
+    post.extend(super::guests::kickstart_post(fabric, guest).map(str::to_owned));
     Ok(KickstartView {
         version: handler(os.family),
         fqdn,
@@ -303,10 +304,10 @@ fn guest_view(fabric: &Fabric, guest: &Guest) -> Result<KickstartView, RenderErr
             "guest"
         },
         commands,
-        layout: guest_layout(guest, disk.size, disk.vdev.as_str(), dialect),
+        layout: guest_layout(guest, disk.size, &vdev, dialect),
         packages_header,
         packages,
-        post: post(fabric, false),
+        post,
         end: dialect == Dialect::Current,
     })
 }
