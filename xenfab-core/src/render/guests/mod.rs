@@ -400,3 +400,98 @@ fn provision_view(fabric: &Fabric, dom0: &Dom0) -> Result<ProvisionView, RenderE
         guests,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> Fabric {
+        crate::load(crate::EXAMPLE, "example.toml").unwrap().fabric
+    }
+
+    fn guest<'a>(fabric: &'a Fabric, name: &str) -> (&'a Dom0, &'a Guest) {
+        fabric
+            .dom0s
+            .iter()
+            .flat_map(|d| d.guests.iter().map(move |g| (d, g)))
+            .find(|(_, g)| g.name.as_str() == name)
+            .unwrap()
+    }
+
+    #[test]
+    fn quoted_escapes_backslash_and_double_quote() {
+        assert_eq!(quoted(r#"a\b"c"#), r#"a\\b\"c"#);
+        assert_eq!(quoted("ks=http://h/ks"), "ks=http://h/ks");
+    }
+
+    #[test]
+    fn pygrub_by_toolstack() {
+        assert_eq!(pygrub_path(Toolstack::Xm, "pygrub"), "/usr/bin/pygrub");
+        assert_eq!(pygrub_path(Toolstack::Xl, "pygrub"), "pygrub");
+        assert_eq!(
+            pygrub_path(Toolstack::Xm, "/usr/bin/pypxeboot"),
+            "/usr/bin/pypxeboot"
+        );
+    }
+
+    #[test]
+    fn install_variant_only_while_installing_a_guest_that_boots_its_own_disk() {
+        let mut fabric = example();
+        let (_, skadi) = guest(&fabric, "skadi");
+        assert!(installer(&fabric, skadi).unwrap().is_none());
+        let (_, ullr) = guest(&fabric, "ullr");
+        // pypxeboot guests network-install: no direct boot even in state install.
+        assert_eq!(ullr.state, BootState::Install);
+        assert!(installer(&fabric, ullr).unwrap().is_none());
+
+        fabric.dom0s[1].guests[1].state = BootState::Install;
+        let (dom0, skadi) = guest(&fabric, "skadi");
+        let boot = installer(&fabric, skadi).unwrap().unwrap();
+        assert_eq!(
+            boot.kernel,
+            "/var/lib/xen/boot/centos-5.2-x86_64-xen/vmlinuz"
+        );
+        assert_eq!(
+            boot.cmdline,
+            "ks=http://192.168.96.1/ks/skadi.example.org.ks ksdevice=eth0 ip=192.168.96.46 \
+             netmask=255.255.255.0 gateway=192.168.96.254 dns=192.168.96.1"
+        );
+        let view = GuestView::new(&fabric, dom0, skadi, Arch::X86_64, Some(&boot)).unwrap();
+        assert_eq!(view.bootloader, None);
+        assert_eq!(view.root, None);
+        assert_eq!(view.on_reboot, "destroy");
+        let provision = provision_view(&fabric, dom0).unwrap();
+        let p = provision.guests.iter().find(|p| p.name == "skadi").unwrap();
+        assert!(!p.autostart);
+        assert_eq!(p.boot_volume, None);
+        assert_eq!(
+            p.fetches,
+            [
+                "'192.168.96.1' 'centos-5.2/x86_64/xen/vmlinuz' 'centos-5.2-x86_64-xen/vmlinuz'",
+                "'192.168.96.1' 'centos-5.2/x86_64/xen/initrd.img' 'centos-5.2-x86_64-xen/initrd.img'"
+            ]
+        );
+    }
+
+    #[test]
+    fn installed_guests_that_boot_their_own_disk_wait_for_it() {
+        let fabric = example();
+        let provision = provision_view(&fabric, &fabric.dom0s[1]).unwrap();
+        let skadi = provision.guests.iter().find(|p| p.name == "skadi").unwrap();
+        assert_eq!(skadi.boot_volume.as_deref(), Some("'xenvg' 'skadi'"));
+        assert!(skadi.autostart && skadi.fetches.is_empty());
+        let bragi = provision.guests.iter().find(|p| p.name == "bragi").unwrap();
+        assert_eq!(bragi.boot_volume, None);
+    }
+
+    #[test]
+    fn bls_off_for_el9_guests_on_pygrub_only() {
+        let fabric = example();
+        let (_, idunn) = guest(&fabric, "idunn"); // PVH, EL9
+        assert_eq!(kickstart_post(&fabric, idunn), Some(BLS_OFF_POST));
+        let (_, skadi) = guest(&fabric, "skadi"); // pygrub, EL5: grub legacy
+        assert_eq!(kickstart_post(&fabric, skadi), None);
+        let (_, vali) = guest(&fabric, "vali"); // HVM
+        assert_eq!(kickstart_post(&fabric, vali), None);
+    }
+}
