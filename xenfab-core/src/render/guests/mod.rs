@@ -246,6 +246,16 @@ pub(crate) fn kickstart_post(fabric: &Fabric, g: &Guest) -> Option<&'static str>
     (el9 && matches!(g.mode, VirtMode::PvPygrub | VirtMode::Pvh)).then_some(BLS_OFF_POST)
 }
 
+/// True for a guest whose disk pygrub boots (PV with pygrub, PVH). Its kickstart puts `/`
+/// (and `/boot` in it) on ext4 where the release would choose XFS: pygrub reads the guest's
+/// files through Xen's libxenfsimage, whose XFS reader opens only version 4 filesystems
+/// (`xenfsimage.open` of an `mkfs.xfs -m crc=1` image fails with EOPNOTSUPP under Xen 4.17;
+/// `tests/validators/test_guests.py` shows it), and EL9's mkfs.xfs makes version 5; its ext
+/// reader is e2fsprogs' libext2fs, which reads ext4.
+pub(crate) fn booted_by_pygrub(g: &Guest) -> bool {
+    matches!(g.mode, VirtMode::PvPygrub | VirtMode::Pvh)
+}
+
 /// The `%post` of [`kickstart_post`].
 const BLS_OFF_POST: &str = "\
 # pygrub reads GRUB's menuentry blocks, not BootLoaderSpec entries (blscfg): write menuentry

@@ -324,6 +324,8 @@ fn guest_layout(guest: &Guest, disk_size: Size, vdev: &str, dialect: Dialect) ->
         .max(64);
     let fstype = match dialect {
         Dialect::Legacy => FsType::Ext3,
+        // pygrub cannot read XFS v5, EL9's default: see guests::booted_by_pygrub.
+        Dialect::Current if super::guests::booted_by_pygrub(guest) => FsType::Ext4,
         Dialect::Current => FsType::Xfs,
     };
     vec![

@@ -86,12 +86,6 @@ install_config 'tyr.cfg'
 no_autostart 'tyr.cfg'
 start 'tyr' 'tyr.cfg'
 
-# sif: 2G, 1 vCPU, pv-pygrub, xenvg/sif 10G; state install: boots its installer
-create_volume 'xenvg' 'sif' '10240m'
-install_config 'sif.cfg'
-no_autostart 'sif.cfg'
-start 'sif' 'sif.cfg'
-
 # baldr: 2G, 1 vCPU, pvh, xenvg/baldr 10G
 create_volume 'xenvg' 'baldr' '10240m'
 install_config 'baldr.cfg'
