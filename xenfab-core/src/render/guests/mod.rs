@@ -17,8 +17,8 @@
 //! instead of installing again; `provision.sh` fetches that kernel and initrd and does not link
 //! the install variant for autostart. Once the state is `localboot`, the configs boot the disk
 //! with pygrub. EL9 guests boot by pygrub too: their kickstart turns GRUB's BLS entries off
-//! ([`kickstart_post`]), as pygrub (Xen 4.17's `GrubConf.py`) reads `menuentry` blocks but not
-//! `blscfg`.
+//! (`kickstart_post`), as pygrub (Xen 4.17's `GrubConf.py`) reads `menuentry` blocks but not
+//! `blscfg`, and put `/` on ext4 (`booted_by_pygrub`), as pygrub cannot open XFS version 5.
 
 mod libvirt;
 
