@@ -114,6 +114,10 @@ def seed_base() -> dict:
     fabric["kickstart"]["dom0"]["packages"] = ["@base", "openssh-server"]
     fabric["kickstart"]["guest"] = {"packages": ["openssh-server"], "post": ["echo installed > /etc/motd\n"]}
     fabric["networks"]["public"]["next_server"] = "192.168.96.1"
+    # The install variants of guests that boot their own disk (the installer's kernel, initrd and
+    # command line in their xm, xl and libvirt configs, fetched by provision.sh).
+    fabric["dom0s"][1]["guests"][1]["state"] = "install"  # skadi: pv-pygrub, xm
+    fabric["dom0s"][2]["guests"][0]["state"] = "install"  # idunn: pvh, xl
     bragi = fabric["dom0s"][1]["guests"][0]
     bragi["disks"] = [{"size": "20G", "vg": "xenvg", "lv": "bragi", "vdev": "xvda"},
                       {"size": "50G", "lv": "bragi-data", "vdev": "xvdb"}]

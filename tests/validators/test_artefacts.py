@@ -176,7 +176,8 @@ XLU_CFG_GET = BUILD / "xlu-cfg-get"  # libxlutil's reader (xlu_cfg_get.c)
 # xl ignores an unknown key silently (`vcpu = 4` leaves one vCPU), so a misspelt one shows up
 # as a missing one here.
 XL_CFG_KEYS = ("name", "type", "builder", "memory", "maxmem", "vcpus", "maxvcpus", "bootloader", "boot",
-               "disk", "vif", "on_poweroff", "on_reboot", "on_crash")
+               "kernel", "ramdisk", "cmdline", "root", "extra", "disk", "vif", "on_poweroff", "on_reboot",
+               "on_crash")
 XL_CFG_REQUIRED = ("name", "type", "memory", "vcpus", "disk", "vif")
 # xl's defaults for the shutdown actions (xl.cfg(5)); libxl's JSON leaves out `destroy`.
 XL_ACTION_DEFAULTS = {"on_poweroff": "destroy", "on_reboot": "restart", "on_crash": "destroy"}
@@ -298,6 +299,13 @@ def _compare_xl(path: Path, cfg: dict, dom: dict) -> None:
     same("len(b_info.avail_vcpus)", len(b_info.get("avail_vcpus", [])), vcpus)
     if "bootloader" in cfg:
         same("b_info.bootloader", b_info.get("bootloader"), cfg["bootloader"])
+    if want_type != "hvm":
+        # Direct kernel boot (xl.cfg(5)): `cmdline`, else `root=ROOT` and `extra` joined by a space.
+        same("b_info.kernel", b_info.get("kernel"), cfg.get("kernel"))
+        same("b_info.ramdisk", b_info.get("ramdisk"), cfg.get("ramdisk"))
+        parts = [f"root={cfg['root']}"] if "root" in cfg else []
+        parts += [cfg["extra"]] if "extra" in cfg else []
+        same("b_info.cmdline", b_info.get("cmdline"), cfg.get("cmdline", " ".join(parts) or None))
     if want_type == "hvm":
         same("b_info.type.hvm.boot", b_info.get("type.hvm", {}).get("boot"), cfg.get("boot"))
     disks, specs = dom.get("disks", []), [_disk_spec(d) for d in cfg.get("disk", [])]

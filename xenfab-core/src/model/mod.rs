@@ -6,6 +6,7 @@
 
 mod capacity;
 mod fabric;
+mod guest_boot;
 mod kickstart;
 pub mod ks_lines;
 mod mac;
@@ -20,6 +21,7 @@ pub use fabric::{
     HostRef, InstallServer, LifecycleAction, MacSource, Network, OsFamily, OsRelease, Site,
     Toolstack, VirtMode,
 };
+pub use guest_boot::{INSTALLER_DIR, InstallerBoot, installer_boot, installer_disk_name};
 pub use kickstart::{
     CryptHash, Keymap, KickstartSettings, Locale, Package, PostScript, PostScriptError, Repo,
     RoleSettings, Timezone, Token,

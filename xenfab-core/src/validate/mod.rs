@@ -4,6 +4,7 @@
 //! the first problem. See `docs/validation.md` for the list of rule codes.
 
 mod capacity;
+mod guests;
 mod identity;
 mod install;
 mod layout;
@@ -22,6 +23,7 @@ pub fn validate(fabric: &Fabric) -> Diagnostics {
     network::check(fabric, &mut diags);
     install::check(fabric, &mut diags);
     netboot::check(fabric, &mut diags);
+    guests::check(fabric, &mut diags);
     let sound_schemes = layout::check_schemes(fabric, &mut diags);
     capacity::check(fabric, &sound_schemes, &mut diags);
     diags

@@ -12,7 +12,7 @@ use crate::model::{BootImage, Fabric, HostRef, Ident, OsFamily, VirtMode};
 /// assume 255 (Documentation/x86/boot.txt, "cmdline_size"); EL9's 5.14 kernels have
 /// `COMMAND_LINE_SIZE` 2048 (arch/x86/include/asm/setup.h), so 2047. Longer lines are cut
 /// short, and what is cut is the kickstart URL and NIC at their end.
-const fn cmdline_limit(family: OsFamily) -> usize {
+pub(super) const fn cmdline_limit(family: OsFamily) -> usize {
     match family {
         OsFamily::El3 | OsFamily::El4 | OsFamily::El5 => 255,
         OsFamily::El9 => 2047,

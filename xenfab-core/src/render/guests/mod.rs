@@ -8,6 +8,17 @@
 //! - `dom0s/<fqdn>/libvirt/<guest>.xml`: a libvirt domain (`type='xen'`) for every guest.
 //! - `dom0s/<fqdn>/provision.sh`: creates each guest's logical volumes (keeping those that
 //!   exist), puts its config in place, links it for autostart and starts it. Safe to run again.
+//!
+//! A guest that boots its own disk (pygrub, PVH) has nothing to boot before it is installed.
+//! While its state is `install`, its xm, xl and libvirt configs are the install variant: they
+//! boot the installer's kernel and initrd from dom0 (`kernel`, `ramdisk`, and `extra` for PV or
+//! `cmdline` for PVH, xl.cfg(5) "Direct Kernel Boot"; see [`crate::model::installer_boot`])
+//! with `on_reboot = "destroy"`, so that the guest stops when anaconda reboots at the end
+//! instead of installing again; `provision.sh` fetches that kernel and initrd and does not link
+//! the install variant for autostart. Once the state is `localboot`, the configs boot the disk
+//! with pygrub. EL9 guests boot by pygrub too: their kickstart turns GRUB's BLS entries off
+//! (`kickstart_post`), as pygrub (Xen 4.17's `GrubConf.py`) reads `menuentry` blocks but not
+//! `blscfg`, and put `/` on ext4 (`booted_by_pygrub`), as pygrub cannot open XFS version 5.
 
 mod libvirt;
 
@@ -19,7 +30,10 @@ use serde::Serialize;
 
 use super::{lookup, templates};
 use crate::error::RenderError;
-use crate::model::{Arch, Dom0, Fabric, Guest, Toolstack, VirtMode};
+use crate::model::{
+    Arch, BootState, Dom0, Fabric, Guest, InstallerBoot, OsFamily, Toolstack, VirtMode,
+    installer_boot,
+};
 use crate::output::Tree;
 
 pub(crate) fn render(
@@ -31,7 +45,8 @@ pub(crate) fn render(
         let fqdn = fabric.fqdn(&dom0.name);
         let dom0_arch = lookup::os(fabric, &dom0.os)?.arch;
         for guest in &dom0.guests {
-            let view = GuestView::new(fabric, dom0, guest, dom0_arch)?;
+            let installer = installer(fabric, guest)?;
+            let view = GuestView::new(fabric, dom0, guest, dom0_arch, installer.as_ref())?;
             match dom0.toolstack {
                 Toolstack::Xm => tree.insert_file(
                     &format!("dom0s/{fqdn}/xen/{}", guest.name),
@@ -42,13 +57,13 @@ pub(crate) fn render(
                     templates::render(env, "guest.xl.cfg.j2", &view)?,
                 )?,
             }
-            let xml = libvirt::domain_xml(&libvirt_view(fabric, dom0, guest)?)
+            let xml = libvirt::domain_xml(&libvirt_view(fabric, dom0, guest, installer.as_ref())?)
                 .map_err(|source| RenderError::Libvirt { source })?;
             tree.insert_file(&format!("dom0s/{fqdn}/libvirt/{}.xml", guest.name), xml)?;
         }
         tree.insert_executable(
             &format!("dom0s/{fqdn}/provision.sh"),
-            templates::render(env, "provision.sh.j2", provision_view(fabric, dom0))?,
+            templates::render(env, "provision.sh.j2", provision_view(fabric, dom0)?)?,
         )?;
     }
     Ok(())
@@ -68,6 +83,9 @@ struct GuestView {
     bootloader: Option<&'static str>,
     /// The seed's `bootargs = vif[0]` (pypxeboot).
     bootargs_vif: bool,
+    /// The installer's kernel, initrd and command line (quoted for `"…"` in xm and xl), for a
+    /// pygrub or PVH guest being installed; no bootloader then.
+    installer: Option<InstallerView>,
     /// xm's `vif` entry: `mac=…` (with `bridge=…` unless it is xend's default).
     xm_vif: String,
     /// xl's `vif` entry: `mac=…,bridge=…`.
@@ -89,6 +107,31 @@ struct GuestView {
     on_crash: &'static str,
 }
 
+/// The installer a pygrub or PVH guest boots directly while it is installed.
+#[derive(Serialize)]
+struct InstallerView {
+    kernel: String,
+    ramdisk: String,
+    /// The command line, escaped for a double-quoted string of xm (Python) and xl (libxlutil
+    /// reads `\\` and `\"` in a string as Python does).
+    cmdline: String,
+}
+
+/// The installer boot of a guest that boots it directly (pygrub or PVH, state `install`).
+fn installer(fabric: &Fabric, g: &Guest) -> Result<Option<InstallerBoot>, RenderError> {
+    if !g.boots_installer_directly() {
+        return Ok(None);
+    }
+    installer_boot(fabric, g)
+        .map(Some)
+        .ok_or_else(|| lookup::missing("OS, boot image or network of guest", &g.name))
+}
+
+/// `value` escaped for a double-quoted string of xm's Python and of xl's libxlutil.
+fn quoted(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
 /// xend's default bridge (`network-bridge` names it after the first NIC).
 const XEND_DEFAULT_BRIDGE: &str = "xenbr0";
 
@@ -98,6 +141,7 @@ impl GuestView {
         dom0: &Dom0,
         g: &Guest,
         dom0_arch: Arch,
+        installer: Option<&InstallerBoot>,
     ) -> Result<GuestView, RenderError> {
         let bridge = lookup::network(fabric, &g.network)?.bridge.to_string();
         let mac = g.mac.to_string();
@@ -121,10 +165,9 @@ impl GuestView {
             VirtMode::Pvh => ("pvh", Some("pygrub")),
             VirtMode::Hvm => ("hvm", None),
         };
-        // xm wants the full path of pygrub; xl finds it by name.
-        let bootloader = match (dom0.toolstack, bootloader) {
-            (Toolstack::Xm, Some("pygrub")) => Some("/usr/bin/pygrub"),
-            (_, b) => b,
+        let bootloader = match installer {
+            Some(_) => None,
+            None => bootloader.map(|b| pygrub_path(dom0.toolstack, b)),
         };
         Ok(GuestView {
             name: g.name.to_string(),
@@ -135,50 +178,120 @@ impl GuestView {
             kind,
             bootloader,
             bootargs_vif: g.mode == VirtMode::PvPypxeboot,
+            installer: installer.map(|i| InstallerView {
+                kernel: quoted(&i.kernel),
+                ramdisk: quoted(&i.ramdisk),
+                cmdline: quoted(&i.cmdline),
+            }),
             xm_vif,
             xl_vif: format!("mac={mac},bridge={bridge}"),
             xm_disks: xm_disks.join(", "),
             xl_disks: xl_disks.join(", "),
-            root: matches!(g.mode, VirtMode::PvPypxeboot | VirtMode::PvPygrub)
-                .then_some("/dev/xvda1 ro"),
+            root: (matches!(g.mode, VirtMode::PvPypxeboot | VirtMode::PvPygrub)
+                && installer.is_none())
+            .then_some("/dev/xvda1 ro"),
             device_model: match dom0_arch {
                 Arch::X86_64 => "/usr/lib64/xen/bin/qemu-dm",
                 Arch::I386 => "/usr/lib/xen/bin/qemu-dm",
             },
             xm_boot: "nc",
-            xl_boot: if g.state == crate::model::BootState::Install {
+            xl_boot: if g.state == BootState::Install {
                 "n"
             } else {
                 "c"
             },
             on_poweroff: g.on_poweroff.as_str(),
-            on_reboot: g.on_reboot.as_str(),
+            on_reboot: on_reboot(g, installer),
             on_crash: g.on_crash.as_str(),
         })
     }
 }
 
+/// What the toolstack does when the guest reboots: `destroy` while it boots its installer
+/// directly (anaconda reboots at the end of the install; booting the same installer again
+/// would install again), the guest's own setting otherwise.
+fn on_reboot(g: &Guest, installer: Option<&InstallerBoot>) -> &'static str {
+    match installer {
+        Some(_) => "destroy",
+        None => g.on_reboot.as_str(),
+    }
+}
+
+/// The bootloader as each toolstack names it. xend (Xen 3.x, EL5) runs the path it is given,
+/// and EL5's xen package installs pygrub as `/usr/bin/pygrub`. libxl looks a bare name up in
+/// its own binary folder (`/usr/lib/xen/bin` upstream, `/usr/libexec/xen/bin` on EL,
+/// `/usr/lib/xen-4.17/bin` on Debian) and warns that `/usr/bin/pygrub` "is deprecated; use
+/// bootloader='pygrub' instead" (libxl_bootloader.c, Xen 4.17; the string is in
+/// libxenlight.so): xl and libvirt's libxl driver get `pygrub`.
+fn pygrub_path(toolstack: Toolstack, bootloader: &'static str) -> &'static str {
+    match (toolstack, bootloader) {
+        (Toolstack::Xm, "pygrub") => "/usr/bin/pygrub",
+        (_, b) => b,
+    }
+}
+
+/// The `%post` a guest's kickstart needs for the way it boots, if any: an EL9 guest booted by
+/// pygrub (PV or PVH) gets GRUB's BootLoaderSpec entries turned off. EL9's grub.cfg only says
+/// `blscfg` and keeps its entries in /boot/loader/entries; pygrub (tools/pygrub/src/GrubConf.py
+/// of Xen 4.17) reads `menuentry` blocks and knows no `blscfg`, so it finds nothing to boot.
+/// With `GRUB_ENABLE_BLSCFG=false` in /etc/default/grub, `grub2-mkconfig` writes a
+/// `menuentry` a kernel, and EL9's kernel-install (20-grub.install) runs it again for each new
+/// kernel. PV-GRUB2 (`firmware = "pvgrub64"`) is no way out: upstream GRUB's Xen platform has
+/// no `blscfg` command either (it is a Fedora patch), and no EL9 package ships pvgrub64.bin.
+pub(crate) fn kickstart_post(fabric: &Fabric, g: &Guest) -> Option<&'static str> {
+    let el9 = fabric
+        .os
+        .get(&g.os)
+        .is_some_and(|os| os.family == OsFamily::El9);
+    (el9 && matches!(g.mode, VirtMode::PvPygrub | VirtMode::Pvh)).then_some(BLS_OFF_POST)
+}
+
+/// True for a guest whose disk pygrub boots (PV with pygrub, PVH). Its kickstart puts `/`
+/// (and `/boot` in it) on ext4 where the release would choose XFS: pygrub reads the guest's
+/// files through Xen's libxenfsimage, whose XFS reader opens only version 4 filesystems
+/// (`xenfsimage.open` of an `mkfs.xfs -m crc=1` image fails with EOPNOTSUPP under Xen 4.17;
+/// `tests/validators/test_guests.py` shows it), and EL9's mkfs.xfs makes version 5; its ext
+/// reader is e2fsprogs' libext2fs, which reads ext4.
+pub(crate) fn booted_by_pygrub(g: &Guest) -> bool {
+    matches!(g.mode, VirtMode::PvPygrub | VirtMode::Pvh)
+}
+
+/// The `%post` of [`kickstart_post`].
+const BLS_OFF_POST: &str = "\
+# pygrub reads GRUB's menuentry blocks, not BootLoaderSpec entries (blscfg): write menuentry
+# blocks now and on every kernel update.
+sed -i -e '/^GRUB_ENABLE_BLSCFG=/d' /etc/default/grub
+echo 'GRUB_ENABLE_BLSCFG=false' >>/etc/default/grub
+grub2-mkconfig -o /boot/grub2/grub.cfg
+";
+
 fn libvirt_view(
     fabric: &Fabric,
     dom0: &Dom0,
     g: &Guest,
+    installer: Option<&InstallerBoot>,
 ) -> Result<libvirt::DomainView, RenderError> {
     let bridge = lookup::network(fabric, &g.network)?.bridge.to_string();
     let arch = lookup::os(fabric, &g.os)?.arch.libvirt().to_owned();
-    let boot = match g.mode {
-        VirtMode::PvPypxeboot => libvirt::Boot::Pv {
+    let pygrub = pygrub_path(dom0.toolstack, "pygrub").to_owned();
+    let boot = match (g.mode, installer) {
+        (VirtMode::PvPygrub | VirtMode::Pvh, Some(i)) => libvirt::Boot::Direct {
+            pvh: g.mode == VirtMode::Pvh,
+            kernel: i.kernel.clone(),
+            initrd: i.ramdisk.clone(),
+            cmdline: i.cmdline.clone(),
+        },
+        (VirtMode::PvPypxeboot, _) => libvirt::Boot::Pv {
             bootloader: "/usr/bin/pypxeboot".to_owned(),
             // What xm's `bootargs = vif[0]` hands pypxeboot.
             bootloader_args: Some(format!("mac={}", g.mac)),
         },
-        VirtMode::PvPygrub => libvirt::Boot::Pv {
-            bootloader: "/usr/bin/pygrub".to_owned(),
+        (VirtMode::PvPygrub, _) => libvirt::Boot::Pv {
+            bootloader: pygrub,
             bootloader_args: None,
         },
-        VirtMode::Pvh => libvirt::Boot::Pvh {
-            bootloader: "/usr/bin/pygrub".to_owned(),
-        },
-        VirtMode::Hvm => libvirt::Boot::Hvm {
+        (VirtMode::Pvh, _) => libvirt::Boot::Pvh { bootloader: pygrub },
+        (VirtMode::Hvm, _) => libvirt::Boot::Hvm {
             network_first: true,
         },
     };
@@ -194,7 +307,7 @@ fn libvirt_view(
         arch,
         boot,
         on_poweroff: g.on_poweroff.as_str().to_owned(),
-        on_reboot: g.on_reboot.as_str().to_owned(),
+        on_reboot: on_reboot(g, installer).to_owned(),
         on_crash: g.on_crash.as_str().to_owned(),
         disks: g
             .disks
@@ -216,6 +329,8 @@ struct ProvisionView {
     dom0: String,
     /// `xm` or `xl`.
     tool: &'static str,
+    /// Where the installers' kernels go on dom0 ([`crate::model::INSTALLER_DIR`]).
+    installer_dir: &'static str,
     guests: Vec<ProvisionGuest>,
 }
 
@@ -227,35 +342,166 @@ struct ProvisionGuest {
     summary: String,
     /// `'VG' 'LV' 'SIZE'` for each disk, quoted for the shell (every value is validated).
     volumes: Vec<String>,
+    /// `'SERVER' 'PATH' 'FILE'` for the installer's kernel and initrd of a guest that boots
+    /// them directly (pygrub or PVH, state `install`): the file `PATH` of the TFTP root of
+    /// `SERVER`, copied to `FILE` below the installer folder. Empty otherwise.
+    fetches: Vec<String>,
+    /// False for the install variant: dom0 must not install the guest again each time it
+    /// boots.
+    autostart: bool,
+    /// `'VG' 'LV'` of the disk a guest that boots its own disk (pygrub, PVH, state
+    /// `localboot`) boots: it is not started while that volume is blank.
+    boot_volume: Option<String>,
 }
 
-fn provision_view(fabric: &Fabric, dom0: &Dom0) -> ProvisionView {
+fn provision_view(fabric: &Fabric, dom0: &Dom0) -> Result<ProvisionView, RenderError> {
     let (tool, ext) = match dom0.toolstack {
         Toolstack::Xm => ("xm", ""),
         Toolstack::Xl => ("xl", ".cfg"),
     };
-    ProvisionView {
+    let mut guests = Vec::with_capacity(dom0.guests.len());
+    // Each boot image is fetched once a run, before the first guest that boots it.
+    let mut fetched = std::collections::BTreeSet::new();
+    for g in &dom0.guests {
+        let mut summary = format!("{}, {} vCPU, {}", g.memory, g.vcpus, g.mode.as_str());
+        for d in &g.disks {
+            let _ = write!(summary, ", {}/{} {}", d.vg, d.lv, d.size);
+        }
+        let direct = g.boots_installer_directly();
+        let mut fetches = Vec::new();
+        if direct {
+            summary.push_str("; state install: boots its installer");
+            let image = fabric
+                .boot_images
+                .get(&g.boot_image)
+                .ok_or_else(|| lookup::missing("boot image", &g.boot_image))?;
+            let server = fabric
+                .next_server(&g.network)
+                .ok_or_else(|| lookup::missing("next-server of network", &g.network))?;
+            if fetched.insert(&g.boot_image) {
+                for (path, file) in [(&image.kernel, "vmlinuz"), (&image.initrd, "initrd.img")] {
+                    fetches.push(format!("'{server}' '{path}' '{}/{file}'", g.boot_image));
+                }
+            }
+        }
+        let own_disk = matches!(g.mode, VirtMode::PvPygrub | VirtMode::Pvh);
+        guests.push(ProvisionGuest {
+            name: g.name.to_string(),
+            config: format!("{}{ext}", g.name),
+            summary,
+            volumes: g
+                .disks
+                .iter()
+                .map(|d| format!("'{}' '{}' '{}m'", d.vg, d.lv, d.size.mib()))
+                .collect(),
+            fetches,
+            autostart: !direct,
+            boot_volume: if own_disk && !direct {
+                g.disks.first().map(|d| format!("'{}' '{}'", d.vg, d.lv))
+            } else {
+                None
+            },
+        });
+    }
+    Ok(ProvisionView {
         dom0: fabric.fqdn(&dom0.name),
         tool,
-        guests: dom0
-            .guests
+        installer_dir: crate::model::INSTALLER_DIR,
+        guests,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> Fabric {
+        crate::load(crate::EXAMPLE, "example.toml").unwrap().fabric
+    }
+
+    fn guest<'a>(fabric: &'a Fabric, name: &str) -> (&'a Dom0, &'a Guest) {
+        fabric
+            .dom0s
             .iter()
-            .map(|g| {
-                let mut summary = format!("{}, {} vCPU, {}", g.memory, g.vcpus, g.mode.as_str());
-                for d in &g.disks {
-                    let _ = write!(summary, ", {}/{} {}", d.vg, d.lv, d.size);
-                }
-                ProvisionGuest {
-                    name: g.name.to_string(),
-                    config: format!("{}{ext}", g.name),
-                    summary,
-                    volumes: g
-                        .disks
-                        .iter()
-                        .map(|d| format!("'{}' '{}' '{}m'", d.vg, d.lv, d.size.mib()))
-                        .collect(),
-                }
-            })
-            .collect(),
+            .flat_map(|d| d.guests.iter().map(move |g| (d, g)))
+            .find(|(_, g)| g.name.as_str() == name)
+            .unwrap()
+    }
+
+    #[test]
+    fn quoted_escapes_backslash_and_double_quote() {
+        assert_eq!(quoted(r#"a\b"c"#), r#"a\\b\"c"#);
+        assert_eq!(quoted("ks=http://h/ks"), "ks=http://h/ks");
+    }
+
+    #[test]
+    fn pygrub_by_toolstack() {
+        assert_eq!(pygrub_path(Toolstack::Xm, "pygrub"), "/usr/bin/pygrub");
+        assert_eq!(pygrub_path(Toolstack::Xl, "pygrub"), "pygrub");
+        assert_eq!(
+            pygrub_path(Toolstack::Xm, "/usr/bin/pypxeboot"),
+            "/usr/bin/pypxeboot"
+        );
+    }
+
+    #[test]
+    fn install_variant_only_while_installing_a_guest_that_boots_its_own_disk() {
+        let mut fabric = example();
+        let (_, skadi) = guest(&fabric, "skadi");
+        assert!(installer(&fabric, skadi).unwrap().is_none());
+        let (_, ullr) = guest(&fabric, "ullr");
+        // pypxeboot guests network-install: no direct boot even in state install.
+        assert_eq!(ullr.state, BootState::Install);
+        assert!(installer(&fabric, ullr).unwrap().is_none());
+
+        fabric.dom0s[1].guests[1].state = BootState::Install;
+        let (dom0, skadi) = guest(&fabric, "skadi");
+        let boot = installer(&fabric, skadi).unwrap().unwrap();
+        assert_eq!(
+            boot.kernel,
+            "/var/lib/xen/boot/centos-5.2-x86_64-xen/vmlinuz"
+        );
+        assert_eq!(
+            boot.cmdline,
+            "ks=http://192.168.96.1/ks/skadi.example.org.ks ksdevice=eth0 ip=192.168.96.46 \
+             netmask=255.255.255.0 gateway=192.168.96.254 dns=192.168.96.1"
+        );
+        let view = GuestView::new(&fabric, dom0, skadi, Arch::X86_64, Some(&boot)).unwrap();
+        assert_eq!(view.bootloader, None);
+        assert_eq!(view.root, None);
+        assert_eq!(view.on_reboot, "destroy");
+        let provision = provision_view(&fabric, dom0).unwrap();
+        let p = provision.guests.iter().find(|p| p.name == "skadi").unwrap();
+        assert!(!p.autostart);
+        assert_eq!(p.boot_volume, None);
+        assert_eq!(
+            p.fetches,
+            [
+                "'192.168.96.1' 'centos-5.2/x86_64/xen/vmlinuz' 'centos-5.2-x86_64-xen/vmlinuz'",
+                "'192.168.96.1' 'centos-5.2/x86_64/xen/initrd.img' 'centos-5.2-x86_64-xen/initrd.img'"
+            ]
+        );
+    }
+
+    #[test]
+    fn installed_guests_that_boot_their_own_disk_wait_for_it() {
+        let fabric = example();
+        let provision = provision_view(&fabric, &fabric.dom0s[1]).unwrap();
+        let skadi = provision.guests.iter().find(|p| p.name == "skadi").unwrap();
+        assert_eq!(skadi.boot_volume.as_deref(), Some("'xenvg' 'skadi'"));
+        assert!(skadi.autostart && skadi.fetches.is_empty());
+        let bragi = provision.guests.iter().find(|p| p.name == "bragi").unwrap();
+        assert_eq!(bragi.boot_volume, None);
+    }
+
+    #[test]
+    fn bls_off_for_el9_guests_on_pygrub_only() {
+        let fabric = example();
+        let (_, idunn) = guest(&fabric, "idunn"); // PVH, EL9
+        assert_eq!(kickstart_post(&fabric, idunn), Some(BLS_OFF_POST));
+        let (_, skadi) = guest(&fabric, "skadi"); // pygrub, EL5: grub legacy
+        assert_eq!(kickstart_post(&fabric, skadi), None);
+        let (_, vali) = guest(&fabric, "vali"); // HVM
+        assert_eq!(kickstart_post(&fabric, vali), None);
     }
 }

@@ -308,11 +308,12 @@ fn guest_view(fabric: &Fabric, guest: &Guest) -> Result<KickstartView, RenderErr
         .disks
         .first()
         .ok_or_else(|| lookup::missing("disk of guest", &guest.name))?;
-    commands.push(format!(
-        "bootloader --location=mbr --driveorder={}",
-        disk.vdev
-    ));
+    // The name the guest's installer sees (an EL9 HVM guest's `hda` is `xvda`).
+    let vdev = crate::model::installer_disk_name(os.family, guest.mode, disk.vdev.as_str());
+    commands.push(format!("bootloader --location=mbr --driveorder={vdev}"));
     let (packages_header, packages) = packages(fabric, os, false);
+    let mut post = post(fabric, false);
+    post.extend(super::guests::kickstart_post(fabric, guest).map(str::to_owned));
     Ok(KickstartView {
         version: handler(os.family),
         fqdn,
@@ -322,10 +323,10 @@ fn guest_view(fabric: &Fabric, guest: &Guest) -> Result<KickstartView, RenderErr
             "guest"
         },
         commands,
-        layout: guest_layout(guest, disk.size, disk.vdev.as_str(), dialect),
+        layout: guest_layout(guest, disk.size, &vdev, dialect),
         packages_header,
         packages,
-        post: post(fabric, false),
+        post,
         end: dialect == Dialect::Current,
     })
 }
@@ -364,6 +365,8 @@ fn guest_layout(guest: &Guest, disk_size: Size, vdev: &str, dialect: Dialect) ->
         .max(64);
     let fstype = match dialect {
         Dialect::Legacy => FsType::Ext3,
+        // pygrub cannot read XFS v5, EL9's default: see guests::booted_by_pygrub.
+        Dialect::Current if super::guests::booted_by_pygrub(guest) => FsType::Ext4,
         Dialect::Current => FsType::Xfs,
     };
     vec![

@@ -6,6 +6,13 @@ set -eu
 
 cd "$(dirname "$0")"
 XEN_DIR=${XEN_DIR:-/etc/xen}
+# The configs of guests being installed name the installers' kernels in /var/lib/xen/boot:
+# change INSTALLER_DIR only to try the script elsewhere.
+INSTALLER_DIR=${INSTALLER_DIR:-/var/lib/xen/boot}
+# Installers' kernels come from the TFTP root of the install server, by TFTP. Set BOOT_URL to
+# fetch them from another URL of the same tree (http://SERVER/tftpboot, say: EL9's
+# curl-minimal has no TFTP).
+BOOT_URL=${BOOT_URL:-}
 
 # create_volume VG LV SIZE: create the logical volume unless it exists.
 create_volume() {
@@ -14,6 +21,18 @@ create_volume() {
     else
         lvcreate -L "$3" -n "$2" "$1"
     fi
+}
+
+# fetch SERVER PATH FILE: copy PATH of the TFTP root of SERVER to INSTALLER_DIR/FILE.
+fetch() {
+    local url="${BOOT_URL:-tftp://$1}/$2" file="$INSTALLER_DIR/$3"
+    mkdir -p "$(dirname "$file")"
+    if ! curl -fsS -o "$file.part" "$url"; then
+        rm -f "$file.part"
+        echo "cannot fetch $url: set BOOT_URL to a URL of the TFTP root that curl can read" >&2
+        exit 1
+    fi
+    mv -f "$file.part" "$file"
 }
 
 # install_config CONFIG: put the guest's config in place.
@@ -27,10 +46,33 @@ autostart() {
     ln -sfn "../$1" "$XEN_DIR/auto/$1"
 }
 
+# no_autostart CONFIG: a guest being installed is not started again when dom0 boots.
+no_autostart() {
+    rm -f "$XEN_DIR/auto/$1"
+}
+
+# blank VG LV: true when the volume's first sector holds only zeros, as lvcreate leaves it
+# (it zeroes the first 4 KiB): nothing was installed on it.
+blank() {
+    [ -z "$(dd if="/dev/$1/$2" bs=512 count=1 2>/dev/null | tr -d '\000')" ]
+}
+
 # start NAME CONFIG: start the guest unless it runs.
 start() {
     if xm list "$1" >/dev/null 2>&1; then
         echo "guest $1 runs: left alone"
+    else
+        xm create "$XEN_DIR/$2"
+    fi
+}
+
+# start_installed NAME CONFIG VG LV: start a guest that boots its own disk, unless that disk
+# is blank: its bootloader would find nothing to boot.
+start_installed() {
+    if xm list "$1" >/dev/null 2>&1; then
+        echo "guest $1 runs: left alone"
+    elif blank "$3" "$4"; then
+        echo "guest $1 not started: volume $3/$4 is blank; install it first (xenfab boot $1 install, render, run this again)" >&2
     else
         xm create "$XEN_DIR/$2"
     fi
