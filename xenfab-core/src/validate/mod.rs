@@ -7,6 +7,7 @@ mod capacity;
 mod identity;
 mod install;
 mod layout;
+mod lifecycle;
 mod netboot;
 mod network;
 
@@ -22,6 +23,7 @@ pub fn validate(fabric: &Fabric) -> Diagnostics {
     network::check(fabric, &mut diags);
     install::check(fabric, &mut diags);
     netboot::check(fabric, &mut diags);
+    lifecycle::check(fabric, &mut diags);
     let sound_schemes = layout::check_schemes(fabric, &mut diags);
     capacity::check(fabric, &sound_schemes, &mut diags);
     diags
