@@ -444,7 +444,9 @@ impl BootState {
     /// switch links they do not have.
     pub fn refusal(self, fabric: &Fabric, host: HostRef<'_>) -> Option<String> {
         match (self, host) {
-            (BootState::Localboot | BootState::Install, _) => None,
+            (BootState::Localboot | BootState::Install, _) | (BootState::Rescue, HostRef::Dom0(_)) => {
+                None
+            }
             (BootState::Reinstall, HostRef::Guest(..)) => Some(
                 "only a dom0 has a reinstall kickstart (one that keeps its guests' volume group): install the guest again with `install`"
                     .to_owned(),
@@ -460,7 +462,6 @@ impl BootState {
                     ))
                 }
             }
-            (BootState::Rescue, HostRef::Dom0(_)) => None,
             (BootState::Rescue, HostRef::Guest(_, g)) => match g.mode {
                 VirtMode::Hvm => None,
                 // pypxeboot passes on only `key=value` arguments (validate/netboot.rs,

@@ -156,7 +156,7 @@ mod tests {
     fn reinstall_needs_a_kept_volume_group() {
         // A scheme whose only volume group holds dom0's own volumes and no guest's.
         let edit = |t: &str| {
-            let t = t.replacen(
+            t.replacen(
                 "[[dom0s]]\nname = \"xen01\"",
                 "[partition_schemes.novg]\n\
                  partitions = [\n  { disk = \"sda\", size = \"256M\", primary = true, mount = \"/boot\", fstype = \"ext3\" },\n  \
@@ -168,8 +168,7 @@ mod tests {
                  hardware = \"pe1950\"\npartitioning = \"novg\"\nstate = \"reinstall\"\n\n\
                  [[dom0s]]\nname = \"xen01\"",
                 1,
-            );
-            t
+            )
         };
         let e = errors(edit);
         assert_eq!(e.len(), 1, "{e:?}");

@@ -123,24 +123,21 @@ fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
             HostRef::Guest(_, g) => g.mode == VirtMode::Hvm,
         };
         let tree = os.install_url.as_str().len();
-        let tail = match os.family {
-            OsFamily::El9 => {
-                let arg = if rescue {
-                    ("inst.ks=".len() + ks_url).max("inst.rescue inst.repo=".len() + tree)
-                } else {
-                    "inst.ks=".len() + ks_url
-                };
-                arg + " BOOTIF=01-00-00-00-00-00-00".len()
-            }
-            _ => {
-                let arg = if rescue {
-                    ("ks=".len() + ks_url).max("rescue method=".len() + tree)
-                } else {
-                    "ks=".len() + ks_url
-                };
-                arg + " ksdevice=eth0".len()
-            }
+        // EL9's installer arguments, else EL3 to EL5's (render/netboot.rs, installer_args).
+        let (ks_arg, rescue_arg, nic) = if os.family == OsFamily::El9 {
+            (
+                "inst.ks=",
+                "inst.rescue inst.repo=",
+                " BOOTIF=01-00-00-00-00-00-00",
+            )
+        } else {
+            ("ks=", "rescue method=", " ksdevice=eth0")
         };
+        let mut arg = ks_arg.len() + ks_url;
+        if rescue {
+            arg = arg.max(rescue_arg.len() + tree);
+        }
+        let tail = arg + nic.len();
         let len = cmdline_prefix(image) + append_len(image) + tail;
         if len > cmdline_limit(os.family) {
             let entry = over
