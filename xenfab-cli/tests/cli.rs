@@ -502,3 +502,36 @@ fn boot_refuses_what_it_cannot_switch() {
         Some("localboot.cfg")
     );
 }
+
+#[test]
+fn render_warns_of_a_recorded_state_the_host_cannot_be_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    assert!(
+        xenfab(&["render", "--example", "-o", out_s])
+            .status
+            .success()
+    );
+    // Edited by hand: a guest has no reinstall.
+    fs::write(
+        out.join("tftpboot/.xenfab-boot-state.json"),
+        "{\"hosts\": {\"vali.example.org\": \"reinstall\", \"xen02.example.org\": \"reinstall\"}}\n",
+    )
+    .unwrap();
+    let o = xenfab(&["render", "--example", "-o", out_s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "warning: recorded state `reinstall` of `vali.example.org` is not used: only a dom0 has a reinstall kickstart"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let link = |name: &str| fs::read_link(out.join("tftpboot/pxelinux.cfg").join(name)).unwrap();
+    assert_eq!(link("C0A8602C").to_str(), Some("localboot.cfg"));
+    assert_eq!(
+        link("C0A8600C").to_str(),
+        Some("xen02.example.org.reinstall.cfg")
+    );
+}
