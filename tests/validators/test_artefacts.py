@@ -419,7 +419,8 @@ CHECKS: list[tuple[str, Callable[[Path], None]]] = [
     ("dhcp/dhcpd-hosts.conf", check_dhcpd),  # host declarations only, for an include
     ("dhcp/kea-dhcp4.json", check_kea4),
     ("dhcp/dnsmasq.conf", check_dnsmasq),
-    ("tftpboot/pxelinux.cfg/*.cfg", check_pxelinux),  # <fqdn>.cfg and localboot.cfg (not the links)
+    ("tftpboot/pxelinux.cfg/*.cfg", check_pxelinux),  # <fqdn>[.reinstall|.rescue].cfg, localboot.cfg (not the links)
+    ("tftpboot/grub2/*.cfg", check_grub2_cfg),  # the same entries for GRUB2 network boot
     ("tftpboot/pxelinux.cfg/netinstall-*", check_pxelinux),  # pypxeboot's menus
     ("dom0s/*/xen/xl.conf", check_xl_conf),  # xl's global config
     ("dom0s/*/xen/*.cfg", check_xl_domu),  # <guest>.cfg: guests of xl dom0s

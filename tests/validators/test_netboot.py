@@ -10,9 +10,11 @@
   netns`` only: skipped with the reason otherwise.
 * pxelinux boots the example's ``tftpboot/`` in QEMU (``boot/pxe_boot.py``, slirp's DHCP/TFTP):
   xen01 in its rendered state loads ``pxelinux.cfg/01-<mac>``, which is ``localboot.cfg``; after
-  ``xenfab boot xen01 install`` the same lookup reaches xen01's install entry, and a probe Linux
-  at the entry's kernel path prints the command line pxelinux really passed. ``xenfab render``
-  afterwards keeps the switched state.
+  ``xenfab boot xen01 install --wipe-guests`` (``reinstall``, ``rescue``) the same lookup reaches
+  xen01's install (reinstall, rescue) entry, and a probe Linux at the entry's kernel path prints
+  the command line pxelinux really passed: ``ks=…/xen01.example.org.ks``,
+  ``ks=…/xen01.example.org.reinstall.ks``, or ``rescue`` with the install tree (anaconda 11's
+  loader, the example's CentOS 5.2). ``xenfab render`` afterwards keeps the switched state.
 
 The DHCP files are the golden ones (``tests/cases/example/expected/dhcp/``) when they are there,
 else a fresh render; the PXE tests render ``tests/cases/example/fabric.toml`` themselves, since
@@ -21,7 +23,7 @@ else a fresh render; the PXE tests render ``tests/cases/example/fabric.toml`` th
 
 The DHCP servers and the boots are marked ``boot``. Missing programs fail them ("run
 scripts/install-validators"); XENFAB_SKIP_BOOT=1 (or XENFAB_SKIP_VALIDATORS=1) skips them.
-About 30 s in all (two PXE boots under TCG: ~9 s and ~12 s).
+About 60 s in all (four PXE boots under TCG: ~9 s, then ~12 s each with the probe kernel).
 """
 
 from __future__ import annotations
@@ -316,32 +318,63 @@ def test_pxe_boot_xen01_localboot(rendered: Path, tmp_path: Path) -> None:
     assert not [f for f in after if not f.endswith(".c32")], f"files loaded after the localboot config: {after}\n{log}"
 
 
+# What each state's entry of xen01 (the example's CentOS 5.2 dom0, anaconda 11.1) must pass the
+# installer, and what it must not: the kickstart of that state, or rescue mode and where the
+# installer's tree is (loader2/loader.c reads the bare `rescue` and `method=`).
+KS_URL = f"http://{NEXT_SERVER}/ks/{XEN01}"
+# state: (the word the probe's command line must have, all it must have, what it must not)
+STATES = {
+    "install": (f"ks={KS_URL}.ks", {"ksdevice=eth0"}, {"rescue"}),
+    "reinstall": (f"ks={KS_URL}.reinstall.ks", {"ksdevice=eth0"}, {f"ks={KS_URL}.ks", "rescue"}),
+    "rescue": ("rescue", {f"method=http://{NEXT_SERVER}/centos/5.2/os/x86_64", "ksdevice=eth0"},
+               {f"ks={KS_URL}.ks", f"ks={KS_URL}.reinstall.ks"}),
+}
+ENTRY = {"install": f"{XEN01}.cfg", "reinstall": f"{XEN01}.reinstall.cfg", "rescue": f"{XEN01}.rescue.cfg"}
+
+
 @pytest.mark.boot
-def test_pxe_boot_xen01_install_after_xenfab_boot(rendered: Path, tmp_path: Path) -> None:
-    """`xenfab boot xen01 install`: the same lookup reaches the install entry; the probe kernel
-    shows the command line pxelinux passes (the entry's append, exactly)."""
+@pytest.mark.parametrize("state", list(STATES))
+def test_pxe_boot_xen01_after_xenfab_boot(state: str, rendered: Path, tmp_path: Path) -> None:
+    """`xenfab boot xen01 STATE`: the same lookup reaches that state's entry; the probe kernel
+    shows the command line pxelinux passes (the entry's append, exactly), with that state's
+    kickstart or rescue mode."""
     _require_pxe_tools(with_kernel=True)
     tftp = _copy(rendered / "tftpboot", tmp_path / "tftpboot")
-    r = xenfab("boot", "xen01", "install", "--fabric", str(EXAMPLE / "fabric.toml"), "--tftp-root", str(tftp))
+    extra = ["--wipe-guests"] if state == "install" else []
+    r = xenfab("boot", "xen01", state, *extra, "--fabric", str(EXAMPLE / "fabric.toml"), "--tftp-root", str(tftp))
     assert r.returncode == 0, r.stderr
-    assert _link(tftp, MAC_CFG.split("/")[1]) == f"{XEN01}.cfg"
-    assert _link(tftp, HEX_IP) == f"{XEN01}.cfg"
-    entry = (tftp / "pxelinux.cfg" / f"{XEN01}.cfg").read_text(encoding="utf-8")
+    assert _link(tftp, MAC_CFG.split("/")[1]) == ENTRY[state]
+    assert _link(tftp, HEX_IP) == ENTRY[state]
+    entry = (tftp / "pxelinux.cfg" / ENTRY[state]).read_text(encoding="utf-8")
     kernel = re.search(r"(?mi)^\s*kernel\s+(\S+)\s*$", entry).group(1)
     append = re.search(r"(?mi)^\s*append\s+(.*?)\s*$", entry).group(1).split()
     initrd = next(t.split("=", 1)[1] for t in append if t.startswith("initrd="))
-    # The premise: the example's EL5 install entry (boot image with `ramdisk=32768`).
+    # The premise: the example's EL5 entry (boot image with `ramdisk=32768`).
     assert (kernel, initrd) == ("centos-5.2/x86_64/vmlinuz", "centos-5.2/x86_64/initrd.img"), entry
-    ks = f"ks=http://{NEXT_SERVER}/ks/{XEN01}.ks"
-    assert {"ramdisk=32768", "ksdevice=eth0", ks} <= set(append), entry
+    key, must, must_not = STATES[state]
+    must = {key, *must}
+    assert {"ramdisk=32768", *must} <= set(append), entry
+    assert not must_not & set(append), entry
 
     rc, got, log = pxe_boot(tftp, tmp_path, "--kernel", kernel, "--initrd", initrd,
-                            "--expect-config", MAC_CFG, "--expect-cmdline", re.escape(ks))
+                            "--expect-config", MAC_CFG, "--expect-cmdline", rf"(^| ){re.escape(key)}( |$)")
     assert rc == 0, log
     cmdline = got["cmdline"].split()
     assert cmdline[0] == f"BOOT_IMAGE={kernel}", log
     assert cmdline[1:] == append, f"the kernel got {cmdline[1:]}, the entry says {append}\n{log}"
+    assert must <= set(cmdline) and not must_not & set(cmdline), log
     assert [f for f, st in got["tftp"] if st == "ok"][-2:] == [kernel, initrd], log
+
+
+def test_boot_install_of_a_dom0_with_guests_needs_wipe_guests(rendered: Path, tmp_path: Path) -> None:
+    """xen01 has guests: `install` (its kickstart clears every disk) is refused and changes
+    nothing; the message says to reinstall."""
+    tftp = _copy(rendered / "tftpboot", tmp_path / "tftpboot")
+    r = xenfab("boot", "xen01", "install", "--fabric", str(EXAMPLE / "fabric.toml"), "--tftp-root", str(tftp))
+    assert r.returncode == 1, r.stderr
+    assert "reinstall" in r.stderr and "--wipe-guests" in r.stderr, r.stderr
+    assert _link(tftp, MAC_CFG.split("/")[1]) == "localboot.cfg"
+    assert not (tftp / ".xenfab-boot-state.json").exists()
 
 
 def test_render_keeps_the_boot_state(rendered: Path, tmp_path: Path) -> None:
@@ -349,15 +382,15 @@ def test_render_keeps_the_boot_state(rendered: Path, tmp_path: Path) -> None:
     again gives the rendered tree back."""
     out = _copy(rendered, tmp_path / "out")
     fabric = str(EXAMPLE / "fabric.toml")
-    r = xenfab("boot", "xen01", "install", "--fabric", fabric, "--tftp-root", str(out / "tftpboot"))
+    r = xenfab("boot", "xen01", "reinstall", "--fabric", fabric, "--tftp-root", str(out / "tftpboot"))
     assert r.returncode == 0, r.stderr
     r = xenfab("render", fabric, "-o", str(out))
     assert r.returncode == 0, r.stderr
     tftp = out / "tftpboot"
-    assert _link(tftp, MAC_CFG.split("/")[1]) == f"{XEN01}.cfg", r.stderr
-    assert _link(tftp, HEX_IP) == f"{XEN01}.cfg", r.stderr
+    assert _link(tftp, MAC_CFG.split("/")[1]) == f"{XEN01}.reinstall.cfg", r.stderr
+    assert _link(tftp, HEX_IP) == f"{XEN01}.reinstall.cfg", r.stderr
     state = json.loads((tftp / ".xenfab-boot-state.json").read_text(encoding="utf-8"))
-    assert state["hosts"][XEN01] == "install", state
+    assert state["hosts"][XEN01] == "reinstall", state
 
     r = xenfab("boot", "xen01", "localboot", "--fabric", fabric, "-o", str(out))
     assert r.returncode == 0, r.stderr

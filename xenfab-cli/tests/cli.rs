@@ -220,11 +220,14 @@ fn removing_a_guest_removes_its_files_and_only_its_files() {
             "tftpboot/grub2/grub.cfg-01-00-16-3e-a8-60-2c",
             "tftpboot/grub2/grub.cfg-C0A8602C",
             "tftpboot/grub2/vali.example.org.cfg",
+            "tftpboot/grub2/vali.example.org.rescue.cfg",
             "tftpboot/ipxe/00-16-3e-a8-60-2c.ipxe",
             "tftpboot/ipxe/vali.example.org.ipxe",
+            "tftpboot/ipxe/vali.example.org.rescue.ipxe",
             "tftpboot/pxelinux.cfg/01-00-16-3e-a8-60-2c",
             "tftpboot/pxelinux.cfg/C0A8602C",
             "tftpboot/pxelinux.cfg/vali.example.org.cfg",
+            "tftpboot/pxelinux.cfg/vali.example.org.rescue.cfg",
         ]
     );
     assert_eq!(
@@ -339,18 +342,37 @@ fn boot_switches_links_and_render_keeps_the_state() {
     let link = |name: &str| fs::read_link(out.join("tftpboot/pxelinux.cfg").join(name)).unwrap();
     assert_eq!(link("01-00-1e-c9-2a-11-01").to_str(), Some("localboot.cfg"));
 
+    // xen01 has guests: a plain install (which wipes their volumes) is refused.
     let o = xenfab(&["boot", "xen01", "install", "--example", "-o", out_s]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "xenfab: error: installing dom0 `xen01.example.org` wipes its disks and the volumes of its 2 guests: \
+         use `xenfab boot xen01 reinstall` to keep them, or give --wipe-guests\n"
+    );
+    assert_eq!(link("01-00-1e-c9-2a-11-01").to_str(), Some("localboot.cfg"));
+
+    let o = xenfab(&["boot", "xen01", "reinstall", "--example", "-o", out_s]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stdout(&o).contains("pxelinux.cfg/C0A8600B -> xen01.example.org.cfg"),
+        stdout(&o).contains("pxelinux.cfg/C0A8600B -> xen01.example.org.reinstall.cfg"),
         "{}",
         stdout(&o)
     );
+    assert_eq!(stderr(&o), "xen01.example.org: reinstall\n");
     assert_eq!(
         link("01-00-1e-c9-2a-11-01").to_str(),
-        Some("xen01.example.org.cfg")
+        Some("xen01.example.org.reinstall.cfg")
     );
-    assert_eq!(link("C0A8600B").to_str(), Some("xen01.example.org.cfg"));
+    assert_eq!(
+        link("C0A8600B").to_str(),
+        Some("xen01.example.org.reinstall.cfg")
+    );
+    let state = fs::read_to_string(out.join("tftpboot/.xenfab-boot-state.json")).unwrap();
+    assert!(
+        state.contains("\"xen01.example.org\": \"reinstall\""),
+        "{state}"
+    );
 
     // The next render keeps what `xenfab boot` recorded: no link changes, only the inventory,
     // which records each host's state.
@@ -358,11 +380,38 @@ fn boot_switches_links_and_render_keeps_the_state() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         link("01-00-1e-c9-2a-11-01").to_str(),
-        Some("xen01.example.org.cfg")
+        Some("xen01.example.org.reinstall.cfg")
     );
     assert_eq!(
         stdout(&o),
         "~ inventory/hosts.csv\n~ inventory/hosts/xen01.example.org.json\n"
+    );
+
+    // Rescue, then an install that may wipe the guests.
+    let o = xenfab(&["boot", "xen01", "rescue", "--example", "-o", out_s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        link("C0A8600B").to_str(),
+        Some("xen01.example.org.rescue.cfg")
+    );
+    assert!(
+        fs::read_link(out.join("tftpboot/ipxe/00-1e-c9-2a-11-01.ipxe"))
+            .unwrap()
+            .ends_with("xen01.example.org.rescue.ipxe")
+    );
+    let o = xenfab(&[
+        "boot",
+        "xen01",
+        "install",
+        "--wipe-guests",
+        "--example",
+        "-o",
+        out_s,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        link("01-00-1e-c9-2a-11-01").to_str(),
+        Some("xen01.example.org.cfg")
     );
 
     // Back to the local disk.
@@ -388,7 +437,7 @@ fn boot_refuses_what_it_cannot_switch() {
     let out_s = out.to_str().unwrap();
     // Nothing rendered yet: no target to point at.
     assert_eq!(
-        xenfab(&["boot", "xen01", "install", "--example", "-o", out_s])
+        xenfab(&["boot", "xen01", "reinstall", "--example", "-o", out_s])
             .status
             .code(),
         Some(2)
@@ -402,6 +451,32 @@ fn boot_refuses_what_it_cannot_switch() {
     let o = xenfab(&["boot", "skadi", "install", "--example", "-o", out_s]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("boots its own disk"), "{}", stderr(&o));
+    // A guest has no reinstall; pypxeboot cannot pass the rescue word.
+    let o = xenfab(&["boot", "vali", "reinstall", "--example", "-o", out_s]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with(
+            "xenfab: error: `vali.example.org` cannot be in state `reinstall`: only a dom0 has a reinstall kickstart"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = xenfab(&["boot", "ullr", "rescue", "--example", "-o", out_s]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("pypxeboot passes only"),
+        "{}",
+        stderr(&o)
+    );
+    // An HVM guest's rescue entry is there.
+    let o = xenfab(&["boot", "vali", "rescue", "--example", "-o", out_s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_link(out.join("tftpboot/pxelinux.cfg/C0A8602C"))
+            .unwrap()
+            .to_str(),
+        Some("vali.example.org.rescue.cfg")
+    );
     assert_eq!(
         xenfab(&["boot", "nosuchhost", "install", "--example", "-o", out_s])
             .status
@@ -413,7 +488,7 @@ fn boot_refuses_what_it_cannot_switch() {
     fs::remove_file(&hex).unwrap();
     fs::write(&hex, "mine\n").unwrap();
     assert_eq!(
-        xenfab(&["boot", "xen01", "install", "--example", "-o", out_s])
+        xenfab(&["boot", "xen01", "reinstall", "--example", "-o", out_s])
             .status
             .code(),
         Some(2)
@@ -425,5 +500,38 @@ fn boot_refuses_what_it_cannot_switch() {
             .unwrap()
             .to_str(),
         Some("localboot.cfg")
+    );
+}
+
+#[test]
+fn render_warns_of_a_recorded_state_the_host_cannot_be_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    assert!(
+        xenfab(&["render", "--example", "-o", out_s])
+            .status
+            .success()
+    );
+    // Edited by hand: a guest has no reinstall.
+    fs::write(
+        out.join("tftpboot/.xenfab-boot-state.json"),
+        "{\"hosts\": {\"vali.example.org\": \"reinstall\", \"xen02.example.org\": \"reinstall\"}}\n",
+    )
+    .unwrap();
+    let o = xenfab(&["render", "--example", "-o", out_s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "warning: recorded state `reinstall` of `vali.example.org` is not used: only a dom0 has a reinstall kickstart"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let link = |name: &str| fs::read_link(out.join("tftpboot/pxelinux.cfg").join(name)).unwrap();
+    assert_eq!(link("C0A8602C").to_str(), Some("localboot.cfg"));
+    assert_eq!(
+        link("C0A8600C").to_str(),
+        Some("xen02.example.org.reinstall.cfg")
     );
 }

@@ -656,7 +656,17 @@ mod _xenfab {
             let tftp_root = directory.join(xenfab_core::render::netboot::TFTP_DIR);
             let states =
                 xenfab_core::output::boot::read_states(&tftp_root).map_err(|e| output_error(&e))?;
-            states.apply(&mut fabric);
+            for refused in states.apply(&mut fabric) {
+                // A recorded state the host cannot be in: the fabric's state is kept.
+                let message =
+                    std::ffi::CString::new(refused.replace('\0', " ")).unwrap_or_default();
+                PyErr::warn(
+                    py,
+                    &py.get_type::<pyo3::exceptions::PyUserWarning>(),
+                    &message,
+                    1,
+                )?;
+            }
             let tree = xenfab_core::render(&fabric).map_err(|e| py_err(py, Error::from(e)))?;
             let options = PlanOptions {
                 site: Some(site),

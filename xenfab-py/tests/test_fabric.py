@@ -153,6 +153,19 @@ def test_write_is_idempotent(tmp_path: pathlib.Path, fabric: xenfab.Fabric) -> N
     assert second.unchanged == first.created and second.diff == ""
 
 
+def test_write_keeps_recorded_states_and_warns_of_impossible_ones(tmp_path: pathlib.Path, fabric: xenfab.Fabric) -> None:
+    """`xenfab boot` records states in the TFTP root; write() renders them, but a state the host
+    cannot be in (a guest has no reinstall) is not used, with a warning."""
+    fabric.write(tmp_path)
+    state = tmp_path / "tftpboot" / ".xenfab-boot-state.json"
+    state.write_text(json.dumps({"hosts": {"xen01.example.org": "rescue", "vali.example.org": "reinstall"}}))
+    with pytest.warns(UserWarning, match=r"recorded state `reinstall` of `vali\.example\.org` is not used: only a dom0"):
+        fabric.write(tmp_path)
+    pxe = tmp_path / "tftpboot" / "pxelinux.cfg"
+    assert os.readlink(pxe / "C0A8600B") == "xen01.example.org.rescue.cfg"
+    assert os.readlink(pxe / "C0A8602C") == "localboot.cfg"
+
+
 def test_write_reports_changes_and_removals(tmp_path: pathlib.Path, fabric: xenfab.Fabric) -> None:
     fabric.write(tmp_path)
     data = tomllib.loads(xenfab.example())

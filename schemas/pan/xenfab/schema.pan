@@ -133,7 +133,7 @@ type xenfab_partition_scheme = {
     'volume_groups' ? xenfab_volume_group[]
 };
 
-type xenfab_boot_state = string with match(SELF, '^(localboot|install)$');
+type xenfab_boot_state = string with match(SELF, '^(localboot|install|reinstall|rescue)$');
 
 type xenfab_toolstack = string with match(SELF, '^(xm|xl)$');
 
@@ -207,6 +207,7 @@ type xenfab_dom0 = {
     'state' ? xenfab_boot_state
     'toolstack' ? xenfab_toolstack
     'vcpus' ? long(0..)
+    'wipe_guests' ? boolean
 };
 
 type xenfab_fabric = {

@@ -1,4 +1,5 @@
-//! `xenfab boot HOST install|localboot`: switch what network boot gives one host.
+//! `xenfab boot HOST install|reinstall|localboot|rescue`: switch what network boot gives one
+//! host (docs/lifecycle.md).
 
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -10,9 +11,10 @@ use xenfab_core::render::netboot::{TFTP_DIR, host_links};
 
 use crate::fabric::{self, Failure};
 
-/// Switch a host between installing and booting its local disk: its pxelinux, GRUB2 and iPXE
-/// links in the TFTP tree are replaced atomically, and the state is recorded so that the next
-/// `xenfab render` keeps it.
+/// Switch what network boot gives a host next: the installer (`install`), dom0's reinstall that
+/// keeps its guests' volumes (`reinstall`), its local disk (`localboot`) or the installer's
+/// rescue mode (`rescue`). Its pxelinux, GRUB2 and iPXE links in the TFTP tree are replaced
+/// atomically, and the state is recorded so that the next `xenfab render` keeps it.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The host (short name or FQDN).
@@ -20,6 +22,10 @@ pub struct Args {
     /// What network boot gives it next.
     #[arg(value_enum)]
     state: State,
+    /// Install a dom0 that has guests although the install wipes their volumes (its kickstart
+    /// clears every disk); without it, `install` of such a dom0 is refused: use `reinstall`.
+    #[arg(long)]
+    wipe_guests: bool,
     /// The fabric the host is in: `--fabric FILE`, `--profiles DIR` or `--example`.
     #[command(flatten)]
     fabric: fabric::FabricOpts,
@@ -41,8 +47,14 @@ pub struct Args {
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum State {
+    /// The installer with the host's kickstart (`<fqdn>.ks`); on a dom0 it wipes every disk.
     Install,
+    /// dom0 only: the installer with `<fqdn>.reinstall.ks`, which keeps the guests' volumes.
+    Reinstall,
+    /// The local disk.
     Localboot,
+    /// The installer's rescue mode.
+    Rescue,
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
@@ -60,10 +72,29 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         })?;
     let state = match args.state {
         State::Install => BootState::Install,
+        State::Reinstall => BootState::Reinstall,
         State::Localboot => BootState::Localboot,
+        State::Rescue => BootState::Rescue,
     };
-    let links = host_links(f, host, state);
     let fqdn = f.fqdn(host.name());
+    if let Some(why) = state.refusal(f, host) {
+        return Err(Failure::Invalid(format!(
+            "error: `{fqdn}` cannot be in state `{}`: {why}",
+            state.as_str()
+        )));
+    }
+    if let HostRef::Dom0(d) = host {
+        if state == BootState::Install && !d.guests.is_empty() && !args.wipe_guests {
+            let n = d.guests.len();
+            return Err(Failure::Invalid(format!(
+                "error: installing dom0 `{fqdn}` wipes its disks and the volumes of its {n} guest{}: \
+                 use `xenfab boot {} reinstall` to keep them, or give --wipe-guests",
+                if n == 1 { "" } else { "s" },
+                d.name
+            )));
+        }
+    }
+    let links = host_links(f, host, state);
     if links.is_empty() {
         let why = match host {
             HostRef::Guest(_, g) => format!(
@@ -98,13 +129,6 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         let _ = writeln!(out, "{link} -> {target}");
     }
     super::print(&out)?;
-    eprintln!(
-        "{fqdn}: {}",
-        if matches!(state, BootState::Install) {
-            "install"
-        } else {
-            "localboot"
-        }
-    );
+    eprintln!("{fqdn}: {}", state.as_str());
     Ok(ExitCode::SUCCESS)
 }

@@ -62,7 +62,9 @@ pub fn write(sourced: Sourced, output: &Path, args: WriteArgs) -> Result<ExitCod
     // Hosts switched with `xenfab boot` keep the state it recorded in the TFTP tree.
     let tftp_root = output.join(xenfab_core::render::netboot::TFTP_DIR);
     let states = xenfab_core::output::boot::read_states(&tftp_root)?;
-    states.apply(&mut fabric);
+    for refused in states.apply(&mut fabric) {
+        eprintln!("{}: warning: {refused}", tftp_root.display());
+    }
     let tree = xenfab_core::render(&fabric).map_err(xenfab_core::Error::from)?;
     let options = PlanOptions {
         site: Some(site),

@@ -265,8 +265,12 @@ pub struct Dom0 {
     pub toolstack: Toolstack,
     /// The partition scheme of its disks.
     pub partitioning: Ident,
-    /// Whether network boot installs it or boots it from its disk.
+    /// What network boot gives it: install, reinstall, its local disk or rescue mode.
     pub state: BootState,
+    /// Whether `state = "install"` may wipe its guests' volumes (the install kickstart has
+    /// `clearpart --all`); off by default, and validation refuses the install of a dom0 with
+    /// guests without it.
+    pub wipe_guests: bool,
     /// Its guests, in the order of the fabric file.
     pub guests: Vec<Guest>,
     /// Where it was described in the input: diagnostics point there.
@@ -420,16 +424,89 @@ impl Toolstack {
 }
 
 impl BootState {
+    /// Every state, in the order the CLI lists them.
+    pub const ALL: [BootState; 4] = [
+        BootState::Install,
+        BootState::Reinstall,
+        BootState::Localboot,
+        BootState::Rescue,
+    ];
+
     /// The name used in the fabric file.
     pub const fn as_str(self) -> &'static str {
         match self {
             BootState::Localboot => "localboot",
             BootState::Install => "install",
+            BootState::Reinstall => "reinstall",
+            BootState::Rescue => "rescue",
+        }
+    }
+
+    /// Why `host` cannot be put in this state, if it cannot: a guest has no reinstall variant,
+    /// a dom0 whose partition scheme keeps no volume group has nothing a reinstall would keep,
+    /// and rescue mode needs a network boot entry that can carry the bare `rescue` word.
+    ///
+    /// Hosts that never boot from the network (pv-pygrub and PVH guests) are not refused
+    /// here: their `install` state is read by their guest config; `xenfab boot` refuses to
+    /// switch links they do not have.
+    pub fn refusal(self, fabric: &Fabric, host: HostRef<'_>) -> Option<String> {
+        match (self, host) {
+            (BootState::Localboot | BootState::Install, _) | (BootState::Rescue, HostRef::Dom0(_)) => {
+                None
+            }
+            (BootState::Reinstall, HostRef::Guest(..)) => Some(
+                "only a dom0 has a reinstall kickstart (one that keeps its guests' volume group): install the guest again with `install`"
+                    .to_owned(),
+            ),
+            (BootState::Reinstall, HostRef::Dom0(d)) => {
+                let scheme = fabric.partition_schemes.get(&d.partitioning)?;
+                if kept_volume_groups(scheme, d).next().is_some() {
+                    None
+                } else {
+                    Some(format!(
+                        "partition scheme `{}` has no volume group for guests that a reinstall would keep (each of its groups holds dom0's own volumes and no guest's): use `install`",
+                        d.partitioning
+                    ))
+                }
+            }
+            (BootState::Rescue, HostRef::Guest(_, g)) => match g.mode {
+                VirtMode::Hvm => None,
+                // pypxeboot passes on only `key=value` arguments (validate/netboot.rs,
+                // `pypxeboot-unreadable`), and the rescue argument is a bare word.
+                VirtMode::PvPypxeboot => Some(
+                    "pypxeboot passes only `key=value` arguments to the installer and rescue mode needs the bare word `rescue`: boot the guest's installer with `xm create` and `extra=\"rescue\"` by hand"
+                        .to_owned(),
+                ),
+                VirtMode::PvPygrub | VirtMode::Pvh => Some(format!(
+                    "a {} guest boots its own disk, not the installer from the network, so it has no rescue entry",
+                    g.mode.as_str()
+                )),
+            },
         }
     }
 }
 
-/// Whether network boot installs a host or boots it from its own disk.
+/// The volume groups of `scheme` that a reinstall of `dom0` keeps: those its guests' disks are
+/// on, and those that hold none of dom0's own volumes (the same choice as the reinstall
+/// kickstart's, `render/kickstart/mod.rs`).
+pub(crate) fn kept_volume_groups<'a>(
+    scheme: &'a PartitionScheme,
+    dom0: &'a Dom0,
+) -> impl Iterator<Item = &'a LvmName> {
+    scheme
+        .volume_groups
+        .iter()
+        .filter(|vg| {
+            dom0.guests
+                .iter()
+                .flat_map(|g| &g.disks)
+                .any(|d| d.vg == vg.name)
+                || !scheme.logical_volumes.iter().any(|lv| lv.vg == vg.name)
+        })
+        .map(|vg| &vg.name)
+}
+
+/// What network boot gives a host next: the lifecycle of `docs/lifecycle.md`.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema,
 )]
@@ -438,8 +515,15 @@ pub enum BootState {
     /// Boot from the local disk (the safe default: a reboot never reinstalls by surprise).
     #[default]
     Localboot,
-    /// Boot the installer and kickstart the host.
+    /// Boot the installer and kickstart the host from `<fqdn>.ks`. On a dom0 this wipes its
+    /// disks, its guests' volumes with them (`clearpart --all`).
     Install,
+    /// dom0 only: boot the installer with `<fqdn>.reinstall.ks`, which reformats dom0's system
+    /// and keeps the volume group(s) its guests are on.
+    Reinstall,
+    /// Boot the installer in rescue mode (a shell that finds and mounts the installed system;
+    /// nothing is installed).
+    Rescue,
 }
 
 impl Fabric {

@@ -1,5 +1,6 @@
-//! Switching a host between installing and booting its local disk, in a TFTP tree that xenfab
-//! rendered, and remembering the switch so that the next render keeps it.
+//! Switching what network boot gives a host (install, reinstall, local disk, rescue; see
+//! docs/lifecycle.md), in a TFTP tree that xenfab rendered, and remembering the switch so that
+//! the next render keeps it.
 //!
 //! Each link is replaced atomically (a new link renamed over the old), so pxelinux never finds
 //! the name missing and falls back to `default`. The states are recorded in
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::fsops::{self, Node};
 use super::{OutputError, RelPath};
-use crate::model::{BootState, Fabric};
+use crate::model::{BootState, Fabric, HostRef};
 
 /// The file, in the TFTP root, that records hosts' boot states.
 pub const BOOT_STATE_FILE: &str = ".xenfab-boot-state.json";
@@ -26,20 +27,44 @@ pub struct BootStates {
 }
 
 impl BootStates {
-    /// Gives each host of `fabric` with a recorded state that state.
-    pub fn apply(&self, fabric: &mut Fabric) {
+    /// Gives each host of `fabric` with a recorded state that state, and returns a message for
+    /// each recorded state the host cannot be in (the file was edited by hand, or the fabric
+    /// changed since: a dom0 became a guest, a guest's mode changed); such a host keeps the
+    /// fabric's state.
+    pub fn apply(&self, fabric: &mut Fabric) -> Vec<String> {
         let domain = fabric.site.domain.to_string();
-        let state_of = |name: &str| self.hosts.get(&format!("{name}.{domain}")).copied();
-        for dom0 in &mut fabric.dom0s {
-            if let Some(s) = state_of(dom0.name.as_str()) {
-                dom0.state = s;
-            }
-            for guest in &mut dom0.guests {
-                if let Some(s) = state_of(guest.name.as_str()) {
-                    guest.state = s;
+        // Decide on the fabric as it is, then change it.
+        let mut set = Vec::new();
+        let mut refused = Vec::new();
+        for (i, dom0) in fabric.dom0s.iter().enumerate() {
+            let hosts = std::iter::once((None, HostRef::Dom0(dom0))).chain(
+                dom0.guests
+                    .iter()
+                    .enumerate()
+                    .map(|(j, g)| (Some(j), HostRef::Guest(dom0, g))),
+            );
+            for (j, host) in hosts {
+                let fqdn = format!("{}.{domain}", host.name());
+                let Some(&state) = self.hosts.get(&fqdn) else {
+                    continue;
+                };
+                match state.refusal(fabric, host) {
+                    None => set.push((i, j, state)),
+                    Some(why) => refused.push(format!(
+                        "recorded state `{}` of `{fqdn}` is not used: {why}",
+                        state.as_str()
+                    )),
                 }
             }
         }
+        for (i, j, state) in set {
+            let dom0 = &mut fabric.dom0s[i];
+            match j {
+                None => dom0.state = state,
+                Some(j) => dom0.guests[j].state = state,
+            }
+        }
+        refused
     }
 }
 

@@ -156,6 +156,7 @@ mod tests {
             toolstack: Toolstack::Xm,
             partitioning: "seed-softraid1".parse().unwrap(),
             state: BootState::Localboot,
+            wipe_guests: false,
             guests: Vec::new(),
             at: crate::FieldPath::root(),
         }

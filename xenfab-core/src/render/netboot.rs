@@ -3,18 +3,22 @@
 //! TFTP root, under `tftpboot/` in the output tree.
 //!
 //! - `pxelinux.cfg/<fqdn>.cfg`: the install entry of a host (kernel, initrd, `ks=…/<fqdn>.ks`);
-//!   `pxelinux.cfg/localboot.cfg`: boot from the local disk. Each network-booted host has two
-//!   links, `pxelinux.cfg/01-<mac>` and `pxelinux.cfg/<HEXIP>`, to one or the other, by its
-//!   state. pypxeboot (the seed's PV guests) reads the same files: one entry, `key=value`
-//!   arguments only.
+//!   `pxelinux.cfg/<fqdn>.reinstall.cfg` (dom0s whose scheme keeps a volume group): the same
+//!   with `ks=…/<fqdn>.reinstall.ks`; `pxelinux.cfg/<fqdn>.rescue.cfg` (dom0s and HVM guests):
+//!   the installer in rescue mode; `pxelinux.cfg/localboot.cfg`: boot from the local disk.
+//!   Each network-booted host has two links, `pxelinux.cfg/01-<mac>` and
+//!   `pxelinux.cfg/<HEXIP>`, to one of them, by its state ([`BootState`]). pypxeboot (the
+//!   seed's PV guests) reads the same files: one entry, `key=value` arguments only.
 //! - `pxelinux.cfg/netinstall-<image>`: the seed's interactive install menu of each boot image
 //!   pypxeboot guests use.
-//! - `grub2/<fqdn>.cfg`, `grub2/localboot.cfg`, links `grub2/grub.cfg-01-<mac>` and
-//!   `grub2/grub.cfg-<HEXIP>` (GRUB2's own lookup names).
-//! - `ipxe/<fqdn>.ipxe`, `ipxe/localboot.ipxe`, links `ipxe/<mac>.ipxe` (iPXE's
-//!   `${mac:hexhyp}`), and `ipxe/boot.ipxe`, the script that chains to them.
+//! - `grub2/<fqdn>.cfg` (and `.reinstall.cfg`, `.rescue.cfg`), `grub2/localboot.cfg`, links
+//!   `grub2/grub.cfg-01-<mac>` and `grub2/grub.cfg-<HEXIP>` (GRUB2's own lookup names).
+//! - `ipxe/<fqdn>.ipxe` (and `.reinstall.ipxe`, `.rescue.ipxe`), `ipxe/localboot.ipxe`, links
+//!   `ipxe/<mac>.ipxe` (iPXE's `${mac:hexhyp}`), and `ipxe/boot.ipxe`, the script that chains
+//!   to them.
 //!
-//! Links are what `xenfab boot HOST install|localboot` switches; [`host_links`] says which.
+//! Links are what `xenfab boot HOST install|reinstall|localboot|rescue` switches;
+//! [`host_links`] says which.
 
 use std::collections::BTreeSet;
 
@@ -53,22 +57,23 @@ pub(crate) fn render(
     let mut netinstall = BTreeSet::new();
     for host in fabric.hosts() {
         let Some(loader) = loader(host) else { continue };
-        let fqdn = fabric.fqdn(host.name());
-        let entry = install_entry(fabric, host)?;
-        let name = format!("{TFTP_DIR}/pxelinux.cfg/{fqdn}.cfg");
-        tree.insert_file(
-            &name,
-            templates::render(env, "pxelinux-install.cfg.j2", &entry)?,
-        )?;
-        if loader == Loader::Firmware {
+        for purpose in purposes(fabric, host, loader) {
+            let entry = entry(fabric, host, purpose)?;
+            let (pxe, ipxe) = entry_names(&entry.fqdn, purpose);
             tree.insert_file(
-                &format!("{TFTP_DIR}/grub2/{fqdn}.cfg"),
-                templates::render(env, "grub2-install.cfg.j2", &entry)?,
+                &format!("{TFTP_DIR}/pxelinux.cfg/{pxe}"),
+                templates::render(env, "pxelinux-install.cfg.j2", &entry)?,
             )?;
-            tree.insert_file(
-                &format!("{TFTP_DIR}/ipxe/{fqdn}.ipxe"),
-                templates::render(env, "ipxe-install.ipxe.j2", &entry)?,
-            )?;
+            if loader == Loader::Firmware {
+                tree.insert_file(
+                    &format!("{TFTP_DIR}/grub2/{pxe}"),
+                    templates::render(env, "grub2-install.cfg.j2", &entry)?,
+                )?;
+                tree.insert_file(
+                    &format!("{TFTP_DIR}/ipxe/{ipxe}"),
+                    templates::render(env, "ipxe-install.ipxe.j2", &entry)?,
+                )?;
+            }
         }
         if let HostRef::Guest(_, g) = host {
             if g.mode == VirtMode::PvPypxeboot {
@@ -87,6 +92,63 @@ pub(crate) fn render(
         )?;
     }
     Ok(())
+}
+
+/// What a network boot entry of a host starts: the installer with the kickstart, with the
+/// reinstall kickstart, or in rescue mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Install,
+    Reinstall,
+    Rescue,
+}
+
+impl Purpose {
+    fn of(state: BootState) -> Option<Purpose> {
+        match state {
+            BootState::Localboot => None,
+            BootState::Install => Some(Purpose::Install),
+            BootState::Reinstall => Some(Purpose::Reinstall),
+            BootState::Rescue => Some(Purpose::Rescue),
+        }
+    }
+
+    fn state(self) -> BootState {
+        match self {
+            Purpose::Install => BootState::Install,
+            Purpose::Reinstall => BootState::Reinstall,
+            Purpose::Rescue => BootState::Rescue,
+        }
+    }
+}
+
+/// The entries a host booted by `loader` gets: an install entry always, and a reinstall and a
+/// rescue entry where its kind and scheme allow them ([`BootState::refusal`]).
+fn purposes(fabric: &Fabric, host: HostRef<'_>, loader: Loader) -> Vec<Purpose> {
+    let mut out = vec![Purpose::Install];
+    for p in [Purpose::Reinstall, Purpose::Rescue] {
+        // pypxeboot's guests are refused rescue by `refusal` already; the loader check keeps
+        // the two in step.
+        if p == Purpose::Rescue && loader != Loader::Firmware {
+            continue;
+        }
+        if p.state().refusal(fabric, host).is_none() {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The file names of a host's entry (pxelinux and GRUB2, iPXE), in their directories.
+fn entry_names(fqdn: &str, purpose: Purpose) -> (String, String) {
+    match purpose {
+        Purpose::Install => (format!("{fqdn}.cfg"), format!("{fqdn}.ipxe")),
+        Purpose::Reinstall => (
+            format!("{fqdn}.reinstall.cfg"),
+            format!("{fqdn}.reinstall.ipxe"),
+        ),
+        Purpose::Rescue => (format!("{fqdn}.rescue.cfg"), format!("{fqdn}.rescue.ipxe")),
+    }
 }
 
 /// What boots a host from the network.
@@ -111,16 +173,21 @@ fn loader(host: HostRef<'_>) -> Option<Loader> {
     }
 }
 
-/// The links, relative to the TFTP root, that make network boot find a host's install entry or
-/// the local-disk one, and what each points to (relative to its own directory).
+/// The links, relative to the TFTP root, that make network boot find the entry of a host's
+/// `state` (install, reinstall, rescue or the local-disk one), and what each points to
+/// (relative to its own directory).
+///
+/// None for a host that does not boot from the network. A state the host cannot be in
+/// ([`BootState::refusal`]) has no entry: its links point to the local disk, the safe
+/// default; `xenfab boot` and validation refuse such a state before it gets here.
 pub fn host_links(fabric: &Fabric, host: HostRef<'_>, state: BootState) -> Vec<(String, String)> {
     let Some(loader) = loader(host) else {
         return Vec::new();
     };
     let fqdn = fabric.fqdn(host.name());
-    let (pxe, ipxe) = match state {
-        BootState::Install => (format!("{fqdn}.cfg"), format!("{fqdn}.ipxe")),
-        BootState::Localboot => ("localboot.cfg".to_owned(), "localboot.ipxe".to_owned()),
+    let (pxe, ipxe) = match Purpose::of(state) {
+        Some(p) if purposes(fabric, host, loader).contains(&p) => entry_names(&fqdn, p),
+        _ => ("localboot.cfg".to_owned(), "localboot.ipxe".to_owned()),
     };
     let mac = host.mac().pxelinux_name();
     let hex = hex_ip(host.ip());
@@ -139,7 +206,10 @@ pub fn host_links(fabric: &Fabric, host: HostRef<'_>, state: BootState) -> Vec<(
 #[derive(Serialize)]
 struct Entry {
     fqdn: String,
+    /// The pxelinux label (`install`, `reinstall`, `rescue`, or a boot image's name).
     label: String,
+    /// What GRUB2's menu entry says it does (`Install`, `Reinstall`, `Rescue`).
+    title: String,
     kernel: String,
     initrd: String,
     initrd_name: String,
@@ -148,7 +218,59 @@ struct Entry {
     next_server: String,
 }
 
-fn install_entry(fabric: &Fabric, host: HostRef<'_>) -> Result<Entry, RenderError> {
+/// The kickstart file a host's entry for `purpose` names, if it names one.
+fn kickstart_url(fabric: &Fabric, host: HostRef<'_>, purpose: Purpose) -> Option<String> {
+    match purpose {
+        Purpose::Install => Some(fabric.kickstart_url(host.name())),
+        // Beside `<fqdn>.ks`, as render/kickstart writes it.
+        Purpose::Reinstall => Some(format!(
+            "{}/{}.reinstall.ks",
+            fabric.install.kickstart_url.as_str().trim_end_matches('/'),
+            fabric.fqdn(host.name())
+        )),
+        Purpose::Rescue => None,
+    }
+}
+
+/// The installer's own arguments of an entry (after the boot image's `append`): where the
+/// kickstart is and which NIC to use, or rescue mode and where the installer's tree is.
+fn installer_args(
+    fabric: &Fabric,
+    host: HostRef<'_>,
+    os: &crate::model::OsRelease,
+    purpose: Purpose,
+) -> Vec<String> {
+    let current = os.family == OsFamily::El9;
+    let mut args = Vec::new();
+    if let Some(ks) = kickstart_url(fabric, host, purpose) {
+        args.push(format!("{}={ks}", if current { "inst.ks" } else { "ks" }));
+    } else if current {
+        // anaconda ≥ 19 (RHEL 7 on; docs/boot-options.rst of rhinstaller/anaconda, "inst.rescue"
+        // and "inst.repo"; docs/rescue.rst "Invoking"): rescue mode is `inst.rescue`, and the
+        // installer's image and packages come from `inst.repo`. The bare `rescue` is no longer
+        // read by dracut's anaconda module.
+        args.push("inst.rescue".to_owned());
+        args.push(format!("inst.repo={}", os.install_url));
+    } else {
+        // anaconda 9 to 11 (RHEL 3 to 5): the loader's command line parser (loader2/loader.c,
+        // parseCmdLineFlags) sets rescue mode on the bare word `rescue` and takes the install
+        // tree from `method=`; the RHEL 3/4/5 installation guides document both ("linux
+        // rescue", "Additional Boot Time Command Line Options").
+        args.push("rescue".to_owned());
+        args.push(format!("method={}", os.install_url));
+    }
+    if current {
+        // Current anaconda names NICs by MAC: BOOTIF says which one booted.
+        args.push(format!("BOOTIF={}", host.mac().pxelinux_name()));
+    } else {
+        // The seed's: the installer uses the first NIC (the loader reads `ksdevice=` with or
+        // without a kickstart).
+        args.push("ksdevice=eth0".to_owned());
+    }
+    args
+}
+
+fn entry(fabric: &Fabric, host: HostRef<'_>, purpose: Purpose) -> Result<Entry, RenderError> {
     let (os_name, image_name) = match host {
         HostRef::Dom0(d) => {
             let os = lookup::os(fabric, &d.os)?;
@@ -161,24 +283,20 @@ fn install_entry(fabric: &Fabric, host: HostRef<'_>) -> Result<Entry, RenderErro
         .boot_images
         .get(image_name)
         .ok_or_else(|| lookup::missing("boot image", image_name))?;
-    let ks = fabric.kickstart_url(host.name());
     let mut args: Vec<String> = image.append.iter().map(ToString::to_string).collect();
-    let current = os.family == OsFamily::El9;
-    if current {
-        // Current anaconda names NICs by MAC: BOOTIF says which one booted.
-        args.push(format!("inst.ks={ks}"));
-        args.push(format!("BOOTIF={}", host.mac().pxelinux_name()));
-    } else {
-        // The seed's: the installer finds its kickstart file and uses the first NIC.
-        args.push(format!("ks={ks}"));
-        args.push("ksdevice=eth0".to_owned());
-    }
+    args.extend(installer_args(fabric, host, os, purpose));
     let next_server = fabric
         .next_server(host.network())
         .ok_or_else(|| lookup::missing("next-server of network", host.network()))?;
+    let (label, title) = match purpose {
+        Purpose::Install => ("install", "Install"),
+        Purpose::Reinstall => ("reinstall", "Reinstall"),
+        Purpose::Rescue => ("rescue", "Rescue"),
+    };
     Ok(Entry {
         fqdn: fabric.fqdn(host.name()),
-        label: "install".to_owned(),
+        label: label.to_owned(),
+        title: title.to_owned(),
         kernel: image.kernel.to_string(),
         initrd: image.initrd.to_string(),
         initrd_name: image
@@ -201,6 +319,7 @@ fn netinstall_entry(fabric: &Fabric, image_name: &Ident) -> Result<Entry, Render
     Ok(Entry {
         fqdn: String::new(),
         label: image_name.to_string(),
+        title: String::new(),
         kernel: image.kernel.to_string(),
         initrd: image.initrd.to_string(),
         initrd_name: String::new(),
@@ -212,4 +331,174 @@ fn netinstall_entry(fabric: &Fabric, image_name: &Ident) -> Result<Entry, Render
             .join(" "),
         next_server: String::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BootState, TFTP_DIR, host_links};
+    use crate::model::{Fabric, HostRef};
+    use crate::output::{Entry, RelPath, Tree};
+
+    fn example() -> (Fabric, Tree) {
+        let fabric = match crate::load(crate::EXAMPLE, "example.toml") {
+            Ok(l) => l.fabric,
+            Err(e) => panic!("{e}"),
+        };
+        let tree = match crate::render(&fabric) {
+            Ok(t) => t,
+            Err(e) => panic!("{e}"),
+        };
+        (fabric, tree)
+    }
+
+    fn file<'a>(tree: &'a Tree, path: &str) -> Option<&'a str> {
+        let rel = RelPath::new(&format!("{TFTP_DIR}/{path}")).ok()?;
+        match tree.get(&rel)? {
+            Entry::File { contents, .. } => Some(contents),
+            Entry::Symlink { .. } => None,
+        }
+    }
+
+    fn host<'a>(fabric: &'a Fabric, name: &str) -> HostRef<'a> {
+        fabric
+            .hosts()
+            .find(|h| h.name().as_str() == name)
+            .unwrap_or_else(|| panic!("no host {name}"))
+    }
+
+    #[test]
+    fn a_dom0_gets_install_reinstall_and_rescue_entries() {
+        let (_, tree) = example();
+        let f = "xen01.example.org";
+        let install = file(&tree, &format!("pxelinux.cfg/{f}.cfg")).unwrap_or_default();
+        assert!(
+            install.contains(" ks=http://192.168.96.1/ks/xen01.example.org.ks ksdevice=eth0\n"),
+            "{install}"
+        );
+        let reinstall = file(&tree, &format!("pxelinux.cfg/{f}.reinstall.cfg")).unwrap_or_default();
+        assert_eq!(
+            reinstall,
+            "default reinstall\nlabel reinstall\n  kernel centos-5.2/x86_64/vmlinuz\n  \
+             append initrd=centos-5.2/x86_64/initrd.img ramdisk=32768 ks=http://192.168.96.1/ks/xen01.example.org.reinstall.ks ksdevice=eth0\n"
+        );
+        let rescue = file(&tree, &format!("pxelinux.cfg/{f}.rescue.cfg")).unwrap_or_default();
+        assert_eq!(
+            rescue,
+            "default rescue\nlabel rescue\n  kernel centos-5.2/x86_64/vmlinuz\n  \
+             append initrd=centos-5.2/x86_64/initrd.img ramdisk=32768 rescue method=http://192.168.96.1/centos/5.2/os/x86_64 ksdevice=eth0\n"
+        );
+        for path in [
+            format!("grub2/{f}.reinstall.cfg"),
+            format!("grub2/{f}.rescue.cfg"),
+            format!("ipxe/{f}.reinstall.ipxe"),
+            format!("ipxe/{f}.rescue.ipxe"),
+        ] {
+            assert!(file(&tree, &path).is_some(), "{path}");
+        }
+        let grub = file(&tree, &format!("grub2/{f}.reinstall.cfg")).unwrap_or_default();
+        assert!(
+            grub.contains("menuentry 'Reinstall xen01.example.org' {"),
+            "{grub}"
+        );
+        assert!(
+            grub.contains("ks=http://192.168.96.1/ks/xen01.example.org.reinstall.ks"),
+            "{grub}"
+        );
+    }
+
+    #[test]
+    fn el9_rescue_is_inst_rescue_with_its_repo() {
+        let (_, tree) = example();
+        let rescue = file(&tree, "pxelinux.cfg/xen03.example.org.rescue.cfg").unwrap_or_default();
+        assert!(
+            rescue.ends_with(
+                " inst.rescue inst.repo=http://192.168.96.1/rocky/9/BaseOS/x86_64/os BOOTIF=01-b0-7b-25-03-13-01\n"
+            ),
+            "{rescue}"
+        );
+        let reinstall =
+            file(&tree, "pxelinux.cfg/xen03.example.org.reinstall.cfg").unwrap_or_default();
+        assert!(
+            reinstall
+                .contains(" inst.ks=http://192.168.96.1/ks/xen03.example.org.reinstall.ks BOOTIF="),
+            "{reinstall}"
+        );
+    }
+
+    #[test]
+    fn guests_get_rescue_only_where_the_installer_can_take_it() {
+        let (_, tree) = example();
+        // HVM: PXE firmware, any argument.
+        assert!(file(&tree, "pxelinux.cfg/vali.example.org.rescue.cfg").is_some());
+        // pypxeboot: key=value arguments only.
+        assert!(file(&tree, "pxelinux.cfg/ullr.example.org.cfg").is_some());
+        assert!(file(&tree, "pxelinux.cfg/ullr.example.org.rescue.cfg").is_none());
+        // No guest has a reinstall entry.
+        for g in ["ullr", "vali", "bragi", "skadi", "idunn"] {
+            assert!(
+                file(
+                    &tree,
+                    &format!("pxelinux.cfg/{g}.example.org.reinstall.cfg")
+                )
+                .is_none()
+            );
+        }
+    }
+
+    #[test]
+    fn links_follow_the_state() {
+        let (fabric, _) = example();
+        let xen01 = host(&fabric, "xen01");
+        let targets = |state| {
+            host_links(&fabric, xen01, state)
+                .into_iter()
+                .map(|(_, t)| t)
+                .collect::<Vec<_>>()
+        };
+        let f = "xen01.example.org";
+        assert_eq!(
+            targets(BootState::Reinstall),
+            [
+                format!("{f}.reinstall.cfg"),
+                format!("{f}.reinstall.cfg"),
+                format!("{f}.reinstall.cfg"),
+                format!("{f}.reinstall.cfg"),
+                format!("{f}.reinstall.ipxe"),
+            ]
+        );
+        assert_eq!(targets(BootState::Rescue)[0], format!("{f}.rescue.cfg"));
+        assert_eq!(targets(BootState::Rescue)[4], format!("{f}.rescue.ipxe"));
+        assert_eq!(targets(BootState::Install)[1], format!("{f}.cfg"));
+        assert_eq!(targets(BootState::Localboot)[0], "localboot.cfg");
+        let paths: Vec<String> = host_links(&fabric, xen01, BootState::Rescue)
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "pxelinux.cfg/01-00-1e-c9-2a-11-01",
+                "pxelinux.cfg/C0A8600B",
+                "grub2/grub.cfg-01-00-1e-c9-2a-11-01",
+                "grub2/grub.cfg-C0A8600B",
+                "ipxe/00-1e-c9-2a-11-01.ipxe",
+            ]
+        );
+        // A state the host cannot be in has no entry: its links stay on the local disk.
+        let ullr = host(&fabric, "ullr");
+        assert_eq!(
+            host_links(&fabric, ullr, BootState::Rescue)[0].1,
+            "localboot.cfg"
+        );
+        assert_eq!(
+            host_links(&fabric, ullr, BootState::Reinstall)[0].1,
+            "localboot.cfg"
+        );
+        assert_eq!(
+            host_links(&fabric, ullr, BootState::Install)[0].1,
+            "ullr.example.org.cfg"
+        );
+        // Guests that boot their own disk have no links at all.
+        assert!(host_links(&fabric, host(&fabric, "skadi"), BootState::Rescue).is_empty());
+    }
 }

@@ -8,6 +8,7 @@ mod guests;
 mod identity;
 mod install;
 mod layout;
+mod lifecycle;
 mod netboot;
 mod network;
 
@@ -24,6 +25,7 @@ pub fn validate(fabric: &Fabric) -> Diagnostics {
     install::check(fabric, &mut diags);
     netboot::check(fabric, &mut diags);
     guests::check(fabric, &mut diags);
+    lifecycle::check(fabric, &mut diags);
     let sound_schemes = layout::check_schemes(fabric, &mut diags);
     capacity::check(fabric, &sound_schemes, &mut diags);
     diags

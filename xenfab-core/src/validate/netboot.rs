@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostics, FieldPath};
-use crate::model::{BootImage, Fabric, HostRef, Ident, OsFamily, VirtMode};
+use crate::model::{BootImage, BootState, Fabric, HostRef, Ident, OsFamily, VirtMode};
 
 /// The longest kernel command line (in bytes, without its final NUL) the installer's kernel
 /// of a family takes. Linux's x86 boot protocol before 2.06 (kernels before 2.6.22: EL3's
@@ -84,10 +84,13 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
     }
 }
 
-/// Every install entry's kernel command line must fit its installer's kernel: `append`, then
-/// `ks=<kickstart_url>/<fqdn>.ks ksdevice=eth0` (EL3 to EL5) or `inst.ks=… BOOTIF=01-<mac>`
-/// (EL9), after what the boot loader puts first. One error an image and family, at the first
-/// host whose line is too long. Lengths are added up; no line is built.
+/// Every network boot entry's kernel command line must fit its installer's kernel: `append`,
+/// then `ks=<kickstart_url>/<fqdn>.ks ksdevice=eth0` (EL3 to EL5) or `inst.ks=… BOOTIF=01-<mac>`
+/// (EL9), after what the boot loader puts first; a dom0's reinstall entry names
+/// `<fqdn>.reinstall.ks`, and the rescue entry of a dom0 or an HVM guest has `rescue
+/// method=<install_url>` or `inst.rescue inst.repo=<install_url>` instead of the kickstart
+/// (render/netboot.rs). One error an image and family, at the first host whose longest line is
+/// too long. Lengths are added up; no line is built.
 fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
     let url = fabric
         .install
@@ -110,11 +113,31 @@ fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
         else {
             continue;
         };
-        let ks_url = url + 1 + host.name().as_str().len() + 1 + domain + ".ks".len();
-        let tail = match os.family {
-            OsFamily::El9 => "inst.ks=".len() + ks_url + " BOOTIF=01-00-00-00-00-00-00".len(),
-            _ => "ks=".len() + ks_url + " ksdevice=eth0".len(),
+        let mut ks_url = url + 1 + host.name().as_str().len() + 1 + domain + ".ks".len();
+        if matches!(host, HostRef::Dom0(_)) && BootState::Reinstall.refusal(fabric, host).is_none()
+        {
+            ks_url += ".reinstall".len();
+        }
+        let rescue = match host {
+            HostRef::Dom0(_) => true,
+            HostRef::Guest(_, g) => g.mode == VirtMode::Hvm,
         };
+        let tree = os.install_url.as_str().len();
+        // EL9's installer arguments, else EL3 to EL5's (render/netboot.rs, installer_args).
+        let (ks_arg, rescue_arg, nic) = if os.family == OsFamily::El9 {
+            (
+                "inst.ks=",
+                "inst.rescue inst.repo=",
+                " BOOTIF=01-00-00-00-00-00-00",
+            )
+        } else {
+            ("ks=", "rescue method=", " ksdevice=eth0")
+        };
+        let mut arg = ks_arg.len() + ks_url;
+        if rescue {
+            arg = arg.max(rescue_arg.len() + tree);
+        }
+        let tail = arg + nic.len();
         let len = cmdline_prefix(image) + append_len(image) + tail;
         if len > cmdline_limit(os.family) {
             let entry = over
@@ -134,8 +157,8 @@ fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
             "kernel-cmdline-too-long",
             host.at().key("name"),
             format!(
-                "the installer's kernel command line of `{}`{others} is {len} bytes (boot image `{image}`'s append, then the kickstart URL and NIC) \
-                 but {} kernels take at most {}: shorten install.kickstart_url, site.domain or boot_images[{image}].append",
+                "the installer's kernel command line of `{}`{others} is {len} bytes (boot image `{image}`'s append, then the kickstart URL, or the install tree of rescue mode, and NIC) \
+                 but {} kernels take at most {}: shorten install.kickstart_url, site.domain, the release's install_url or boot_images[{image}].append",
                 fabric.fqdn(host.name()),
                 match family {
                     OsFamily::El3 => "EL3",

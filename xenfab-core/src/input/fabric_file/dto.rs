@@ -382,7 +382,8 @@ pub struct Dom0Defaults {
     /// The toolstack (default `xm`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub toolstack: Option<Toolstack>,
-    /// Network boot state (default `localboot`).
+    /// What network boot gives dom0s next (default `localboot`): `install`, `reinstall` (keeps
+    /// the guests' volume group), `localboot` or `rescue`. See docs/lifecycle.md.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<BootState>,
 }
@@ -418,7 +419,8 @@ pub struct GuestDefaults {
     /// What Xen does on a crash (default `restart`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_crash: Option<LifecycleAction>,
-    /// Network boot state (default `localboot`).
+    /// What network boot gives guests next (default `localboot`): `install`, `localboot` or
+    /// `rescue` (HVM guests). See docs/lifecycle.md.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<BootState>,
 }
@@ -460,9 +462,15 @@ pub struct Dom0 {
     /// `seed-softraid1` for hardware that shows two or more disks, `seed-hwraid10` for one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partitioning: Option<String>,
-    /// Network boot state.
+    /// What network boot gives it next: `install` (wipes its disks, its guests' volumes too),
+    /// `reinstall` (reformats its system, keeps its guests' volume group), `localboot` or
+    /// `rescue`. See docs/lifecycle.md.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<BootState>,
+    /// Allow `state = "install"` although it has guests, whose volumes the install wipes
+    /// (default false: use `reinstall` to keep them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wipe_guests: Option<bool>,
     /// Its guests.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub guests: Vec<Guest>,
@@ -512,7 +520,8 @@ pub struct Guest {
     /// What Xen does on a crash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_crash: Option<LifecycleAction>,
-    /// Network boot state.
+    /// What network boot gives it next: `install`, `localboot` or `rescue` (HVM guests; a
+    /// guest has no `reinstall`). See docs/lifecycle.md.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<BootState>,
 }

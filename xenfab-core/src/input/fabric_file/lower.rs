@@ -914,6 +914,7 @@ impl Cx {
             toolstack: d.toolstack.or(defaults.toolstack).unwrap_or(Toolstack::Xm),
             partitioning: partitioning?,
             state: d.state.or(defaults.state).unwrap_or_default(),
+            wipe_guests: d.wipe_guests.unwrap_or(false),
             guests,
             at: path.clone(),
         })

@@ -277,6 +277,7 @@ impl Cx {
                 }),
                 partitioning: Some(scheme_name),
                 state: None,
+                wipe_guests: None,
                 guests,
             });
         }
