@@ -9,6 +9,7 @@ mod install;
 mod layout;
 mod netboot;
 mod network;
+mod platform;
 
 use crate::diagnostic::Diagnostics;
 use crate::model::Fabric;
@@ -20,6 +21,7 @@ pub fn validate(fabric: &Fabric) -> Diagnostics {
     let mut diags = Diagnostics::new();
     identity::check(fabric, &mut diags);
     network::check(fabric, &mut diags);
+    platform::check(fabric, &mut diags);
     install::check(fabric, &mut diags);
     netboot::check(fabric, &mut diags);
     let sound_schemes = layout::check_schemes(fabric, &mut diags);
