@@ -112,7 +112,10 @@ fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
         };
         let ks_url = url + 1 + host.name().as_str().len() + 1 + domain + ".ks".len();
         let tail = match os.family {
-            OsFamily::El9 => "inst.ks=".len() + ks_url + " BOOTIF=01-00-00-00-00-00-00".len(),
+            // ` net.ifnames=0` is on dom0s' lines only (their bridge port): counted for all.
+            OsFamily::El9 => {
+                "inst.ks=".len() + ks_url + " BOOTIF=01-00-00-00-00-00-00 net.ifnames=0".len()
+            }
             _ => "ks=".len() + ks_url + " ksdevice=eth0".len(),
         };
         let len = cmdline_prefix(image) + append_len(image) + tail;
