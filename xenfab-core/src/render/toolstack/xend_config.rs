@@ -82,8 +82,11 @@ pub const NETDEV: &str = "eth0";
 /// `vifnum` taken from the device of the default route, read by `evalVariables` of
 /// xen-script-common.sh), and xend runs the `network-script` value as a command line
 /// (Xen 3.1's `XendRoot.get_network_script()` splits it on spaces, `Vifctl.network()` adds
-/// `start` after the script's name), so `'network-bridge bridge=xenbr0 netdev=eth0'` is the stock file's own example
-/// (`(network-script 'network-bridge netdev=eth1')`) with the bridge named. Naming both keeps
+/// `start` after the script's name), so `'network-bridge bridge=xenbr0 netdev=eth0'` joins
+/// the two forms CentOS 5's stock file documents (tests/fixtures/xend-config/centos5-stock.sxp:
+/// "To use a different one (e.g. eth1) use (network-script 'network-bridge netdev=eth1')",
+/// "To rename the bridge, use (network-script 'network-bridge bridge=<name>')"); Xen 3.4's
+/// default file writes the same line (`'network-bridge netdev=eth0 bridge=xenbr0'`). Naming both keeps
 /// the bridge the one the guests' `vif = [... bridge=...]` names, whatever the default route
 /// says. One bridge a dom0: dom0 has one NIC in the model, a NIC can be a port of one bridge
 /// only, and validation refuses a guest on another network (`guest-network-unbridged`), so
@@ -95,6 +98,24 @@ pub const NETDEV: &str = "eth0";
 /// ```
 pub fn network_script(bridge: &str) -> String {
     format!("'network-bridge bridge={bridge} netdev={NETDEV}'")
+}
+
+/// Sets `network-script` in an existing `xend-config.sxp` so that xend makes `bridge` (see
+/// [`network_script`]); every other line is unchanged, and editing twice changes nothing more.
+///
+/// ```
+/// use xenfab_core::render::toolstack::xend_config::edit_bridge;
+/// let text = edit_bridge("(network-script network-bridge)\n", "xenbr1")?;
+/// assert_eq!(text, "(network-script 'network-bridge bridge=xenbr1 netdev=eth0')\n");
+/// # Ok::<(), xenfab_core::render::toolstack::sxp::SxpError>(())
+/// ```
+pub fn edit_bridge(text: &str, bridge: &str) -> Result<String, SxpError> {
+    let mut doc = sxp::parse(text)?;
+    doc.set(
+        "network-script",
+        &Value::Str(format!("network-bridge bridge={bridge} netdev={NETDEV}")),
+    )?;
+    Ok(doc.to_string())
 }
 
 /// A complete, commented `xend-config.sxp` for a dom0 that has none, whose guests attach to
@@ -287,6 +308,35 @@ mod tests {
             err.to_string(),
             "line 1, column 1: unterminated list: this `(` is never closed"
         );
+    }
+
+    #[test]
+    fn edit_bridge_names_the_bridge_and_keeps_the_rest() {
+        for original in [STOCK, DEFAULT] {
+            let edited = edit_bridge(original, "xenbr1").unwrap();
+            let script = |t: &str| {
+                sxp::parse(t)
+                    .unwrap()
+                    .top_level_settings()
+                    .into_iter()
+                    .filter(|(k, _)| k == "network-script")
+                    .map(|(_, v)| v)
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(script(original).len(), 1);
+            assert_eq!(
+                script(&edited),
+                ["network-bridge bridge=xenbr1 netdev=eth0"]
+            );
+            let others = |t: &str| -> Vec<String> {
+                t.lines()
+                    .filter(|l| !l.starts_with("(network-script "))
+                    .map(str::to_owned)
+                    .collect()
+            };
+            assert_eq!(others(&edited), others(original));
+            assert_eq!(edit_bridge(&edited, "xenbr1").unwrap(), edited);
+        }
     }
 
     #[test]
