@@ -84,8 +84,8 @@ pub const NETDEV: &str = "eth0";
 /// (Xen 3.1's `XendRoot.get_network_script()` splits it on spaces, `Vifctl.network()` adds
 /// `start` after the script's name), so `'network-bridge bridge=xenbr0 netdev=eth0'` joins
 /// the two forms CentOS 5's stock file documents (tests/fixtures/xend-config/centos5-stock.sxp:
-/// "To use a different one (e.g. eth1) use (network-script 'network-bridge netdev=eth1')",
-/// "To rename the bridge, use (network-script 'network-bridge bridge=<name>')"); Xen 3.4's
+/// "To use a different one (e.g. eth1) use `(network-script 'network-bridge netdev=eth1')`",
+/// "To rename the bridge, use `(network-script 'network-bridge bridge=<name>')`"); Xen 3.4's
 /// default file writes the same line (`'network-bridge netdev=eth0 bridge=xenbr0'`). Naming both keeps
 /// the bridge the one the guests' `vif = [... bridge=...]` names, whatever the default route
 /// says. One bridge a dom0: dom0 has one NIC in the model, a NIC can be a port of one bridge
