@@ -94,6 +94,12 @@ fn commands_that_write_need_a_fabric_and_write_nothing_without_one() {
         sxp.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // The dom0's xend makes the bridge of its network.
+    assert!(
+        stdout(&o).contains("(network-script 'network-bridge bridge=xenbr0 netdev=eth0')\n"),
+        "{}",
+        stdout(&o)
+    );
     // Read-only commands keep the example as their default.
     assert!(xenfab(&["validate"]).status.success());
     assert!(xenfab(&["validate", "--example"]).status.success());

@@ -12,7 +12,8 @@ use crate::fabric::{self, Failure};
 /// xend-config.sxp, keeping its comments and every other setting.
 ///
 /// With `--dom0 NAME`, the values come from that dom0 of the fabric (`--fabric FILE`,
-/// `--profiles DIR` or `--example`, one of them required); without it, dom0 keeps
+/// `--profiles DIR` or `--example`, one of them required), and `network-script` makes the
+/// bridge of its network (`'network-bridge bridge=<bridge> netdev=eth0'`); without it, dom0 keeps
 /// its memory (the seed's `(dom0-min-mem 0)` and `(enable-dom0-ballooning no)`, without which
 /// xend balloons dom0 since Xen 3.3) and `dom0-cpus` is left as the file has it.
 #[derive(Debug, clap::Args)]
@@ -38,13 +39,18 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         ));
     }
     let (text, origin) = super::in_place_input(&args.file, args.in_place)?;
-    let settings = if let Some(name) = &args.dom0 {
-        dom0_settings(args, name)?
+    let (settings, bridge) = if let Some(name) = &args.dom0 {
+        let (settings, bridge) = dom0_settings(args, name)?;
+        (settings, Some(bridge))
     } else {
-        keep_memory(&text, &origin)?
+        (keep_memory(&text, &origin)?, None)
     };
-    let edited = xend_config::edit(&text, &settings)
+    let mut edited = xend_config::edit(&text, &settings)
         .map_err(|e| Failure::Invalid(format!("error: {origin}: {e}")))?;
+    if let Some(bridge) = bridge {
+        edited = xend_config::edit_bridge(&edited, &bridge)
+            .map_err(|e| Failure::Invalid(format!("error: {origin}: {e}")))?;
+    }
     if args.in_place {
         if edited != text {
             super::write_atomically(&args.file, &edited)?;
@@ -55,8 +61,8 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The settings of dom0 `name` of the fabric.
-fn dom0_settings(args: &Args, name: &str) -> Result<xend_config::XendSettings, Failure> {
+/// The settings of dom0 `name` of the fabric, and the bridge of its network.
+fn dom0_settings(args: &Args, name: &str) -> Result<(xend_config::XendSettings, String), Failure> {
     let loaded = args.fabric.load("xend-config --dom0")?.loaded;
     let dom0 = loaded
         .fabric
@@ -69,7 +75,18 @@ fn dom0_settings(args: &Args, name: &str) -> Result<xend_config::XendSettings, F
                 name.escape_debug()
             ))
         })?;
-    Ok(toolstack::settings(dom0))
+    let bridge = loaded
+        .fabric
+        .networks
+        .get(&dom0.network)
+        .map(|n| n.bridge.to_string())
+        .ok_or_else(|| {
+            Failure::Invalid(format!(
+                "error: dom0 `{}`: its network `{}` is not in the fabric",
+                dom0.name, dom0.network
+            ))
+        })?;
+    Ok((toolstack::settings(dom0), bridge))
 }
 
 /// dom0 keeps its memory; `dom0-cpus` stays as the file has it.

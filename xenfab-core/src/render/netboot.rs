@@ -262,6 +262,14 @@ fn installer_args(
     if current {
         // Current anaconda names NICs by MAC: BOOTIF says which one booted.
         args.push(format!("BOOTIF={}", host.mac().pxelinux_name()));
+        if matches!(host, HostRef::Dom0(_)) {
+            // The dom0's kickstart makes its bridge with this NIC as `--bridgeslaves=eth0`
+            // (render/toolstack/mod.rs: `bridge_slave`): anaconda takes a device name there,
+            // not a MAC, and with one NIC the kernel's own names make it `eth0`. anaconda
+            // keeps `net.ifnames` on the installed system's kernel line (its bootloader's
+            // `preserve_args`), so the name holds after the install too.
+            args.push("net.ifnames=0".to_owned());
+        }
     } else {
         // The seed's: the installer uses the first NIC (the loader reads `ksdevice=` with or
         // without a kickstart).

@@ -11,6 +11,7 @@ mod layout;
 mod lifecycle;
 mod netboot;
 mod network;
+mod platform;
 
 use crate::diagnostic::Diagnostics;
 use crate::model::Fabric;
@@ -22,6 +23,7 @@ pub fn validate(fabric: &Fabric) -> Diagnostics {
     let mut diags = Diagnostics::new();
     identity::check(fabric, &mut diags);
     network::check(fabric, &mut diags);
+    platform::check(fabric, &mut diags);
     install::check(fabric, &mut diags);
     netboot::check(fabric, &mut diags);
     guests::check(fabric, &mut diags);

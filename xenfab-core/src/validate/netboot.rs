@@ -128,7 +128,8 @@ fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
             (
                 "inst.ks=",
                 "inst.rescue inst.repo=",
-                " BOOTIF=01-00-00-00-00-00-00",
+                // ` net.ifnames=0` is on dom0s' lines only (their bridge port): counted for all.
+                " BOOTIF=01-00-00-00-00-00-00 net.ifnames=0",
             )
         } else {
             ("ks=", "rescue method=", " ksdevice=eth0")

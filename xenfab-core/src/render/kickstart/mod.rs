@@ -268,6 +268,10 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
     let scheme = lookup::scheme(fabric, dom0)?;
     let dialect = Dialect::of(os.family);
     let mut commands = common_commands(fabric, os, dom0.ip, dom0.mac, &dom0.network, &fqdn)?;
+    if dialect == Dialect::Current {
+        let bridge = &lookup::network(fabric, &dom0.network)?.bridge;
+        super::toolstack::bridge_dom0_network(&mut commands, dom0.mac, bridge);
+    }
     let drives: Vec<&str> = hw.visible_disks().into_iter().map(|(d, _)| d).collect();
     let mut bootloader = format!(
         "bootloader --location=mbr --driveorder={}",

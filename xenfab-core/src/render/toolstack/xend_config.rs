@@ -71,8 +71,56 @@ pub fn edit(text: &str, s: &XendSettings) -> Result<String, SxpError> {
     Ok(doc.to_string())
 }
 
-/// A complete, commented `xend-config.sxp` for a dom0 that has none.
-pub fn complete(s: &XendSettings) -> String {
+/// The interface xend's `network-bridge` puts behind the bridge: the NIC dom0 installs
+/// through, which its kickstart names `eth0` (the seed's `ksdevice=eth0`).
+pub const NETDEV: &str = "eth0";
+
+/// The `network-script` line of a dom0 whose guests attach to `bridge`.
+///
+/// Xen 3.1's `tools/examples/network-bridge` (RHEL 5's `/etc/xen/scripts/network-bridge`)
+/// takes `bridge=` and `netdev=` (its defaults: `xenbr${vifnum}` and `eth${vifnum}`, with
+/// `vifnum` taken from the device of the default route, read by `evalVariables` of
+/// xen-script-common.sh), and xend runs the `network-script` value as a command line
+/// (Xen 3.1's `XendRoot.get_network_script()` splits it on spaces, `Vifctl.network()` adds
+/// `start` after the script's name), so `'network-bridge bridge=xenbr0 netdev=eth0'` joins
+/// the two forms CentOS 5's stock file documents (tests/fixtures/xend-config/centos5-stock.sxp:
+/// "To use a different one (e.g. eth1) use `(network-script 'network-bridge netdev=eth1')`",
+/// "To rename the bridge, use `(network-script 'network-bridge bridge=<name>')`"); Xen 3.4's
+/// default file writes the same line (`'network-bridge netdev=eth0 bridge=xenbr0'`). Naming both keeps
+/// the bridge the one the guests' `vif = [... bridge=...]` names, whatever the default route
+/// says. One bridge a dom0: dom0 has one NIC in the model, a NIC can be a port of one bridge
+/// only, and validation refuses a guest on another network (`guest-network-unbridged`), so
+/// neither a wrapper calling `network-bridge` once per network nor ifcfg bridges are needed.
+///
+/// ```
+/// use xenfab_core::render::toolstack::xend_config::network_script;
+/// assert_eq!(network_script("xenbr0"), "'network-bridge bridge=xenbr0 netdev=eth0'");
+/// ```
+pub fn network_script(bridge: &str) -> String {
+    format!("'network-bridge bridge={bridge} netdev={NETDEV}'")
+}
+
+/// Sets `network-script` in an existing `xend-config.sxp` so that xend makes `bridge` (see
+/// [`network_script`]); every other line is unchanged, and editing twice changes nothing more.
+///
+/// ```
+/// use xenfab_core::render::toolstack::xend_config::edit_bridge;
+/// let text = edit_bridge("(network-script network-bridge)\n", "xenbr1")?;
+/// assert_eq!(text, "(network-script 'network-bridge bridge=xenbr1 netdev=eth0')\n");
+/// # Ok::<(), xenfab_core::render::toolstack::sxp::SxpError>(())
+/// ```
+pub fn edit_bridge(text: &str, bridge: &str) -> Result<String, SxpError> {
+    let mut doc = sxp::parse(text)?;
+    doc.set(
+        "network-script",
+        &Value::Str(format!("network-bridge bridge={bridge} netdev={NETDEV}")),
+    )?;
+    Ok(doc.to_string())
+}
+
+/// A complete, commented `xend-config.sxp` for a dom0 that has none, whose guests attach to
+/// `bridge` (see [`network_script`]).
+pub fn complete(s: &XendSettings, bridge: &str) -> String {
     let ballooning = if s.enable_dom0_ballooning {
         "# xend may take memory from dom0 to start guests, down to dom0-min-mem MiB\n\
          # (0: no floor at all)."
@@ -104,9 +152,10 @@ pub fn complete(s: &XendSettings) -> String {
 (xend-unix-server yes)
 (xend-relocation-server no)
 
-# Bridged networking: network-bridge puts the host's interface behind the
-# bridge, and vif-bridge attaches each guest's interface to it.
-(network-script network-bridge)
+# Bridged networking: network-bridge moves the host's interface {netdev} and its
+# address behind the bridge {bridge}, and vif-bridge attaches each guest's
+# interface to it.
+(network-script {script})
 (vif-script vif-bridge)
 
 {ballooning}
@@ -123,6 +172,8 @@ pub fn complete(s: &XendSettings) -> String {
         min_mem = s.dom0_min_mem_mib,
         enable = yes_no(s.enable_dom0_ballooning),
         dom0_cpus = s.dom0_cpus,
+        netdev = NETDEV,
+        script = network_script(bridge),
     )
 }
 
@@ -260,6 +311,35 @@ mod tests {
     }
 
     #[test]
+    fn edit_bridge_names_the_bridge_and_keeps_the_rest() {
+        for original in [STOCK, DEFAULT] {
+            let edited = edit_bridge(original, "xenbr1").unwrap();
+            let script = |t: &str| {
+                sxp::parse(t)
+                    .unwrap()
+                    .top_level_settings()
+                    .into_iter()
+                    .filter(|(k, _)| k == "network-script")
+                    .map(|(_, v)| v)
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(script(original).len(), 1);
+            assert_eq!(
+                script(&edited),
+                ["network-bridge bridge=xenbr1 netdev=eth0"]
+            );
+            let others = |t: &str| -> Vec<String> {
+                t.lines()
+                    .filter(|l| !l.starts_with("(network-script "))
+                    .map(str::to_owned)
+                    .collect()
+            };
+            assert_eq!(others(&edited), others(original));
+            assert_eq!(edit_bridge(&edited, "xenbr1").unwrap(), edited);
+        }
+    }
+
+    #[test]
     fn complete_round_trips() {
         for s in [
             SEED,
@@ -269,7 +349,7 @@ mod tests {
                 dom0_cpus: 0,
             },
         ] {
-            let text = complete(&s);
+            let text = complete(&s, "xenbr0");
             assert!(text.starts_with(
                 "# /etc/xen/xend-config.sxp: generated by xenfab from the fabric file.\n"
             ));
@@ -281,7 +361,10 @@ mod tests {
                 ("loglevel", "DEBUG".to_owned()),
                 ("xend-unix-server", "yes".to_owned()),
                 ("xend-relocation-server", "no".to_owned()),
-                ("network-script", "network-bridge".to_owned()),
+                (
+                    "network-script",
+                    "network-bridge bridge=xenbr0 netdev=eth0".to_owned(),
+                ),
                 ("vif-script", "vif-bridge".to_owned()),
                 ("dom0-min-mem", s.dom0_min_mem_mib.to_string()),
                 (

@@ -85,9 +85,3 @@ create_volume 'xenvg' 'web1-xvdb' '1m'
 install_config 'web1'
 autostart 'web1'
 start 'web1' 'web1'
-
-# autobuild: 1G, 1 vCPU, pv-pypxeboot, xenvg/autobuild 10G
-create_volume 'xenvg' 'autobuild' '10240m'
-install_config 'autobuild'
-autostart 'autobuild'
-start 'autobuild' 'autobuild'

@@ -1,0 +1,127 @@
+//! What a dom0's platform can carry: the bridges its guests attach to, the toolstack its Xen
+//! release has, the OS releases that can be dom0 at all, and the guests its hypervisor runs.
+//!
+//! # Bridges
+//!
+//! A dom0 has one NIC in the model (the one it installs through; multi-NIC is a later
+//! change), and it bridges exactly one network: its own. The bridge is made by the dom0's
+//! network setup (EL5: xend's `network-bridge bridge=<bridge> netdev=eth0`; EL9: the
+//! kickstart's `network --device=<bridge> --bridgeslaves=eth0`), named after its network's
+//! `bridge`. A guest on another network would name a bridge that does not exist on that dom0
+//! (xend's or libxl's `vif-bridge` then fails and the guest does not start), or, when two
+//! networks share a bridge name, put the guest on the wrong wire. A second network through
+//! the same NIC needs a VLAN (a NIC can be a port of one bridge only), which the model cannot
+//! say yet: such guests are refused with `guest-network-unbridged`.
+
+use crate::diagnostic::Diagnostics;
+use crate::model::{Dom0, Fabric, OsFamily, Toolstack, VirtMode};
+
+pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
+    // Guests' releases matter only when some release is EL9: most fabrics skip that walk.
+    let any_el9 = fabric.os.values().any(|o| o.family == OsFamily::El9);
+    for dom0 in &fabric.dom0s {
+        check_bridges(fabric, dom0, diags);
+        let Some(os) = fabric.os.get(&dom0.os) else {
+            continue;
+        };
+        check_dom0_release(dom0, os.family, diags);
+        if any_el9 {
+            check_guest_releases(fabric, dom0, os.family, diags);
+        }
+    }
+}
+
+/// Every guest is on its dom0's network, the only one its dom0 bridges.
+fn check_bridges(fabric: &Fabric, dom0: &Dom0, diags: &mut Diagnostics) {
+    for g in &dom0.guests {
+        if g.network == dom0.network {
+            continue;
+        }
+        // Lowering keeps only hosts whose network exists; the lookups cannot fail then, and
+        // a missing one is reported as `unknown-reference` already.
+        let (Some(own), Some(theirs)) = (
+            fabric.networks.get(&dom0.network),
+            fabric.networks.get(&g.network),
+        ) else {
+            continue;
+        };
+        let how = if own.bridge == theirs.bridge {
+            format!(
+                "its bridge `{}` on dom0 `{}` is the bridge of network `{}`: the guest would be on the wrong wire",
+                theirs.bridge, dom0.name, dom0.network
+            )
+        } else {
+            format!(
+                "dom0 `{}` has no bridge `{}` (it bridges only its own network `{}`, as `{}`): vif-bridge would fail and the guest would not start",
+                dom0.name, theirs.bridge, dom0.network, own.bridge
+            )
+        };
+        diags.error(
+            "guest-network-unbridged",
+            g.at.key("network"),
+            format!(
+                "guest `{}` is on network `{}` but {how}; put the guest on network `{}`, or on a dom0 of network `{}` (a dom0 has one NIC, and VLANs are not supported yet)",
+                g.name, g.network, dom0.network, g.network
+            ),
+        );
+    }
+}
+
+/// The OS release of a dom0 has a Xen hypervisor and the toolstack asked for.
+fn check_dom0_release(dom0: &Dom0, family: OsFamily, diags: &mut Diagnostics) {
+    match family {
+        // RHEL 3 has no Xen kernel at all; RHEL 4 (from 4.5) has only `kernel-xenU`, a guest
+        // kernel, and no hypervisor or toolstack: the RHEL 4.5 release notes list Xen
+        // support as "Red Hat Enterprise Linux 4.5 as a paravirtualized guest on RHEL 5".
+        OsFamily::El3 | OsFamily::El4 => diags.error(
+            "dom0-os-unsupported",
+            dom0.at.key("os"),
+            format!(
+                "dom0 `{}` is installed with an {} release, which has no Xen hypervisor nor toolstack (RHEL 4 has only a guest kernel, RHEL 3 none): give it an EL5 or EL9 release",
+                dom0.name,
+                if family == OsFamily::El3 { "EL3" } else { "EL4" }
+            ),
+        ),
+        // RHEL 5 ships Xen 3.1 (xen-3.0.3 userspace with a 3.1 hypervisor, RHEL 5.1 release
+        // notes) with xm and xend only; xl and libxl came with Xen 4.1 (Xen 4.1 release notes,
+        // "xl: the new default toolstack" came in 4.2).
+        OsFamily::El5 if dom0.toolstack == Toolstack::Xl => diags.error(
+            "toolstack-unavailable",
+            dom0.at.key("toolstack"),
+            "EL5's Xen 3.1 has no xl (it came with Xen 4.1): an EL5 dom0 needs toolstack = \"xm\", or install it with an EL9 release",
+        ),
+        _ => {}
+    }
+}
+
+/// The guests' releases can run on the dom0's hypervisor.
+fn check_guest_releases(fabric: &Fabric, dom0: &Dom0, family: OsFamily, diags: &mut Diagnostics) {
+    // Only an EL5 dom0 (Xen 3.1) limits its guests' releases; an EL3/EL4 one is refused above.
+    if family != OsFamily::El5 {
+        return;
+    }
+    for g in &dom0.guests {
+        // HVM guests boot their own boot loader from an emulated disk; PVH on an EL5 dom0 is
+        // refused already (`mode-needs-xl`, or `toolstack-unavailable` for its xl).
+        if !matches!(g.mode, VirtMode::PvPygrub | VirtMode::PvPypxeboot)
+            || fabric.os.get(&g.os).map(|o| o.family) != Some(OsFamily::El9)
+        {
+            continue;
+        }
+        // A PV guest's kernel is found by dom0's pygrub (pypxeboot hands a local boot to it
+        // too), and Xen 3.1's pygrub cannot find an EL9 kernel: its libfsimage reads ext2/3,
+        // reiserfs, ufs, iso9660, fat and zfs (tools/libfsimage in Xen 3.1), not EL9's XFS or
+        // ext4 (extents) /boot, and it reads only grub-legacy menus (tools/pygrub/src/GrubConf.py),
+        // not the BLS entries of /boot/loader/entries that EL9's grub.cfg loads (`blscfg`;
+        // pygrub learnt them in Xen 4.13).
+        diags.error(
+            "guest-os-unsupported",
+            g.at.key("os"),
+            format!(
+                "a {} guest with an EL9 release cannot boot on dom0 `{}` (EL5, Xen 3.1): Xen 3.1's pygrub reads neither EL9's /boot file system nor its BLS boot entries; make it mode = \"hvm\", or put it on an EL9 dom0",
+                g.mode.as_str(),
+                dom0.name
+            ),
+        );
+    }
+}
