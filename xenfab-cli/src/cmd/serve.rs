@@ -385,11 +385,10 @@ mod tests {
     fn requests_are_bounded() {
         let long = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(MAX_HEAD));
         assert_eq!(read(long.as_bytes()).unwrap_err().status, 431);
-        let mut many = String::from("GET / HTTP/1.1\r\n");
-        for i in 0..=MAX_HEADERS {
-            many.push_str(&format!("X-{i}: y\r\n"));
-        }
-        many.push_str("\r\n");
+        let many: String = std::iter::once("GET / HTTP/1.1\r\n".to_owned())
+            .chain((0..=MAX_HEADERS).map(|i| format!("X-{i}: y\r\n")))
+            .chain(std::iter::once("\r\n".to_owned()))
+            .collect();
         assert_eq!(read(many.as_bytes()).unwrap_err().status, 431);
         let big = b"POST /ack/x HTTP/1.1\r\nContent-Length: 1000000\r\n\r\n";
         assert_eq!(read(big).unwrap_err().status, 413);
