@@ -118,11 +118,16 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
             continue;
         }
         let server = Arc::clone(&server);
-        let active = Arc::clone(&active);
-        std::thread::spawn(move || {
+        let done = Arc::clone(&active);
+        let spawned = std::thread::Builder::new().spawn(move || {
             server.connection(stream);
-            active.fetch_sub(1, Ordering::SeqCst);
+            done.fetch_sub(1, Ordering::SeqCst);
         });
+        if let Err(e) = spawned {
+            // the stream went with the closure: the connection is closed
+            active.fetch_sub(1, Ordering::SeqCst);
+            eprintln!("xenfab serve: cannot start a thread for a connection: {e}");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
