@@ -109,6 +109,7 @@ def seed_base() -> dict:
     fabric = tomllib.loads(SEED.read_text(encoding="utf-8"))
     fabric["install"]["boot_file"] = "pxelinux.0"
     fabric["install"]["dhcp_interfaces"] = ["eth0"]
+    fabric["install"]["ack_url"] = "http://192.168.96.1:8140"  # xenfab serve: the ack %post
     fabric["kickstart"]["lang"] = "en_US.UTF-8"
     fabric["kickstart"]["keyboard"] = "us"
     fabric["kickstart"]["dom0"]["packages"] = ["@base", "openssh-server"]

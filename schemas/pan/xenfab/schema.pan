@@ -15,6 +15,7 @@ type xenfab_site = {
 };
 
 type xenfab_install = {
+    'ack_url' ? string
     'boot_file' ? string
     'dhcp_interfaces' ? string[]
     'kickstart_url' : string

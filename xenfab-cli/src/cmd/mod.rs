@@ -9,6 +9,7 @@ mod quattor;
 mod render;
 mod report;
 mod schema;
+mod serve;
 mod validate;
 mod xend_config;
 
@@ -43,6 +44,7 @@ enum Command {
     Boot(boot::Args),
     Report(report::Args),
     Quattor(quattor::Args),
+    Serve(serve::Args),
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
@@ -58,6 +60,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Boot(args) => boot::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Quattor(args) => quattor::run(&args),
+        Command::Serve(args) => serve::run(&args),
     }
 }
 

@@ -66,6 +66,9 @@ pub struct InstallServer {
     pub tftp_root: AbsPath,
     /// The URL kickstart files are served under; a host's is `<kickstart_url>/<fqdn>.ks`.
     pub kickstart_url: url::Url,
+    /// Where `xenfab serve` listens (an `http://` URL): kickstarts' `%post` calls
+    /// `<ack_url>/ack/<fqdn>` when the install is done. None: no call.
+    pub ack_url: Option<url::Url>,
 }
 
 /// A kernel and initrd that network installs boot, relative to the TFTP root.

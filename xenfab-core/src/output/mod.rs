@@ -38,6 +38,7 @@
 //! temporary files and cannot appear in a [`Tree`]. This module uses Unix file modes and
 //! symlinks and is therefore Unix-only.
 
+pub mod ack;
 pub mod boot;
 mod fsops;
 mod lock;

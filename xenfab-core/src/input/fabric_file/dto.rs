@@ -92,6 +92,13 @@ pub struct Install {
     /// The URL kickstart files are served under: a host's is `<kickstart_url>/<fqdn>.ks`.
     #[schemars(extend("format" = "uri"))]
     pub kickstart_url: String,
+    /// Where `xenfab serve` listens, as an `http://` URL (e.g. `http://192.168.96.1:8140`):
+    /// each kickstart's `%post` then calls `<ack_url>/ack/<fqdn>` at the end of the install,
+    /// and the server switches the host to local boot. Without it, kickstarts make no call
+    /// and hosts stay in their state until `xenfab boot HOST localboot`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "uri"))]
+    pub ack_url: Option<String>,
 }
 
 /// What every kickstart file of the site shares.

@@ -207,6 +207,25 @@ impl Cx {
 
     /// A URL the install server serves: http, https, ftp or nfs, no query or fragment, and
     /// nothing that could break the line of a configuration file.
+    /// `install.ack_url`: a URL as [`Self::url`] takes, and `http` (what `xenfab serve`
+    /// speaks), without a path: the server's routes are at its root.
+    fn ack_url(&mut self, path: &FieldPath, text: &str) -> Option<url::Url> {
+        let url = self.url(path, text)?;
+        let why = if url.scheme() != "http" {
+            "`xenfab serve` speaks plain http: the scheme must be http"
+        } else if url.path() != "/" {
+            "give the server's root (`http://HOST:PORT`), without a path"
+        } else {
+            return Some(url);
+        };
+        self.diags.error(
+            "invalid-value",
+            path.clone(),
+            format!("invalid URL `{}`: {why}", shown(text)),
+        );
+        None
+    }
+
     fn url(&mut self, path: &FieldPath, text: &str) -> Option<url::Url> {
         let bad = |cx: &mut Cx, why: &str| {
             cx.diags.error(
@@ -436,12 +455,17 @@ impl Cx {
             s.tftp_root.as_deref().unwrap_or(seed::TFTP_ROOT),
         );
         let kickstart_url = self.url(&path.key("kickstart_url"), &s.kickstart_url);
+        let ack_url = match &s.ack_url {
+            None => Some(None),
+            Some(text) => self.ack_url(&path.key("ack_url"), text).map(Some),
+        };
         Some(m::InstallServer {
             next_server: next_server.map_or(Some(None), |s| s.map(Some))?,
             boot_file: boot_file?,
             dhcp_interfaces: dhcp_interfaces?,
             tftp_root: tftp_root?,
             kickstart_url: kickstart_url?,
+            ack_url: ack_url?,
         })
     }
 
@@ -1150,6 +1174,46 @@ fn family_name(family: m::OsFamily) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    /// The diagnostics of the example with `install.ack_url = url`.
+    fn ack_url_errors(url: &str) -> Vec<String> {
+        let text = crate::EXAMPLE.replacen(
+            "kickstart_url = ",
+            &format!("ack_url = \"{url}\"\nkickstart_url = "),
+            1,
+        );
+        match crate::load(&text, "f.toml") {
+            Ok(_) => Vec::new(),
+            Err(crate::Error::Invalid(diags)) => diags.iter().map(|d| d.message.clone()).collect(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn ack_url_is_the_root_of_an_http_server() {
+        assert!(ack_url_errors("http://192.168.96.1:8140").is_empty());
+        assert!(ack_url_errors("http://192.168.96.1:8140/").is_empty());
+        assert!(ack_url_errors("http://install.example.org").is_empty());
+        assert_eq!(
+            ack_url_errors("http://192.168.96.1:8140/ack"),
+            [
+                "invalid URL `http://192.168.96.1:8140/ack`: give the server's root (`http://HOST:PORT`), without a path"
+            ]
+        );
+        assert_eq!(
+            ack_url_errors("https://192.168.96.1"),
+            [
+                "invalid URL `https://192.168.96.1`: `xenfab serve` speaks plain http: the scheme must be http"
+            ]
+        );
+        // what any URL is refused for comes first
+        assert_eq!(
+            ack_url_errors("http://x/'$(reboot)'"),
+            [
+                "invalid URL `http://x/\\'$(reboot)\\'`: only letters, digits and `-._~:/%+,=@` are allowed"
+            ]
+        );
+    }
+
     #[test]
     fn mac_scheme_default_is_the_seeds() {
         assert_eq!(

@@ -189,6 +189,7 @@ impl Cx {
                 dhcp_interfaces: None,
                 tftp_root: None,
                 kickstart_url: String::new(),
+                ack_url: None,
             }),
             kickstart: kickstart.clone().unwrap_or_else(|| dto::Kickstart {
                 root_password: String::new(),
@@ -307,6 +308,8 @@ impl Cx {
             dhcp_interfaces: None,
             tftp_root: None,
             kickstart_url: base.to_owned(),
+            // AII's own `ks/ackurl` names its CGI script, not a `xenfab serve`: not mapped.
+            ack_url: None,
         })
     }
 

@@ -289,6 +289,7 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
     }
     commands.push(bootloader);
     post.extend(self::post(fabric, true));
+    post.extend(ack_post(fabric, &fqdn));
     let (packages_header, packages) = packages(fabric, os, true);
     Ok(KickstartView {
         version: handler(os.family),
@@ -318,6 +319,7 @@ fn guest_view(fabric: &Fabric, guest: &Guest) -> Result<KickstartView, RenderErr
     let (packages_header, packages) = packages(fabric, os, false);
     let mut post = post(fabric, false);
     post.extend(super::guests::kickstart_post(fabric, guest).map(str::to_owned));
+    post.extend(ack_post(fabric, &fqdn));
     Ok(KickstartView {
         version: handler(os.family),
         fqdn,
@@ -333,6 +335,24 @@ fn guest_view(fabric: &Fabric, guest: &Guest) -> Result<KickstartView, RenderErr
         post,
         end: dialect == Dialect::Current,
     })
+}
+
+/// The last `%post` of a host's kickstart when the fabric names a `xenfab serve`
+/// (`install.ack_url`): it tells the server the install is done, and the server switches the
+/// host to local boot (docs/lifecycle.md), as AII's `aii-installack.cgi` does. curl first (a
+/// POST; `-f` makes an HTTP error fail), then wget, which EL3's 1.8.2 has without
+/// `--post-data` (wget 1.9 added it), so its call is a GET, which the server takes too; both
+/// are in every default `%packages`. A failed call does not fail the install: it says so, and
+/// `xenfab boot HOST localboot` does the same by hand. The URL passed `Lower::url`'s
+/// character set (letters, digits, `-._~:/%+,=@`), so single quotes keep it one word.
+fn ack_post(fabric: &Fabric, fqdn: &str) -> Option<String> {
+    let base = fabric.install.ack_url.as_ref()?;
+    let url = format!("{}/ack/{fqdn}", base.as_str().trim_end_matches('/'));
+    Some(format!(
+        "# xenfab serve: the install is done, network boot gives this host its disk from now on\n\
+         url='{url}'\n\
+         curl -fsS -d '' -o /dev/null \"$url\" || wget -q -O /dev/null \"$url\" || echo \"xenfab: the install acknowledgement to $url failed: run xenfab boot {fqdn} localboot\" >&2\n"
+    ))
 }
 
 /// Where EL5's anaconda writes the boot loader's configuration; `/boot/grub/menu.lst` is a
@@ -519,6 +539,63 @@ pub(crate) fn boot_fstype(scheme: &PartitionScheme) -> FsType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The example's kickstart files, rendered with `install.ack_url = ack_url`.
+    fn example_kickstarts(ack_url: Option<&str>) -> Vec<(String, String)> {
+        let text = match ack_url {
+            Some(url) => crate::EXAMPLE.replacen(
+                "kickstart_url = ",
+                &format!("ack_url = \"{url}\"\nkickstart_url = "),
+                1,
+            ),
+            None => crate::EXAMPLE.to_owned(),
+        };
+        let fabric = crate::load(&text, "f.toml").unwrap().fabric;
+        crate::render(&fabric)
+            .unwrap()
+            .iter()
+            .filter_map(|(path, entry)| {
+                let name = path.as_str().strip_prefix("kickstart/")?;
+                let crate::output::Entry::File { contents, .. } = entry else {
+                    return None;
+                };
+                Some((name.to_owned(), contents.clone()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_kickstart_acknowledges_its_install_last_when_serve_is_set() {
+        let files = example_kickstarts(Some("http://192.168.96.1:8140/"));
+        assert!(files.len() > 4);
+        for (name, text) in &files {
+            let fqdn = name
+                .strip_suffix(".reinstall.ks")
+                .or_else(|| name.strip_suffix(".ks"))
+                .unwrap();
+            let last = text.rsplit("%post\n").next().unwrap();
+            let expected = format!("url='http://192.168.96.1:8140/ack/{fqdn}'\n");
+            assert!(last.contains(&expected), "{name}: {last}");
+            assert!(
+                last.contains(
+                    "curl -fsS -d '' -o /dev/null \"$url\" || wget -q -O /dev/null \"$url\""
+                ),
+                "{name}: {last}"
+            );
+            // the script is shell that `sh` reads
+            let script = last.trim_end_matches("%end\n");
+            let ok = std::process::Command::new("sh")
+                .args(["-n", "-c", script])
+                .status()
+                .unwrap();
+            assert!(ok.success(), "{name}: {script}");
+        }
+        // without serve, kickstarts make no call
+        for (name, text) in example_kickstarts(None) {
+            assert!(!text.contains("/ack/"), "{name}");
+            assert!(!text.contains("xenfab serve"), "{name}");
+        }
+    }
 
     /// grub.conf as CentOS 5.2's anaconda (11.1.2.113, booty's `grubBootloaderInfo`) writes it
     /// for a dom0 with kernel-xen and kernel, `/boot` on md0: the Xen entry's `kernel` line is
