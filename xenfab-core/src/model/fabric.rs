@@ -122,6 +122,8 @@ pub struct OsRelease {
     pub kernel_version: Option<Ident>,
     /// Its architecture.
     pub arch: Arch,
+    /// The package repository that provides Xen to an EL9 dom0's installer.
+    pub xen_repo: Option<url::Url>,
 }
 
 /// The architecture of an OS release.

@@ -191,6 +191,12 @@ pub struct Os {
     /// Its architecture: `x86_64` (default) or `i386`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arch: Option<Arch>,
+    /// The package repository that provides Xen (`xen`, `xen-hypervisor`) to an EL9 dom0's
+    /// installer (a `repo` line of its kickstart): no EL9 tree, nor EPEL 9, has Xen. Needed
+    /// for the OS of an EL9 dom0; EL5 trees have Xen themselves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "uri"))]
+    pub xen_repo: Option<String>,
 }
 
 /// An IPv4 network.

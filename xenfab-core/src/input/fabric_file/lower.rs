@@ -526,6 +526,10 @@ impl Cx {
             self.opt_ident(&path.key("kernel_version"), o.kernel_version.as_deref());
         let installer = self.release(&path.key("release"), o.family, o.release.as_deref());
         let arch = o.arch.unwrap_or_default();
+        let xen_repo = match o.xen_repo.as_deref() {
+            Some(text) => self.url(&path.key("xen_repo"), text).map(Some),
+            None => Some(None),
+        };
         let kernel_version = match (kernel_version, installer) {
             (Some(k), Some(info)) => self.kernel_version(
                 &path.key("kernel_version"),
@@ -544,6 +548,7 @@ impl Cx {
             boot_image: boot_image?,
             kernel_version: kernel_version?,
             arch,
+            xen_repo: xen_repo?,
         })
     }
 
