@@ -420,7 +420,7 @@ mod tests {
         let rescue = file(&tree, "pxelinux.cfg/xen03.example.org.rescue.cfg").unwrap_or_default();
         assert!(
             rescue.ends_with(
-                " inst.rescue inst.repo=http://192.168.96.1/rocky/9/BaseOS/x86_64/os BOOTIF=01-b0-7b-25-03-13-01\n"
+                " inst.rescue inst.repo=http://192.168.96.1/rocky/9/BaseOS/x86_64/os BOOTIF=01-b0-7b-25-03-13-01 net.ifnames=0\n"
             ),
             "{rescue}"
         );
