@@ -557,7 +557,8 @@ impl Cx {
     /// hypervisor's boot entry would load files the install does not write (`2.6.18-92.1.6.el5`,
     /// an update, on a 5.2 tree that installs `2.6.18-92.el5`). Without a named release the
     /// version given is kept (the family's first release is only assumed), and none is made
-    /// up.
+    /// up. `Some(None)` when there is none, `None` when refused (reported), as `opt_ident`.
+    #[allow(clippy::option_option)]
     fn kernel_version(
         &mut self,
         path: &FieldPath,
