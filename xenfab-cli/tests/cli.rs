@@ -447,8 +447,8 @@ fn boot_refuses_what_it_cannot_switch() {
             .status
             .success()
     );
-    // A guest that boots its own disk has no network boot.
-    let o = xenfab(&["boot", "skadi", "install", "--example", "-o", out_s]);
+    // A guest that boots its own disk has no rescue entry.
+    let o = xenfab(&["boot", "skadi", "rescue", "--example", "-o", out_s]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("boots its own disk"), "{}", stderr(&o));
     // A guest has no reinstall; pypxeboot cannot pass the rescue word.
@@ -534,4 +534,69 @@ fn render_warns_of_a_recorded_state_the_host_cannot_be_in() {
         link("C0A8600C").to_str(),
         Some("xen02.example.org.reinstall.cfg")
     );
+}
+
+#[test]
+fn boot_records_the_state_of_a_guest_that_boots_its_own_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    assert!(
+        xenfab(&["render", "--example", "-o", out_s])
+            .status
+            .success()
+    );
+    let config = || fs::read_to_string(out.join("dom0s/xen02.example.org/xen/skadi")).unwrap();
+    let state = || fs::read_to_string(out.join("tftpboot/.xenfab-boot-state.json")).unwrap();
+    assert!(config().contains("bootloader"), "{}", config());
+    assert!(!config().contains("ks="), "{}", config());
+
+    // skadi is a pv-pygrub guest: no link is switched, its state is recorded.
+    let o = xenfab(&["boot", "skadi", "install", "--example", "-o", out_s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    assert!(
+        stderr(&o).starts_with(
+            "skadi.example.org: install\nskadi.example.org is a pv-pygrub guest: it boots what its config says, not the network; \
+             run `xenfab render` to write its config (the installer's kernel with its kickstart) into the provision.sh of `xen02.example.org`"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        state().contains("\"skadi.example.org\": \"install\""),
+        "{}",
+        state()
+    );
+
+    // The next render writes its install variant: the installer's kernel and its kickstart.
+    let o = xenfab(&["render", "--example", "-o", out_s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("~ dom0s/xen02.example.org/xen/skadi\n"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        config().contains("ks=http://192.168.96.1/ks/skadi.example.org.ks"),
+        "{}",
+        config()
+    );
+    assert!(!config().contains("bootloader"), "{}", config());
+
+    // Back to its disk.
+    let o = xenfab(&["boot", "skadi", "localboot", "--example", "-o", out_s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        state().contains("\"skadi.example.org\": \"localboot\""),
+        "{}",
+        state()
+    );
+    assert!(
+        xenfab(&["render", "--example", "-o", out_s])
+            .status
+            .success()
+    );
+    assert!(config().contains("bootloader"), "{}", config());
+    assert!(!config().contains("ks="), "{}", config());
 }

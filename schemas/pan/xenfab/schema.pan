@@ -61,6 +61,7 @@ type xenfab_os = {
     'install_url' : string
     'kernel_version' ? string
     'release' ? string
+    'xen_repo' ? string
 };
 
 type xenfab_network = {

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use xenfab_core::model::{BootState, HostRef};
+use xenfab_core::model::{BootState, HostRef, VirtMode};
 use xenfab_core::output::{LockKind, boot};
 use xenfab_core::render::netboot::{TFTP_DIR, host_links};
 
@@ -95,15 +95,19 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         }
     }
     let links = host_links(f, host, state);
-    if links.is_empty() {
-        let why = match host {
-            HostRef::Guest(_, g) => format!(
-                "guest `{fqdn}` ({}) boots its own disk, not from the network",
-                g.mode.as_str()
-            ),
-            HostRef::Dom0(_) => format!("`{fqdn}` does not boot from the network"),
-        };
-        return Err(Failure::Invalid(format!("error: {why}")));
+    // A pygrub or PVH guest boots its own disk: no TFTP link says what it boots, its config
+    // does (the installer's kernel while it is in `install`), which `render` writes into its
+    // dom0's provision.sh. Only its state is recorded.
+    let own_disk = match host {
+        HostRef::Guest(d, g) if matches!(g.mode, VirtMode::PvPygrub | VirtMode::Pvh) => {
+            Some((d, g))
+        }
+        _ => None,
+    };
+    if links.is_empty() && own_disk.is_none() {
+        return Err(Failure::Invalid(format!(
+            "error: `{fqdn}` does not boot from the network"
+        )));
     }
     // The lock of the tree `render` writes (so that a render and a switch take turns), or of
     // the TFTP root given.
@@ -130,5 +134,18 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     }
     super::print(&out)?;
     eprintln!("{fqdn}: {}", state.as_str());
+    if let Some((d, g)) = own_disk {
+        let boots = if state == BootState::Install {
+            "the installer's kernel with its kickstart"
+        } else {
+            "its own disk"
+        };
+        eprintln!(
+            "{fqdn} is a {} guest: it boots what its config says, not the network; run `xenfab render` \
+             to write its config ({boots}) into the provision.sh of `{}`, and run that script on the dom0",
+            g.mode.as_str(),
+            f.fqdn(&d.name)
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -118,11 +118,15 @@ pub struct OsRelease {
     pub install_url: url::Url,
     /// The boot image that starts its installer.
     pub boot_image: Ident,
-    /// The version of its Xen kernel (`2.6.18-92.1.6.el5`), which names the files the
-    /// hypervisor's boot entry loads; needed for the OS of a dom0.
+    /// The version of its Xen kernel (`2.6.18-92.el5`), which names the files the
+    /// hypervisor's boot entry loads; needed for the OS of a dom0. The one its installation
+    /// tree installs (the release table's, [`super::release::installed_kernel`]) when the
+    /// release is named.
     pub kernel_version: Option<Ident>,
     /// Its architecture.
     pub arch: Arch,
+    /// The package repository that provides Xen to an EL9 dom0's installer.
+    pub xen_repo: Option<url::Url>,
 }
 
 /// The architecture of an OS release.

@@ -201,6 +201,56 @@ pub fn hash_names(hashes: &[&str]) -> String {
     }
 }
 
+/// The Xen kernel a release's install tree installs: `kernel-xen` of its GA (the kernel the
+/// point release shipped with, before any update) for EL5, `kernel` for EL9 (its files carry
+/// the architecture: `vmlinuz-5.14.0-427.13.1.el9_4.x86_64`, which [`kernel_files`] adds), so
+/// that the hypervisor's boot entry names files that exist after the install. `None` where
+/// the table has no fact (EL3 and EL4, which are no dom0s; EL9 releases after 9.5).
+///
+/// Source: Red Hat's "Red Hat Enterprise Linux Release Dates" (access.redhat.com/articles/3078),
+/// which lists each minor release's GA kernel, and the `kernel-xen` and `kernel` packages of
+/// each release's `Server/` (EL5) or `BaseOS/` (EL9) tree; CentOS trees carry the same NVRs.
+pub const fn installed_kernel(family: OsFamily, release: Release) -> Option<&'static str> {
+    match (family, release.major, release.minor) {
+        (OsFamily::El5, 5, minor) => Some(match minor {
+            0 => "2.6.18-8.el5",
+            1 => "2.6.18-53.el5",
+            2 => "2.6.18-92.el5",
+            3 => "2.6.18-128.el5",
+            4 => "2.6.18-164.el5",
+            5 => "2.6.18-194.el5",
+            6 => "2.6.18-238.el5",
+            7 => "2.6.18-274.el5",
+            8 => "2.6.18-308.el5",
+            9 => "2.6.18-348.el5",
+            10 => "2.6.18-371.el5",
+            11 => "2.6.18-398.el5",
+            _ => return None,
+        }),
+        (OsFamily::El9, 9, minor) => Some(match minor {
+            0 => "5.14.0-70.13.1.el9_0",
+            1 => "5.14.0-162.6.1.el9_1",
+            2 => "5.14.0-284.11.1.el9_2",
+            3 => "5.14.0-362.8.1.el9_3",
+            4 => "5.14.0-427.13.1.el9_4",
+            5 => "5.14.0-503.11.1.el9_5",
+            _ => return None,
+        }),
+        _ => None,
+    }
+}
+
+/// The version that names a release's kernel files (`kernel_version`): EL5's as its package
+/// has it (`2.6.18-92.el5`; the files add `xen`), EL9's with the architecture
+/// (`5.14.0-427.13.1.el9_4.x86_64`, as `/boot/vmlinuz-…` and `/lib/modules/…` are named).
+pub fn kernel_files(family: OsFamily, release: Release, arch: &str) -> Option<String> {
+    let kernel = installed_kernel(family, release)?;
+    Some(match family {
+        OsFamily::El9 => format!("{kernel}.{arch}"),
+        _ => kernel.to_owned(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,5 +318,32 @@ mod tests {
         assert!(info(OsFamily::El3, Release::new(3, 0)).is_some());
         assert_eq!(default_release(OsFamily::El5), Release::new(5, 0));
         assert_eq!(known_range(OsFamily::El5), "5.0 to 5.11");
+    }
+
+    #[test]
+    fn installed_kernels_are_the_ga_kernels() {
+        // RHEL 5.2 installs kernel-xen-2.6.18-92.el5; 2.6.18-92.1.6.el5 is an update.
+        assert_eq!(
+            installed_kernel(OsFamily::El5, Release::new(5, 2)),
+            Some("2.6.18-92.el5")
+        );
+        assert_eq!(
+            installed_kernel(OsFamily::El5, Release::new(5, 11)),
+            Some("2.6.18-398.el5")
+        );
+        assert_eq!(
+            kernel_files(OsFamily::El9, Release::new(9, 4), "x86_64").as_deref(),
+            Some("5.14.0-427.13.1.el9_4.x86_64")
+        );
+        assert_eq!(installed_kernel(OsFamily::El9, Release::new(9, 7)), None);
+        assert_eq!(installed_kernel(OsFamily::El4, Release::new(4, 6)), None);
+        // Every EL5 release the table knows has its kernel, and they only grow.
+        let mut last = 0;
+        for minor in 0..=last_minor(OsFamily::El5) {
+            let k = installed_kernel(OsFamily::El5, Release::new(5, minor)).unwrap();
+            let build: u32 = k["2.6.18-".len()..k.len() - ".el5".len()].parse().unwrap();
+            assert!(build > last, "{k}");
+            last = build;
+        }
     }
 }

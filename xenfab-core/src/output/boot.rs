@@ -82,7 +82,9 @@ pub fn read_states(tftp_root: &Path) -> Result<BootStates, OutputError> {
 }
 
 /// Points `links` (paths relative to `tftp_root`, and their targets relative to each link's
-/// directory) at their new targets, and records `fqdn` as being in `state`.
+/// directory) at their new targets, and records `fqdn` as being in `state`. `links` is empty
+/// for a guest that boots its own disk (pygrub, PVH): only its state is recorded, and the next
+/// render writes its config for that state.
 ///
 /// Everything is checked before anything changes: each link must be a symlink or absent (a
 /// regular file is never replaced), its directory a real directory, its target an existing

@@ -51,6 +51,35 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
     }
     check_boot(fabric, diags);
     release_kickstart(fabric, diags);
+    check_xen_repo(fabric, diags);
+}
+
+/// An EL9 dom0's OS names the repository that provides Xen, once for each OS. No EL9 tree
+/// has Xen: RHEL 9 ships KVM only (RHEL 9 "Configuring and managing virtualization": Xen is
+/// not a supported hypervisor, and RHEL has had no dom0 since RHEL 6), EPEL 9 has no `xen`
+/// package (Fedora's `xen.spec` is built for Fedora branches only), and the CentOS Virt SIG's
+/// `centos-release-xen` (Xen4CentOS) was built for CentOS 6 and 7 only. Without a repository
+/// the installer cannot find `xen`, and the kickstart no longer ignores a missing package.
+fn check_xen_repo(fabric: &Fabric, diags: &mut Diagnostics) {
+    let mut seen = BTreeSet::new();
+    for dom0 in &fabric.dom0s {
+        let Some(os) = fabric.os.get(&dom0.os) else {
+            continue;
+        };
+        if os.family == OsFamily::El9 && os.xen_repo.is_none() && seen.insert(&dom0.os) {
+            diags.error(
+                "xen-repo-missing",
+                FieldPath::root()
+                    .key("os")
+                    .entry(dom0.os.as_str())
+                    .key("xen_repo"),
+                format!(
+                    "dom0 `{}` runs EL9, whose installation tree has no Xen (nor has EPEL 9): name the repository that provides the `xen` package in xen_repo",
+                    dom0.name
+                ),
+            );
+        }
+    }
 }
 
 /// The size of `/boot` in a scheme (its smallest member for an array, the size a growing

@@ -187,14 +187,23 @@ pub struct Os {
     pub install_url: String,
     /// The boot image (a key of `boot_images`) that starts its installer.
     pub boot_image: String,
-    /// The version of its Xen kernel (`2.6.18-92.1.6.el5`), which names the files the
+    /// The version of its Xen kernel (`2.6.18-92.el5`), which names the files the
     /// hypervisor's boot entry loads: `xen.gz-<version>`, `vmlinuz-<version>xen` and so on
-    /// (EL5), or `vmlinuz-<version>` (EL9). Needed for the OS of a dom0.
+    /// (EL5), or `vmlinuz-<version>` (EL9, with the architecture:
+    /// `5.14.0-427.13.1.el9_4.x86_64`). Needed for the OS of a dom0; it must be the kernel
+    /// the installation tree installs, and is taken from the release table when `release` is
+    /// named and this is left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernel_version: Option<String>,
     /// Its architecture: `x86_64` (default) or `i386`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arch: Option<Arch>,
+    /// The package repository that provides Xen (`xen`, `xen-hypervisor`) to an EL9 dom0's
+    /// installer (a `repo` line of its kickstart): no EL9 tree, nor EPEL 9, has Xen. Needed
+    /// for the OS of an EL9 dom0; EL5 trees have Xen themselves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "uri"))]
+    pub xen_repo: Option<String>,
 }
 
 /// An IPv4 network.

@@ -549,6 +549,21 @@ impl Cx {
         let kernel_version =
             self.opt_ident(&path.key("kernel_version"), o.kernel_version.as_deref());
         let installer = self.release(&path.key("release"), o.family, o.release.as_deref());
+        let arch = o.arch.unwrap_or_default();
+        let xen_repo = match o.xen_repo.as_deref() {
+            Some(text) => self.url(&path.key("xen_repo"), text).map(Some),
+            None => Some(None),
+        };
+        let kernel_version = match (kernel_version, installer) {
+            (Some(k), Some(info)) => self.kernel_version(
+                &path.key("kernel_version"),
+                o.family,
+                o.release.is_some().then_some(info.release),
+                arch,
+                k,
+            ),
+            (k, _) => k,
+        };
         Some(m::OsRelease {
             family: o.family,
             release: installer?.release,
@@ -556,8 +571,45 @@ impl Cx {
             install_url: install_url?,
             boot_image: boot_image?,
             kernel_version: kernel_version?,
-            arch: o.arch.unwrap_or_default(),
+            arch,
+            xen_repo: xen_repo?,
         })
+    }
+
+    /// An OS's Xen kernel version: the one its install tree installs (the release table's)
+    /// when not given; one that differs from it is refused when the release is named, as the
+    /// hypervisor's boot entry would load files the install does not write (`2.6.18-92.1.6.el5`,
+    /// an update, on a 5.2 tree that installs `2.6.18-92.el5`). Without a named release the
+    /// version given is kept (the family's first release is only assumed), and none is made
+    /// up. `Some(None)` when there is none, `None` when refused (reported), as `opt_ident`.
+    #[allow(clippy::option_option)]
+    fn kernel_version(
+        &mut self,
+        path: &FieldPath,
+        family: m::OsFamily,
+        named: Option<m::release::Release>,
+        arch: m::Arch,
+        given: Option<m::Ident>,
+    ) -> Option<Option<m::Ident>> {
+        let Some(release) = named else {
+            return Some(given);
+        };
+        let installed = m::release::kernel_files(family, release, arch.libvirt());
+        match (given, installed) {
+            (None, Some(k)) => Some(k.parse().ok()),
+            (Some(k), Some(installed)) if k.as_str() != installed => {
+                self.diags.error(
+                    "kernel-not-installed",
+                    path.clone(),
+                    format!(
+                        "the {release} install tree installs kernel {installed}, not {}: the hypervisor's boot entry would load files that do not exist; write kernel_version = \"{installed}\" or leave it out",
+                        shown(k.as_str())
+                    ),
+                );
+                None
+            }
+            (given, _) => Some(given),
+        }
     }
 
     /// An OS's release, looked up in the release table: the family's first when not given.

@@ -539,6 +539,7 @@ impl Cx {
             boot_image: image,
             kernel_version: None,
             arch,
+            xen_repo: None,
         });
         if entry.kernel_version.is_none() {
             entry.kernel_version = kernel_version;

@@ -289,8 +289,11 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
     }
     commands.push(bootloader);
     post.extend(self::post(fabric, true));
+    let (mut packages_header, packages) = packages(fabric, os, true);
+    if let Some(repo) = el9_xen(os) {
+        el9_dom0_xen(dom0, repo, &mut commands, &mut packages_header, &mut post);
+    }
     post.extend(ack_post(fabric, &fqdn));
-    let (packages_header, packages) = packages(fabric, os, true);
     Ok(KickstartView {
         version: handler(os.family),
         fqdn,
@@ -353,6 +356,71 @@ fn ack_post(fabric: &Fabric, fqdn: &str) -> Option<String> {
          url='{url}'\n\
          curl -fsS -d '' -o /dev/null \"$url\" || wget -q -O /dev/null \"$url\" || echo \"xenfab: the install acknowledgement to $url failed: run xenfab boot {fqdn} localboot\" >&2\n"
     ))
+}
+
+/// The repository of an EL9 OS's Xen ([`OsRelease::xen_repo`]), for an EL9 dom0.
+fn el9_xen(os: &OsRelease) -> Option<&url::Url> {
+    (os.family == OsFamily::El9)
+        .then_some(os.xen_repo.as_ref())
+        .flatten()
+}
+
+/// What an EL9 dom0's kickstart needs to come up as a dom0: the repository that has Xen (no
+/// EL9 tree has it), `%packages` without `--ignoremissing` so that an install without Xen
+/// fails instead of "succeeding" (anaconda 34 stops on a missing package unless told to
+/// ignore it: pykickstart's `%packages --ignoremissing`, RHEL 9 "Performing an advanced RHEL
+/// installation", kickstart reference), and the `%post` of [`el9_xen_post`].
+fn el9_dom0_xen(
+    dom0: &Dom0,
+    repo: &url::Url,
+    commands: &mut Vec<String>,
+    packages_header: &mut String,
+    post: &mut Vec<String>,
+) {
+    // Before `skipx`, `firstboot` and `reboot`, with the other repo lines; not twice when the
+    // site's repositories have it (anaconda refuses two repos of one name, and one URL twice
+    // is no use).
+    let baseurl = format!(" --baseurl={repo}");
+    if !commands
+        .iter()
+        .any(|l| l.starts_with("repo ") && l.ends_with(&baseurl))
+    {
+        let at = commands
+            .iter()
+            .position(|l| l == "skipx")
+            .unwrap_or(commands.len());
+        commands.insert(at, format!("repo --name=xenfab-xen{baseurl}"));
+    }
+    *packages_header = packages_header.replace(" --ignoremissing", "");
+    post.push(el9_xen_post(&super::grub::xen_args(dom0, true)));
+}
+
+/// The `%post` of an EL9 dom0: Xen's services on, and the hypervisor's boot entry written from
+/// the kernel that was installed (so no kernel version is pinned: the tree's kernel, or a
+/// newer one from a repository, is what the entry loads).
+///
+/// - Services: Xen's systemd units (tools/hotplug/Linux/systemd/ of Xen 4.x: there is no
+///   `xencommons` unit, it is the SysV script's name) that a dom0 needs at boot: xenstored,
+///   xenconsoled, xen-init-dom0 (dom0's xenstore entries), xen-qemu-dom0-disk-backend (qdisk
+///   for guests' file disks) and xendomains (guests started and saved with the host). The
+///   package installs them disabled (systemd presets of RHEL 9 enable nothing of Xen).
+/// - Boot entry: GRUB2's `20_linux_xen` (grub2-tools) writes a `menuentry '…, with Xen
+///   hypervisor'` for each `/boot/xen*.gz` and installed kernel, with
+///   `GRUB_CMDLINE_XEN_DEFAULT` on Xen's line; BLS entries (`blscfg`) are for the kernel
+///   alone. `grub2-set-default` makes the first Xen entry the default (`GRUB_DEFAULT=saved`
+///   on EL9).
+fn el9_xen_post(xen_args: &str) -> String {
+    format!(
+        r#"# Xen's services (xenfab): the toolstack's daemons and the guests' start at boot.
+systemctl enable xenstored.service xenconsoled.service xen-init-dom0.service xen-qemu-dom0-disk-backend.service xendomains.service
+# The hypervisor's entry, from the kernel that was installed: dom0's memory and vCPUs.
+sed -i -e '/^GRUB_CMDLINE_XEN_DEFAULT=/d' /etc/default/grub
+echo 'GRUB_CMDLINE_XEN_DEFAULT="{xen_args}"' >>/etc/default/grub
+grub2-mkconfig -o /boot/grub2/grub.cfg
+entry=$(sed -n "s/^menuentry '\([^']*with Xen hypervisor\)'.*/\1/p" /boot/grub2/grub.cfg | head -n 1)
+if [ -n "$entry" ]; then grub2-set-default "$entry"; else echo 'xenfab: no Xen hypervisor entry in /boot/grub2/grub.cfg' >&2; fi
+"#
+    )
 }
 
 /// Where EL5's anaconda writes the boot loader's configuration; `/boot/grub/menu.lst` is a
