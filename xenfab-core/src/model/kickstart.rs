@@ -120,11 +120,7 @@ pub struct Merged<'a> {
 }
 
 /// The host's setting if it has one, else its OS's, else the site's.
-fn layer<'a, T: ?Sized>(
-    site: &'a T,
-    os: Option<&'a T>,
-    host: Option<&'a T>,
-) -> (&'a T, Level) {
+fn layer<'a, T: ?Sized>(site: &'a T, os: Option<&'a T>, host: Option<&'a T>) -> (&'a T, Level) {
     match (host, os) {
         (Some(h), _) => (h, Level::Host),
         (None, Some(o)) => (o, Level::Os),
@@ -543,6 +539,103 @@ super::names::text_impls!(Token, Package, Timezone, Locale, Keymap);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn site() -> KickstartSettings {
+        KickstartSettings {
+            root_password: "$1$site$x".parse().unwrap(),
+            timezone: "Europe/Berlin".parse().unwrap(),
+            lang: "en_US.UTF-8".parse().unwrap(),
+            keyboard: "us".parse().unwrap(),
+            resolvedeps: false,
+            repos: vec![Repo {
+                name: "site".parse().unwrap(),
+                baseurl: "http://a/site".parse().unwrap(),
+            }],
+            dom0: RoleSettings {
+                packages: Some(vec!["xen".parse().unwrap()]),
+                post: vec!["echo dom0".parse().unwrap()],
+            },
+            guest: RoleSettings {
+                packages: None,
+                post: vec!["echo guest".parse().unwrap()],
+            },
+            allow_default_password: false,
+        }
+    }
+
+    #[test]
+    fn merged_is_the_site_without_overrides() {
+        let site = site();
+        let m = site.merged(None, None, true);
+        assert_eq!(m.root_password_from, Level::Site);
+        assert_eq!(m.repos_from, Level::Site);
+        assert_eq!(m.repos.len(), 1);
+        assert_eq!(m.timezone.to_string(), "Europe/Berlin");
+        assert_eq!(m.packages.map(<[Package]>::len), Some(1));
+        assert_eq!(m.post[0].as_str(), "echo dom0\n");
+        let g = site.merged(None, None, false);
+        assert!(g.packages.is_none(), "guests keep their family's defaults");
+        assert_eq!(g.post[0].as_str(), "echo guest\n");
+    }
+
+    #[test]
+    fn host_over_os_over_site_each_setting_and_lists_whole() {
+        let site = site();
+        let os = KickstartOverride {
+            root_password: Some("$6$os$y".parse().unwrap()),
+            lang: Some("de_DE.UTF-8".parse().unwrap()),
+            repos: Some(Vec::new()),
+            packages: Some(vec!["@core".parse().unwrap(), "lsof".parse().unwrap()]),
+            ..KickstartOverride::default()
+        };
+        let host = KickstartOverride {
+            timezone: Some("UTC".parse().unwrap()),
+            lang: Some("fr_FR".parse().unwrap()),
+            post: Some(Vec::new()),
+            ..KickstartOverride::default()
+        };
+        let m = site.merged(Some(&os), Some(&host), false);
+        assert_eq!(m.root_password.as_str(), "$6$os$y");
+        assert_eq!(m.root_password_from, Level::Os);
+        assert_eq!(m.lang.to_string(), "fr_FR", "the host's over its OS's");
+        assert_eq!(m.timezone.to_string(), "UTC");
+        assert_eq!(m.keyboard.to_string(), "us", "the site's where nobody says");
+        assert!(
+            m.repos.is_empty(),
+            "`repos = []` on the OS: none, not the site's"
+        );
+        assert_eq!(m.repos_from, Level::Os);
+        // lists are replaced, never appended to
+        let packages: Vec<&str> = m.packages.unwrap().iter().map(Package::as_str).collect();
+        assert_eq!(packages, ["@core", "lsof"]);
+        assert!(
+            m.post.is_empty(),
+            "`post = []` on the host: no %post of the site's"
+        );
+        let host_pw = KickstartOverride {
+            root_password: Some("$1$own$z".parse().unwrap()),
+            ..KickstartOverride::default()
+        };
+        let m = site.merged(Some(&os), Some(&host_pw), true);
+        assert_eq!(m.root_password_from, Level::Host);
+        assert_eq!(m.root_password.as_str(), "$1$own$z");
+        assert_eq!(
+            m.post[0].as_str(),
+            "echo dom0\n",
+            "the role's %post, nobody overrode it"
+        );
+        assert!(KickstartOverride::default().is_empty());
+        assert!(!host_pw.is_empty());
+    }
+
+    #[test]
+    fn the_examples_hash_is_known() {
+        let example: CryptHash = "$1$xenfab$sluoPgn275QVu60NZstPb.".parse().unwrap();
+        assert!(known_default(&example).unwrap().contains("changeme"));
+        assert!(crate::EXAMPLE.contains(example.as_str()));
+        let other: CryptHash = "$1$xenfab$sluoPgn275QVu60NZstPc.".parse().unwrap();
+        assert!(known_default(&other).is_none());
+    }
 
     #[test]
     fn crypt_hashes() {

@@ -224,9 +224,14 @@ fn release_kickstart(fabric: &Fabric, diags: &mut Diagnostics) {
             "repo-unsupported",
             path.clone(),
             format!(
-                "the installer of os `{name}` (release {}, {}) does not know the kickstart command `repo` (it came with EL5): remove {path}, give those repositories on the OS that needs them (os.<name>.kickstart.repos), or set `repos = []` on os `{name}`",
+                "the installer of os `{name}` (release {}, {}) does not know the kickstart command `repo` (it came with EL5): {}",
                 os.release,
-                hosts.text()
+                hosts.text(),
+                if ks.repos_from == Level::Site {
+                    format!("give the repositories on the releases that need them (os[<name>].kickstart.repos) instead of {path}, or set `repos = []` in os[{name}].kickstart")
+                } else {
+                    format!("remove {path}")
+                }
             ),
         );
     }
@@ -280,5 +285,149 @@ fn default_password(fabric: &Fabric, diags: &mut Diagnostics) {
                 at.key("kickstart").key("root_password"),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::output::{Entry, RelPath};
+
+    const MINIMAL: &str = include_str!("../../../tests/cases/minimal/fabric.toml");
+    const OVERRIDES: &str = include_str!("../../../tests/cases/overrides/fabric.toml");
+    const EXAMPLE_HASH: &str = "$1$xenfab$sluoPgn275QVu60NZstPb.";
+    const SHA512: &str = "$6$xenfabc9$Q7HcA1x9mgy5Vf6ZhHZL6rDbK2B1Xw3qYq4mF0pV9nR2sT8uW1xY3zA5bC7dE9fG1hJ3kL5mN7pQ9rS1tU3vW.";
+
+    /// The codes and paths of a fabric's errors (none when it loads).
+    fn errors(text: &str) -> Vec<(String, String)> {
+        match crate::load(text, "fabric.toml") {
+            Ok(_) => Vec::new(),
+            Err(crate::Error::Invalid(d)) => d
+                .iter()
+                .filter(|d| d.severity == crate::diagnostic::Severity::Error)
+                .map(|d| (d.code.to_string(), d.path.to_string()))
+                .collect(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// The minimal fabric with EL4 guests, and `extra` appended.
+    fn el4(extra: &str) -> String {
+        let text = MINIMAL.replace(
+            "[defaults.guest]\nos = \"c5\"",
+            "[os.c4]\nfamily = \"el4\"\nrelease = \"4.9\"\ninstall_url = \"http://10.1.0.1/c4\"\nboot_image = \"c5\"\n\n[defaults.guest]\nos = \"c4\"",
+        );
+        assert!(text.contains("os = \"c4\""));
+        format!("{text}{extra}")
+    }
+
+    #[test]
+    fn a_hash_an_el4_guest_cannot_read_is_refused_where_it_is_given() {
+        assert_eq!(errors(&el4("")), []);
+        let own = format!("\n    [dom0s.guests.kickstart]\n    root_password = \"{SHA512}\"\n");
+        assert_eq!(
+            errors(&el4(&own)),
+            [(
+                "password-hash-unsupported".to_owned(),
+                "dom0s[xen1].guests[web1].kickstart.root_password".to_owned()
+            )]
+        );
+        // the same hash for the EL5 dom0 alone: release 5.0 reads MD5 only, too
+        let dom0 = MINIMAL.replace(
+            "hardware = \"box\"\n",
+            &format!("hardware = \"box\"\n\n  [dom0s.kickstart]\n  root_password = \"{SHA512}\"\n"),
+        );
+        assert_eq!(
+            errors(&dom0),
+            [(
+                "password-hash-unsupported".to_owned(),
+                "dom0s[xen1].kickstart.root_password".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn repositories_count_only_for_the_hosts_they_reach() {
+        // on the EL5 OS only: the EL4 guest has none
+        let el5 = el4(
+            "\n[os.c5.kickstart]\nrepos = [{ name = \"x\", baseurl = \"http://10.1.0.1/x\" }]\n",
+        );
+        assert_eq!(errors(&el5), []);
+        // the site's reach the EL4 guest, unless its OS says none
+        let site = el4("").replace(
+            "[boot_images.c5]",
+            "repos = [{ name = \"x\", baseurl = \"http://10.1.0.1/x\" }]\n\n[boot_images.c5]",
+        );
+        assert_eq!(
+            errors(&site),
+            [("repo-unsupported".to_owned(), "kickstart.repos".to_owned())]
+        );
+        assert_eq!(
+            errors(&format!("{site}\n[os.c4.kickstart]\nrepos = []\n")),
+            []
+        );
+    }
+
+    #[test]
+    fn the_examples_password_is_refused_but_for_the_example() {
+        assert!(crate::load(crate::EXAMPLE, "seed-site.toml").is_ok());
+        let copy = crate::EXAMPLE.replace("allow_default_password = true", "");
+        let errs = errors(&copy);
+        assert_eq!(
+            errs,
+            [(
+                "default-root-password".to_owned(),
+                "kickstart.root_password".to_owned()
+            )]
+        );
+        let os = el4(&format!(
+            "\n[os.c4.kickstart]\nroot_password = \"{EXAMPLE_HASH}\"\n"
+        ));
+        assert_eq!(
+            errors(&os),
+            [(
+                "default-root-password".to_owned(),
+                "os[c4].kickstart.root_password".to_owned()
+            )]
+        );
+    }
+
+    /// Defect 3: a repository given on the EL9 release is in EL9 kickstart files only.
+    #[test]
+    fn an_el9_repository_lands_in_el9_kickstarts_only() {
+        let loaded = crate::load(OVERRIDES, "fabric.toml").unwrap();
+        let tree = crate::render(&loaded.fabric).unwrap();
+        let mut seen = 0;
+        for (path, entry) in tree.iter() {
+            let (Entry::File { contents, .. }, true) =
+                (entry, path.as_str().starts_with("kickstart/"))
+            else {
+                continue;
+            };
+            seen += 1;
+            let el9 = contents.starts_with("#version=RHEL9");
+            assert_eq!(
+                contents.contains("repo --name=xen "),
+                el9 && !path.as_str().contains("vidar"),
+                "{path}"
+            );
+        }
+        assert_eq!(
+            seen, 8,
+            "two dom0s (and their reinstall files), four guests"
+        );
+        let file = |name: &str| match tree.get(&RelPath::new(name).unwrap()) {
+            Some(Entry::File { contents, .. }) => contents.clone(),
+            _ => panic!("no {name}"),
+        };
+        let saga = file("kickstart/saga.example.org.ks");
+        assert!(saga.contains("keyboard de-latin1-nodeadkeys\n"), "{saga}");
+        assert!(saga.contains("lang en_GB\n"), "its OS's language");
+        assert!(
+            !saga.contains("echo site-guest-post"),
+            "its own empty %post"
+        );
+        let xen05 = file("kickstart/xen05.example.org.ks");
+        assert!(xen05.contains("timezone --utc UTC\n"));
+        assert!(xen05.contains("rootpw --iscrypted $1$xen05$"));
     }
 }

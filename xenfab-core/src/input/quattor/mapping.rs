@@ -243,8 +243,7 @@ impl Cx {
                     );
                     continue;
                 };
-                if let Some(mut g) = self.guest(p, &base, domain_value, guest_profile, &mut file)
-                {
+                if let Some(mut g) = self.guest(p, &base, domain_value, guest_profile, &mut file) {
                     if guest_packages.is_none() {
                         guest_packages = self
                             .kickstart(guest_profile, false)

@@ -261,8 +261,7 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
     let scheme = lookup::scheme(fabric, dom0)?;
     let dialect = Dialect::of(os.family);
     let ks = fabric.kickstart_of_dom0(dom0);
-    let mut commands =
-        common_commands(fabric, &ks, os, dom0.ip, dom0.mac, &dom0.network, &fqdn)?;
+    let mut commands = common_commands(fabric, &ks, os, dom0.ip, dom0.mac, &dom0.network, &fqdn)?;
     if dialect == Dialect::Current {
         let bridge = &lookup::network(fabric, &dom0.network)?.bridge;
         super::toolstack::bridge_dom0_network(&mut commands, dom0.mac, bridge);
