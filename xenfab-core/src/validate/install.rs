@@ -397,7 +397,7 @@ mod tests {
         let loaded = crate::load(OVERRIDES, "fabric.toml").unwrap();
         let tree = crate::render(&loaded.fabric).unwrap();
         let mut seen = 0;
-        for (path, entry) in tree.iter() {
+        for (path, entry) in &tree {
             let (Entry::File { contents, .. }, true) =
                 (entry, path.as_str().starts_with("kickstart/"))
             else {
