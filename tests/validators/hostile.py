@@ -124,12 +124,12 @@ def seed_base() -> dict:
     fabric["os"]["rocky-9-x86_64"]["kickstart"] = {
         "root_password": "$6$xenfabc9$Hs7Qm1Wk2Zp0aVbR4cT6dY8eF0gH2iJ4kL6mN8oP0qR2sT4uV6wX8yZ0aB2cD4eF6gH8iJ0kL2mN4oP6qR8s.",
         "timezone": "UTC", "lang": "en_GB.UTF-8", "keyboard": "uk",
-        "repos": [{"name": "xen", "baseurl": "http://192.168.96.1/xen/el9/x86_64"}],
-        "packages": ["@core", "xen"], "post": ["systemctl enable xencommons\n"]}
-    fabric["dom0s"][0]["kickstart"] = {"timezone": "Europe/London", "post": ["echo xen01 > /etc/motd\n"]}
+        "repos": [{"name": "xen", "baseurl": "http://mirror.example.org/xen/el9/x86_64"}],
+        "packages": ["@core", "xen"], "post": ["systemctl enable xencommons"]}
+    fabric["dom0s"][0]["kickstart"] = {"timezone": "Europe/London", "post": ["echo xen01 > /etc/motd"]}
     fabric["dom0s"][0]["guests"][0]["kickstart"] = {
         "root_password": "$1$xenfabts$3MnpECyDSxUOqXImm6E4g/", "lang": "de_DE.UTF-8",
-        "keyboard": "de-latin1", "packages": ["openssh-server", "httpd"], "post": ["echo ullr\n"]}
+        "keyboard": "de-latin1", "packages": ["openssh-server", "httpd"], "post": ["echo ullr"]}
     bragi = fabric["dom0s"][1]["guests"][0]
     bragi["disks"] = [{"size": "20G", "vg": "xenvg", "lv": "bragi", "vdev": "xvda"},
                       {"size": "50G", "lv": "bragi-data", "vdev": "xvdb"}]

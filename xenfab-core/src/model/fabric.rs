@@ -120,8 +120,8 @@ pub struct OsRelease {
     pub kernel_version: Option<Ident>,
     /// Its architecture.
     pub arch: Arch,
-    /// Kickstart settings of its hosts, over the site's.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Kickstart settings of its hosts, over the site's (not in the inventory, like the site's).
+    #[serde(skip)]
     pub kickstart: Option<super::kickstart::KickstartOverride>,
 }
 
@@ -274,8 +274,9 @@ pub struct Dom0 {
     /// `clearpart --all`); off by default, and validation refuses the install of a dom0 with
     /// guests without it.
     pub wipe_guests: bool,
-    /// Its own kickstart settings, over its OS's and the site's.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Its own kickstart settings, over its OS's and the site's (its kickstart file shows
+    /// them; the inventory does not, as it does not show the site's).
+    #[serde(skip)]
     pub kickstart: Option<Box<super::kickstart::KickstartOverride>>,
     /// Its guests, in the order of the fabric file.
     pub guests: Vec<Guest>,
@@ -327,8 +328,9 @@ pub struct Guest {
     pub on_crash: LifecycleAction,
     /// Whether network boot installs it or boots it from its disk.
     pub state: BootState,
-    /// Its own kickstart settings, over its OS's and the site's.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Its own kickstart settings, over its OS's and the site's (its kickstart file shows
+    /// them; the inventory does not, as it does not show the site's).
+    #[serde(skip)]
     pub kickstart: Option<Box<super::kickstart::KickstartOverride>>,
     /// Where it was described in the input: diagnostics point there.
     #[serde(skip)]
