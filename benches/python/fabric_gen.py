@@ -19,7 +19,7 @@ def synthetic_fabric(dom0s: int = 200, guests: int = 10) -> dict[str, Any]:
         "version": 1,
         "site": {"name": "bench", "domain": "bench.example.org", "mac_scheme": "local-ipv4"},
         "install": {"next_server": "10.0.0.1", "kickstart_url": "http://10.0.0.1/ks"},
-        "kickstart": {"root_password": "$1$xenfab$sluoPgn275QVu60NZstPb."},
+        "kickstart": {"root_password": "$1$xenfabts$3MnpECyDSxUOqXImm6E4g/"},
         "boot_images": {
             "c5": {"kernel": "centos-5.2/x86_64/vmlinuz", "initrd": "centos-5.2/x86_64/initrd.img"},
             "c4-xenU": {

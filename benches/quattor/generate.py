@@ -213,7 +213,7 @@ def kickstart(r: random.Random, hostname: str) -> Node:
         ("lang", s("en_US.UTF-8")),
         ("packages", lst(*(s(p) for p in sorted(r.sample(PACKAGES, r.randint(10, 40)))))),
         ("post", s(post)),
-        ("rootpw", s("$1$xenfab$sluoPgn275QVu60NZstPb.")),
+        ("rootpw", s("$1$xenfabts$3MnpECyDSxUOqXImm6E4g/")),
         ("timezone", s("Europe/Amsterdam")),
         ("version", s("11.1")),
         ("ksversion", d(11.1)),

@@ -119,6 +119,18 @@ def seed_base() -> dict:
     # command line in their xm, xl and libvirt configs, fetched by provision.sh).
     fabric["dom0s"][1]["guests"][1]["state"] = "install"  # skadi: pv-pygrub, xm
     fabric["dom0s"][2]["guests"][0]["state"] = "install"  # idunn: pvh, xl
+    # Kickstart settings per OS release and per host (docs/fabric-file.md), every text field
+    # of them: on the EL9 release (its repository reaches EL9 hosts only), on an EL5 dom0 and
+    # on an EL4 guest (ullr).
+    fabric["os"]["rocky-9-x86_64"]["kickstart"] = {
+        "root_password": "$6$xenfabc9$Hs7Qm1Wk2Zp0aVbR4cT6dY8eF0gH2iJ4kL6mN8oP0qR2sT4uV6wX8yZ0aB2cD4eF6gH8iJ0kL2mN4oP6qR8s.",
+        "timezone": "UTC", "lang": "en_GB.UTF-8", "keyboard": "uk",
+        "repos": [{"name": "xen", "baseurl": "http://mirror.example.org/xen/el9/x86_64"}],
+        "packages": ["@core", "xen"], "post": ["systemctl enable xencommons"]}
+    fabric["dom0s"][0]["kickstart"] = {"timezone": "Europe/London", "post": ["echo xen01 > /etc/motd"]}
+    fabric["dom0s"][0]["guests"][0]["kickstart"] = {
+        "root_password": "$1$xenfabts$3MnpECyDSxUOqXImm6E4g/", "lang": "de_DE.UTF-8",
+        "keyboard": "de-latin1", "packages": ["openssh-server", "httpd"], "post": ["echo ullr"]}
     bragi = fabric["dom0s"][1]["guests"][0]
     bragi["disks"] = [{"size": "20G", "vg": "xenvg", "lv": "bragi", "vdev": "xvda"},
                       {"size": "50G", "lv": "bragi-data", "vdev": "xvdb"}]

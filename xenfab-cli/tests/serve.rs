@@ -25,7 +25,7 @@ kickstart_url = "http://127.0.0.1:8140/ks"
 ack_url = "http://127.0.0.1:8140"
 
 [kickstart]
-root_password = "$1$xenfab$sluoPgn275QVu60NZstPb."
+root_password = "$1$xenfabts$3MnpECyDSxUOqXImm6E4g/"
 
 [boot_images.c5]
 kernel = "c5/vmlinuz"

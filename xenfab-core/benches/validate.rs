@@ -16,7 +16,7 @@ fn synthetic_fabric() -> String {
     let mut s = String::from(
         r#"{"version":1,"site":{"name":"big","domain":"example.org","mac_scheme":"local-ipv4"},
 "install":{"next_server":"10.0.0.1","kickstart_url":"http://10.0.0.1/ks"},
-"kickstart":{"root_password":"$1$xenfab$sluoPgn275QVu60NZstPb."},
+"kickstart":{"root_password":"$1$xenfabts$3MnpECyDSxUOqXImm6E4g/"},
 "boot_images":{"c5":{"kernel":"c5/vmlinuz","initrd":"c5/initrd.img"}},
 "os":{"c5":{"family":"el5","install_url":"http://10.0.0.1/c5","boot_image":"c5","kernel_version":"2.6.18-398.el5"}},
 "networks":{"lan":{"subnet":"10.0.0.0/8","gateway":"10.255.255.254"}},

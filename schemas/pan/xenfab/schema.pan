@@ -34,6 +34,7 @@ type xenfab_repo = {
 };
 
 type xenfab_kickstart = {
+    'allow_default_password' ? boolean
     'dom0' ? xenfab_kickstart_role
     'guest' ? xenfab_kickstart_role
     'keyboard' ? string
@@ -52,6 +53,16 @@ type xenfab_boot_image = {
 
 type xenfab_arch = string with match(SELF, '^(x86_64|i386)$');
 
+type xenfab_kickstart_override = {
+    'keyboard' ? string
+    'lang' ? string
+    'packages' ? string[]
+    'post' ? string[]
+    'repos' ? xenfab_repo[]
+    'root_password' ? string
+    'timezone' ? string
+};
+
 type xenfab_os_family = string with match(SELF, '^(el3|el4|el5|el9)$');
 
 type xenfab_os = {
@@ -60,6 +71,7 @@ type xenfab_os = {
     'family' : xenfab_os_family
     'install_url' : string
     'kernel_version' ? string
+    'kickstart' ? xenfab_kickstart_override
     'release' ? string
     'xen_repo' ? string
 };
@@ -182,6 +194,7 @@ type xenfab_guest = {
     'boot_image' ? string
     'disks' ? xenfab_guest_disk[]
     'ip' : string
+    'kickstart' ? xenfab_kickstart_override
     'mac' ? string with match(SELF, '^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$')
     'memory' ? xenfab_size
     'mode' ? xenfab_virt_mode
@@ -200,6 +213,7 @@ type xenfab_dom0 = {
     'guests' ? xenfab_guest[]
     'hardware' : string
     'ip' : string
+    'kickstart' ? xenfab_kickstart_override
     'mac' : string with match(SELF, '^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$')
     'memory' ? xenfab_size
     'name' : string with match(SELF, '^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')

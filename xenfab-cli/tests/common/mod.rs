@@ -56,7 +56,7 @@ next_server = "10.1.0.1"
 kickstart_url = "http://10.1.0.1/ks"
 
 [kickstart]
-root_password = "$1$xenfab$sluoPgn275QVu60NZstPb."
+root_password = "$1$xenfabts$3MnpECyDSxUOqXImm6E4g/"
 
 [boot_images.c5]
 kernel = "centos-5.2/x86_64/vmlinuz"

@@ -127,6 +127,9 @@ pub struct OsRelease {
     pub arch: Arch,
     /// The package repository that provides Xen to an EL9 dom0's installer.
     pub xen_repo: Option<url::Url>,
+    /// Kickstart settings of its hosts, over the site's (not in the inventory, like the site's).
+    #[serde(skip)]
+    pub kickstart: Option<super::kickstart::KickstartOverride>,
 }
 
 /// The architecture of an OS release.
@@ -278,6 +281,10 @@ pub struct Dom0 {
     /// `clearpart --all`); off by default, and validation refuses the install of a dom0 with
     /// guests without it.
     pub wipe_guests: bool,
+    /// Its own kickstart settings, over its OS's and the site's (its kickstart file shows
+    /// them; the inventory does not, as it does not show the site's).
+    #[serde(skip)]
+    pub kickstart: Option<Box<super::kickstart::KickstartOverride>>,
     /// Its guests, in the order of the fabric file.
     pub guests: Vec<Guest>,
     /// Where it was described in the input: diagnostics point there.
@@ -328,6 +335,10 @@ pub struct Guest {
     pub on_crash: LifecycleAction,
     /// Whether network boot installs it or boots it from its disk.
     pub state: BootState,
+    /// Its own kickstart settings, over its OS's and the site's (its kickstart file shows
+    /// them; the inventory does not, as it does not show the site's).
+    #[serde(skip)]
+    pub kickstart: Option<Box<super::kickstart::KickstartOverride>>,
     /// Where it was described in the input: diagnostics point there.
     #[serde(skip)]
     pub(crate) at: FieldPath,

@@ -28,6 +28,183 @@ pub struct KickstartSettings {
     pub dom0: RoleSettings,
     /// What guests get.
     pub guest: RoleSettings,
+    /// Whether a root password hash known to the world ([`DEFAULT_HASHES`]) is allowed: only
+    /// the built-in example says so (`kickstart.allow_default_password`).
+    pub allow_default_password: bool,
+}
+
+/// Root password hashes whose password is known to the world, with what they are: a fabric
+/// that uses one gives every host a root password anyone can read in xenfab's sources.
+/// The example's: `openssl passwd -1 -salt xenfab changeme` (examples/seed-site.toml).
+pub const DEFAULT_HASHES: &[(&str, &str)] = &[(
+    "$1$xenfab$sluoPgn275QVu60NZstPb.",
+    "the example's hash of `changeme`",
+)];
+
+/// What a root password hash is known as, when it is one of [`DEFAULT_HASHES`].
+pub fn known_default(hash: &CryptHash) -> Option<&'static str> {
+    DEFAULT_HASHES
+        .iter()
+        .find(|(h, _)| *h == hash.as_str())
+        .map(|(_, what)| *what)
+}
+
+/// Kickstart settings of one OS release (`[os.<name>.kickstart]`) or one host
+/// (`[dom0s.kickstart]`, `[dom0s.guests.kickstart]`), over the site's: each setting given
+/// replaces the one below it, a list as a whole (host over OS over site; see
+/// [`KickstartSettings::merged`]).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct KickstartOverride {
+    /// The root password, crypted.
+    pub root_password: Option<CryptHash>,
+    /// The time zone.
+    pub timezone: Option<Timezone>,
+    /// The installer's language.
+    pub lang: Option<Locale>,
+    /// The keyboard layout.
+    pub keyboard: Option<Keymap>,
+    /// The installer's package repositories, instead of the site's.
+    pub repos: Option<Vec<Repo>>,
+    /// `%packages`, instead of the role's.
+    pub packages: Option<Vec<Package>>,
+    /// `%post` scripts, instead of the role's.
+    pub post: Option<Vec<PostScript>>,
+}
+
+impl KickstartOverride {
+    /// True when it sets nothing.
+    pub fn is_empty(&self) -> bool {
+        self.root_password.is_none()
+            && self.timezone.is_none()
+            && self.lang.is_none()
+            && self.keyboard.is_none()
+            && self.repos.is_none()
+            && self.packages.is_none()
+            && self.post.is_none()
+    }
+}
+
+/// Where a merged setting came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    /// `[kickstart]` (or its `dom0`/`guest` role).
+    Site,
+    /// The host's OS release: `[os.<name>.kickstart]`.
+    Os,
+    /// The host itself.
+    Host,
+}
+
+/// The kickstart settings one host gets: references into the site's, its OS's and its own,
+/// nothing copied (validation merges them for every one of 110,000 hosts).
+#[derive(Debug, Clone, Copy)]
+pub struct Merged<'a> {
+    /// The root password, crypted.
+    pub root_password: &'a CryptHash,
+    /// Where the root password came from.
+    pub root_password_from: Level,
+    /// The time zone.
+    pub timezone: &'a Timezone,
+    /// The installer's language.
+    pub lang: &'a Locale,
+    /// The keyboard layout.
+    pub keyboard: &'a Keymap,
+    /// The installer's package repositories.
+    pub repos: &'a [Repo],
+    /// Where the repositories came from.
+    pub repos_from: Level,
+    /// `%packages`, or `None` for the family's defaults.
+    pub packages: Option<&'a [Package]>,
+    /// `%post` scripts.
+    pub post: &'a [PostScript],
+}
+
+/// The host's setting if it has one, else its OS's, else the site's.
+fn layer<'a, T: ?Sized>(site: &'a T, os: Option<&'a T>, host: Option<&'a T>) -> (&'a T, Level) {
+    match (host, os) {
+        (Some(h), _) => (h, Level::Host),
+        (None, Some(o)) => (o, Level::Os),
+        (None, None) => (site, Level::Site),
+    }
+}
+
+impl KickstartSettings {
+    /// The settings of a host: `host` over `os` over the site's (its `dom0` or `guest` role
+    /// for packages and `%post`). Scalars and lists alike are replaced whole by the nearest
+    /// level that gives them: a host's `packages` is its whole `%packages`.
+    pub fn merged<'a>(
+        &'a self,
+        os: Option<&'a KickstartOverride>,
+        host: Option<&'a KickstartOverride>,
+        dom0: bool,
+    ) -> Merged<'a> {
+        let role = if dom0 { &self.dom0 } else { &self.guest };
+        let (root_password, root_password_from) = layer(
+            &self.root_password,
+            os.and_then(|o| o.root_password.as_ref()),
+            host.and_then(|h| h.root_password.as_ref()),
+        );
+        let (repos, repos_from) = layer(
+            self.repos.as_slice(),
+            os.and_then(|o| o.repos.as_deref()),
+            host.and_then(|h| h.repos.as_deref()),
+        );
+        let packages = host
+            .and_then(|h| h.packages.as_deref())
+            .or_else(|| os.and_then(|o| o.packages.as_deref()))
+            .or(role.packages.as_deref());
+        Merged {
+            root_password,
+            root_password_from,
+            timezone: layer(
+                &self.timezone,
+                os.and_then(|o| o.timezone.as_ref()),
+                host.and_then(|h| h.timezone.as_ref()),
+            )
+            .0,
+            lang: layer(
+                &self.lang,
+                os.and_then(|o| o.lang.as_ref()),
+                host.and_then(|h| h.lang.as_ref()),
+            )
+            .0,
+            keyboard: layer(
+                &self.keyboard,
+                os.and_then(|o| o.keyboard.as_ref()),
+                host.and_then(|h| h.keyboard.as_ref()),
+            )
+            .0,
+            repos,
+            repos_from,
+            packages,
+            post: layer(
+                role.post.as_slice(),
+                os.and_then(|o| o.post.as_deref()),
+                host.and_then(|h| h.post.as_deref()),
+            )
+            .0,
+        }
+    }
+}
+
+impl super::Fabric {
+    /// The kickstart settings of a dom0: its own over its OS's over the site's.
+    pub fn kickstart_of_dom0<'a>(&'a self, dom0: &'a super::Dom0) -> Merged<'a> {
+        self.kickstart.merged(
+            self.os.get(&dom0.os).and_then(|o| o.kickstart.as_ref()),
+            dom0.kickstart.as_deref(),
+            true,
+        )
+    }
+
+    /// The kickstart settings of a guest: its own over its OS's over the site's.
+    pub fn kickstart_of_guest<'a>(&'a self, guest: &'a super::Guest) -> Merged<'a> {
+        self.kickstart.merged(
+            self.os.get(&guest.os).and_then(|o| o.kickstart.as_ref()),
+            guest.kickstart.as_deref(),
+            false,
+        )
+    }
 }
 
 /// Packages and `%post` hooks for one role (dom0 or guest).
@@ -362,6 +539,103 @@ super::names::text_impls!(Token, Package, Timezone, Locale, Keymap);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn site() -> KickstartSettings {
+        KickstartSettings {
+            root_password: "$1$site$x".parse().unwrap(),
+            timezone: "Europe/Berlin".parse().unwrap(),
+            lang: "en_US.UTF-8".parse().unwrap(),
+            keyboard: "us".parse().unwrap(),
+            resolvedeps: false,
+            repos: vec![Repo {
+                name: "site".parse().unwrap(),
+                baseurl: "http://a/site".parse().unwrap(),
+            }],
+            dom0: RoleSettings {
+                packages: Some(vec!["xen".parse().unwrap()]),
+                post: vec!["echo dom0".parse().unwrap()],
+            },
+            guest: RoleSettings {
+                packages: None,
+                post: vec!["echo guest".parse().unwrap()],
+            },
+            allow_default_password: false,
+        }
+    }
+
+    #[test]
+    fn merged_is_the_site_without_overrides() {
+        let site = site();
+        let m = site.merged(None, None, true);
+        assert_eq!(m.root_password_from, Level::Site);
+        assert_eq!(m.repos_from, Level::Site);
+        assert_eq!(m.repos.len(), 1);
+        assert_eq!(m.timezone.to_string(), "Europe/Berlin");
+        assert_eq!(m.packages.map(<[Package]>::len), Some(1));
+        assert_eq!(m.post[0].as_str(), "echo dom0\n");
+        let g = site.merged(None, None, false);
+        assert!(g.packages.is_none(), "guests keep their family's defaults");
+        assert_eq!(g.post[0].as_str(), "echo guest\n");
+    }
+
+    #[test]
+    fn host_over_os_over_site_each_setting_and_lists_whole() {
+        let site = site();
+        let os = KickstartOverride {
+            root_password: Some("$6$os$y".parse().unwrap()),
+            lang: Some("de_DE.UTF-8".parse().unwrap()),
+            repos: Some(Vec::new()),
+            packages: Some(vec!["@core".parse().unwrap(), "lsof".parse().unwrap()]),
+            ..KickstartOverride::default()
+        };
+        let host = KickstartOverride {
+            timezone: Some("UTC".parse().unwrap()),
+            lang: Some("fr_FR".parse().unwrap()),
+            post: Some(Vec::new()),
+            ..KickstartOverride::default()
+        };
+        let m = site.merged(Some(&os), Some(&host), false);
+        assert_eq!(m.root_password.as_str(), "$6$os$y");
+        assert_eq!(m.root_password_from, Level::Os);
+        assert_eq!(m.lang.to_string(), "fr_FR", "the host's over its OS's");
+        assert_eq!(m.timezone.to_string(), "UTC");
+        assert_eq!(m.keyboard.to_string(), "us", "the site's where nobody says");
+        assert!(
+            m.repos.is_empty(),
+            "`repos = []` on the OS: none, not the site's"
+        );
+        assert_eq!(m.repos_from, Level::Os);
+        // lists are replaced, never appended to
+        let packages: Vec<&str> = m.packages.unwrap().iter().map(Package::as_str).collect();
+        assert_eq!(packages, ["@core", "lsof"]);
+        assert!(
+            m.post.is_empty(),
+            "`post = []` on the host: no %post of the site's"
+        );
+        let host_pw = KickstartOverride {
+            root_password: Some("$1$own$z".parse().unwrap()),
+            ..KickstartOverride::default()
+        };
+        let m = site.merged(Some(&os), Some(&host_pw), true);
+        assert_eq!(m.root_password_from, Level::Host);
+        assert_eq!(m.root_password.as_str(), "$1$own$z");
+        assert_eq!(
+            m.post[0].as_str(),
+            "echo dom0\n",
+            "the role's %post, nobody overrode it"
+        );
+        assert!(KickstartOverride::default().is_empty());
+        assert!(!host_pw.is_empty());
+    }
+
+    #[test]
+    fn the_examples_hash_is_known() {
+        let example: CryptHash = "$1$xenfab$sluoPgn275QVu60NZstPb.".parse().unwrap();
+        assert!(known_default(&example).unwrap().contains("changeme"));
+        assert!(crate::EXAMPLE.contains(example.as_str()));
+        let other: CryptHash = "$1$xenfab$sluoPgn275QVu60NZstPc.".parse().unwrap();
+        assert!(known_default(&other).is_none());
+    }
 
     #[test]
     fn crypt_hashes() {

@@ -157,6 +157,7 @@ mod tests {
             partitioning: "seed-softraid1".parse().unwrap(),
             state: BootState::Localboot,
             wipe_guests: false,
+            kickstart: None,
             guests: Vec::new(),
             at: crate::FieldPath::root(),
         }

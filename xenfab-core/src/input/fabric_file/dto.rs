@@ -131,6 +131,40 @@ pub struct Kickstart {
     /// Packages and `%post` hooks of guests.
     #[serde(default)]
     pub guest: KickstartRole,
+    /// Allow a root password hash whose password is known to the world (the example's,
+    /// `changeme`): only the built-in example says so. Without it such a hash is refused
+    /// (`default-root-password`), at every level.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub allow_default_password: bool,
+}
+
+/// Kickstart settings of one OS release or one host, over the site's `[kickstart]`: each one
+/// given replaces the site's (and a host's replaces its OS's). Lists are replaced whole, not
+/// appended to: to add a package, repeat the site's list with it.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KickstartOverride {
+    /// The root password as a crypt(3) hash, instead of the site's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_password: Option<String>,
+    /// The time zone, instead of the site's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// The installer's language, instead of the site's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// The keyboard layout, instead of the site's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyboard: Option<String>,
+    /// The installer's package repositories, instead of the site's (`[]`: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repos: Option<Vec<Repo>>,
+    /// `%packages`, instead of the role's (dom0 or guest) of the site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packages: Option<Vec<String>>,
+    /// `%post` scripts, instead of the role's of the site (`[]`: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post: Option<Vec<String>>,
 }
 
 /// An installer package repository.
@@ -204,6 +238,9 @@ pub struct Os {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("format" = "uri"))]
     pub xen_repo: Option<String>,
+    /// Kickstart settings of the hosts installed with it, over the site's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kickstart: Option<KickstartOverride>,
 }
 
 /// An IPv4 network.
@@ -487,6 +524,9 @@ pub struct Dom0 {
     /// (default false: use `reinstall` to keep them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wipe_guests: Option<bool>,
+    /// Its own kickstart settings, over its OS's and the site's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kickstart: Option<KickstartOverride>,
     /// Its guests.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub guests: Vec<Guest>,
@@ -540,6 +580,9 @@ pub struct Guest {
     /// guest has no `reinstall`). See docs/lifecycle.md.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<BootState>,
+    /// Its own kickstart settings, over its OS's and the site's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kickstart: Option<KickstartOverride>,
 }
 
 /// A guest disk: a logical volume on its dom0.

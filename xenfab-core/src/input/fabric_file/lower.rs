@@ -483,15 +483,7 @@ impl Cx {
         let keyboard = self.parse(&path.key("keyboard"), k.keyboard.as_deref().unwrap_or("us"));
         // A bad repository, package or hook is reported and left out: the rest of the
         // fabric is still checked in the same run.
-        let mut repos = Vec::new();
-        for (i, r) in k.repos.iter().enumerate() {
-            let rp = path.key("repos").elem(i, Some(&r.name));
-            let name = self.parse(&rp.key("name"), &r.name);
-            let baseurl = self.url(&rp.key("baseurl"), &r.baseurl);
-            if let (Some(name), Some(baseurl)) = (name, baseurl) {
-                repos.push(m::Repo { name, baseurl });
-            }
-        }
+        let repos = self.repos(&path.key("repos"), &k.repos);
         // Both roles are read before any `?`, so that their errors are reported too.
         let dom0 = self.kickstart_role(&path.key("dom0"), &k.dom0);
         let guest = self.kickstart_role(&path.key("guest"), &k.guest);
@@ -504,7 +496,79 @@ impl Cx {
             repos,
             dom0,
             guest,
+            allow_default_password: k.allow_default_password,
         })
+    }
+
+    /// Installer repositories; a bad one is reported and left out.
+    fn repos(&mut self, path: &FieldPath, list: &[dto::Repo]) -> Vec<m::Repo> {
+        let mut repos = Vec::new();
+        for (i, r) in list.iter().enumerate() {
+            let rp = path.elem(i, Some(&r.name));
+            let name = self.parse(&rp.key("name"), &r.name);
+            let baseurl = self.url(&rp.key("baseurl"), &r.baseurl);
+            if let (Some(name), Some(baseurl)) = (name, baseurl) {
+                repos.push(m::Repo { name, baseurl });
+            }
+        }
+        repos
+    }
+
+    /// Kickstart settings of an OS or a host (`path` is its `kickstart` table), parsed by the
+    /// same word types as the site's; a bad value is reported and left out.
+    fn kickstart_override(
+        &mut self,
+        path: &FieldPath,
+        k: &dto::KickstartOverride,
+    ) -> m::KickstartOverride {
+        let root_password = k
+            .root_password
+            .as_ref()
+            .and_then(|v| self.parse(&path.key("root_password"), v));
+        let timezone = k
+            .timezone
+            .as_ref()
+            .and_then(|v| self.parse(&path.key("timezone"), v));
+        let lang = k
+            .lang
+            .as_ref()
+            .and_then(|v| self.parse(&path.key("lang"), v));
+        let keyboard = k
+            .keyboard
+            .as_ref()
+            .and_then(|v| self.parse(&path.key("keyboard"), v));
+        let repos = k.repos.as_ref().map(|r| self.repos(&path.key("repos"), r));
+        let packages = k.packages.as_ref().map(|list| {
+            list.iter()
+                .enumerate()
+                .filter_map(|(i, p)| self.parse(&path.key("packages").elem(i, None), p))
+                .collect()
+        });
+        let post = k.post.as_ref().map(|list| {
+            list.iter()
+                .enumerate()
+                .filter_map(|(i, p)| self.parse(&path.key("post").elem(i, None), p))
+                .collect()
+        });
+        m::KickstartOverride {
+            root_password,
+            timezone,
+            lang,
+            keyboard,
+            repos,
+            packages,
+            post,
+        }
+    }
+
+    /// A host's own kickstart settings, when it has any.
+    fn host_kickstart(
+        &mut self,
+        path: &FieldPath,
+        k: Option<&dto::KickstartOverride>,
+    ) -> Option<Box<m::KickstartOverride>> {
+        let k = self.kickstart_override(&path.key("kickstart"), k?);
+        (!k.is_empty()).then(|| Box::new(k))
     }
 
     fn kickstart_role(&mut self, path: &FieldPath, r: &dto::KickstartRole) -> m::RoleSettings {
@@ -564,6 +628,11 @@ impl Cx {
             ),
             (k, _) => k,
         };
+        let kickstart = o
+            .kickstart
+            .as_ref()
+            .map(|k| self.kickstart_override(&path.key("kickstart"), k))
+            .filter(|k| !k.is_empty());
         Some(m::OsRelease {
             family: o.family,
             release: installer?.release,
@@ -573,6 +642,7 @@ impl Cx {
             kernel_version: kernel_version?,
             arch,
             xen_repo: xen_repo?,
+            kickstart,
         })
     }
 
@@ -970,6 +1040,7 @@ impl Cx {
             (None, None) => None,
         };
 
+        let kickstart = self.host_kickstart(path, d.kickstart.as_ref());
         let mut guests = Vec::with_capacity(d.guests.len());
         for (i, g) in d.guests.iter().enumerate() {
             // A guest with bad values is left out; its dom0 and the other guests still count.
@@ -991,6 +1062,7 @@ impl Cx {
             partitioning: partitioning?,
             state: d.state.or(defaults.state).unwrap_or_default(),
             wipe_guests: d.wipe_guests.unwrap_or(false),
+            kickstart,
             guests,
             at: path.clone(),
         })
@@ -1102,6 +1174,7 @@ impl Cx {
             (None, None) => None,
         };
         let disks = self.guest_disks(path, g, mode, defaults);
+        let kickstart = self.host_kickstart(path, g.kickstart.as_ref());
 
         Some(m::Guest {
             name: name?,
@@ -1128,6 +1201,7 @@ impl Cx {
                 .or(defaults.on_crash)
                 .unwrap_or(LifecycleAction::Restart),
             state: g.state.or(defaults.state).unwrap_or_default(),
+            kickstart,
             at: path.clone(),
         })
     }

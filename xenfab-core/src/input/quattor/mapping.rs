@@ -200,6 +200,7 @@ impl Cx {
                 repos: Vec::new(),
                 dom0: dto::KickstartRole::default(),
                 guest: dto::KickstartRole::default(),
+                allow_default_password: false,
             }),
             boot_images: BTreeMap::new(),
             os: BTreeMap::new(),
@@ -243,12 +244,13 @@ impl Cx {
                     );
                     continue;
                 };
-                if let Some(g) = self.guest(p, &base, domain_value, guest_profile, &mut file) {
+                if let Some(mut g) = self.guest(p, &base, domain_value, guest_profile, &mut file) {
                     if guest_packages.is_none() {
                         guest_packages = self
                             .kickstart(guest_profile, false)
                             .and_then(|k| k.guest.packages);
                     }
+                    g.kickstart = host_kickstart(guest_profile, &file.kickstart);
                     guests.push(g);
                 }
             }
@@ -261,6 +263,14 @@ impl Cx {
             file.hardware.insert(hw_name.clone(), hw);
             file.partition_schemes.insert(scheme_name.clone(), scheme);
             let family = file.os.get(&host.os).map(|o| o.family);
+            let kickstart = host_kickstart(p, &file.kickstart)
+                .map(|mut k| {
+                    if k.packages == file.kickstart.dom0.packages {
+                        k.packages = None;
+                    }
+                    k
+                })
+                .filter(|k| *k != dto::KickstartOverride::default());
             file.dom0s.push(dto::Dom0 {
                 name: host.name.clone(),
                 ip: host.ip,
@@ -279,8 +289,21 @@ impl Cx {
                 partitioning: Some(scheme_name),
                 state: None,
                 wipe_guests: None,
+                kickstart,
                 guests,
             });
+        }
+        // A guest's own packages are its override only where they differ from the site's
+        // (the first guest's).
+        for g in file.dom0s.iter_mut().flat_map(|d| d.guests.iter_mut()) {
+            if let Some(k) = &mut g.kickstart {
+                if k.packages == guest_packages {
+                    k.packages = None;
+                }
+            }
+            if g.kickstart.as_ref() == Some(&dto::KickstartOverride::default()) {
+                g.kickstart = None;
+            }
         }
         file.kickstart.guest.packages = guest_packages;
         (install.is_some() && kickstart.is_some()).then_some(file)
@@ -349,6 +372,7 @@ impl Cx {
             } else {
                 role
             },
+            allow_default_password: false,
         })
     }
 
@@ -540,6 +564,7 @@ impl Cx {
             kernel_version: None,
             arch,
             xen_repo: None,
+            kickstart: None,
         });
         if entry.kernel_version.is_none() {
             entry.kernel_version = kernel_version;
@@ -948,6 +973,7 @@ impl Cx {
             on_reboot,
             on_crash,
             state: None,
+            kickstart: None,
         })
     }
 }
@@ -987,6 +1013,35 @@ fn release_of_anaconda(version: &str) -> Option<String> {
     let parts: Vec<u32> = version.split('.').map_while(|p| p.parse().ok()).collect();
     (parts.first() == Some(&11) && parts.as_slice() >= [11, 1, 2, 197].as_slice())
         .then(|| "5.5".to_owned())
+}
+
+/// A host profile's own `/system/aii/osinstall/ks/*` (AII renders each host's kickstart from
+/// its own profile): where its root password, time zone, language, keyboard or packages differ
+/// from the site's (the first dom0's), they become the host's kickstart settings. A path the
+/// profile lacks is the site's; packages are compared by the caller, who knows the role's.
+fn host_kickstart(p: &P<'_>, site: &dto::Kickstart) -> Option<dto::KickstartOverride> {
+    const KS: &str = "/system/aii/osinstall/ks";
+    let differs = |key: &str, site: Option<&str>| {
+        p.str(&format!("{KS}/{key}"))
+            .filter(|v| Some(*v) != site)
+            .map(str::to_owned)
+    };
+    let packages: Vec<String> = p
+        .list(&format!("{KS}/packages"))
+        .iter()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect();
+    let k = dto::KickstartOverride {
+        root_password: differs("rootpw", Some(&site.root_password)),
+        timezone: differs("timezone", site.timezone.as_deref()),
+        lang: differs("lang", site.lang.as_deref()),
+        keyboard: differs("keyboard", site.keyboard.as_deref()),
+        repos: None,
+        packages: (!packages.is_empty()).then_some(packages),
+        post: None,
+    };
+    (k != dto::KickstartOverride::default()).then_some(k)
 }
 
 #[cfg(test)]

@@ -22,8 +22,8 @@ use serde::Serialize;
 use super::{lookup, templates};
 use crate::error::RenderError;
 use crate::model::{
-    Dom0, Fabric, FsType, Guest, Hardware, Holder, Ident, OsFamily, OsRelease, PartitionScheme,
-    Role, Size, VirtMode,
+    Dom0, Fabric, FsType, Guest, Hardware, Holder, Ident, Merged, OsFamily, OsRelease,
+    PartitionScheme, Role, Size, VirtMode,
 };
 use crate::output::Tree;
 
@@ -156,13 +156,13 @@ fn guest_vgs(fabric: &Fabric, dom0: &Dom0) -> Result<Vec<String>, RenderError> {
 /// The lines every kickstart file has before its layout.
 fn common_commands(
     fabric: &Fabric,
+    ks: &Merged<'_>,
     os: &OsRelease,
     host_ip: std::net::Ipv4Addr,
     mac: crate::model::MacAddr,
     network: &Ident,
     fqdn: &str,
 ) -> Result<Vec<String>, RenderError> {
-    let ks = &fabric.kickstart;
     let net = lookup::network(fabric, network)?;
     let dns: Vec<String> = net.dns.iter().map(ToString::to_string).collect();
     let nameserver = if dns.is_empty() {
@@ -213,7 +213,7 @@ fn common_commands(
             lines.push(format!("timezone {} --utc", ks.timezone));
         }
     }
-    for repo in &ks.repos {
+    for repo in ks.repos {
         lines.push(format!(
             "repo --name={} --baseurl={}",
             repo.name, repo.baseurl
@@ -225,13 +225,10 @@ fn common_commands(
     Ok(lines)
 }
 
-fn packages(fabric: &Fabric, os: &OsRelease, dom0: bool) -> (String, Vec<String>) {
-    let role = if dom0 {
-        &fabric.kickstart.dom0
-    } else {
-        &fabric.kickstart.guest
-    };
-    let list = match &role.packages {
+/// `%packages` of a host: its merged list (its own, its OS's or its role's in `[kickstart]`),
+/// else the family's defaults for its role.
+fn packages(ks: &Merged<'_>, os: &OsRelease, dom0: bool) -> (String, Vec<String>) {
+    let list = match ks.packages {
         Some(p) => p.iter().map(ToString::to_string).collect(),
         None => default_packages(os.family, dom0)
             .into_iter()
@@ -252,13 +249,9 @@ fn packages(fabric: &Fabric, os: &OsRelease, dom0: bool) -> (String, Vec<String>
     (header, list)
 }
 
-fn post(fabric: &Fabric, dom0: bool) -> Vec<String> {
-    let role = if dom0 {
-        &fabric.kickstart.dom0
-    } else {
-        &fabric.kickstart.guest
-    };
-    role.post.iter().map(|p| p.as_str().to_owned()).collect()
+/// The `%post` scripts a host's settings give (its own, its OS's or its role's).
+fn settings_post(ks: &Merged<'_>) -> Vec<String> {
+    ks.post.iter().map(|p| p.as_str().to_owned()).collect()
 }
 
 fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError> {
@@ -267,7 +260,8 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
     let hw = lookup::hardware(fabric, dom0)?;
     let scheme = lookup::scheme(fabric, dom0)?;
     let dialect = Dialect::of(os.family);
-    let mut commands = common_commands(fabric, os, dom0.ip, dom0.mac, &dom0.network, &fqdn)?;
+    let ks = fabric.kickstart_of_dom0(dom0);
+    let mut commands = common_commands(fabric, &ks, os, dom0.ip, dom0.mac, &dom0.network, &fqdn)?;
     if dialect == Dialect::Current {
         let bridge = &lookup::network(fabric, &dom0.network)?.bridge;
         super::toolstack::bridge_dom0_network(&mut commands, dom0.mac, bridge);
@@ -288,8 +282,8 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
         }
     }
     commands.push(bootloader);
-    post.extend(self::post(fabric, true));
-    let (mut packages_header, packages) = packages(fabric, os, true);
+    post.extend(settings_post(&ks));
+    let (mut packages_header, packages) = packages(&ks, os, true);
     if let Some(repo) = el9_xen(os) {
         el9_dom0_xen(dom0, repo, &mut commands, &mut packages_header, &mut post);
     }
@@ -311,7 +305,9 @@ fn guest_view(fabric: &Fabric, guest: &Guest) -> Result<KickstartView, RenderErr
     let os = lookup::os(fabric, &guest.os)?;
     let fqdn = fabric.fqdn(&guest.name);
     let dialect = Dialect::of(os.family);
-    let mut commands = common_commands(fabric, os, guest.ip, guest.mac, &guest.network, &fqdn)?;
+    let ks = fabric.kickstart_of_guest(guest);
+    let mut commands =
+        common_commands(fabric, &ks, os, guest.ip, guest.mac, &guest.network, &fqdn)?;
     let disk = guest
         .disks
         .first()
@@ -319,8 +315,8 @@ fn guest_view(fabric: &Fabric, guest: &Guest) -> Result<KickstartView, RenderErr
     // The name the guest's installer sees (an EL9 HVM guest's `hda` is `xvda`).
     let vdev = crate::model::installer_disk_name(os.family, guest.mode, disk.vdev.as_str());
     commands.push(format!("bootloader --location=mbr --driveorder={vdev}"));
-    let (packages_header, packages) = packages(fabric, os, false);
-    let mut post = post(fabric, false);
+    let (packages_header, packages) = packages(&ks, os, false);
+    let mut post = settings_post(&ks);
     post.extend(super::guests::kickstart_post(fabric, guest).map(str::to_owned));
     post.extend(ack_post(fabric, &fqdn));
     Ok(KickstartView {

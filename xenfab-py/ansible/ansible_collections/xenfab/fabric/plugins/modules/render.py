@@ -87,7 +87,7 @@ EXAMPLES = r"""
       version: 1
       site: {name: grid, domain: example.org}
       install: {next_server: 192.168.96.1, kickstart_url: "http://192.168.96.1/ks"}
-      kickstart: {root_password: "$1$xenfab$sluoPgn275QVu60NZstPb."}
+      kickstart: {root_password: "$1$xenfabts$3MnpECyDSxUOqXImm6E4g/"}
       boot_images:
         c5: {kernel: centos-5.2/x86_64/vmlinuz, initrd: centos-5.2/x86_64/initrd.img}
       os:
