@@ -16,6 +16,7 @@ pub mod release;
 mod size;
 
 pub use capacity::{Capacity, SAVE_DIR, SaveArea, VgCapacity, capacity};
+pub(crate) use fabric::kept_volume_groups;
 pub use fabric::{
     Arch, BootImage, BootState, Disk, Dom0, Fabric, Guest, GuestDisk, Hardware, HardwareRaid,
     HostRef, InstallServer, LifecycleAction, MacSource, Network, OsFamily, OsRelease, Site,

@@ -261,6 +261,13 @@ impl Cx {
         if !matches!(url.scheme(), "http" | "https" | "ftp" | "nfs") {
             return bad(self, "the scheme must be http, https, ftp or nfs");
         }
+        // The host as written must be an IPv4 address or a DNS name of RFC 1123 labels: the
+        // url crate takes `192.168.96..` for a domain, which no resolver answers.
+        match url.host() {
+            Some(url::Host::Ipv4(_)) => {}
+            Some(url::Host::Domain(d)) if d.parse::<crate::model::DomainName>().is_ok() => {}
+            _ => return bad(self, "the host must be an IPv4 address or a DNS name"),
+        }
         if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
             return bad(self, "a query, fragment or user name is not allowed");
         }

@@ -137,17 +137,8 @@ struct KickstartView {
 /// of dom0's own volumes (`xenvg` in the seed, empty until guests arrive).
 fn guest_vgs(fabric: &Fabric, dom0: &Dom0) -> Result<Vec<String>, RenderError> {
     let scheme = lookup::scheme(fabric, dom0)?;
-    let mut vgs: Vec<String> = scheme
-        .volume_groups
-        .iter()
-        .filter(|vg| {
-            dom0.guests
-                .iter()
-                .flat_map(|g| &g.disks)
-                .any(|d| d.vg == vg.name)
-                || !scheme.logical_volumes.iter().any(|lv| lv.vg == vg.name)
-        })
-        .map(|vg| vg.name.to_string())
+    let mut vgs: Vec<String> = crate::model::kept_volume_groups(scheme, dom0)
+        .map(ToString::to_string)
         .collect();
     vgs.dedup();
     Ok(vgs)
