@@ -17,6 +17,14 @@ fn unsafe_char(c: char) -> bool {
         )
 }
 
+/// Hostile or long input quoted in a message: its first 40 characters, escaped
+/// (`escape_debug`), and `…` when there was more.
+pub(crate) fn shown(text: &str) -> String {
+    let short: String = text.chars().take(40).collect();
+    let more = if short.len() < text.len() { "…" } else { "" };
+    format!("{}{more}", short.escape_debug())
+}
+
 /// `text` with every control character, line separator and bidirectional control written as
 /// an escape (`\u{1b}`), so that a message quoting hostile input cannot move the cursor,
 /// ring the bell, overwrite a line or start a new one. Everything else is kept as it is.

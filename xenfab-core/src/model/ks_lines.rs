@@ -209,12 +209,7 @@ pub fn check_script(text: &str) -> Result<(), LineError> {
     Ok(())
 }
 
-/// Text cut short (40 characters) and escaped for a message.
-pub fn shown(text: &str) -> String {
-    let short: String = text.chars().take(40).collect();
-    let more = if short.len() < text.len() { "…" } else { "" };
-    format!("{}{more}", short.escape_debug())
-}
+pub(crate) use crate::diagnostic::shown;
 
 // ---------------------------------------------------------------------------------------
 // Words

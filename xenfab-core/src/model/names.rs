@@ -17,18 +17,9 @@ pub struct NameError {
 impl NameError {
     pub(crate) fn new(what: &'static str, input: &str, reason: &'static str) -> NameError {
         // Show hostile input escaped and cut short, so that it cannot break the message itself.
-        let mut shown: String = input
-            .chars()
-            .take(40)
-            .collect::<String>()
-            .escape_debug()
-            .collect();
-        if input.chars().count() > 40 {
-            shown.push('…');
-        }
         NameError {
             what,
-            shown,
+            shown: crate::diagnostic::shown(input),
             reason,
         }
     }

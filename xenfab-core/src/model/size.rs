@@ -69,18 +69,7 @@ impl FromStr for Size {
     type Err = SizeError;
 
     fn from_str(s: &str) -> Result<Size, SizeError> {
-        let shown = || {
-            let mut shown: String = s
-                .chars()
-                .take(40)
-                .collect::<String>()
-                .escape_debug()
-                .collect();
-            if s.chars().nth(40).is_some() {
-                shown.push('…');
-            }
-            shown
-        };
+        let shown = || crate::diagnostic::shown(s);
         let err = || SizeError {
             input: shown(),
             reason: "expected a whole number with an optional unit (M, G, T, MB, GB, TB)",

@@ -1288,12 +1288,7 @@ impl Cx {
     }
 }
 
-/// Hostile or long text, cut short and escaped for a message.
-pub(crate) fn shown(text: &str) -> String {
-    let short: String = text.chars().take(40).collect();
-    let more = if short.len() < text.len() { "…" } else { "" };
-    format!("{}{more}", short.escape_debug())
-}
+pub(crate) use crate::diagnostic::shown;
 
 /// A family as the fabric file spells it.
 fn family_name(family: m::OsFamily) -> &'static str {
