@@ -194,12 +194,14 @@ fn check_guest_modes(dom0: &Dom0, diags: &mut Diagnostics) {
                 g.at.key("mode"),
                 format!("a PVH guest needs the `xl` toolstack but dom0 `{}` uses `xm`", dom0.name),
             ),
-            // xl has no `bootargs = vif[0]`, and pypxeboot does not speak xl's bootloader protocol.
+            // libxl starts every bootloader with `--output-format=simple0` and
+            // `--output-directory=…` (libxl_bootloader.c, `make_bootloader_args`, Xen 4.2 on),
+            // options pypxeboot 0.0.3's getopt does not know: it prints its usage and exits 1.
             (Toolstack::Xl, VirtMode::PvPypxeboot) => diags.error(
                 "mode-needs-xm",
                 g.at.key("mode"),
                 format!(
-                    "pypxeboot needs xm (its `bootargs = vif[0]`, which xl cannot express) but dom0 `{}` uses `xl`: \
+                    "pypxeboot needs xm (xl starts bootloaders with options pypxeboot refuses, `--output-format=simple0`) but dom0 `{}` uses `xl`: \
                      give the guest mode = \"hvm\" (installed over the network by its emulated NIC) or \
                      mode = \"pv-pygrub\" (booting its own kernel), or run it on an xm dom0",
                     dom0.name

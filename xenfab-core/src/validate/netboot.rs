@@ -50,9 +50,18 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
         }
     }
 
-    // pypxeboot reads one `label` with `key=value` arguments only: only images with another
-    // kind of argument need looking at the guests that boot them.
-    let unreadable: Vec<(&crate::model::Ident, usize, &crate::model::Token)> = fabric
+    check_pypxeboot_words(fabric, diags);
+}
+
+/// pypxeboot 0.0.3 splits each word of `append` at every `=` and unpacks two parts
+/// (`(k,v) = entry.split('=')`): a word with two `=` stops it with a ValueError, and a word
+/// without one takes the previous word's key (or stops it with a NameError when it comes
+/// first). So every word of the entries of a guest it boots must be `key=value` with one `=`:
+/// the boot image's `append`, and `ks=<kickstart_url>/<fqdn>.ks` (pypxeboot 0.0.3,
+/// github.com/blamarvt/pypxeboot; see `render/guests/mod.rs`, `pypxeboot_args`).
+fn check_pypxeboot_words(fabric: &Fabric, diags: &mut Diagnostics) {
+    // Only images with another kind of word need looking at the guests that boot them.
+    let unreadable: Vec<(&Ident, usize, &crate::model::Token)> = fabric
         .boot_images
         .iter()
         .flat_map(|(name, image)| {
@@ -62,21 +71,41 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
                 .enumerate()
                 .map(move |(i, arg)| (name, i, arg))
         })
-        .filter(|(_, _, arg)| !arg.as_str().contains('='))
+        .filter(|(_, _, arg)| arg.as_str().matches('=').count() != 1)
         .collect();
-    for (image, i, arg) in unreadable {
-        let booted_by = fabric
+    let booted_by = |image: &Ident| {
+        fabric
             .dom0s
             .iter()
             .flat_map(|d| &d.guests)
-            .find(|g| g.mode == VirtMode::PvPypxeboot && &g.boot_image == image);
-        if let Some(g) = booted_by {
+            .find(|g| g.mode == VirtMode::PvPypxeboot && &g.boot_image == image)
+    };
+    for (image, i, arg) in unreadable {
+        if let Some(g) = booted_by(image) {
             diags.error(
                 "pypxeboot-unreadable",
                 FieldPath::root().key("boot_images").entry(image.as_str()).key("append").elem(i, None),
                 format!(
-                    "`{arg}` is not `key=value`, which is all pypxeboot reads, and guest `{}` boots this image by pypxeboot: \
+                    "`{arg}` is not `key=value` with one `=`, which is all pypxeboot reads, and guest `{}` boots this image by pypxeboot: \
                      write it as `key=value`, or give the guest mode = \"hvm\" or another boot image",
+                    g.name
+                ),
+            );
+        }
+    }
+    if fabric.install.kickstart_url.as_str().contains('=') {
+        let pypxeboot_guest = fabric
+            .dom0s
+            .iter()
+            .flat_map(|d| &d.guests)
+            .find(|g| g.mode == VirtMode::PvPypxeboot);
+        if let Some(g) = pypxeboot_guest {
+            diags.error(
+                "pypxeboot-unreadable",
+                FieldPath::root().key("install").key("kickstart_url"),
+                format!(
+                    "the kickstart URL has a `=`, and pypxeboot, which boots guest `{}`, reads `ks=<url>` only when the URL has none: \
+                     serve the kickstarts under a URL without `=`",
                     g.name
                 ),
             );

@@ -99,8 +99,8 @@ pub(crate) struct NicView {
 pub(crate) enum Boot {
     /// PV, booted by a bootloader in dom0: pygrub (`pygrub`, which libxl finds in its own
     /// folder, or `/usr/bin/pygrub` for xend), or the seed's pypxeboot
-    /// with its arguments (libvirt's `<bootloader_args>`, which is what xm's `bootargs=vif[0]`
-    /// gave it: `mac=…`).
+    /// with its arguments (libvirt's `<bootloader_args>`, xm's `bootargs`:
+    /// `--pygrub-image=… mac=…`).
     Pv {
         /// Path of the bootloader in dom0.
         bootloader: String,
@@ -362,7 +362,9 @@ mod tests {
             arch: "i686".into(),
             boot: Boot::Pv {
                 bootloader: "/usr/bin/pypxeboot".into(),
-                bootloader_args: Some("mac=00:16:3e:a8:60:2b".into()),
+                bootloader_args: Some(
+                    "--pygrub-image=/dev/xenvg/ullr mac=00:16:3e:a8:60:2b".into(),
+                ),
             },
             on_poweroff: "destroy".into(),
             on_reboot: "restart".into(),
@@ -463,7 +465,7 @@ mod tests {
   <currentMemory>1048576</currentMemory>
   <vcpu>1</vcpu>
   <bootloader>/usr/bin/pypxeboot</bootloader>
-  <bootloader_args>mac=00:16:3e:a8:60:2b</bootloader_args>
+  <bootloader_args>--pygrub-image=/dev/xenvg/ullr mac=00:16:3e:a8:60:2b</bootloader_args>
   <os>
     <type arch="i686" machine="xenpv">linux</type>
   </os>

@@ -2,8 +2,8 @@
 //! creates their volumes and starts them.
 //!
 //! - `dom0s/<fqdn>/xen/<guest>`: an `xm` config (`/etc/xen/<guest>`), for guests of `xm` dom0s.
-//!   pypxeboot guests have exactly the seed's shape: `bootloader="/usr/bin/pypxeboot"`,
-//!   `vif=['mac=…']`, then `bootargs=vif[0]` (unquoted and after `vif`: pypxeboot needs it).
+//!   pypxeboot guests have the seed's `bootloader="/usr/bin/pypxeboot"` and `vif=['mac=…']`,
+//!   but `bootargs` and `root` as pypxeboot 0.0.3 really takes them ([`pypxeboot_args`]).
 //! - `dom0s/<fqdn>/xen/<guest>.cfg`: an `xl` config, for guests of `xl` dom0s.
 //! - `dom0s/<fqdn>/libvirt/<guest>.xml`: a libvirt domain (`type='xen'`) for every guest.
 //! - `dom0s/<fqdn>/provision.sh`: creates each guest's logical volumes (keeping those that
@@ -81,8 +81,8 @@ struct GuestView {
     kind: &'static str,
     /// The bootloader in dom0: pypxeboot or pygrub (PV), pygrub (PVH), none (HVM).
     bootloader: Option<&'static str>,
-    /// The seed's `bootargs = vif[0]` (pypxeboot).
-    bootargs_vif: bool,
+    /// pypxeboot's arguments ([`pypxeboot_args`]), for xm's `bootargs`.
+    bootargs: Option<String>,
     /// The installer's kernel, initrd and command line (quoted for `"…"` in xm and xl), for a
     /// pygrub or PVH guest being installed; no bootloader then.
     installer: Option<InstallerView>,
@@ -177,7 +177,7 @@ impl GuestView {
             vcpus: g.vcpus,
             kind,
             bootloader,
-            bootargs_vif: g.mode == VirtMode::PvPypxeboot,
+            bootargs: pypxeboot_args(g),
             installer: installer.map(|i| InstallerView {
                 kernel: quoted(&i.kernel),
                 ramdisk: quoted(&i.ramdisk),
@@ -187,9 +187,9 @@ impl GuestView {
             xl_vif: format!("mac={mac},bridge={bridge}"),
             xm_disks: xm_disks.join(", "),
             xl_disks: xl_disks.join(", "),
-            root: (matches!(g.mode, VirtMode::PvPypxeboot | VirtMode::PvPygrub)
-                && installer.is_none())
-            .then_some("/dev/xvda1 ro"),
+            // Never for pypxeboot: xend would hand it to pypxeboot as `--args=`
+            // ([`pypxeboot_args`]).
+            root: (g.mode == VirtMode::PvPygrub && installer.is_none()).then_some("/dev/xvda1 ro"),
             device_model: match dom0_arch {
                 Arch::X86_64 => "/usr/lib64/xen/bin/qemu-dm",
                 Arch::I386 => "/usr/lib/xen/bin/qemu-dm",
@@ -228,6 +228,34 @@ fn pygrub_path(toolstack: Toolstack, bootloader: &'static str) -> &'static str {
         (Toolstack::Xm, "pygrub") => "/usr/bin/pygrub",
         (_, b) => b,
     }
+}
+
+/// The arguments a pypxeboot guest's config gives pypxeboot (xm's `bootargs`, libvirt's
+/// `<bootloader_args>`): `--pygrub-image=/dev/<vg>/<lv> mac=<mac>`, for pypxeboot 0.0.3 as
+/// grid.ie released it (pypxeboot-0.0.3.tar.gz, mirrored in github.com/blamarvt/pypxeboot).
+///
+/// xend starts a bootloader as `BOOTLOADER [--kernel=K] [--ramdisk=R] [--args=A] [-q]
+/// --output=FIFO <bootargs split by shlex> DISK` (XendBootloader.bootloader() of Xen 3.0.3 to
+/// 3.4), where `A` is built from the config's `root` and `extra` (XendConfig's
+/// `update_with_image_sxp`). pypxeboot parses its arguments with `getopt.gnu_getopt(…, 'vqh::',
+/// ["verbose", "help", "output=", "label=", "interface=", "udhcpc=", "pygrub-image=",
+/// "isconfig"])`, so any `--args=`, `--kernel=` or `--ramdisk=` makes it print its usage and
+/// exit 1: a pypxeboot guest's config has no `root`, `extra`, `kernel` or `ramdisk`. The MAC
+/// is the argument that begins with `mac=`: everything after the first `=`, up to the next
+/// `=`, with `,` stripped, must be a MAC. The seed's `bootargs = vif[0]` gives that only while
+/// the vif says nothing but `mac=`; writing `mac=` out keeps it right whatever the vif says.
+/// When the guest's pxelinux entry says `localboot`, pypxeboot runs `pygrub -q IMAGE` on the
+/// image of `--pygrub-image` and exits 1 without one (it ignores the DISK xend appends): the
+/// guest's first disk, the one xend boots.
+fn pypxeboot_args(g: &Guest) -> Option<String> {
+    if g.mode != VirtMode::PvPypxeboot {
+        return None;
+    }
+    let disk = g.disks.first()?;
+    Some(format!(
+        "--pygrub-image=/dev/{}/{} mac={}",
+        disk.vg, disk.lv, g.mac
+    ))
 }
 
 /// The `%post` a guest's kickstart needs for the way it boots, if any: an EL9 guest booted by
@@ -283,8 +311,7 @@ fn libvirt_view(
         },
         (VirtMode::PvPypxeboot, _) => libvirt::Boot::Pv {
             bootloader: "/usr/bin/pypxeboot".to_owned(),
-            // What xm's `bootargs = vif[0]` hands pypxeboot.
-            bootloader_args: Some(format!("mac={}", g.mac)),
+            bootloader_args: pypxeboot_args(g),
         },
         (VirtMode::PvPygrub, _) => libvirt::Boot::Pv {
             bootloader: pygrub,
@@ -432,6 +459,20 @@ mod tests {
     fn quoted_escapes_backslash_and_double_quote() {
         assert_eq!(quoted(r#"a\b"c"#), r#"a\\b\"c"#);
         assert_eq!(quoted("ks=http://h/ks"), "ks=http://h/ks");
+    }
+
+    #[test]
+    fn pypxeboot_gets_its_mac_and_the_disk_to_boot_but_no_root() {
+        let fabric = example();
+        let (dom0, ullr) = guest(&fabric, "ullr");
+        assert_eq!(
+            pypxeboot_args(ullr).as_deref(),
+            Some("--pygrub-image=/dev/xenvg/ullr mac=00:16:3e:a8:60:2b")
+        );
+        let view = GuestView::new(&fabric, dom0, ullr, Arch::I386, None).unwrap();
+        assert!(view.root.is_none());
+        let (_, vali) = guest(&fabric, "vali");
+        assert!(pypxeboot_args(vali).is_none());
     }
 
     #[test]
