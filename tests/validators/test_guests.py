@@ -56,8 +56,23 @@ STUBS = {
 [ -e "$STATE/lv/$1" ] || { echo "  Failed to find logical volume \\"$1\\"" >&2; exit 5; }
 echo "  $1"
 """,
-    # lvcreate -L SIZE -n LV VG
-    "lvcreate": """[ $# -eq 5 ] && [ "$1" = -L ] && [ "$3" = -n ] || { echo "lvcreate stub: -L SIZE -n LV VG, got: $*" >&2; exit 98; }
+    # vgs VG: the volume group exists unless $STATE/no-vg/VG does
+    "vgs": """[ $# -eq 1 ] || { echo "vgs stub: one VG, got: $*" >&2; exit 98; }
+[ ! -e "$STATE/no-vg/$1" ] || { echo "  Volume group \"$1\" not found" >&2; exit 5; }
+echo "  $1"
+""",
+    # ip link show dev BRIDGE: the bridge exists once $STATE/up/BRIDGE does
+    "ip": """[ $# -eq 4 ] && [ "$1 $2 $3" = "link show dev" ] || { echo "ip stub: link show dev BRIDGE, got: $*" >&2; exit 98; }
+[ -e "$STATE/up/$4" ] || { echo "Device \"$4\" does not exist." >&2; exit 1; }
+""",
+    # ifup BRIDGE (Debian dom0s): brings the bridge up
+    "ifup": """[ $# -eq 1 ] || { echo "ifup stub: one interface, got: $*" >&2; exit 98; }
+[ ! -e "$STATE/up/$1" ] || { echo "ifup: interface $1 already configured" >&2; exit 1; }
+/bin/mkdir -p "$STATE/up" && : >"$STATE/up/$1"
+""",
+    # lvcreate [--yes] -L SIZE -n LV VG
+    "lvcreate": """[ "${1:-}" != --yes ] || shift
+[ $# -eq 5 ] && [ "$1" = -L ] && [ "$3" = -n ] || { echo "lvcreate stub: [--yes] -L SIZE -n LV VG, got: $*" >&2; exit 98; }
 [ ! -e "$STATE/lv/$5/$4" ] || { echo "  Logical Volume \\"$4\\" already exists in volume group \\"$5\\"" >&2; exit 5; }
 /bin/mkdir -p "$STATE/lv/$5" && echo "$2" >"$STATE/lv/$5/$4"
 echo "  Logical volume \\"$4\\" created."
@@ -176,11 +191,24 @@ def _provision_twice(script: Path, golden: Path, tmp_path: Path) -> None:
     xen_dir = tmp_path / "etc" / "xen"
     xen_dir.mkdir(parents=True)
     log = tmp_path / "log"
+    # The bridges the script needs: a Debian dom0's script brings them up itself (ifup), the
+    # others' dom0s made them already.
+    text = script.read_text(encoding="utf-8")
+    bridges = re.findall(r"^need_bridge '([^']+)'$", text, re.M)
+    assert bridges, f"{script}: no need_bridge line"
+    debian = "\n    ifup \"$1\"\n" in text
+    if not debian:
+        (tmp_path / "up").mkdir()
+        for b in bridges:
+            (tmp_path / "up" / b).touch()
 
     first = _run(script, tmp_path)
     assert first.returncode == 0, f"first run: exit {first.returncode}\n{first.stdout}"
     calls = log.read_text(encoding="utf-8").splitlines()
-    want_volumes = sorted(f"lvcreate -L {d['size']}m -n {d['lv']} {d['vg']}" for g in guests for d in g["disks"])
+    yes = "--yes " if toolstack == "xl" else ""
+    want_volumes = sorted(f"lvcreate {yes}-L {d['size']}m -n {d['lv']} {d['vg']}" for g in guests for d in g["disks"])
+    ifups = sorted(c for c in calls if c.startswith("ifup "))
+    assert ifups == (sorted(f"ifup {b}" for b in bridges) if debian else []), first.stdout
     assert sorted(c for c in calls if c.startswith("lvcreate ")) == want_volumes, first.stdout
     configs = {g["name"]: g["name"] + (".cfg" if toolstack == "xl" else "") for g in guests}
     installing = {g["name"] for g in guests if g["mode"] in OWN_DISK and g["state"] == "install"}
@@ -210,7 +238,7 @@ def _provision_twice(script: Path, golden: Path, tmp_path: Path) -> None:
     second = _run(script, tmp_path)
     assert second.returncode == 0, f"second run: exit {second.returncode}\n{second.stdout}"
     calls = log.read_text(encoding="utf-8").splitlines()
-    assert [c for c in calls if c.startswith(("lvcreate ", "xm create", "xl create"))] == [], second.stdout
+    assert [c for c in calls if c.startswith(("lvcreate ", "xm create", "xl create", "ifup "))] == [], second.stdout
     assert _state(tmp_path) == state, "the second run changed the sandbox"
     for g in guests:
         if g["name"] in blank:

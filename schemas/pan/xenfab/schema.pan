@@ -63,7 +63,7 @@ type xenfab_kickstart_override = {
     'timezone' ? string
 };
 
-type xenfab_os_family = string with match(SELF, '^(el3|el4|el5|el9)$');
+type xenfab_os_family = string with match(SELF, '^(el3|el4|el5|el9|debian)$');
 
 type xenfab_os = {
     'arch' ? xenfab_arch
@@ -80,6 +80,7 @@ type xenfab_network = {
     'bridge' ? string
     'dns' ? string[]
     'gateway' : string
+    'host_only' ? boolean
     'next_server' ? string
     'subnet' : string
 };
@@ -163,7 +164,7 @@ type xenfab_dom0_defaults = {
 
 type xenfab_lifecycle_action = string with match(SELF, '^(destroy|restart|preserve|rename-restart|coredump-destroy|coredump-restart)$');
 
-type xenfab_virt_mode = string with match(SELF, '^(pv-pypxeboot|pv-pygrub|hvm|pvh)$');
+type xenfab_virt_mode = string with match(SELF, '^(pv-pypxeboot|pv-pygrub|hvm|pvh|pv-kernel|pvh-kernel)$');
 
 type xenfab_guest_defaults = {
     'disk_size' ? xenfab_size
@@ -183,6 +184,12 @@ type xenfab_defaults = {
     'guest' ? xenfab_guest_defaults
 };
 
+type xenfab_direct_boot = {
+    'cmdline' ? string[]
+    'kernel' : string
+    'ramdisk' : string
+};
+
 type xenfab_guest_disk = {
     'lv' ? string
     'size' : xenfab_size
@@ -192,6 +199,7 @@ type xenfab_guest_disk = {
 
 type xenfab_guest = {
     'boot_image' ? string
+    'direct_boot' ? xenfab_direct_boot
     'disks' ? xenfab_guest_disk[]
     'ip' : string
     'kickstart' ? xenfab_kickstart_override
@@ -208,6 +216,8 @@ type xenfab_guest = {
     'vcpus' ? long(0..)
 };
 
+type xenfab_serial_port = string with match(SELF, '^(com1|com2)$');
+
 type xenfab_dom0 = {
     'balloon' ? boolean
     'guests' ? xenfab_guest[]
@@ -220,6 +230,7 @@ type xenfab_dom0 = {
     'network' ? string
     'os' ? string
     'partitioning' ? string
+    'serial_console' ? xenfab_serial_port
     'state' ? xenfab_boot_state
     'toolstack' ? xenfab_toolstack
     'vcpus' ? long(0..)

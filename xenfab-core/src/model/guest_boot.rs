@@ -66,6 +66,8 @@ pub fn installer_boot(fabric: &Fabric, guest: &Guest) -> Option<InstallerBoot> {
             ));
             args.extend(net.dns.iter().map(|d| format!("nameserver={d}")));
         }
+        // The Debian installer is not driven yet (validation refuses installing Debian hosts).
+        OsFamily::Debian => return None,
         OsFamily::El3 | OsFamily::El4 | OsFamily::El5 => {
             args.push(format!("ks={ks}"));
             args.push("ksdevice=eth0".to_owned());

@@ -18,9 +18,9 @@ mod size;
 pub use capacity::{Capacity, SAVE_DIR, SaveArea, VgCapacity, capacity};
 pub(crate) use fabric::kept_volume_groups;
 pub use fabric::{
-    Arch, BootImage, BootState, Disk, Dom0, Fabric, Guest, GuestDisk, Hardware, HardwareRaid,
-    HostRef, InstallServer, LifecycleAction, MacSource, Network, OsFamily, OsRelease, Site,
-    Toolstack, VirtMode,
+    Arch, BootImage, BootState, DirectBoot, Disk, Dom0, Fabric, Guest, GuestDisk, Hardware,
+    HardwareRaid, HostRef, InstallServer, LifecycleAction, MacSource, Network, OsFamily, OsRelease,
+    SerialPort, Site, Toolstack, VirtMode,
 };
 pub use guest_boot::{INSTALLER_DIR, InstallerBoot, installer_boot, installer_disk_name};
 pub use kickstart::{

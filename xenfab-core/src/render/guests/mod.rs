@@ -83,9 +83,12 @@ struct GuestView {
     bootloader: Option<&'static str>,
     /// pypxeboot's arguments ([`pypxeboot_args`]), for xm's `bootargs`.
     bootargs: Option<String>,
-    /// The installer's kernel, initrd and command line (quoted for `"…"` in xm and xl), for a
-    /// pygrub or PVH guest being installed; no bootloader then.
-    installer: Option<InstallerView>,
+    /// The kernel, initrd and command line from dom0 (quoted for `"…"` in xm and xl) that the
+    /// guest boots: the installer's, for a pygrub or PVH guest being installed, or the
+    /// `direct_boot` of a `pv-kernel` or `pvh-kernel` guest; no bootloader then.
+    direct: Option<InstallerView>,
+    /// True when `direct` is the installer's (the install variant of the config).
+    install_variant: bool,
     /// xm's `vif` entry: `mac=…` (with `bridge=…` unless it is xend's default).
     xm_vif: String,
     /// xl's `vif` entry: `mac=…,bridge=…`.
@@ -163,11 +166,29 @@ impl GuestView {
             VirtMode::PvPypxeboot => ("pv", Some("/usr/bin/pypxeboot")),
             VirtMode::PvPygrub => ("pv", Some("pygrub")),
             VirtMode::Pvh => ("pvh", Some("pygrub")),
+            VirtMode::PvKernel => ("pv", None),
+            VirtMode::PvhKernel => ("pvh", None),
             VirtMode::Hvm => ("hvm", None),
         };
         let bootloader = match installer {
             Some(_) => None,
             None => bootloader.map(|b| pygrub_path(dom0.toolstack, b)),
+        };
+        let direct = match (installer, &g.direct_boot) {
+            (Some(i), _) => Some(InstallerView {
+                kernel: quoted(&i.kernel),
+                ramdisk: quoted(&i.ramdisk),
+                cmdline: quoted(&i.cmdline),
+            }),
+            (None, Some(b)) if g.mode.boots_dom0_kernel() => Some(InstallerView {
+                kernel: quoted(b.kernel.as_str()),
+                ramdisk: quoted(b.ramdisk.as_str()),
+                cmdline: quoted(&b.cmdline_text()),
+            }),
+            (None, _) if g.mode.boots_dom0_kernel() => {
+                return Err(lookup::missing("direct_boot of guest", &g.name));
+            }
+            (None, _) => None,
         };
         Ok(GuestView {
             name: g.name.to_string(),
@@ -178,11 +199,8 @@ impl GuestView {
             kind,
             bootloader,
             bootargs: pypxeboot_args(g),
-            installer: installer.map(|i| InstallerView {
-                kernel: quoted(&i.kernel),
-                ramdisk: quoted(&i.ramdisk),
-                cmdline: quoted(&i.cmdline),
-            }),
+            direct,
+            install_variant: installer.is_some(),
             xm_vif,
             xl_vif: format!("mac={mac},bridge={bridge}"),
             xm_disks: xm_disks.join(", "),
@@ -318,6 +336,18 @@ fn libvirt_view(
             bootloader_args: None,
         },
         (VirtMode::Pvh, _) => libvirt::Boot::Pvh { bootloader: pygrub },
+        (VirtMode::PvKernel | VirtMode::PvhKernel, _) => {
+            let b = g
+                .direct_boot
+                .as_ref()
+                .ok_or_else(|| lookup::missing("direct_boot of guest", &g.name))?;
+            libvirt::Boot::Direct {
+                pvh: g.mode == VirtMode::PvhKernel,
+                kernel: b.kernel.to_string(),
+                initrd: b.ramdisk.to_string(),
+                cmdline: b.cmdline_text(),
+            }
+        }
         (VirtMode::Hvm, _) => libvirt::Boot::Hvm {
             network_first: true,
         },
@@ -358,6 +388,19 @@ struct ProvisionView {
     tool: &'static str,
     /// Where the installers' kernels go on dom0 ([`crate::model::INSTALLER_DIR`]).
     installer_dir: &'static str,
+    /// The volume groups the guests' disks are on, each once.
+    volume_groups: Vec<String>,
+    /// The bridges the guests attach to, each once.
+    bridges: Vec<String>,
+    /// True on a Debian dom0: a missing bridge is brought up with `ifup` from its
+    /// /etc/network/interfaces (render/debian); elsewhere dom0's network setup makes it.
+    ifup: bool,
+    /// `lvcreate`'s options: `--yes` where lvm2 2.02.105 and later asks before wiping a
+    /// file system signature found in the new volume's space (bookworm's lvm2 2.03.16, EL9's
+    /// 2.03; lvcreate(8): `-y|--yes` "Do not prompt for confirmation interactively but always
+    /// assume the answer yes"), which without a terminal would fail the run. EL5's lvm2
+    /// 2.02.x neither asks nor has `--yes`: none there (xm dom0s).
+    lvcreate_options: &'static str,
     guests: Vec<ProvisionGuest>,
 }
 
@@ -430,10 +473,31 @@ fn provision_view(fabric: &Fabric, dom0: &Dom0) -> Result<ProvisionView, RenderE
             },
         });
     }
+    let mut volume_groups: Vec<String> = Vec::new();
+    let mut bridges: Vec<String> = Vec::new();
+    for g in &dom0.guests {
+        for d in &g.disks {
+            let vg = d.vg.to_string();
+            if !volume_groups.contains(&vg) {
+                volume_groups.push(vg);
+            }
+        }
+        let bridge = lookup::network(fabric, &g.network)?.bridge.to_string();
+        if !bridges.contains(&bridge) {
+            bridges.push(bridge);
+        }
+    }
     Ok(ProvisionView {
         dom0: fabric.fqdn(&dom0.name),
         tool,
         installer_dir: crate::model::INSTALLER_DIR,
+        volume_groups,
+        bridges,
+        ifup: lookup::os(fabric, &dom0.os)?.family == OsFamily::Debian,
+        lvcreate_options: match dom0.toolstack {
+            Toolstack::Xm => "",
+            Toolstack::Xl => " --yes",
+        },
         guests,
     })
 }

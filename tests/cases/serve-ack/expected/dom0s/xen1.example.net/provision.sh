@@ -14,6 +14,23 @@ INSTALLER_DIR=${INSTALLER_DIR:-/var/lib/xen/boot}
 # curl-minimal has no TFTP).
 BOOT_URL=${BOOT_URL:-}
 
+# need_volume_group VG: the guests' volumes go there; dom0's install made it.
+need_volume_group() {
+    if ! vgs "$1" >/dev/null 2>&1; then
+        echo "volume group $1 does not exist on this dom0: make it (pvcreate DEVICE; vgcreate $1 DEVICE) or install dom0 with its partition scheme, then run this again" >&2
+        exit 1
+    fi
+}
+
+# need_bridge BRIDGE: the guests' vifs attach to it.
+need_bridge() {
+    if ip link show dev "$1" >/dev/null 2>&1; then
+        return
+    fi
+    echo "bridge $1 does not exist on this dom0: dom0's network setup makes it (xend's network-bridge, or the kickstart's bridge); start it, then run this again" >&2
+    exit 1
+}
+
 # create_volume VG LV SIZE: create the logical volume unless it exists.
 create_volume() {
     if lvs "$1/$2" >/dev/null 2>&1; then
@@ -77,6 +94,8 @@ start_installed() {
         xm create "$XEN_DIR/$2"
     fi
 }
+need_volume_group 'xenvg'
+need_bridge 'xenbr0'
 
 # web1: 1G, 1 vCPU, pv-pypxeboot, xenvg/web1 10G
 create_volume 'xenvg' 'web1' '10240m'
