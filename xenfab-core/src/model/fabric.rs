@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::kickstart::KickstartSettings;
 use super::mac::{MacAddr, MacScheme};
-use super::names::{AbsPath, BootPath, DomainName, HostName, Ident, LvmName};
+use super::names::{AbsFile, AbsPath, BootPath, DomainName, HostName, Ident, LvmName};
 use super::partition::PartitionScheme;
 use super::size::Size;
 use crate::diagnostic::FieldPath;
@@ -457,9 +457,9 @@ impl SerialPort {
 #[derive(Debug, Clone, Serialize)]
 pub struct DirectBoot {
     /// The kernel, an absolute path in dom0.
-    pub kernel: AbsPath,
+    pub kernel: AbsFile,
     /// The ramdisk (initrd), an absolute path in dom0.
-    pub ramdisk: AbsPath,
+    pub ramdisk: AbsFile,
     /// The kernel's command line, word by word.
     pub cmdline: Vec<super::kickstart::Token>,
 }

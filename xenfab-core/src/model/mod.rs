@@ -28,7 +28,7 @@ pub use kickstart::{
     Package, PostScript, PostScriptError, Repo, RoleSettings, Timezone, Token, known_default,
 };
 pub use mac::{MacAddr, MacError, MacScheme, XEN_OUI, hex_ip};
-pub use names::{AbsPath, BootPath, DomainName, HostName, Ident, LvmName, NameError};
+pub use names::{AbsFile, AbsPath, BootPath, DomainName, HostName, Ident, LvmName, NameError};
 pub use partition::{
     BUILTIN_SCHEMES, FsType, Holder, LogicalVolume, MountPoint, Partition, PartitionScheme,
     RaidArray, RaidLevel, Role, VolumeGroup, builtin_schemes, mount_covers,

@@ -48,7 +48,7 @@ fn check_direct_boot(fabric: &Fabric, diags: &mut Diagnostics) {
                 "direct-boot-mode",
                 g.at.key("mode"),
                 format!(
-                    "a {} guest boots a kernel of dom0 but `{}` has no direct_boot: give direct_boot = {{ kernel = \"/boot/vmlinuz\", ramdisk = \"/boot/initrd.img\" }}",
+                    "a {} guest boots a kernel of dom0 but `{}` has no direct_boot: give direct_boot = {{ kernel = \"/vmlinuz\", ramdisk = \"/initrd.img\" }}",
                     g.mode.as_str(),
                     g.name
                 ),

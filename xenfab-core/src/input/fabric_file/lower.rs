@@ -709,13 +709,15 @@ impl Cx {
             _ => text.parse::<release::Release>(),
         };
         let Ok(r) = parsed else {
+            let expected = if family == m::OsFamily::Debian {
+                "a Debian release, such as 12 or 12.5"
+            } else {
+                "major.minor, such as 5.2 or 9.4"
+            };
             self.diags.error(
                 "invalid-value",
                 path.clone(),
-                format!(
-                    "invalid release `{}`: expected major.minor, such as 5.2 or 9.4",
-                    shown(text)
-                ),
+                format!("invalid release `{}`: expected {expected}", shown(text)),
             );
             return None;
         };
