@@ -141,6 +141,20 @@ def _inventory(script: Path) -> tuple[str, list[dict]]:
     return dom0["toolstack"], guests
 
 
+def _bridges(script: Path, sandbox: Path) -> tuple[list[str], bool]:
+    """The bridges SCRIPT needs, and whether it brings them up itself (a Debian dom0's, with
+    ifup); the others' dom0s made them already: up in SANDBOX (the `ip` stub's $STATE/up)."""
+    text = script.read_text(encoding="utf-8")
+    bridges = re.findall(r"^need_bridge '([^']+)'$", text, re.M)
+    assert bridges, f"{script}: no need_bridge line"
+    debian = "\n    ifup \"$1\"\n" in text
+    if not debian:
+        (sandbox / "up").mkdir(exist_ok=True)
+        for b in bridges:
+            (sandbox / "up" / b).touch()
+    return bridges, debian
+
+
 def _run(script: Path, sandbox: Path) -> subprocess.CompletedProcess:
     env = {
         "PATH": f"{sandbox / 'bin'}:/usr/bin:/bin",
@@ -191,16 +205,7 @@ def _provision_twice(script: Path, golden: Path, tmp_path: Path) -> None:
     xen_dir = tmp_path / "etc" / "xen"
     xen_dir.mkdir(parents=True)
     log = tmp_path / "log"
-    # The bridges the script needs: a Debian dom0's script brings them up itself (ifup), the
-    # others' dom0s made them already.
-    text = script.read_text(encoding="utf-8")
-    bridges = re.findall(r"^need_bridge '([^']+)'$", text, re.M)
-    assert bridges, f"{script}: no need_bridge line"
-    debian = "\n    ifup \"$1\"\n" in text
-    if not debian:
-        (tmp_path / "up").mkdir()
-        for b in bridges:
-            (tmp_path / "up" / b).touch()
+    bridges, debian = _bridges(script, tmp_path)
 
     first = _run(script, tmp_path)
     assert first.returncode == 0, f"first run: exit {first.returncode}\n{first.stdout}"
@@ -555,6 +560,7 @@ def test_provision_sh_installs_with_the_installer_and_boots_the_disk_after(tmp_p
         stub.write_text(STUB_HEAD + body, encoding="utf-8")
         stub.chmod(0o755)
     (tmp_path / "etc" / "xen").mkdir(parents=True)
+    _bridges(script, tmp_path)
     run = _run(script, tmp_path)
     assert run.returncode == 0, run.stdout
     installing = [g for _, g, _, _ in _guests() if g["dom0"] == "xen09.example.org"
@@ -587,3 +593,37 @@ def test_provision_sh_installs_with_the_installer_and_boots_the_disk_after(tmp_p
     assert third.returncode == 0, third.stdout
     kernel = tmp_path / INSTALLER_DIR.lstrip("/") / "r9" / "vmlinuz"
     assert kernel.read_text(encoding="utf-8") == "http://192.168.96.1/tftpboot/rocky-9/x86_64/vmlinuz\n"
+
+
+def test_provision_sh_stops_before_anything_without_its_volume_group_or_bridge(tmp_path: Path) -> None:
+    """The checks before the first lvcreate: a missing volume group, a missing bridge on an EL
+    dom0 (its kickstart makes it), each stop the run with a message and nothing created."""
+    script = CASES / "example" / "expected" / "dom0s" / "xen03.example.org" / "provision.sh"
+    for what, setup, message in (
+        ("vg", lambda box: (box / "no-vg").mkdir() or (box / "no-vg" / "xenvg").touch(),
+         "volume group xenvg does not exist on this dom0"),
+        ("bridge", lambda box: None, "bridge xenbr0 does not exist on this dom0"),
+    ):
+        box = tmp_path / what
+        (box / "bin").mkdir(parents=True)
+        for name, body in STUBS.items():
+            stub = box / "bin" / name
+            stub.write_text(STUB_HEAD + body, encoding="utf-8")
+            stub.chmod(0o755)
+        (box / "etc" / "xen").mkdir(parents=True)
+        if what == "vg":
+            _bridges(script, box)
+        setup(box)
+        run = _run(script, box)
+        assert run.returncode == 1 and message in run.stdout, run.stdout
+        calls = (box / "log").read_text(encoding="utf-8").splitlines()
+        assert not [c for c in calls if c.startswith(("lvcreate", "xl ", "install ", "ln "))], calls
+
+
+def test_provision_sh_of_a_debian_dom0_brings_a_bridge_up(tmp_path: Path) -> None:
+    """A Debian dom0's bridges are in its /etc/network/interfaces: a bridge the boot did not
+    bring up is brought up with ifup, once."""
+    script = CASES / "debian-e2e" / "expected" / "dom0s" / "dom0.e2e.test" / "provision.sh"
+    bridges, debian = _bridges(script, tmp_path)
+    assert debian and bridges == ["xenbr0", "xenbr1"], bridges
+    _provision_twice(script, script, tmp_path)
