@@ -203,6 +203,14 @@ def test_a_broken_grub_entry_fails_fast(tmp_path: Path) -> None:
     assert not run.has("E2E dom0 userspace"), run.tail()
 
 
+def test_a_wrong_root_fails_fast(tmp_path: Path) -> None:
+    # Debian's initramfs waits 30 s for a root device that does not come, then its shell.
+    run = _broken(tmp_path, f"dom0s/{DOM0}/grub/grub.cfg", " root=/dev/vda1 ", " root=/dev/vdz1 ")
+    assert run.rc != 0, run.tail()
+    assert run.has("HARNESS: dom0 initramfs could not mount root"), run.tail()
+    assert not run.has("E2E dom0 userspace"), run.tail()
+
+
 def test_a_broken_guest_config_fails_fast(tmp_path: Path) -> None:
     run = _broken(tmp_path, f"dom0s/{DOM0}/xen/kern.cfg", 'kernel = "/vmlinuz"', 'kernel = "/vmlinuz-missing"')
     assert run.rc != 0, run.tail()
