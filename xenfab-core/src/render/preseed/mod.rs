@@ -145,7 +145,7 @@ fn di(question: &str, kind: &str, value: &str) -> Line {
 /// A value over several lines: the first line ends with ` \`, and so does every line of
 /// `rest` but the last (both readers join them with a space).
 fn continued(question: &str, kind: &str, head: &str, rest: &[String]) -> Line {
-    let mut more: Vec<String> = rest.iter().map(|l| format!("    {l} \\")).collect();
+    let mut more: Vec<String> = rest.iter().map(|l| format!("{l} \\")).collect();
     if let Some(last) = more.last_mut() {
         last.truncate(last.len() - 2);
     }

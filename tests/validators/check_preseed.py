@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""check_preseed.py FILE -- a preseed file as both of its readers take it.
+
+1. debconf's own reader: ``debconf-set-selections --checkonly -v FILE`` must exit 0 and warn
+   of nothing (an unknown type, a line it cannot parse); ``-v`` prints each (question, type,
+   value) it read.
+2. The Debian installer's reader: ``/bin/debconf-set-selections`` of the bookworm netboot
+   initrd (debian-installer-12-netboot-amd64; scripts/install-validators extracts it to
+   tests/validators/boot/build/di-debconf-set-selections), run by busybox sh with its two
+   sourced files replaced by stubs that record each ``db_set``: the same questions and values
+   as debconf's reader, line for line.
+3. partman-auto's own recipe parser: ``decode_recipe`` of partman-auto 162's
+   ``lib/partman/lib/recipes.sh`` (the udeb, extracted by scripts/install-validators to
+   tests/validators/boot/build/partman-auto/), run by busybox sh on the expert recipe as
+   partman-auto-lvm and partman-auto-raid decode it (``lvm``, and for RAID also ``raid``, which
+   drops the ``$lvmignore{ }`` and ``$defaultignore{ }`` lines): each line it keeps has the
+   sizes the file wrote (a size it cannot read becomes 2200000000), every ``$lvmok{ }`` line
+   names its volume (``lv_name``) and group (``in_vg``), and every group a volume is in is
+   made: by a physical volume line's ``vg_name`` (method lvm) or ``partman-auto-lvm/new_vg_name``
+   (method raid). partman-auto-raid's recipe (``<level> <devices> <spares> <fs> <mount>
+   <dev>#<dev> .``, example-preseed.txt) has as many devices as it says.
+4. What xenfab's preseed files must hold for an install without a question: ``#_preseed_V1``
+   first, ``partman-auto/method`` and ``partman-auto/expert_recipe`` (a recipe whose every
+   line ends with ``.``), ``partman/confirm``, ``passwd/root-password-crypted``,
+   ``preseed/late_command``, and each question only once.
+
+Exit 0: accepted; 1: refused (the reasons on stdout); 2: a reader is missing.
+"""
+import os, re, shutil, subprocess, sys, tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DI_DSS = os.environ.get("XENFAB_DI_DSS", os.path.join(HERE, "boot", "build", "di-debconf-set-selections"))
+PARTMAN_AUTO = os.environ.get("XENFAB_PARTMAN_AUTO", os.path.join(HERE, "boot", "build", "partman-auto"))
+BUSYBOX = os.environ.get("XENFAB_PROBE_BUSYBOX", "/bin/busybox")
+
+STUB_CONFMODULE = r'''
+db_set () { printf '%s\t%s\n' "$1" "$2" >> "$XENFAB_OUT"; return 0; }
+db_register () { return 0; }
+db_subst () { return 0; }
+db_fset () { return 0; }
+'''
+STUB_PRESEED = r'''
+logfile="$XENFAB_LOG"
+log () { echo "$*" >> "$XENFAB_LOG"; }
+'''
+REQUIRED = ["partman-auto/method", "partman-auto/expert_recipe", "partman/confirm",
+            "passwd/root-password-crypted", "preseed/late_command"]
+
+
+def debconf_reader(path):
+    p = subprocess.run(["debconf-set-selections", "--checkonly", "-v", path], capture_output=True, text=True)
+    out = p.stdout + p.stderr
+    got, problems = [], []
+    for line in out.splitlines():
+        m = re.match(r"info: Trying to set '([^']*)' \[([^\]]*)\] to '(.*)'$", line)
+        if m:
+            got.append((m.group(1), m.group(3)))
+        elif line.strip() and not line.startswith("info: "):
+            problems.append("debconf-set-selections: " + line)
+    if p.returncode != 0:
+        problems.append("debconf-set-selections --checkonly exited %d" % p.returncode)
+    return got, problems
+
+
+def installer_reader(path):
+    tmp = tempfile.mkdtemp(prefix="check_preseed.")
+    try:
+        conf, pre = os.path.join(tmp, "confmodule"), os.path.join(tmp, "preseed.sh")
+        open(conf, "w").write(STUB_CONFMODULE)
+        open(pre, "w").write(STUB_PRESEED)
+        script = open(DI_DSS).read()
+        script = script.replace(". /usr/share/debconf/confmodule", ". " + conf).replace(". /lib/preseed/preseed.sh", ". " + pre)
+        s = os.path.join(tmp, "dss")
+        open(s, "w").write(script)
+        out, log = os.path.join(tmp, "out"), os.path.join(tmp, "log")
+        open(out, "w").close()
+        p = subprocess.run([BUSYBOX, "sh", s, path], capture_output=True, text=True,
+                           env={"PATH": "/usr/bin:/bin", "XENFAB_OUT": out, "XENFAB_LOG": log})
+        got = [tuple(l.split("\t", 1)) for l in open(out).read().splitlines()]
+        problems = []
+        if p.returncode != 0:
+            problems.append("the installer's debconf-set-selections exited %d: %s %s" % (
+                p.returncode, (p.stdout + p.stderr).strip(), open(log).read().strip() if os.path.exists(log) else ""))
+        return got, problems
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+DECODE = r"""
+NL="
+"
+db_get () { RET=""; }
+db_metaget () { RET=""; return 1; }
+convert_to_megabytes () { expr 0000000"$1" : '0*\(..*\)......$'; }
+. "$RECIPES"
+decode_recipe "$1" "$2"
+printf '%s\n' "$scheme"
+"""
+
+
+def partman_check(q):
+    """Problems of the recipes in Q (question -> value), by partman-auto's own decode_recipe."""
+    problems = []
+    method = q.get("partman-auto/method", "")
+    recipe = q.get("partman-auto/expert_recipe", "")
+    recipes_sh = os.path.join(PARTMAN_AUTO, "lib", "partman", "lib", "recipes.sh")
+    tmp = tempfile.mkdtemp(prefix="check_partman.")
+    try:
+        rfile = os.path.join(tmp, "recipe")
+        open(rfile, "w").write(recipe)
+        body = recipe.partition(" :: ")[2]
+        written = [l.strip() for l in body.split(" .") if l.strip()]
+
+        def decode(ignore):
+            p = subprocess.run([BUSYBOX, "sh", "-c", DECODE, "sh", rfile, ignore], capture_output=True, text=True,
+                               env={"PATH": "/usr/bin:/bin", "RECIPES": recipes_sh})
+            if p.returncode != 0:
+                problems.append("decode_recipe %s failed: %s" % (ignore, p.stderr.strip()))
+            return [l for l in p.stdout.splitlines() if l.strip()]
+
+        kinds = ["lvm"] + (["raid"] if method == "raid" else [])
+        for ignore in kinds:
+            kept = [w for w in written if "$%signore{" % ignore not in w]
+            got = decode(ignore)
+            if len(got) != len(kept):
+                problems.append("decode_recipe %s kept %d lines, the file has %d such" % (ignore, len(got), len(kept)))
+            for g, w in zip(got, kept):
+                gs, ws = g.split(), w.split()
+                if "2200000000" in gs[:3] or gs[0] != ws[0] or (ws[2] != "-1" and gs[2] != ws[2]):
+                    problems.append("decode_recipe %s read %r for %r" % (ignore, " ".join(gs[:4]), " ".join(ws[:4])))
+        lvmok = [w for w in written if "$lvmok{" in w]
+        made = set(re.findall(r"vg_name\{ (\S+) \}", recipe))
+        if method == "raid" and q.get("partman-auto-lvm/new_vg_name"):
+            made.add(q["partman-auto-lvm/new_vg_name"])
+        for w in lvmok:
+            vg, lv = re.search(r"in_vg\{ (\S+) \}", w), re.search(r"lv_name\{ (\S+) \}", w)
+            if not vg or not lv:
+                problems.append("a $lvmok line without in_vg or lv_name: %r" % w)
+            elif vg.group(1) not in made:
+                problems.append("volume %s is in group %s, which nothing makes" % (lv.group(1), vg.group(1)))
+        if method == "lvm" and not lvmok:
+            problems.append("method lvm and no $lvmok line: partman-auto-lvm refuses the recipe (unusable_recipe)")
+        if method == "raid":
+            raid = q.get("partman-auto-raid/recipe", "")
+            for r in [x.strip() for x in raid.split(" .") if x.strip()]:
+                f = r.split()
+                if len(f) != 6 or not f[0] in ("0", "1", "5", "6", "10") or int(f[1]) != len(f[5].split("#")) or f[2] != "0":
+                    problems.append("partman-auto-raid recipe line %r is not <level> <n> 0 <fs> <mount> <dev>#…" % r)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return problems
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__); return 2
+    path = sys.argv[1]
+    recipes_sh = os.path.join(PARTMAN_AUTO, "lib", "partman", "lib", "recipes.sh")
+    if not shutil.which("debconf-set-selections") or not all(os.path.exists(p) for p in (DI_DSS, BUSYBOX, recipes_sh)):
+        print("missing debconf-set-selections, %s, %s or %s: run scripts/install-validators" % (DI_DSS, BUSYBOX, recipes_sh))
+        return 2
+    problems = []
+    text = open(path, encoding="utf-8").read()
+    if not text.startswith("#_preseed_V1\n"):
+        problems.append("the first line is not #_preseed_V1")
+    theirs, p1 = debconf_reader(path)
+    ours, p2 = installer_reader(path)
+    problems += p1 + p2
+    if theirs != ours:
+        for a, b in zip(theirs + [None] * len(ours), ours + [None] * len(theirs)):
+            if a != b:
+                problems.append("the readers differ: debconf %r, the installer %r" % (a, b))
+                break
+    seen = {}
+    for q, v in theirs:
+        if q in seen:
+            problems.append("question %s is set twice" % q)
+        seen[q] = v
+    for q in REQUIRED:
+        if q not in seen:
+            problems.append("no %s" % q)
+    problems += partman_check(seen)
+    recipe = seen.get("partman-auto/expert_recipe", "")
+    if recipe:
+        name, sep, body = recipe.partition(" :: ")
+        lines = [l.strip() for l in body.split(" . ")]
+        if not sep or not body.rstrip().endswith(".") or any(not l for l in lines[:-1]):
+            problems.append("partman-auto/expert_recipe is not `<name> :: <line> . <line> .`: %r" % recipe[:200])
+    if problems:
+        print("\n".join(problems)); return 1
+    print("ok: %d questions, both readers alike" % len(theirs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
