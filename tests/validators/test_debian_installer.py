@@ -15,6 +15,8 @@ What is asserted, from the HTTP log and the installer's own syslog:
   names, and logged ``successfully loaded preseed file from <that URL>``: its
   ``debconf-set-selections`` (the shell one of the initrd) took every line, no "Failed to
   process the preconfiguration file";
+* a preseed file with a line the installer's reader refuses is reported at once (``Error
+  parsing preconfiguration file``), not waited for: the test can fail;
 * it asked nothing before (a question at priority critical would stop it: the test would time
   out with the installer's screen in the report);
 * localechooser took the preseeded locale (``debian-installer/locale preseeded to
@@ -64,8 +66,7 @@ def _skip_or_fail(missing: list[str]) -> None:
         pytest.fail(f"missing {', '.join(missing)}: run scripts/install-validators", pytrace=False)
 
 
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def _boot(tmp_path_factory: pytest.TempPathFactory, spoil: bool) -> dict:
     missing = [str(p) for p in (DI / "pxelinux.0", DI / "debian-installer/amd64/initrd.gz") if not p.exists()]
     if not XENFAB.exists():
         missing.append(f"{XENFAB} (cargo build -p xenfab-cli)")
@@ -85,6 +86,11 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp / "out"
     r = subprocess.run([str(XENFAB), "render", str(fabric), "-o", str(out)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+    if spoil:
+        # A line the installer's reader cannot parse (owner, no question): it must say so
+        # and the test must see it.
+        preseed = out / "preseed" / f"{FQDN}.cfg"
+        preseed.write_text(preseed.read_text(encoding="utf-8") + "d-i\n", encoding="utf-8")
     link = out / "tftpboot" / "pxelinux.cfg" / ("01-" + MAC.replace(":", "-"))
     assert os.readlink(link) == f"{FQDN}.cfg", "dinst's MAC leads to its install entry"
     result = tmp / "result.json"
@@ -99,6 +105,11 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
     data["_output"] = proc.stdout + proc.stderr
     data["_url"] = f"http://10.0.2.2:{http_port}/ks/preseed/{FQDN}.cfg"
     return data
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return _boot(tmp_path_factory, spoil=False)
 
 
 @pytest.mark.boot
@@ -117,3 +128,14 @@ def test_installer_takes_the_preseeded_answers(report: dict) -> None:
     assert "debian-installer/locale preseeded to 'en_US.UTF-8'" in log, report["_output"]
     assert "http://deb.debian.org/debian/dists/bookworm/Release" in log, report["_output"]
     assert "suite/codename set to" in log and "bookworm" in log.split("suite/codename set to", 1)[1].splitlines()[0]
+
+
+@pytest.mark.boot
+def test_a_preseed_file_the_installer_cannot_parse_fails_fast(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The same boot with a line the installer's reader refuses: di_boot.py stops at the
+    installer's error, long before its timeout, and reports the preseed file as not loaded."""
+    spoiled = _boot(tmp_path_factory, spoil=True)
+    assert spoiled.get("preseed_fetched"), spoiled["_output"]
+    assert spoiled["preseed_loaded_at"] is None, spoiled["_output"]
+    assert spoiled["stopped"].startswith("installer error"), spoiled["_output"]
+    assert spoiled["failures"], spoiled["_output"]

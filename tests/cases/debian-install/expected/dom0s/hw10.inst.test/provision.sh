@@ -95,3 +95,11 @@ start_installed() {
         xl create "$XEN_DIR/$2"
     fi
 }
+need_volume_group 'xenvg'
+need_bridge 'xenbr0'
+
+# stripe: 256M, 1 vCPU, pvh, xenvg/stripe 20G
+create_volume 'xenvg' 'stripe' '20480m'
+install_config 'stripe.cfg'
+autostart 'stripe.cfg'
+start_installed 'stripe' 'stripe.cfg' 'xenvg' 'stripe'

@@ -95,3 +95,11 @@ start_installed() {
         xl create "$XEN_DIR/$2"
     fi
 }
+need_volume_group 'xenvg'
+need_bridge 'xenbr0'
+
+# mirror: 256M, 1 vCPU, pv-pygrub, xenvg/mirror 20G
+create_volume 'xenvg' 'mirror' '20480m'
+install_config 'mirror.cfg'
+autostart 'mirror.cfg'
+start_installed 'mirror' 'mirror.cfg' 'xenvg' 'mirror'
