@@ -19,7 +19,14 @@
    made: by a physical volume line's ``vg_name`` (method lvm) or ``partman-auto-lvm/new_vg_name``
    (method raid). partman-auto-raid's recipe (``<level> <devices> <spares> <fs> <mount>
    <dev>#<dev> .``, example-preseed.txt) has as many devices as it says.
-4. What xenfab's preseed files must hold for an install without a question: ``#_preseed_V1``
+4. The late command, run as the installer runs it (``preseed_command``: ``sh -c "<value>"``,
+   here busybox sh) with ``/target`` and ``/sys/class/block`` moved into a scratch folder and
+   ``in-target`` (which runs a command in /target's chroot) replaced by a stub that runs
+   ``sh -c`` commands there with ``pvmove``/``vgreduce``/``vgcreate`` stubs and records the
+   rest: it must succeed, write each of the dom0's files byte for byte as the rendered tree
+   has them (when FILE is in a rendered tree: ``<tree>/dom0s/<fqdn>/``), move the guests'
+   arrays out of partman's group into their own, and run ``update-grub`` last but the ack.
+5. What xenfab's preseed files must hold for an install without a question: ``#_preseed_V1``
    first, ``partman-auto/method`` and ``partman-auto/expert_recipe`` (a recipe whose every
    line ends with ``.``), ``partman/confirm``, ``passwd/root-password-crypted``,
    ``preseed/late_command``, and each question only once.
@@ -151,6 +158,82 @@ def partman_check(q):
     return problems
 
 
+# Where the late command writes each of dom0's files (render/preseed FILES), from the tree.
+LATE_FILES = {
+    "etc/default/grub.d/xen.cfg": "grub/xen.cfg",
+    "etc/kernel-img.conf": "kernel-img.conf",
+    "etc/network/interfaces": "network/interfaces",
+    "etc/default/xendomains": "default/xendomains",
+    "etc/xen/xl.conf": "xen/xl.conf",
+}
+
+IN_TARGET = r"""#!/bin/sh
+# in-target stub: records its arguments; runs `sh -c SCRIPT …` with the LVM tools stubbed.
+printf 'in-target' >> "$XENFAB_CALLS"
+for a do printf ' [%s]' "$a" >> "$XENFAB_CALLS"; done
+echo >> "$XENFAB_CALLS"
+if [ "$1" = sh ] && [ "$2" = -c ]; then
+    shift 2
+    script=$(printf '%s' "$1" | sed "s#/sys/class/block#$XENFAB_SYS#g")
+    shift
+    exec "$XENFAB_BUSYBOX" sh -c "$script" "$@"
+fi
+"""
+LVM_STUB = r"""#!/bin/sh
+printf '%s' "$(basename "$0")" >> "$XENFAB_CALLS"
+for a do printf ' %s' "$a" >> "$XENFAB_CALLS"; done
+echo >> "$XENFAB_CALLS"
+[ "$(basename "$0")" != pvmove ] || exit 5  # lvm2: "No data to move"
+"""
+
+
+def late_command_check(path, q):
+    problems = []
+    cmd = q.get("preseed/late_command", "")
+    fqdn = os.path.basename(path)[: -len(".cfg")]
+    tree = os.path.dirname(os.path.dirname(os.path.abspath(path)))
+    rendered = os.path.join(tree, "dom0s", fqdn)
+    tmp = tempfile.mkdtemp(prefix="check_late.")
+    try:
+        target, sysdir, bindir = (os.path.join(tmp, d) for d in ("target", "sys", "bin"))
+        for d in (target, sysdir, bindir):
+            os.mkdir(d)
+        calls = os.path.join(tmp, "calls")
+        open(calls, "w").close()
+        for name, text in (("in-target", IN_TARGET), ("pvmove", LVM_STUB), ("vgreduce", LVM_STUB),
+                           ("vgcreate", LVM_STUB), ("wget", "#!/bin/sh\nexit 0\n")):
+            f = os.path.join(bindir, name)
+            open(f, "w").write(text)
+            os.chmod(f, 0o755)
+        for tool in ("base64", "mkdir", "dirname", "ls", "sed", "basename", "cat"):
+            os.symlink(BUSYBOX, os.path.join(bindir, tool))
+        # The arrays of the guests' groups: each member partition's holder, as sysfs shows it.
+        for i, m in enumerate(re.findall(r"' sh \S+ \S+((?: [a-z0-9]+)+);", cmd)):
+            for j, part in enumerate(m.split()):
+                os.makedirs(os.path.join(sysdir, part, "holders", "md%d" % (100 + i * 10 + j)))
+        run = cmd.replace("/target", target)
+        p = subprocess.run([BUSYBOX, "sh", "-c", run], capture_output=True, text=True,
+                           env={"PATH": bindir, "XENFAB_CALLS": calls, "XENFAB_SYS": sysdir, "XENFAB_BUSYBOX": BUSYBOX})
+        if p.returncode != 0:
+            problems.append("the late command failed (exit %d): %s" % (p.returncode, (p.stdout + p.stderr).strip()[:500]))
+        for dest, rel in LATE_FILES.items():
+            got = os.path.join(target, dest)
+            if not os.path.exists(got):
+                problems.append("the late command wrote no /%s" % dest)
+            elif os.path.isdir(rendered) and open(got, "rb").read() != open(os.path.join(rendered, rel), "rb").read():
+                problems.append("/%s is not dom0s/%s/%s of the tree" % (dest, fqdn, rel))
+        lines = open(calls).read().splitlines()
+        if not lines or lines[-1] != "in-target [update-grub]":
+            problems.append("update-grub in the installed system is not the late command's last call: %r" % lines[-3:])
+        for vg, frm in re.findall(r"' sh (\S+) (\S+)(?: [a-z0-9]+)+;", cmd):
+            if not any(l.startswith("vgreduce %s /dev/md" % frm) for l in lines) or not any(
+                    l.startswith("vgcreate %s /dev/md" % vg) for l in lines):
+                problems.append("group %s is not split off %s: %r" % (vg, frm, lines))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return problems
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__); return 2
@@ -180,6 +263,7 @@ def main():
         if q not in seen:
             problems.append("no %s" % q)
     problems += partman_check(seen)
+    problems += late_command_check(path, seen)
     recipe = seen.get("partman-auto/expert_recipe", "")
     if recipe:
         name, sep, body = recipe.partition(" :: ")

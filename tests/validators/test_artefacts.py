@@ -493,7 +493,8 @@ PRESEED_CHECKER = HERE / "check_preseed.py"
 def check_preseed(path: Path) -> None:
     """check_preseed.py: debconf's debconf-set-selections --checkonly and the Debian installer's
     own reader (bookworm netboot initrd) read the same questions and values; partman-auto's
-    decode_recipe reads the recipe's sizes, every volume's group is made."""
+    decode_recipe reads the recipe's sizes, every volume's group is made; the late command,
+    run by busybox sh in a scratch /target, writes the tree's files and runs update-grub."""
     build = HERE / "boot" / "build"
     _require(shutil.which("debconf-set-selections") is not None, "debconf-set-selections (debconf)")
     _require((build / "di-debconf-set-selections").exists(), "boot/build/di-debconf-set-selections (debian-installer-12-netboot-amd64)")
@@ -601,6 +602,8 @@ SELF_TESTS = [
     ("preseed-continuation", check_preseed, "preseed.cfg", "preseed-space-after-backslash.cfg", "unknown type"),
     # a size partman-auto cannot read (decode_recipe makes it 2200000000: no disk is that large)
     ("preseed-recipe-size", check_preseed, "preseed.cfg", "preseed-badsize.cfg", "2200000000"),
+    # a late command that leaves the Xen entry out of grub.cfg: no update-grub in /target
+    ("preseed-late-command", check_preseed, "preseed.cfg", "preseed-late-no-update-grub.cfg", "update-grub"),
 ]
 
 
