@@ -128,7 +128,12 @@ struct DhcpdView<'a> {
 /// host-only network is inside each dom0, out of the DHCP server's reach: none of its hosts.
 fn networks(fabric: &Fabric) -> Result<Vec<NetView>, RenderError> {
     let mut by_network: BTreeMap<&Ident, Vec<HostRef<'_>>> = BTreeMap::new();
-    let reached = |h: &HostRef<'_>| !fabric.networks.get(h.network()).is_some_and(|n| n.host_only);
+    let reached = |h: &HostRef<'_>| {
+        !fabric
+            .networks
+            .get(h.network())
+            .is_some_and(|n| n.host_only)
+    };
     for host in fabric.hosts().filter(reached) {
         by_network.entry(host.network()).or_default().push(host);
     }
