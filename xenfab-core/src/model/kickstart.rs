@@ -147,7 +147,8 @@ fn layer<'a, T: ?Sized>(site: &'a T, os: Option<&'a T>, host: Option<&'a T>) -> 
 
 impl KickstartSettings {
     /// The settings of a host: `host` over `os` over the site's (its `dom0` or `guest` role
-    /// for packages and `%post`). Scalars and lists alike are replaced whole by the nearest
+    /// for packages, `%pre`, `%post` and services; `services.enabled` and `.disabled` are two
+    /// settings, each from its nearest level). Scalars and lists alike are replaced whole by the nearest
     /// level that gives them: a host's `packages` is its whole `%packages`.
     pub fn merged<'a>(
         &'a self,

@@ -80,7 +80,7 @@ pub struct ReleaseInfo {
     /// `FC6_Services`, which `handlers/control.py` maps in the RHEL5 and RHEL9 handlers and not
     /// in RHEL3's or RHEL4's: pykickstart 3.78, checked by tests/validators/test_overrides.py
     /// against `pykickstart.version.makeVersion`). Without it, `chkconfig NAME on|off` lines in
-    /// a `%post` do the same (what anaconda 11's `Services.execute` runs itself).
+    /// a `%post` do the same (anaconda 11 carries `services` out with `/sbin/chkconfig` too).
     pub services: bool,
     /// `langsupport` is needed, or anaconda stops at its language-support screen: RHEL 3 and
     /// 4 (anaconda 9.1 and 10.1; pykickstart's `FC3_LangSupport` in the RHEL3 and RHEL4

@@ -315,6 +315,9 @@ fn services_path(
     }
 }
 
+/// Where a service is enabled and disabled, the first host that gets both, and how many do.
+type Conflict<'a> = (FieldPath, FieldPath, &'a FieldPath, usize);
+
 /// A service both enabled and disabled for one host (`service-conflict`): anaconda would
 /// run `chkconfig NAME off` and then `on` (or systemd's disable, then enable) and the
 /// fabric file would say both. Each host's merged lists count: the site may disable what a
@@ -335,10 +338,8 @@ fn service_conflict(fabric: &Fabric, diags: &mut Diagnostics) {
     if !given {
         return;
     }
-    // (enabled at, disabled at, name) → the first host and how many
-    #[allow(clippy::type_complexity)]
-    let mut found: BTreeMap<(String, String, &str), (FieldPath, FieldPath, &FieldPath, usize)> =
-        BTreeMap::new();
+    // (enabled at, disabled at, name) → those places, the first host and how many
+    let mut found: BTreeMap<(String, String, &str), Conflict<'_>> = BTreeMap::new();
     for dom0 in &fabric.dom0s {
         let hosts = std::iter::once((&dom0.os, &dom0.at, true, fabric.kickstart_of_dom0(dom0)))
             .chain(

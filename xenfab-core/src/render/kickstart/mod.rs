@@ -292,10 +292,11 @@ fn services_command(ks: &Merged<'_>) -> Option<String> {
 
 /// What `services` does, for installers without it (EL3 and EL4: anaconda 9.1 and 10.1): a
 /// `%post`, which runs chrooted in the installed system, with `chkconfig NAME off` for each
-/// disabled service and `chkconfig NAME on` for each enabled one, as anaconda 11.1's own
-/// `Services.execute` (kickstart.py) runs them. `chkconfig NAME on` turns the script on in
-/// the run levels its `# chkconfig:` header names (chkconfig(8)). A service that is not
-/// installed makes chkconfig say so and the install go on, as with `services`. Names are
+/// disabled service, then `chkconfig NAME on` for each enabled one (anaconda 11's
+/// `services` runs `/sbin/chkconfig` in the installed system the same way; `service-conflict`
+/// keeps one name out of both lists, so the order decides nothing). `chkconfig NAME on` turns
+/// the script on in the run levels its `# chkconfig:` header names (chkconfig(8)). A service
+/// that is not installed makes chkconfig say so and the install go on. Names are
 /// [`crate::model::Service`] words: nothing in them is special to the shell.
 fn services_post(ks: &Merged<'_>) -> Option<String> {
     if ks.enabled.is_empty() && ks.disabled.is_empty() {
