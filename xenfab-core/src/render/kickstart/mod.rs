@@ -43,6 +43,9 @@ pub(crate) fn render(
             None
         } else {
             view.pre.clear();
+            view.notes.push(format!(
+                "the %pre scripts of {fqdn}.ks are left out: they run before the disks are laid out, and nothing can tell whether they touch the kept volume groups"
+            ));
             Some(templates::render(env, "kickstart.ks.j2", &view)?)
         };
         let keep = guest_vgs(fabric, dom0)?;
@@ -132,6 +135,8 @@ struct KickstartView {
     version: &'static str,
     fqdn: String,
     role: &'static str,
+    /// Comment lines after the header.
+    notes: Vec<String>,
     /// Command lines before the layout.
     commands: Vec<String>,
     /// The layout: clearpart, part, raid, volgroup, logvol.
@@ -351,6 +356,7 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
         version: handler(os.family),
         fqdn,
         role: "dom0",
+        notes: Vec::new(),
         commands,
         layout: layout(scheme, hw, dialect),
         packages_header,
@@ -387,6 +393,7 @@ fn guest_view(fabric: &Fabric, guest: &Guest) -> Result<KickstartView, RenderErr
         } else {
             "guest"
         },
+        notes: Vec::new(),
         commands,
         layout: guest_layout(guest, disk.size, &vdev, dialect),
         packages_header,
@@ -821,7 +828,13 @@ mod tests {
         let install = &files["xen05.example.org.ks"];
         let reinstall = &files["xen05.example.org.reinstall.ks"];
         assert!(install.contains("\n%pre\necho 'xen05: installing' > /dev/tty3\n"));
-        assert!(!reinstall.contains("%pre"), "{reinstall}");
+        assert!(!reinstall.contains("\n%pre"), "{reinstall}");
+        assert!(
+            reinstall.contains(
+                "\n# the %pre scripts of xen05.example.org.ks are left out: they run before the disks are laid out"
+            ),
+            "{reinstall}"
+        );
         assert!(reinstall.contains("\nservices --enabled=xendomains --disabled=cups\n"));
         // guests keep theirs: EL9 closes it with %end
         assert!(
