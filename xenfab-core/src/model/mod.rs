@@ -25,7 +25,8 @@ pub use fabric::{
 pub use guest_boot::{INSTALLER_DIR, InstallerBoot, installer_boot, installer_disk_name};
 pub use kickstart::{
     CryptHash, DEFAULT_HASHES, Keymap, KickstartOverride, KickstartSettings, Level, Locale, Merged,
-    Package, PostScript, PostScriptError, Repo, RoleSettings, Timezone, Token, known_default,
+    Package, PostScript, PostScriptError, PreScript, PreScriptError, Repo, RoleSettings, Service,
+    Services, ServicesOverride, Timezone, Token, known_default,
 };
 pub use mac::{MacAddr, MacError, MacScheme, XEN_OUI, hex_ip};
 pub use names::{AbsPath, BootPath, DomainName, HostName, Ident, LvmName, NameError};

@@ -76,6 +76,12 @@ pub struct ReleaseInfo {
     /// The kickstart command `repo`: anaconda 11 (pykickstart's `FC6_Repo`, mapped from the
     /// RHEL5 handler on; the RHEL3 and RHEL4 handlers have none).
     pub repo: bool,
+    /// The kickstart command `services --enabled=… --disabled=…`: anaconda 11 on (pykickstart's
+    /// `FC6_Services`, which `handlers/control.py` maps in the RHEL5 and RHEL9 handlers and not
+    /// in RHEL3's or RHEL4's: pykickstart 3.78, checked by tests/validators/test_overrides.py
+    /// against `pykickstart.version.makeVersion`). Without it, `chkconfig NAME on|off` lines in
+    /// a `%post` do the same (anaconda 11 carries `services` out with `/sbin/chkconfig` too).
+    pub services: bool,
     /// `langsupport` is needed, or anaconda stops at its language-support screen: RHEL 3 and
     /// 4 (anaconda 9.1 and 10.1; pykickstart's `FC3_LangSupport` in the RHEL3 and RHEL4
     /// handlers, deprecated from FC5, so RHEL5, on; the RHEL 3 and 4 System Administration
@@ -146,6 +152,7 @@ pub fn info(family: OsFamily, release: Release) -> Option<ReleaseInfo> {
         release,
         hvargs: false,
         repo: false,
+        services: false,
         langsupport,
         mouse,
         resolvedeps,
@@ -161,6 +168,7 @@ pub fn info(family: OsFamily, release: Release) -> Option<ReleaseInfo> {
             release,
             hvargs: release.minor >= 5,
             repo: true,
+            services: true,
             langsupport: false,
             mouse: false,
             resolvedeps: false,
@@ -178,6 +186,7 @@ pub fn info(family: OsFamily, release: Release) -> Option<ReleaseInfo> {
             release,
             hvargs: false,
             repo: true,
+            services: true,
             langsupport: false,
             mouse: false,
             resolvedeps: false,
