@@ -258,8 +258,12 @@ fn installer_args(
             // The dom0's kickstart makes its bridge with this NIC as `--bridgeslaves=eth0`
             // (render/toolstack/mod.rs: `bridge_slave`): anaconda takes a device name there,
             // not a MAC, and with one NIC the kernel's own names make it `eth0`. anaconda
-            // keeps `net.ifnames` on the installed system's kernel line (its bootloader's
-            // `preserve_args`), so the name holds after the install too.
+            // keeps `net.ifnames` on the installed system's kernel line, so the name holds
+            // after the install too: `BootLoader._preserve_some_boot_args`
+            // (pyanaconda/modules/storage/bootloader/base.py) copies each argument of
+            // `[Bootloader] preserved_arguments` (data/anaconda.conf: "... biosdevname
+            // ipv6.disable net.ifnames net.ifnames.prefix nosmt") that the installer was booted
+            // with.
             args.push("net.ifnames=0".to_owned());
         }
     } else {
