@@ -125,6 +125,9 @@ def seed_base() -> dict:
     # command line in their xm, xl and libvirt configs, fetched by provision.sh).
     fabric["dom0s"][1]["guests"][1]["state"] = "install"  # skadi: pv-pygrub, xm
     fabric["dom0s"][2]["guests"][0]["state"] = "install"  # idunn: pvh, xl
+    # The rescue variant of a pypxeboot guest (model/guest_boot.rs): the installer booted
+    # directly, with the site's kickstart lang and keyboard as lang= and keymap= on its line.
+    fabric["dom0s"][1]["guests"][0]["state"] = "rescue"  # bragi: pv-pypxeboot, xm
     # Kickstart settings per OS release and per host (docs/fabric-file.md), every text field
     # of them: on the EL9 release (its repository reaches EL9 hosts only), on an EL5 dom0 and
     # on an EL4 guest (ullr).

@@ -22,7 +22,9 @@ pub use fabric::{
     HostRef, InstallServer, LifecycleAction, MacSource, Network, OsFamily, OsRelease, Site,
     Toolstack, VirtMode,
 };
-pub use guest_boot::{INSTALLER_DIR, InstallerBoot, installer_boot, installer_disk_name};
+pub use guest_boot::{
+    INSTALLER_DIR, InstallerBoot, installer_boot, installer_disk_name, rescue_args,
+};
 pub use kickstart::{
     CryptHash, DEFAULT_HASHES, Keymap, KickstartOverride, KickstartSettings, Level, Locale, Merged,
     Package, PostScript, PostScriptError, PreScript, PreScriptError, Repo, RoleSettings, Service,

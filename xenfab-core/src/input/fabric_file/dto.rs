@@ -525,8 +525,9 @@ pub struct GuestDefaults {
     /// What Xen does on a crash (default `restart`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_crash: Option<LifecycleAction>,
-    /// What network boot gives guests next (default `localboot`): `install`, `localboot` or
-    /// `rescue` (HVM guests). See docs/lifecycle.md.
+    /// What guests boot next (default `localboot`): `install`, `localboot` or `rescue` (HVM
+    /// guests from the network, others by booting the installer directly). See
+    /// docs/lifecycle.md.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<BootState>,
 }
@@ -629,8 +630,9 @@ pub struct Guest {
     /// What Xen does on a crash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_crash: Option<LifecycleAction>,
-    /// What network boot gives it next: `install`, `localboot` or `rescue` (HVM guests; a
-    /// guest has no `reinstall`). See docs/lifecycle.md.
+    /// What it boots next: `install`, `localboot` or `rescue` (HVM guests from the network,
+    /// others by booting the installer directly; a guest has no `reinstall`). See
+    /// docs/lifecycle.md.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<BootState>,
     /// Its own kickstart settings, over its OS's and the site's.
