@@ -15,7 +15,7 @@
 //! line (its parser drops a bare word such as `rescue`), so a pypxeboot guest's rescue variant
 //! bypasses pypxeboot and boots the installer's kernel directly like the others.
 
-use super::fabric::{BootState, Fabric, Guest, OsFamily, VirtMode};
+use super::fabric::{BootState, Fabric, Guest, Network, OsFamily, VirtMode};
 
 /// Where `provision.sh` puts the installers' kernels and initrds on a dom0: one folder a boot
 /// image, `<INSTALLER_DIR>/<image>/vmlinuz` and `…/initrd.img`. `/var/lib/xen` is the Xen
@@ -77,6 +77,31 @@ pub fn rescue_args(family: OsFamily, install_url: &str) -> [String; 2] {
     }
 }
 
+/// The EL3 to EL5 loader's answers to its language and keyboard screens, which nothing else
+/// answers in rescue mode (no kickstart): `lang=<lang> keymap=<keyboard>`, the host's kickstart
+/// `lang` and `keyboard` (`loader2/loader.c`, `doLoaderMain`: `STEP_LANG` and `STEP_KBD` are
+/// skipped when `lang_set`/`kbd_set`, which `parseCmdLineFlags` sets from these words).
+pub fn loader_screens(lang: &super::Locale, keyboard: &super::Keymap) -> [String; 2] {
+    [format!("lang={lang}"), format!("keymap={keyboard}")]
+}
+
+/// The EL3 to EL5 loader's answer to its TCP/IP screen: `ip=<ip> netmask=<mask>
+/// gateway=<gw> dns=<dns,…>` (`parseCmdLineFlags`: `ip=` sets `ipinfo_set`, so the screen is
+/// not shown). With a kickstart the loader brings the network up by itself; in rescue mode it
+/// asks unless these are given.
+pub fn loader_network(ip: std::net::Ipv4Addr, net: &Network) -> Vec<String> {
+    let mut args = vec![
+        format!("ip={ip}"),
+        format!("netmask={}", net.subnet.netmask()),
+        format!("gateway={}", net.gateway),
+    ];
+    if !net.dns.is_empty() {
+        let dns: Vec<String> = net.dns.iter().map(ToString::to_string).collect();
+        args.push(format!("dns={}", dns.join(",")));
+    }
+    args
+}
+
 /// The installer's kernel, initrd and command line of `guest` for its state (`install`, or
 /// `rescue`), or `None` when the fabric does not define its OS, boot image or network
 /// (validation reports those).
@@ -128,19 +153,12 @@ pub fn installer_boot(fabric: &Fabric, guest: &Guest) -> Option<InstallerBoot> {
         OsFamily::El3 | OsFamily::El4 | OsFamily::El5 => {
             if rescue {
                 let ks = fabric.kickstart_of_guest(guest);
-                args.push(format!("lang={}", ks.lang));
-                args.push(format!("keymap={}", ks.keyboard));
+                args.extend(loader_screens(ks.lang, ks.keyboard));
             } else {
                 args.push(format!("ks={ks}"));
             }
             args.push("ksdevice=eth0".to_owned());
-            args.push(format!("ip={}", guest.ip));
-            args.push(format!("netmask={mask}"));
-            args.push(format!("gateway={}", net.gateway));
-            if !net.dns.is_empty() {
-                let dns: Vec<String> = net.dns.iter().map(ToString::to_string).collect();
-                args.push(format!("dns={}", dns.join(",")));
-            }
+            args.extend(loader_network(guest.ip, net));
         }
     }
     Some(InstallerBoot {

@@ -235,6 +235,14 @@ impl super::Fabric {
         )
     }
 
+    /// The kickstart settings of a dom0 or a guest.
+    pub fn kickstart_of<'a>(&'a self, host: super::HostRef<'a>) -> Merged<'a> {
+        match host {
+            super::HostRef::Dom0(d) => self.kickstart_of_dom0(d),
+            super::HostRef::Guest(_, g) => self.kickstart_of_guest(g),
+        }
+    }
+
     /// The kickstart settings of a guest: its own over its OS's over the site's.
     pub fn kickstart_of_guest<'a>(&'a self, guest: &'a super::Guest) -> Merged<'a> {
         self.kickstart.merged(

@@ -23,7 +23,8 @@ pub use fabric::{
     Toolstack, VirtMode,
 };
 pub use guest_boot::{
-    INSTALLER_DIR, InstallerBoot, installer_boot, installer_disk_name, rescue_args,
+    INSTALLER_DIR, InstallerBoot, installer_boot, installer_disk_name, loader_network,
+    loader_screens, rescue_args,
 };
 pub use kickstart::{
     CryptHash, DEFAULT_HASHES, Keymap, KickstartOverride, KickstartSettings, Level, Locale, Merged,

@@ -267,9 +267,21 @@ fn installer_args(
             args.push("net.ifnames=0".to_owned());
         }
     } else {
+        let rescue = purpose == Purpose::Rescue;
+        if rescue {
+            // No kickstart answers the loader's language and keyboard screens.
+            let ks = fabric.kickstart_of(host);
+            args.extend(crate::model::loader_screens(ks.lang, ks.keyboard));
+        }
         // The seed's: the installer uses the first NIC (the loader reads `ksdevice=` with or
         // without a kickstart).
         args.push("ksdevice=eth0".to_owned());
+        if rescue {
+            // Nor its TCP/IP screen.
+            if let Some(net) = fabric.networks.get(host.network()) {
+                args.extend(crate::model::loader_network(host.ip(), net));
+            }
+        }
     }
     args
 }
@@ -389,7 +401,8 @@ mod tests {
         assert_eq!(
             rescue,
             "default rescue\nlabel rescue\n  kernel centos-5.2/x86_64/vmlinuz\n  \
-             append initrd=centos-5.2/x86_64/initrd.img ramdisk=32768 rescue method=http://192.168.96.1/centos/5.2/os/x86_64 ksdevice=eth0\n"
+             append initrd=centos-5.2/x86_64/initrd.img ramdisk=32768 rescue method=http://192.168.96.1/centos/5.2/os/x86_64 \
+             lang=en_US.UTF-8 keymap=us ksdevice=eth0 ip=192.168.96.11 netmask=255.255.255.0 gateway=192.168.96.254 dns=192.168.96.1\n"
         );
         for path in [
             format!("grub2/{f}.reinstall.cfg"),
