@@ -3,7 +3,7 @@
 //!
 //! - `dom0s/<fqdn>/xen/<guest>`: an `xm` config (`/etc/xen/<guest>`), for guests of `xm` dom0s.
 //!   pypxeboot guests have the seed's `bootloader="/usr/bin/pypxeboot"` and `vif=['mac=…']`,
-//!   but `bootargs` and `root` as pypxeboot 0.0.3 really takes them ([`pypxeboot_args`]).
+//!   but `bootargs` and `root` as pypxeboot 0.0.3 really takes them (`pypxeboot_args`).
 //! - `dom0s/<fqdn>/xen/<guest>.cfg`: an `xl` config, for guests of `xl` dom0s.
 //! - `dom0s/<fqdn>/libvirt/<guest>.xml`: a libvirt domain (`type='xen'`) for every guest.
 //! - `dom0s/<fqdn>/provision.sh`: creates each guest's logical volumes (keeping those that
