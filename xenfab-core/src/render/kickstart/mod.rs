@@ -682,7 +682,12 @@ mod tests {
             ),
             None => crate::EXAMPLE.to_owned(),
         };
-        let fabric = crate::load(&text, "f.toml").unwrap().fabric;
+        kickstarts(&text)
+    }
+
+    /// The kickstart files a fabric file renders, by name.
+    fn kickstarts<B: FromIterator<(String, String)>>(text: &str) -> B {
+        let fabric = crate::load(text, "f.toml").unwrap().fabric;
         crate::render(&fabric)
             .unwrap()
             .iter()
@@ -731,19 +736,7 @@ mod tests {
 
     /// The overrides case's kickstart files, by name.
     fn overrides() -> std::collections::BTreeMap<String, String> {
-        let text = include_str!("../../../../tests/cases/overrides/fabric.toml");
-        let fabric = crate::load(text, "fabric.toml").unwrap().fabric;
-        crate::render(&fabric)
-            .unwrap()
-            .iter()
-            .filter_map(|(path, entry)| {
-                let name = path.as_str().strip_prefix("kickstart/")?;
-                let crate::output::Entry::File { contents, .. } = entry else {
-                    return None;
-                };
-                Some((name.to_owned(), contents.clone()))
-            })
-            .collect()
+        kickstarts(include_str!("../../../../tests/cases/overrides/fabric.toml"))
     }
 
     #[test]
