@@ -6,7 +6,8 @@ set -eu
 
 cd "$(dirname "$0")"
 XEN_DIR=${XEN_DIR:-/etc/xen}
-# The configs of guests being installed name the installers' kernels in /var/lib/xen/boot:
+# The configs of guests being installed or rescued name the installers' kernels in
+# /var/lib/xen/boot:
 # change INSTALLER_DIR only to try the script elsewhere.
 INSTALLER_DIR=${INSTALLER_DIR:-/var/lib/xen/boot}
 # Installers' kernels come from the TFTP root of the install server, by TFTP. Set BOOT_URL to
@@ -64,7 +65,7 @@ autostart() {
     ln -sfn "../$1" "$XEN_DIR/auto/$1"
 }
 
-# no_autostart CONFIG: a guest being installed is not started again when dom0 boots.
+# no_autostart CONFIG: a guest being installed or rescued is not started again when dom0 boots.
 no_autostart() {
     rm -f "$XEN_DIR/auto/$1"
 }
@@ -79,6 +80,17 @@ blank() {
 start() {
     if xl list "$1" >/dev/null 2>&1; then
         echo "guest $1 runs: left alone"
+    else
+        xl create "$XEN_DIR/$2"
+    fi
+}
+
+# start_installer NAME CONFIG PURPOSE: start a guest whose config boots its installer (PURPOSE:
+# install or rescue) unless it runs. A guest that runs was started before: maybe on its disk,
+# with the config it had before its state changed; it is not stopped here.
+start_installer() {
+    if xl list "$1" >/dev/null 2>&1; then
+        echo "guest $1 runs: left alone; if it runs its own disk, stop it (xl shutdown $1) and run this again to boot its $3 installer"
     else
         xl create "$XEN_DIR/$2"
     fi

@@ -6,7 +6,8 @@ set -eu
 
 cd "$(dirname "$0")"
 XEN_DIR=${XEN_DIR:-/etc/xen}
-# The configs of guests being installed name the installers' kernels in /var/lib/xen/boot:
+# The configs of guests being installed or rescued name the installers' kernels in
+# /var/lib/xen/boot:
 # change INSTALLER_DIR only to try the script elsewhere.
 INSTALLER_DIR=${INSTALLER_DIR:-/var/lib/xen/boot}
 # Installers' kernels come from the TFTP root of the install server, by TFTP. Set BOOT_URL to
@@ -63,7 +64,7 @@ autostart() {
     ln -sfn "../$1" "$XEN_DIR/auto/$1"
 }
 
-# no_autostart CONFIG: a guest being installed is not started again when dom0 boots.
+# no_autostart CONFIG: a guest being installed or rescued is not started again when dom0 boots.
 no_autostart() {
     rm -f "$XEN_DIR/auto/$1"
 }
@@ -78,6 +79,17 @@ blank() {
 start() {
     if xm list "$1" >/dev/null 2>&1; then
         echo "guest $1 runs: left alone"
+    else
+        xm create "$XEN_DIR/$2"
+    fi
+}
+
+# start_installer NAME CONFIG PURPOSE: start a guest whose config boots its installer (PURPOSE:
+# install or rescue) unless it runs. A guest that runs was started before: maybe on its disk,
+# with the config it had before its state changed; it is not stopped here.
+start_installer() {
+    if xm list "$1" >/dev/null 2>&1; then
+        echo "guest $1 runs: left alone; if it runs its own disk, stop it (xm shutdown $1) and run this again to boot its $3 installer"
     else
         xm create "$XEN_DIR/$2"
     fi
@@ -103,13 +115,25 @@ fetch '192.168.96.1' 'centos-5.2/x86_64/xen/vmlinuz' 'c5-xen/vmlinuz'
 fetch '192.168.96.1' 'centos-5.2/x86_64/xen/initrd.img' 'c5-xen/initrd.img'
 install_config 'freyr'
 no_autostart 'freyr'
-start 'freyr' 'freyr'
+start_installer 'freyr' 'freyr' 'install'
 
 # freyja: 1G, 1 vCPU, pv-pygrub, xenvg/freyja 10G
 create_volume 'xenvg' 'freyja' '10240m'
 install_config 'freyja'
 autostart 'freyja'
 start_installed 'freyja' 'freyja' 'xenvg' 'freyja'
+
+# bor: 1G, 1 vCPU, pv-pygrub, xenvg/bor 10G; state rescue: boots its installer in rescue mode
+create_volume 'xenvg' 'bor' '10240m'
+install_config 'bor'
+no_autostart 'bor'
+start_installer 'bor' 'bor' 'rescue'
+
+# vidar: 1G, 1 vCPU, pv-pypxeboot, xenvg/vidar 10G; state rescue: boots its installer in rescue mode
+create_volume 'xenvg' 'vidar' '10240m'
+install_config 'vidar'
+no_autostart 'vidar'
+start_installer 'vidar' 'vidar' 'rescue'
 
 # njord: 1G, 1 vCPU, hvm, xenvg/njord 10G
 create_volume 'xenvg' 'njord' '10240m'
