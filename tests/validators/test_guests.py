@@ -104,10 +104,10 @@ STUBS.update({
     "curl": """[ $# -eq 4 ] && [ "$1" = -fsS ] && [ "$2" = -o ] || { echo "curl stub: -fsS -o FILE URL, got: $*" >&2; exit 98; }
 inside "$3"; printf '%s\\n' "$4" >"$3"
 """,
-    # dd if=/dev/VG/LV bs=512 count=1: zeros, or a boot sector once $STATE/installed/VG/LV exists
+    # dd if=/dev/VG/LV bs=4096 count=1: zeros, or a boot sector once $STATE/installed/VG/LV exists
     "dd": """case "$1" in if=/dev/*) lv=${1#if=/dev/};; *) echo "dd stub: if=/dev/VG/LV, got: $*" >&2; exit 98;; esac
 [ -e "$STATE/lv/$lv" ] || { echo "dd: failed to open '/dev/$lv': No such file or directory" >&2; exit 1; }
-if [ -e "$STATE/installed/$lv" ]; then printf 'MBR\\0\\0'; else head -c 512 /dev/zero; fi
+if [ -e "$STATE/installed/$lv" ]; then printf 'MBR\\0\\0'; else head -c 4096 /dev/zero; fi
 """,
     "mv": """inside "${@: -1}"; exec /bin/mv "$@"
 """,

@@ -69,10 +69,12 @@ no_autostart() {
     rm -f "$XEN_DIR/auto/$1"
 }
 
-# blank VG LV: true when the volume's first sector holds only zeros, as lvcreate leaves it
-# (it zeroes the first 4 KiB): nothing was installed on it.
+# blank VG LV: true when the volume's first 4 KiB hold only zeros, as lvcreate leaves them
+# (it zeroes the first 4 KiB): nothing was installed on it. 4 KiB, not a sector: a file system
+# made on the whole volume (no partition table, as xen-tools and debootstrap installs do)
+# leaves its first sector zero, and ext2/3/4 write their superblock at 1 KiB.
 blank() {
-    [ -z "$(dd if="/dev/$1/$2" bs=512 count=1 2>/dev/null | tr -d '\000')" ]
+    [ -z "$(dd if="/dev/$1/$2" bs=4096 count=1 2>/dev/null | tr -d '\000')" ]
 }
 
 # start NAME CONFIG: start the guest unless it runs.
