@@ -446,6 +446,9 @@ struct ProvisionGuest {
     /// `'VG' 'LV'` of the disk a guest that boots its own disk (pygrub, PVH, state
     /// `localboot`) boots: it is not started while that volume is blank.
     boot_volume: Option<String>,
+    /// How to install such a guest when xenfab cannot (a Debian guest: no preseed yet); none
+    /// for the others, whose script says `xenfab boot NAME install`.
+    install_hint: Option<&'static str>,
 }
 
 fn provision_view(fabric: &Fabric, dom0: &Dom0) -> Result<ProvisionView, RenderError> {
@@ -504,6 +507,9 @@ fn provision_view(fabric: &Fabric, dom0: &Dom0) -> Result<ProvisionView, RenderE
             } else {
                 None
             },
+            install_hint: (own_disk && !lookup::os(fabric, &g.os)?.family.kickstarted()).then_some(
+                "xenfab does not install Debian guests yet: put the system on the volume, e.g. with debootstrap, then run this again",
+            ),
         });
     }
     let mut volume_groups: Vec<String> = Vec::new();

@@ -98,13 +98,13 @@ start_installer() {
     fi
 }
 
-# start_installed NAME CONFIG VG LV: start a guest that boots its own disk, unless that disk
-# is blank: its bootloader would find nothing to boot.
+# start_installed NAME CONFIG VG LV [HOW]: start a guest that boots its own disk, unless that
+# disk is blank: its bootloader would find nothing to boot. HOW says how to install it.
 start_installed() {
     if xl list "$1" >/dev/null 2>&1; then
         echo "guest $1 runs: left alone"
     elif blank "$3" "$4"; then
-        echo "guest $1 not started: volume $3/$4 is blank; install it first (xenfab boot $1 install, render, run this again)" >&2
+        echo "guest $1 not started: volume $3/$4 is blank; install it first (${5:-xenfab boot $1 install, render, run this again})" >&2
     else
         xl create "$XEN_DIR/$2"
     fi
@@ -123,8 +123,7 @@ start 'kern' 'kern.cfg'
 create_volume 'xenvg' 'grubby' '96m'
 install_config 'grubby.cfg'
 autostart 'grubby.cfg'
-start_installed 'grubby' 'grubby.cfg' 'xenvg' 'grubby'
-
+start_installed 'grubby' 'grubby.cfg' 'xenvg' 'grubby' 'xenfab does not install Debian guests yet: put the system on the volume, e.g. with debootstrap, then run this again'
 # back: 128M, 1 vCPU, pv-kernel, xenvg/back 32M
 create_volume 'xenvg' 'back' '32m'
 install_config 'back.cfg'

@@ -97,13 +97,13 @@ start_installer() {
     fi
 }
 
-# start_installed NAME CONFIG VG LV: start a guest that boots its own disk, unless that disk
-# is blank: its bootloader would find nothing to boot.
+# start_installed NAME CONFIG VG LV [HOW]: start a guest that boots its own disk, unless that
+# disk is blank: its bootloader would find nothing to boot. HOW says how to install it.
 start_installed() {
     if xm list "$1" >/dev/null 2>&1; then
         echo "guest $1 runs: left alone"
     elif blank "$3" "$4"; then
-        echo "guest $1 not started: volume $3/$4 is blank; install it first (xenfab boot $1 install, render, run this again)" >&2
+        echo "guest $1 not started: volume $3/$4 is blank; install it first (${5:-xenfab boot $1 install, render, run this again})" >&2
     else
         xm create "$XEN_DIR/$2"
     fi
