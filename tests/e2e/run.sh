@@ -133,9 +133,11 @@ chmod +x "$G/init"
 mkdir -p "$R/var/lib/xen/e2e"
 (cd "$G" && find . | cpio -o -H newc --quiet | gzip -9) > "$R/var/lib/xen/e2e/initrd.gz"
 
-# A pygrub guest boots its own disk, blank until installed: the image of what its installer
-# would leave there (an MBR, partition 1 ext4 with /boot/grub/grub.cfg, dom0's kernel and the
-# test initrd), which the driver writes into the guest's volume once provision.sh made it.
+# A pygrub guest boots its own disk, blank until installed: the image of what an install
+# would leave there, which the driver writes into the guest's volume once provision.sh made
+# it: an ext4 on the whole volume, as xen-tools' debootstrap installs make (no partition
+# table: its first sector stays zero, which provision.sh must not take for blank), with
+# /boot/grub/grub.cfg, dom0's kernel and the test initrd.
 while read -r name mode ip dom0ip size _lv; do
   [ "$mode" = pv-pygrub ] || continue
   g=$WORK/disk-$name
@@ -146,8 +148,7 @@ while read -r name mode ip dom0ip size _lv; do
     "$name" "$KVER" "$ip" "$dom0ip" > "$g/boot/grub/grub.cfg"
   img=$R/var/lib/xen/e2e/$name.img
   truncate -s "${size}M" "$img"
-  echo 'start=2048, type=83' | sfdisk -q "$img"
-  mkfs.ext4 -q -F -L "$name" -E offset=1048576 -d "$g" "$img" "$(( size - 1 ))M"
+  mkfs.ext4 -q -F -L "$name" -d "$g" "$img"
   rm -rf "$g"
 done < "$R/root/e2e-guests"
 

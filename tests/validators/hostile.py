@@ -116,12 +116,21 @@ def seed_base() -> dict:
     fabric["kickstart"]["lang"] = "en_US.UTF-8"
     fabric["kickstart"]["keyboard"] = "us"
     fabric["kickstart"]["dom0"]["packages"] = ["@base", "openssh-server"]
-    fabric["kickstart"]["guest"] = {"packages": ["openssh-server"], "post": ["echo installed > /etc/motd\n"]}
+    fabric["kickstart"]["guest"] = {"packages": ["openssh-server"], "post": ["echo installed > /etc/motd\n"],
+                                    "pre": ["echo guest-pre > /tmp/xenfab-pre\n"],
+                                    "services": {"enabled": ["sshd"], "disabled": ["cups"]}}
+    # %pre and services of dom0s: the `services` command on EL5 and EL9, %pre left out of
+    # the reinstall files
+    fabric["kickstart"]["dom0"]["pre"] = ["echo dom0-pre > /tmp/xenfab-pre"]
+    fabric["kickstart"]["dom0"]["services"] = {"enabled": ["xendomains"], "disabled": ["kudzu"]}
     fabric["networks"]["public"]["next_server"] = "192.168.96.1"
     # The install variants of guests that boot their own disk (the installer's kernel, initrd and
     # command line in their xm, xl and libvirt configs, fetched by provision.sh).
     fabric["dom0s"][1]["guests"][1]["state"] = "install"  # skadi: pv-pygrub, xm
     fabric["dom0s"][2]["guests"][0]["state"] = "install"  # idunn: pvh, xl
+    # The rescue variant of a pypxeboot guest (model/guest_boot.rs): the installer booted
+    # directly, with the site's kickstart lang and keyboard as lang= and keymap= on its line.
+    fabric["dom0s"][1]["guests"][0]["state"] = "rescue"  # bragi: pv-pypxeboot, xm
     # Kickstart settings per OS release and per host (docs/fabric-file.md), every text field
     # of them: on the EL9 release (its repository reaches EL9 hosts only), on an EL5 dom0 and
     # on an EL4 guest (ullr).
@@ -129,11 +138,15 @@ def seed_base() -> dict:
         "root_password": "$6$xenfabc9$Hs7Qm1Wk2Zp0aVbR4cT6dY8eF0gH2iJ4kL6mN8oP0qR2sT4uV6wX8yZ0aB2cD4eF6gH8iJ0kL2mN4oP6qR8s.",
         "timezone": "UTC", "lang": "en_GB.UTF-8", "keyboard": "uk",
         "repos": [{"name": "xen", "baseurl": "http://mirror.example.org/xen/el9/x86_64"}],
-        "packages": ["@core", "xen"], "post": ["systemctl enable xencommons"]}
-    fabric["dom0s"][0]["kickstart"] = {"timezone": "Europe/London", "post": ["echo xen01 > /etc/motd"]}
+        "packages": ["@core", "xen"], "post": ["systemctl enable xencommons"],
+        "pre": ["echo el9-pre"], "services": {"enabled": ["chronyd"], "disabled": ["kdump"]}}
+    fabric["dom0s"][0]["kickstart"] = {"timezone": "Europe/London", "post": ["echo xen01 > /etc/motd"],
+                                       "pre": ["echo xen01-pre"], "services": {"disabled": ["cups"]}}
+    # ullr is EL4: its services become `chkconfig` lines of a %post
     fabric["dom0s"][0]["guests"][0]["kickstart"] = {
         "root_password": "$1$xenfabts$3MnpECyDSxUOqXImm6E4g/", "lang": "de_DE.UTF-8",
-        "keyboard": "de-latin1", "packages": ["openssh-server", "httpd"], "post": ["echo ullr"]}
+        "keyboard": "de-latin1", "packages": ["openssh-server", "httpd"], "post": ["echo ullr"],
+        "pre": ["echo ullr-pre"], "services": {"enabled": ["httpd"], "disabled": ["cups"]}}
     bragi = fabric["dom0s"][1]["guests"][0]
     bragi["disks"] = [{"size": "20G", "vg": "xenvg", "lv": "bragi", "vdev": "xvda"},
                       {"size": "50G", "lv": "bragi-data", "vdev": "xvdb"}]

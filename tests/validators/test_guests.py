@@ -11,9 +11,10 @@ The first run must create each volume of the dom0's guests once, with `lvcreate 
 install every guest's config and start it with the dom0's toolstack
 (`inventory/hosts/<dom0>.json`: toolstack), linked into `$XEN_DIR/auto` unless it is being
 installed. A guest that boots its own disk (pygrub, PVH) is special both ways: in state
-`install` its config boots the installer's kernel, which the script fetches first (`curl` is a
-stub that writes the URL into the file), and it is not linked for autostart; in state
-`localboot` it is not started while its volume is blank (`dd` is a stub that reads zeros until
+`install` or `rescue` its config boots the installer's kernel (so does a pypxeboot guest's in
+`rescue`), which the script fetches first (`curl` is a stub that writes the URL into the
+file), and it is not linked for autostart; in state `localboot` it is not started while its
+volume is blank (`dd` is a stub that reads zeros until
 the test marks the volume installed). The second run must create nothing, start nothing, leave
 the same state, and exit 0. Needs only bash and coreutils.
 
@@ -103,10 +104,10 @@ STUBS.update({
     "curl": """[ $# -eq 4 ] && [ "$1" = -fsS ] && [ "$2" = -o ] || { echo "curl stub: -fsS -o FILE URL, got: $*" >&2; exit 98; }
 inside "$3"; printf '%s\\n' "$4" >"$3"
 """,
-    # dd if=/dev/VG/LV bs=512 count=1: zeros, or a boot sector once $STATE/installed/VG/LV exists
+    # dd if=/dev/VG/LV bs=4096 count=1: zeros, or a boot sector once $STATE/installed/VG/LV exists
     "dd": """case "$1" in if=/dev/*) lv=${1#if=/dev/};; *) echo "dd stub: if=/dev/VG/LV, got: $*" >&2; exit 98;; esac
 [ -e "$STATE/lv/$lv" ] || { echo "dd: failed to open '/dev/$lv': No such file or directory" >&2; exit 1; }
-if [ -e "$STATE/installed/$lv" ]; then printf 'MBR\\0\\0'; else head -c 512 /dev/zero; fi
+if [ -e "$STATE/installed/$lv" ]; then printf 'MBR\\0\\0'; else head -c 4096 /dev/zero; fi
 """,
     "mv": """inside "${@: -1}"; exec /bin/mv "$@"
 """,
@@ -118,6 +119,13 @@ if [ -e "$STATE/installed/$lv" ]; then printf 'MBR\\0\\0'; else head -c 512 /dev
 # (xenfab-core/src/model/guest_boot.rs, INSTALLER_DIR).
 INSTALLER_DIR = "/var/lib/xen/boot"
 OWN_DISK = ("pv-pygrub", "pvh")
+
+
+def _direct(g: dict) -> bool:
+    """True for a guest whose config boots its installer directly (model/guest_boot.rs):
+    pygrub or PVH in state install or rescue, pypxeboot in state rescue."""
+    return (g["mode"] in OWN_DISK and g["state"] in ("install", "rescue")) or (
+        g["mode"] == "pv-pypxeboot" and g["state"] == "rescue")
 
 
 def _dom0s() -> list:
@@ -216,15 +224,15 @@ def _provision_twice(script: Path, golden: Path, tmp_path: Path) -> None:
     assert ifups == (sorted(f"ifup {b}" for b in bridges) if debian else []), first.stdout
     assert sorted(c for c in calls if c.startswith("lvcreate ")) == want_volumes, first.stdout
     configs = {g["name"]: g["name"] + (".cfg" if toolstack == "xl" else "") for g in guests}
-    installing = {g["name"] for g in guests if g["mode"] in OWN_DISK and g["state"] == "install"}
-    blank = {g["name"] for g in guests if g["mode"] in OWN_DISK and g["state"] != "install"}
+    installing = {g["name"] for g in guests if _direct(g)}
+    blank = {g["name"] for g in guests if g["mode"] in OWN_DISK and not _direct(g)}
     for name, config in configs.items():
         source = golden.parent / "xen" / config
         installed, link = xen_dir / config, xen_dir / "auto" / config
         assert installed.read_bytes() == source.read_bytes(), f"{installed} is not {source}"
         assert installed.stat().st_mode & 0o777 == 0o644, f"{installed}: mode {installed.stat().st_mode:o}"
         if name in installing:
-            assert not link.exists() and not link.is_symlink(), f"{link}: a guest being installed is linked for autostart"
+            assert not link.exists() and not link.is_symlink(), f"{link}: a guest being installed or rescued is linked for autostart"
         else:
             assert link.is_symlink() and os.readlink(link) == f"../{config}", f"{link} does not link to ../{config}"
             assert link.resolve() == installed.resolve()
@@ -323,7 +331,9 @@ def test_a_guest_booting_its_own_disk_boots_the_installer_while_installed(case, 
     b_info = dom["b_info"]
     assert dom["c_info"]["type"] == ("pvh" if g["mode"] == "pvh" else "pv")
     fqdn = g["fqdn"]
-    if g["state"] == "install":
+    if g["state"] == "rescue":
+        _assert_rescue_variant(case, g, dom)
+    elif g["state"] == "install":
         assert "bootloader" not in b_info, b_info
         assert b_info.get("kernel") == f"{INSTALLER_DIR}/{g['boot_image']}/vmlinuz", b_info
         assert b_info.get("ramdisk") == f"{INSTALLER_DIR}/{g['boot_image']}/initrd.img", b_info
@@ -352,7 +362,11 @@ def test_libvirt_boots_the_installer_or_the_disk_as_xl_does(case, g, toolstack, 
                          capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     out = run.stdout
-    if g["state"] == "install":
+    if g["state"] == "rescue":
+        assert f"<kernel>{INSTALLER_DIR}/{g['boot_image']}/vmlinuz</kernel>" in out, out
+        assert "<bootloader>" not in out and "<on_reboot>destroy</on_reboot>" in out, out
+        assert re.search(r"<cmdline>(?:[^<]* )?(?:inst\.)?rescue ", out) and "ks=" not in out, out
+    elif g["state"] == "install":
         assert f"<kernel>{INSTALLER_DIR}/{g['boot_image']}/vmlinuz</kernel>" in out, out
         assert f"<initrd>{INSTALLER_DIR}/{g['boot_image']}/initrd.img</initrd>" in out, out
         assert re.search(rf"<cmdline>[^<]*ks=\S*/{re.escape(g['fqdn'])}\.ks[ <]", out), out
@@ -545,8 +559,8 @@ def test_hvm_kickstarts_name_the_disk_their_installer_sees() -> None:
 
 
 def test_provision_sh_installs_with_the_installer_and_boots_the_disk_after(tmp_path: Path) -> None:
-    """provision.sh of guests being installed (guest-install/xen09): the config it puts in
-    $XEN_DIR is the install variant, and the kernel and initrd it names (libxlutil reads the
+    """provision.sh of guests being installed or rescued (guest-install/xen09): the config it puts
+    in $XEN_DIR is the install or rescue variant, and the kernel and initrd it names (libxlutil reads the
     installed file) are the boot image's files fetched from the install server's TFTP root;
     BOOT_URL replaces that server. A pygrub/PVH guest in state localboot is not started on its
     blank volume, and is once the volume holds a boot sector."""
@@ -563,9 +577,9 @@ def test_provision_sh_installs_with_the_installer_and_boots_the_disk_after(tmp_p
     _bridges(script, tmp_path)
     run = _run(script, tmp_path)
     assert run.returncode == 0, run.stdout
-    installing = [g for _, g, _, _ in _guests() if g["dom0"] == "xen09.example.org"
-                  and g["mode"] in OWN_DISK and g["state"] == "install"]
-    assert {g["name"] for g in installing} == {"tyr"}
+    installing = [g for _, g, _, _ in _guests() if g["dom0"] == "xen09.example.org" and _direct(g)]
+    # tyr is installed; vili (PVH, EL9), forseti (pygrub, EL5) and ran (pygrub, EL9) are rescued.
+    assert {g["name"] for g in installing} == {"tyr", "vili", "forseti", "ran"}
     for g in installing:
         cfg = tmp_path / "etc" / "xen" / f"{g['name']}.cfg"
         got = json.loads(subprocess.run([str(BUILD / "xlu-cfg-get"), str(cfg), "kernel", "ramdisk", "bootloader"],
@@ -627,3 +641,172 @@ def test_provision_sh_of_a_debian_dom0_brings_a_bridge_up(tmp_path: Path) -> Non
     bridges, debian = _bridges(script, tmp_path)
     assert debian and bridges == ["xenbr0", "xenbr1"], bridges
     _provision_twice(script, script, tmp_path)
+
+
+# --- rescue: guests without a network rescue entry boot the installer directly --------------------
+
+def _rescue_guests() -> list:
+    params = [pytest.param(case, g, ts, cfg, id=f"{case.name}/{g['name']}")
+              for case, g, ts, cfg in _guests() if g["state"] == "rescue" and _direct(g)]
+    return params or [pytest.param(None, None, None, None, id="none", marks=pytest.mark.skip(reason="no such guest"))]
+
+
+def _assert_rescue_variant(case: Path, g: dict, dom: dict) -> None:
+    """What the installer's own parsers need to start rescue mode without stopping at a screen
+    (xenfab-core/src/model/guest_boot.rs, `installer_boot` and `rescue_args`):
+
+    - EL3 to EL5, anaconda's loader (loader2/loader.c): the bare word `rescue`; `method=` the
+      install tree (skips the "Rescue Method" menu); `lang=` and `keymap=` (skip `STEP_LANG` and
+      `STEP_KBD`: with no kickstart nothing else answers them); `ip=`, `netmask=`, `gateway=`
+      (`ipinfo_set`: no TCP/IP screen); no `ks=`.
+    - EL9, anaconda with dracut (docs/boot-options.rst): `inst.rescue`, `inst.repo=` the tree,
+      dracut's `ip=<ip>::<gw>:<mask>:<host>::none` and `nameserver=`; no `inst.ks=`.
+    """
+    b_info = dom["b_info"]
+    assert "bootloader" not in b_info, b_info
+    assert b_info.get("kernel") == f"{INSTALLER_DIR}/{g['boot_image']}/vmlinuz", b_info
+    assert b_info.get("ramdisk") == f"{INSTALLER_DIR}/{g['boot_image']}/initrd.img", b_info
+    assert dom.get("on_reboot", "destroy") == "destroy", dom.get("on_reboot")
+    words = b_info.get("cmdline", "").split()
+    fabric = _fabric(case)
+    os_table = fabric["os"][g["os"]]
+    tree = os_table["install_url"]
+    assert not [w for w in words if re.match(r"(inst\.)?ks(=|$)", w)], words
+    if os_table["family"] == "el9":
+        assert "inst.rescue" in words and f"inst.repo={tree}" in words, words
+        assert "rescue" not in words, words
+        ip = [w for w in words if w.startswith("ip=")]
+        assert ip and re.fullmatch(rf"ip={re.escape(g['ip'])}::[\d.]+:[\d.]+:{re.escape(g['fqdn'])}::none", ip[0]), words
+        assert any(w.startswith("nameserver=") for w in words), words
+    else:
+        assert "rescue" in words and f"method={tree}" in words, words
+        for key in ("lang=", "keymap=", "netmask=", "gateway=", "ksdevice="):
+            assert any(w.startswith(key) and len(w) > len(key) for w in words), (key, words)
+        assert f"ip={g['ip']}" in words, words
+
+
+@pytest.mark.parametrize("case,g,toolstack,config", _rescue_guests())
+def test_a_guest_without_a_network_rescue_entry_boots_the_installer_in_rescue_mode(case, g, toolstack, config) -> None:
+    """pygrub, PVH (EL5 and EL9) and pypxeboot guests in state rescue: xl's parser (`xl -N
+    create`) reads the config; for xm dom0s so does the xm checker (Python literals, the syntax
+    xend exec'd). No bootloader (pypxeboot cannot pass the bare word `rescue`), the installer
+    provision.sh fetches, the rescue words and no kickstart."""
+    dom = _xl_json(config)
+    assert dom["c_info"]["type"] == ("pvh" if g["mode"] == "pvh" else "pv")
+    _assert_rescue_variant(case, g, dom)
+    text = config.read_text(encoding="utf-8")
+    assert "bootargs" not in text and "bootloader" not in text, text
+    assert "The rescue variant" in text, text
+    if toolstack == "xm":
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "xm.json"
+            run = subprocess.run([sys.executable, str(HERE / "check_xm_cfg.py"), str(config), str(out)],
+                                 capture_output=True, text=True, check=False)
+            assert run.returncode == 0, run.stdout + run.stderr
+            xm = json.loads(out.read_text(encoding="utf-8"))
+        assert "rescue" in xm["extra"].split() and "bootloader" not in xm, xm
+        assert xm["on_reboot"] == "destroy", xm
+
+
+def test_the_rescue_corpus_has_every_kind() -> None:
+    """The rescue tests above see an EL5 and an EL9 guest of each kind that needs them."""
+    seen = set()
+    for param in _rescue_guests():
+        case, g = param.values[0], param.values[1]
+        if g is not None:
+            seen.add((g["mode"], _family(case, g)))
+    assert {("pv-pygrub", "el5"), ("pv-pygrub", "el9"), ("pvh", "el9"), ("pv-pypxeboot", "el5")} <= seen, seen
+
+
+def test_the_rescue_check_can_fail() -> None:
+    """A config that boots the install kickstart, or pygrub, is not a rescue variant."""
+    case = CASES / "guest-install"
+    g = next(g for c, g, _, _ in _guests() if c == case and g["name"] == "vili")
+    base = {"c_info": {"type": "pvh"}, "on_reboot": "destroy", "b_info": {
+        "kernel": f"{INSTALLER_DIR}/r9/vmlinuz", "ramdisk": f"{INSTALLER_DIR}/r9/initrd.img",
+        "cmdline": "inst.rescue inst.repo=http://192.168.96.1/rocky/9/BaseOS/x86_64/os "
+                   "ip=192.168.96.70::192.168.96.254:255.255.255.0:vili.example.org::none nameserver=192.168.96.1"}}
+    _assert_rescue_variant(case, g, base)
+    for bad in ({"cmdline": base["b_info"]["cmdline"] + " inst.ks=http://192.168.96.1/ks/vili.example.org.ks"},
+                {"cmdline": base["b_info"]["cmdline"].replace("inst.rescue ", "")},
+                {"bootloader": "pygrub"},
+                {"kernel": "/boot/vmlinuz"}):
+        with pytest.raises(AssertionError):
+            _assert_rescue_variant(case, g, {**base, "b_info": {**base["b_info"], **bad}})
+
+
+XENFAB = HERE.parents[1] / "target" / "debug" / "xenfab"
+
+
+def _xenfab(*args: str) -> subprocess.CompletedProcess:
+    _need(XENFAB.exists(), "target/debug/xenfab (cargo build -p xenfab-cli)")
+    return subprocess.run([str(XENFAB), *args], capture_output=True, text=True, check=False)
+
+
+def test_rescue_then_localboot_boots_the_disk_again(tmp_path: Path) -> None:
+    """The lifecycle with the command: `xenfab boot GUEST rescue` records the state of a guest
+    that has no network rescue entry (a pygrub guest in localboot), the next render gives it
+    the rescue variant, provision.sh fetches the installer its config names and does not link
+    it for autostart; `xenfab boot GUEST localboot` and a render give it (and the guests the
+    fabric has in rescue: PVH, pypxeboot) their disk config again."""
+    _need(BUILD.joinpath("xlu-cfg-get").exists(), "boot/build/xlu-cfg-get (libxen-dev, gcc)")
+    fabric_file = CASES / "guest-install" / "fabric.toml"
+    fabric = _fabric(CASES / "guest-install")
+    out = tmp_path / "out"
+    run = _xenfab("render", str(fabric_file), "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    # freyja: pygrub, EL5, installed (localboot in the fabric file).
+    run = _xenfab("boot", "freyja", "rescue", "--fabric", str(fabric_file), "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "", run.stdout  # no link: its config says what it boots
+    assert "freyja.example.org: rescue" in run.stderr and "rescue mode" in run.stderr, run.stderr
+    assert _xenfab("render", str(fabric_file), "-o", str(out)).returncode == 0
+    dom0 = out / "dom0s" / "xen05.example.org"
+    freyja = dom0 / "xen" / "freyja"
+    dom = _xl_json(freyja)
+    g = {"name": "freyja", "os": "c5", "boot_image": "c5-xen", "ip": "192.168.96.62", "fqdn": "freyja.example.org"}
+    _assert_rescue_variant(CASES / "guest-install", g, dom)
+
+    # provision.sh: the installer the config names is the one it fetched; no autostart link.
+    sandbox = tmp_path / "sandbox"
+    (sandbox / "bin").mkdir(parents=True)
+    for name, body in STUBS.items():
+        stub = sandbox / "bin" / name
+        stub.write_text(STUB_HEAD + body, encoding="utf-8")
+        stub.chmod(0o755)
+    (sandbox / "etc" / "xen").mkdir(parents=True)
+    _bridges(dom0 / "provision.sh", sandbox)
+    ran = _run(dom0 / "provision.sh", sandbox)
+    assert ran.returncode == 0, ran.stdout
+    for name in ("freyja", "bor", "vidar"):
+        cfg = sandbox / "etc" / "xen" / name
+        got = json.loads(subprocess.run([str(BUILD / "xlu-cfg-get"), str(cfg), "kernel", "ramdisk", "bootloader", "extra"],
+                                        capture_output=True, text=True, check=True).stdout)
+        assert "bootloader" not in got and "rescue" in got["extra"].split(), got
+        image = fabric["boot_images"]["c5-xen"]
+        for key, path in (("kernel", image["kernel"]), ("ramdisk", image["initrd"])):
+            fetched = sandbox / got[key].lstrip("/")
+            assert fetched.read_text(encoding="utf-8") == f"tftp://{fabric['install']['next_server']}/{path}\n", key
+        assert not (sandbox / "etc" / "xen" / "auto" / name).is_symlink(), f"{name}: rescue variant linked for autostart"
+        assert (sandbox / "running" / name).read_text(encoding="utf-8").strip() == str(cfg), name
+    # A guest that runs is left alone, with how to boot it on the installer.
+    again = _run(dom0 / "provision.sh", sandbox)
+    assert again.returncode == 0, again.stdout
+    assert "guest freyja runs: left alone; if it runs its own disk, stop it (xm shutdown freyja)" in again.stdout
+
+    # Back to the disk.
+    for name in ("freyja", "bor", "vidar", "vili"):
+        run = _xenfab("boot", name, "localboot", "--fabric", str(fabric_file), "-o", str(out))
+        assert run.returncode == 0, (name, run.stderr)
+    assert _xenfab("render", str(fabric_file), "-o", str(out)).returncode == 0
+    for name in ("freyja", "bor"):
+        dom = _xl_json(dom0 / "xen" / name)
+        assert dom["b_info"].get("bootloader") == "/usr/bin/pygrub" and "kernel" not in dom["b_info"], dom["b_info"]
+        assert dom.get("on_reboot", "destroy") == "restart", dom
+    vidar = (dom0 / "xen" / "vidar").read_text(encoding="utf-8")
+    assert 'bootloader = "/usr/bin/pypxeboot"' in vidar and "kernel =" not in vidar, vidar
+    vili = _xl_json(out / "dom0s" / "xen09.example.org" / "xen" / "vili.cfg")
+    assert vili["b_info"].get("bootloader") == "pygrub" and "kernel" not in vili["b_info"], vili["b_info"]
+    provision = (dom0 / "provision.sh").read_text(encoding="utf-8")
+    assert "start_installed 'freyja' 'freyja' 'xenvg' 'freyja'" in provision, provision
+    assert "autostart 'freyja'\n" in provision and "no_autostart 'freyja'" not in provision

@@ -543,7 +543,10 @@ def test_matrix_covers_every_field_and_class() -> None:
                   "networks.<name>", "os.<name>", "hardware.<name>", "boot_images.<name>",
                   "partition_schemes.<name>", "hardware.*.disks[*].name", "partition_schemes.*.partitions[*].id",
                   "partition_schemes.*.logical_volumes[*].mount", "dom0s[*].guests[*].disks[*].vdev",
-                  "dom0s[*].guests[*].name", "dom0s[*].mac"):
+                  "dom0s[*].guests[*].name", "dom0s[*].mac", "kickstart.dom0.pre[*]",
+                  "kickstart.guest.services.enabled[*]", "kickstart.dom0.services.disabled[*]",
+                  "os.*.kickstart.pre[*]", "os.*.kickstart.services.enabled[*]",
+                  "dom0s[*].guests[*].kickstart.services.disabled[*]", "dom0s[*].kickstart.pre[*]"):
         assert label in seen, label
 
 

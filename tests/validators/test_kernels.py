@@ -191,3 +191,46 @@ def test_el9_post_says_when_there_is_no_xen_entry(tmp_path: Path) -> None:
     run = subprocess.run(["sh", "-c", script], capture_output=True, text=True, env=env)
     assert run.returncode == 0
     assert run.stderr == f"xenfab: no Xen hypervisor entry in {tmp_path / 'grub.cfg'}\n"
+
+
+# Each EL9 minor release's GA kernel (xenfab-core/src/model/release.rs, `installed_kernel`, which
+# cites where each comes from: Rocky Linux's release guide for 9.0 to 9.4, AlmaLinux 9.5 and 9.6
+# installs, the Nutanix NKP supported-OS table for 9.6 and Rocky 9.7).
+EL9_GA = {
+    "9.0": "5.14.0-70.13.1.el9_0",
+    "9.1": "5.14.0-162.6.1.el9_1",
+    "9.2": "5.14.0-284.11.1.el9_2",
+    "9.3": "5.14.0-362.8.1.el9_3",
+    "9.4": "5.14.0-427.13.1.el9_4",
+    "9.5": "5.14.0-503.11.1.el9_5",
+    "9.6": "5.14.0-570.12.1.el9_6",
+    "9.7": "5.14.0-611.5.1.el9_7",
+}
+XENFAB = ROOT / "target" / "debug" / "xenfab"
+
+
+def _el9_fabric(release: str, kernel: str | None) -> str:
+    case = (CASES / "guest-install" / "fabric.toml").read_text(encoding="utf-8")
+    line = 'kernel_version = "5.14.0-427.13.1.el9_4.x86_64"\n'
+    assert line in case and 'release = "9.4"\n' in case
+    case = case.replace('release = "9.4"\n', f'release = "{release}"\n')
+    return case.replace(line, f'kernel_version = "{kernel}"\n' if kernel else "")
+
+
+@pytest.mark.parametrize("release", sorted(EL9_GA))
+def test_each_el9_release_names_its_ga_kernel(release: str, tmp_path: Path) -> None:
+    """`xenfab validate` takes each release's GA kernel, and refuses the one before it with
+    `kernel-not-installed`, naming the right one (the 9.6 and 9.7 rows were `None` before)."""
+    if not XENFAB.exists():
+        pytest.skip("target/debug/xenfab is not built")
+    ga = EL9_GA[release] + ".x86_64"
+    good = tmp_path / "good.toml"
+    good.write_text(_el9_fabric(release, ga), encoding="utf-8")
+    run = subprocess.run([str(XENFAB), "validate", str(good)], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    others = [k for r, k in EL9_GA.items() if r != release]
+    bad = tmp_path / "bad.toml"
+    bad.write_text(_el9_fabric(release, others[-1] + ".x86_64"), encoding="utf-8")
+    run = subprocess.run([str(XENFAB), "validate", str(bad)], capture_output=True, text=True, check=False)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "kernel-not-installed" in run.stderr and f"installs kernel {ga}, not" in run.stderr, run.stderr

@@ -160,3 +160,27 @@ def test_root_hash_readable_by_the_release(ks: Path, version: str, release: tupl
     md5_only = release[0] in (3, 4) or (release[0] == 5 and release < (5, 2))
     allowed = ("$1$",) if md5_only else ("$1$", "$5$", "$6$") if release[0] == 5 else ("$",)
     assert handler.rootpw.isCrypted and handler.rootpw.password.startswith(allowed)
+
+
+def _rescue_entries() -> list:
+    """(entry, inventory of its host) for every pxelinux rescue entry of an EL3 to EL5 host."""
+    out = []
+    for cfg in sorted(ROOT.glob("tests/cases/*/expected/tftpboot/pxelinux.cfg/*.rescue.cfg")):
+        inv = cfg.parents[2] / "inventory" / "hosts" / cfg.name.replace(".rescue.cfg", ".json")
+        append = next(line.strip() for line in cfg.read_text(encoding="utf-8").splitlines() if line.strip().startswith("append "))
+        if " rescue method=" in f" {append}":
+            out.append(pytest.param(append, json.loads(inv.read_text(encoding="utf-8")), id=f"{cfg.parents[3].name}:{cfg.name}"))
+    return out
+
+
+@pytest.mark.parametrize(("append", "host"), _rescue_entries())
+def test_el3_el5_rescue_entries_answer_the_loaders_screens(append: str, host: dict) -> None:
+    """In rescue mode no kickstart answers the loader of RHEL 3 to 5: it stops at its language,
+    keyboard and TCP/IP screens unless the command line has `lang=`, `keymap=` and `ip=`
+    (loader2/loader.c, `parseCmdLineFlags` sets `lang_set`, `kbd_set` and `ipinfo_set`, and
+    `doLoaderMain` skips `STEP_LANG`, `STEP_KBD` and the network screen when they are set)."""
+    words = dict(w.split("=", 1) for w in append.split()[1:] if "=" in w)
+    for key in ("lang", "keymap", "ksdevice", "netmask", "gateway"):
+        assert words.get(key), f"no {key}=: the loader asks: {append}"
+    ip = host["ip"] if host["role"] == "guest" else host["dom0"]["ip"]
+    assert words.get("ip") == ip, append

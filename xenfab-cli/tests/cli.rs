@@ -447,24 +447,13 @@ fn boot_refuses_what_it_cannot_switch() {
             .status
             .success()
     );
-    // A guest that boots its own disk has no rescue entry.
-    let o = xenfab(&["boot", "skadi", "rescue", "--example", "-o", out_s]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("boots its own disk"), "{}", stderr(&o));
-    // A guest has no reinstall; pypxeboot cannot pass the rescue word.
+    // A guest has no reinstall.
     let o = xenfab(&["boot", "vali", "reinstall", "--example", "-o", out_s]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).starts_with(
             "xenfab: error: `vali.example.org` cannot be in state `reinstall`: only a dom0 has a reinstall kickstart"
         ),
-        "{}",
-        stderr(&o)
-    );
-    let o = xenfab(&["boot", "ullr", "rescue", "--example", "-o", out_s]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("pypxeboot passes only"),
         "{}",
         stderr(&o)
     );
@@ -557,7 +546,7 @@ fn boot_records_the_state_of_a_guest_that_boots_its_own_disk() {
     assert_eq!(stdout(&o), "");
     assert!(
         stderr(&o).starts_with(
-            "skadi.example.org: install\nskadi.example.org is a pv-pygrub guest: it boots what its config says, not the network; \
+            "skadi.example.org: install\nskadi.example.org is a pv-pygrub guest: what it boots in this state is in its config; \
              run `xenfab render` to write its config (the installer's kernel with its kickstart) into the provision.sh of `xen02.example.org`"
         ),
         "{}",
@@ -599,4 +588,66 @@ fn boot_records_the_state_of_a_guest_that_boots_its_own_disk() {
     );
     assert!(config().contains("bootloader"), "{}", config());
     assert!(!config().contains("ks="), "{}", config());
+
+    // Rescue works the same way: recorded, and the next render boots the installer in rescue
+    // mode (no kickstart, no pygrub).
+    let o = xenfab(&["boot", "skadi", "rescue", "--example", "-o", out_s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    assert!(
+        stderr(&o).contains("(the installer's kernel in rescue mode)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        state().contains("\"skadi.example.org\": \"rescue\""),
+        "{}",
+        state()
+    );
+    assert!(
+        xenfab(&["render", "--example", "-o", out_s])
+            .status
+            .success()
+    );
+    assert!(
+        config().contains("extra = \"rescue method=http://192.168.96.1/centos/5.2/os/x86_64 "),
+        "{}",
+        config()
+    );
+    assert!(
+        !config().contains("bootloader") && !config().contains("ks="),
+        "{}",
+        config()
+    );
+
+    // A pypxeboot guest (pypxeboot cannot pass the bare word `rescue`): its links go to the
+    // local disk, its config boots the installer in rescue mode without pypxeboot.
+    let ullr = || fs::read_to_string(out.join("dom0s/xen01.example.org/xen/ullr")).unwrap();
+    let o = xenfab(&["boot", "ullr", "rescue", "--example", "-o", out_s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains(" -> localboot.cfg\n"), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("ullr.example.org is a pv-pypxeboot guest"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        xenfab(&["render", "--example", "-o", out_s])
+            .status
+            .success()
+    );
+    assert!(ullr().contains("extra = \"rescue method="), "{}", ullr());
+    assert!(
+        !ullr().contains("bootloader") && !ullr().contains("bootargs"),
+        "{}",
+        ullr()
+    );
+    let o = xenfab(&["boot", "ullr", "localboot", "--example", "-o", out_s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        xenfab(&["render", "--example", "-o", out_s])
+            .status
+            .success()
+    );
+    assert!(ullr().contains("bootloader"), "{}", ullr());
 }

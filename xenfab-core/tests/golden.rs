@@ -358,3 +358,89 @@ fn quattor_profiles_info_lists_what_is_read() {
         .to_string();
     assert!(err.contains("is not a file name"), "{err}");
 }
+
+/// A host profile's `/system/aii/osinstall/ks/enable_service` and `disable_service` (the names
+/// in aii-ks's schema; aii's `kickstart_pre_blocksize` fixture has both) become that host's
+/// own `services`, rendered as the `services` command of its EL5 kickstart; a hostile name is
+/// refused at the field it becomes.
+#[test]
+fn quattor_service_lists_become_the_hosts_services() {
+    let fixtures =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/quattor/xenfab-scenario");
+    let dir = tempfile::tempdir().unwrap();
+    let ks = "<nlist name=\"ks\">";
+    let with = |text: &str, enabled: &str, disabled: &str| {
+        assert!(text.contains(ks), "the scenario has no ks nlist");
+        text.replacen(
+            ks,
+            &format!(
+                "{ks}\n<list name=\"enable_service\">{enabled}</list>\n<list name=\"disable_service\">{disabled}</list>"
+            ),
+            1,
+        )
+    };
+    let host = fs::read_to_string(fixtures.join("xen-host.example.org.xml")).unwrap();
+    let guest = fs::read_to_string(fixtures.join("xen-guest.example.org.xml")).unwrap();
+    fs::write(
+        dir.path().join("xen-host.example.org.xml"),
+        with(
+            &host,
+            "<string>xendomains</string><string>ntpd</string>",
+            "<string>cups</string>",
+        ),
+    )
+    .unwrap();
+    fs::write(dir.path().join("xen-guest.example.org.xml"), &guest).unwrap();
+    let fabric = xenfab_core::input::quattor::load_dir(dir.path())
+        .unwrap()
+        .fabric;
+    let k = fabric.dom0s[0].kickstart.as_deref().unwrap();
+    let names = |l: &Option<Vec<xenfab_core::model::Service>>| {
+        l.as_ref()
+            .map(|l| l.iter().map(ToString::to_string).collect::<Vec<_>>())
+    };
+    assert_eq!(
+        names(&k.services.enabled),
+        Some(vec!["xendomains".to_owned(), "ntpd".to_owned()])
+    );
+    assert_eq!(names(&k.services.disabled), Some(vec!["cups".to_owned()]));
+    assert!(
+        fabric.dom0s[0].guests[0]
+            .kickstart
+            .as_ref()
+            .is_none_or(|k| k.services.enabled.is_none() && k.services.disabled.is_none()),
+        "the guest's profile lists none"
+    );
+    let tree = xenfab_core::render(&fabric).unwrap();
+    let ks_file = tree
+        .iter()
+        .find(|(p, _)| p.as_str() == "kickstart/xen-host.example.org.ks")
+        .map(|(_, e)| e.clone())
+        .unwrap();
+    let xenfab_core::output::Entry::File { contents, .. } = ks_file else {
+        panic!("the kickstart is a file")
+    };
+    assert!(
+        contents.contains("\nservices --enabled=xendomains,ntpd --disabled=cups\n"),
+        "{contents}"
+    );
+
+    // A name that would be an option of `services` is refused at the guest's field.
+    fs::write(
+        dir.path().join("xen-guest.example.org.xml"),
+        with(&guest, "", "<string>--enabled=sshd</string>"),
+    )
+    .unwrap();
+    let err = xenfab_core::input::quattor::load_dir(dir.path()).unwrap_err();
+    let shown: Vec<String> = err
+        .diagnostics()
+        .map(|d| d.iter().map(ToString::to_string).collect())
+        .unwrap_or_default();
+    assert!(
+        shown
+            .iter()
+            .any(|d| d.contains("kickstart.services.disabled[0]")
+                && d.contains("cannot begin with `-`")),
+        "{shown:?}"
+    );
+}

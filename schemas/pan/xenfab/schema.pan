@@ -23,9 +23,16 @@ type xenfab_install = {
     'tftp_root' ? string
 };
 
+type xenfab_services = {
+    'disabled' ? string[]
+    'enabled' ? string[]
+};
+
 type xenfab_kickstart_role = {
     'packages' ? string[]
     'post' ? string[]
+    'pre' ? string[]
+    'services' ? xenfab_services
 };
 
 type xenfab_repo = {
@@ -53,13 +60,20 @@ type xenfab_boot_image = {
 
 type xenfab_arch = string with match(SELF, '^(x86_64|i386)$');
 
+type xenfab_services_override = {
+    'disabled' ? string[]
+    'enabled' ? string[]
+};
+
 type xenfab_kickstart_override = {
     'keyboard' ? string
     'lang' ? string
     'packages' ? string[]
     'post' ? string[]
+    'pre' ? string[]
     'repos' ? xenfab_repo[]
     'root_password' ? string
+    'services' ? xenfab_services_override
     'timezone' ? string
 };
 

@@ -53,7 +53,8 @@ enum State {
     Reinstall,
     /// The local disk.
     Localboot,
-    /// The installer's rescue mode.
+    /// The installer's rescue mode (guests that boot their own disk, and pypxeboot guests,
+    /// boot it directly: their config changes at the next render).
     Rescue,
 }
 
@@ -100,15 +101,21 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     }
     let links = host_links(f, host, state);
     // A pygrub or PVH guest boots its own disk: no TFTP link says what it boots, its config
-    // does (the installer's kernel while it is in `install`), which `render` writes into its
-    // dom0's provision.sh. Only its state is recorded.
-    let own_disk = match host {
-        HostRef::Guest(d, g) if matches!(g.mode, VirtMode::PvPygrub | VirtMode::Pvh) => {
+    // does (the installer's kernel while it is in `install` or `rescue`), which `render` writes
+    // into its dom0's provision.sh. Only its state is recorded. A pypxeboot guest in `rescue`
+    // is the same (its rescue variant boots the installer directly, pypxeboot cannot pass the
+    // bare word `rescue`); its links point to the local disk meanwhile, and its config goes
+    // back to pypxeboot when it leaves `rescue`.
+    let by_config = match host {
+        HostRef::Guest(d, g)
+            if matches!(g.mode, VirtMode::PvPygrub | VirtMode::Pvh)
+                || (g.mode == VirtMode::PvPypxeboot && state != BootState::Install) =>
+        {
             Some((d, g))
         }
         _ => None,
     };
-    if links.is_empty() && own_disk.is_none() {
+    if links.is_empty() && by_config.is_none() {
         return Err(Failure::Invalid(format!(
             "error: `{fqdn}` does not boot from the network"
         )));
@@ -138,14 +145,15 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     }
     super::print(&out)?;
     eprintln!("{fqdn}: {}", state.as_str());
-    if let Some((d, g)) = own_disk {
-        let boots = if state == BootState::Install {
-            "the installer's kernel with its kickstart"
-        } else {
-            "its own disk"
+    if let Some((d, g)) = by_config {
+        let boots = match state {
+            BootState::Install => "the installer's kernel with its kickstart",
+            BootState::Rescue => "the installer's kernel in rescue mode",
+            _ if g.mode == VirtMode::PvPypxeboot => "pypxeboot, which reads the links above",
+            BootState::Localboot | BootState::Reinstall => "its own disk",
         };
         eprintln!(
-            "{fqdn} is a {} guest: it boots what its config says, not the network; run `xenfab render` \
+            "{fqdn} is a {} guest: what it boots in this state is in its config; run `xenfab render` \
              to write its config ({boots}) into the provision.sh of `{}`, and run that script on the dom0",
             g.mode.as_str(),
             f.fqdn(&d.name)

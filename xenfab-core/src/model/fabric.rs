@@ -567,12 +567,16 @@ impl BootState {
     }
 
     /// Why `host` cannot be put in this state, if it cannot: a guest has no reinstall variant,
-    /// a dom0 whose partition scheme keeps no volume group has nothing a reinstall would keep,
-    /// and rescue mode needs a network boot entry that can carry the bare `rescue` word.
+    /// and a dom0 whose partition scheme keeps no volume group has nothing a reinstall would
+    /// keep.
     ///
-    /// Hosts that never boot from the network (pv-pygrub and PVH guests) are not refused
-    /// here: their `install` state is read by their guest config; `xenfab boot` refuses to
-    /// switch links they do not have.
+    /// Every host xenfab installs can be installed, rescued and booted locally. Guests that do
+    /// not boot from the network (pv-pygrub, PVH), and pypxeboot guests in rescue mode
+    /// (pypxeboot cannot pass the bare word `rescue`), get these states from their guest
+    /// config, which boots the installer's kernel directly ([`crate::model::installer_boot`]).
+    /// A Debian dom0 is installed from its preseed file (render/preseed) and has no reinstall
+    /// nor rescue entry; Debian guests and guests that boot a kernel of dom0 (`pv-kernel`,
+    /// `pvh-kernel`: nothing to install) are in `localboot` only.
     pub fn refusal(self, fabric: &Fabric, host: HostRef<'_>) -> Option<String> {
         if self == BootState::Localboot {
             return None;
@@ -609,9 +613,7 @@ impl BootState {
             };
         }
         match (self, host) {
-            (BootState::Localboot | BootState::Install, _) | (BootState::Rescue, HostRef::Dom0(_)) => {
-                None
-            }
+            (BootState::Localboot | BootState::Install | BootState::Rescue, _) => None,
             (BootState::Reinstall, HostRef::Guest(..)) => Some(
                 "only a dom0 has a reinstall kickstart (one that keeps its guests' volume group): install the guest again with `install`"
                     .to_owned(),
@@ -627,19 +629,6 @@ impl BootState {
                     ))
                 }
             }
-            (BootState::Rescue, HostRef::Guest(_, g)) => match g.mode {
-                VirtMode::Hvm => None,
-                // pypxeboot passes on only `key=value` arguments (validate/netboot.rs,
-                // `pypxeboot-unreadable`), and the rescue argument is a bare word.
-                VirtMode::PvPypxeboot => Some(
-                    "pypxeboot passes only `key=value` arguments to the installer and rescue mode needs the bare word `rescue`: boot the guest's installer with `xm create` and `extra=\"rescue\"` by hand"
-                        .to_owned(),
-                ),
-                VirtMode::PvPygrub | VirtMode::Pvh | VirtMode::PvKernel | VirtMode::PvhKernel => Some(format!(
-                    "a {} guest boots its own disk, not the installer from the network, so it has no rescue entry",
-                    g.mode.as_str()
-                )),
-            },
         }
     }
 }

@@ -69,6 +69,10 @@ pub struct KickstartOverride {
     pub packages: Option<Vec<Package>>,
     /// `%post` scripts, instead of the role's.
     pub post: Option<Vec<PostScript>>,
+    /// `%pre` scripts, instead of the role's.
+    pub pre: Option<Vec<PreScript>>,
+    /// Services enabled and disabled, each list instead of the role's.
+    pub services: ServicesOverride,
 }
 
 impl KickstartOverride {
@@ -81,6 +85,9 @@ impl KickstartOverride {
             && self.repos.is_none()
             && self.packages.is_none()
             && self.post.is_none()
+            && self.pre.is_none()
+            && self.services.enabled.is_none()
+            && self.services.disabled.is_none()
     }
 }
 
@@ -117,6 +124,16 @@ pub struct Merged<'a> {
     pub packages: Option<&'a [Package]>,
     /// `%post` scripts.
     pub post: &'a [PostScript],
+    /// `%pre` scripts.
+    pub pre: &'a [PreScript],
+    /// Services enabled at install (`services --enabled`, or `chkconfig … on`).
+    pub enabled: &'a [Service],
+    /// Where the enabled services came from.
+    pub enabled_from: Level,
+    /// Services disabled at install (`services --disabled`, or `chkconfig … off`).
+    pub disabled: &'a [Service],
+    /// Where the disabled services came from.
+    pub disabled_from: Level,
 }
 
 /// The host's setting if it has one, else its OS's, else the site's.
@@ -130,7 +147,8 @@ fn layer<'a, T: ?Sized>(site: &'a T, os: Option<&'a T>, host: Option<&'a T>) -> 
 
 impl KickstartSettings {
     /// The settings of a host: `host` over `os` over the site's (its `dom0` or `guest` role
-    /// for packages and `%post`). Scalars and lists alike are replaced whole by the nearest
+    /// for packages, `%pre`, `%post` and services; `services.enabled` and `.disabled` are two
+    /// settings, each from its nearest level). Scalars and lists alike are replaced whole by the nearest
     /// level that gives them: a host's `packages` is its whole `%packages`.
     pub fn merged<'a>(
         &'a self,
@@ -153,6 +171,16 @@ impl KickstartSettings {
             .and_then(|h| h.packages.as_deref())
             .or_else(|| os.and_then(|o| o.packages.as_deref()))
             .or(role.packages.as_deref());
+        let (enabled, enabled_from) = layer(
+            role.services.enabled.as_slice(),
+            os.and_then(|o| o.services.enabled.as_deref()),
+            host.and_then(|h| h.services.enabled.as_deref()),
+        );
+        let (disabled, disabled_from) = layer(
+            role.services.disabled.as_slice(),
+            os.and_then(|o| o.services.disabled.as_deref()),
+            host.and_then(|h| h.services.disabled.as_deref()),
+        );
         Merged {
             root_password,
             root_password_from,
@@ -183,6 +211,16 @@ impl KickstartSettings {
                 host.and_then(|h| h.post.as_deref()),
             )
             .0,
+            pre: layer(
+                role.pre.as_slice(),
+                os.and_then(|o| o.pre.as_deref()),
+                host.and_then(|h| h.pre.as_deref()),
+            )
+            .0,
+            enabled,
+            enabled_from,
+            disabled,
+            disabled_from,
         }
     }
 }
@@ -197,6 +235,14 @@ impl super::Fabric {
         )
     }
 
+    /// The kickstart settings of a dom0 or a guest.
+    pub fn kickstart_of<'a>(&'a self, host: super::HostRef<'a>) -> Merged<'a> {
+        match host {
+            super::HostRef::Dom0(d) => self.kickstart_of_dom0(d),
+            super::HostRef::Guest(_, g) => self.kickstart_of_guest(g),
+        }
+    }
+
     /// The kickstart settings of a guest: its own over its OS's over the site's.
     pub fn kickstart_of_guest<'a>(&'a self, guest: &'a super::Guest) -> Merged<'a> {
         self.kickstart.merged(
@@ -207,13 +253,72 @@ impl super::Fabric {
     }
 }
 
-/// Packages and `%post` hooks for one role (dom0 or guest).
+/// Packages, services and `%pre`/`%post` hooks for one role (dom0 or guest).
 #[derive(Debug, Clone, Serialize)]
 pub struct RoleSettings {
     /// `%packages`, when the fabric file gives them; otherwise the family's defaults.
     pub packages: Option<Vec<Package>>,
     /// `%post` scripts, each its own section, in order.
     pub post: Vec<PostScript>,
+    /// `%pre` scripts, each its own section, in order.
+    pub pre: Vec<PreScript>,
+    /// Services enabled and disabled at install.
+    pub services: Services,
+}
+
+/// Services a role's hosts get enabled and disabled at install: the kickstart command
+/// `services --enabled=… --disabled=…` where the release's installer has it, `chkconfig`
+/// lines in `%post` where it does not ([`super::release::ReleaseInfo::services`]).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Services {
+    /// Enabled, in order.
+    pub enabled: Vec<Service>,
+    /// Disabled, in order.
+    pub disabled: Vec<Service>,
+}
+
+/// Services of an OS release or a host, each list instead of the one below it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ServicesOverride {
+    /// Enabled, instead of the role's (or the OS's).
+    pub enabled: Option<Vec<Service>>,
+    /// Disabled, instead of the role's (or the OS's).
+    pub disabled: Option<Vec<Service>>,
+}
+
+/// A service to enable or disable: a systemd unit (`xenstored`, `getty@tty1`,
+/// `xen-init-dom0.service`) or a SysV init script (`xend`). Letters, digits and `-_.@:`
+/// (systemd's `VALID_CHARS` and `@` of a template, src/basic/unit-name.c, without `\\`),
+/// beginning with a letter or digit (so never an option of `services` or `chkconfig`), at
+/// most 255 bytes: systemd's `UNIT_NAME_MAX` is 256 with the terminating NUL
+/// (src/basic/unit-name.h; `unit_name_is_valid` refuses `strlen(n) >= UNIT_NAME_MAX`), and a
+/// SysV script is a file name in /etc/init.d (`NAME_MAX`, 255). No `,`: anaconda splits
+/// `--enabled=` at commas (pykickstart's `FC6_Services`, `commaSplit`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Service(String);
+
+impl Service {
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for Service {
+    type Err = NameError;
+
+    fn from_str(s: &str) -> Result<Service, NameError> {
+        check_word(
+            "service",
+            s,
+            s,
+            255,
+            alnum,
+            |b| b.is_ascii_alphanumeric() || b"-_.@:".contains(&b),
+            "a service is letters, digits and `-_.@:`, beginning with a letter or digit (`sshd`, `xen-init-dom0`, `getty@tty1`)",
+        )?;
+        Ok(Service(s.to_owned()))
+    }
 }
 
 /// A package repository for the installer.
@@ -534,7 +639,37 @@ impl FromStr for PostScript {
     }
 }
 
-super::names::text_impls!(Token, Package, Timezone, Locale, Keymap);
+/// A `%pre` script: the same rules as a `%post` script ([`PostScript`], [`super::ks_lines`]):
+/// nothing in it may end its section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PreScript(String);
+
+impl PreScript {
+    /// The script, ending with a newline.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Why a `%pre` script was refused: the line (1-based) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid %pre script: {0}")]
+pub struct PreScriptError(#[from] pub LineError);
+
+impl FromStr for PreScript {
+    type Err = PreScriptError;
+
+    fn from_str(s: &str) -> Result<PreScript, PreScriptError> {
+        check_script(s)?;
+        let mut text = s.to_owned();
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        Ok(PreScript(text))
+    }
+}
+
+super::names::text_impls!(Token, Package, Timezone, Locale, Keymap, Service);
 
 #[cfg(test)]
 mod tests {
@@ -554,10 +689,17 @@ mod tests {
             dom0: RoleSettings {
                 packages: Some(vec!["xen".parse().unwrap()]),
                 post: vec!["echo dom0".parse().unwrap()],
+                pre: vec!["echo dom0-pre".parse().unwrap()],
+                services: Services {
+                    enabled: vec!["xend".parse().unwrap(), "xendomains".parse().unwrap()],
+                    disabled: vec!["cups".parse().unwrap()],
+                },
             },
             guest: RoleSettings {
                 packages: None,
                 post: vec!["echo guest".parse().unwrap()],
+                pre: Vec::new(),
+                services: Services::default(),
             },
             allow_default_password: false,
         }
@@ -626,6 +768,114 @@ mod tests {
         );
         assert!(KickstartOverride::default().is_empty());
         assert!(!host_pw.is_empty());
+    }
+
+    fn names(list: &[Service]) -> Vec<&str> {
+        list.iter().map(Service::as_str).collect()
+    }
+
+    #[test]
+    fn services_and_pre_merge_host_over_os_over_role_each_list_whole() {
+        let site = site();
+        let m = site.merged(None, None, true);
+        assert_eq!(names(m.enabled), ["xend", "xendomains"]);
+        assert_eq!(names(m.disabled), ["cups"]);
+        assert_eq!(
+            (m.enabled_from, m.disabled_from),
+            (Level::Site, Level::Site)
+        );
+        assert_eq!(m.pre[0].as_str(), "echo dom0-pre\n");
+        let g = site.merged(None, None, false);
+        assert!(g.enabled.is_empty() && g.disabled.is_empty() && g.pre.is_empty());
+        // the OS replaces `enabled` only: `disabled` stays the role's
+        let os = KickstartOverride {
+            services: ServicesOverride {
+                enabled: Some(vec!["sshd".parse().unwrap()]),
+                disabled: None,
+            },
+            pre: Some(vec!["echo os-pre".parse().unwrap()]),
+            ..KickstartOverride::default()
+        };
+        let m = site.merged(Some(&os), None, true);
+        assert_eq!(names(m.enabled), ["sshd"], "replaced, not appended to");
+        assert_eq!(m.enabled_from, Level::Os);
+        assert_eq!(names(m.disabled), ["cups"]);
+        assert_eq!(m.disabled_from, Level::Site);
+        assert_eq!(m.pre[0].as_str(), "echo os-pre\n");
+        // the host's empty lists: none, not the OS's or the site's
+        let host = KickstartOverride {
+            services: ServicesOverride {
+                enabled: Some(Vec::new()),
+                disabled: Some(vec!["kudzu".parse().unwrap()]),
+            },
+            pre: Some(Vec::new()),
+            ..KickstartOverride::default()
+        };
+        assert!(!host.is_empty());
+        let m = site.merged(Some(&os), Some(&host), true);
+        assert!(m.enabled.is_empty());
+        assert_eq!(m.enabled_from, Level::Host);
+        assert_eq!(names(m.disabled), ["kudzu"]);
+        assert_eq!(m.disabled_from, Level::Host);
+        assert!(m.pre.is_empty());
+        let only_services = KickstartOverride {
+            services: ServicesOverride {
+                enabled: None,
+                disabled: Some(Vec::new()),
+            },
+            ..KickstartOverride::default()
+        };
+        assert!(!only_services.is_empty());
+    }
+
+    #[test]
+    fn service_names_are_words_of_their_position() {
+        for ok in [
+            "sshd",
+            "xen-init-dom0",
+            "xen-qemu-dom0-disk-backend.service",
+            "getty@tty1",
+            "systemd-fsck@dev-sda1.service",
+            "NetworkManager",
+            "a:b",
+            "0anacron",
+        ] {
+            assert!(ok.parse::<Service>().is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "-x",
+            "--enabled=evil",
+            "a,b",
+            "a b",
+            "a;reboot",
+            "$(reboot)",
+            "a\\x2d",
+            "a\nb",
+            "a'b",
+            "a/b",
+            ".hidden",
+            "@x",
+            "a\u{2028}b",
+        ] {
+            assert!(bad.parse::<Service>().is_err(), "{bad:?}");
+        }
+        assert!("a".repeat(255).parse::<Service>().is_ok());
+        assert!("a".repeat(256).parse::<Service>().is_err());
+        let err = "--enabled=x".parse::<Service>().unwrap_err().to_string();
+        assert!(err.contains("cannot begin with `-`"), "{err}");
+    }
+
+    #[test]
+    fn pre_scripts_cannot_end_their_section() {
+        assert!("true\n%end\nclearpart --all".parse::<PreScript>().is_err());
+        assert!("true\n\u{1f}%packages".parse::<PreScript>().is_err());
+        assert_eq!(
+            "echo hi".parse::<PreScript>().unwrap().as_str(),
+            "echo hi\n"
+        );
+        let err = "a\n %end".parse::<PreScript>().unwrap_err().to_string();
+        assert!(err.starts_with("invalid %pre script: line 2:"), "{err}");
     }
 
     #[test]

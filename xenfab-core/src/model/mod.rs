@@ -23,10 +23,14 @@ pub use fabric::{
     HardwareRaid, HostRef, InstallServer, LifecycleAction, MacSource, Network, OsFamily, OsRelease,
     SerialPort, Site, Toolstack, VirtMode,
 };
-pub use guest_boot::{INSTALLER_DIR, InstallerBoot, installer_boot, installer_disk_name};
+pub use guest_boot::{
+    INSTALLER_DIR, InstallerBoot, installer_boot, installer_disk_name, loader_network,
+    loader_screens, rescue_args,
+};
 pub use kickstart::{
     CryptHash, DEFAULT_HASHES, Keymap, KickstartOverride, KickstartSettings, Level, Locale, Merged,
-    Package, PostScript, PostScriptError, Repo, RoleSettings, Timezone, Token, known_default,
+    Package, PostScript, PostScriptError, PreScript, PreScriptError, Repo, RoleSettings, Service,
+    Services, ServicesOverride, Timezone, Token, known_default,
 };
 pub use mac::{MacAddr, MacError, MacScheme, XEN_OUI, hex_ip};
 pub use names::{AbsFile, AbsPath, BootPath, DomainName, HostName, Ident, LvmName, NameError};

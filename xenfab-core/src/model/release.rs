@@ -76,6 +76,12 @@ pub struct ReleaseInfo {
     /// The kickstart command `repo`: anaconda 11 (pykickstart's `FC6_Repo`, mapped from the
     /// RHEL5 handler on; the RHEL3 and RHEL4 handlers have none).
     pub repo: bool,
+    /// The kickstart command `services --enabled=… --disabled=…`: anaconda 11 on (pykickstart's
+    /// `FC6_Services`, which `handlers/control.py` maps in the RHEL5 and RHEL9 handlers and not
+    /// in RHEL3's or RHEL4's: pykickstart 3.78, checked by tests/validators/test_overrides.py
+    /// against `pykickstart.version.makeVersion`). Without it, `chkconfig NAME on|off` lines in
+    /// a `%post` do the same (anaconda 11 carries `services` out with `/sbin/chkconfig` too).
+    pub services: bool,
     /// `langsupport` is needed, or anaconda stops at its language-support screen: RHEL 3 and
     /// 4 (anaconda 9.1 and 10.1; pykickstart's `FC3_LangSupport` in the RHEL3 and RHEL4
     /// handlers, deprecated from FC5, so RHEL5, on; the RHEL 3 and 4 System Administration
@@ -134,10 +140,12 @@ pub const fn major(family: OsFamily) -> u8 {
 const DEBIAN_RELEASES: [u8; 2] = [12, 13];
 
 /// The Xen of a Debian release, as its hypervisor package and files name it
-/// (`xen-hypervisor-4.17-amd64` installs `/boot/xen-4.17-amd64.gz`): bookworm has Xen 4.17,
-/// trixie Xen 4.20 (packages.debian.org/bookworm/xen-hypervisor-4.17-amd64 and
-/// packages.debian.org/trixie/xen-hypervisor-4.20-amd64, their file lists). `None` for other
-/// families and unknown releases.
+/// (`xen-hypervisor-4.17-amd64` installs `/boot/xen-4.17-amd64.gz`, `.efi` and `.config`: its
+/// file list on packages.debian.org, and the end-to-end test's dom0 image): bookworm has Xen
+/// 4.17 (xen 4.17.x+…-0+deb12u1), trixie Xen 4.20 (packages.debian.org/trixie/amd64/
+/// libxenmisc4.20/filelist: `libxenlight.so.4.20`, `/usr/lib/xen-4.20/`), whose hypervisor
+/// package the same debian/ packaging names `xen-hypervisor-4.20-amd64` with
+/// `/boot/xen-4.20-amd64.gz`. `None` for other families and unknown releases.
 pub const fn debian_xen(family: OsFamily, release: Release) -> Option<&'static str> {
     match (family, release.major) {
         (OsFamily::Debian, 12) => Some("4.17"),
@@ -184,6 +192,7 @@ pub fn info(family: OsFamily, release: Release) -> Option<ReleaseInfo> {
         release,
         hvargs: false,
         repo: false,
+        services: false,
         langsupport,
         mouse,
         resolvedeps,
@@ -199,6 +208,7 @@ pub fn info(family: OsFamily, release: Release) -> Option<ReleaseInfo> {
             release,
             hvargs: release.minor >= 5,
             repo: true,
+            services: true,
             langsupport: false,
             mouse: false,
             resolvedeps: false,
@@ -216,6 +226,7 @@ pub fn info(family: OsFamily, release: Release) -> Option<ReleaseInfo> {
             release,
             hvargs: false,
             repo: true,
+            services: true,
             langsupport: false,
             mouse: false,
             resolvedeps: false,
@@ -239,6 +250,7 @@ pub fn info(family: OsFamily, release: Release) -> Option<ReleaseInfo> {
             boot_min: None,
             boot_default: Size::from_mib(512),
             hashes: EL9_ALL,
+            services: false,
         },
     })
 }
@@ -256,11 +268,24 @@ pub fn hash_names(hashes: &[&str]) -> String {
 /// point release shipped with, before any update) for EL5, `kernel` for EL9 (its files carry
 /// the architecture: `vmlinuz-5.14.0-427.13.1.el9_4.x86_64`, which [`kernel_files`] adds), so
 /// that the hypervisor's boot entry names files that exist after the install. `None` where
-/// the table has no fact (EL3 and EL4, which are no dom0s; EL9 releases after 9.5).
+/// the table has no fact (EL3 and EL4, which are no dom0s).
 ///
-/// Source: Red Hat's "Red Hat Enterprise Linux Release Dates" (access.redhat.com/articles/3078),
+/// Sources: Red Hat's "Red Hat Enterprise Linux Release Dates" (access.redhat.com/articles/3078),
 /// which lists each minor release's GA kernel, and the `kernel-xen` and `kernel` packages of
 /// each release's `Server/` (EL5) or `BaseOS/` (EL9) tree; CentOS trees carry the same NVRs.
+/// Checked for EL9 against:
+/// - 9.0 to 9.4: Rocky Linux's "Release Version Guide" (wiki.rockylinux.org/rocky/version,
+///   "Release Kernel": 5.14.0-70.13.1, -162.6.1, -284.11.1, -362.8.1, -427.13.1).
+/// - 9.5: 5.14.0-503.11.1.el9_5, built Tue Nov 12 2024, the day RHEL 9.5 came out, as
+///   AlmaLinux 9.5 installs it (an install log's `uname -a`). Rocky Linux 9.5's tree is a week
+///   later and installs 5.14.0-503.14.1 (the same Rocky guide): on a Rocky 9.5 tree the rule
+///   `kernel-not-installed` is wrong, and its dom0's `%post` writes the entry from the kernel it
+///   installed anyway.
+/// - 9.6: 5.14.0-570.12.1.el9_6 (Nutanix Kubernetes Platform's supported-OS table, "RHEL 9.6
+///   5.14.0-570.12.1.el9_6.x86_64"; AlmaLinux 9.6 installs it too; built Fri Apr 4 2025).
+/// - 9.7: 5.14.0-611.5.1.el9_7 (the same table, "Rocky Linux 9.7 5.14.0-611.5.1.el9_7.x86_64",
+///   and Rocky 9.7 install notes: `Rocky Linux 9.7 (Blue Onyx) / Kernel
+///   5.14.0-611.5.1.el9_7.x86_64`). No RHEL 9.7 source was found: the row is the Rocky tree's.
 pub const fn installed_kernel(family: OsFamily, release: Release) -> Option<&'static str> {
     match (family, release.major, release.minor) {
         (OsFamily::El5, 5, minor) => Some(match minor {
@@ -285,6 +310,8 @@ pub const fn installed_kernel(family: OsFamily, release: Release) -> Option<&'st
             3 => "5.14.0-362.8.1.el9_3",
             4 => "5.14.0-427.13.1.el9_4",
             5 => "5.14.0-503.11.1.el9_5",
+            6 => "5.14.0-570.12.1.el9_6",
+            7 => "5.14.0-611.5.1.el9_7",
             _ => return None,
         }),
         _ => None,
@@ -405,7 +432,30 @@ mod tests {
             kernel_files(OsFamily::El9, Release::new(9, 4), "x86_64").as_deref(),
             Some("5.14.0-427.13.1.el9_4.x86_64")
         );
-        assert_eq!(installed_kernel(OsFamily::El9, Release::new(9, 7)), None);
+        assert_eq!(
+            installed_kernel(OsFamily::El9, Release::new(9, 6)),
+            Some("5.14.0-570.12.1.el9_6")
+        );
+        assert_eq!(
+            kernel_files(OsFamily::El9, Release::new(9, 7), "x86_64").as_deref(),
+            Some("5.14.0-611.5.1.el9_7.x86_64")
+        );
+        assert_eq!(installed_kernel(OsFamily::El9, Release::new(9, 8)), None);
+        // Every EL9 release the table knows has its kernel: 5.14.0-<build>.<z>.el9_<minor>,
+        // builds growing.
+        let mut last = 0;
+        for minor in 0..=last_minor(OsFamily::El9) {
+            let k = installed_kernel(OsFamily::El9, Release::new(9, minor)).unwrap();
+            assert!(k.ends_with(&format!(".el9_{minor}")), "{k}");
+            let build: u32 = k["5.14.0-".len()..]
+                .split('.')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(build > last, "{k}");
+            last = build;
+        }
         assert_eq!(installed_kernel(OsFamily::El4, Release::new(4, 6)), None);
         // Every EL5 release the table knows has its kernel, and they only grow.
         let mut last = 0;

@@ -262,20 +262,12 @@ fn installer_args(
     let mut args = Vec::new();
     if let Some(ks) = kickstart_url(fabric, host, purpose) {
         args.push(format!("{}={ks}", if current { "inst.ks" } else { "ks" }));
-    } else if current {
-        // anaconda ≥ 19 (RHEL 7 on; docs/boot-options.rst of rhinstaller/anaconda, "inst.rescue"
-        // and "inst.repo"; docs/rescue.rst "Invoking"): rescue mode is `inst.rescue`, and the
-        // installer's image and packages come from `inst.repo`. The bare `rescue` is no longer
-        // read by dracut's anaconda module.
-        args.push("inst.rescue".to_owned());
-        args.push(format!("inst.repo={}", os.install_url));
     } else {
-        // anaconda 9 to 11 (RHEL 3 to 5): the loader's command line parser (loader2/loader.c,
-        // parseCmdLineFlags) sets rescue mode on the bare word `rescue` and takes the install
-        // tree from `method=`; the RHEL 3/4/5 installation guides document both ("linux
-        // rescue", "Additional Boot Time Command Line Options").
-        args.push("rescue".to_owned());
-        args.push(format!("method={}", os.install_url));
+        // The release's rescue words, the same for a guest that boots its installer directly.
+        args.extend(crate::model::rescue_args(
+            os.family,
+            os.install_url.as_str(),
+        ));
     }
     if current {
         // Current anaconda names NICs by MAC: BOOTIF says which one booted.
@@ -284,14 +276,30 @@ fn installer_args(
             // The dom0's kickstart makes its bridge with this NIC as `--bridgeslaves=eth0`
             // (render/toolstack/mod.rs: `bridge_slave`): anaconda takes a device name there,
             // not a MAC, and with one NIC the kernel's own names make it `eth0`. anaconda
-            // keeps `net.ifnames` on the installed system's kernel line (its bootloader's
-            // `preserve_args`), so the name holds after the install too.
+            // keeps `net.ifnames` on the installed system's kernel line, so the name holds
+            // after the install too: `BootLoader._preserve_some_boot_args`
+            // (pyanaconda/modules/storage/bootloader/base.py) copies each argument of
+            // `[Bootloader] preserved_arguments` (data/anaconda.conf: "... biosdevname
+            // ipv6.disable net.ifnames net.ifnames.prefix nosmt") that the installer was booted
+            // with.
             args.push("net.ifnames=0".to_owned());
         }
     } else {
+        let rescue = purpose == Purpose::Rescue;
+        if rescue {
+            // No kickstart answers the loader's language and keyboard screens.
+            let ks = fabric.kickstart_of(host);
+            args.extend(crate::model::loader_screens(ks.lang, ks.keyboard));
+        }
         // The seed's: the installer uses the first NIC (the loader reads `ksdevice=` with or
         // without a kickstart).
         args.push("ksdevice=eth0".to_owned());
+        if rescue {
+            // Nor its TCP/IP screen.
+            if let Some(net) = fabric.networks.get(host.network()) {
+                args.extend(crate::model::loader_network(host.ip(), net));
+            }
+        }
     }
     args
 }
@@ -442,7 +450,8 @@ mod tests {
         assert_eq!(
             rescue,
             "default rescue\nlabel rescue\n  kernel centos-5.2/x86_64/vmlinuz\n  \
-             append initrd=centos-5.2/x86_64/initrd.img ramdisk=32768 rescue method=http://192.168.96.1/centos/5.2/os/x86_64 ksdevice=eth0\n"
+             append initrd=centos-5.2/x86_64/initrd.img ramdisk=32768 rescue method=http://192.168.96.1/centos/5.2/os/x86_64 \
+             lang=en_US.UTF-8 keymap=us ksdevice=eth0 ip=192.168.96.11 netmask=255.255.255.0 gateway=192.168.96.254 dns=192.168.96.1\n"
         );
         for path in [
             format!("grub2/{f}.reinstall.cfg"),

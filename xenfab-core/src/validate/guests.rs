@@ -1,6 +1,7 @@
 //! What a guest that boots a kernel of dom0 needs: one that boots its installer directly (a PV
-//! guest booted by pygrub or a PVH guest, in state `install`; see
-//! [`crate::model::installer_boot`]), and one whose mode is `pv-kernel` or `pvh-kernel`.
+//! guest booted by pygrub or a PVH guest in state `install` or `rescue`, a pypxeboot guest in
+//! state `rescue`; see [`crate::model::installer_boot`]), and one whose mode is `pv-kernel` or
+//! `pvh-kernel`.
 
 use super::netboot::cmdline_limit;
 use crate::diagnostic::Diagnostics;
@@ -24,12 +25,20 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
             let limit = cmdline_limit(os.family);
             let len = boot.cmdline.len();
             if len > limit {
+                let (what, shorten) = if boot.rescue {
+                    (
+                        "the rescue arguments with the install tree",
+                        format!("os[{}].install_url", g.os),
+                    )
+                } else {
+                    ("the kickstart URL", "install.kickstart_url".to_owned())
+                };
                 diags.error(
                     "kernel-cmdline-too-long",
                     g.at.key("name"),
                     format!(
-                        "the installer's kernel command line of `{}` is {len} bytes (boot image `{}`'s append, the kickstart URL and the network) \
-                         but its kernel takes at most {limit}: shorten install.kickstart_url, site.domain or boot_images[{}].append",
+                        "the installer's kernel command line of `{}` is {len} bytes (boot image `{}`'s append, {what} and the network) \
+                         but its kernel takes at most {limit}: shorten {shorten}, site.domain or boot_images[{}].append",
                         fabric.fqdn(&g.name),
                         g.boot_image,
                         g.boot_image
@@ -77,5 +86,59 @@ fn check_direct_boot(fabric: &Fabric, diags: &mut Diagnostics) {
             }
             (None, false) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Error;
+
+    /// The example with skadi (pv-pygrub, EL5: 255 bytes of command line) in `state`, and its
+    /// release's install tree `extra` characters longer: the rule's messages at skadi.
+    fn skadi_errors(state: &str, extra: usize) -> Vec<String> {
+        let long = format!(
+            "http://192.168.96.1/centos/5.2/os/x86_64{}",
+            "/x".repeat(extra)
+        );
+        let text = crate::EXAMPLE
+            .replacen(
+                "install_url = \"http://192.168.96.1/centos/5.2/os/x86_64\"",
+                &format!("install_url = \"{long}\""),
+                1,
+            )
+            .replacen(
+                "  name = \"skadi\"",
+                &format!("  state = \"{state}\"\n  name = \"skadi\""),
+                1,
+            );
+        match crate::load(&text, "t.toml") {
+            Ok(_) => Vec::new(),
+            Err(Error::Invalid(diags)) => diags
+                .iter()
+                .filter(|d| {
+                    d.code == "kernel-cmdline-too-long"
+                        && d.path.to_string() == "dom0s[xen02].guests[skadi].name"
+                })
+                .map(|d| d.message.clone())
+                .collect(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn the_rescue_variant_counts_its_install_tree() {
+        // The rescue line has `rescue method=<tree> lang=… keymap=…` and the network: about
+        // 170 bytes with the example's tree, too long once the tree is 120 bytes longer.
+        assert_eq!(skadi_errors("rescue", 0), Vec::<String>::new());
+        let e = skadi_errors("rescue", 60);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].contains("the rescue arguments with the install tree and the network")
+                && e[0].contains("shorten os[centos-5.2-x86_64].install_url, site.domain"),
+            "{}",
+            e[0]
+        );
+        // Installed from the kickstart, the tree is not on its line.
+        assert_eq!(skadi_errors("install", 60), Vec::<String>::new());
     }
 }

@@ -63,6 +63,7 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
     release_kickstart(fabric, diags);
     check_xen_repo(fabric, diags);
     default_password(fabric, diags);
+    service_conflict(fabric, diags);
 }
 
 /// An EL9 dom0's OS names the repository that provides Xen, once for each OS. No EL9 tree
@@ -296,6 +297,100 @@ fn release_kickstart(fabric: &Fabric, diags: &mut Diagnostics) {
     }
 }
 
+/// Where a merged service list was given: the site's role (`kickstart.dom0.services.enabled`),
+/// the OS's or the host's own, as a field path.
+fn services_path(
+    level: Level,
+    dom0: bool,
+    os: &Ident,
+    host: &FieldPath,
+    key: &'static str,
+) -> FieldPath {
+    match level {
+        Level::Site => FieldPath::root()
+            .key("kickstart")
+            .key(if dom0 { "dom0" } else { "guest" })
+            .key("services")
+            .key(key),
+        Level::Os => FieldPath::root()
+            .key("os")
+            .entry(os.as_str())
+            .key("kickstart")
+            .key("services")
+            .key(key),
+        Level::Host => host.key("kickstart").key("services").key(key),
+    }
+}
+
+/// Where a service is enabled and disabled, the first host that gets both, and how many do.
+type Conflict<'a> = (FieldPath, FieldPath, &'a FieldPath, usize);
+
+/// A service both enabled and disabled for one host (`service-conflict`): anaconda would
+/// run `chkconfig NAME off` and then `on` (or systemd's disable, then enable) and the
+/// fabric file would say both. Each host's merged lists count: the site may disable what a
+/// host enables, and the host must then give its own `disabled` too. Reported once for each
+/// pair of places and name, at the enabled entry, with the disabled one and the hosts.
+fn service_conflict(fabric: &Fabric, diags: &mut Diagnostics) {
+    let ks = &fabric.kickstart;
+    let any = |o: Option<&crate::model::KickstartOverride>| {
+        o.is_some_and(|k| k.services.enabled.is_some() || k.services.disabled.is_some())
+    };
+    let given = [&ks.dom0, &ks.guest]
+        .iter()
+        .any(|r| !r.services.enabled.is_empty() || !r.services.disabled.is_empty())
+        || fabric.os.values().any(|o| any(o.kickstart.as_ref()))
+        || fabric.dom0s.iter().any(|d| {
+            any(d.kickstart.as_deref()) || d.guests.iter().any(|g| any(g.kickstart.as_deref()))
+        });
+    if !given {
+        return;
+    }
+    // (enabled at, disabled at, name) → those places, the first host and how many
+    let mut found: BTreeMap<(String, String, &str), Conflict<'_>> = BTreeMap::new();
+    for dom0 in &fabric.dom0s {
+        let hosts = std::iter::once((&dom0.os, &dom0.at, true, fabric.kickstart_of_dom0(dom0)))
+            .chain(
+                dom0.guests
+                    .iter()
+                    .map(|g| (&g.os, &g.at, false, fabric.kickstart_of_guest(g))),
+            );
+        for (os, at, is_dom0, m) in hosts {
+            if m.enabled.is_empty() || m.disabled.is_empty() {
+                continue;
+            }
+            for (i, name) in m.enabled.iter().enumerate() {
+                let Some(j) = m.disabled.iter().position(|d| d == name) else {
+                    continue;
+                };
+                let enabled =
+                    services_path(m.enabled_from, is_dom0, os, at, "enabled").elem(i, None);
+                let disabled =
+                    services_path(m.disabled_from, is_dom0, os, at, "disabled").elem(j, None);
+                found
+                    .entry((enabled.to_string(), disabled.to_string(), name.as_str()))
+                    .or_insert_with(|| (enabled, disabled, at, 0))
+                    .3 += 1;
+            }
+        }
+    }
+    for ((_, _, name), (enabled, disabled, first, count)) in found {
+        let hosts = if count == 1 {
+            format!("for {first}")
+        } else {
+            format!("for {first} and {} more", count - 1)
+        };
+        diags.error_related(
+            "service-conflict",
+            enabled,
+            &disabled,
+            format!(
+                "service `{}` is both enabled here and disabled in {disabled} {hosts}: remove it from one list (lists are replaced whole, so give the host or OS its own `disabled` without it)",
+                crate::diagnostic::shown(name)
+            ),
+        );
+    }
+}
+
 /// A root password hash known to the world (the example's) is refused wherever it is given,
 /// unless `kickstart.allow_default_password` says that this is the example.
 fn default_password(fabric: &Fabric, diags: &mut Diagnostics) {
@@ -481,5 +576,87 @@ mod tests {
         let xen05 = file("kickstart/xen05.example.org.ks");
         assert!(xen05.contains("timezone --utc UTC\n"));
         assert!(xen05.contains("rootpw --iscrypted $1$xen05$"));
+    }
+
+    /// A service both enabled and disabled for one host, from one level or two.
+    #[test]
+    fn a_service_enabled_and_disabled_for_one_host_is_refused() {
+        let site = MINIMAL.replace(
+            "[boot_images.c5]",
+            "[kickstart.dom0]\nservices = { enabled = [\"xend\", \"cups\"], disabled = [\"cups\"] }\n\n[boot_images.c5]",
+        );
+        assert!(
+            site.contains("[kickstart.dom0]"),
+            "the minimal case changed"
+        );
+        assert_eq!(
+            errors(&site),
+            [(
+                "service-conflict".to_owned(),
+                "kickstart.dom0.services.enabled[1]".to_owned()
+            )]
+        );
+        // the host enables what its role disables: its own `disabled` must leave it out
+        let host = format!(
+            "{}\n    [dom0s.guests.kickstart]\n    services = {{ enabled = [\"cups\"] }}\n",
+            MINIMAL.replace(
+                "[boot_images.c5]",
+                "[kickstart.guest]\nservices = { disabled = [\"kudzu\", \"cups\"] }\n\n[boot_images.c5]",
+            )
+        );
+        let loaded = crate::load(&host, "fabric.toml");
+        let Err(crate::Error::Invalid(d)) = loaded else {
+            panic!("accepted");
+        };
+        let d: Vec<_> = d.iter().filter(|d| d.code == "service-conflict").collect();
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            d[0].path.to_string(),
+            "dom0s[xen1].guests[web1].kickstart.services.enabled[0]"
+        );
+        assert!(
+            d[0].message
+                .contains("kickstart.guest.services.disabled[1]"),
+            "{}",
+            d[0].message
+        );
+        assert_eq!(
+            d[0].related.as_ref().map(|r| r.path.to_string()).as_deref(),
+            Some("kickstart.guest.services.disabled[1]")
+        );
+        let fixed = host.replace(
+            "services = { enabled = [\"cups\"] }",
+            "services = { enabled = [\"cups\"], disabled = [\"kudzu\"] }",
+        );
+        assert_eq!(errors(&fixed), []);
+        // enabled for guests and disabled for dom0s: different hosts, no conflict
+        let roles = MINIMAL.replace(
+            "[boot_images.c5]",
+            "[kickstart.dom0]\nservices = { disabled = [\"cups\"] }\n\n[kickstart.guest]\nservices = { enabled = [\"cups\"] }\n\n[boot_images.c5]",
+        );
+        assert_eq!(errors(&roles), []);
+    }
+
+    /// A hostile service name is refused where it is given, shown escaped.
+    #[test]
+    fn service_names_and_pre_scripts_are_checked_at_their_field() {
+        let bad = MINIMAL.replace(
+            "[boot_images.c5]",
+            "[kickstart.guest]\nservices = { enabled = [\"sshd\", \"--disabled=sshd\"] }\npre = [\"true\\n%end\\nclearpart --all\"]\n\n[boot_images.c5]",
+        );
+        let got = errors(&bad);
+        assert_eq!(
+            got,
+            [
+                (
+                    "invalid-value".to_owned(),
+                    "kickstart.guest.services.enabled[1]".to_owned()
+                ),
+                (
+                    "invalid-value".to_owned(),
+                    "kickstart.guest.pre[0]".to_owned()
+                ),
+            ]
+        );
     }
 }

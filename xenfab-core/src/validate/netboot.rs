@@ -118,9 +118,10 @@ fn check_pypxeboot_words(fabric: &Fabric, diags: &mut Diagnostics) {
 /// then `ks=<kickstart_url>/<fqdn>.ks ksdevice=eth0` (EL3 to EL5) or `inst.ks=… BOOTIF=01-<mac>`
 /// (EL9), after what the boot loader puts first; a dom0's reinstall entry names
 /// `<fqdn>.reinstall.ks`, and the rescue entry of a dom0 or an HVM guest has `rescue
-/// method=<install_url>` or `inst.rescue inst.repo=<install_url>` instead of the kickstart
-/// (render/netboot.rs). One error an image and family, at the first host whose longest line is
-/// too long. Lengths are added up; no line is built.
+/// method=<install_url> lang=… keymap=…` and the network (`ip=… netmask=… gateway=… dns=…`)
+/// or `inst.rescue inst.repo=<install_url>` instead of the kickstart (render/netboot.rs). One
+/// error an image and family, at the first host whose longest line is too long. Lengths are
+/// added up; only the few words of EL3 to EL5 rescue entries are built.
 fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
     let url = fabric
         .install
@@ -202,7 +203,21 @@ fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
         };
         let mut arg = ks_arg.len() + ks_url;
         if rescue {
-            arg = arg.max(rescue_arg.len() + tree);
+            let mut rescue_len = rescue_arg.len() + tree;
+            if os.family != OsFamily::El9 {
+                // The loader's answers to its screens (render/netboot.rs, installer_args):
+                // built, as they are few, from the same functions as the entry.
+                let ks = fabric.kickstart_of(host);
+                let words = crate::model::loader_screens(ks.lang, ks.keyboard);
+                let net = fabric.networks.get(host.network());
+                let network = net.map(|n| crate::model::loader_network(host.ip(), n));
+                rescue_len += words
+                    .iter()
+                    .chain(network.iter().flatten())
+                    .map(|w| w.len() + 1)
+                    .sum::<usize>();
+            }
+            arg = arg.max(rescue_len);
         }
         let tail = arg + nic.len();
         let len = cmdline_prefix(image) + append_len(image) + tail;

@@ -165,6 +165,53 @@ pub struct KickstartOverride {
     /// `%post` scripts, instead of the role's of the site (`[]`: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub post: Option<Vec<String>>,
+    /// `%pre` scripts, instead of the role's of the site (`[]`: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre: Option<Vec<String>>,
+    /// Services enabled and disabled at install: each list given replaces the role's of the
+    /// site (`enabled = []`: none).
+    #[serde(default, skip_serializing_if = "ServicesOverride::is_empty")]
+    pub services: ServicesOverride,
+}
+
+/// Services of an OS release or a host: each list given replaces the one below it.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServicesOverride {
+    /// Services enabled, instead of the site's role's (or the OS's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<Vec<String>>,
+    /// Services disabled, instead of the site's role's (or the OS's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<Vec<String>>,
+}
+
+impl ServicesOverride {
+    /// True when it gives neither list.
+    pub fn is_empty(&self) -> bool {
+        self.enabled.is_none() && self.disabled.is_none()
+    }
+}
+
+/// Services a role's hosts get enabled and disabled at install: systemd units or SysV init
+/// scripts (`sshd`, `xen-init-dom0`, `getty@tty1`), letters, digits and `-_.@:`, beginning
+/// with a letter or digit, at most 255 characters.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Services {
+    /// Services enabled (`services --enabled=`; `chkconfig NAME on` in `%post` for EL3/EL4).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enabled: Vec<String>,
+    /// Services disabled (`services --disabled=`; `chkconfig NAME off` in `%post` for EL3/EL4).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disabled: Vec<String>,
+}
+
+impl Services {
+    /// True when it lists none.
+    pub fn is_empty(&self) -> bool {
+        self.enabled.is_empty() && self.disabled.is_empty()
+    }
 }
 
 /// An installer package repository.
@@ -178,7 +225,7 @@ pub struct Repo {
     pub baseurl: String,
 }
 
-/// Packages and `%post` hooks of one role.
+/// Packages, services and `%pre`/`%post` hooks of one role.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KickstartRole {
@@ -189,6 +236,12 @@ pub struct KickstartRole {
     /// `%post` scripts, each its own section; no line may begin with `%`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub post: Vec<String>,
+    /// `%pre` scripts, each its own section; no line may begin with `%`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pre: Vec<String>,
+    /// Services enabled and disabled at install.
+    #[serde(default, skip_serializing_if = "Services::is_empty")]
+    pub services: Services,
 }
 
 /// A kernel and initrd for network installs, relative to the TFTP root.
@@ -477,8 +530,9 @@ pub struct GuestDefaults {
     /// What Xen does on a crash (default `restart`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_crash: Option<LifecycleAction>,
-    /// What network boot gives guests next (default `localboot`): `install`, `localboot` or
-    /// `rescue` (HVM guests). See docs/lifecycle.md.
+    /// What guests boot next (default `localboot`): `install`, `localboot` or `rescue` (HVM
+    /// guests from the network, others by booting the installer directly). See
+    /// docs/lifecycle.md.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<BootState>,
 }
@@ -589,8 +643,9 @@ pub struct Guest {
     /// What Xen does on a crash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_crash: Option<LifecycleAction>,
-    /// What network boot gives it next: `install`, `localboot` or `rescue` (HVM guests; a
-    /// guest has no `reinstall`). See docs/lifecycle.md.
+    /// What it boots next: `install`, `localboot` or `rescue` (HVM guests from the network,
+    /// others by booting the installer directly; a guest has no `reinstall`). See
+    /// docs/lifecycle.md.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<BootState>,
     /// Its own kickstart settings, over its OS's and the site's.

@@ -557,6 +557,25 @@ impl Cx {
                 .filter_map(|(i, p)| self.parse(&path.key("post").elem(i, None), p))
                 .collect()
         });
+        let pre = k.pre.as_ref().map(|list| {
+            list.iter()
+                .enumerate()
+                .filter_map(|(i, p)| self.parse(&path.key("pre").elem(i, None), p))
+                .collect()
+        });
+        let sp = path.key("services");
+        let services = m::ServicesOverride {
+            enabled: k
+                .services
+                .enabled
+                .as_ref()
+                .map(|list| self.parse_list(&sp.key("enabled"), list)),
+            disabled: k
+                .services
+                .disabled
+                .as_ref()
+                .map(|list| self.parse_list(&sp.key("disabled"), list)),
+        };
         m::KickstartOverride {
             root_password,
             timezone,
@@ -565,6 +584,8 @@ impl Cx {
             repos,
             packages,
             post,
+            pre,
+            services,
         }
     }
 
@@ -591,7 +612,36 @@ impl Cx {
             .enumerate()
             .filter_map(|(i, p)| self.parse(&path.key("post").elem(i, None), p))
             .collect();
-        m::RoleSettings { packages, post }
+        let pre = r
+            .pre
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| self.parse(&path.key("pre").elem(i, None), p))
+            .collect();
+        let sp = path.key("services");
+        let services = m::Services {
+            enabled: self.parse_list(&sp.key("enabled"), &r.services.enabled),
+            disabled: self.parse_list(&sp.key("disabled"), &r.services.disabled),
+        };
+        m::RoleSettings {
+            packages,
+            post,
+            pre,
+            services,
+        }
+    }
+
+    /// A list of words (`services.enabled`), each parsed at its own index; a bad one is
+    /// reported and left out.
+    fn parse_list<T>(&mut self, path: &FieldPath, list: &[String]) -> Vec<T>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        list.iter()
+            .enumerate()
+            .filter_map(|(i, v)| self.parse(&path.elem(i, None), v))
+            .collect()
     }
 
     fn boot_image(&mut self, path: &FieldPath, b: &dto::BootImage) -> Option<m::BootImage> {

@@ -354,7 +354,7 @@ impl Cx {
             .any(|a| a.as_str() == Some("--resolvedeps"));
         let role = dto::KickstartRole {
             packages: (!packages.is_empty()).then_some(packages),
-            post: Vec::new(),
+            ..dto::KickstartRole::default()
         };
         Some(dto::Kickstart {
             root_password,
@@ -1035,8 +1035,30 @@ fn host_kickstart(p: &P<'_>, site: &dto::Kickstart) -> Option<dto::KickstartOver
         repos: None,
         packages: (!packages.is_empty()).then_some(packages),
         post: None,
+        // AII's `pre_install_script`/`post_install_script` name scripts by URL
+        // (aii-ks's schema: `type_absoluteURI`), not their text: not mapped.
+        pre: None,
+        services: dto::ServicesOverride {
+            enabled: services(p, "enable_service"),
+            disabled: services(p, "disable_service"),
+        },
     };
     (k != dto::KickstartOverride::default()).then_some(k)
+}
+
+/// A host profile's `/system/aii/osinstall/ks/enable_service` or `disable_service` (lists of
+/// names in aii-ks's ks schema; aii@942f8054's `kickstart_pre_blocksize` fixture, compiled in
+/// quattor-samples, has both), as the host's own `services.enabled` or `services.disabled`
+/// when it lists any: AII renders each host's kickstart from its own profile, so every host
+/// keeps its own lists. Strings only, as for `packages`.
+fn services(p: &P<'_>, key: &str) -> Option<Vec<String>> {
+    let list: Vec<String> = p
+        .list(&format!("/system/aii/osinstall/ks/{key}"))
+        .iter()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect();
+    (!list.is_empty()).then_some(list)
 }
 
 #[cfg(test)]

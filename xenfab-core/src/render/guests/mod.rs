@@ -3,7 +3,7 @@
 //!
 //! - `dom0s/<fqdn>/xen/<guest>`: an `xm` config (`/etc/xen/<guest>`), for guests of `xm` dom0s.
 //!   pypxeboot guests have the seed's `bootloader="/usr/bin/pypxeboot"` and `vif=['mac=…']`,
-//!   but `bootargs` and `root` as pypxeboot 0.0.3 really takes them ([`pypxeboot_args`]).
+//!   but `bootargs` and `root` as pypxeboot 0.0.3 really takes them (`pypxeboot_args`).
 //! - `dom0s/<fqdn>/xen/<guest>.cfg`: an `xl` config, for guests of `xl` dom0s.
 //! - `dom0s/<fqdn>/libvirt/<guest>.xml`: a libvirt domain (`type='xen'`) for every guest.
 //! - `dom0s/<fqdn>/provision.sh`: creates each guest's logical volumes (keeping those that
@@ -15,7 +15,11 @@
 //! `cmdline` for PVH, xl.cfg(5) "Direct Kernel Boot"; see [`crate::model::installer_boot`])
 //! with `on_reboot = "destroy"`, so that the guest stops when anaconda reboots at the end
 //! instead of installing again; `provision.sh` fetches that kernel and initrd and does not link
-//! the install variant for autostart. Once the state is `localboot`, the configs boot the disk
+//! the install variant for autostart. In state `rescue` the same guests, and pypxeboot guests
+//! (whose pypxeboot cannot pass the bare word `rescue`), get the rescue variant: the same direct
+//! boot with the release's rescue arguments instead of the kickstart
+//! ([`crate::model::rescue_args`]), never linked for autostart either. Once the state is
+//! `localboot`, the configs boot the disk
 //! with pygrub. EL9 guests boot by pygrub too: their kickstart turns GRUB's BLS entries off
 //! (`kickstart_post`), as pygrub (Xen 4.17's `GrubConf.py`) reads `menuentry` blocks but not
 //! `blscfg`, and put `/` on ext4 (`booted_by_pygrub`), as pygrub cannot open XFS version 5.
@@ -83,12 +87,13 @@ struct GuestView {
     bootloader: Option<&'static str>,
     /// pypxeboot's arguments ([`pypxeboot_args`]), for xm's `bootargs`.
     bootargs: Option<String>,
+    /// The installer the guest boots directly in its install or rescue variant (the config's
+    /// header says which).
+    installer: Option<InstallerView>,
     /// The kernel, initrd and command line from dom0 (quoted for `"…"` in xm and xl) that the
-    /// guest boots: the installer's, for a pygrub or PVH guest being installed, or the
-    /// `direct_boot` of a `pv-kernel` or `pvh-kernel` guest; no bootloader then.
+    /// guest boots: the installer's, or the `direct_boot` of a `pv-kernel` or `pvh-kernel`
+    /// guest; no bootloader then.
     direct: Option<InstallerView>,
-    /// True when `direct` is the installer's (the install variant of the config).
-    install_variant: bool,
     /// xm's `vif` entry: `mac=…` (with `bridge=…` unless it is xend's default).
     xm_vif: String,
     /// xl's `vif` entry: `mac=…,bridge=…`.
@@ -110,9 +115,13 @@ struct GuestView {
     on_crash: &'static str,
 }
 
-/// The installer a pygrub or PVH guest boots directly while it is installed.
+/// The installer a guest boots directly: a pygrub or PVH guest while it is installed or
+/// rescued, a pypxeboot guest while it is rescued.
 #[derive(Serialize)]
 struct InstallerView {
+    /// What the variant is for, in the config's header: `install` or `rescue`; `boot` for a
+    /// `direct_boot`.
+    purpose: &'static str,
     kernel: String,
     ramdisk: String,
     /// The command line, escaped for a double-quoted string of xm (Python) and xl (libxlutil
@@ -120,7 +129,8 @@ struct InstallerView {
     cmdline: String,
 }
 
-/// The installer boot of a guest that boots it directly (pygrub or PVH, state `install`).
+/// The installer boot of a guest that boots it directly (pygrub or PVH in state `install` or
+/// `rescue`, pypxeboot in state `rescue`: [`Guest::boots_installer_directly`]).
 fn installer(fabric: &Fabric, g: &Guest) -> Result<Option<InstallerBoot>, RenderError> {
     if !g.boots_installer_directly() {
         return Ok(None);
@@ -176,11 +186,13 @@ impl GuestView {
         };
         let direct = match (installer, &g.direct_boot) {
             (Some(i), _) => Some(InstallerView {
+                purpose: if i.rescue { "rescue" } else { "install" },
                 kernel: quoted(&i.kernel),
                 ramdisk: quoted(&i.ramdisk),
                 cmdline: quoted(&i.cmdline),
             }),
             (None, Some(b)) if g.mode.boots_dom0_kernel() => Some(InstallerView {
+                purpose: "boot",
                 kernel: quoted(b.kernel.as_str()),
                 ramdisk: quoted(b.ramdisk.as_str()),
                 cmdline: quoted(&b.cmdline_text()),
@@ -198,9 +210,15 @@ impl GuestView {
             vcpus: g.vcpus,
             kind,
             bootloader,
-            bootargs: pypxeboot_args(g),
+            // The rescue variant of a pypxeboot guest boots the installer without pypxeboot.
+            bootargs: installer.is_none().then(|| pypxeboot_args(g)).flatten(),
+            installer: installer.map(|i| InstallerView {
+                purpose: if i.rescue { "rescue" } else { "install" },
+                kernel: quoted(&i.kernel),
+                ramdisk: quoted(&i.ramdisk),
+                cmdline: quoted(&i.cmdline),
+            }),
             direct,
-            install_variant: installer.is_some(),
             xm_vif,
             xl_vif: format!("mac={mac},bridge={bridge}"),
             xm_disks: xm_disks.join(", "),
@@ -321,12 +339,15 @@ fn libvirt_view(
     let arch = lookup::os(fabric, &g.os)?.arch.libvirt().to_owned();
     let pygrub = pygrub_path(dom0.toolstack, "pygrub").to_owned();
     let boot = match (g.mode, installer) {
-        (VirtMode::PvPygrub | VirtMode::Pvh, Some(i)) => libvirt::Boot::Direct {
-            pvh: g.mode == VirtMode::Pvh,
-            kernel: i.kernel.clone(),
-            initrd: i.ramdisk.clone(),
-            cmdline: i.cmdline.clone(),
-        },
+        // The install or rescue variant: the installer's kernel from dom0, no bootloader.
+        (VirtMode::PvPygrub | VirtMode::Pvh | VirtMode::PvPypxeboot, Some(i)) => {
+            libvirt::Boot::Direct {
+                pvh: g.mode == VirtMode::Pvh,
+                kernel: i.kernel.clone(),
+                initrd: i.ramdisk.clone(),
+                cmdline: i.cmdline.clone(),
+            }
+        }
         (VirtMode::PvPypxeboot, _) => libvirt::Boot::Pv {
             bootloader: "/usr/bin/pypxeboot".to_owned(),
             bootloader_args: pypxeboot_args(g),
@@ -416,12 +437,18 @@ struct ProvisionGuest {
     /// them directly (pygrub or PVH, state `install`): the file `PATH` of the TFTP root of
     /// `SERVER`, copied to `FILE` below the installer folder. Empty otherwise.
     fetches: Vec<String>,
-    /// False for the install variant: dom0 must not install the guest again each time it
-    /// boots.
+    /// False for the install and rescue variants: dom0 must not install the guest again, or
+    /// start its installer's rescue mode, each time it boots.
     autostart: bool,
+    /// `install` or `rescue` for a guest whose config boots its installer directly: started
+    /// with `start_installer`, which says how to restart a guest that still runs its disk.
+    installer: Option<&'static str>,
     /// `'VG' 'LV'` of the disk a guest that boots its own disk (pygrub, PVH, state
     /// `localboot`) boots: it is not started while that volume is blank.
     boot_volume: Option<String>,
+    /// How to install such a guest when xenfab cannot (a Debian guest: no preseed yet); none
+    /// for the others, whose script says `xenfab boot NAME install`.
+    install_hint: Option<&'static str>,
 }
 
 fn provision_view(fabric: &Fabric, dom0: &Dom0) -> Result<ProvisionView, RenderError> {
@@ -440,7 +467,11 @@ fn provision_view(fabric: &Fabric, dom0: &Dom0) -> Result<ProvisionView, RenderE
         let direct = g.boots_installer_directly();
         let mut fetches = Vec::new();
         if direct {
-            summary.push_str("; state install: boots its installer");
+            summary.push_str(if g.state == BootState::Rescue {
+                "; state rescue: boots its installer in rescue mode"
+            } else {
+                "; state install: boots its installer"
+            });
             let image = fabric
                 .boot_images
                 .get(&g.boot_image)
@@ -466,11 +497,19 @@ fn provision_view(fabric: &Fabric, dom0: &Dom0) -> Result<ProvisionView, RenderE
                 .collect(),
             fetches,
             autostart: !direct,
+            installer: direct.then_some(if g.state == BootState::Rescue {
+                "rescue"
+            } else {
+                "install"
+            }),
             boot_volume: if own_disk && !direct {
                 g.disks.first().map(|d| format!("'{}' '{}'", d.vg, d.lv))
             } else {
                 None
             },
+            install_hint: (own_disk && !lookup::os(fabric, &g.os)?.family.kickstarted()).then_some(
+                "xenfab does not install Debian guests yet: put the system on the volume, e.g. with debootstrap, then run this again",
+            ),
         });
     }
     let mut volume_groups: Vec<String> = Vec::new();
@@ -586,6 +625,59 @@ mod tests {
                 "'192.168.96.1' 'centos-5.2/x86_64/xen/initrd.img' 'centos-5.2-x86_64-xen/initrd.img'"
             ]
         );
+    }
+
+    #[test]
+    fn rescue_variant_for_pygrub_pvh_and_pypxeboot_guests() {
+        let mut fabric = example();
+        for g in fabric.dom0s.iter_mut().flat_map(|d| d.guests.iter_mut()) {
+            if matches!(g.name.as_str(), "skadi" | "idunn" | "ullr" | "vali") {
+                g.state = BootState::Rescue;
+            }
+        }
+        for name in ["skadi", "idunn", "ullr"] {
+            let (dom0, g) = guest(&fabric, name);
+            let boot = installer(&fabric, g).unwrap().unwrap();
+            assert!(boot.rescue, "{name}");
+            let view = GuestView::new(&fabric, dom0, g, Arch::X86_64, Some(&boot)).unwrap();
+            let i = view.installer.as_ref().unwrap();
+            assert_eq!(i.purpose, "rescue");
+            assert_eq!(view.bootloader, None, "{name}: no pygrub, no pypxeboot");
+            assert!(view.bootargs.is_none() && view.root.is_none(), "{name}");
+            assert_eq!(view.on_reboot, "destroy", "{name}");
+            let lv = libvirt_view(&fabric, dom0, g, Some(&boot)).unwrap();
+            assert!(matches!(lv.boot, libvirt::Boot::Direct { .. }), "{name}");
+            assert_eq!(lv.on_reboot, "destroy");
+            let provision = provision_view(&fabric, dom0).unwrap();
+            let p = provision.guests.iter().find(|p| p.name == name).unwrap();
+            assert!(
+                !p.autostart,
+                "{name}: a rescue variant is never linked for autostart"
+            );
+            assert_eq!(p.installer, Some("rescue"));
+            assert_eq!(p.boot_volume, None, "{name}");
+            assert!(
+                p.summary
+                    .ends_with("; state rescue: boots its installer in rescue mode")
+            );
+            assert!(
+                p.fetches
+                    .iter()
+                    .any(|f| f.ends_with(&format!("'{}/vmlinuz'", g.boot_image)))
+                    || provision
+                        .guests
+                        .iter()
+                        .take_while(|q| q.name != name)
+                        .any(|q| q
+                            .fetches
+                            .iter()
+                            .any(|f| f.contains(&format!("'{}/vmlinuz'", g.boot_image)))),
+                "{name}: its installer is fetched"
+            );
+        }
+        // An HVM guest is rescued from the network: no direct boot.
+        let (_, vali) = guest(&fabric, "vali");
+        assert!(installer(&fabric, vali).unwrap().is_none());
     }
 
     #[test]

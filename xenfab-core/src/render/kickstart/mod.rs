@@ -43,7 +43,20 @@ pub(crate) fn render(
         if !lookup::os(fabric, &dom0.os)?.family.kickstarted() {
             continue;
         }
-        let text = templates::render(env, "kickstart.ks.j2", dom0_view(fabric, dom0)?)?;
+        let mut view = dom0_view(fabric, dom0)?;
+        let text = templates::render(env, "kickstart.ks.j2", &view)?;
+        // The reinstall file is made from the dom0's file without its `%pre` scripts: they run
+        // before the disks are laid out, where nothing can tell whether they touch the guests'
+        // volumes (`reinstall::PRE_REFUSED`), so the reinstall leaves them out.
+        let without_pre = if view.pre.is_empty() {
+            None
+        } else {
+            view.pre.clear();
+            view.notes.push(format!(
+                "the %pre scripts of {fqdn}.ks are left out: they run before the disks are laid out, and nothing can tell whether they touch the kept volume groups"
+            ));
+            Some(templates::render(env, "kickstart.ks.j2", &view)?)
+        };
         let keep = guest_vgs(fabric, dom0)?;
         // dom0's own volumes in a kept group (the Quattor sites' `xenvg/dom0root`): validation
         // keeps guests' disks off them, so they may be reformatted
@@ -58,8 +71,8 @@ pub(crate) fn render(
             keep_vgs: keep,
             reformat_lvs,
         };
-        let converted =
-            reinstall::reinstall(&text, &opts).map_err(|source| RenderError::Reinstall {
+        let converted = reinstall::reinstall(without_pre.as_deref().unwrap_or(&text), &opts)
+            .map_err(|source| RenderError::Reinstall {
                 host: fqdn.clone(),
                 source,
             })?;
@@ -134,12 +147,16 @@ struct KickstartView {
     version: &'static str,
     fqdn: String,
     role: &'static str,
+    /// Comment lines after the header.
+    notes: Vec<String>,
     /// Command lines before the layout.
     commands: Vec<String>,
     /// The layout: clearpart, part, raid, volgroup, logvol.
     layout: Vec<String>,
     packages_header: String,
     packages: Vec<String>,
+    /// `%pre` scripts, each its own section.
+    pre: Vec<String>,
     post: Vec<String>,
     /// Whether sections close with `%end`.
     end: bool,
@@ -222,6 +239,11 @@ fn common_commands(
             repo.name, repo.baseurl
         ));
     }
+    if os.installer.services {
+        if let Some(line) = services_command(ks) {
+            lines.push(line);
+        }
+    }
     lines.push("skipx".to_owned());
     lines.push("firstboot --disable".to_owned());
     lines.push("reboot".to_owned());
@@ -252,9 +274,60 @@ fn packages(ks: &Merged<'_>, os: &OsRelease, dom0: bool) -> (String, Vec<String>
     (header, list)
 }
 
-/// The `%post` scripts a host's settings give (its own, its OS's or its role's).
-fn settings_post(ks: &Merged<'_>) -> Vec<String> {
-    ks.post.iter().map(|p| p.as_str().to_owned()).collect()
+/// The `%post` scripts a host's settings give (its own, its OS's or its role's), after the
+/// `chkconfig` lines of its services where its installer has no `services` command.
+fn settings_post(ks: &Merged<'_>, os: &OsRelease) -> Vec<String> {
+    let chkconfig = (!os.installer.services)
+        .then(|| services_post(ks))
+        .flatten();
+    chkconfig
+        .into_iter()
+        .chain(ks.post.iter().map(|p| p.as_str().to_owned()))
+        .collect()
+}
+
+/// The `%pre` scripts a host's settings give (its own, its OS's or its role's).
+fn settings_pre(ks: &Merged<'_>) -> Vec<String> {
+    ks.pre.iter().map(|p| p.as_str().to_owned()).collect()
+}
+
+/// `services --enabled=a,b --disabled=c` (pykickstart's `FC6_Services`: comma-separated
+/// lists, either option may be left out), or `None` when the host's settings list none.
+fn services_command(ks: &Merged<'_>) -> Option<String> {
+    if ks.enabled.is_empty() && ks.disabled.is_empty() {
+        return None;
+    }
+    let mut line = "services".to_owned();
+    for (option, list) in [("enabled", ks.enabled), ("disabled", ks.disabled)] {
+        if !list.is_empty() {
+            let names: Vec<&str> = list.iter().map(crate::model::Service::as_str).collect();
+            let _ = write!(line, " --{option}={}", names.join(","));
+        }
+    }
+    Some(line)
+}
+
+/// What `services` does, for installers without it (EL3 and EL4: anaconda 9.1 and 10.1): a
+/// `%post`, which runs chrooted in the installed system, with `chkconfig NAME off` for each
+/// disabled service, then `chkconfig NAME on` for each enabled one (anaconda 11's
+/// `services` runs `/sbin/chkconfig` in the installed system the same way; `service-conflict`
+/// keeps one name out of both lists, so the order decides nothing). `chkconfig NAME on` turns
+/// the script on in the run levels its `# chkconfig:` header names (chkconfig(8)). A service
+/// that is not installed makes chkconfig say so and the install go on. Names are
+/// [`crate::model::Service`] words: nothing in them is special to the shell.
+fn services_post(ks: &Merged<'_>) -> Option<String> {
+    if ks.enabled.is_empty() && ks.disabled.is_empty() {
+        return None;
+    }
+    let mut script =
+        "# services (kickstart services.enabled/disabled): this installer has no `services` command\n"
+            .to_owned();
+    for (state, list) in [("off", ks.disabled), ("on", ks.enabled)] {
+        for name in list {
+            let _ = writeln!(script, "/sbin/chkconfig {name} {state}");
+        }
+    }
+    Some(script)
 }
 
 fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError> {
@@ -285,7 +358,7 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
         }
     }
     commands.push(bootloader);
-    post.extend(settings_post(&ks));
+    post.extend(settings_post(&ks, os));
     let (mut packages_header, packages) = packages(&ks, os, true);
     if let Some(repo) = el9_xen(os) {
         el9_dom0_xen(dom0, repo, &mut commands, &mut packages_header, &mut post);
@@ -295,10 +368,12 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
         version: handler(os.family),
         fqdn,
         role: "dom0",
+        notes: Vec::new(),
         commands,
         layout: layout(scheme, hw, dialect),
         packages_header,
         packages,
+        pre: settings_pre(&ks),
         post,
         end: dialect == Dialect::Current,
     })
@@ -319,7 +394,7 @@ fn guest_view(fabric: &Fabric, guest: &Guest) -> Result<KickstartView, RenderErr
     let vdev = crate::model::installer_disk_name(os.family, guest.mode, disk.vdev.as_str());
     commands.push(format!("bootloader --location=mbr --driveorder={vdev}"));
     let (packages_header, packages) = packages(&ks, os, false);
-    let mut post = settings_post(&ks);
+    let mut post = settings_post(&ks, os);
     post.extend(super::guests::kickstart_post(fabric, guest).map(str::to_owned));
     post.extend(ack_post(fabric, &fqdn));
     Ok(KickstartView {
@@ -330,10 +405,12 @@ fn guest_view(fabric: &Fabric, guest: &Guest) -> Result<KickstartView, RenderErr
         } else {
             "guest"
         },
+        notes: Vec::new(),
         commands,
         layout: guest_layout(guest, disk.size, &vdev, dialect),
         packages_header,
         packages,
+        pre: settings_pre(&ks),
         post,
         end: dialect == Dialect::Current,
     })
@@ -617,7 +694,12 @@ mod tests {
             ),
             None => crate::EXAMPLE.to_owned(),
         };
-        let fabric = crate::load(&text, "f.toml").unwrap().fabric;
+        kickstarts(&text)
+    }
+
+    /// The kickstart files a fabric file renders, by name.
+    fn kickstarts<B: FromIterator<(String, String)>>(text: &str) -> B {
+        let fabric = crate::load(text, "f.toml").unwrap().fabric;
         crate::render(&fabric)
             .unwrap()
             .iter()
@@ -662,6 +744,114 @@ mod tests {
             assert!(!text.contains("/ack/"), "{name}");
             assert!(!text.contains("xenfab serve"), "{name}");
         }
+    }
+
+    /// The overrides case's kickstart files, by name.
+    fn overrides() -> std::collections::BTreeMap<String, String> {
+        kickstarts(include_str!(
+            "../../../../tests/cases/overrides/fabric.toml"
+        ))
+    }
+
+    #[test]
+    fn services_are_a_command_where_the_release_has_it_and_chkconfig_before() {
+        let files = overrides();
+        let file = |n: &str| files.get(n).unwrap_or_else(|| panic!("no {n}"));
+        // EL5: the site's dom0 role
+        assert!(
+            file("xen05.example.org.ks")
+                .contains("\nservices --enabled=xendomains --disabled=cups\nskipx\n")
+        );
+        // EL9: its OS's lists, not the site's
+        let xen09 = file("xen09.example.org.ks");
+        assert!(xen09.contains("\nservices --enabled=chronyd --disabled=kdump\n"));
+        assert!(!xen09.contains("xendomains --"), "{xen09}");
+        // EL4: no command (the RHEL4 handler has none), chkconfig in a %post, off before on,
+        // before the host's own %post
+        let saga = file("saga.example.org.ks");
+        assert!(!saga.contains("\nservices "), "{saga}");
+        let script = saga.split("\n%post\n").nth(1).unwrap();
+        assert_eq!(
+            script.lines().skip(1).collect::<Vec<_>>(),
+            [
+                "/sbin/chkconfig cups off",
+                "/sbin/chkconfig kudzu off",
+                "/sbin/chkconfig httpd on"
+            ]
+        );
+        let ok = std::process::Command::new("sh")
+            .args(["-n", "-c", script])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let frigg = file("frigg.example.org.ks");
+        let chk = frigg.find("/sbin/chkconfig cups off").unwrap();
+        assert!(chk < frigg.find("echo site-guest-post").unwrap());
+        // a host that lists none gets neither
+        let (no_lists, _) = services_command_of(&[], &[]);
+        assert!(no_lists.is_none());
+    }
+
+    /// [`services_command`] and [`services_post`] of two lists, at the site's level.
+    fn services_command_of(
+        enabled: &[&str],
+        disabled: &[&str],
+    ) -> (Option<String>, Option<String>) {
+        let parse = |l: &[&str]| -> Vec<crate::model::Service> {
+            l.iter().map(|s| s.parse().unwrap()).collect()
+        };
+        let (enabled, disabled) = (parse(enabled), parse(disabled));
+        let text = include_str!("../../../../tests/cases/minimal/fabric.toml");
+        let fabric = crate::load(text, "fabric.toml").unwrap().fabric;
+        let mut m = fabric.kickstart_of_dom0(&fabric.dom0s[0]);
+        m.enabled = &enabled;
+        m.disabled = &disabled;
+        (services_command(&m), services_post(&m))
+    }
+
+    #[test]
+    fn services_command_leaves_out_an_empty_list() {
+        assert_eq!(
+            services_command_of(&["sshd"], &[]).0.as_deref(),
+            Some("services --enabled=sshd")
+        );
+        assert_eq!(
+            services_command_of(&[], &["cups", "getty@tty1"])
+                .0
+                .as_deref(),
+            Some("services --disabled=cups,getty@tty1")
+        );
+        assert_eq!(
+            services_command_of(&["a"], &["b"]).1.as_deref(),
+            Some(
+                "# services (kickstart services.enabled/disabled): this installer has no `services` command\n/sbin/chkconfig b off\n/sbin/chkconfig a on\n"
+            )
+        );
+    }
+
+    #[test]
+    fn a_dom0s_pre_is_in_its_install_file_only() {
+        let files = overrides();
+        let install = &files["xen05.example.org.ks"];
+        let reinstall = &files["xen05.example.org.reinstall.ks"];
+        assert!(install.contains("\n%pre\necho 'xen05: installing' > /dev/tty3\n"));
+        assert!(!reinstall.contains("\n%pre"), "{reinstall}");
+        assert!(
+            reinstall.contains(
+                "\n# the %pre scripts of xen05.example.org.ks are left out: they run before the disks are laid out"
+            ),
+            "{reinstall}"
+        );
+        assert!(reinstall.contains("\nservices --enabled=xendomains --disabled=cups\n"));
+        // guests keep theirs: EL9 closes it with %end
+        assert!(
+            files["vidar.example.org.ks"]
+                .contains("\n%pre\necho site-guest-pre > /tmp/xenfab-pre\n%end\n")
+        );
+        assert!(
+            !files["saga.example.org.ks"].contains("%pre"),
+            "its own `pre = []`"
+        );
     }
 
     /// grub.conf as CentOS 5.2's anaconda (11.1.2.113, booty's `grubBootloaderInfo`) writes it

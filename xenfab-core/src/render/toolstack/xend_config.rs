@@ -78,9 +78,13 @@ pub const NETDEV: &str = "eth0";
 /// The `network-script` line of a dom0 whose guests attach to `bridge`.
 ///
 /// Xen 3.1's `tools/examples/network-bridge` (RHEL 5's `/etc/xen/scripts/network-bridge`)
-/// takes `bridge=` and `netdev=` (its defaults: `xenbr${vifnum}` and `eth${vifnum}`, with
-/// `vifnum` taken from the device of the default route, read by `evalVariables` of
-/// xen-script-common.sh), and xend runs the `network-script` value as a command line
+/// takes `bridge=` and `netdev=` as `VAR=VAL` arguments (`evalVariables` of
+/// xen-script-common.sh sets them); its defaults are `bridge=${bridge:-xenbr${vifnum}}` and
+/// `netdev=${netdev:-eth${vifnum}}`, with `vifnum` the number of the default route's device
+/// (`ip route list | awk '/^default / { print $NF }'`, stripped to its digits), else 0 (the
+/// script of xen-project/xen's history with netloop's `veth`/`vif0` and `add_to_bridge2`, the
+/// 3.1/3.2 one; the 3.0 script had `vifnum=${vifnum:-0}` only). So a dom0 whose default
+/// route is on eth1 would get `xenbr1` from the defaults: naming both avoids that. xend runs the `network-script` value as a command line
 /// (Xen 3.1's `XendRoot.get_network_script()` splits it on spaces, `Vifctl.network()` adds
 /// `start` after the script's name), so `'network-bridge bridge=xenbr0 netdev=eth0'` joins
 /// the two forms CentOS 5's stock file documents (tests/fixtures/xend-config/centos5-stock.sxp:

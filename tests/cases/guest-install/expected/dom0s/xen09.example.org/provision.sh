@@ -6,7 +6,8 @@ set -eu
 
 cd "$(dirname "$0")"
 XEN_DIR=${XEN_DIR:-/etc/xen}
-# The configs of guests being installed name the installers' kernels in /var/lib/xen/boot:
+# The configs of guests being installed or rescued name the installers' kernels in
+# /var/lib/xen/boot:
 # change INSTALLER_DIR only to try the script elsewhere.
 INSTALLER_DIR=${INSTALLER_DIR:-/var/lib/xen/boot}
 # Installers' kernels come from the TFTP root of the install server, by TFTP. Set BOOT_URL to
@@ -63,15 +64,17 @@ autostart() {
     ln -sfn "../$1" "$XEN_DIR/auto/$1"
 }
 
-# no_autostart CONFIG: a guest being installed is not started again when dom0 boots.
+# no_autostart CONFIG: a guest being installed or rescued is not started again when dom0 boots.
 no_autostart() {
     rm -f "$XEN_DIR/auto/$1"
 }
 
-# blank VG LV: true when the volume's first sector holds only zeros, as lvcreate leaves it
-# (it zeroes the first 4 KiB): nothing was installed on it.
+# blank VG LV: true when the volume's first 4 KiB hold only zeros, as lvcreate leaves them
+# (it zeroes the first 4 KiB): nothing was installed on it. 4 KiB, not a sector: a file system
+# made on the whole volume (no partition table, as xen-tools and debootstrap installs do)
+# leaves its first sector zero, and ext2/3/4 write their superblock at 1 KiB.
 blank() {
-    [ -z "$(dd if="/dev/$1/$2" bs=512 count=1 2>/dev/null | tr -d '\000')" ]
+    [ -z "$(dd if="/dev/$1/$2" bs=4096 count=1 2>/dev/null | tr -d '\000')" ]
 }
 
 # start NAME CONFIG: start the guest unless it runs.
@@ -83,13 +86,24 @@ start() {
     fi
 }
 
-# start_installed NAME CONFIG VG LV: start a guest that boots its own disk, unless that disk
-# is blank: its bootloader would find nothing to boot.
+# start_installer NAME CONFIG PURPOSE: start a guest whose config boots its installer (PURPOSE:
+# install or rescue) unless it runs. A guest that runs was started before: maybe on its disk,
+# with the config it had before its state changed; it is not stopped here.
+start_installer() {
+    if xl list "$1" >/dev/null 2>&1; then
+        echo "guest $1 runs: left alone; if it runs its own disk, stop it (xl shutdown $1) and run this again to boot its $3 installer"
+    else
+        xl create "$XEN_DIR/$2"
+    fi
+}
+
+# start_installed NAME CONFIG VG LV [HOW]: start a guest that boots its own disk, unless that
+# disk is blank: its bootloader would find nothing to boot. HOW says how to install it.
 start_installed() {
     if xl list "$1" >/dev/null 2>&1; then
         echo "guest $1 runs: left alone"
     elif blank "$3" "$4"; then
-        echo "guest $1 not started: volume $3/$4 is blank; install it first (xenfab boot $1 install, render, run this again)" >&2
+        echo "guest $1 not started: volume $3/$4 is blank; install it first (${5:-xenfab boot $1 install, render, run this again})" >&2
     else
         xl create "$XEN_DIR/$2"
     fi
@@ -103,13 +117,32 @@ fetch '192.168.96.1' 'rocky-9/x86_64/vmlinuz' 'r9/vmlinuz'
 fetch '192.168.96.1' 'rocky-9/x86_64/initrd.img' 'r9/initrd.img'
 install_config 'tyr.cfg'
 no_autostart 'tyr.cfg'
-start 'tyr' 'tyr.cfg'
+start_installer 'tyr' 'tyr.cfg' 'install'
 
 # baldr: 2G, 1 vCPU, pvh, xenvg/baldr 10G
 create_volume 'xenvg' 'baldr' '10240m'
 install_config 'baldr.cfg'
 autostart 'baldr.cfg'
 start_installed 'baldr' 'baldr.cfg' 'xenvg' 'baldr'
+# vili: 2G, 1 vCPU, pvh, xenvg/vili 10G; state rescue: boots its installer in rescue mode
+create_volume 'xenvg' 'vili' '10240m'
+install_config 'vili.cfg'
+no_autostart 'vili.cfg'
+start_installer 'vili' 'vili.cfg' 'rescue'
+
+# forseti: 1G, 1 vCPU, pv-pygrub, xenvg/forseti 10G; state rescue: boots its installer in rescue mode
+create_volume 'xenvg' 'forseti' '10240m'
+fetch '192.168.96.1' 'centos-5.2/x86_64/xen/vmlinuz' 'c5-xen/vmlinuz'
+fetch '192.168.96.1' 'centos-5.2/x86_64/xen/initrd.img' 'c5-xen/initrd.img'
+install_config 'forseti.cfg'
+no_autostart 'forseti.cfg'
+start_installer 'forseti' 'forseti.cfg' 'rescue'
+
+# ran: 2G, 1 vCPU, pv-pygrub, xenvg/ran 10G; state rescue: boots its installer in rescue mode
+create_volume 'xenvg' 'ran' '10240m'
+install_config 'ran.cfg'
+no_autostart 'ran.cfg'
+start_installer 'ran' 'ran.cfg' 'rescue'
 
 # hod: 2G, 1 vCPU, hvm, xenvg/hod 10G
 create_volume 'xenvg' 'hod' '10240m'

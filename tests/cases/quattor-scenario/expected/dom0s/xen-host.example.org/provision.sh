@@ -6,7 +6,8 @@ set -eu
 
 cd "$(dirname "$0")"
 XEN_DIR=${XEN_DIR:-/etc/xen}
-# The configs of guests being installed name the installers' kernels in /var/lib/xen/boot:
+# The configs of guests being installed or rescued name the installers' kernels in
+# /var/lib/xen/boot:
 # change INSTALLER_DIR only to try the script elsewhere.
 INSTALLER_DIR=${INSTALLER_DIR:-/var/lib/xen/boot}
 # Installers' kernels come from the TFTP root of the install server, by TFTP. Set BOOT_URL to
@@ -63,15 +64,17 @@ autostart() {
     ln -sfn "../$1" "$XEN_DIR/auto/$1"
 }
 
-# no_autostart CONFIG: a guest being installed is not started again when dom0 boots.
+# no_autostart CONFIG: a guest being installed or rescued is not started again when dom0 boots.
 no_autostart() {
     rm -f "$XEN_DIR/auto/$1"
 }
 
-# blank VG LV: true when the volume's first sector holds only zeros, as lvcreate leaves it
-# (it zeroes the first 4 KiB): nothing was installed on it.
+# blank VG LV: true when the volume's first 4 KiB hold only zeros, as lvcreate leaves them
+# (it zeroes the first 4 KiB): nothing was installed on it. 4 KiB, not a sector: a file system
+# made on the whole volume (no partition table, as xen-tools and debootstrap installs do)
+# leaves its first sector zero, and ext2/3/4 write their superblock at 1 KiB.
 blank() {
-    [ -z "$(dd if="/dev/$1/$2" bs=512 count=1 2>/dev/null | tr -d '\000')" ]
+    [ -z "$(dd if="/dev/$1/$2" bs=4096 count=1 2>/dev/null | tr -d '\000')" ]
 }
 
 # start NAME CONFIG: start the guest unless it runs.
@@ -83,13 +86,24 @@ start() {
     fi
 }
 
-# start_installed NAME CONFIG VG LV: start a guest that boots its own disk, unless that disk
-# is blank: its bootloader would find nothing to boot.
+# start_installer NAME CONFIG PURPOSE: start a guest whose config boots its installer (PURPOSE:
+# install or rescue) unless it runs. A guest that runs was started before: maybe on its disk,
+# with the config it had before its state changed; it is not stopped here.
+start_installer() {
+    if xm list "$1" >/dev/null 2>&1; then
+        echo "guest $1 runs: left alone; if it runs its own disk, stop it (xm shutdown $1) and run this again to boot its $3 installer"
+    else
+        xm create "$XEN_DIR/$2"
+    fi
+}
+
+# start_installed NAME CONFIG VG LV [HOW]: start a guest that boots its own disk, unless that
+# disk is blank: its bootloader would find nothing to boot. HOW says how to install it.
 start_installed() {
     if xm list "$1" >/dev/null 2>&1; then
         echo "guest $1 runs: left alone"
     elif blank "$3" "$4"; then
-        echo "guest $1 not started: volume $3/$4 is blank; install it first (xenfab boot $1 install, render, run this again)" >&2
+        echo "guest $1 not started: volume $3/$4 is blank; install it first (${5:-xenfab boot $1 install, render, run this again})" >&2
     else
         xm create "$XEN_DIR/$2"
     fi
