@@ -109,3 +109,11 @@ start_installed() {
         xl create "$XEN_DIR/$2"
     fi
 }
+need_volume_group 'xenvg'
+need_bridge 'xenbr0'
+
+# kern13: 256M, 1 vCPU, pv-kernel, xenvg/kern13 4G
+create_volume 'xenvg' 'kern13' '4096m'
+install_config 'kern13.cfg'
+autostart 'kern13.cfg'
+start 'kern13' 'kern13.cfg'
