@@ -18,7 +18,12 @@
    names its volume (``lv_name``) and group (``in_vg``), and every group a volume is in is
    made: by a physical volume line's ``vg_name`` (method lvm) or ``partman-auto-lvm/new_vg_name``
    (method raid). partman-auto-raid's recipe (``<level> <devices> <spares> <fs> <mount>
-   <dev>#<dev> .``, example-preseed.txt) has as many devices as it says.
+   <dev>#<dev> .``, example-preseed.txt) has as many devices as it says. For the ``lvm``
+   method, partman-auto-lvm 91's own ``auto_lvm_create_vg_map`` (taken from its
+   ``lib/partman/lib/auto-lvm.sh``, extracted to tests/validators/boot/build/partman-auto-lvm/)
+   maps the physical volume lines to the partitions partman-auto makes (the ``device{ }`` each
+   names) and the groups to make: each group must get exactly its own partitions, none twice,
+   and no partition may fall into the default group.
 4. The late command, run as the installer runs it (``preseed_command``: ``sh -c "<value>"``,
    here busybox sh) with ``/target`` and ``/sys/class/block`` moved into a scratch folder and
    ``in-target`` (which runs a command in /target's chroot) replaced by a stub that runs
@@ -37,6 +42,7 @@ import os, re, shutil, subprocess, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DI_DSS = os.environ.get("XENFAB_DI_DSS", os.path.join(HERE, "boot", "build", "di-debconf-set-selections"))
+PARTMAN_AUTO_LVM = os.environ.get("XENFAB_PARTMAN_AUTO_LVM", os.path.join(HERE, "boot", "build", "partman-auto-lvm"))
 PARTMAN_AUTO = os.environ.get("XENFAB_PARTMAN_AUTO", os.path.join(HERE, "boot", "build", "partman-auto"))
 BUSYBOX = os.environ.get("XENFAB_PROBE_BUSYBOX", "/bin/busybox")
 
@@ -105,6 +111,79 @@ printf '%s\n' "$scheme"
 """
 
 
+VG_MAP = r"""
+NL="
+"
+ORIGINAL_IFS="$IFS"
+restore_ifs () { IFS="$ORIGINAL_IFS"; }
+bail_out () { echo "BAIL $1"; exit 1; }
+eval "$(sed -n '/^VG_MAP_DIR=/p; /^DEFAULT_VG=/p; /^auto_lvm_create_vg_map() {/,/^}/p' "$AUTO_LVM")"
+VG_MAP_DIR="$XENFAB_MAP"
+lvmscheme="$(printf '%s\n' "$XENFAB_SCHEME" | grep lvmok)"
+normalscheme="$(printf '%s\n' "$XENFAB_SCHEME" | grep -v lvmok)"
+pvscheme="$(echo "$normalscheme" | grep "method{ lvm }")"
+main_pv="$XENFAB_MAIN"
+pv_devices="$XENFAB_PVS"
+auto_lvm_create_vg_map
+for f in "$VG_MAP_DIR"/*; do echo "VG $(basename "$f") $(cat "$f" | tr '\n' ' ')"; done
+"""
+
+
+def vg_map_check(recipe, disks):
+    """partman-auto-lvm's auto_lvm_create_vg_map on the recipe's physical volume lines, with
+    the partitions they name as the ones partman-auto made."""
+    problems = []
+    auto_lvm = os.path.join(PARTMAN_AUTO_LVM, "lib", "partman", "lib", "auto-lvm.sh")
+    body = recipe.partition(" :: ")[2]
+    lines = [l.strip() + " ." for l in body.split(" .") if l.strip()]
+    pvs = [l for l in lines if "method{ lvm }" in l]
+    # The partitions partman-auto makes, on an msdos label: on each disk (a line's device{ }
+    # without its partition number, else the first disk), the $primary{ } lines first, 1 to
+    # 4, then the others as logical partitions from 5 (auto-shared.sh).
+    made, count = {}, {}
+    parts = [l for l in lines if "$lvmok{" not in l]
+    for primary in (True, False):
+        for l in parts:
+            if ("$primary{" in l) != primary:
+                continue
+            dev = re.search(r"device\{ (\S+) \}", l)
+            disk = re.sub(r"[0-9]+$", "", dev.group(1)) if dev else disks[0]
+            n = count.get((disk, primary), 0) + 1
+            count[(disk, primary)] = n
+            made[l] = "%s%d" % (disk, n if primary else n + 4)
+    want = {}
+    for l in pvs:
+        vg = re.search(r"vg_name\{ (\S+) \}", l)
+        if not vg:
+            problems.append("a physical volume line without vg_name: %r" % l)
+            continue
+        want.setdefault(vg.group(1), []).append(made[l])
+    if problems or not pvs:
+        return problems
+    tmp = tempfile.mkdtemp(prefix="check_vgmap.")
+    try:
+        p = subprocess.run([BUSYBOX, "sh", "-c", VG_MAP], capture_output=True, text=True, env={
+            "PATH": "/usr/bin:/bin", "AUTO_LVM": auto_lvm, "XENFAB_MAP": os.path.join(tmp, "map"),
+            "XENFAB_SCHEME": "\n".join(lines), "XENFAB_MAIN": disks[0],
+            "XENFAB_PVS": " ".join(made[l] for l in parts if l in pvs)})
+        got = {}
+        for l in p.stdout.splitlines():
+            if l.startswith("BAIL"):
+                problems.append("auto_lvm_create_vg_map: %s" % l)
+            elif l.startswith("VG "):
+                _, vg, *devs = l.split()
+                got[vg] = devs
+        if p.returncode != 0 and not problems:
+            problems.append("auto_lvm_create_vg_map failed: %s" % (p.stdout + p.stderr).strip()[:300])
+        got = {k: sorted(v) for k, v in got.items()}
+        want = {k: sorted(v) for k, v in want.items()}
+        if not problems and got != want:
+            problems.append("partman-auto-lvm maps the physical volumes to %r, not %r" % (got, want))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return problems
+
+
 def partman_check(q):
     """Problems of the recipes in Q (question -> value), by partman-auto's own decode_recipe."""
     problems = []
@@ -147,6 +226,8 @@ def partman_check(q):
                 problems.append("volume %s is in group %s, which nothing makes" % (lv.group(1), vg.group(1)))
         if method == "lvm" and not lvmok:
             problems.append("method lvm and no $lvmok line: partman-auto-lvm refuses the recipe (unusable_recipe)")
+        if method == "lvm":
+            problems += vg_map_check(recipe, q.get("partman-auto/disk", "").split() or ["/dev/sda"])
         if method == "raid":
             raid = q.get("partman-auto-raid/recipe", "")
             for r in [x.strip() for x in raid.split(" .") if x.strip()]:
@@ -239,8 +320,9 @@ def main():
         print(__doc__); return 2
     path = sys.argv[1]
     recipes_sh = os.path.join(PARTMAN_AUTO, "lib", "partman", "lib", "recipes.sh")
-    if not shutil.which("debconf-set-selections") or not all(os.path.exists(p) for p in (DI_DSS, BUSYBOX, recipes_sh)):
-        print("missing debconf-set-selections, %s, %s or %s: run scripts/install-validators" % (DI_DSS, BUSYBOX, recipes_sh))
+    auto_lvm = os.path.join(PARTMAN_AUTO_LVM, "lib", "partman", "lib", "auto-lvm.sh")
+    if not shutil.which("debconf-set-selections") or not all(os.path.exists(p) for p in (DI_DSS, BUSYBOX, recipes_sh, auto_lvm)):
+        print("missing debconf-set-selections, %s, %s, %s or %s: run scripts/install-validators" % (DI_DSS, BUSYBOX, recipes_sh, auto_lvm))
         return 2
     problems = []
     text = open(path, encoding="utf-8").read()

@@ -499,6 +499,7 @@ def check_preseed(path: Path) -> None:
     _require(shutil.which("debconf-set-selections") is not None, "debconf-set-selections (debconf)")
     _require((build / "di-debconf-set-selections").exists(), "boot/build/di-debconf-set-selections (debian-installer-12-netboot-amd64)")
     _require((build / "partman-auto" / "lib" / "partman" / "lib" / "recipes.sh").exists(), "boot/build/partman-auto (partman-auto udeb)")
+    _require((build / "partman-auto-lvm" / "lib" / "partman" / "lib" / "auto-lvm.sh").exists(), "boot/build/partman-auto-lvm (partman-auto-lvm udeb)")
     _validate([sys.executable, str(PRESEED_CHECKER), str(path)])
 
 
@@ -604,6 +605,8 @@ SELF_TESTS = [
     ("preseed-recipe-size", check_preseed, "preseed.cfg", "preseed-badsize.cfg", "2200000000"),
     # a late command that leaves the Xen entry out of grub.cfg: no update-grub in /target
     ("preseed-late-command", check_preseed, "preseed.cfg", "preseed-late-no-update-grub.cfg", "update-grub"),
+    # two groups' physical volumes named by their disk: partman-auto-lvm gives both its first one
+    ("preseed-vg-map", check_preseed, "preseed.cfg", "preseed-vg-same-device.cfg", "maps the physical volumes"),
 ]
 
 

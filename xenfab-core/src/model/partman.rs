@@ -7,7 +7,8 @@
 //!
 //! - **`lvm`** (partman-auto-lvm's `auto_lvm_prepare`/`auto_lvm_perform`, read in its 91 udeb):
 //!   the partitions of the first disk of `partman-auto/disk`, the physical volumes
-//!   (`method{ lvm }`) of any of its disks (`device{ /dev/sdb }`), each in the volume group of
+//!   (`method{ lvm }`) of any of its disks (`device{ /dev/sdb5 }`: the partition, so that two
+//!   groups on one disk each get their own), each in the volume group of
 //!   its `vg_name{ }`, and dom0's logical volumes (`$lvmok{ }`, `lv_name{ }`) in the group of
 //!   their `in_vg{ }`. It refuses a recipe without a `$lvmok{ }` line. The seed's hardware
 //!   RAID-10 layout and LVM on one disk are this.
@@ -181,7 +182,7 @@ pub fn partman(scheme: &PartitionScheme, hardware: &Hardware) -> Result<Partman,
         "a disk has more than four primary partitions (with the extended one)".to_owned()
     })?;
     if scheme.raids.is_empty() {
-        lvm(scheme, hardware, &disks)
+        lvm(scheme, hardware, &disks, &numbers)
     } else {
         raid(scheme, &disks, &numbers)
     }
@@ -282,7 +283,12 @@ fn partition_size(
     disk.saturating_sub(others).max(p.size)
 }
 
-fn lvm(scheme: &PartitionScheme, hardware: &Hardware, disks: &[&str]) -> Result<Partman, String> {
+fn lvm(
+    scheme: &PartitionScheme,
+    hardware: &Hardware,
+    disks: &[&str],
+    numbers: &[u32],
+) -> Result<Partman, String> {
     if scheme.logical_volumes.is_empty() {
         return Err(
             "it has no logical volume of dom0, and partman-auto's lvm method needs one ($lvmok) while its regular method partitions one disk and makes no volume group".to_owned(),
@@ -290,7 +296,7 @@ fn lvm(scheme: &PartitionScheme, hardware: &Hardware, disks: &[&str]) -> Result<
     }
     let main = disks[0];
     let mut recipe = Vec::new();
-    for p in &scheme.partitions {
+    for (i, p) in scheme.partitions.iter().enumerate() {
         let primary = if p.primary { "$primary{ } " } else { "" };
         match &p.role {
             Role::PhysicalVolume => {
@@ -304,11 +310,23 @@ fn lvm(scheme: &PartitionScheme, hardware: &Hardware, disks: &[&str]) -> Result<
                             p.id.as_ref().map_or("", |i| i.as_str())
                         )
                     })?;
+                // auto_lvm_create_vg_map gives a physical volume line the first partition
+                // whose name matches `<device>[[:digit:]]*`: with `device{ /dev/sda }` two
+                // groups on one disk would both get its first physical volume (and
+                // vg_create fail), so each line names its own partition. A disk whose name
+                // ends in a digit numbers its partitions `p<n>`, which that pattern misses.
+                if p.disk.as_str().ends_with(|c: char| c.is_ascii_digit()) {
+                    return Err(format!(
+                        "disk `{}` names its partitions `{}`, which partman-auto-lvm's match of a physical volume's device (`<device>[[:digit:]]*`) does not find",
+                        p.disk,
+                        part_dev(p.disk.as_str(), numbers[i])
+                    ));
+                }
                 recipe.push(format!(
                     "{} ext4 {primary}method{{ lvm }} vg_name{{ {} }} device{{ /dev/{} }} .",
                     sizes(p.size, p.grow),
                     vg.name,
-                    p.disk
+                    part_dev(p.disk.as_str(), numbers[i])
                 ));
             }
             Role::RaidMember => unreachable!("a scheme without arrays has no members"),
@@ -643,11 +661,11 @@ mod tests {
         );
         assert_eq!(
             p.recipe[1],
-            "77310 77310 77310 ext4 $primary{ } method{ lvm } vg_name{ systemvg } device{ /dev/sda } ."
+            "77310 77310 77310 ext4 $primary{ } method{ lvm } vg_name{ systemvg } device{ /dev/sda2 } ."
         );
         assert_eq!(
             p.recipe[2],
-            "2 1000002 1000000000 ext4 method{ lvm } vg_name{ xenvg } device{ /dev/sda } ."
+            "2 1000002 1000000000 ext4 method{ lvm } vg_name{ xenvg } device{ /dev/sda5 } ."
         );
         assert!(p.recipe[3].contains("in_vg{ systemvg } lv_name{ sysroot }"));
         assert!(p.split.is_empty());
