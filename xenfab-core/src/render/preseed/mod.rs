@@ -300,6 +300,11 @@ fn view(
         lines: vec![
             di("base-installer/kernel/image", "string", "linux-image-amd64"),
             di("apt-setup/cdrom/set-first", "boolean", "false"),
+            di("apt-setup/services-select", "multiselect", "security, updates"),
+            commented(
+                di("apt-setup/security_host", "string", &host),
+                "Security updates from the mirror's host too (<host>/debian-security), not security.debian.org, which an install network may not reach.",
+            ),
             line("tasksel", "tasksel/first", "multiselect", "ssh-server"),
             commented(
                 di(
