@@ -15,7 +15,9 @@ stays consistent and only the name's text is under test). Fields come from two b
   them is a field too: EL3, EL4, EL5 and EL9 hosts, xm and xl dom0s, every guest mode;
 - ``custom``: ``tests/cases/custom-layout-json/fabric.json``, an EL9 site with a custom
   partition scheme (partitions, arrays, volume groups, logical volumes), repos and a guest
-  ``%post``.
+  ``%post``;
+- ``debian``: ``examples/debian-site.toml``, a Debian dom0 with a serial console, a host-only
+  network, and ``pv-kernel``/``pvh-kernel`` guests (``direct_boot``).
 
 For a field that occurs in many entries of a list (``dom0s[*].name``), one entry takes each
 payload class, in turn, so that every entry is hit without multiplying the cases.
@@ -43,6 +45,7 @@ from xml.etree import ElementTree
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "examples" / "seed-site.toml"
 CUSTOM = ROOT / "tests" / "cases" / "custom-layout-json" / "fabric.json"
+DEBIAN = ROOT / "examples" / "debian-site.toml"
 QUATTOR = ROOT / "tests" / "fixtures" / "quattor" / "xenfab-scenario"
 
 # --- payload classes ---------------------------------------------------------------------------
@@ -154,7 +157,14 @@ def custom_base() -> dict:
     return json.loads(CUSTOM.read_text(encoding="utf-8"))
 
 
-BASES = {"seed": seed_base, "custom": custom_base}
+def debian_base() -> dict:
+    """The Debian example: a Debian dom0 (its grub.cfg, xen.cfg, interfaces, xendomains), a
+    host-only network, and guests that boot a kernel of dom0 (`direct_boot`'s kernel, ramdisk
+    and command line in xl and libvirt configs)."""
+    return tomllib.loads(DEBIAN.read_text(encoding="utf-8"))
+
+
+BASES = {"seed": seed_base, "custom": custom_base, "debian": debian_base}
 
 # Map names that other fields refer to: renaming an entry renames the references too.
 MAP_REFS = {"boot_images": ("boot_image",), "os": ("os",), "networks": ("network",), "hardware": ("hardware",),

@@ -388,12 +388,113 @@ def check_provision_sh(path: Path) -> None:
     _validate(["shellcheck", "-s", "bash", str(path)])
 
 
+# --- Debian dom0s: /etc/network/interfaces, grub.d/xen.cfg, xendomains, kernel-img.conf ----------
+
+
+def check_interfaces(path: Path) -> None:
+    """ifupdown's own reader (ifquery of ifupdown 0.8, which ifup and the boot use): every
+    interface it lists; each bridge has its ports and a static address, and `ifup --no-act`
+    accepts the whole file."""
+    _require(shutil.which("ifquery", path=PATH) is not None, "ifquery (ifupdown)")
+    with tempfile.TemporaryDirectory() as state:
+        state_file = Path(state) / "ifstate"
+        base = ["-i", str(path), f"--state-dir={state}"]
+        listed = _run_checker(["ifquery", *base, "--list", "--allow=auto"])
+        names = [n for n in listed.split() if n != "lo"]
+        if not names:
+            raise Rejected(f"{path}: ifquery lists no interface besides lo")
+        problems = []
+        for name in names:
+            options = dict(line.split(": ", 1) for line in _run_checker(["ifquery", *base, name]).splitlines()
+                           if ": " in line)
+            if "bridge_ports" not in options:
+                problems.append(f"{name}: no bridge_ports (ifquery: {options})")
+            if "address" not in options:
+                problems.append(f"{name}: no address (ifquery: {options})")
+        _run_checker(["ifup", "--no-act", "--no-scripts", "-a", *base])
+        del state_file
+    if problems:
+        raise Rejected("\n".join([str(path), *problems]), 1)
+
+
+def _run_checker(argv: list[str]) -> str:
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, encoding="utf-8",
+                          errors="replace", env={**os.environ, "PATH": PATH}, check=False)
+    if proc.returncode != 0 or "warning" in proc.stdout.lower() or "error" in proc.stdout.lower():
+        raise Rejected(f"{shlex.join(argv)}: exit {proc.returncode}\n{proc.stdout}", proc.returncode)
+    return proc.stdout
+
+
+# How grub-mkconfig reads /etc/default/grub.d/*.cfg: sourced by sh, with grub-mkconfig_lib's
+# gettext and grub_warn defined and GRUB_DISTRIBUTOR set (Debian's /etc/default/grub:
+# `lsb_release -i -s`, "Debian"). Prints what 20_linux_xen then reads.
+GRUB_D_READER = r"""
+gettext() { printf '%s' "$1"; }
+grub_warn() { echo "grub_warn: $*" >&2; }
+GRUB_DISTRIBUTOR=Debian
+GRUB_CMDLINE_LINUX=""
+. "$1"
+printf 'GRUB_CMDLINE_XEN_DEFAULT=%s\nGRUB_CMDLINE_LINUX_XEN_REPLACE=%s\nGRUB_DEFAULT=%s\n' \
+  "$GRUB_CMDLINE_XEN_DEFAULT" "$GRUB_CMDLINE_LINUX_XEN_REPLACE" "${GRUB_DEFAULT:-}"
+"""
+
+
+def check_grub_d_xen(path: Path) -> None:
+    """/etc/default/grub.d/xen.cfg, sourced as grub-mkconfig sources it (dash, Debian's sh):
+    no warning, Xen's dom0 memory and vCPUs on the Xen line, the Xen entry the default by the
+    title 20_linux_xen gives it, and the grub.cfg beside it boots the same Xen line."""
+    try:
+        out = _run_checker(["sh", "-e", "-c", GRUB_D_READER, "sh", str(path)])
+    except Rejected as e:  # sh's syntax errors exit 2: still a verdict on the file
+        raise Rejected(str(e), 1) from None
+    got = dict(line.split("=", 1) for line in out.splitlines())
+    xen = got["GRUB_CMDLINE_XEN_DEFAULT"]
+    problems = []
+    if not re.search(r"(^| )dom0_mem=\d+M(,max:\d+M)? ", xen) or "dom0_max_vcpus=" not in xen:
+        problems.append(f"GRUB_CMDLINE_XEN_DEFAULT has no dom0_mem and dom0_max_vcpus: {xen!r}")
+    if got["GRUB_DEFAULT"] != "Debian GNU/Linux, with Xen hypervisor":
+        problems.append(f"GRUB_DEFAULT is {got['GRUB_DEFAULT']!r}, not 20_linux_xen's Xen entry")
+    entry = path.with_name("grub.cfg")
+    if path.parent.name == "grub" and entry.exists():  # a rendered tree: dom0s/<fqdn>/grub/
+        lines = [l.split(None, 2) for l in entry.read_text(encoding="utf-8").splitlines()]
+        booted = [l[2] for l in lines if len(l) == 3 and l[0] == "multiboot2"]
+        if booted != [xen]:
+            problems.append(f"grub.cfg boots Xen with {booted}, xen.cfg says {xen!r}")
+        if f"menuentry '{got['GRUB_DEFAULT']}'" not in entry.read_text(encoding="utf-8"):
+            problems.append("grub.cfg's entry is not titled as 20_linux_xen titles it")
+    if problems:
+        raise Rejected("\n".join([str(path), *problems]), 1)
+
+
+def check_xendomains(path: Path) -> None:
+    """/etc/default/xendomains, sourced by /etc/init.d/xendomains (sh): the guests linked in
+    /etc/xen/auto, where provision.sh links them, are the ones it starts."""
+    out = _run_checker(["sh", "-e", "-c", '. "$1"; echo "$XENDOMAINS_AUTO"', "sh", str(path)])
+    if out.strip() != "/etc/xen/auto":
+        raise Rejected(f"{path}: XENDOMAINS_AUTO is {out.strip()!r}, not /etc/xen/auto (provision.sh's links)", 1)
+
+
+def check_kernel_img_conf(path: Path) -> None:
+    """linux-base's reader (DebianLinux::read_kernelimg_conf, which linux-update-symlinks
+    uses): no warning, and the links go to /boot, where the Xen entry loads them."""
+    _require(Path("/usr/share/perl5/DebianLinux.pm").exists(), "DebianLinux.pm (linux-base)")
+    out = _run_checker(["perl", "-MDebianLinux=read_kernelimg_conf", "-e",
+                        '$c = read_kernelimg_conf($ARGV[0]); print "$c->{do_symlinks} $c->{image_dest}\n"',
+                        str(path)])
+    if out.splitlines() != ["1 /boot"]:
+        raise Rejected(f"{path}: linux-base reads it as {out!r}, not do_symlinks 1 and image_dest /boot", 1)
+
+
 # Which checker reads which artefact: a glob on the path inside an expected/ tree (`*` stays
 # within one path segment), first matching row wins. A new artefact kind adds a row here.
 CHECKS: list[tuple[str, Callable[[Path], None]]] = [
     ("kickstart/*.ks", check_kickstart_artefact),  # <fqdn>.ks and <fqdn>.reinstall.ks
     ("dom0s/*/grub/menu.lst", check_dom0_menu_lst),
     ("dom0s/*/grub/grub.cfg", check_grub2_cfg),
+    ("dom0s/*/grub/xen.cfg", check_grub_d_xen),  # Debian: /etc/default/grub.d/xen.cfg
+    ("dom0s/*/network/interfaces", check_interfaces),  # Debian: /etc/network/interfaces
+    ("dom0s/*/default/xendomains", check_xendomains),  # Debian: /etc/default/xendomains
+    ("dom0s/*/kernel-img.conf", check_kernel_img_conf),  # Debian: /etc/kernel-img.conf
     ("dom0s/*/xen/xend-config.sxp", check_xend_sxp),
     ("dhcp/dhcpd.conf", check_dhcpd),  # complete config, hosts in each subnet's managed region
     ("dhcp/dhcpd-hosts.conf", check_dhcpd),  # host declarations only, for an include
@@ -474,6 +575,11 @@ SELF_TESTS = [
     ("xl-conf", check_xl_conf, "xl.conf", "xl-unquoted.conf", "config parsing error near `off'"),
     ("libvirt", check_libvirt_domain, "libvirt-pv.xml", "libvirt-dupdisk.xml", "target 'xvda' duplicated"),
     ("provision-sh", check_provision_sh, "provision.sh", "provision-unquoted.sh", "sc2086"),
+    ("interfaces-method", check_interfaces, "interfaces", "interfaces-statik", "unknown or no method"),
+    ("interfaces-ports", check_interfaces, "interfaces", "interfaces-noports", "no bridge_ports"),
+    ("grub-d-xen", check_grub_d_xen, "xen.cfg", "xen-unterminated.cfg", "unterminated"),
+    ("xendomains", check_xendomains, "xendomains", "xendomains-elsewhere", "not /etc/xen/auto"),
+    ("kernel-img-conf", check_kernel_img_conf, "kernel-img.conf", "kernel-img-typo.conf", "unknown parameter link_in_bot"),
 ]
 
 

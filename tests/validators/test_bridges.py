@@ -15,6 +15,9 @@ its own tools make them, not from xenfab's model:
   `--bridgeslaves` creates the bridge `--device` with those devices as its ports, and it must
   carry the dom0's address. Its port is named `eth0`, which the kernel calls the one NIC only
   with `net.ifnames=0`: every install entry of the dom0 must pass it.
+- a Debian dom0: ifupdown makes every bridge of its `/etc/network/interfaces` (read with
+  ifupdown's own `ifquery`): `bridge_ports eth0` the bridge with dom0's address (`eth0` needs
+  `net.ifnames=0` on dom0's kernel line, its grub.cfg), `bridge_ports none` a host-only one.
 
 Then every `bridge=` of every guest config (xm and xl: the vif list; a vif without one goes
 on the first bridge there is, Xen 3.1's vif-bridge), every libvirt
@@ -97,10 +100,25 @@ def test_guest_bridges_exist_on_their_dom0(inv: Path) -> None:
     fqdn, dom0 = host["fqdn"], host["dom0"]
     base = tree / "dom0s" / fqdn
     domain = fqdn.split(".", 1)[1]
-    ks = (tree / "kickstart" / f"{fqdn}.ks").read_text()
-    nets = ks_networks(ks)
     uses: list[tuple[str, str]] = []  # (file, bridge)
-    if dom0["toolstack"] == "xm":
+    interfaces = base / "network" / "interfaces"
+    nets = [] if interfaces.exists() else ks_networks((tree / "kickstart" / f"{fqdn}.ks").read_text())
+    if interfaces.exists():
+        made = set()
+        for name, options in ifquery(interfaces).items():
+            if "bridge_ports" not in options:
+                continue
+            made.add(name)
+            if options["bridge_ports"] != "none":
+                assert options["bridge_ports"] == "eth0", f"{name}: ports {options['bridge_ports']}"
+                assert options["address"].split("/")[0] == dom0["ip"], f"{name} must carry dom0's address"
+                grub = (base / "grub" / "grub.cfg").read_text()
+                assert re.search(r"^\s*module2 \S*vmlinuz .*\bnet\.ifnames=0\b", grub, re.M), \
+                    "eth0 is not the NIC without net.ifnames=0 on dom0's kernel line"
+        assert made, f"{fqdn}: its interfaces make no bridge"
+        conf = (base / "xen" / "xl.conf").read_text()
+        uses += [("xl.conf", b) for b in XL_DEFAULT_BRIDGE.findall(conf)]
+    elif dom0["toolstack"] == "xm":
         made, netdev = xend_bridges((base / "xen" / "xend-config.sxp").read_text())
         addressed = [n for n in nets if n.ip == dom0["ip"]]
         assert [n.device for n in addressed] == [netdev], (
@@ -138,6 +156,23 @@ def test_guest_bridges_exist_on_their_dom0(inv: Path) -> None:
         assert any(f in (guest, f"{guest}.cfg") for f, _ in uses), f"no config of {guest}.{domain}"
     missing = [(f, b) for f, b in uses if b not in made and not (b is None and made)]
     assert not missing, f"{fqdn} makes only {sorted(made)}; these name another bridge: {missing}"
+
+
+def ifquery(path: Path) -> dict[str, dict[str, str]]:
+    """Every `auto` interface of an interfaces file and its options, as ifupdown reads them."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    path_env = "/usr/sbin:/sbin:/usr/bin:/bin"
+    if not shutil.which("ifquery", path=path_env):
+        pytest.fail("ifquery (ifupdown) is missing: run scripts/install-validators")
+    with tempfile.TemporaryDirectory() as state:
+        base = ["ifquery", "-i", str(path), f"--state-dir={state}"]
+        run = lambda *a: subprocess.run([*base, *a], capture_output=True, text=True, check=True,  # noqa: E731
+                                        env={"PATH": path_env}).stdout
+        return {name: dict(line.split(": ", 1) for line in run(name).splitlines() if ": " in line)
+                for name in run("--list", "--allow=auto").split() if name != "lo"}
 
 
 def test_the_check_sees_a_missing_bridge() -> None:

@@ -57,8 +57,23 @@ STUBS = {
 [ -e "$STATE/lv/$1" ] || { echo "  Failed to find logical volume \\"$1\\"" >&2; exit 5; }
 echo "  $1"
 """,
-    # lvcreate -L SIZE -n LV VG
-    "lvcreate": """[ $# -eq 5 ] && [ "$1" = -L ] && [ "$3" = -n ] || { echo "lvcreate stub: -L SIZE -n LV VG, got: $*" >&2; exit 98; }
+    # vgs VG: the volume group exists unless $STATE/no-vg/VG does
+    "vgs": """[ $# -eq 1 ] || { echo "vgs stub: one VG, got: $*" >&2; exit 98; }
+[ ! -e "$STATE/no-vg/$1" ] || { echo "  Volume group \"$1\" not found" >&2; exit 5; }
+echo "  $1"
+""",
+    # ip link show dev BRIDGE: the bridge exists once $STATE/up/BRIDGE does
+    "ip": """[ $# -eq 4 ] && [ "$1 $2 $3" = "link show dev" ] || { echo "ip stub: link show dev BRIDGE, got: $*" >&2; exit 98; }
+[ -e "$STATE/up/$4" ] || { echo "Device \"$4\" does not exist." >&2; exit 1; }
+""",
+    # ifup BRIDGE (Debian dom0s): brings the bridge up
+    "ifup": """[ $# -eq 1 ] || { echo "ifup stub: one interface, got: $*" >&2; exit 98; }
+[ ! -e "$STATE/up/$1" ] || { echo "ifup: interface $1 already configured" >&2; exit 1; }
+/bin/mkdir -p "$STATE/up" && : >"$STATE/up/$1"
+""",
+    # lvcreate [--yes] -L SIZE -n LV VG
+    "lvcreate": """[ "${1:-}" != --yes ] || shift
+[ $# -eq 5 ] && [ "$1" = -L ] && [ "$3" = -n ] || { echo "lvcreate stub: [--yes] -L SIZE -n LV VG, got: $*" >&2; exit 98; }
 [ ! -e "$STATE/lv/$5/$4" ] || { echo "  Logical Volume \\"$4\\" already exists in volume group \\"$5\\"" >&2; exit 5; }
 /bin/mkdir -p "$STATE/lv/$5" && echo "$2" >"$STATE/lv/$5/$4"
 echo "  Logical volume \\"$4\\" created."
@@ -89,10 +104,10 @@ STUBS.update({
     "curl": """[ $# -eq 4 ] && [ "$1" = -fsS ] && [ "$2" = -o ] || { echo "curl stub: -fsS -o FILE URL, got: $*" >&2; exit 98; }
 inside "$3"; printf '%s\\n' "$4" >"$3"
 """,
-    # dd if=/dev/VG/LV bs=512 count=1: zeros, or a boot sector once $STATE/installed/VG/LV exists
+    # dd if=/dev/VG/LV bs=4096 count=1: zeros, or a boot sector once $STATE/installed/VG/LV exists
     "dd": """case "$1" in if=/dev/*) lv=${1#if=/dev/};; *) echo "dd stub: if=/dev/VG/LV, got: $*" >&2; exit 98;; esac
 [ -e "$STATE/lv/$lv" ] || { echo "dd: failed to open '/dev/$lv': No such file or directory" >&2; exit 1; }
-if [ -e "$STATE/installed/$lv" ]; then printf 'MBR\\0\\0'; else head -c 512 /dev/zero; fi
+if [ -e "$STATE/installed/$lv" ]; then printf 'MBR\\0\\0'; else head -c 4096 /dev/zero; fi
 """,
     "mv": """inside "${@: -1}"; exec /bin/mv "$@"
 """,
@@ -132,6 +147,20 @@ def _inventory(script: Path) -> tuple[str, list[dict]]:
         assert len(found) == 1, f"{hosts}: no single inventory file for guest {name} of {fqdn}"
         guests.append(found[0])
     return dom0["toolstack"], guests
+
+
+def _bridges(script: Path, sandbox: Path) -> tuple[list[str], bool]:
+    """The bridges SCRIPT needs, and whether it brings them up itself (a Debian dom0's, with
+    ifup); the others' dom0s made them already: up in SANDBOX (the `ip` stub's $STATE/up)."""
+    text = script.read_text(encoding="utf-8")
+    bridges = re.findall(r"^need_bridge '([^']+)'$", text, re.M)
+    assert bridges, f"{script}: no need_bridge line"
+    debian = "\n    ifup \"$1\"\n" in text
+    if not debian:
+        (sandbox / "up").mkdir(exist_ok=True)
+        for b in bridges:
+            (sandbox / "up" / b).touch()
+    return bridges, debian
 
 
 def _run(script: Path, sandbox: Path) -> subprocess.CompletedProcess:
@@ -184,11 +213,15 @@ def _provision_twice(script: Path, golden: Path, tmp_path: Path) -> None:
     xen_dir = tmp_path / "etc" / "xen"
     xen_dir.mkdir(parents=True)
     log = tmp_path / "log"
+    bridges, debian = _bridges(script, tmp_path)
 
     first = _run(script, tmp_path)
     assert first.returncode == 0, f"first run: exit {first.returncode}\n{first.stdout}"
     calls = log.read_text(encoding="utf-8").splitlines()
-    want_volumes = sorted(f"lvcreate -L {d['size']}m -n {d['lv']} {d['vg']}" for g in guests for d in g["disks"])
+    yes = "--yes " if toolstack == "xl" else ""
+    want_volumes = sorted(f"lvcreate {yes}-L {d['size']}m -n {d['lv']} {d['vg']}" for g in guests for d in g["disks"])
+    ifups = sorted(c for c in calls if c.startswith("ifup "))
+    assert ifups == (sorted(f"ifup {b}" for b in bridges) if debian else []), first.stdout
     assert sorted(c for c in calls if c.startswith("lvcreate ")) == want_volumes, first.stdout
     configs = {g["name"]: g["name"] + (".cfg" if toolstack == "xl" else "") for g in guests}
     installing = {g["name"] for g in guests if _direct(g)}
@@ -218,7 +251,7 @@ def _provision_twice(script: Path, golden: Path, tmp_path: Path) -> None:
     second = _run(script, tmp_path)
     assert second.returncode == 0, f"second run: exit {second.returncode}\n{second.stdout}"
     calls = log.read_text(encoding="utf-8").splitlines()
-    assert [c for c in calls if c.startswith(("lvcreate ", "xm create", "xl create"))] == [], second.stdout
+    assert [c for c in calls if c.startswith(("lvcreate ", "xm create", "xl create", "ifup "))] == [], second.stdout
     assert _state(tmp_path) == state, "the second run changed the sandbox"
     for g in guests:
         if g["name"] in blank:
@@ -541,6 +574,7 @@ def test_provision_sh_installs_with_the_installer_and_boots_the_disk_after(tmp_p
         stub.write_text(STUB_HEAD + body, encoding="utf-8")
         stub.chmod(0o755)
     (tmp_path / "etc" / "xen").mkdir(parents=True)
+    _bridges(script, tmp_path)
     run = _run(script, tmp_path)
     assert run.returncode == 0, run.stdout
     installing = [g for _, g, _, _ in _guests() if g["dom0"] == "xen09.example.org" and _direct(g)]
@@ -573,6 +607,40 @@ def test_provision_sh_installs_with_the_installer_and_boots_the_disk_after(tmp_p
     assert third.returncode == 0, third.stdout
     kernel = tmp_path / INSTALLER_DIR.lstrip("/") / "r9" / "vmlinuz"
     assert kernel.read_text(encoding="utf-8") == "http://192.168.96.1/tftpboot/rocky-9/x86_64/vmlinuz\n"
+
+
+def test_provision_sh_stops_before_anything_without_its_volume_group_or_bridge(tmp_path: Path) -> None:
+    """The checks before the first lvcreate: a missing volume group, a missing bridge on an EL
+    dom0 (its kickstart makes it), each stop the run with a message and nothing created."""
+    script = CASES / "example" / "expected" / "dom0s" / "xen03.example.org" / "provision.sh"
+    for what, setup, message in (
+        ("vg", lambda box: (box / "no-vg").mkdir() or (box / "no-vg" / "xenvg").touch(),
+         "volume group xenvg does not exist on this dom0"),
+        ("bridge", lambda box: None, "bridge xenbr0 does not exist on this dom0"),
+    ):
+        box = tmp_path / what
+        (box / "bin").mkdir(parents=True)
+        for name, body in STUBS.items():
+            stub = box / "bin" / name
+            stub.write_text(STUB_HEAD + body, encoding="utf-8")
+            stub.chmod(0o755)
+        (box / "etc" / "xen").mkdir(parents=True)
+        if what == "vg":
+            _bridges(script, box)
+        setup(box)
+        run = _run(script, box)
+        assert run.returncode == 1 and message in run.stdout, run.stdout
+        calls = (box / "log").read_text(encoding="utf-8").splitlines()
+        assert not [c for c in calls if c.startswith(("lvcreate", "xl ", "install ", "ln "))], calls
+
+
+def test_provision_sh_of_a_debian_dom0_brings_a_bridge_up(tmp_path: Path) -> None:
+    """A Debian dom0's bridges are in its /etc/network/interfaces: a bridge the boot did not
+    bring up is brought up with ifup, once."""
+    script = CASES / "debian-e2e" / "expected" / "dom0s" / "dom0.e2e.test" / "provision.sh"
+    bridges, debian = _bridges(script, tmp_path)
+    assert debian and bridges == ["xenbr0", "xenbr1"], bridges
+    _provision_twice(script, script, tmp_path)
 
 
 # --- rescue: guests without a network rescue entry boot the installer directly --------------------
@@ -707,6 +775,7 @@ def test_rescue_then_localboot_boots_the_disk_again(tmp_path: Path) -> None:
         stub.write_text(STUB_HEAD + body, encoding="utf-8")
         stub.chmod(0o755)
     (sandbox / "etc" / "xen").mkdir(parents=True)
+    _bridges(dom0 / "provision.sh", sandbox)
     ran = _run(dom0 / "provision.sh", sandbox)
     assert ran.returncode == 0, ran.stdout
     for name in ("freyja", "bor", "vidar"):

@@ -343,7 +343,7 @@ mod _xenfab {
         ip: String,
         /// Its MAC address (given, or derived from ``ip``).
         mac: String,
-        /// How it is virtualised and booted: ``pv-pypxeboot``, ``pv-pygrub``, ``hvm``, ``pvh``.
+        /// How it is virtualised and booted: ``pv-pypxeboot``, ``pv-pygrub``, ``hvm``, ``pvh``, ``pv-kernel``, ``pvh-kernel``.
         mode: String,
         /// Its memory in MiB.
         memory_mib: u64,

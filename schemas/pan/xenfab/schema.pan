@@ -77,7 +77,7 @@ type xenfab_kickstart_override = {
     'timezone' ? string
 };
 
-type xenfab_os_family = string with match(SELF, '^(el3|el4|el5|el9)$');
+type xenfab_os_family = string with match(SELF, '^(el3|el4|el5|el9|debian)$');
 
 type xenfab_os = {
     'arch' ? xenfab_arch
@@ -94,6 +94,7 @@ type xenfab_network = {
     'bridge' ? string
     'dns' ? string[]
     'gateway' : string
+    'host_only' ? boolean
     'next_server' ? string
     'subnet' : string
 };
@@ -177,7 +178,7 @@ type xenfab_dom0_defaults = {
 
 type xenfab_lifecycle_action = string with match(SELF, '^(destroy|restart|preserve|rename-restart|coredump-destroy|coredump-restart)$');
 
-type xenfab_virt_mode = string with match(SELF, '^(pv-pypxeboot|pv-pygrub|hvm|pvh)$');
+type xenfab_virt_mode = string with match(SELF, '^(pv-pypxeboot|pv-pygrub|hvm|pvh|pv-kernel|pvh-kernel)$');
 
 type xenfab_guest_defaults = {
     'disk_size' ? xenfab_size
@@ -197,6 +198,12 @@ type xenfab_defaults = {
     'guest' ? xenfab_guest_defaults
 };
 
+type xenfab_direct_boot = {
+    'cmdline' ? string[]
+    'kernel' : string
+    'ramdisk' : string
+};
+
 type xenfab_guest_disk = {
     'lv' ? string
     'size' : xenfab_size
@@ -206,6 +213,7 @@ type xenfab_guest_disk = {
 
 type xenfab_guest = {
     'boot_image' ? string
+    'direct_boot' ? xenfab_direct_boot
     'disks' ? xenfab_guest_disk[]
     'ip' : string
     'kickstart' ? xenfab_kickstart_override
@@ -222,6 +230,8 @@ type xenfab_guest = {
     'vcpus' ? long(0..)
 };
 
+type xenfab_serial_port = string with match(SELF, '^(com1|com2)$');
+
 type xenfab_dom0 = {
     'balloon' ? boolean
     'guests' ? xenfab_guest[]
@@ -234,6 +244,7 @@ type xenfab_dom0 = {
     'network' ? string
     'os' ? string
     'partitioning' ? string
+    'serial_console' ? xenfab_serial_port
     'state' ? xenfab_boot_state
     'toolstack' ? xenfab_toolstack
     'vcpus' ? long(0..)

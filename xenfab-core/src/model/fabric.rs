@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::kickstart::KickstartSettings;
 use super::mac::{MacAddr, MacScheme};
-use super::names::{AbsPath, BootPath, DomainName, HostName, Ident, LvmName};
+use super::names::{AbsFile, AbsPath, BootPath, DomainName, HostName, Ident, LvmName};
 use super::partition::PartitionScheme;
 use super::size::Size;
 use crate::diagnostic::FieldPath;
@@ -167,6 +167,38 @@ pub enum OsFamily {
     El5,
     /// Red Hat Enterprise Linux 9 and its rebuilds (Rocky, Alma): current anaconda.
     El9,
+    /// Debian (12 bookworm with Xen 4.17, 13 trixie with Xen 4.20): a dom0 installed by the
+    /// Debian installer, which xenfab does not drive yet (no preseed), and Debian guests.
+    Debian,
+}
+
+impl OsFamily {
+    /// The name used in the fabric file.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            OsFamily::El3 => "el3",
+            OsFamily::El4 => "el4",
+            OsFamily::El5 => "el5",
+            OsFamily::El9 => "el9",
+            OsFamily::Debian => "debian",
+        }
+    }
+
+    /// The family's name in messages (`EL5`, `Debian`).
+    pub const fn display_name(self) -> &'static str {
+        match self {
+            OsFamily::El3 => "EL3",
+            OsFamily::El4 => "EL4",
+            OsFamily::El5 => "EL5",
+            OsFamily::El9 => "EL9",
+            OsFamily::Debian => "Debian",
+        }
+    }
+
+    /// True for the families whose hosts xenfab installs with a kickstart file (anaconda).
+    pub const fn kickstarted(self) -> bool {
+        !matches!(self, OsFamily::Debian)
+    }
 }
 
 /// An IPv4 network that hosts live on.
@@ -182,6 +214,10 @@ pub struct Network {
     pub bridge: Ident,
     /// The TFTP server for hosts on this network, when it is not the site's install server.
     pub next_server: Option<Ipv4Addr>,
+    /// A network inside each dom0, with no uplink: its bridge has no port (`bridge_ports
+    /// none`), and dom0 has the gateway's address on it. Guests on it reach their own dom0 and
+    /// each other, never another dom0's guests.
+    pub host_only: bool,
 }
 
 /// A hardware profile: what one model of server has.
@@ -275,6 +311,10 @@ pub struct Dom0 {
     pub toolstack: Toolstack,
     /// The partition scheme of its disks.
     pub partitioning: Ident,
+    /// The serial port the hypervisor and dom0's kernel write their console to (Xen's
+    /// `console=com1 com1=115200,8n1`, dom0's `console=hvc0`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serial_console: Option<SerialPort>,
     /// What network boot gives it: install, reinstall, its local disk or rescue mode.
     pub state: BootState,
     /// Whether `state = "install"` may wipe its guests' volumes (the install kickstart has
@@ -323,6 +363,10 @@ pub struct Guest {
     pub disks: Vec<GuestDisk>,
     /// How it is virtualised and booted.
     pub mode: VirtMode,
+    /// The kernel, ramdisk and command line from dom0 that a `pv-kernel` or `pvh-kernel`
+    /// guest boots; none for the other modes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direct_boot: Option<DirectBoot>,
     /// The OS release it is installed with.
     pub os: Ident,
     /// The boot image its network install uses.
@@ -378,8 +422,58 @@ pub enum VirtMode {
     /// Hardware-assisted, installed from the network by an emulated NIC's PXE ROM (the
     /// seed's CentOS-3 guests).
     Hvm,
-    /// PVH: paravirtualised in an HVM container (Xen 4.10 and later, `xl` only).
+    /// PVH: paravirtualised in an HVM container (Xen 4.10 and later, `xl` only), booted by
+    /// pygrub from its own disk.
     Pvh,
+    /// Paravirtualised, booting a kernel and ramdisk of dom0 (`direct_boot`) every time:
+    /// xl.cfg(5) "Direct Kernel Boot".
+    PvKernel,
+    /// PVH, booting a kernel and ramdisk of dom0 (`direct_boot`) every time (`xl` only).
+    PvhKernel,
+}
+
+/// A serial port of the dom0's machine, as Xen names it (xen-command-line(7), `com1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SerialPort {
+    /// The first serial port (ttyS0).
+    Com1,
+    /// The second serial port (ttyS1).
+    Com2,
+}
+
+impl SerialPort {
+    /// Xen's name of the port.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SerialPort::Com1 => "com1",
+            SerialPort::Com2 => "com2",
+        }
+    }
+}
+
+/// What a `pv-kernel` or `pvh-kernel` guest boots: files of dom0 (xl.cfg(5), "Direct Kernel
+/// Boot": `kernel`, `ramdisk`, and `extra` for PV or `cmdline` for PVH).
+#[derive(Debug, Clone, Serialize)]
+pub struct DirectBoot {
+    /// The kernel, an absolute path in dom0.
+    pub kernel: AbsFile,
+    /// The ramdisk (initrd), an absolute path in dom0.
+    pub ramdisk: AbsFile,
+    /// The kernel's command line, word by word.
+    pub cmdline: Vec<super::kickstart::Token>,
+}
+
+impl DirectBoot {
+    /// The command line as one string.
+    pub fn cmdline_text(&self) -> String {
+        let words: Vec<&str> = self
+            .cmdline
+            .iter()
+            .map(super::kickstart::Token::as_str)
+            .collect();
+        words.join(" ")
+    }
 }
 
 impl VirtMode {
@@ -390,7 +484,19 @@ impl VirtMode {
             VirtMode::PvPygrub => "pv-pygrub",
             VirtMode::Hvm => "hvm",
             VirtMode::Pvh => "pvh",
+            VirtMode::PvKernel => "pv-kernel",
+            VirtMode::PvhKernel => "pvh-kernel",
         }
+    }
+
+    /// True for the modes that boot a kernel of dom0 (`direct_boot`).
+    pub const fn boots_dom0_kernel(self) -> bool {
+        matches!(self, VirtMode::PvKernel | VirtMode::PvhKernel)
+    }
+
+    /// True for the PVH modes, which need `xl`.
+    pub const fn pvh(self) -> bool {
+        matches!(self, VirtMode::Pvh | VirtMode::PvhKernel)
     }
 
     /// True for modes whose disks are seen as emulated IDE disks (`hda`).
@@ -464,11 +570,39 @@ impl BootState {
     /// and a dom0 whose partition scheme keeps no volume group has nothing a reinstall would
     /// keep.
     ///
-    /// Every host can be installed, rescued and booted locally. Guests that do not boot from
-    /// the network (pv-pygrub, PVH), and pypxeboot guests in rescue mode (pypxeboot cannot pass
-    /// the bare word `rescue`), get these states from their guest config, which boots the
-    /// installer's kernel directly ([`crate::model::installer_boot`]).
+    /// Every host xenfab installs can be installed, rescued and booted locally. Guests that do
+    /// not boot from the network (pv-pygrub, PVH), and pypxeboot guests in rescue mode
+    /// (pypxeboot cannot pass the bare word `rescue`), get these states from their guest
+    /// config, which boots the installer's kernel directly ([`crate::model::installer_boot`]).
+    /// Debian hosts (no preseed yet) and guests that boot a kernel of dom0 (`pv-kernel`,
+    /// `pvh-kernel`: nothing to install) are in `localboot` only.
     pub fn refusal(self, fabric: &Fabric, host: HostRef<'_>) -> Option<String> {
+        if self == BootState::Localboot {
+            return None;
+        }
+        if let HostRef::Guest(_, g) = host {
+            if g.mode.boots_dom0_kernel() {
+                return Some(format!(
+                    "a {} guest boots the kernel of its direct_boot from dom0 every time, so it has no installer to boot: leave it in `localboot`",
+                    g.mode.as_str()
+                ));
+            }
+        }
+        let os = match host {
+            HostRef::Dom0(d) => &d.os,
+            HostRef::Guest(_, g) => &g.os,
+        };
+        if fabric.os.get(os).is_some_and(|o| !o.family.kickstarted()) {
+            // Installing a Debian host takes a preseed file and the Debian installer's netboot
+            // entries, which xenfab does not render yet (issue 12, item 1).
+            return Some(format!(
+                "xenfab does not install {} hosts yet: it renders no preseed file and no Debian installer netboot entry; install the host by hand and leave it in `localboot`",
+                fabric
+                    .os
+                    .get(os)
+                    .map_or("Debian", |o| o.family.display_name())
+            ));
+        }
         match (self, host) {
             (BootState::Localboot | BootState::Install | BootState::Rescue, _) => None,
             (BootState::Reinstall, HostRef::Guest(..)) => Some(

@@ -74,6 +74,13 @@ pub fn rescue_args(family: OsFamily, install_url: &str) -> [String; 2] {
         OsFamily::El3 | OsFamily::El4 | OsFamily::El5 => {
             ["rescue".to_owned(), format!("method={install_url}")]
         }
+        // The Debian installer's rescue mode (installation guide, "Boot parameters":
+        // `rescue/enable=true`), asking only what it must. Unused while Debian hosts stay in
+        // `localboot` (no Debian installer entries yet, issue 12).
+        OsFamily::Debian => [
+            "rescue/enable=true".to_owned(),
+            "priority=critical".to_owned(),
+        ],
     }
 }
 
@@ -150,6 +157,8 @@ pub fn installer_boot(fabric: &Fabric, guest: &Guest) -> Option<InstallerBoot> {
             ));
             args.extend(net.dns.iter().map(|d| format!("nameserver={d}")));
         }
+        // The Debian installer is not driven yet (validation refuses installing Debian hosts).
+        OsFamily::Debian => return None,
         OsFamily::El3 | OsFamily::El4 | OsFamily::El5 => {
             if rescue {
                 let ks = fabric.kickstart_of_guest(guest);

@@ -18,9 +18,9 @@ mod size;
 pub use capacity::{Capacity, SAVE_DIR, SaveArea, VgCapacity, capacity};
 pub(crate) use fabric::kept_volume_groups;
 pub use fabric::{
-    Arch, BootImage, BootState, Disk, Dom0, Fabric, Guest, GuestDisk, Hardware, HardwareRaid,
-    HostRef, InstallServer, LifecycleAction, MacSource, Network, OsFamily, OsRelease, Site,
-    Toolstack, VirtMode,
+    Arch, BootImage, BootState, DirectBoot, Disk, Dom0, Fabric, Guest, GuestDisk, Hardware,
+    HardwareRaid, HostRef, InstallServer, LifecycleAction, MacSource, Network, OsFamily, OsRelease,
+    SerialPort, Site, Toolstack, VirtMode,
 };
 pub use guest_boot::{
     INSTALLER_DIR, InstallerBoot, installer_boot, installer_disk_name, loader_network,
@@ -32,7 +32,7 @@ pub use kickstart::{
     Services, ServicesOverride, Timezone, Token, known_default,
 };
 pub use mac::{MacAddr, MacError, MacScheme, XEN_OUI, hex_ip};
-pub use names::{AbsPath, BootPath, DomainName, HostName, Ident, LvmName, NameError};
+pub use names::{AbsFile, AbsPath, BootPath, DomainName, HostName, Ident, LvmName, NameError};
 pub use partition::{
     BUILTIN_SCHEMES, FsType, Holder, LogicalVolume, MountPoint, Partition, PartitionScheme,
     RaidArray, RaidLevel, Role, VolumeGroup, builtin_schemes, mount_covers,

@@ -303,6 +303,39 @@ impl FromStr for AbsPath {
     }
 }
 
+/// An absolute path of a file in dom0, such as `/boot/vmlinuz`: `/` and then what a
+/// [`BootPath`] takes (`A-Za-z0-9._+-` components, none empty, `.`, `..` or beginning with `-`,
+/// at most 255 characters in all after the `/`), so that it is one word in xl's and xm's
+/// quoted strings and libvirt's XML.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AbsFile(String);
+
+impl AbsFile {
+    /// The path.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for AbsFile {
+    type Err = NameError;
+
+    fn from_str(s: &str) -> Result<AbsFile, NameError> {
+        let Some(rest) = s.strip_prefix('/') else {
+            return Err(NameError::new("path", s, "must be an absolute path"));
+        };
+        BootPath::from_str(rest)
+            .map(|_| AbsFile(s.to_owned()))
+            .map_err(|_| {
+                NameError::new(
+                    "path",
+                    s,
+                    "must be an absolute path of a file, of `A-Za-z0-9._+-/`, without empty, `.` or `..` components or one beginning with `-`",
+                )
+            })
+    }
+}
+
 /// `Display`, `Serialize` and `AsRef<str>` for newtypes over a `String` (here and in
 /// `kickstart.rs`).
 macro_rules! text_impls {
@@ -325,7 +358,9 @@ macro_rules! text_impls {
     )*};
 }
 pub(crate) use text_impls;
-text_impls!(HostName, DomainName, LvmName, Ident, BootPath, AbsPath);
+text_impls!(
+    HostName, DomainName, LvmName, Ident, BootPath, AbsPath, AbsFile
+);
 
 #[cfg(test)]
 mod tests {
@@ -397,5 +432,21 @@ mod tests {
         assert!("/".parse::<AbsPath>().is_ok());
         assert!("/a/../b".parse::<AbsPath>().is_err());
         assert!("tftpboot".parse::<AbsPath>().is_err());
+        assert_eq!(
+            "/boot/vmlinuz".parse::<AbsFile>().unwrap().as_str(),
+            "/boot/vmlinuz"
+        );
+        for bad in [
+            "vmlinuz",
+            "/",
+            "/boot/",
+            "/boot/../x",
+            "/-x",
+            "/a b",
+            "/a\"b",
+            "//x",
+        ] {
+            assert!(bad.parse::<AbsFile>().is_err(), "{bad:?}");
+        }
     }
 }

@@ -118,6 +118,10 @@ const fn last_minor(family: OsFamily) -> u8 {
         OsFamily::El3 | OsFamily::El4 => 9,
         OsFamily::El5 => 11,
         OsFamily::El9 => 7,
+        // Debian's point releases (12.1, 12.2, …) are the same release with fixes (Debian's
+        // stable release policy: no new upstream versions, so bookworm keeps Xen 4.17): the
+        // table takes any of them; see `major` for the releases.
+        OsFamily::Debian => 99,
     }
 }
 
@@ -128,6 +132,34 @@ pub const fn major(family: OsFamily) -> u8 {
         OsFamily::El4 => 4,
         OsFamily::El5 => 5,
         OsFamily::El9 => 9,
+        OsFamily::Debian => 12,
+    }
+}
+
+/// The releases of Debian the table knows: 12 (bookworm) and 13 (trixie).
+const DEBIAN_RELEASES: [u8; 2] = [12, 13];
+
+/// The Xen of a Debian release, as its hypervisor package and files name it
+/// (`xen-hypervisor-4.17-amd64` installs `/boot/xen-4.17-amd64.gz`, `.efi` and `.config`: its
+/// file list on packages.debian.org, and the end-to-end test's dom0 image): bookworm has Xen
+/// 4.17 (xen 4.17.x+…-0+deb12u1), trixie Xen 4.20 (packages.debian.org/trixie/amd64/
+/// libxenmisc4.20/filelist: `libxenlight.so.4.20`, `/usr/lib/xen-4.20/`), whose hypervisor
+/// package the same debian/ packaging names `xen-hypervisor-4.20-amd64` with
+/// `/boot/xen-4.20-amd64.gz`. `None` for other families and unknown releases.
+pub const fn debian_xen(family: OsFamily, release: Release) -> Option<&'static str> {
+    match (family, release.major) {
+        (OsFamily::Debian, 12) => Some("4.17"),
+        (OsFamily::Debian, 13) => Some("4.20"),
+        _ => None,
+    }
+}
+
+/// Debian's code name of a release (`bookworm`).
+pub const fn debian_codename(release: Release) -> Option<&'static str> {
+    match release.major {
+        12 => Some("bookworm"),
+        13 => Some("trixie"),
+        _ => None,
     }
 }
 
@@ -139,13 +171,21 @@ pub const fn default_release(family: OsFamily) -> Release {
 
 /// The releases of a family that the table knows, as text for messages (`5.0 to 5.11`).
 pub fn known_range(family: OsFamily) -> String {
+    if family == OsFamily::Debian {
+        return "12 (bookworm) and 13 (trixie)".to_owned();
+    }
     format!("{m}.0 to {m}.{}", last_minor(family), m = major(family))
 }
 
 /// What `release` of `family` accepts, or `None` for a release the table does not know
 /// (another family's, or one that never existed).
 pub fn info(family: OsFamily, release: Release) -> Option<ReleaseInfo> {
-    if release.major != major(family) || release.minor > last_minor(family) {
+    let known_major = if family == OsFamily::Debian {
+        DEBIAN_RELEASES.contains(&release.major)
+    } else {
+        release.major == major(family)
+    };
+    if !known_major || release.minor > last_minor(family) {
         return None;
     }
     let legacy = |langsupport, mouse, resolvedeps, hashes| ReleaseInfo {
@@ -197,6 +237,20 @@ pub fn info(family: OsFamily, release: Release) -> Option<ReleaseInfo> {
             // platform.py: `PartSpec(mountpoint="/boot", size=Size("1GiB"))`.
             boot_default: Size::from_mib(1024),
             hashes: EL9_ALL,
+        },
+        // No kickstart: these facts are anaconda's and unused for Debian hosts, which xenfab
+        // does not install yet. Debian's libcrypt1 (libxcrypt) reads the same hashes as EL9's.
+        OsFamily::Debian => ReleaseInfo {
+            release,
+            hvargs: false,
+            repo: false,
+            langsupport: false,
+            mouse: false,
+            resolvedeps: false,
+            boot_min: None,
+            boot_default: Size::from_mib(512),
+            hashes: EL9_ALL,
+            services: false,
         },
     })
 }
@@ -342,6 +396,25 @@ mod tests {
         assert!(info(OsFamily::El3, Release::new(3, 0)).is_some());
         assert_eq!(default_release(OsFamily::El5), Release::new(5, 0));
         assert_eq!(known_range(OsFamily::El5), "5.0 to 5.11");
+    }
+
+    #[test]
+    fn debian_releases_and_their_xen() {
+        let bookworm = Release::new(12, 0);
+        assert!(info(OsFamily::Debian, bookworm).is_some());
+        assert!(info(OsFamily::Debian, Release::new(12, 11)).is_some());
+        assert!(info(OsFamily::Debian, Release::new(13, 0)).is_some());
+        assert!(info(OsFamily::Debian, Release::new(11, 0)).is_none());
+        assert!(info(OsFamily::Debian, Release::new(14, 0)).is_none());
+        assert_eq!(default_release(OsFamily::Debian), bookworm);
+        assert_eq!(debian_xen(OsFamily::Debian, bookworm), Some("4.17"));
+        assert_eq!(
+            debian_xen(OsFamily::Debian, Release::new(13, 2)),
+            Some("4.20")
+        );
+        assert_eq!(debian_xen(OsFamily::El9, Release::new(9, 4)), None);
+        assert_eq!(debian_codename(bookworm), Some("bookworm"));
+        assert_eq!(installed_kernel(OsFamily::Debian, bookworm), None);
     }
 
     #[test]

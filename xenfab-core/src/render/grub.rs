@@ -26,6 +26,10 @@ pub(crate) fn render(
     for dom0 in &fabric.dom0s {
         let fqdn = fabric.fqdn(&dom0.name);
         let os = lookup::os(fabric, &dom0.os)?;
+        // Debian's entry is render/debian's.
+        if os.family == OsFamily::Debian {
+            continue;
+        }
         let version = os
             .kernel_version
             .as_ref()
@@ -155,6 +159,7 @@ mod tests {
             balloon,
             toolstack: Toolstack::Xm,
             partitioning: "seed-softraid1".parse().unwrap(),
+            serial_console: None,
             state: BootState::Localboot,
             wipe_guests: false,
             kickstart: None,

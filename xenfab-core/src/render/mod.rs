@@ -12,8 +12,10 @@
 //! | [`toolstack`] | `xend-config.sxp` or `xl.conf` of each dom0 | `dom0s/<fqdn>/xen/` |
 //! | [`dhcp`] | host entries for ISC dhcpd, Kea and dnsmasq | `dhcp/` |
 //! | [`guests`] | xm, xl and libvirt configs of each guest; each dom0's provisioning script | `dom0s/<fqdn>/xen/`, `dom0s/<fqdn>/libvirt/`, `dom0s/<fqdn>/provision.sh` |
+//! | [`debian`] | what a Debian dom0 reads: `/etc/default/grub.d/xen.cfg`, a `grub.cfg` entry, `kernel-img.conf`, `/etc/network/interfaces`, `/etc/default/xendomains` | `dom0s/<fqdn>/grub/`, `dom0s/<fqdn>/network/`, `dom0s/<fqdn>/default/` |
 //! | [`netboot`] | pxelinux, pypxeboot, GRUB2 and iPXE files and the links that pick install or local boot | `tftpboot/` |
 
+pub mod debian;
 pub mod dhcp;
 pub mod grub;
 pub mod guests;
@@ -38,6 +40,7 @@ pub fn render(fabric: &Fabric) -> Result<Tree, RenderError> {
     inventory::render(fabric, &env, &mut tree)?;
     kickstart::render(fabric, &env, &mut tree)?;
     grub::render(fabric, &env, &mut tree)?;
+    debian::render(fabric, &env, &mut tree)?;
     toolstack::render(fabric, &env, &mut tree)?;
     netboot::render(fabric, &env, &mut tree)?;
     dhcp::render(fabric, &env, &mut tree)?;

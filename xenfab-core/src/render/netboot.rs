@@ -56,7 +56,9 @@ pub(crate) fn render(
 
     let mut netinstall = BTreeSet::new();
     for host in fabric.hosts() {
-        let Some(loader) = loader(host) else { continue };
+        let Some(loader) = loader(fabric, host) else {
+            continue;
+        };
         for purpose in purposes(fabric, host, loader) {
             let entry = entry(fabric, host, purpose)?;
             let (pxe, ipxe) = entry_names(&entry.fqdn, purpose);
@@ -161,14 +163,24 @@ enum Loader {
 }
 
 /// How a host boots from the network, if it does: PV guests booted by pygrub and PVH guests
-/// boot their own disk.
-fn loader(host: HostRef<'_>) -> Option<Loader> {
+/// boot their own disk, `pv-kernel` and `pvh-kernel` guests a kernel of dom0, and Debian hosts
+/// have no entries yet.
+fn loader(fabric: &Fabric, host: HostRef<'_>) -> Option<Loader> {
+    let os = match host {
+        HostRef::Dom0(d) => &d.os,
+        HostRef::Guest(_, g) => &g.os,
+    };
+    // Debian hosts: the Debian installer's netboot entries are not rendered yet (their DHCP
+    // entries are).
+    if fabric.os.get(os).is_some_and(|o| !o.family.kickstarted()) {
+        return None;
+    }
     match host {
         HostRef::Dom0(_) => Some(Loader::Firmware),
         HostRef::Guest(_, g) => match g.mode {
             VirtMode::Hvm => Some(Loader::Firmware),
             VirtMode::PvPypxeboot => Some(Loader::Pypxeboot),
-            VirtMode::PvPygrub | VirtMode::Pvh => None,
+            VirtMode::PvPygrub | VirtMode::Pvh | VirtMode::PvKernel | VirtMode::PvhKernel => None,
         },
     }
 }
@@ -181,7 +193,7 @@ fn loader(host: HostRef<'_>) -> Option<Loader> {
 /// ([`BootState::refusal`]) has no entry: its links point to the local disk, the safe
 /// default; `xenfab boot` and validation refuse such a state before it gets here.
 pub fn host_links(fabric: &Fabric, host: HostRef<'_>, state: BootState) -> Vec<(String, String)> {
-    let Some(loader) = loader(host) else {
+    let Some(loader) = loader(fabric, host) else {
         return Vec::new();
     };
     let fqdn = fabric.fqdn(host.name());

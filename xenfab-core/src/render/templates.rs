@@ -14,6 +14,26 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("grub.cfg.j2", include_str!("templates/grub.cfg.j2")),
     ("xl.conf.j2", include_str!("templates/xl.conf.j2")),
     (
+        "debian-grub.cfg.j2",
+        include_str!("templates/debian-grub.cfg.j2"),
+    ),
+    (
+        "debian-xen.cfg.j2",
+        include_str!("templates/debian-xen.cfg.j2"),
+    ),
+    (
+        "debian-kernel-img.conf.j2",
+        include_str!("templates/debian-kernel-img.conf.j2"),
+    ),
+    (
+        "debian-interfaces.j2",
+        include_str!("templates/debian-interfaces.j2"),
+    ),
+    (
+        "debian-xendomains.j2",
+        include_str!("templates/debian-xendomains.j2"),
+    ),
+    (
         "pxelinux-install.cfg.j2",
         include_str!("templates/pxelinux-install.cfg.j2"),
     ),

@@ -144,7 +144,7 @@ fn check_guest_values(dom0: &Dom0, hw: Option<&crate::model::Hardware>, diags: &
         }
         let limit = match (dom0.toolstack, g.mode) {
             (Toolstack::Xm, _) => Some(("xm (Xen 3's MAX_VIRT_CPUS)", XM_MAX_VCPUS)),
-            (Toolstack::Xl, VirtMode::Hvm | VirtMode::Pvh) => {
+            (Toolstack::Xl, VirtMode::Hvm | VirtMode::Pvh | VirtMode::PvhKernel) => {
                 Some(("an HVM or PVH guest (Xen's HVM_MAX_VCPUS)", HVM_MAX_VCPUS))
             }
             (Toolstack::Xl, _) => None,
@@ -189,7 +189,7 @@ fn check_guest_values(dom0: &Dom0, hw: Option<&crate::model::Hardware>, diags: &
 fn check_guest_modes(dom0: &Dom0, diags: &mut Diagnostics) {
     for g in &dom0.guests {
         match (dom0.toolstack, g.mode) {
-            (Toolstack::Xm, VirtMode::Pvh) => diags.error(
+            (Toolstack::Xm, VirtMode::Pvh | VirtMode::PvhKernel) => diags.error(
                 "mode-needs-xl",
                 g.at.key("mode"),
                 format!("a PVH guest needs the `xl` toolstack but dom0 `{}` uses `xm`", dom0.name),

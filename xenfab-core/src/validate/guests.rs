@@ -1,12 +1,19 @@
-//! What a guest that boots its installer directly needs (a PV guest booted by pygrub or a PVH
-//! guest in state `install` or `rescue`, a pypxeboot guest in state `rescue`; see
-//! [`crate::model::installer_boot`]).
+//! What a guest that boots a kernel of dom0 needs: one that boots its installer directly (a PV
+//! guest booted by pygrub or a PVH guest in state `install` or `rescue`, a pypxeboot guest in
+//! state `rescue`; see [`crate::model::installer_boot`]), and one whose mode is `pv-kernel` or
+//! `pvh-kernel`.
 
 use super::netboot::cmdline_limit;
 use crate::diagnostic::Diagnostics;
 use crate::model::{Fabric, installer_boot};
 
+/// The longest command line Xen hands a PV or PVH guest's kernel: `MAX_GUEST_CMDLINE` is
+/// 1024 bytes with its NUL (xen/include/public/xen.h, `start_info.cmd_line`; libxl cuts a
+/// longer one).
+const MAX_GUEST_CMDLINE: usize = 1023;
+
 pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
+    check_direct_boot(fabric, diags);
     for dom0 in &fabric.dom0s {
         for g in dom0.guests.iter().filter(|g| g.boots_installer_directly()) {
             let (Some(os), Some(boot)) = (fabric.os.get(&g.os), installer_boot(fabric, g)) else {
@@ -38,6 +45,46 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
                     ),
                 );
             }
+        }
+    }
+}
+
+/// `direct_boot` goes with the modes that boot a kernel of dom0, and only with them.
+fn check_direct_boot(fabric: &Fabric, diags: &mut Diagnostics) {
+    for g in fabric.dom0s.iter().flat_map(|d| &d.guests) {
+        match (&g.direct_boot, g.mode.boots_dom0_kernel()) {
+            (None, true) => diags.error(
+                "direct-boot-mode",
+                g.at.key("mode"),
+                format!(
+                    "a {} guest boots a kernel of dom0 but `{}` has no direct_boot: give direct_boot = {{ kernel = \"/vmlinuz\", ramdisk = \"/initrd.img\" }}",
+                    g.mode.as_str(),
+                    g.name
+                ),
+            ),
+            (Some(_), false) => diags.error(
+                "direct-boot-mode",
+                g.at.key("direct_boot"),
+                format!(
+                    "guest `{}` is a {} guest, which does not boot a kernel of dom0: remove direct_boot, or make it mode = \"pv-kernel\" or \"pvh-kernel\"",
+                    g.name,
+                    g.mode.as_str()
+                ),
+            ),
+            (Some(b), true) => {
+                let len = b.cmdline_text().len();
+                if len > MAX_GUEST_CMDLINE {
+                    diags.error(
+                        "kernel-cmdline-too-long",
+                        g.at.key("direct_boot").key("cmdline"),
+                        format!(
+                            "the kernel command line of `{}` is {len} bytes but Xen hands a guest at most {MAX_GUEST_CMDLINE}: shorten direct_boot.cmdline",
+                            g.name
+                        ),
+                    );
+                }
+            }
+            (None, false) => {}
         }
     }
 }

@@ -20,7 +20,9 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
         let Some(os) = fabric.os.get(&dom0.os) else {
             continue;
         };
-        if os.kernel_version.is_none() && without_kernel.insert(&dom0.os) {
+        // A Debian dom0's entry loads the links Debian keeps (/boot/vmlinuz): no version.
+        if os.kernel_version.is_none() && os.family.kickstarted() && without_kernel.insert(&dom0.os)
+        {
             diags.error(
                 "missing-value",
                 FieldPath::root()
@@ -40,7 +42,12 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
                 "xm and xend were removed in Xen 4.5: an EL9 dom0 needs toolstack = \"xl\"",
             );
         }
-        for g in &dom0.guests {
+        // Only a guest that anaconda installs puts its / and swap on its first disk.
+        let installed = |g: &&crate::model::Guest| {
+            !g.mode.boots_dom0_kernel()
+                && fabric.os.get(&g.os).is_some_and(|o| o.family.kickstarted())
+        };
+        for g in dom0.guests.iter().filter(installed) {
             if let Some(disk) = g.disks.first() {
                 if disk.size < GUEST_DISK_MIN {
                     diags.error(

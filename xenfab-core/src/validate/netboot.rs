@@ -15,7 +15,8 @@ use crate::model::{BootImage, BootState, Fabric, HostRef, Ident, OsFamily, VirtM
 pub(super) const fn cmdline_limit(family: OsFamily) -> usize {
     match family {
         OsFamily::El3 | OsFamily::El4 | OsFamily::El5 => 255,
-        OsFamily::El9 => 2047,
+        // Debian 12's and 13's kernels (6.1, 6.12) have COMMAND_LINE_SIZE 2048 too.
+        OsFamily::El9 | OsFamily::Debian => 2047,
     }
 }
 
@@ -143,6 +144,15 @@ fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
         else {
             continue;
         };
+        // No installer line: Debian hosts have no netboot entries yet, and a guest that boots a
+        // kernel of dom0 is never installed.
+        let never_installed = match host {
+            HostRef::Dom0(_) => false,
+            HostRef::Guest(_, g) => g.mode.boots_dom0_kernel(),
+        };
+        if !os.family.kickstarted() || never_installed {
+            continue;
+        }
         let mut ks_url = url + 1 + host.name().as_str().len() + 1 + domain + ".ks".len();
         if matches!(host, HostRef::Dom0(_)) && BootState::Reinstall.refusal(fabric, host).is_none()
         {
@@ -205,12 +215,7 @@ fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
                 "the installer's kernel command line of `{}`{others} is {len} bytes (boot image `{image}`'s append, then the kickstart URL, or the install tree of rescue mode, and NIC) \
                  but {} kernels take at most {}: shorten install.kickstart_url, site.domain, the release's install_url or boot_images[{image}].append",
                 fabric.fqdn(host.name()),
-                match family {
-                    OsFamily::El3 => "EL3",
-                    OsFamily::El4 => "EL4",
-                    OsFamily::El5 => "EL5",
-                    OsFamily::El9 => "EL9",
-                },
+                family.display_name(),
                 cmdline_limit(family)
             ),
         );

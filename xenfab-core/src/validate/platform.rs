@@ -12,6 +12,11 @@
 //! networks share a bridge name, put the guest on the wrong wire. A second network through
 //! the same NIC needs a VLAN (a NIC can be a port of one bridge only), which the model cannot
 //! say yet: such guests are refused with `guest-network-unbridged`.
+//!
+//! A host-only network (`host_only = true`) needs no NIC: a Debian dom0 makes its bridge with
+//! no port in `/etc/network/interfaces` (render/debian), so guests of a Debian dom0 may be on
+//! host-only networks besides their dom0's. No other dom0 has such a file (`host-only-network`),
+//! and a dom0 cannot install through a network with no uplink.
 
 use crate::diagnostic::Diagnostics;
 use crate::model::{Dom0, Fabric, OsFamily, Toolstack, VirtMode};
@@ -31,8 +36,29 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
     }
 }
 
-/// Every guest is on its dom0's network, the only one its dom0 bridges.
+/// Every guest is on a network its dom0 bridges: the dom0's own, or (Debian dom0s) a
+/// host-only one.
 fn check_bridges(fabric: &Fabric, dom0: &Dom0, diags: &mut Diagnostics) {
+    let debian = fabric
+        .os
+        .get(&dom0.os)
+        .is_some_and(|o| o.family == OsFamily::Debian);
+    if fabric
+        .networks
+        .get(&dom0.network)
+        .is_some_and(|n| n.host_only)
+    {
+        diags.error(
+            "host-only-network",
+            dom0.at.key("network"),
+            format!(
+                "dom0 `{}` is on network `{}`, which is host-only (no uplink, a bridge inside each dom0): a dom0 needs a network with a wire; put it on another network",
+                dom0.name, dom0.network
+            ),
+        );
+    }
+    // The host-only bridges this dom0 makes so far, with their network.
+    let mut host_only: Vec<(&crate::model::Ident, &crate::model::Ident)> = Vec::new();
     for g in &dom0.guests {
         if g.network == dom0.network {
             continue;
@@ -45,7 +71,28 @@ fn check_bridges(fabric: &Fabric, dom0: &Dom0, diags: &mut Diagnostics) {
         ) else {
             continue;
         };
-        let how = if own.bridge == theirs.bridge {
+        let clash = own.bridge == theirs.bridge
+            || host_only
+                .iter()
+                .any(|(b, n)| **b == theirs.bridge && **n != g.network);
+        if theirs.host_only && !clash {
+            if debian {
+                if !host_only.iter().any(|(_, n)| **n == g.network) {
+                    host_only.push((&theirs.bridge, &g.network));
+                }
+            } else {
+                diags.error(
+                    "host-only-network",
+                    g.at.key("network"),
+                    format!(
+                        "guest `{}` is on host-only network `{}`, whose bridge only a Debian dom0 makes (in /etc/network/interfaces) and dom0 `{}` is not one: put the guest on network `{}`",
+                        g.name, g.network, dom0.name, dom0.network
+                    ),
+                );
+            }
+            continue;
+        }
+        let how = if clash {
             format!(
                 "its bridge `{}` on dom0 `{}` is the bridge of network `{}`: the guest would be on the wrong wire",
                 theirs.bridge, dom0.name, dom0.network
@@ -85,6 +132,13 @@ fn check_dom0_release(dom0: &Dom0, family: OsFamily, diags: &mut Diagnostics) {
         // RHEL 5 ships Xen 3.1 (xen-3.0.3 userspace with a 3.1 hypervisor, RHEL 5.1 release
         // notes) with xm and xend only; xl and libxl came with Xen 4.1 (Xen 4.1 release notes,
         // "xl: the new default toolstack" came in 4.2).
+        // Debian's Xen packages have had no xend since Xen 4.5 (xen-utils-4.17 ships `xl`
+        // only: packages.debian.org/bookworm/amd64/xen-utils-4.17/filelist).
+        OsFamily::Debian if dom0.toolstack == Toolstack::Xm => diags.error(
+            "toolstack-unavailable",
+            dom0.at.key("toolstack"),
+            "Debian's Xen has no xm nor xend (they went with Xen 4.5; bookworm's Xen 4.17 ships xl only): a Debian dom0 needs toolstack = \"xl\"",
+        ),
         OsFamily::El5 if dom0.toolstack == Toolstack::Xl => diags.error(
             "toolstack-unavailable",
             dom0.at.key("toolstack"),

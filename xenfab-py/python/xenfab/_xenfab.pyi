@@ -118,7 +118,7 @@ class Guest:
         """Its MAC address (given, or derived from ``ip``)."""
     @property
     def mode(self) -> str:
-        """How it is virtualised and booted: ``pv-pypxeboot``, ``pv-pygrub``, ``hvm``, ``pvh``."""
+        """How it is virtualised and booted: ``pv-pypxeboot``, ``pv-pygrub``, ``hvm``, ``pvh``, ``pv-kernel``, ``pvh-kernel``."""
     @property
     def memory_mib(self) -> int:
         """Its memory in MiB."""

@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::model::{
     Arch, BootState, FsType, HardwareRaid, LifecycleAction, MacScheme, OsFamily, RaidLevel,
-    Toolstack, VirtMode,
+    SerialPort, Toolstack, VirtMode,
 };
 
 /// The version of the fabric file format this xenfab reads and writes.
@@ -314,6 +314,11 @@ pub struct Network {
     /// The TFTP server for this network, when it is not the site's install server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_server: Option<String>,
+    /// A network inside each dom0 with no uplink (default false): every Debian dom0 whose
+    /// guests are on it makes its bridge without a port (`bridge_ports none`) and takes the
+    /// gateway's address on it. Guests on it reach their own dom0 and each other only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_only: Option<bool>,
 }
 
 /// A hardware profile.
@@ -569,6 +574,10 @@ pub struct Dom0 {
     /// `seed-softraid1` for hardware that shows two or more disks, `seed-hwraid10` for one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partitioning: Option<String>,
+    /// The serial port the hypervisor and dom0's kernel write their console to: `com1` or
+    /// `com2`, at 115200 8n1 (default: none, the screen only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial_console: Option<SerialPort>,
     /// What network boot gives it next: `install` (wipes its disks, its guests' volumes too),
     /// `reinstall` (reformats its system, keeps its guests' volume group), `localboot` or
     /// `rescue`. See docs/lifecycle.md.
@@ -615,6 +624,10 @@ pub struct Guest {
     /// Virtualisation mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<VirtMode>,
+    /// The kernel, ramdisk and command line from dom0 that a `pv-kernel` or `pvh-kernel`
+    /// guest boots (needed for those modes, refused for the others).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direct_boot: Option<DirectBoot>,
     /// Its OS release (a key of `os`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os: Option<String>,
@@ -638,6 +651,21 @@ pub struct Guest {
     /// Its own kickstart settings, over its OS's and the site's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kickstart: Option<KickstartOverride>,
+}
+
+/// What a `pv-kernel` or `pvh-kernel` guest boots: files of its dom0 (xl.cfg(5), "Direct
+/// Kernel Boot").
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DirectBoot {
+    /// The kernel: an absolute path in dom0 of `A-Za-z0-9._+-/` (`/boot/vmlinuz`).
+    pub kernel: String,
+    /// The ramdisk (initrd): an absolute path in dom0 of `A-Za-z0-9._+-/`.
+    pub ramdisk: String,
+    /// The kernel's command line, one word an element (`["console=hvc0", "ro"]`), none
+    /// beginning with `-`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cmdline: Vec<String>,
 }
 
 /// A guest disk: a logical volume on its dom0.

@@ -750,14 +750,24 @@ impl Cx {
         let Some(text) = text else {
             return release::info(family, release::default_release(family));
         };
-        let Ok(r) = text.parse::<release::Release>() else {
+        // Debian numbers its releases by their major (12 is bookworm, 12.5 its fifth point
+        // release): a bare major is its first point release.
+        let parsed = match text.parse::<u8>() {
+            Ok(major) if family == m::OsFamily::Debian && !text.starts_with('0') => {
+                Ok(release::Release::new(major, 0))
+            }
+            _ => text.parse::<release::Release>(),
+        };
+        let Ok(r) = parsed else {
+            let expected = if family == m::OsFamily::Debian {
+                "a Debian release, such as 12 or 12.5"
+            } else {
+                "major.minor, such as 5.2 or 9.4"
+            };
             self.diags.error(
                 "invalid-value",
                 path.clone(),
-                format!(
-                    "invalid release `{}`: expected major.minor, such as 5.2 or 9.4",
-                    shown(text)
-                ),
+                format!("invalid release `{}`: expected {expected}", shown(text)),
             );
             return None;
         };
@@ -823,6 +833,7 @@ impl Cx {
             dns: dns.into_iter().collect::<Option<_>>()?,
             bridge: bridge?,
             next_server: next_server.map_or(Some(None), |s| s.map(Some))?,
+            host_only: n.host_only.unwrap_or(false),
         })
     }
 
@@ -1055,6 +1066,11 @@ impl Cx {
             d.network.as_deref().or(defaults.network.as_deref()),
             file,
         );
+        let os_family =
+            d.os.as_deref()
+                .or(defaults.os.as_deref())
+                .and_then(|o| file.os.get(o))
+                .map(|o| o.family);
         let os = self.required_ref(
             &path.key("os"),
             d.os.as_deref().or(defaults.os.as_deref()),
@@ -1115,7 +1131,15 @@ impl Cx {
             memory: memory?,
             vcpus: vcpus?,
             balloon: d.balloon.or(defaults.balloon).unwrap_or(false),
-            toolstack: d.toolstack.or(defaults.toolstack).unwrap_or(Toolstack::Xm),
+            // A Debian dom0 has only xl (no xend since Xen 4.5); the others keep the seed's xm.
+            toolstack: d.toolstack.or(defaults.toolstack).unwrap_or(
+                if os_family == Some(m::OsFamily::Debian) {
+                    Toolstack::Xl
+                } else {
+                    Toolstack::Xm
+                },
+            ),
+            serial_console: d.serial_console,
             partitioning: partitioning?,
             state: d.state.or(defaults.state).unwrap_or_default(),
             wipe_guests: d.wipe_guests.unwrap_or(false),
@@ -1232,6 +1256,10 @@ impl Cx {
         };
         let disks = self.guest_disks(path, g, mode, defaults);
         let kickstart = self.host_kickstart(path, g.kickstart.as_ref());
+        let direct_boot = match &g.direct_boot {
+            Some(b) => self.direct_boot(&path.key("direct_boot"), b).map(Some),
+            None => Some(None),
+        };
 
         Some(m::Guest {
             name: name?,
@@ -1243,6 +1271,7 @@ impl Cx {
             vcpus: vcpus?,
             disks: disks?,
             mode,
+            direct_boot: direct_boot?,
             os: os?,
             boot_image: boot_image?,
             on_poweroff: g
@@ -1260,6 +1289,19 @@ impl Cx {
             state: g.state.or(defaults.state).unwrap_or_default(),
             kickstart,
             at: path.clone(),
+        })
+    }
+
+    /// A guest's direct boot: absolute paths and command-line words that xl's config and the
+    /// guest's kernel read as they are.
+    fn direct_boot(&mut self, path: &FieldPath, b: &dto::DirectBoot) -> Option<m::DirectBoot> {
+        let kernel = self.parse(&path.key("kernel"), &b.kernel);
+        let ramdisk = self.parse(&path.key("ramdisk"), &b.ramdisk);
+        let cmdline = self.parse_all(&path.key("cmdline"), &b.cmdline);
+        Some(m::DirectBoot {
+            kernel: kernel?,
+            ramdisk: ramdisk?,
+            cmdline: cmdline?,
         })
     }
 
@@ -1342,12 +1384,7 @@ pub(crate) use crate::diagnostic::shown;
 
 /// A family as the fabric file spells it.
 fn family_name(family: m::OsFamily) -> &'static str {
-    match family {
-        m::OsFamily::El3 => "el3",
-        m::OsFamily::El4 => "el4",
-        m::OsFamily::El5 => "el5",
-        m::OsFamily::El9 => "el9",
-    }
+    family.as_str()
 }
 
 #[cfg(test)]

@@ -287,6 +287,7 @@ impl Cx {
                     crate::model::Toolstack::Xm
                 }),
                 partitioning: Some(scheme_name),
+                serial_console: None,
                 state: None,
                 wipe_guests: None,
                 kickstart,
@@ -461,6 +462,7 @@ impl Cx {
                 dns: dns.clone(),
                 bridge: None,
                 next_server: None,
+                host_only: None,
             });
         if entry.bridge.is_none() {
             entry.bridge = bridge;
@@ -546,15 +548,7 @@ impl Cx {
             Some("i386" | "i486" | "i586" | "i686") => Some(crate::model::Arch::I386),
             _ => None,
         };
-        let name = format!(
-            "{image}-{}",
-            match family {
-                crate::model::OsFamily::El3 => "el3",
-                crate::model::OsFamily::El4 => "el4",
-                crate::model::OsFamily::El5 => "el5",
-                crate::model::OsFamily::El9 => "el9",
-            }
-        );
+        let name = format!("{image}-{}", family.as_str());
         let release = release_of_anaconda(version);
         let entry = file.os.entry(name.clone()).or_insert_with(|| dto::Os {
             family,
@@ -967,6 +961,7 @@ impl Cx {
             vcpus,
             disks: Some(disks),
             mode: Some(mode),
+            direct_boot: None,
             os: Some(host.os),
             boot_image: None,
             on_poweroff,

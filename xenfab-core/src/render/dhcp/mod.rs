@@ -124,10 +124,17 @@ struct DhcpdView<'a> {
     networks: &'a [NetView],
 }
 
-/// The networks that have hosts, in name order, each with its hosts in fabric order.
+/// The networks that have hosts, in name order, each with its hosts in fabric order. A
+/// host-only network is inside each dom0, out of the DHCP server's reach: none of its hosts.
 fn networks(fabric: &Fabric) -> Result<Vec<NetView>, RenderError> {
     let mut by_network: BTreeMap<&Ident, Vec<HostRef<'_>>> = BTreeMap::new();
-    for host in fabric.hosts() {
+    let reached = |h: &HostRef<'_>| {
+        !fabric
+            .networks
+            .get(h.network())
+            .is_some_and(|n| n.host_only)
+    };
+    for host in fabric.hosts().filter(reached) {
         by_network.entry(host.network()).or_default().push(host);
     }
     by_network

@@ -87,9 +87,13 @@ struct GuestView {
     bootloader: Option<&'static str>,
     /// pypxeboot's arguments ([`pypxeboot_args`]), for xm's `bootargs`.
     bootargs: Option<String>,
-    /// The installer's kernel, initrd and command line (quoted for `"…"` in xm and xl), for a
-    /// pygrub or PVH guest being installed; no bootloader then.
+    /// The installer the guest boots directly in its install or rescue variant (the config's
+    /// header says which).
     installer: Option<InstallerView>,
+    /// The kernel, initrd and command line from dom0 (quoted for `"…"` in xm and xl) that the
+    /// guest boots: the installer's, or the `direct_boot` of a `pv-kernel` or `pvh-kernel`
+    /// guest; no bootloader then.
+    direct: Option<InstallerView>,
     /// xm's `vif` entry: `mac=…` (with `bridge=…` unless it is xend's default).
     xm_vif: String,
     /// xl's `vif` entry: `mac=…,bridge=…`.
@@ -115,7 +119,8 @@ struct GuestView {
 /// rescued, a pypxeboot guest while it is rescued.
 #[derive(Serialize)]
 struct InstallerView {
-    /// What the variant is for, in the config's header: `install` or `rescue`.
+    /// What the variant is for, in the config's header: `install` or `rescue`; `boot` for a
+    /// `direct_boot`.
     purpose: &'static str,
     kernel: String,
     ramdisk: String,
@@ -171,11 +176,31 @@ impl GuestView {
             VirtMode::PvPypxeboot => ("pv", Some("/usr/bin/pypxeboot")),
             VirtMode::PvPygrub => ("pv", Some("pygrub")),
             VirtMode::Pvh => ("pvh", Some("pygrub")),
+            VirtMode::PvKernel => ("pv", None),
+            VirtMode::PvhKernel => ("pvh", None),
             VirtMode::Hvm => ("hvm", None),
         };
         let bootloader = match installer {
             Some(_) => None,
             None => bootloader.map(|b| pygrub_path(dom0.toolstack, b)),
+        };
+        let direct = match (installer, &g.direct_boot) {
+            (Some(i), _) => Some(InstallerView {
+                purpose: if i.rescue { "rescue" } else { "install" },
+                kernel: quoted(&i.kernel),
+                ramdisk: quoted(&i.ramdisk),
+                cmdline: quoted(&i.cmdline),
+            }),
+            (None, Some(b)) if g.mode.boots_dom0_kernel() => Some(InstallerView {
+                purpose: "boot",
+                kernel: quoted(b.kernel.as_str()),
+                ramdisk: quoted(b.ramdisk.as_str()),
+                cmdline: quoted(&b.cmdline_text()),
+            }),
+            (None, _) if g.mode.boots_dom0_kernel() => {
+                return Err(lookup::missing("direct_boot of guest", &g.name));
+            }
+            (None, _) => None,
         };
         Ok(GuestView {
             name: g.name.to_string(),
@@ -193,6 +218,7 @@ impl GuestView {
                 ramdisk: quoted(&i.ramdisk),
                 cmdline: quoted(&i.cmdline),
             }),
+            direct,
             xm_vif,
             xl_vif: format!("mac={mac},bridge={bridge}"),
             xm_disks: xm_disks.join(", "),
@@ -331,6 +357,18 @@ fn libvirt_view(
             bootloader_args: None,
         },
         (VirtMode::Pvh, _) => libvirt::Boot::Pvh { bootloader: pygrub },
+        (VirtMode::PvKernel | VirtMode::PvhKernel, _) => {
+            let b = g
+                .direct_boot
+                .as_ref()
+                .ok_or_else(|| lookup::missing("direct_boot of guest", &g.name))?;
+            libvirt::Boot::Direct {
+                pvh: g.mode == VirtMode::PvhKernel,
+                kernel: b.kernel.to_string(),
+                initrd: b.ramdisk.to_string(),
+                cmdline: b.cmdline_text(),
+            }
+        }
         (VirtMode::Hvm, _) => libvirt::Boot::Hvm {
             network_first: true,
         },
@@ -371,6 +409,19 @@ struct ProvisionView {
     tool: &'static str,
     /// Where the installers' kernels go on dom0 ([`crate::model::INSTALLER_DIR`]).
     installer_dir: &'static str,
+    /// The volume groups the guests' disks are on, each once.
+    volume_groups: Vec<String>,
+    /// The bridges the guests attach to, each once.
+    bridges: Vec<String>,
+    /// True on a Debian dom0: a missing bridge is brought up with `ifup` from its
+    /// /etc/network/interfaces (render/debian); elsewhere dom0's network setup makes it.
+    ifup: bool,
+    /// `lvcreate`'s options: `--yes` where lvm2 2.02.105 and later asks before wiping a
+    /// file system signature found in the new volume's space (bookworm's lvm2 2.03.16, EL9's
+    /// 2.03; lvcreate(8): `-y|--yes` "Do not prompt for confirmation interactively but always
+    /// assume the answer yes"), which without a terminal would fail the run. EL5's lvm2
+    /// 2.02.x neither asks nor has `--yes`: none there (xm dom0s).
+    lvcreate_options: &'static str,
     guests: Vec<ProvisionGuest>,
 }
 
@@ -395,6 +446,9 @@ struct ProvisionGuest {
     /// `'VG' 'LV'` of the disk a guest that boots its own disk (pygrub, PVH, state
     /// `localboot`) boots: it is not started while that volume is blank.
     boot_volume: Option<String>,
+    /// How to install such a guest when xenfab cannot (a Debian guest: no preseed yet); none
+    /// for the others, whose script says `xenfab boot NAME install`.
+    install_hint: Option<&'static str>,
 }
 
 fn provision_view(fabric: &Fabric, dom0: &Dom0) -> Result<ProvisionView, RenderError> {
@@ -453,12 +507,36 @@ fn provision_view(fabric: &Fabric, dom0: &Dom0) -> Result<ProvisionView, RenderE
             } else {
                 None
             },
+            install_hint: (own_disk && !lookup::os(fabric, &g.os)?.family.kickstarted()).then_some(
+                "xenfab does not install Debian guests yet: put the system on the volume, e.g. with debootstrap, then run this again",
+            ),
         });
+    }
+    let mut volume_groups: Vec<String> = Vec::new();
+    let mut bridges: Vec<String> = Vec::new();
+    for g in &dom0.guests {
+        for d in &g.disks {
+            let vg = d.vg.to_string();
+            if !volume_groups.contains(&vg) {
+                volume_groups.push(vg);
+            }
+        }
+        let bridge = lookup::network(fabric, &g.network)?.bridge.to_string();
+        if !bridges.contains(&bridge) {
+            bridges.push(bridge);
+        }
     }
     Ok(ProvisionView {
         dom0: fabric.fqdn(&dom0.name),
         tool,
         installer_dir: crate::model::INSTALLER_DIR,
+        volume_groups,
+        bridges,
+        ifup: lookup::os(fabric, &dom0.os)?.family == OsFamily::Debian,
+        lvcreate_options: match dom0.toolstack {
+            Toolstack::Xm => "",
+            Toolstack::Xl => " --yes",
+        },
         guests,
     })
 }

@@ -34,6 +34,15 @@ pub(crate) fn render(
 ) -> Result<(), RenderError> {
     for dom0 in &fabric.dom0s {
         let fqdn = fabric.fqdn(&dom0.name);
+        for guest in dom0.guests.iter().filter(|g| kickstarted(fabric, g)) {
+            let text = templates::render(env, "kickstart.ks.j2", guest_view(fabric, guest)?)?;
+            tree.insert_file(&format!("kickstart/{}.ks", fabric.fqdn(&guest.name)), text)?;
+        }
+        // Debian dom0s are installed by the Debian installer (a preseed file, not yet
+        // rendered), not by anaconda.
+        if !lookup::os(fabric, &dom0.os)?.family.kickstarted() {
+            continue;
+        }
         let mut view = dom0_view(fabric, dom0)?;
         let text = templates::render(env, "kickstart.ks.j2", &view)?;
         // The reinstall file is made from the dom0's file without its `%pre` scripts: they run
@@ -69,12 +78,14 @@ pub(crate) fn render(
             })?;
         tree.insert_file(&format!("kickstart/{fqdn}.ks"), text)?;
         tree.insert_file(&format!("kickstart/{fqdn}.reinstall.ks"), converted.text)?;
-        for guest in &dom0.guests {
-            let text = templates::render(env, "kickstart.ks.j2", guest_view(fabric, guest)?)?;
-            tree.insert_file(&format!("kickstart/{}.ks", fabric.fqdn(&guest.name)), text)?;
-        }
     }
     Ok(())
+}
+
+/// True for a guest that anaconda installs: not a Debian one (the Debian installer's), nor one
+/// that boots a kernel of dom0 (`pv-kernel`, `pvh-kernel`), which is never installed.
+fn kickstarted(fabric: &Fabric, g: &Guest) -> bool {
+    !g.mode.boots_dom0_kernel() && fabric.os.get(&g.os).is_some_and(|o| o.family.kickstarted())
 }
 
 /// The kickstart dialect of an installer family.
@@ -90,7 +101,8 @@ impl Dialect {
     fn of(family: OsFamily) -> Dialect {
         match family {
             OsFamily::El3 | OsFamily::El4 | OsFamily::El5 => Dialect::Legacy,
-            OsFamily::El9 => Dialect::Current,
+            // Debian hosts get no kickstart (`render` leaves them out).
+            OsFamily::El9 | OsFamily::Debian => Dialect::Current,
         }
     }
 }
@@ -101,7 +113,7 @@ pub(crate) fn handler(family: OsFamily) -> &'static str {
         OsFamily::El3 => "RHEL3",
         OsFamily::El4 => "RHEL4",
         OsFamily::El5 => "RHEL5",
-        OsFamily::El9 => "RHEL9",
+        OsFamily::El9 | OsFamily::Debian => "RHEL9",
     }
 }
 
@@ -736,7 +748,9 @@ mod tests {
 
     /// The overrides case's kickstart files, by name.
     fn overrides() -> std::collections::BTreeMap<String, String> {
-        kickstarts(include_str!("../../../../tests/cases/overrides/fabric.toml"))
+        kickstarts(include_str!(
+            "../../../../tests/cases/overrides/fabric.toml"
+        ))
     }
 
     #[test]

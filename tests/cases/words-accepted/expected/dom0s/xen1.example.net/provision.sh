@@ -15,6 +15,23 @@ INSTALLER_DIR=${INSTALLER_DIR:-/var/lib/xen/boot}
 # curl-minimal has no TFTP).
 BOOT_URL=${BOOT_URL:-}
 
+# need_volume_group VG: the guests' volumes go there; dom0's install made it.
+need_volume_group() {
+    if ! vgs "$1" >/dev/null 2>&1; then
+        echo "volume group $1 does not exist on this dom0: make it (pvcreate DEVICE; vgcreate $1 DEVICE) or install dom0 with its partition scheme, then run this again" >&2
+        exit 1
+    fi
+}
+
+# need_bridge BRIDGE: the guests' vifs attach to it.
+need_bridge() {
+    if ip link show dev "$1" >/dev/null 2>&1; then
+        return
+    fi
+    echo "bridge $1 does not exist on this dom0: dom0's network setup makes it (xend's network-bridge, or the kickstart's bridge); start it, then run this again" >&2
+    exit 1
+}
+
 # create_volume VG LV SIZE: create the logical volume unless it exists.
 create_volume() {
     if lvs "$1/$2" >/dev/null 2>&1; then
@@ -52,10 +69,12 @@ no_autostart() {
     rm -f "$XEN_DIR/auto/$1"
 }
 
-# blank VG LV: true when the volume's first sector holds only zeros, as lvcreate leaves it
-# (it zeroes the first 4 KiB): nothing was installed on it.
+# blank VG LV: true when the volume's first 4 KiB hold only zeros, as lvcreate leaves them
+# (it zeroes the first 4 KiB): nothing was installed on it. 4 KiB, not a sector: a file system
+# made on the whole volume (no partition table, as xen-tools and debootstrap installs do)
+# leaves its first sector zero, and ext2/3/4 write their superblock at 1 KiB.
 blank() {
-    [ -z "$(dd if="/dev/$1/$2" bs=512 count=1 2>/dev/null | tr -d '\000')" ]
+    [ -z "$(dd if="/dev/$1/$2" bs=4096 count=1 2>/dev/null | tr -d '\000')" ]
 }
 
 # start NAME CONFIG: start the guest unless it runs.
@@ -78,17 +97,19 @@ start_installer() {
     fi
 }
 
-# start_installed NAME CONFIG VG LV: start a guest that boots its own disk, unless that disk
-# is blank: its bootloader would find nothing to boot.
+# start_installed NAME CONFIG VG LV [HOW]: start a guest that boots its own disk, unless that
+# disk is blank: its bootloader would find nothing to boot. HOW says how to install it.
 start_installed() {
     if xm list "$1" >/dev/null 2>&1; then
         echo "guest $1 runs: left alone"
     elif blank "$3" "$4"; then
-        echo "guest $1 not started: volume $3/$4 is blank; install it first (xenfab boot $1 install, render, run this again)" >&2
+        echo "guest $1 not started: volume $3/$4 is blank; install it first (${5:-xenfab boot $1 install, render, run this again})" >&2
     else
         xm create "$XEN_DIR/$2"
     fi
 }
+need_volume_group 'xenvg'
+need_bridge 'xenbr-lan-12345'
 
 # web1: 64M, 3 vCPU, pv-pypxeboot, xenvg/web1 10G, xenvg/web1-xvdc 5G, xenvg/web1-xvdb 1M
 create_volume 'xenvg' 'web1' '10240m'
