@@ -485,6 +485,24 @@ def check_kernel_img_conf(path: Path) -> None:
         raise Rejected(f"{path}: linux-base reads it as {out!r}, not do_symlinks 1 and image_dest /boot", 1)
 
 
+# --- Debian dom0s: the preseed file -------------------------------------------------------------
+
+PRESEED_CHECKER = HERE / "check_preseed.py"
+
+
+def check_preseed(path: Path) -> None:
+    """check_preseed.py: debconf's debconf-set-selections --checkonly and the Debian installer's
+    own reader (bookworm netboot initrd) read the same questions and values; partman-auto's
+    decode_recipe reads the recipe's sizes, every volume's group is made; the late command,
+    run by busybox sh in a scratch /target, writes the tree's files and runs update-grub."""
+    build = HERE / "boot" / "build"
+    _require(shutil.which("debconf-set-selections") is not None, "debconf-set-selections (debconf)")
+    _require((build / "di-debconf-set-selections").exists(), "boot/build/di-debconf-set-selections (debian-installer-12-netboot-amd64)")
+    _require((build / "partman-auto" / "lib" / "partman" / "lib" / "recipes.sh").exists(), "boot/build/partman-auto (partman-auto udeb)")
+    _require((build / "partman-auto-lvm" / "lib" / "partman" / "lib" / "auto-lvm.sh").exists(), "boot/build/partman-auto-lvm (partman-auto-lvm udeb)")
+    _validate([sys.executable, str(PRESEED_CHECKER), str(path)])
+
+
 # Which checker reads which artefact: a glob on the path inside an expected/ tree (`*` stays
 # within one path segment), first matching row wins. A new artefact kind adds a row here.
 CHECKS: list[tuple[str, Callable[[Path], None]]] = [
@@ -508,6 +526,7 @@ CHECKS: list[tuple[str, Callable[[Path], None]]] = [
     ("dom0s/*/xen/*", check_xm_artefact),  # <guest>: guests of xm dom0s (xend-config.sxp, xl.conf: above)
     ("dom0s/*/libvirt/*.xml", check_libvirt_domain),
     ("dom0s/*/provision.sh", check_provision_sh),
+    ("preseed/*.cfg", check_preseed),  # Debian dom0s: the Debian installer's answers
 ]
 
 
@@ -580,6 +599,14 @@ SELF_TESTS = [
     ("grub-d-xen", check_grub_d_xen, "xen.cfg", "xen-unterminated.cfg", "unterminated"),
     ("xendomains", check_xendomains, "xendomains", "xendomains-elsewhere", "not /etc/xen/auto"),
     ("kernel-img-conf", check_kernel_img_conf, "kernel-img.conf", "kernel-img-typo.conf", "unknown parameter link_in_bot"),
+    # a space after a continuation's `\`: the recipe's next line is read as a question of its own
+    ("preseed-continuation", check_preseed, "preseed.cfg", "preseed-space-after-backslash.cfg", "unknown type"),
+    # a size partman-auto cannot read (decode_recipe makes it 2200000000: no disk is that large)
+    ("preseed-recipe-size", check_preseed, "preseed.cfg", "preseed-badsize.cfg", "2200000000"),
+    # a late command that leaves the Xen entry out of grub.cfg: no update-grub in /target
+    ("preseed-late-command", check_preseed, "preseed.cfg", "preseed-late-no-update-grub.cfg", "update-grub"),
+    # two groups' physical volumes named by their disk: partman-auto-lvm gives both its first one
+    ("preseed-vg-map", check_preseed, "preseed.cfg", "preseed-vg-same-device.cfg", "maps the physical volumes"),
 ]
 
 

@@ -87,11 +87,15 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     if let HostRef::Dom0(d) = host {
         if state == BootState::Install && !d.guests.is_empty() && !args.wipe_guests {
             let n = d.guests.len();
+            let keep = if BootState::Reinstall.refusal(f, host).is_none() {
+                format!("use `xenfab boot {} reinstall` to keep them", d.name)
+            } else {
+                "it has no reinstall that keeps them: move them off first".to_owned()
+            };
             return Err(Failure::Invalid(format!(
                 "error: installing dom0 `{fqdn}` wipes its disks and the volumes of its {n} guest{}: \
-                 use `xenfab boot {} reinstall` to keep them, or give --wipe-guests",
+                 {keep}, or give --wipe-guests",
                 if n == 1 { "" } else { "s" },
-                d.name
             )));
         }
     }

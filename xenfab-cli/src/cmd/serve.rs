@@ -36,7 +36,8 @@ const MAX_CONNECTIONS: usize = 64;
 /// end of its install a host's `%post` calls `/ack/<fqdn>` (when the fabric sets
 /// `install.ack_url`), and the host is switched to local boot as `xenfab boot HOST localboot`
 /// does. A call is taken only from the host's own address. `GET /` lists each host's state;
-/// `GET /ks/<fqdn>.ks` (and `<fqdn>.reinstall.ks`) gives a kickstart file. Runs until killed.
+/// `GET /ks/<fqdn>.ks` (and `<fqdn>.reinstall.ks`) gives a kickstart file, `GET
+/// /ks/preseed/<fqdn>.cfg` a Debian dom0's preseed file. Runs until killed.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The fabric the hosts are in: `--fabric FILE`, `--profiles DIR` or `--example`.

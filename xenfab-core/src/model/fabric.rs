@@ -168,7 +168,7 @@ pub enum OsFamily {
     /// Red Hat Enterprise Linux 9 and its rebuilds (Rocky, Alma): current anaconda.
     El9,
     /// Debian (12 bookworm with Xen 4.17, 13 trixie with Xen 4.20): a dom0 installed by the
-    /// Debian installer, which xenfab does not drive yet (no preseed), and Debian guests.
+    /// Debian installer with a preseed file, and Debian guests (not installed by xenfab).
     Debian,
 }
 
@@ -574,7 +574,8 @@ impl BootState {
     /// not boot from the network (pv-pygrub, PVH), and pypxeboot guests in rescue mode
     /// (pypxeboot cannot pass the bare word `rescue`), get these states from their guest
     /// config, which boots the installer's kernel directly ([`crate::model::installer_boot`]).
-    /// Debian hosts (no preseed yet) and guests that boot a kernel of dom0 (`pv-kernel`,
+    /// A Debian dom0 is installed from its preseed file (render/preseed) and has no reinstall
+    /// nor rescue entry; Debian guests and guests that boot a kernel of dom0 (`pv-kernel`,
     /// `pvh-kernel`: nothing to install) are in `localboot` only.
     pub fn refusal(self, fabric: &Fabric, host: HostRef<'_>) -> Option<String> {
         if self == BootState::Localboot {
@@ -593,15 +594,23 @@ impl BootState {
             HostRef::Guest(_, g) => &g.os,
         };
         if fabric.os.get(os).is_some_and(|o| !o.family.kickstarted()) {
-            // Installing a Debian host takes a preseed file and the Debian installer's netboot
-            // entries, which xenfab does not render yet (issue 12, item 1).
-            return Some(format!(
-                "xenfab does not install {} hosts yet: it renders no preseed file and no Debian installer netboot entry; install the host by hand and leave it in `localboot`",
-                fabric
-                    .os
-                    .get(os)
-                    .map_or("Debian", |o| o.family.display_name())
-            ));
+            // Debian hosts: the Debian installer with a preseed file (render/preseed), for
+            // dom0s only, and only to install.
+            return match (self, host) {
+                (BootState::Install, HostRef::Dom0(_)) | (BootState::Localboot, _) => None,
+                (BootState::Reinstall, HostRef::Dom0(_)) => Some(
+                    "partman-auto cannot keep a volume group: its lvm and raid methods make every partition of the disks they are given anew, and keeping the guests' group takes manual partitioning; reinstall the dom0 by hand, or use `install` with wipe_guests = true"
+                        .to_owned(),
+                ),
+                (BootState::Rescue, HostRef::Dom0(_)) => Some(
+                    "xenfab renders no rescue entry for the Debian installer yet: boot its netboot image with `rescue/enable=true` by hand"
+                        .to_owned(),
+                ),
+                (_, HostRef::Guest(..)) => Some(
+                    "xenfab does not install Debian guests: it renders a preseed file for Debian dom0s only; make the guest's volume by hand (debootstrap, or the installer in its console) and leave it in `localboot`"
+                        .to_owned(),
+                ),
+            };
         }
         match (self, host) {
             (BootState::Localboot | BootState::Install | BootState::Rescue, _) => None,

@@ -157,7 +157,7 @@ pub fn installer_boot(fabric: &Fabric, guest: &Guest) -> Option<InstallerBoot> {
             ));
             args.extend(net.dns.iter().map(|d| format!("nameserver={d}")));
         }
-        // The Debian installer is not driven yet (validation refuses installing Debian hosts).
+        // xenfab installs no Debian guest (validation refuses it; render/preseed is for dom0s).
         OsFamily::Debian => return None,
         OsFamily::El3 | OsFamily::El4 | OsFamily::El5 => {
             if rescue {

@@ -12,6 +12,7 @@ pub mod ks_lines;
 mod mac;
 mod names;
 mod partition;
+pub mod partman;
 pub mod release;
 mod size;
 

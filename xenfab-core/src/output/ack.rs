@@ -150,27 +150,41 @@ pub fn status(fabric: &Fabric, tftp_root: &Path) -> Result<Vec<HostStatus>, Outp
         .collect())
 }
 
-/// The kickstart files of `fabric` that `xenfab serve` gives out, relative to `kickstart/`:
-/// `<fqdn>.ks` of every host and `<fqdn>.reinstall.ks` of every dom0, what `render` writes.
+/// The install files of `fabric` that `xenfab serve` gives out under `/ks/`: `<fqdn>.ks` of
+/// every host and `<fqdn>.reinstall.ks` of every dom0 (relative to `kickstart/`), and
+/// `preseed/<fqdn>.cfg` of every Debian dom0 (the output tree's `preseed/`, at
+/// `<kickstart_url>/preseed/<fqdn>.cfg` as render/preseed names it), what `render` writes.
 /// Only these names are served: a request for anything else (`..`, a directory, another
 /// file) is not found, whatever the tree holds.
 pub fn kickstart_names(fabric: &Fabric) -> std::collections::BTreeSet<String> {
     let mut names = std::collections::BTreeSet::new();
     for host in fabric.hosts() {
         let fqdn = fabric.fqdn(host.name());
-        if let HostRef::Dom0(_) = host {
+        if let HostRef::Dom0(d) = host {
             names.insert(format!("{fqdn}.reinstall.ks"));
+            if fabric
+                .os
+                .get(&d.os)
+                .is_some_and(|o| o.family == crate::model::OsFamily::Debian)
+            {
+                names.insert(format!("preseed/{fqdn}.cfg"));
+            }
         }
         names.insert(format!("{fqdn}.ks"));
     }
     names
 }
 
-/// Reads `kickstart/<name>` of the output tree at `tree_root`, for a `name` of
-/// [`kickstart_names`]; None when it is not a regular file there (not rendered yet, or
-/// replaced by a symlink or a directory, which is never followed).
+/// Reads `kickstart/<name>` (or `preseed/<file>` for a name `preseed/<file>`) of the output
+/// tree at `tree_root`, for a `name` of [`kickstart_names`]; None when it is not a regular
+/// file there (not rendered yet, or replaced by a symlink or a directory, which is never
+/// followed).
 pub fn read_kickstart(tree_root: &Path, name: &str) -> Result<Option<Vec<u8>>, OutputError> {
-    let dir = tree_root.join("kickstart");
+    let (dir, name) = match name.strip_prefix("preseed/") {
+        Some(file) => ("preseed", file),
+        None => ("kickstart", name),
+    };
+    let dir = tree_root.join(dir);
     if fsops::node(&dir)? != Node::Dir {
         return Ok(None);
     }
@@ -187,6 +201,34 @@ mod tests {
 
     fn example() -> Fabric {
         crate::load(crate::EXAMPLE, "example.toml").unwrap().fabric
+    }
+
+    #[test]
+    fn a_debian_dom0s_preseed_file_is_served_from_preseed() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/debian-site.toml"
+        ))
+        .unwrap();
+        let fabric = crate::load(&text, "debian-site.toml").unwrap().fabric;
+        let names = kickstart_names(&fabric);
+        assert!(names.contains("preseed/deb01.example.org.cfg"), "{names:?}");
+        assert!(!names.iter().any(|n| n.starts_with("preseed/mimir")));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("preseed")).unwrap();
+        std::fs::write(
+            dir.path().join("preseed/deb01.example.org.cfg"),
+            "#_preseed_V1\n",
+        )
+        .unwrap();
+        assert_eq!(
+            read_kickstart(dir.path(), "preseed/deb01.example.org.cfg").unwrap(),
+            Some(b"#_preseed_V1\n".to_vec())
+        );
+        assert_eq!(
+            read_kickstart(dir.path(), "deb01.example.org.ks").unwrap(),
+            None
+        );
     }
 
     #[test]

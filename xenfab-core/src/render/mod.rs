@@ -13,6 +13,7 @@
 //! | [`dhcp`] | host entries for ISC dhcpd, Kea and dnsmasq | `dhcp/` |
 //! | [`guests`] | xm, xl and libvirt configs of each guest; each dom0's provisioning script | `dom0s/<fqdn>/xen/`, `dom0s/<fqdn>/libvirt/`, `dom0s/<fqdn>/provision.sh` |
 //! | [`debian`] | what a Debian dom0 reads: `/etc/default/grub.d/xen.cfg`, a `grub.cfg` entry, `kernel-img.conf`, `/etc/network/interfaces`, `/etc/default/xendomains` | `dom0s/<fqdn>/grub/`, `dom0s/<fqdn>/network/`, `dom0s/<fqdn>/default/` |
+//! | [`preseed`] | the Debian installer's answers for each Debian dom0: locale, network, mirror, root, partman recipes of its layout, packages, and a late command that installs render/debian's files | `preseed/<fqdn>.cfg` |
 //! | [`netboot`] | pxelinux, pypxeboot, GRUB2 and iPXE files and the links that pick install or local boot | `tftpboot/` |
 
 pub mod debian;
@@ -23,6 +24,7 @@ pub mod inventory;
 pub mod kickstart;
 mod lookup;
 pub mod netboot;
+pub mod preseed;
 mod templates;
 pub mod toolstack;
 
@@ -42,6 +44,8 @@ pub fn render(fabric: &Fabric) -> Result<Tree, RenderError> {
     grub::render(fabric, &env, &mut tree)?;
     debian::render(fabric, &env, &mut tree)?;
     toolstack::render(fabric, &env, &mut tree)?;
+    // After debian and toolstack: the preseed file's late command carries their files.
+    preseed::render(fabric, &env, &mut tree)?;
     netboot::render(fabric, &env, &mut tree)?;
     dhcp::render(fabric, &env, &mut tree)?;
     guests::render(fabric, &env, &mut tree)?;

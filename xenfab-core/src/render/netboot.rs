@@ -163,17 +163,20 @@ enum Loader {
 }
 
 /// How a host boots from the network, if it does: PV guests booted by pygrub and PVH guests
-/// boot their own disk, `pv-kernel` and `pvh-kernel` guests a kernel of dom0, and Debian hosts
-/// have no entries yet.
+/// boot their own disk, `pv-kernel` and `pvh-kernel` guests a kernel of dom0, and Debian guests
+/// are not installed by xenfab.
 fn loader(fabric: &Fabric, host: HostRef<'_>) -> Option<Loader> {
     let os = match host {
         HostRef::Dom0(d) => &d.os,
         HostRef::Guest(_, g) => &g.os,
     };
-    // Debian hosts: the Debian installer's netboot entries are not rendered yet (their DHCP
-    // entries are).
+    // Debian hosts: a dom0 boots the Debian installer's netboot image (render/preseed); xenfab
+    // installs no Debian guest (their DHCP entries are rendered all the same).
     if fabric.os.get(os).is_some_and(|o| !o.family.kickstarted()) {
-        return None;
+        return match host {
+            HostRef::Dom0(d) if super::preseed::installable(fabric, d) => Some(Loader::Firmware),
+            HostRef::Dom0(_) | HostRef::Guest(..) => None,
+        };
     }
     match host {
         HostRef::Dom0(_) => Some(Loader::Firmware),
@@ -252,6 +255,9 @@ fn installer_args(
     os: &crate::model::OsRelease,
     purpose: Purpose,
 ) -> Vec<String> {
+    if os.family == OsFamily::Debian {
+        return debian_installer_args(fabric, host);
+    }
     let current = os.family == OsFamily::El9;
     let mut args = Vec::new();
     if let Some(ks) = kickstart_url(fabric, host, purpose) {
@@ -294,6 +300,37 @@ fn installer_args(
                 args.extend(crate::model::loader_network(host.ip(), net));
             }
         }
+    }
+    args
+}
+
+/// The Debian installer's arguments (installation guide for bookworm, B.2.2 "Using boot
+/// parameters to preseed questions" and B.2.3 "Auto mode", and its appendix's boot parameter
+/// aliases): `auto=true` (auto-install/enable) delays the locale and keyboard questions until
+/// the preseed file is read, `priority=critical` (debconf/priority) asks nothing else,
+/// `url=` (preseed/url) names the file. What the installer asks before it has fetched the
+/// file is on the line too: the NIC (`interface=`, netcfg/choose_interface) and the host and
+/// domain names (`hostname=`, `domain=`; netcfg asks them when DHCP gives none). A dom0 with
+/// a serial console gets the installer on it (`console=ttyS0,115200n8`).
+fn debian_installer_args(fabric: &Fabric, host: HostRef<'_>) -> Vec<String> {
+    let HostRef::Dom0(dom0) = host else {
+        // loader() gives Debian guests no entries.
+        return Vec::new();
+    };
+    let mut args = vec![
+        "auto=true".to_owned(),
+        "priority=critical".to_owned(),
+        format!("url={}", super::preseed::preseed_url(fabric, dom0)),
+        "interface=auto".to_owned(),
+        format!("hostname={}", dom0.name),
+        format!("domain={}", fabric.site.domain),
+    ];
+    if let Some(port) = dom0.serial_console {
+        let tty = match port {
+            crate::model::SerialPort::Com1 => "ttyS0",
+            crate::model::SerialPort::Com2 => "ttyS1",
+        };
+        args.push(format!("console={tty},115200n8"));
     }
     args
 }

@@ -70,6 +70,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("guest.xm.j2", include_str!("templates/guest.xm.j2")),
     ("guest.xl.cfg.j2", include_str!("templates/guest.xl.cfg.j2")),
     ("provision.sh.j2", include_str!("templates/provision.sh.j2")),
+    ("preseed.cfg.j2", include_str!("templates/preseed.cfg.j2")),
 ];
 
 /// The environment: strict about undefined values, blocks trimmed, trailing newline kept,

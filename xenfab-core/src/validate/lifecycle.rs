@@ -15,12 +15,19 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
             // render/kickstart), its guests' volume group with it.
             if state == BootState::Install && !d.guests.is_empty() && !d.wipe_guests {
                 let n = d.guests.len();
+                // The preseed file's partman recipes of a Debian dom0 wipe the disks too
+                // (render/preseed), and it has no reinstall to keep them.
+                let keep = if BootState::Reinstall.refusal(fabric, host).is_none() {
+                    "use state = \"reinstall\" to keep them"
+                } else {
+                    "it has no reinstall that keeps them: move them off first"
+                };
                 diags.error(
                     "install-wipes-guests",
                     d.at.key("state"),
                     format!(
                         "installing dom0 `{}` wipes its disks and the volumes of its {n} guest{} (`{}`{}): \
-                         use state = \"reinstall\" to keep them, or set wipe_guests = true",
+                         {keep}, or set wipe_guests = true",
                         d.name,
                         if n == 1 { "" } else { "s" },
                         d.guests[0].name,

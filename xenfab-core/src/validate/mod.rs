@@ -12,6 +12,7 @@ mod lifecycle;
 mod netboot;
 mod network;
 mod platform;
+pub(crate) mod preseed;
 
 use crate::diagnostic::Diagnostics;
 use crate::model::Fabric;
@@ -26,6 +27,7 @@ pub fn validate(fabric: &Fabric) -> Diagnostics {
     platform::check(fabric, &mut diags);
     install::check(fabric, &mut diags);
     netboot::check(fabric, &mut diags);
+    preseed::check(fabric, &mut diags);
     guests::check(fabric, &mut diags);
     lifecycle::check(fabric, &mut diags);
     let sound_schemes = layout::check_schemes(fabric, &mut diags);

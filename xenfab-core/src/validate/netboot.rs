@@ -144,13 +144,40 @@ fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
         else {
             continue;
         };
-        // No installer line: Debian hosts have no netboot entries yet, and a guest that boots a
-        // kernel of dom0 is never installed.
+        // No installer line: xenfab installs no Debian guest, and a guest that boots a kernel
+        // of dom0 is never installed.
         let never_installed = match host {
             HostRef::Dom0(_) => false,
             HostRef::Guest(_, g) => g.mode.boots_dom0_kernel(),
         };
-        if !os.family.kickstarted() || never_installed {
+        if never_installed || (!os.family.kickstarted() && !matches!(host, HostRef::Dom0(_))) {
+            continue;
+        }
+        if os.family == OsFamily::Debian {
+            // The Debian installer's line (render/netboot.rs, debian_installer_args):
+            // `auto=true priority=critical url=<kickstart_url>/preseed/<fqdn>.cfg
+            // interface=auto hostname=<name> domain=<domain>`, and a serial console's
+            // `console=ttyS1,115200n8` (counted for all).
+            let name = host.name().as_str().len();
+            let tail = "auto=true priority=critical url=".len()
+                + url
+                + "/preseed/".len()
+                + name
+                + 1
+                + domain
+                + ".cfg interface=auto hostname=".len()
+                + name
+                + " domain=".len()
+                + domain
+                + " console=ttyS1,115200n8".len();
+            let len = cmdline_prefix(image) + append_len(image) + tail;
+            if len > cmdline_limit(os.family) {
+                let entry = over
+                    .entry((image_name, os.family as u8))
+                    .or_insert((host, os.family, len, 0));
+                entry.2 = entry.2.max(len);
+                entry.3 += 1;
+            }
             continue;
         }
         let mut ks_url = url + 1 + host.name().as_str().len() + 1 + domain + ".ks".len();

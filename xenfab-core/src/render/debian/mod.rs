@@ -9,9 +9,8 @@
 //! | `dom0s/<fqdn>/default/xendomains` | `/etc/default/xendomains` | the guests linked in `/etc/xen/auto` start with dom0 |
 //!
 //! `xl.conf` comes from the toolstack renderer, the guests' configs and `provision.sh` from
-//! the guests renderer, as for any `xl` dom0. Installing a Debian dom0 (a preseed file, the
-//! Debian installer's netboot entries) is not rendered yet: validation keeps Debian hosts in
-//! `localboot`.
+//! the guests renderer, as for any `xl` dom0. Installing a Debian dom0 is render/preseed's:
+//! its preseed file's late command writes these files into the installed system.
 //!
 //! Sources of the Debian facts: the bookworm packages' file lists and files (xen-hypervisor-
 //! 4.17-amd64 installs `/boot/xen-4.17-amd64.gz` and no `/boot/xen.gz`; xen-hypervisor-common's

@@ -38,8 +38,8 @@ pub(crate) fn render(
             let text = templates::render(env, "kickstart.ks.j2", guest_view(fabric, guest)?)?;
             tree.insert_file(&format!("kickstart/{}.ks", fabric.fqdn(&guest.name)), text)?;
         }
-        // Debian dom0s are installed by the Debian installer (a preseed file, not yet
-        // rendered), not by anaconda.
+        // Debian dom0s are installed by the Debian installer (a preseed file,
+        // render/preseed), not by anaconda.
         if !lookup::os(fabric, &dom0.os)?.family.kickstarted() {
             continue;
         }
