@@ -114,6 +114,30 @@ fn check_pypxeboot_words(fabric: &Fabric, diags: &mut Diagnostics) {
     }
 }
 
+/// Entries whose command line is too long: (image, family) → (first host, its family, longest
+/// line, hosts over).
+type Over<'a> = BTreeMap<(&'a Ident, u8), (HostRef<'a>, OsFamily, usize, usize)>;
+
+/// Counts a host whose entry's command line, `tail` after what the boot loader and the
+/// image's `append` put first, is longer than its installer's kernel takes.
+fn record<'a>(
+    over: &mut Over<'a>,
+    host: HostRef<'a>,
+    image_name: &'a Ident,
+    family: OsFamily,
+    image: &BootImage,
+    tail: usize,
+) {
+    let len = cmdline_prefix(image) + append_len(image) + tail;
+    if len > cmdline_limit(family) {
+        let entry = over
+            .entry((image_name, family as u8))
+            .or_insert((host, family, len, 0));
+        entry.2 = entry.2.max(len);
+        entry.3 += 1;
+    }
+}
+
 /// Every network boot entry's kernel command line must fit its installer's kernel: `append`,
 /// then `ks=<kickstart_url>/<fqdn>.ks ksdevice=eth0` (EL3 to EL5) or `inst.ks=… BOOTIF=01-<mac>`
 /// (EL9), after what the boot loader puts first; a dom0's reinstall entry names
@@ -130,8 +154,7 @@ fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
         .trim_end_matches('/')
         .len();
     let domain = fabric.site.domain.as_str().len();
-    // (image, family) → (first host, its family, longest line, hosts over)
-    let mut over: BTreeMap<(&Ident, u8), (HostRef<'_>, OsFamily, usize, usize)> = BTreeMap::new();
+    let mut over: Over<'_> = BTreeMap::new();
     for host in fabric.hosts() {
         let (os_name, image_name) = match host {
             HostRef::Dom0(d) => match fabric.os.get(&d.os) {
@@ -170,14 +193,7 @@ fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
                 + " domain=".len()
                 + domain
                 + " console=ttyS1,115200n8".len();
-            let len = cmdline_prefix(image) + append_len(image) + tail;
-            if len > cmdline_limit(os.family) {
-                let entry = over
-                    .entry((image_name, os.family as u8))
-                    .or_insert((host, os.family, len, 0));
-                entry.2 = entry.2.max(len);
-                entry.3 += 1;
-            }
+            record(&mut over, host, image_name, os.family, image, tail);
             continue;
         }
         let mut ks_url = url + 1 + host.name().as_str().len() + 1 + domain + ".ks".len();
@@ -220,14 +236,7 @@ fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
             arg = arg.max(rescue_len);
         }
         let tail = arg + nic.len();
-        let len = cmdline_prefix(image) + append_len(image) + tail;
-        if len > cmdline_limit(os.family) {
-            let entry = over
-                .entry((image_name, os.family as u8))
-                .or_insert((host, os.family, len, 0));
-            entry.2 = entry.2.max(len);
-            entry.3 += 1;
-        }
+        record(&mut over, host, image_name, os.family, image, tail);
     }
     for ((image, _), (host, family, len, count)) in over {
         let others = match count {
