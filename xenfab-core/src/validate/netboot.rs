@@ -41,8 +41,13 @@ fn append_len(image: &BootImage) -> usize {
 pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
     check_cmdlines(fabric, diags);
     // Networks have a TFTP server as a rule: the hosts are walked only for one that has none.
-    for name in fabric.networks.keys() {
-        if fabric.next_server(name).is_none() && fabric.hosts().any(|h| h.network() == name) {
+    // A host-only network needs none: the install server cannot reach its hosts, which get no
+    // DHCP entry and are never booted from the network.
+    for (name, net) in &fabric.networks {
+        if !net.host_only
+            && fabric.next_server(name).is_none()
+            && fabric.hosts().any(|h| h.network() == name)
+        {
             diags.error(
                 "missing-next-server",
                 FieldPath::root().key("networks").entry(name.as_str()).key("next_server"),
@@ -274,5 +279,37 @@ fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
                 format!("the kernel command line of boot image `{name}` is {len} bytes but its releases' kernels take at most {limit}: shorten its append"),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A host-only network's guests are never network-booted: no TFTP server is needed there.
+    #[test]
+    fn a_host_only_network_needs_no_tftp_server() {
+        let text = include_str!("../../../tests/cases/debian-e2e/fabric.toml")
+            .replacen("next_server = \"10.0.0.1\"\n", "", 1)
+            .replacen(
+                "[networks.lan]\n",
+                "[networks.lan]\nnext_server = \"10.0.0.1\"\n",
+                1,
+            );
+        let codes = |text: &str| -> Vec<&'static str> {
+            match crate::load(text, "f.toml") {
+                Ok(loaded) => loaded.warnings.iter().map(|d| d.code).collect(),
+                Err(e) => e
+                    .diagnostics()
+                    .map(|d| d.iter().map(|d| d.code).collect())
+                    .unwrap_or_default(),
+            }
+        };
+        assert!(!codes(&text).contains(&"missing-next-server"));
+        // The same fabric without the lan's server still needs one there.
+        let without = text.replacen(
+            "[networks.lan]\nnext_server = \"10.0.0.1\"\n",
+            "[networks.lan]\n",
+            1,
+        );
+        assert!(codes(&without).contains(&"missing-next-server"));
     }
 }
