@@ -109,6 +109,15 @@ impl<'a> P<'a> {
     fn list(&self, path: &str) -> &'a [Value] {
         self.get(path).and_then(Value::as_list).unwrap_or(&[])
     }
+
+    /// The strings of the list at `path` (other elements left out), owned.
+    fn strings(&self, path: &str) -> Vec<String> {
+        self.list(path)
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 impl Cx {
@@ -342,12 +351,7 @@ impl Cx {
         let root_password = self
             .need_str(p, &format!("{KS}/rootpw"), "the crypted root password")?
             .to_owned();
-        let packages: Vec<String> = p
-            .list(&format!("{KS}/packages"))
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect();
+        let packages = p.strings(&format!("{KS}/packages"));
         let resolvedeps = p
             .list(&format!("{KS}/packages_args"))
             .iter()
@@ -447,12 +451,7 @@ impl Cx {
             .find(|(_, b)| b.get_path("/netdev").and_then(Value::as_str) == Some(nic))
             .map(|(k, _)| k.to_owned());
         let network = format!("net-{}", subnet.network()).replace('.', "-");
-        let dns: Vec<String> = p
-            .list("/system/network/nameserver")
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect();
+        let dns = p.strings("/system/network/nameserver");
         let entry = file
             .networks
             .entry(network.clone())
@@ -1021,12 +1020,7 @@ fn host_kickstart(p: &P<'_>, site: &dto::Kickstart) -> Option<dto::KickstartOver
             .filter(|v| Some(*v) != site)
             .map(str::to_owned)
     };
-    let packages: Vec<String> = p
-        .list(&format!("{KS}/packages"))
-        .iter()
-        .filter_map(Value::as_str)
-        .map(str::to_owned)
-        .collect();
+    let packages = p.strings(&format!("{KS}/packages"));
     let k = dto::KickstartOverride {
         root_password: differs("rootpw", Some(&site.root_password)),
         timezone: differs("timezone", site.timezone.as_deref()),
@@ -1052,12 +1046,7 @@ fn host_kickstart(p: &P<'_>, site: &dto::Kickstart) -> Option<dto::KickstartOver
 /// when it lists any: AII renders each host's kickstart from its own profile, so every host
 /// keeps its own lists. Strings only, as for `packages`.
 fn services(p: &P<'_>, key: &str) -> Option<Vec<String>> {
-    let list: Vec<String> = p
-        .list(&format!("/system/aii/osinstall/ks/{key}"))
-        .iter()
-        .filter_map(Value::as_str)
-        .map(str::to_owned)
-        .collect();
+    let list = p.strings(&format!("/system/aii/osinstall/ks/{key}"));
     (!list.is_empty()).then_some(list)
 }
 
