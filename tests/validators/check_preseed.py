@@ -24,14 +24,23 @@
    maps the physical volume lines to the partitions partman-auto makes (the ``device{ }`` each
    names) and the groups to make: each group must get exactly its own partitions, none twice,
    and no partition may fall into the default group.
-4. The late command, run as the installer runs it (``preseed_command``: ``sh -c "<value>"``,
+4. partman-auto-raid's own ``bin/auto-raidcfg`` (trixie's partman-auto-raid 55, extracted to
+   tests/validators/boot/build/partman-auto-raid/: bookworm's udeb is not on this machine's
+   mirror) on ``partman-auto-raid/recipe``, as display.d/50initial_auto_raid runs it, with
+   mdadm and the debconf calls stubbed: it must ask nothing, run one ``mdadm --create
+   /dev/mdN --auto=yes --force -R -l raid<level> -n <n> -x 0 <members>`` a recipe line, and
+   each array's members must be one partition number the expert recipe makes, on every disk
+   of ``partman-auto/disk``, every member partition in one array.
+5. The late command, run as the installer runs it (``preseed_command``: ``sh -c "<value>"``,
    here busybox sh) with ``/target`` and ``/sys/class/block`` moved into a scratch folder and
    ``in-target`` (which runs a command in /target's chroot) replaced by a stub that runs
    ``sh -c`` commands there with ``pvmove``/``vgreduce``/``vgcreate`` stubs and records the
    rest: it must succeed, write each of the dom0's files byte for byte as the rendered tree
    has them (when FILE is in a rendered tree: ``<tree>/dom0s/<fqdn>/``), move the guests'
-   arrays out of partman's group into their own, and run ``update-grub`` last but the ack.
-5. What xenfab's preseed files must hold for an install without a question: ``#_preseed_V1``
+   arrays (the ones auto-raidcfg made of the member partitions the command names, as sysfs'
+   ``holders`` shows them) out of partman's group into their own, and run ``update-grub``
+   last but the ack.
+6. What xenfab's preseed files must hold for an install without a question: ``#_preseed_V1``
    first, ``partman-auto/method`` and ``partman-auto/expert_recipe`` (a recipe whose every
    line ends with ``.``), ``partman/confirm``, ``passwd/root-password-crypted``,
    ``preseed/late_command``, and each question only once.
@@ -44,6 +53,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DI_DSS = os.environ.get("XENFAB_DI_DSS", os.path.join(HERE, "boot", "build", "di-debconf-set-selections"))
 PARTMAN_AUTO_LVM = os.environ.get("XENFAB_PARTMAN_AUTO_LVM", os.path.join(HERE, "boot", "build", "partman-auto-lvm"))
 PARTMAN_AUTO = os.environ.get("XENFAB_PARTMAN_AUTO", os.path.join(HERE, "boot", "build", "partman-auto"))
+PARTMAN_AUTO_RAID = os.environ.get("XENFAB_PARTMAN_AUTO_RAID", os.path.join(HERE, "boot", "build", "partman-auto-raid"))
 BUSYBOX = os.environ.get("XENFAB_PROBE_BUSYBOX", "/bin/busybox")
 
 STUB_CONFMODULE = r'''
@@ -268,7 +278,101 @@ echo >> "$XENFAB_CALLS"
 """
 
 
-def late_command_check(path, q):
+# partman-auto-raid's bin/auto-raidcfg as the installer runs it (display.d/50initial_auto_raid,
+# once partman-auto has written the member partitions): its debconf and installer helpers
+# stubbed, /proc/mdstat a scratch file, and mdadm a stub that records its arguments and adds
+# the array to that file (auto-raidcfg numbers each array after the last one there).
+RAID_STUBS = {
+    "confmodule": r"""
+db_get () { RET=$(sed -n "s|^$1	||p" "$XENFAB_DB"); }
+db_set () { printf '%s\t%s\n' "$1" "$2" >> "$XENFAB_DB"; }
+db_input () { echo "QUESTION $2" >> "$XENFAB_CALLS"; return 0; }
+db_go () { return 0; }
+""",
+    "log-output": '#!/bin/sh\nshift 2\nexec "$@"\n',
+    "mdadm": r"""#!/bin/sh
+printf 'mdadm' >> "$XENFAB_CALLS"; for a do printf ' %s' "$a" >> "$XENFAB_CALLS"; done; echo >> "$XENFAB_CALLS"
+[ "$1" = --create ] || exit 1
+echo "${2#/dev/} : active stub" >> "$XENFAB_MDSTAT"
+""",
+    "apt-install": "#!/bin/sh\nexit 0\n",
+    "logger": "#!/bin/sh\nexit 0\n",
+    "depmod": "#!/bin/sh\nexit 0\n",
+    "modprobe": "#!/bin/sh\nexit 0\n",
+}
+
+
+def raid_check(q, disks):
+    """partman-auto-raid's own auto-raidcfg on the file's partman-auto-raid/recipe: the arrays
+    it creates (mdadm's arguments), checked against the member partitions the expert recipe
+    makes. Returns (problems, {member partition: array}) for the late command's check."""
+    problems, holders = [], {}
+    cfg = os.path.join(PARTMAN_AUTO_RAID, "bin", "auto-raidcfg")
+    raid = q.get("partman-auto-raid/recipe", "")
+    lines = [x.strip() for x in raid.split(" .") if x.strip()]
+    tmp = tempfile.mkdtemp(prefix="check_raid.")
+    try:
+        bindir = os.path.join(tmp, "bin")
+        os.mkdir(bindir)
+        for name, text in RAID_STUBS.items():
+            f = os.path.join(tmp if name == "confmodule" else bindir, name)
+            open(f, "w").write(text)
+            os.chmod(f, 0o755)
+        for tool in ("sed", "grep", "sort", "tail", "wc", "cat", "mkdir", "echo"):
+            os.symlink(BUSYBOX, os.path.join(bindir, tool))
+        db, calls, mdstat = (os.path.join(tmp, n) for n in ("db", "calls", "mdstat"))
+        open(db, "w").write("partman-auto-raid/recipe\t%s\n" % raid)
+        open(calls, "w").close()
+        open(mdstat, "w").write("Personalities : [raid1]\nunused devices: <none>\n")
+        script = open(cfg).read().replace("/usr/share/debconf/confmodule", os.path.join(tmp, "confmodule"))
+        script = script.replace("/proc/mdstat", "$XENFAB_MDSTAT").replace("mkdir -p /dev/md", ":")
+        p = subprocess.run([BUSYBOX, "sh", "-c", script, "auto-raidcfg"], capture_output=True, text=True, env={
+            "PATH": bindir, "XENFAB_DB": db, "XENFAB_CALLS": calls, "XENFAB_MDSTAT": mdstat})
+        made = open(calls).read().splitlines()
+        if p.returncode != 0:
+            problems.append("partman-auto-raid's auto-raidcfg failed (exit %d): %s %s" % (
+                p.returncode, (p.stdout + p.stderr).strip()[:300], made[-3:]))
+        asked = [c for c in made if c.startswith("QUESTION")]
+        if asked:
+            problems.append("partman-auto-raid asks %s" % ", ".join(asked))
+        creates = [c.split() for c in made if c.startswith("mdadm --create")]
+        if len(creates) != len(lines):
+            problems.append("partman-auto-raid created %d arrays for %d recipe lines: %r" % (len(creates), len(lines), made))
+        # The member partitions partman-auto makes of the expert recipe's `method{ raid }` lines:
+        # the same numbers on every disk ($primary{ } ones 1 to 4, then logical ones from 5).
+        body = q.get("partman-auto/expert_recipe", "").partition(" :: ")[2]
+        parts = [l for l in (x.strip() for x in body.split(" .")) if l and "$lvmok{" not in l]
+        numbers = [i + 1 for i, l in enumerate(l for l in parts if "$primary{" in l)]
+        numbers += [i + 5 for i, l in enumerate(l for l in parts if "$primary{" not in l)]
+        members = {n for n in numbers}
+        used = set()
+        for line, argv in zip(lines, creates):
+            level, count, _spares, fstype, mount, devs = (line.split() + [""] * 6)[:6]
+            md = argv[2]
+            want = ["--create", md, "--auto=yes", "--force", "-R", "-l", "raid" + level, "-n", count, "-x", "0"] + devs.split("#")
+            if argv[1:] != want:
+                problems.append("partman-auto-raid ran %r for %r, not %r" % (" ".join(argv), line, " ".join(want)))
+            nums = set()
+            for d in devs.split("#"):
+                m = re.fullmatch(r"(/dev/[a-z]+)([0-9]+)", d)
+                if not m or m.group(1) not in disks:
+                    problems.append("array %s (%s %s) has member %s, not a partition of %s" % (md, fstype, mount, d, " ".join(disks)))
+                    continue
+                nums.add(int(m.group(2)))
+                holders[d[len("/dev/"):]] = md[len("/dev/"):]
+            if len(nums) != 1 or not nums <= members:
+                problems.append("array %s (%s %s) is not one partition the recipe makes on every disk: %s" % (md, fstype, mount, devs))
+            elif {d.rstrip("0123456789") for d in devs.split("#")} != set(disks):
+                problems.append("array %s (%s %s) is not on every disk of partman-auto/disk: %s" % (md, fstype, mount, devs))
+            used |= nums
+        if not problems and used != members:
+            problems.append("the recipe makes partitions %s, the arrays use %s" % (sorted(members), sorted(used)))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return problems, holders
+
+
+def late_command_check(path, q, holders):
     problems = []
     cmd = q.get("preseed/late_command", "")
     fqdn = os.path.basename(path)[: -len(".cfg")]
@@ -288,10 +392,14 @@ def late_command_check(path, q):
             os.chmod(f, 0o755)
         for tool in ("base64", "mkdir", "dirname", "ls", "sed", "basename", "cat"):
             os.symlink(BUSYBOX, os.path.join(bindir, tool))
-        # The arrays of the guests' groups: each member partition's holder, as sysfs shows it.
-        for i, m in enumerate(re.findall(r"' sh \S+ \S+((?: [a-z0-9]+)+);", cmd)):
-            for j, part in enumerate(m.split()):
-                os.makedirs(os.path.join(sysdir, part, "holders", "md%d" % (100 + i * 10 + j)))
+        # The arrays of the guests' groups: each member partition's holder, as sysfs shows it,
+        # the array partman-auto-raid made of it (raid_check).
+        for m in re.findall(r"' sh \S+ \S+((?: [a-z0-9]+)+);", cmd):
+            for part in m.split():
+                if part not in holders:
+                    problems.append("the late command names %s, which is in no array partman-auto-raid makes" % part)
+                    continue
+                os.makedirs(os.path.join(sysdir, part, "holders", holders[part]))
         run = cmd.replace("/target", target)
         p = subprocess.run([BUSYBOX, "sh", "-c", run], capture_output=True, text=True,
                            env={"PATH": bindir, "XENFAB_CALLS": calls, "XENFAB_SYS": sysdir, "XENFAB_BUSYBOX": BUSYBOX})
@@ -307,9 +415,10 @@ def late_command_check(path, q):
         if not lines or lines[-1] != "in-target [update-grub]":
             problems.append("update-grub in the installed system is not the late command's last call: %r" % lines[-3:])
         for vg, frm in re.findall(r"' sh (\S+) (\S+)(?: [a-z0-9]+)+;", cmd):
-            if not any(l.startswith("vgreduce %s /dev/md" % frm) for l in lines) or not any(
-                    l.startswith("vgcreate %s /dev/md" % vg) for l in lines):
-                problems.append("group %s is not split off %s: %r" % (vg, frm, lines))
+            mds = " ".join("/dev/" + holders.get(p, "?") for p in re.search(
+                r"' sh %s %s((?: [a-z0-9]+)+);" % (re.escape(vg), re.escape(frm)), cmd).group(1).split())
+            if "vgreduce %s %s" % (frm, mds) not in lines or "vgcreate %s %s" % (vg, mds) not in lines:
+                problems.append("group %s is not split off %s onto %s: %r" % (vg, frm, mds, lines))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return problems
@@ -321,8 +430,9 @@ def main():
     path = sys.argv[1]
     recipes_sh = os.path.join(PARTMAN_AUTO, "lib", "partman", "lib", "recipes.sh")
     auto_lvm = os.path.join(PARTMAN_AUTO_LVM, "lib", "partman", "lib", "auto-lvm.sh")
-    if not shutil.which("debconf-set-selections") or not all(os.path.exists(p) for p in (DI_DSS, BUSYBOX, recipes_sh, auto_lvm)):
-        print("missing debconf-set-selections, %s, %s, %s or %s: run scripts/install-validators" % (DI_DSS, BUSYBOX, recipes_sh, auto_lvm))
+    raidcfg = os.path.join(PARTMAN_AUTO_RAID, "bin", "auto-raidcfg")
+    if not shutil.which("debconf-set-selections") or not all(os.path.exists(p) for p in (DI_DSS, BUSYBOX, recipes_sh, auto_lvm, raidcfg)):
+        print("missing debconf-set-selections, %s, %s, %s, %s or %s: run scripts/install-validators" % (DI_DSS, BUSYBOX, recipes_sh, auto_lvm, raidcfg))
         return 2
     problems = []
     text = open(path, encoding="utf-8").read()
@@ -345,7 +455,11 @@ def main():
         if q not in seen:
             problems.append("no %s" % q)
     problems += partman_check(seen)
-    problems += late_command_check(path, seen)
+    holders = {}
+    if seen.get("partman-auto/method") == "raid":
+        raid_problems, holders = raid_check(seen, seen.get("partman-auto/disk", "").split())
+        problems += raid_problems
+    problems += late_command_check(path, seen, holders)
     recipe = seen.get("partman-auto/expert_recipe", "")
     if recipe:
         name, sep, body = recipe.partition(" :: ")

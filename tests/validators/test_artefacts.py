@@ -607,6 +607,8 @@ SELF_TESTS = [
     ("preseed-late-command", check_preseed, "preseed.cfg", "preseed-late-no-update-grub.cfg", "update-grub"),
     # two groups' physical volumes named by their disk: partman-auto-lvm gives both its first one
     ("preseed-vg-map", check_preseed, "preseed.cfg", "preseed-vg-same-device.cfg", "maps the physical volumes"),
+    # software RAID: an array whose members are different partitions of the two disks
+    ("preseed-raid-members", check_preseed, "preseed-raid.cfg", "preseed-raid-members.cfg", "not one partition the recipe makes"),
 ]
 
 
