@@ -23,11 +23,15 @@ What is asserted, from the HTTP log and the installer's own syslog:
   'en_US.UTF-8'``) and choose-mirror the preseeded mirror and suite: it
   fetched ``http://deb.debian.org/debian/dists/bookworm/Release`` and set the suite to
   bookworm.
+* the rescue entry (dinst in state ``rescue``) boots the same installer and preseed file with
+  ``rescue/enable=true``, and the installer is in rescue mode (its screens' title).
 
 It stops there: the next step downloads the installer's components from the mirror, which
 this machine's Debian mirror (a partial proxy) cannot give (a 404 on apt-mirror-setup's udeb),
-so partman is not reached here; check_preseed.py runs partman-auto's own recipe parser on every
-rendered preseed file instead. About 2 to 3 minutes under TCG on 2 cores. Marked ``boot``;
+so partman is not reached here (docs/debian.md lists what the mirror lacks); check_preseed.py
+runs partman-auto's recipe parser, partman-auto-lvm's group map and partman-auto-raid's
+auto-raidcfg on every rendered preseed file instead. About 2 minutes a boot under TCG on 2
+cores. Marked ``boot``;
 XENFAB_SKIP_BOOT=1 (or XENFAB_SKIP_VALIDATORS=1) skips it, a missing installer image or QEMU
 fails it ("run scripts/install-validators").
 """
@@ -66,7 +70,7 @@ def _skip_or_fail(missing: list[str]) -> None:
         pytest.fail(f"missing {', '.join(missing)}: run scripts/install-validators", pytrace=False)
 
 
-def _boot(tmp_path_factory: pytest.TempPathFactory, spoil: bool) -> dict:
+def _boot(tmp_path_factory: pytest.TempPathFactory, spoil: bool, state: str = "install") -> dict:
     missing = [str(p) for p in (DI / "pxelinux.0", DI / "debian-installer/amd64/initrd.gz") if not p.exists()]
     if not XENFAB.exists():
         missing.append(f"{XENFAB} (cargo build -p xenfab-cli)")
@@ -81,6 +85,10 @@ def _boot(tmp_path_factory: pytest.TempPathFactory, spoil: bool) -> dict:
         1,
     )
     assert moved.count(str(http_port)) == 2 and "log_port" in moved, "the case's install server moved"
+    if state != "install":
+        head, sep, rest = moved.partition('[[dom0s]]\nname = "dinst"\n')
+        assert sep and rest.count('state = "install"\n') >= 1, "dinst's state"
+        moved = head + sep + rest.replace('state = "install"\n', f'state = "{state}"\n', 1)
     fabric = tmp / "fabric.toml"
     fabric.write_text(moved, encoding="utf-8")
     out = tmp / "out"
@@ -92,7 +100,8 @@ def _boot(tmp_path_factory: pytest.TempPathFactory, spoil: bool) -> dict:
         preseed = out / "preseed" / f"{FQDN}.cfg"
         preseed.write_text(preseed.read_text(encoding="utf-8") + "d-i\n", encoding="utf-8")
     link = out / "tftpboot" / "pxelinux.cfg" / ("01-" + MAC.replace(":", "-"))
-    assert os.readlink(link) == f"{FQDN}.cfg", "dinst's MAC leads to its install entry"
+    entry = f"{FQDN}.cfg" if state == "install" else f"{FQDN}.{state}.cfg"
+    assert os.readlink(link) == entry, f"dinst's MAC leads to its {state} entry"
     result = tmp / "result.json"
     proc = subprocess.run(
         [sys.executable, str(DI_BOOT), str(out), "--mac", MAC, "--fqdn", FQDN, "--http-port", str(http_port),
@@ -139,3 +148,24 @@ def test_a_preseed_file_the_installer_cannot_parse_fails_fast(tmp_path_factory: 
     assert spoiled["preseed_loaded_at"] is None, spoiled["_output"]
     assert spoiled["stopped"].startswith("installer error"), spoiled["_output"]
     assert spoiled["failures"], spoiled["_output"]
+
+
+@pytest.mark.boot
+def test_rescue_entry_starts_the_installer_in_rescue_mode(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """dinst in state `rescue`: its MAC leads to the rescue entry, which boots the same
+    installer with `rescue/enable=true` and the same preseed file (its locale, keyboard and
+    mirror), and the installer takes rescue mode."""
+    rescue = _boot(tmp_path_factory, spoil=False, state="rescue")
+    assert not rescue["failures"], rescue["_output"]
+    # rescue-check, in the netboot initrd, reads rescue/enable: its startup script queues
+    # rescue-mode (which takes partitioning's place) for download, and its main-menu.d/10rescue
+    # titles every screen with rescue/info, "Rescue mode". The install boot's screens have no
+    # such title (asserted below).
+    assert "Rescue mode" in rescue["serial_tail"], rescue["serial_tail"]
+    loaded = [l for l in rescue["syslog"] if "successfully loaded preseed file from" in l]
+    assert loaded and loaded[0].endswith(rescue["_url"]), rescue["_output"]
+
+
+@pytest.mark.boot
+def test_install_entry_is_not_rescue_mode(report: dict) -> None:
+    assert report["serial_tail"].strip() and "Rescue mode" not in report["serial_tail"], report["serial_tail"]

@@ -574,8 +574,8 @@ impl BootState {
     /// not boot from the network (pv-pygrub, PVH), and pypxeboot guests in rescue mode
     /// (pypxeboot cannot pass the bare word `rescue`), get these states from their guest
     /// config, which boots the installer's kernel directly ([`crate::model::installer_boot`]).
-    /// A Debian dom0 is installed from its preseed file (render/preseed) and has no reinstall
-    /// nor rescue entry; Debian guests and guests that boot a kernel of dom0 (`pv-kernel`,
+    /// A Debian dom0 is installed from its preseed file (render/preseed), and rescued by the
+    /// same installer in rescue mode; it has no reinstall entry; Debian guests and guests that boot a kernel of dom0 (`pv-kernel`,
     /// `pvh-kernel`: nothing to install) are in `localboot` only.
     pub fn refusal(self, fabric: &Fabric, host: HostRef<'_>) -> Option<String> {
         if self == BootState::Localboot {
@@ -595,15 +595,12 @@ impl BootState {
         };
         if fabric.os.get(os).is_some_and(|o| !o.family.kickstarted()) {
             // Debian hosts: the Debian installer with a preseed file (render/preseed), for
-            // dom0s only, and only to install.
+            // dom0s only, to install or rescue.
             return match (self, host) {
-                (BootState::Install, HostRef::Dom0(_)) | (BootState::Localboot, _) => None,
+                (BootState::Install | BootState::Rescue, HostRef::Dom0(_))
+                | (BootState::Localboot, _) => None,
                 (BootState::Reinstall, HostRef::Dom0(_)) => Some(
                     "partman-auto cannot keep a volume group: its lvm and raid methods make every partition of the disks they are given anew, and keeping the guests' group takes manual partitioning; reinstall the dom0 by hand, or use `install` with wipe_guests = true"
-                        .to_owned(),
-                ),
-                (BootState::Rescue, HostRef::Dom0(_)) => Some(
-                    "xenfab renders no rescue entry for the Debian installer yet: boot its netboot image with `rescue/enable=true` by hand"
                         .to_owned(),
                 ),
                 (_, HostRef::Guest(..)) => Some(

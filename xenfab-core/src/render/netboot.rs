@@ -256,7 +256,7 @@ fn installer_args(
     purpose: Purpose,
 ) -> Vec<String> {
     if os.family == OsFamily::Debian {
-        return debian_installer_args(fabric, host);
+        return debian_installer_args(fabric, host, purpose);
     }
     let current = os.family == OsFamily::El9;
     let mut args = Vec::new();
@@ -312,7 +312,14 @@ fn installer_args(
 /// file is on the line too: the NIC (`interface=`, netcfg/choose_interface) and the host and
 /// domain names (`hostname=`, `domain=`; netcfg asks them when DHCP gives none). A dom0 with
 /// a serial console gets the installer on it (`console=ttyS0,115200n8`).
-fn debian_installer_args(fabric: &Fabric, host: HostRef<'_>) -> Vec<String> {
+///
+/// The rescue entry is the same with `rescue/enable=true` (installation guide for bookworm,
+/// 8.6 "Recovering a Broken System": the installer's first screens, then, "instead of the
+/// disk partitioning tool", a list of the partitions to mount as the root file system, and a
+/// shell in it). The preseed file still answers the locale, keyboard and mirror questions;
+/// its partitioning and late command are never reached, since rescue mode has no partitioning
+/// step and installs nothing. The installer asks which partition to mount (rescue/root).
+fn debian_installer_args(fabric: &Fabric, host: HostRef<'_>, purpose: Purpose) -> Vec<String> {
     let HostRef::Dom0(dom0) = host else {
         // loader() gives Debian guests no entries.
         return Vec::new();
@@ -321,10 +328,15 @@ fn debian_installer_args(fabric: &Fabric, host: HostRef<'_>) -> Vec<String> {
         "auto=true".to_owned(),
         "priority=critical".to_owned(),
         format!("url={}", super::preseed::preseed_url(fabric, dom0)),
+    ];
+    if purpose == Purpose::Rescue {
+        args.push("rescue/enable=true".to_owned());
+    }
+    args.extend([
         "interface=auto".to_owned(),
         format!("hostname={}", dom0.name),
         format!("domain={}", fabric.site.domain),
-    ];
+    ]);
     if let Some(port) = dom0.serial_console {
         let tty = match port {
             crate::model::SerialPort::Com1 => "ttyS0",

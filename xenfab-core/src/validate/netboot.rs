@@ -184,8 +184,9 @@ fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
         if os.family == OsFamily::Debian {
             // The Debian installer's line (render/netboot.rs, debian_installer_args):
             // `auto=true priority=critical url=<kickstart_url>/preseed/<fqdn>.cfg
-            // interface=auto hostname=<name> domain=<domain>`, and a serial console's
-            // `console=ttyS1,115200n8` (counted for all).
+            // interface=auto hostname=<name> domain=<domain>`, the rescue entry's
+            // `rescue/enable=true`, and a serial console's `console=ttyS1,115200n8` (both
+            // counted for all: the longest of a dom0's entries).
             let name = host.name().as_str().len();
             let tail = "auto=true priority=critical url=".len()
                 + url
@@ -197,6 +198,7 @@ fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
                 + name
                 + " domain=".len()
                 + domain
+                + " rescue/enable=true".len()
                 + " console=ttyS1,115200n8".len();
             record(&mut over, host, image_name, os.family, image, tail);
             continue;

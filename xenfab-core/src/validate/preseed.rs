@@ -1,8 +1,9 @@
 //! What installing a Debian dom0 with the Debian installer needs (render/preseed): a layout
 //! partman-auto can build, and values its preseed file can carry and the installer takes.
 //!
-//! Checked for each Debian dom0 in state `install`: the others get a preseed file when all is
-//! well and none otherwise, and nothing boots one ([`problems`] decides both).
+//! Checked for each Debian dom0 in state `install` or `rescue` (whose entry loads the preseed
+//! file as well): the others get a preseed file when all is well and none otherwise, and
+//! nothing boots one ([`problems`] decides both).
 
 use crate::diagnostic::{Diagnostics, FieldPath};
 use crate::model::partman::partman;
@@ -11,7 +12,8 @@ use crate::model::{Dom0, Fabric, OsFamily};
 
 pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
     for dom0 in &fabric.dom0s {
-        if dom0.state != BootState::Install {
+        // A rescue entry loads the preseed file too (its mirror, locale and keyboard).
+        if !matches!(dom0.state, BootState::Install | BootState::Rescue) {
             continue;
         }
         for (code, path, message) in problems(fabric, dom0) {
