@@ -13,7 +13,8 @@
    ``lib/partman/lib/recipes.sh`` (the udeb, extracted by scripts/install-validators to
    tests/validators/boot/build/partman-auto/), run by busybox sh on the expert recipe as
    partman-auto-lvm and partman-auto-raid decode it (``lvm``, and for RAID also ``raid``, which
-   drops the ``$lvmignore{ }`` and ``$defaultignore{ }`` lines): each line it keeps has the
+   drops the ``$lvmignore{ }`` and ``$defaultignore{ }`` lines), or partman-auto's regular
+   method (``default``, autopartition's): each line it keeps has the
    sizes the file wrote (a size it cannot read becomes 2200000000), every ``$lvmok{ }`` line
    names its volume (``lv_name``) and group (``in_vg``), and every group a volume is in is
    made: by a physical volume line's ``vg_name`` (method lvm) or ``partman-auto-lvm/new_vg_name``
@@ -214,7 +215,9 @@ def partman_check(q):
                 problems.append("decode_recipe %s failed: %s" % (ignore, p.stderr.strip()))
             return [l for l in p.stdout.splitlines() if l.strip()]
 
-        kinds = ["lvm"] + (["raid"] if method == "raid" else [])
+        # The type each method decodes with: partman-auto's regular method (autopartition's
+        # choose_recipe default), partman-auto-lvm's lvm, partman-auto-raid's lvm and raid.
+        kinds = ["default"] if method == "regular" else ["lvm"] + (["raid"] if method == "raid" else [])
         for ignore in kinds:
             kept = [w for w in written if "$%signore{" % ignore not in w]
             got = decode(ignore)

@@ -574,8 +574,9 @@ impl BootState {
     /// not boot from the network (pv-pygrub, PVH), and pypxeboot guests in rescue mode
     /// (pypxeboot cannot pass the bare word `rescue`), get these states from their guest
     /// config, which boots the installer's kernel directly ([`crate::model::installer_boot`]).
-    /// A Debian dom0 is installed from its preseed file (render/preseed), and rescued by the
-    /// same installer in rescue mode; it has no reinstall entry; Debian guests and guests that boot a kernel of dom0 (`pv-kernel`,
+    /// A Debian dom0 is installed from its preseed file (render/preseed), rescued by the same
+    /// installer in rescue mode, and reinstalled from its reinstall preseed file when its
+    /// guests' groups are on disks of their own ([`super::partman::partman_reinstall`]); Debian guests and guests that boot a kernel of dom0 (`pv-kernel`,
     /// `pvh-kernel`: nothing to install) are in `localboot` only.
     pub fn refusal(self, fabric: &Fabric, host: HostRef<'_>) -> Option<String> {
         if self == BootState::Localboot {
@@ -595,14 +596,11 @@ impl BootState {
         };
         if fabric.os.get(os).is_some_and(|o| !o.family.kickstarted()) {
             // Debian hosts: the Debian installer with a preseed file (render/preseed), for
-            // dom0s only, to install or rescue.
+            // dom0s only, to install, reinstall or rescue.
             return match (self, host) {
                 (BootState::Install | BootState::Rescue, HostRef::Dom0(_))
                 | (BootState::Localboot, _) => None,
-                (BootState::Reinstall, HostRef::Dom0(_)) => Some(
-                    "partman-auto cannot keep a volume group: its lvm and raid methods make every partition of the disks they are given anew, and keeping the guests' group takes manual partitioning; reinstall the dom0 by hand, or use `install` with wipe_guests = true"
-                        .to_owned(),
-                ),
+                (BootState::Reinstall, HostRef::Dom0(d)) => debian_reinstall_refusal(fabric, d),
                 (_, HostRef::Guest(..)) => Some(
                     "xenfab does not install Debian guests: it renders a preseed file for Debian dom0s only; make the guest's volume by hand (debootstrap, or the installer in its console) and leave it in `localboot`"
                         .to_owned(),
@@ -620,14 +618,41 @@ impl BootState {
                 if kept_volume_groups(scheme, d).next().is_some() {
                     None
                 } else {
-                    Some(format!(
-                        "partition scheme `{}` has no volume group for guests that a reinstall would keep (each of its groups holds dom0's own volumes and no guest's): use `install`",
-                        d.partitioning
-                    ))
+                    Some(nothing_kept(d))
                 }
             }
         }
     }
+}
+
+/// Why a reinstall of `dom0` is refused when its scheme keeps no volume group.
+fn nothing_kept(dom0: &Dom0) -> String {
+    format!(
+        "partition scheme `{}` has no volume group for guests that a reinstall would keep (each of its groups holds dom0's own volumes and no guest's): use `install`",
+        dom0.partitioning
+    )
+}
+
+/// Why the Debian installer cannot reinstall `dom0` keeping its guests' volume groups, if it
+/// cannot: it has none to keep, or they share a disk with dom0's own partitions
+/// ([`super::partman::partman_reinstall`]).
+fn debian_reinstall_refusal(fabric: &Fabric, dom0: &Dom0) -> Option<String> {
+    let scheme = fabric.partition_schemes.get(&dom0.partitioning)?;
+    let hardware = fabric.hardware.get(&dom0.hardware)?;
+    let kept: Vec<&str> = kept_volume_groups(scheme, dom0)
+        .map(LvmName::as_str)
+        .collect();
+    if kept.is_empty() {
+        return Some(nothing_kept(dom0));
+    }
+    super::partman::partman_reinstall(scheme, hardware, &kept)
+        .err()
+        .map(|why| {
+            format!(
+                "the Debian installer cannot reinstall this dom0 keeping {}: {why}; reinstall it by hand, or use `install` with wipe_guests = true",
+                kept.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+            )
+        })
 }
 
 /// The volume groups of `scheme` that a reinstall of `dom0` keeps: those its guests' disks are

@@ -22,6 +22,11 @@
 //!   array) is split off that group by the preseed's late command ([`SplitVg`]), as
 //!   partman-auto-raid makes only one.
 //!
+//! - **`regular`** (partman-auto's own `autopartition`, from display.d/10initial_auto): plain
+//!   partitions on the first disk of `partman-auto/disk`, no volume group. A scheme of file
+//!   systems and swap on one disk is this; so is what a reinstall makes of the end-to-end
+//!   test's layout (`/` on one disk, the guests' group on another: [`partman_reinstall`]).
+//!
 //! Partitions are numbered as partman-auto creates them on an msdos label (its
 //! `create_primary_partitions`, then `create_partitions`, in auto-shared.sh): the `$primary{ }`
 //! ones first, 1 to 4, in recipe order, then the others as logical partitions from 5.
@@ -181,11 +186,145 @@ pub fn partman(scheme: &PartitionScheme, hardware: &Hardware) -> Result<Partman,
     let numbers = numbers(scheme).ok_or_else(|| {
         "a disk has more than four primary partitions (with the extended one)".to_owned()
     })?;
-    if scheme.raids.is_empty() {
-        lvm(scheme, hardware, &disks, &numbers)
-    } else {
+    if !scheme.raids.is_empty() {
         raid(scheme, &disks, &numbers)
+    } else if scheme.volume_groups.is_empty() && disks.len() == 1 {
+        Ok(regular(scheme, disks[0]))
+    } else {
+        lvm(scheme, hardware, &disks, &numbers)
     }
+}
+
+/// partman-auto's `regular` method: display.d/10initial_auto runs `autopartition` on the
+/// first disk of `partman-auto/disk` that partman knows, which gives it a new label and the
+/// recipe's partitions (`decode_recipe` with the `default` type: no line is `$lvmok{ }`).
+fn regular(scheme: &PartitionScheme, disk: &str) -> Partman {
+    let recipe = scheme
+        .partitions
+        .iter()
+        .filter_map(|p| {
+            let (fs, words) = use_words(&p.role)?;
+            let primary = if p.primary { "$primary{ } " } else { "" };
+            let bootable = if scheme_boot_is(scheme, p) {
+                "$bootable{ } "
+            } else {
+                ""
+            };
+            Some(format!(
+                "{} {fs} {primary}{bootable}{words} .",
+                sizes(p.size, p.grow)
+            ))
+        })
+        .collect();
+    Partman {
+        method: "regular",
+        disks: vec![format!("/dev/{disk}")],
+        recipe,
+        raid_recipe: Vec::new(),
+        new_vg_name: None,
+        guided_size: "max".to_owned(),
+        split: Vec::new(),
+        bootdevs: vec![format!("/dev/{disk}")],
+    }
+}
+
+/// The recipes of the keep-the-guests reinstall of a dom0 whose guests' volume groups are
+/// `kept` ([`crate::model::kept_volume_groups`]): `scheme` without those groups and
+/// the disks they are on, which partman is never given. Or why partman cannot do it.
+///
+/// partman-auto makes every disk of `partman-auto/disk` anew (a new label: `auto_init_disks`
+/// in partman-auto 162's `autopartition` and partman-auto-lvm 91's `auto_lvm_prepare`), and
+/// before that partman-lvm's `device_remove_lvm` (lib/lvm-remove.sh of partman-lvm 146)
+/// removes every volume group with a physical volume on such a disk, all of the group's
+/// physical volumes with it; partman-md's `device_remove_md` does the same to arrays. A disk
+/// it is not given, it leaves alone. So a group survives a reinstall exactly when none of its
+/// physical volumes (nor a member of an array that is one) is on a disk that also holds dom0's
+/// own partitions, and it holds none of dom0's logical volumes (partman cannot make a volume in
+/// a group it keeps). The installed system finds the kept groups as it boots (lvm2's
+/// autoactivation; mdadm's postinst writes every array it sees into mdadm.conf).
+pub fn partman_reinstall(
+    scheme: &PartitionScheme,
+    hardware: &Hardware,
+    kept: &[&str],
+) -> Result<Partman, String> {
+    let kept_vgs: Vec<&super::partition::VolumeGroup> = scheme
+        .volume_groups
+        .iter()
+        .filter(|vg| kept.contains(&vg.name.as_str()))
+        .collect();
+    if let Some(lv) = scheme
+        .logical_volumes
+        .iter()
+        .find(|lv| kept.contains(&lv.vg.as_str()))
+    {
+        return Err(format!(
+            "volume group `{}` holds the guests' volumes and dom0's `{}`, and partman cannot make a volume in a group it keeps",
+            lv.vg, lv.name
+        ));
+    }
+    // The partitions of the kept groups: their physical volumes, and the members of arrays
+    // that are physical volumes of theirs; each with its group.
+    let mut kept_parts: Vec<(usize, &str)> = Vec::new();
+    let mut kept_arrays: Vec<usize> = Vec::new();
+    for vg in &kept_vgs {
+        for id in &vg.pvs {
+            if let Some((i, _)) = scheme.partition_by_id(id) {
+                kept_parts.push((i, vg.name.as_str()));
+            } else if let Some(a) = scheme.raids.iter().position(|r| r.id.as_ref() == Some(id)) {
+                kept_arrays.push(a);
+                for m in &scheme.raids[a].members {
+                    if let Some((i, _)) = scheme.partition_by_id(m) {
+                        kept_parts.push((i, vg.name.as_str()));
+                    }
+                }
+            }
+        }
+    }
+    let kept_disk = |disk: &str| {
+        kept_parts
+            .iter()
+            .find(|(i, _)| scheme.partitions[*i].disk.as_str() == disk)
+            .map(|(_, vg)| *vg)
+    };
+    for (i, p) in scheme.partitions.iter().enumerate() {
+        if let Some(vg) = kept_disk(p.disk.as_str()) {
+            if !kept_parts.iter().any(|(k, _)| *k == i) {
+                return Err(format!(
+                    "disk `{}` holds both the guests' group `{vg}` and dom0's {}, and partman makes every disk it partitions anew, removing every volume group with a physical volume on it (partman-lvm's device_remove_lvm): the guests' groups must be on disks of their own",
+                    p.disk,
+                    p.role_name()
+                ));
+            }
+        }
+    }
+    let system = PartitionScheme {
+        partitions: scheme
+            .partitions
+            .iter()
+            .filter(|p| kept_disk(p.disk.as_str()).is_none())
+            .cloned()
+            .collect(),
+        raids: scheme
+            .raids
+            .iter()
+            .enumerate()
+            .filter(|(a, _)| !kept_arrays.contains(a))
+            .map(|(_, r)| r.clone())
+            .collect(),
+        volume_groups: scheme
+            .volume_groups
+            .iter()
+            .filter(|vg| !kept.contains(&vg.name.as_str()))
+            .cloned()
+            .collect(),
+        logical_volumes: scheme.logical_volumes.clone(),
+    };
+    if system.partitions.is_empty() {
+        return Err(
+            "no disk is left for dom0's own system once the guests' disks are set apart".to_owned(),
+        );
+    }
+    partman(&system, hardware)
 }
 
 /// The volume groups that hold dom0's own logical volumes, in the scheme's order.
@@ -698,6 +837,73 @@ mod tests {
         let s = builtin("seed-softraid1");
         let hw = hardware(&[("sda", 3_000_000), ("sdb", 3_000_000)]);
         assert!(partman(&s, &hw).unwrap_err().contains("2 TiB"));
+    }
+
+    #[test]
+    fn a_reinstall_gives_partman_only_the_disks_without_the_guests_groups() {
+        // The seed's hardware RAID-10 with the guests' group on a disk of its own.
+        let mut s = builtin("seed-hwraid10");
+        s.partitions[2].disk = "sdb".parse().unwrap();
+        s.partitions[2].primary = true;
+        let hw = hardware(&[("sda", 200_000), ("sdb", 400_000)]);
+        let p = partman_reinstall(&s, &hw, &["xenvg"]).unwrap();
+        assert_eq!(p.method, "lvm");
+        assert_eq!(p.disks, ["/dev/sda"]);
+        assert_eq!(p.bootdevs, ["/dev/sda"]);
+        assert!(
+            p.recipe
+                .iter()
+                .all(|l| !l.contains("xenvg") && !l.contains("sdb"))
+        );
+        assert!(p.recipe.iter().any(|l| l.contains("vg_name{ systemvg }")));
+        // The end-to-end test's layout: `/` on one disk, the guests' group on another. The
+        // install is refused (no volume of dom0 for the lvm method); the reinstall is the
+        // regular method on the first disk.
+        let mut s = builtin("seed-hwraid10");
+        s.logical_volumes.clear();
+        s.partitions.remove(1);
+        s.volume_groups.remove(0);
+        s.partitions[0].grow = true;
+        s.partitions[0].role = Role::Mount {
+            mount: "/".parse().unwrap(),
+            fstype: crate::model::partition::FsType::Ext4,
+        };
+        s.partitions[1].disk = "vdb".parse().unwrap();
+        s.partitions[0].disk = "vda".parse().unwrap();
+        let hw = hardware(&[("vda", 2048), ("vdb", 1024)]);
+        assert!(partman(&s, &hw).unwrap_err().contains("no logical volume"));
+        let p = partman_reinstall(&s, &hw, &["xenvg"]).unwrap();
+        assert_eq!(p.method, "regular");
+        assert_eq!(p.disks, ["/dev/vda"]);
+        assert_eq!(p.recipe.len(), 1);
+        assert!(p.recipe[0].contains("mountpoint{ / }"), "{:?}", p.recipe);
+    }
+
+    #[test]
+    fn a_reinstall_that_would_lose_the_guests_group_is_refused() {
+        // The guests' group on the disk of dom0's own partitions: partman would relabel it.
+        let s = builtin("seed-hwraid10");
+        let hw = hardware(&[("sda", 200_000)]);
+        let why = partman_reinstall(&s, &hw, &["xenvg"]).unwrap_err();
+        assert!(
+            why.contains("disks of their own") && why.contains("`sda`"),
+            "{why}"
+        );
+        // The seed's software RAID-1: xenvg's array is on the disks of dom0's arrays.
+        let s = builtin("seed-softraid1");
+        let hw = hardware(&[("sda", 476_837), ("sdb", 476_837)]);
+        let why = partman_reinstall(&s, &hw, &["xenvg"]).unwrap_err();
+        assert!(why.contains("disks of their own"), "{why}");
+        // A kept group that holds a volume of dom0.
+        let mut s = builtin("seed-hwraid10");
+        s.partitions[2].disk = "sdb".parse().unwrap();
+        s.logical_volumes[0].vg = "xenvg".parse().unwrap();
+        let hw = hardware(&[("sda", 200_000), ("sdb", 400_000)]);
+        let why = partman_reinstall(&s, &hw, &["xenvg"]).unwrap_err();
+        assert!(
+            why.contains("cannot make a volume in a group it keeps"),
+            "{why}"
+        );
     }
 
     #[test]

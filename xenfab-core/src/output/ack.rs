@@ -152,7 +152,7 @@ pub fn status(fabric: &Fabric, tftp_root: &Path) -> Result<Vec<HostStatus>, Outp
 
 /// The install files of `fabric` that `xenfab serve` gives out under `/ks/`: `<fqdn>.ks` of
 /// every host and `<fqdn>.reinstall.ks` of every dom0 (relative to `kickstart/`), and
-/// `preseed/<fqdn>.cfg` of every Debian dom0 (the output tree's `preseed/`, at
+/// `preseed/<fqdn>.cfg` and `preseed/<fqdn>.reinstall.cfg` of every Debian dom0 (the output tree's `preseed/`, at
 /// `<kickstart_url>/preseed/<fqdn>.cfg` as render/preseed names it), what `render` writes.
 /// Only these names are served: a request for anything else (`..`, a directory, another
 /// file) is not found, whatever the tree holds.
@@ -168,6 +168,7 @@ pub fn kickstart_names(fabric: &Fabric) -> std::collections::BTreeSet<String> {
                 .is_some_and(|o| o.family == crate::model::OsFamily::Debian)
             {
                 names.insert(format!("preseed/{fqdn}.cfg"));
+                names.insert(format!("preseed/{fqdn}.reinstall.cfg"));
             }
         }
         names.insert(format!("{fqdn}.ks"));
@@ -213,6 +214,7 @@ mod tests {
         let fabric = crate::load(&text, "debian-site.toml").unwrap().fabric;
         let names = kickstart_names(&fabric);
         assert!(names.contains("preseed/deb01.example.org.cfg"), "{names:?}");
+        assert!(names.contains("preseed/deb01.example.org.reinstall.cfg"));
         assert!(!names.iter().any(|n| n.starts_with("preseed/mimir")));
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("preseed")).unwrap();

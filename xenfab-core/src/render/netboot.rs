@@ -125,8 +125,28 @@ impl Purpose {
 }
 
 /// The entries a host booted by `loader` gets: an install entry always, and a reinstall and a
-/// rescue entry where its kind and scheme allow them ([`BootState::refusal`]).
+/// rescue entry where its kind and scheme allow them ([`BootState::refusal`]). A Debian
+/// dom0's entries are those of its preseed files: install and rescue with `<fqdn>.cfg`,
+/// reinstall with `<fqdn>.reinstall.cfg`.
 fn purposes(fabric: &Fabric, host: HostRef<'_>, loader: Loader) -> Vec<Purpose> {
+    if let HostRef::Dom0(d) = host {
+        if fabric
+            .os
+            .get(&d.os)
+            .is_some_and(|o| !o.family.kickstarted())
+        {
+            let install = super::preseed::installable(fabric, d);
+            let reinstall = super::preseed::reinstallable(fabric, d);
+            return [
+                (Purpose::Install, install),
+                (Purpose::Reinstall, reinstall),
+                (Purpose::Rescue, install),
+            ]
+            .into_iter()
+            .filter_map(|(p, ok)| ok.then_some(p))
+            .collect();
+        }
+    }
     let mut out = vec![Purpose::Install];
     for p in [Purpose::Reinstall, Purpose::Rescue] {
         // pypxeboot's guests are refused rescue by `refusal` already; the loader check keeps
@@ -174,7 +194,12 @@ fn loader(fabric: &Fabric, host: HostRef<'_>) -> Option<Loader> {
     // installs no Debian guest (their DHCP entries are rendered all the same).
     if fabric.os.get(os).is_some_and(|o| !o.family.kickstarted()) {
         return match host {
-            HostRef::Dom0(d) if super::preseed::installable(fabric, d) => Some(Loader::Firmware),
+            HostRef::Dom0(d)
+                if super::preseed::installable(fabric, d)
+                    || super::preseed::reinstallable(fabric, d) =>
+            {
+                Some(Loader::Firmware)
+            }
             HostRef::Dom0(_) | HostRef::Guest(..) => None,
         };
     }
@@ -327,7 +352,10 @@ fn debian_installer_args(fabric: &Fabric, host: HostRef<'_>, purpose: Purpose) -
     let mut args = vec![
         "auto=true".to_owned(),
         "priority=critical".to_owned(),
-        format!("url={}", super::preseed::preseed_url(fabric, dom0)),
+        format!(
+            "url={}",
+            super::preseed::preseed_url(fabric, dom0, purpose == Purpose::Reinstall)
+        ),
     ];
     if purpose == Purpose::Rescue {
         args.push("rescue/enable=true".to_owned());

@@ -2,8 +2,9 @@
 //! partman-auto can build, and values its preseed file can carry and the installer takes.
 //!
 //! Checked for each Debian dom0 in state `install` or `rescue` (whose entry loads the preseed
-//! file as well): the others get a preseed file when all is well and none otherwise, and
-//! nothing boots one ([`problems`] decides both).
+//! file as well), and but for the layout in state `reinstall` (whose layout
+//! `BootState::refusal` checks): the others get a preseed file when all is well and none
+//! otherwise, and nothing boots one ([`problems`] decides both).
 
 use crate::diagnostic::{Diagnostics, FieldPath};
 use crate::model::partman::partman;
@@ -12,11 +13,15 @@ use crate::model::{Dom0, Fabric, OsFamily};
 
 pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
     for dom0 in &fabric.dom0s {
-        // A rescue entry loads the preseed file too (its mirror, locale and keyboard).
-        if !matches!(dom0.state, BootState::Install | BootState::Rescue) {
-            continue;
-        }
-        for (code, path, message) in problems(fabric, dom0) {
+        // A rescue entry loads the preseed file too (its mirror, locale and keyboard); a
+        // reinstall has a preseed file of its own, whose layout `boot-state-unsupported`
+        // checks (BootState::refusal).
+        let found = match dom0.state {
+            BootState::Install | BootState::Rescue => problems(fabric, dom0),
+            BootState::Reinstall => value_problems(fabric, dom0),
+            BootState::Localboot => continue,
+        };
+        for (code, path, message) in found {
             diags.error(code, path, message);
         }
     }
@@ -48,6 +53,23 @@ pub(crate) fn problems(fabric: &Fabric, dom0: &Dom0) -> Vec<(&'static str, Field
                 ),
             ));
         }
+    }
+    out.extend(value_problems(fabric, dom0));
+    out
+}
+
+/// The problems of [`problems`] but the layout's: what any preseed file of `dom0` (install,
+/// reinstall, rescue) would carry that the installer does not take.
+pub(crate) fn value_problems(
+    fabric: &Fabric,
+    dom0: &Dom0,
+) -> Vec<(&'static str, FieldPath, String)> {
+    let mut out = Vec::new();
+    let Some(os) = fabric.os.get(&dom0.os) else {
+        return out;
+    };
+    if os.family != OsFamily::Debian {
+        return out;
     }
     // The mirror: choose-mirror takes a protocol, a host (with its port) and a directory
     // (mirror/<protocol>/hostname, …/directory): http or https, and no user name or password,

@@ -3,7 +3,10 @@
 //!
 //! - `preseed/<fqdn>.cfg`: served at `<kickstart_url>/preseed/<fqdn>.cfg` ([`preseed_url`]),
 //!   which the dom0's netboot entry names (`auto=true priority=critical url=…`,
-//!   render/netboot.rs).
+//!   render/netboot.rs), and its rescue entry.
+//! - `preseed/<fqdn>.reinstall.cfg`: the keep-the-guests reinstall, for a dom0 whose guests'
+//!   volume groups are on disks of their own: the same answers, with partman given only
+//!   dom0's other disks ([`crate::model::partman::partman_reinstall`]).
 //!
 //! Every key is one of the Debian installation guide's appendix B ("Contents of the
 //! preconfiguration file (for bookworm)" and its `example-preseed.txt`), but for the partman
@@ -33,7 +36,7 @@ use serde::Serialize;
 
 use super::{lookup, templates};
 use crate::error::RenderError;
-use crate::model::partman::{Partman, partman};
+use crate::model::partman::{Partman, partman, partman_reinstall};
 use crate::model::{Dom0, Fabric, OsFamily, Role, release};
 use crate::output::{Entry, RelPath, Tree};
 
@@ -59,19 +62,38 @@ const FILES: [(&str, &str); 5] = [
 ];
 
 /// The URL of a dom0's preseed file: `<kickstart_url>/preseed/<fqdn>.cfg`, the output tree's
-/// `preseed/` served below the kickstarts' URL.
-pub fn preseed_url(fabric: &Fabric, dom0: &Dom0) -> String {
+/// `preseed/` served below the kickstarts' URL; `<fqdn>.reinstall.cfg` for the reinstall.
+pub fn preseed_url(fabric: &Fabric, dom0: &Dom0, reinstall: bool) -> String {
     format!(
-        "{}/preseed/{}.cfg",
+        "{}/preseed/{}",
         fabric.install.kickstart_url.as_str().trim_end_matches('/'),
-        fabric.fqdn(&dom0.name)
+        file_name(fabric, dom0, reinstall)
     )
 }
 
+/// `<fqdn>.cfg`, or `<fqdn>.reinstall.cfg`: the preseed file's name in `preseed/`.
+pub fn file_name(fabric: &Fabric, dom0: &Dom0, reinstall: bool) -> String {
+    let fqdn = fabric.fqdn(&dom0.name);
+    if reinstall {
+        format!("{fqdn}.reinstall.cfg")
+    } else {
+        format!("{fqdn}.cfg")
+    }
+}
+
 /// True for a Debian dom0 the Debian installer can install from a preseed file: one that
-/// gets a preseed file and a netboot entry.
+/// gets a preseed file and install and rescue entries.
 pub(crate) fn installable(fabric: &Fabric, dom0: &Dom0) -> bool {
     crate::validate::preseed::problems(fabric, dom0).is_empty()
+}
+
+/// True for a Debian dom0 the Debian installer can reinstall keeping its guests' volume
+/// groups: one that gets a reinstall preseed file and a reinstall entry.
+pub(crate) fn reinstallable(fabric: &Fabric, dom0: &Dom0) -> bool {
+    crate::validate::preseed::value_problems(fabric, dom0).is_empty()
+        && crate::model::BootState::Reinstall
+            .refusal(fabric, crate::model::HostRef::Dom0(dom0))
+            .is_none()
 }
 
 pub(crate) fn render(
@@ -84,20 +106,31 @@ pub(crate) fn render(
         if os.family != OsFamily::Debian {
             continue;
         }
-        // A dom0 the installer cannot install as described gets no preseed file (and no
-        // netboot entry): validation refuses its `install` (validate/preseed.rs).
-        if !installable(fabric, dom0) {
-            continue;
-        }
+        // A dom0 the installer cannot install (or reinstall) as described gets no such
+        // preseed file and no netboot entry for it: validation refuses the state
+        // (validate/preseed.rs, BootState::refusal).
         let scheme = lookup::scheme(fabric, dom0)?;
         let hardware = lookup::hardware(fabric, dom0)?;
-        let parts = partman(scheme, hardware)
-            .map_err(|_| lookup::missing("partman recipe of", &dom0.name))?;
-        let view = view(fabric, dom0, &parts, tree)?;
-        tree.insert_file(
-            &format!("preseed/{}.cfg", fabric.fqdn(&dom0.name)),
-            templates::render(env, "preseed.cfg.j2", &view)?,
-        )?;
+        let missing = |_| lookup::missing("partman recipe of", &dom0.name);
+        if installable(fabric, dom0) {
+            let parts = partman(scheme, hardware).map_err(missing)?;
+            let view = view(fabric, dom0, &parts, tree, false)?;
+            tree.insert_file(
+                &format!("preseed/{}", file_name(fabric, dom0, false)),
+                templates::render(env, "preseed.cfg.j2", &view)?,
+            )?;
+        }
+        if reinstallable(fabric, dom0) {
+            let kept: Vec<&str> = crate::model::kept_volume_groups(scheme, dom0)
+                .map(crate::model::LvmName::as_str)
+                .collect();
+            let parts = partman_reinstall(scheme, hardware, &kept).map_err(missing)?;
+            let view = view(fabric, dom0, &parts, tree, true)?;
+            tree.insert_file(
+                &format!("preseed/{}", file_name(fabric, dom0, true)),
+                templates::render(env, "preseed.cfg.j2", &view)?,
+            )?;
+        }
     }
     Ok(())
 }
@@ -106,6 +139,8 @@ pub(crate) fn render(
 struct PreseedView {
     fqdn: String,
     url: String,
+    /// The groups a reinstall keeps (empty for the install's file).
+    kept: Vec<String>,
     /// `(owner, question, type, value)`, in the installer's order, by section.
     sections: Vec<Section>,
 }
@@ -207,6 +242,7 @@ fn view(
     dom0: &Dom0,
     parts: &Partman,
     tree: &Tree,
+    reinstall: bool,
 ) -> Result<PreseedView, RenderError> {
     let fqdn = fabric.fqdn(&dom0.name);
     let os = lookup::os(fabric, &dom0.os)?;
@@ -347,9 +383,17 @@ fn view(
         lines: finish,
     });
 
+    let kept = if reinstall {
+        crate::model::kept_volume_groups(scheme, dom0)
+            .map(ToString::to_string)
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(PreseedView {
-        url: preseed_url(fabric, dom0),
+        url: preseed_url(fabric, dom0, reinstall),
         fqdn,
+        kept,
         sections,
     })
 }
@@ -373,10 +417,12 @@ fn partitioning(scheme: &crate::model::PartitionScheme, parts: &Partman) -> Vec<
             "The volume group partman-auto-raid makes of the `lvm` arrays.",
         ));
     }
-    lines.push(commented(
-        di("partman-auto-lvm/guided_size", "string", &parts.guided_size),
-        "What dom0's logical volumes may take of each group: their sizes (max: the growing one takes the rest).",
-    ));
+    if parts.method != "regular" {
+        lines.push(commented(
+            di("partman-auto-lvm/guided_size", "string", &parts.guided_size),
+            "What dom0's logical volumes may take of each group: their sizes (max: the growing one takes the rest).",
+        ));
+    }
     lines.push(continued(
         "partman-auto/expert_recipe",
         "string",
