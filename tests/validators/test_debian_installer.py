@@ -25,6 +25,9 @@ What is asserted, from the HTTP log and the installer's own syslog:
   bookworm.
 * the rescue entry (dinst in state ``rescue``) boots the same installer and preseed file with
   ``rescue/enable=true``, and the installer is in rescue mode (its screens' title).
+* the reinstall entry of ``keep`` (its guests' group on a disk of its own, state
+  ``reinstall``) makes the installer fetch and load ``preseed/keep.inst.test.reinstall.cfg``
+  and ask nothing up to the mirror.
 
 It stops there: the next step downloads the installer's components from the mirror, which
 this machine's Debian mirror (a partial proxy) cannot give (a 404 on apt-mirror-setup's udeb),
@@ -54,6 +57,8 @@ XENFAB = Path(os.environ.get("XENFAB", ROOT / "target" / "debug" / "xenfab"))
 DI_BOOT = HERE / "boot" / "di_boot.py"
 DI = Path(os.environ.get("XENFAB_DI_IMAGES", "/usr/lib/debian-installer/images/12/amd64/text"))
 MAC, FQDN = "52:54:00:d1:00:15", "dinst.inst.test"
+# dom0 `keep` of the case: its guests' group on a disk of its own, in state `reinstall`.
+KEEP_MAC, KEEP_FQDN = "52:54:00:d1:00:24", "keep.inst.test"
 
 
 def _free_port(kind: int) -> int:
@@ -70,7 +75,8 @@ def _skip_or_fail(missing: list[str]) -> None:
         pytest.fail(f"missing {', '.join(missing)}: run scripts/install-validators", pytrace=False)
 
 
-def _boot(tmp_path_factory: pytest.TempPathFactory, spoil: bool, state: str = "install") -> dict:
+def _boot(tmp_path_factory: pytest.TempPathFactory, spoil: bool, state: str = "install",
+          mac: str = MAC, fqdn: str = FQDN) -> dict:
     missing = [str(p) for p in (DI / "pxelinux.0", DI / "debian-installer/amd64/initrd.gz") if not p.exists()]
     if not XENFAB.exists():
         missing.append(f"{XENFAB} (cargo build -p xenfab-cli)")
@@ -85,7 +91,7 @@ def _boot(tmp_path_factory: pytest.TempPathFactory, spoil: bool, state: str = "i
         1,
     )
     assert moved.count(str(http_port)) == 2 and "log_port" in moved, "the case's install server moved"
-    if state != "install":
+    if state != "install" and fqdn == FQDN:
         head, sep, rest = moved.partition('[[dom0s]]\nname = "dinst"\n')
         assert sep and rest.count('state = "install"\n') >= 1, "dinst's state"
         moved = head + sep + rest.replace('state = "install"\n', f'state = "{state}"\n', 1)
@@ -97,14 +103,17 @@ def _boot(tmp_path_factory: pytest.TempPathFactory, spoil: bool, state: str = "i
     if spoil:
         # A line the installer's reader cannot parse (owner, no question): it must say so
         # and the test must see it.
-        preseed = out / "preseed" / f"{FQDN}.cfg"
+        preseed = out / "preseed" / f"{fqdn}.cfg"
         preseed.write_text(preseed.read_text(encoding="utf-8") + "d-i\n", encoding="utf-8")
-    link = out / "tftpboot" / "pxelinux.cfg" / ("01-" + MAC.replace(":", "-"))
-    entry = f"{FQDN}.cfg" if state == "install" else f"{FQDN}.{state}.cfg"
-    assert os.readlink(link) == entry, f"dinst's MAC leads to its {state} entry"
+    link = out / "tftpboot" / "pxelinux.cfg" / ("01-" + mac.replace(":", "-"))
+    entry = f"{fqdn}.cfg" if state == "install" else f"{fqdn}.{state}.cfg"
+    assert os.readlink(link) == entry, f"{fqdn}'s MAC leads to its {state} entry"
+    # The reinstall entry names the reinstall preseed file; install and rescue the install's.
+    preseed_name = f"{fqdn}.reinstall.cfg" if state == "reinstall" else f"{fqdn}.cfg"
     result = tmp / "result.json"
     proc = subprocess.run(
-        [sys.executable, str(DI_BOOT), str(out), "--mac", MAC, "--fqdn", FQDN, "--http-port", str(http_port),
+        [sys.executable, str(DI_BOOT), str(out), "--mac", mac, "--fqdn", fqdn, "--preseed", preseed_name,
+         "--http-port", str(http_port),
          "--syslog-port", str(syslog_port), "--timeout", "600", "--json", str(result)],
         capture_output=True, text=True, timeout=700,
     )
@@ -112,7 +121,7 @@ def _boot(tmp_path_factory: pytest.TempPathFactory, spoil: bool, state: str = "i
         pytest.fail(proc.stdout + proc.stderr, pytrace=False)
     data = json.loads(result.read_text()) if result.exists() else {}
     data["_output"] = proc.stdout + proc.stderr
-    data["_url"] = f"http://10.0.2.2:{http_port}/ks/preseed/{FQDN}.cfg"
+    data["_url"] = f"http://10.0.2.2:{http_port}/ks/preseed/{preseed_name}"
     return data
 
 
@@ -169,3 +178,15 @@ def test_rescue_entry_starts_the_installer_in_rescue_mode(tmp_path_factory: pyte
 @pytest.mark.boot
 def test_install_entry_is_not_rescue_mode(report: dict) -> None:
     assert report["serial_tail"].strip() and "Rescue mode" not in report["serial_tail"], report["serial_tail"]
+
+
+@pytest.mark.boot
+def test_reinstall_entry_loads_the_reinstall_preseed_file(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """keep in state `reinstall`: its MAC leads to its reinstall entry, whose installer fetches
+    and loads preseed/keep.inst.test.reinstall.cfg (partman given sda only, the guests' sdb
+    not), takes its answers and asks nothing up to the mirror."""
+    again = _boot(tmp_path_factory, spoil=False, state="reinstall", mac=KEEP_MAC, fqdn=KEEP_FQDN)
+    assert not again["failures"], again["_output"]
+    loaded = [l for l in again["syslog"] if "successfully loaded preseed file from" in l]
+    assert loaded and loaded[0].endswith(again["_url"]), again["_output"]
+    assert "Rescue mode" not in again["serial_tail"], again["serial_tail"]

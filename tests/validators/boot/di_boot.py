@@ -67,6 +67,8 @@ def serve(root, port, log):
 def main():
     ap = argparse.ArgumentParser(usage=__doc__)
     ap.add_argument("out"); ap.add_argument("--mac", required=True); ap.add_argument("--fqdn", required=True)
+    ap.add_argument("--preseed", help="the preseed file the host's entry names (default: FQDN.cfg; "
+                    "FQDN.reinstall.cfg for a reinstall entry)")
     ap.add_argument("--http-port", type=int, required=True); ap.add_argument("--syslog-port", type=int, required=True)
     ap.add_argument("--kernel", default="debian-installer/amd64/linux")
     ap.add_argument("--initrd", default="debian-installer/amd64/initrd.gz")
@@ -129,13 +131,14 @@ def main():
                     why = "matched --until: " + text; break
         ser = open(serial, errors="replace").read() if os.path.exists(serial) else ""
         srv.shutdown()
-        fetched = [r for r in http_log if r[2] == "/ks/preseed/%s.cfg" % a.fqdn]
+        preseed = a.preseed or "%s.cfg" % a.fqdn
+        fetched = [r for r in http_log if r[2] == "/ks/preseed/" + preseed]
         res = {"seconds": round(time.time() - t0, 1), "stopped": why, "http": http_log,
                "preseed_fetched": bool(fetched) and fetched[0][3] == 200, "preseed_loaded_at": seen_load,
                "syslog": [l for _, l in syslog], "serial_tail": re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", ser)[-4000:]}
         fails = []
         if not res["preseed_fetched"]:
-            fails.append("the installer did not fetch /ks/preseed/%s.cfg" % a.fqdn)
+            fails.append("the installer did not fetch /ks/preseed/" + preseed)
         if seen_load is None:
             fails.append("no 'successfully loaded preseed file' in the installer's syslog")
         if not why.startswith("matched"):
