@@ -142,10 +142,10 @@ const DEBIAN_RELEASES: [u8; 2] = [12, 13];
 /// The Xen of a Debian release, as its hypervisor package and files name it
 /// (`xen-hypervisor-4.17-amd64` installs `/boot/xen-4.17-amd64.gz`, `.efi` and `.config`: its
 /// file list on packages.debian.org, and the end-to-end test's dom0 image): bookworm has Xen
-/// 4.17 (xen 4.17.x+…-0+deb12u1), trixie Xen 4.20 (packages.debian.org/trixie/amd64/
-/// libxenmisc4.20/filelist: `libxenlight.so.4.20`, `/usr/lib/xen-4.20/`), whose hypervisor
-/// package the same debian/ packaging names `xen-hypervisor-4.20-amd64` with
-/// `/boot/xen-4.20-amd64.gz`. `None` for other families and unknown releases.
+/// 4.17 (xen 4.17.x+…-0+deb12u1), trixie Xen 4.20: `xen-hypervisor-4.20-amd64`
+/// (4.20.4+63-g7abfd2bce2-0+deb13u1, read with `dpkg-deb -c`) installs
+/// `/boot/xen-4.20-amd64.gz`, `.efi` and `.config` the same way. `None` for other families
+/// and unknown releases.
 pub const fn debian_xen(family: OsFamily, release: Release) -> Option<&'static str> {
     match (family, release.major) {
         (OsFamily::Debian, 12) => Some("4.17"),
