@@ -127,6 +127,11 @@ pub struct OsRelease {
     pub arch: Arch,
     /// The package repository that provides Xen to an EL9 dom0's installer.
     pub xen_repo: Option<url::Url>,
+    /// A tarball of the packages a Debian guest's debootstrap install needs, made beforehand
+    /// with `debootstrap --make-tarball` and kept on dom0: the install then fetches nothing
+    /// (`debootstrap --unpack-tarball`; [`super::debootstrap`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debootstrap_tarball: Option<AbsFile>,
     /// Kickstart settings of its hosts, over the site's (not in the inventory, like the site's).
     #[serde(skip)]
     pub kickstart: Option<super::kickstart::KickstartOverride>,
@@ -168,7 +173,8 @@ pub enum OsFamily {
     /// Red Hat Enterprise Linux 9 and its rebuilds (Rocky, Alma): current anaconda.
     El9,
     /// Debian (12 bookworm with Xen 4.17, 13 trixie with Xen 4.20): a dom0 installed by the
-    /// Debian installer with a preseed file, and Debian guests (not installed by xenfab).
+    /// Debian installer with a preseed file, and Debian guests installed by debootstrap on
+    /// their dom0 ([`super::debootstrap`]).
     Debian,
 }
 
@@ -575,29 +581,27 @@ impl BootState {
     /// (pypxeboot cannot pass the bare word `rescue`), get these states from their guest
     /// config, which boots the installer's kernel directly ([`crate::model::installer_boot`]).
     /// A Debian dom0 is installed from its preseed file (render/preseed) and has no reinstall
-    /// nor rescue entry; Debian guests and guests that boot a kernel of dom0 (`pv-kernel`,
-    /// `pvh-kernel`: nothing to install) are in `localboot` only.
+    /// nor rescue entry; a Debian guest is installed by debootstrap on a Debian dom0
+    /// ([`super::debootstrap`], any mode but HVM and pypxeboot, `pv-kernel` and `pvh-kernel`
+    /// too) and has no reinstall nor rescue; other guests that boot a kernel of dom0
+    /// (`pv-kernel`, `pvh-kernel`: nothing to install) are in `localboot` only.
     pub fn refusal(self, fabric: &Fabric, host: HostRef<'_>) -> Option<String> {
         if self == BootState::Localboot {
             return None;
-        }
-        if let HostRef::Guest(_, g) = host {
-            if g.mode.boots_dom0_kernel() {
-                return Some(format!(
-                    "a {} guest boots the kernel of its direct_boot from dom0 every time, so it has no installer to boot: leave it in `localboot`",
-                    g.mode.as_str()
-                ));
-            }
         }
         let os = match host {
             HostRef::Dom0(d) => &d.os,
             HostRef::Guest(_, g) => &g.os,
         };
         if fabric.os.get(os).is_some_and(|o| !o.family.kickstarted()) {
-            // Debian hosts: the Debian installer with a preseed file (render/preseed), for
-            // dom0s only, and only to install.
+            // Debian hosts: a dom0 is installed by the Debian installer with a preseed file
+            // (render/preseed), a guest by debootstrap on its dom0 (render/debootstrap); only
+            // to install.
             return match (self, host) {
                 (BootState::Install, HostRef::Dom0(_)) | (BootState::Localboot, _) => None,
+                (BootState::Install, HostRef::Guest(d, g)) => {
+                    super::debootstrap::refusal(fabric, d, g)
+                }
                 (BootState::Reinstall, HostRef::Dom0(_)) => Some(
                     "partman-auto cannot keep a volume group: its lvm and raid methods make every partition of the disks they are given anew, and keeping the guests' group takes manual partitioning; reinstall the dom0 by hand, or use `install` with wipe_guests = true"
                         .to_owned(),
@@ -606,11 +610,23 @@ impl BootState {
                     "xenfab renders no rescue entry for the Debian installer yet: boot its netboot image with `rescue/enable=true` by hand"
                         .to_owned(),
                 ),
-                (_, HostRef::Guest(..)) => Some(
-                    "xenfab does not install Debian guests: it renders a preseed file for Debian dom0s only; make the guest's volume by hand (debootstrap, or the installer in its console) and leave it in `localboot`"
+                (BootState::Reinstall, HostRef::Guest(..)) => Some(
+                    "only a dom0 has a reinstall; a Debian guest is installed again by `install` on a blank volume (lvremove it first)"
+                        .to_owned(),
+                ),
+                (BootState::Rescue, HostRef::Guest(..)) => Some(
+                    "xenfab has no rescue system for a Debian guest: mount its volume on dom0, or boot it with `init=/bin/sh` from its console"
                         .to_owned(),
                 ),
             };
+        }
+        if let HostRef::Guest(_, g) = host {
+            if g.mode.boots_dom0_kernel() {
+                return Some(format!(
+                    "a {} guest boots the kernel of its direct_boot from dom0 every time, so it has no installer to boot: leave it in `localboot`",
+                    g.mode.as_str()
+                ));
+            }
         }
         match (self, host) {
             (BootState::Localboot | BootState::Install | BootState::Rescue, _) => None,

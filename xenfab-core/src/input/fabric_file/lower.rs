@@ -675,6 +675,10 @@ impl Cx {
             Some(text) => self.url(&path.key("xen_repo"), text).map(Some),
             None => Some(None),
         };
+        let debootstrap_tarball = match o.debootstrap_tarball.as_deref() {
+            Some(text) => self.parse(&path.key("debootstrap_tarball"), text).map(Some),
+            None => Some(None),
+        };
         let kernel_version = match (kernel_version, installer) {
             (Some(k), Some(info)) => self.kernel_version(
                 &path.key("kernel_version"),
@@ -699,6 +703,7 @@ impl Cx {
             kernel_version: kernel_version?,
             arch,
             xen_repo: xen_repo?,
+            debootstrap_tarball: debootstrap_tarball?,
             kickstart,
         })
     }

@@ -123,7 +123,7 @@ start 'kern' 'kern.cfg'
 create_volume 'xenvg' 'grubby' '96m'
 install_config 'grubby.cfg'
 autostart 'grubby.cfg'
-start_installed 'grubby' 'grubby.cfg' 'xenvg' 'grubby' 'xenfab does not install Debian guests yet: put the system on the volume, e.g. with debootstrap, then run this again'
+start_installed 'grubby' 'grubby.cfg' 'xenvg' 'grubby'
 # back: 128M, 1 vCPU, pv-kernel, xenvg/back 32M
 create_volume 'xenvg' 'back' '32m'
 install_config 'back.cfg'
