@@ -4,7 +4,7 @@
 //! the first problem. See `docs/validation.md` for the list of rule codes.
 
 mod capacity;
-mod debootstrap;
+pub(crate) mod debootstrap;
 mod guests;
 mod identity;
 mod install;

@@ -36,6 +36,17 @@ use crate::model::release::debian_codename;
 use crate::model::{Dom0, Fabric, Guest};
 use crate::output::Tree;
 
+/// True for a guest whose debootstrap install is rendered: a Debian guest in state `install`
+/// that validation lets through (a state recorded by `xenfab boot` can put one there past it:
+/// it then gets no script, and provision.sh does not install it).
+pub(crate) fn installable(fabric: &Fabric, dom0: &Dom0, guest: &Guest) -> bool {
+    debootstrap_installs(fabric, guest)
+        && crate::model::BootState::Install
+            .refusal(fabric, crate::model::HostRef::Guest(dom0, guest))
+            .is_none()
+        && crate::validate::debootstrap::problems(fabric, dom0, guest).is_empty()
+}
+
 /// The path of a guest's install script below its dom0's folder: `install/<guest>.sh`.
 pub(crate) fn script_path(guest: &Guest) -> String {
     format!("install/{}.sh", guest.name)
@@ -48,11 +59,7 @@ pub(crate) fn render(
 ) -> Result<(), RenderError> {
     for dom0 in &fabric.dom0s {
         let fqdn = fabric.fqdn(&dom0.name);
-        for g in dom0
-            .guests
-            .iter()
-            .filter(|g| debootstrap_installs(fabric, g))
-        {
+        for g in dom0.guests.iter().filter(|g| installable(fabric, dom0, g)) {
             tree.insert_executable(
                 &format!("dom0s/{fqdn}/{}", script_path(g)),
                 templates::render(env, "debootstrap-install.sh.j2", view(fabric, dom0, g)?)?,

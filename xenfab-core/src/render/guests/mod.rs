@@ -34,7 +34,6 @@ use serde::Serialize;
 
 use super::{lookup, templates};
 use crate::error::RenderError;
-use crate::model::debootstrap::debootstrap_installs;
 use crate::model::{
     Arch, BootState, Dom0, Fabric, Guest, HostRef, InstallerBoot, OsFamily, Toolstack, VirtMode,
     installer_boot,
@@ -471,7 +470,8 @@ fn provision_view(fabric: &Fabric, dom0: &Dom0) -> Result<ProvisionView, RenderE
             let _ = write!(summary, ", {}/{} {}", d.vg, d.lv, d.size);
         }
         let direct = g.boots_installer_directly(fabric);
-        if debootstrap_installs(fabric, g) {
+        let debootstrap = super::debootstrap::installable(fabric, dom0, g);
+        if debootstrap {
             summary.push_str("; state install: debootstrap installs it while its volume is blank");
         }
         let mut fetches = Vec::new();
@@ -524,7 +524,7 @@ fn provision_view(fabric: &Fabric, dom0: &Dom0) -> Result<ProvisionView, RenderE
             .then_some(
                 "xenfab installs Debian guests on Debian dom0s only: put the system on the volume by hand, e.g. with debootstrap, then run this again",
             ),
-            debootstrap: if debootstrap_installs(fabric, g) {
+            debootstrap: if debootstrap {
                 let d = g
                     .disks
                     .first()
