@@ -144,7 +144,7 @@ install_config 'back.cfg'
 autostart 'back.cfg'
 start 'back' 'back.cfg'
 
-# deb: 256M, 1 vCPU, pv-kernel, xenvg/deb 512M; state install: debootstrap installs it while its volume is blank
+# deb: 512M, 1 vCPU, pv-kernel, xenvg/deb 512M; state install: debootstrap installs it while its volume is blank
 create_volume 'xenvg' 'deb' '512m'
 install_config 'deb.cfg'
 autostart 'deb.cfg'
