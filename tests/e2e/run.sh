@@ -103,18 +103,23 @@ for name in dom0["guests"]:
     print(name, g["mode"], f"{g['ip']}/{prefix}", ip, disk["size"], f"/dev/{disk['vg']}/{disk['lv']}", how)
 PY
 # ------------------------------------------------- the debootstrap tarballs
-# What a site makes beforehand where the mirror is reachable: `debootstrap --make-tarball` for
-# the suite and --include of the rendered install script, put on dom0 at the OS's
-# debootstrap_tarball. Made once on this host and cached, keyed on the suite and the list.
-value() { sed -n "s/^$1='\(.*\)'\$/\1/p" "$2"; }
+# What a site does beforehand where the mirror is reachable: the `debootstrap --make-tarball`
+# command the rendered install script prints in its header (its suite, --include and
+# tarball path; not the script's own SUITE and INCLUDE lines, which a broken script may
+# change), the tarball put on dom0 at that path. Made once on this host and cached, keyed on
+# the command; older tarballs of the cache are removed.
 for script in "$D"/install/*.sh; do
   [ -e "$script" ] || continue
-  tarball=$(value TARBALL "$script")
-  [ -n "$tarball" ] || continue
-  suite=$(value SUITE "$script"); include=$(value INCLUDE "$script"); mirror=$(value MIRROR "$script")
-  key=$(printf '%s\n' "$suite" "$include" | sha256sum | cut -c1-16)
-  cached=$(dirname "$WORK")/debootstrap-$suite-$key.tgz
+  cmd=$(sed -n 's/^#   \(debootstrap --variant=minbase .* --make-tarball=.*\)$/\1/p' "$script")
+  [ -n "$cmd" ] && grep -q '^TARBALL=' "$script" || continue
+  # debootstrap --variant=minbase --arch=amd64 --include=LIST --make-tarball=FILE SUITE DIR MIRROR
+  read -r -a w <<< "$cmd"
+  include=${w[3]#--include=}; tarball=${w[4]#--make-tarball=}; suite=${w[5]}; mirror=${w[7]}
+  key=$(printf '%s\n' "$cmd" | sha256sum | cut -c1-16)
+  cache=$(dirname "$WORK")
+  cached=$cache/debootstrap-$suite-$key.tgz
   if [ ! -e "$cached" ]; then
+    for old in "$cache"/debootstrap-*.tgz; do [ -e "$old" ] && rm -f "$old"; done
     log "debootstrap --make-tarball $suite ($include)"
     t=$(mktemp -d)
     nice -n "$NICE" debootstrap --variant=minbase --arch=amd64 --include="$include" \

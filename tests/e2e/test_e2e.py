@@ -169,8 +169,12 @@ def check_run(run: Run, tree: Path) -> None:
             assert re.search(rf"Debian GNU/Linux 12 {re.escape(g['name'])} hvc0", log), \
                 f"{g['name']}: no getty banner of Debian with its host name on its console:\n{log}"
             assert run.has(f"E2E ping {g['name']} {g['ip']} ok"), f"dom0 did not reach {g['name']}:\n{run.tail()}"
-            assert "install/" in run.block("provision-1") and "installed Debian 12 (bookworm)" in run.block("provision-1"), \
-                run.block("provision-1")
+            first = run.block("provision-1")
+            assert f"installing Debian with debootstrap (install/{g['name']}.sh)" in first, first
+            assert "installed Debian 12 (bookworm)" in first, first
+            # Offline: every package came from the tarball (debootstrap's `Extracting`), none
+            # from a mirror (its `Retrieving`).
+            assert "I: Extracting " in first and "I: Retrieving " not in first, first
             continue
         ip = g["ip"]
         sectors = g["disks"][0]["size"] * 1024 * 1024 // 512
