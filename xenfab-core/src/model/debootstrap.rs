@@ -37,7 +37,7 @@ pub const KERNEL_PACKAGE: &str = "linux-image-amd64";
 pub const TARBALL_SUFFIXES: [&str; 4] = [".tgz", ".tar.gz", ".tar.xz", ".tar"];
 
 /// True for a guest that xenfab installs with debootstrap: a Debian guest in state `install`
-/// (that its dom0 and mode allow it is [`refusal`]'s business).
+/// (that its dom0 and mode allow it is `BootState::refusal`'s business).
 pub fn debootstrap_installs(fabric: &Fabric, guest: &Guest) -> bool {
     guest.state == BootState::Install
         && fabric

@@ -25,7 +25,7 @@
 //! in a `direct_boot` command line, which validation asks for); without it udev would call it
 //! `enX0` (systemd 243 and later) and ifupdown would find no `eth0`.
 //!
-//! Every value of the fabric reaches the shell as one single-quoted word ([`sh_quote`]).
+//! Every value of the fabric reaches the shell as one single-quoted word (`sh_quote`).
 
 use serde::Serialize;
 
