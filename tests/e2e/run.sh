@@ -112,9 +112,9 @@ for script in "$D"/install/*.sh; do
   [ -e "$script" ] || continue
   cmd=$(sed -n 's/^#   \(debootstrap --variant=minbase .* --make-tarball=.*\)$/\1/p' "$script")
   [ -n "$cmd" ] && grep -q '^TARBALL=' "$script" || continue
-  # debootstrap --variant=minbase --arch=amd64 --include=LIST --make-tarball=FILE SUITE DIR MIRROR
+  # debootstrap --variant=minbase --arch=amd64 --include=LIST --make-tarball=FILE SUITE $(mktemp -d) MIRROR
   read -r -a w <<< "$cmd"
-  include=${w[3]#--include=}; tarball=${w[4]#--make-tarball=}; suite=${w[5]}; mirror=${w[7]}
+  include=${w[3]#--include=}; tarball=${w[4]#--make-tarball=}; suite=${w[5]}; mirror=${w[8]}
   key=$(printf '%s\n' "$cmd" | sha256sum | cut -c1-16)
   cache=$(dirname "$WORK")
   cached=$cache/debootstrap-$suite-$key.tgz
