@@ -18,9 +18,10 @@ NICE=${NICE:-10}
 # What a Debian bookworm dom0 runs (Xen 4.17 is bookworm's only Xen):
 # the hypervisor, the xl toolstack (xen-utils-4.17 brings pygrub), LVM,
 # ifupdown with bridge-utils' bridge_ports hooks (/etc/network/if-pre-up.d/bridge),
-# and busybox-static for the test guests' initramfs.
+# busybox-static for the test guests' initramfs, and debootstrap, with which provision.sh
+# installs a Debian guest (a preseeded dom0 gets it too).
 PACKAGES="linux-image-amd64 xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common
-lvm2 iproute2 bridge-utils ifupdown kmod udev procps e2fsprogs busybox-static"
+lvm2 iproute2 bridge-utils ifupdown kmod udev procps e2fsprogs busybox-static debootstrap"
 
 apt_uri() { # the first URI of this machine's apt sources matching $1 (deb822 or one-line)
   { cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null || true; } |

@@ -19,7 +19,12 @@
 #                                              package's postinst runs it, makes /boot/vmlinuz)
 #   network/interfaces -> /etc/network/interfaces
 #   default/xendomains -> /etc/default/xendomains  xen/xl.conf -> /etc/xen/xl.conf
-#   the whole dom0s/<fqdn>/ -> /root/xenfab/ (provision.sh installs the guests' configs)
+#   the whole dom0s/<fqdn>/ -> /root/xenfab/ (provision.sh installs the guests' configs, and
+#                                 runs install/<guest>.sh, the debootstrap install of a Debian
+#                                 guest in state install)
+#   the OS's debootstrap_tarball (named by install/<guest>.sh) -> that path in dom0: made once
+#   on this host with `debootstrap --make-tarball` for the script's suite and --include, and
+#   cached beside the dom0 image (tests/e2e/cache/debootstrap-<suite>-<key>.tgz)
 # The test driver (/sbin/init) stands in for what a real boot and the Debian installer do:
 # mounts, udev, the xen init script, `ifup -a`, and the volume groups of the partition scheme
 # on the second disk. Everything else is the rendered files' job.
@@ -78,7 +83,8 @@ chroot "$R" linux-update-symlinks install "$KVER" "/boot/vmlinuz-$KVER" >&2
 
 # ------------------------------------------------ what the test needs of the fabric
 # The guests (from the rendered inventory), their bridge (their xl config) and dom0's address
-# there (the rendered interfaces): one line a guest, NAME MODE IP/PREFIX DOM0_ADDRESS.
+# there (the rendered interfaces): one line a guest, NAME MODE IP/PREFIX DOM0_ADDRESS SIZE LV
+# HOW, HOW `debootstrap` for a guest provision.sh installs (install/NAME.sh), else `-`.
 python3 - "$TREE" "$FQDN" > "$R/root/e2e-guests" <<'PY'
 import json, re, sys
 from pathlib import Path
@@ -93,8 +99,37 @@ for name in dom0["guests"]:
     bridge = re.search(r"bridge=([A-Za-z0-9._-]+)", cfg).group(1)
     ip, prefix = addr[bridge].split("/")
     disk = g["disks"][0]
-    print(name, g["mode"], f"{g['ip']}/{prefix}", ip, disk["size"], f"/dev/{disk['vg']}/{disk['lv']}")
+    how = "debootstrap" if (tree / "dom0s" / fqdn / "install" / f"{name}.sh").exists() else "-"
+    print(name, g["mode"], f"{g['ip']}/{prefix}", ip, disk["size"], f"/dev/{disk['vg']}/{disk['lv']}", how)
 PY
+# ------------------------------------------------- the debootstrap tarballs
+# What a site does beforehand where the mirror is reachable: the `debootstrap --make-tarball`
+# command the rendered install script prints in its header (its suite, --include and
+# tarball path; not the script's own SUITE and INCLUDE lines, which a broken script may
+# change), the tarball put on dom0 at that path. Made once on this host and cached, keyed on
+# the command; older tarballs of the cache are removed.
+for script in "$D"/install/*.sh; do
+  [ -e "$script" ] || continue
+  cmd=$(sed -n 's/^#   \(debootstrap --variant=minbase .* --make-tarball=.*\)$/\1/p' "$script")
+  [ -n "$cmd" ] && grep -q '^TARBALL=' "$script" || continue
+  # debootstrap --variant=minbase --arch=amd64 --include=LIST --make-tarball=FILE SUITE $(mktemp -d) MIRROR
+  read -r -a w <<< "$cmd"
+  include=${w[3]#--include=}; tarball=${w[4]#--make-tarball=}; suite=${w[5]}; mirror=${w[8]}
+  key=$(printf '%s\n' "$cmd" | sha256sum | cut -c1-16)
+  cache=$(dirname "$WORK")
+  cached=$cache/debootstrap-$suite-$key.tgz
+  if [ ! -e "$cached" ]; then
+    for old in "$cache"/debootstrap-*.tgz; do [ -e "$old" ] && rm -f "$old"; done
+    log "debootstrap --make-tarball $suite ($include)"
+    t=$(mktemp -d)
+    nice -n "$NICE" debootstrap --variant=minbase --arch=amd64 --include="$include" \
+      --make-tarball="$t/tarball.tgz" "$suite" "$t/target" "${DEBOOTSTRAP_MIRROR:-$mirror}" >&2
+    mv "$t/tarball.tgz" "$cached"
+    rm -rf "$t"
+  fi
+  install -D -m 0644 "$cached" "$R$tarball"
+done
+
 VGS=$(sed -n "s/^need_volume_group '\([^']*\)'$/\1/p" "$D/provision.sh" | tr '\n' ' ')
 [ -n "$VGS" ] || VGS=xenvg
 
@@ -138,7 +173,7 @@ mkdir -p "$R/var/lib/xen/e2e"
 # it: an ext4 on the whole volume, as xen-tools' debootstrap installs make (no partition
 # table: its first sector stays zero, which provision.sh must not take for blank), with
 # /boot/grub/grub.cfg, dom0's kernel and the test initrd.
-while read -r name mode ip dom0ip size _lv; do
+while read -r name mode ip dom0ip size _lv _how; do
   [ "$mode" = pv-pygrub ] || continue
   g=$WORK/disk-$name
   rm -rf "$g"; mkdir -p "$g/boot/grub"
@@ -200,22 +235,29 @@ run_provision() {
 }
 run_provision 1
 # A pygrub guest's installer would have written its disk by now: the image run.sh made.
-while read -r name mode ip dom0ip size lv; do
+while read -r name mode ip dom0ip size lv _how; do
   [ "$mode" = pv-pygrub ] || continue
   dd if="/var/lib/xen/e2e/$name.img" of="$lv" bs=1M conv=fsync status=none || abort "cannot write $lv"
   say "installed a test system on $lv for $name"
 done < /root/e2e-guests
 run_provision 2
-# Wait for every guest's markers, or its death.
+# Wait for every guest's markers, or its death: a test guest's `done`, a Debian guest's getty
+# banner on its console (/etc/issue: `Debian GNU/Linux 12 <host> hvc0`), its own userspace.
 t0=$(up); t0=${t0%.*}
-while read -r name mode ip dom0ip size lv; do
+while read -r name mode ip dom0ip size lv how; do
+  want='GUEST-E2E .* done'
+  [ "$how" = debootstrap ] && want="Debian GNU/Linux [0-9]* $name hvc0"
   while :; do
-    grep -q 'GUEST-E2E .* done' "/var/log/xen/console/guest-$name.log" 2>/dev/null && break
+    tr -d '\r' < "/var/log/xen/console/guest-$name.log" 2>/dev/null | grep -q "$want" && break
     if ! xl list "$name" >/dev/null 2>&1; then say "guest $name is not running"; break; fi
     now=$(up); [ $(( ${now%.*} - t0 )) -lt "$GUEST_WAIT" ] || { say "guest $name: no markers after ${GUEST_WAIT}s"; break; }
     sleep 3
   done
   echo "E2E-BEGIN console-$name"; tr -d '\r' < "/var/log/xen/console/guest-$name.log" 2>/dev/null; echo "E2E-END rc=0"
+  # dom0 reaches an installed guest at its fabric address, over its bridge.
+  if [ "$how" = debootstrap ]; then
+    if busybox ping -c 3 -W 5 "${ip%/*}" >/dev/null 2>&1; then say "ping $name ${ip%/*} ok"; else say "ping $name ${ip%/*} failed"; fi
+  fi
 done < /root/e2e-guests
 say "guests done at $(up)s"
 snapshot() { lvs --noheadings --units m -o vg_name,lv_name,lv_size; ls -l --time-style=+ /etc/xen /etc/xen/auto; xl list | awk '{print $1, $2}'; }

@@ -96,6 +96,11 @@ def _fabric_guests(tree: Path) -> list[dict]:
     return [json.loads((hosts / f"{name}.e2e.test.json").read_text(encoding="utf-8")) for name in dom0["guests"]]
 
 
+def _debootstrapped(tree: Path, g: dict) -> bool:
+    """True for a guest provision.sh installs with debootstrap (its install/<name>.sh)."""
+    return (tree / "dom0s" / DOM0 / "install" / f"{g['name']}.sh").exists()
+
+
 def _bridges(tree: Path) -> dict[str, str]:
     """Guest name -> the bridge of its network (the fabric's, through the rendered xl config)."""
     out = {}
@@ -154,9 +159,23 @@ def check_run(run: Run, tree: Path) -> None:
         vif = f"vif{domains[g['name']]['domid']}.0"
         assert ports.get(vif) == bridges[g["name"]], f"{g['name']}: {vif} on {ports.get(vif)}"
 
-    # Each guest saw its disk and its NIC, and reached dom0 over its bridge.
+    # Each test guest saw its disk and its NIC, and reached dom0 over its bridge.
     for g in guests:
         log = run.block(f"console-{g['name']}")
+        if _debootstrapped(tree, g):
+            # The Debian that debootstrap installed runs its own userspace: systemd started
+            # agetty on hvc0, whose banner (/etc/issue) names the fabric's host name, and dom0
+            # reaches the fabric's address over the guest's bridge.
+            assert re.search(rf"Debian GNU/Linux 12 {re.escape(g['name'])} hvc0", log), \
+                f"{g['name']}: no getty banner of Debian with its host name on its console:\n{log}"
+            assert run.has(f"E2E ping {g['name']} {g['ip']} ok"), f"dom0 did not reach {g['name']}:\n{run.tail()}"
+            first = run.block("provision-1")
+            assert f"installing Debian with debootstrap (install/{g['name']}.sh)" in first, first
+            assert "installed Debian 12 (bookworm)" in first, first
+            # Offline: every package came from the tarball (debootstrap's `Extracting`), none
+            # from a mirror (its `Retrieving`).
+            assert "I: Extracting " in first and "I: Retrieving " not in first, first
+            continue
         ip = g["ip"]
         sectors = g["disks"][0]["size"] * 1024 * 1024 // 512
         for marker in (f"GUEST-E2E ip={ip} disk xvda sectors={sectors}",
@@ -187,12 +206,18 @@ def test_xen_dom0_volumes_guests_and_a_second_run(good: Run, tree: Path) -> None
           f"{len(_fabric_guests(tree))} guests up, {good.seconds:.0f}s")
 
 
-def _broken(tmp_path: Path, path: str, old: str, new: str) -> Run:
+def _broken(tmp_path: Path, path: str, old: str, new: str, cut: str | None = None) -> Run:
+    """A run of the rendered tree with OLD replaced by NEW in PATH (and its lines holding CUT
+    removed)."""
     tree = _render(tmp_path / "rendered")
     f = tree / path
     text = f.read_text(encoding="utf-8")
     assert old in text, f"{path} has no {old!r}"
-    f.write_text(text.replace(old, new, 1), encoding="utf-8")
+    text = text.replace(old, new, 1)
+    if cut:
+        assert cut in text, f"{path} has no {cut!r}"
+        text = "".join(line for line in text.splitlines(keepends=True) if cut not in line)
+    f.write_text(text, encoding="utf-8")
     return Run(tree, CACHE / "work-broken")
 
 
@@ -218,10 +243,21 @@ def test_a_broken_guest_config_fails_fast(tmp_path: Path) -> None:
     assert "/vmlinuz-missing" in run.block("provision-1"), run.tail()
 
 
+def test_a_debootstrap_install_of_the_wrong_suite_fails_fast(tmp_path: Path) -> None:
+    # The tarball is bookworm's: the install script stops before it touches the volume, and
+    # provision.sh with it.
+    run = _broken(tmp_path, f"dom0s/{DOM0}/install/deb.sh", "SUITE='bookworm'", "SUITE='trixie'")
+    assert run.rc != 0, run.tail()
+    assert run.has("E2E ABORT provision.sh run 1"), run.tail()
+    assert "is for bookworm, not trixie" in run.block("provision-1"), run.tail()
+
+
 def test_a_broken_provision_sh_fails(tmp_path: Path) -> None:
-    # A volume at the wrong size: the script runs, the sizes do not match the fabric.
+    # A volume at the wrong size: the script runs, the sizes do not match the fabric. The
+    # Debian guest's lines are cut (its volume is not made, it is not installed), which the lvs
+    # assertion sees as well, and which spares this run its ten minutes of debootstrap.
     run = _broken(tmp_path, f"dom0s/{DOM0}/provision.sh", "create_volume 'xenvg' 'kern' '64m'",
-                  "create_volume 'xenvg' 'kern' '48m'")
+                  "create_volume 'xenvg' 'kern' '48m'", cut="'deb'")
     with pytest.raises(AssertionError, match="lvs: "):
         assert run.rc == 0, run.tail()
         check_run(run, _render(tmp_path / "intact"))

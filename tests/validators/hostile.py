@@ -17,7 +17,8 @@ stays consistent and only the name's text is under test). Fields come from two b
   partition scheme (partitions, arrays, volume groups, logical volumes), repos and a guest
   ``%post``;
 - ``debian``: ``examples/debian-site.toml``, a Debian dom0 with a serial console, a host-only
-  network, and ``pv-kernel``/``pvh-kernel`` guests (``direct_boot``).
+  network, ``pv-kernel``/``pvh-kernel`` guests (``direct_boot``), and Debian guests installed
+  by debootstrap (its install scripts, ``debootstrap_tarball``, the guests' packages).
 
 For a field that occurs in many entries of a list (``dom0s[*].name``), one entry takes each
 payload class, in turn, so that every entry is hit without multiplying the cases.

@@ -526,6 +526,7 @@ CHECKS: list[tuple[str, Callable[[Path], None]]] = [
     ("dom0s/*/xen/*", check_xm_artefact),  # <guest>: guests of xm dom0s (xend-config.sxp, xl.conf: above)
     ("dom0s/*/libvirt/*.xml", check_libvirt_domain),
     ("dom0s/*/provision.sh", check_provision_sh),
+    ("dom0s/*/install/*.sh", check_provision_sh),
     ("preseed/*.cfg", check_preseed),  # Debian dom0s: the Debian installer's answers
 ]
 

@@ -109,6 +109,18 @@ inside "$3"; printf '%s\\n' "$4" >"$3"
 [ -e "$STATE/lv/$lv" ] || { echo "dd: failed to open '/dev/$lv': No such file or directory" >&2; exit 1; }
 if [ -e "$STATE/installed/$lv" ]; then printf 'MBR\\0\\0'; else head -c 4096 /dev/zero; fi
 """,
+    # bash install/NAME.sh: provision.sh running a Debian guest's debootstrap install (render/
+    # debootstrap): the volume of its DEVICE line is installed (not blank from now on). Any
+    # other bash is bash.
+    "bash": """case ${1:-} in
+install/*.sh)
+    lv=$(/bin/sed -n "s|^DEVICE='/dev/\\(.*\\)'$|\\1|p" "$1")
+    [ -e "$STATE/lv/$lv" ] || { echo "bash stub: $1 installs $lv, which does not exist" >&2; exit 97; }
+    /bin/mkdir -p "$STATE/installed/$(dirname "$lv")"; : > "$STATE/installed/$lv"
+    exit 0;;
+esac
+exec /bin/bash "$@"
+""",
     "mv": """inside "${@: -1}"; exec /bin/mv "$@"
 """,
     "rm": """for a in "$@"; do case $a in -*) ;; *) inside "$a";; esac; done; exec /bin/rm "$@"
@@ -123,7 +135,10 @@ OWN_DISK = ("pv-pygrub", "pvh")
 
 def _direct(g: dict) -> bool:
     """True for a guest whose config boots its installer directly (model/guest_boot.rs):
-    pygrub or PVH in state install or rescue, pypxeboot in state rescue."""
+    pygrub or PVH in state install or rescue, pypxeboot in state rescue; never a Debian guest,
+    which debootstrap installs from dom0 (its install/<name>.sh)."""
+    if g.get("_debootstrap"):
+        return False
     return (g["mode"] in OWN_DISK and g["state"] in ("install", "rescue")) or (
         g["mode"] == "pv-pypxeboot" and g["state"] == "rescue")
 
@@ -145,6 +160,7 @@ def _inventory(script: Path) -> tuple[str, list[dict]]:
         found = [g for g in map(lambda p: json.loads(p.read_text(encoding="utf-8")), hosts.glob(f"{name}.*.json"))
                  if g.get("role") == "guest" and g.get("dom0") == fqdn and g.get("name") == name]
         assert len(found) == 1, f"{hosts}: no single inventory file for guest {name} of {fqdn}"
+        found[0]["_debootstrap"] = (script.parent / "install" / f"{name}.sh").exists()
         guests.append(found[0])
     return dom0["toolstack"], guests
 
@@ -225,7 +241,10 @@ def _provision_twice(script: Path, golden: Path, tmp_path: Path) -> None:
     assert sorted(c for c in calls if c.startswith("lvcreate ")) == want_volumes, first.stdout
     configs = {g["name"]: g["name"] + (".cfg" if toolstack == "xl" else "") for g in guests}
     installing = {g["name"] for g in guests if _direct(g)}
-    blank = {g["name"] for g in guests if g["mode"] in OWN_DISK and not _direct(g)}
+    debootstrapped = {g["name"] for g in guests if g["_debootstrap"]}
+    blank = {g["name"] for g in guests if g["mode"] in OWN_DISK and not _direct(g)} - debootstrapped
+    assert sorted(c for c in calls if c.startswith("bash install/")) == sorted(
+        f"bash install/{n}.sh" for n in debootstrapped), first.stdout
     for name, config in configs.items():
         source = golden.parent / "xen" / config
         installed, link = xen_dir / config, xen_dir / "auto" / config
@@ -251,7 +270,7 @@ def _provision_twice(script: Path, golden: Path, tmp_path: Path) -> None:
     second = _run(script, tmp_path)
     assert second.returncode == 0, f"second run: exit {second.returncode}\n{second.stdout}"
     calls = log.read_text(encoding="utf-8").splitlines()
-    assert [c for c in calls if c.startswith(("lvcreate ", "xm create", "xl create", "ifup "))] == [], second.stdout
+    assert [c for c in calls if c.startswith(("lvcreate ", "xm create", "xl create", "ifup ", "bash install/"))] == [], second.stdout
     assert _state(tmp_path) == state, "the second run changed the sandbox"
     for g in guests:
         if g["name"] in blank:
@@ -293,6 +312,7 @@ def _guests() -> list:
         expected = inv.parents[2]
         dom0 = json.loads((inv.parent / f"{g['dom0']}.json").read_text(encoding="utf-8"))["dom0"]
         config = expected / "dom0s" / g["dom0"] / "xen" / (g["name"] + (".cfg" if dom0["toolstack"] == "xl" else ""))
+        g["_debootstrap"] = (expected / "dom0s" / g["dom0"] / "install" / f"{g['name']}.sh").exists()
         found.append((expected.parent, g, dom0["toolstack"], config))
     return found
 
@@ -325,15 +345,16 @@ def test_a_guest_booting_its_own_disk_boots_the_installer_while_installed(case, 
     xl's parser reads its config (xm configs too: they are plain assignments): in state install,
     no bootloader, the installer's kernel and initrd that provision.sh puts on dom0, a command
     line with the guest's kickstart URL and address, and `on_reboot` destroy (anaconda reboots
-    when done; libxl's JSON leaves `destroy` out); in state localboot, pygrub and the guest's
-    own `on_reboot`."""
+    when done; libxl's JSON leaves `destroy` out); in state localboot, and in state install for
+    a Debian guest (debootstrap fills its volume from dom0 before provision.sh starts it),
+    pygrub and the guest's own `on_reboot`."""
     dom = _xl_json(config)
     b_info = dom["b_info"]
     assert dom["c_info"]["type"] == ("pvh" if g["mode"] == "pvh" else "pv")
     fqdn = g["fqdn"]
     if g["state"] == "rescue":
         _assert_rescue_variant(case, g, dom)
-    elif g["state"] == "install":
+    elif g["state"] == "install" and not g["_debootstrap"]:
         assert "bootloader" not in b_info, b_info
         assert b_info.get("kernel") == f"{INSTALLER_DIR}/{g['boot_image']}/vmlinuz", b_info
         assert b_info.get("ramdisk") == f"{INSTALLER_DIR}/{g['boot_image']}/initrd.img", b_info
@@ -366,7 +387,7 @@ def test_libvirt_boots_the_installer_or_the_disk_as_xl_does(case, g, toolstack, 
         assert f"<kernel>{INSTALLER_DIR}/{g['boot_image']}/vmlinuz</kernel>" in out, out
         assert "<bootloader>" not in out and "<on_reboot>destroy</on_reboot>" in out, out
         assert re.search(r"<cmdline>(?:[^<]* )?(?:inst\.)?rescue ", out) and "ks=" not in out, out
-    elif g["state"] == "install":
+    elif g["state"] == "install" and not g["_debootstrap"]:
         assert f"<kernel>{INSTALLER_DIR}/{g['boot_image']}/vmlinuz</kernel>" in out, out
         assert f"<initrd>{INSTALLER_DIR}/{g['boot_image']}/initrd.img</initrd>" in out, out
         assert re.search(rf"<cmdline>[^<]*ks=\S*/{re.escape(g['fqdn'])}\.ks[ <]", out), out

@@ -651,3 +651,39 @@ fn boot_records_the_state_of_a_guest_that_boots_its_own_disk() {
     );
     assert!(ullr().contains("bootloader"), "{}", ullr());
 }
+
+#[test]
+fn boot_records_the_state_of_a_debian_guest_and_render_writes_its_debootstrap_install() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    let fabric = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/debian-site.toml");
+    assert!(xenfab(&["render", fabric, "-o", out_s]).status.success());
+    let script = out.join("dom0s/deb01.example.org/install/vidar.sh");
+    assert!(script.exists());
+    // vidar (pv-kernel, Debian) boots dom0's kernel: no link, its state is recorded, and the
+    // next render has no install script for it.
+    let o = xenfab(&[
+        "boot",
+        "vidar",
+        "localboot",
+        "--fabric",
+        fabric,
+        "-o",
+        out_s,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("vidar.example.org is a pv-kernel guest"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(xenfab(&["render", fabric, "-o", out_s]).status.success());
+    assert!(
+        !script.exists(),
+        "a Debian guest in localboot has no install script"
+    );
+    let provision = fs::read_to_string(out.join("dom0s/deb01.example.org/provision.sh")).unwrap();
+    assert!(!provision.contains("install/vidar.sh"), "{provision}");
+    assert!(provision.contains("install_debootstrap 'saga' 'xenvg' 'saga' 'install/saga.sh'"));
+}

@@ -82,6 +82,7 @@ type xenfab_os_family = string with match(SELF, '^(el3|el4|el5|el9|debian)$');
 type xenfab_os = {
     'arch' ? xenfab_arch
     'boot_image' : string
+    'debootstrap_tarball' ? string
     'family' : xenfab_os_family
     'install_url' : string
     'kernel_version' ? string

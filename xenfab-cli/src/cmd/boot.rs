@@ -105,11 +105,13 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     // into its dom0's provision.sh. Only its state is recorded. A pypxeboot guest in `rescue`
     // is the same (its rescue variant boots the installer directly, pypxeboot cannot pass the
     // bare word `rescue`); its links point to the local disk meanwhile, and its config goes
-    // back to pypxeboot when it leaves `rescue`.
+    // back to pypxeboot when it leaves `rescue`. A Debian guest too, in any mode it can be
+    // installed in: debootstrap installs it from its dom0's provision.sh (install/<guest>.sh).
     let by_config = match host {
         HostRef::Guest(d, g)
             if matches!(g.mode, VirtMode::PvPygrub | VirtMode::Pvh)
-                || (g.mode == VirtMode::PvPypxeboot && state != BootState::Install) =>
+                || (g.mode == VirtMode::PvPypxeboot && state != BootState::Install)
+                || debian(f, g) =>
         {
             Some((d, g))
         }
@@ -147,6 +149,10 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     eprintln!("{fqdn}: {}", state.as_str());
     if let Some((d, g)) = by_config {
         let boots = match state {
+            BootState::Install if debian(f, g) => {
+                "its own disk, which its debootstrap install (install/<guest>.sh) fills while blank"
+            }
+            _ if debian(f, g) => "its own disk",
             BootState::Install => "the installer's kernel with its kickstart",
             BootState::Rescue => "the installer's kernel in rescue mode",
             _ if g.mode == VirtMode::PvPypxeboot => "pypxeboot, which reads the links above",
@@ -160,4 +166,10 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// True for a Debian guest: debootstrap installs it from its dom0 (render/debootstrap).
+fn debian(f: &xenfab_core::Fabric, g: &xenfab_core::model::Guest) -> bool {
+    f.os.get(&g.os)
+        .is_some_and(|o| o.family == xenfab_core::model::OsFamily::Debian)
 }

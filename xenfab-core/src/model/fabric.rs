@@ -127,6 +127,11 @@ pub struct OsRelease {
     pub arch: Arch,
     /// The package repository that provides Xen to an EL9 dom0's installer.
     pub xen_repo: Option<url::Url>,
+    /// A tarball of the packages a Debian guest's debootstrap install needs, made beforehand
+    /// with `debootstrap --make-tarball` and kept on dom0: the install then fetches nothing
+    /// (`debootstrap --unpack-tarball`; [`super::debootstrap`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debootstrap_tarball: Option<AbsFile>,
     /// Kickstart settings of its hosts, over the site's (not in the inventory, like the site's).
     #[serde(skip)]
     pub kickstart: Option<super::kickstart::KickstartOverride>,
@@ -168,7 +173,8 @@ pub enum OsFamily {
     /// Red Hat Enterprise Linux 9 and its rebuilds (Rocky, Alma): current anaconda.
     El9,
     /// Debian (12 bookworm with Xen 4.17, 13 trixie with Xen 4.20): a dom0 installed by the
-    /// Debian installer with a preseed file, and Debian guests (not installed by xenfab).
+    /// Debian installer with a preseed file, and Debian guests installed by debootstrap on
+    /// their dom0 ([`super::debootstrap`]).
     Debian,
 }
 
@@ -576,11 +582,39 @@ impl BootState {
     /// config, which boots the installer's kernel directly ([`crate::model::installer_boot`]).
     /// A Debian dom0 is installed from its preseed file (render/preseed), rescued by the same
     /// installer in rescue mode, and reinstalled from its reinstall preseed file when its
-    /// guests' groups are on disks of their own ([`super::partman::partman_reinstall`]); Debian guests and guests that boot a kernel of dom0 (`pv-kernel`,
-    /// `pvh-kernel`: nothing to install) are in `localboot` only.
+    /// guests' groups are on disks of their own ([`super::partman::partman_reinstall`]); a
+    /// Debian guest is installed by debootstrap on a Debian dom0 ([`super::debootstrap`], any
+    /// mode but HVM and pypxeboot, `pv-kernel` and `pvh-kernel` too) and has no reinstall nor
+    /// rescue; other guests that boot a kernel of dom0 (`pv-kernel`, `pvh-kernel`: nothing to
+    /// install) are in `localboot` only.
     pub fn refusal(self, fabric: &Fabric, host: HostRef<'_>) -> Option<String> {
         if self == BootState::Localboot {
             return None;
+        }
+        let os = match host {
+            HostRef::Dom0(d) => &d.os,
+            HostRef::Guest(_, g) => &g.os,
+        };
+        if fabric.os.get(os).is_some_and(|o| !o.family.kickstarted()) {
+            // Debian hosts: a dom0 is installed, reinstalled or rescued by the Debian installer
+            // with a preseed file (render/preseed), a guest installed by debootstrap on its
+            // dom0 (render/debootstrap).
+            return match (self, host) {
+                (BootState::Install | BootState::Rescue, HostRef::Dom0(_))
+                | (BootState::Localboot, _) => None,
+                (BootState::Install, HostRef::Guest(d, g)) => {
+                    super::debootstrap::refusal(fabric, d, g)
+                }
+                (BootState::Reinstall, HostRef::Dom0(d)) => debian_reinstall_refusal(fabric, d),
+                (BootState::Reinstall, HostRef::Guest(..)) => Some(
+                    "only a dom0 has a reinstall; a Debian guest is installed again by `install` on a blank volume (lvremove it first)"
+                        .to_owned(),
+                ),
+                (BootState::Rescue, HostRef::Guest(..)) => Some(
+                    "xenfab has no rescue system for a Debian guest: mount its volume on dom0, or boot it with `init=/bin/sh` from its console"
+                        .to_owned(),
+                ),
+            };
         }
         if let HostRef::Guest(_, g) = host {
             if g.mode.boots_dom0_kernel() {
@@ -589,23 +623,6 @@ impl BootState {
                     g.mode.as_str()
                 ));
             }
-        }
-        let os = match host {
-            HostRef::Dom0(d) => &d.os,
-            HostRef::Guest(_, g) => &g.os,
-        };
-        if fabric.os.get(os).is_some_and(|o| !o.family.kickstarted()) {
-            // Debian hosts: the Debian installer with a preseed file (render/preseed), for
-            // dom0s only, to install, reinstall or rescue.
-            return match (self, host) {
-                (BootState::Install | BootState::Rescue, HostRef::Dom0(_))
-                | (BootState::Localboot, _) => None,
-                (BootState::Reinstall, HostRef::Dom0(d)) => debian_reinstall_refusal(fabric, d),
-                (_, HostRef::Guest(..)) => Some(
-                    "xenfab does not install Debian guests: it renders a preseed file for Debian dom0s only; make the guest's volume by hand (debootstrap, or the installer in its console) and leave it in `localboot`"
-                        .to_owned(),
-                ),
-            };
         }
         match (self, host) {
             (BootState::Localboot | BootState::Install | BootState::Rescue, _) => None,

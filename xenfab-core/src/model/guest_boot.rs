@@ -41,8 +41,16 @@ impl Guest {
     /// True for a guest whose toolstack boots the installer's kernel directly ([`installer_boot`]):
     /// a guest that boots its own disk (pygrub, PVH) in state `install` (its disk has nothing to
     /// boot yet) or `rescue`, and a pypxeboot guest in state `rescue` (pypxeboot cannot pass the
-    /// bare word `rescue`). HVM guests are installed and rescued from the network.
-    pub fn boots_installer_directly(&self) -> bool {
+    /// bare word `rescue`). HVM guests are installed and rescued from the network. A Debian
+    /// guest boots no installer: debootstrap installs it from dom0 ([`super::debootstrap`]).
+    pub fn boots_installer_directly(&self, fabric: &Fabric) -> bool {
+        if fabric
+            .os
+            .get(&self.os)
+            .is_some_and(|o| o.family == OsFamily::Debian)
+        {
+            return false;
+        }
         match self.state {
             BootState::Install => matches!(self.mode, VirtMode::PvPygrub | VirtMode::Pvh),
             BootState::Rescue => matches!(
@@ -75,8 +83,8 @@ pub fn rescue_args(family: OsFamily, install_url: &str) -> [String; 2] {
             ["rescue".to_owned(), format!("method={install_url}")]
         }
         // The Debian installer's rescue mode (installation guide, "Boot parameters":
-        // `rescue/enable=true`), asking only what it must. Unused while Debian hosts stay in
-        // `localboot` (no Debian installer entries yet, issue 12).
+        // `rescue/enable=true`), asking only what it must. Unused while Debian hosts have no
+        // rescue state (no Debian rescue entry yet, issue 12).
         OsFamily::Debian => [
             "rescue/enable=true".to_owned(),
             "priority=critical".to_owned(),
@@ -157,7 +165,7 @@ pub fn installer_boot(fabric: &Fabric, guest: &Guest) -> Option<InstallerBoot> {
             ));
             args.extend(net.dns.iter().map(|d| format!("nameserver={d}")));
         }
-        // xenfab installs no Debian guest (validation refuses it; render/preseed is for dom0s).
+        // A Debian guest boots no installer: debootstrap installs it from dom0 (render/debootstrap).
         OsFamily::Debian => return None,
         OsFamily::El3 | OsFamily::El4 | OsFamily::El5 => {
             if rescue {
@@ -260,7 +268,11 @@ mod tests {
         ] {
             g.mode = mode;
             g.state = state;
-            assert_eq!(g.boots_installer_directly(), direct, "{mode:?} {state:?}");
+            assert_eq!(
+                g.boots_installer_directly(&fabric),
+                direct,
+                "{mode:?} {state:?}"
+            );
         }
     }
 
@@ -333,7 +345,7 @@ mod tests {
         let fabric = example_with("ullr", BootState::Rescue);
         let g = guest(&fabric, "ullr");
         let boot = installer_boot(&fabric, g).unwrap();
-        assert!(boot.rescue && g.boots_installer_directly());
+        assert!(boot.rescue && g.boots_installer_directly(&fabric));
         assert_eq!(
             boot.ramdisk,
             format!("/var/lib/xen/boot/{}/initrd.img", g.boot_image)

@@ -5,6 +5,7 @@
 //! [`crate::validate()`].
 
 mod capacity;
+pub mod debootstrap;
 mod fabric;
 mod guest_boot;
 mod kickstart;

@@ -14,9 +14,11 @@
 //! | [`guests`] | xm, xl and libvirt configs of each guest; each dom0's provisioning script | `dom0s/<fqdn>/xen/`, `dom0s/<fqdn>/libvirt/`, `dom0s/<fqdn>/provision.sh` |
 //! | [`debian`] | what a Debian dom0 reads: `/etc/default/grub.d/xen.cfg`, a `grub.cfg` entry, `kernel-img.conf`, `/etc/network/interfaces`, `/etc/default/xendomains` | `dom0s/<fqdn>/grub/`, `dom0s/<fqdn>/network/`, `dom0s/<fqdn>/default/` |
 //! | [`preseed`] | the Debian installer's answers for each Debian dom0: locale, network, mirror, root, partman recipes of its layout, packages, and a late command that installs render/debian's files | `preseed/<fqdn>.cfg` |
+//! | [`debootstrap`] | the debootstrap install of each Debian guest in state `install`, run on its dom0 by `provision.sh` | `dom0s/<fqdn>/install/<guest>.sh` |
 //! | [`netboot`] | pxelinux, pypxeboot, GRUB2 and iPXE files and the links that pick install or local boot | `tftpboot/` |
 
 pub mod debian;
+pub mod debootstrap;
 pub mod dhcp;
 pub mod grub;
 pub mod guests;
@@ -49,5 +51,6 @@ pub fn render(fabric: &Fabric) -> Result<Tree, RenderError> {
     netboot::render(fabric, &env, &mut tree)?;
     dhcp::render(fabric, &env, &mut tree)?;
     guests::render(fabric, &env, &mut tree)?;
+    debootstrap::render(fabric, &env, &mut tree)?;
     Ok(tree)
 }

@@ -184,14 +184,15 @@ enum Loader {
 
 /// How a host boots from the network, if it does: PV guests booted by pygrub and PVH guests
 /// boot their own disk, `pv-kernel` and `pvh-kernel` guests a kernel of dom0, and Debian guests
-/// are not installed by xenfab.
+/// are installed by debootstrap from their dom0 (render/debootstrap).
 fn loader(fabric: &Fabric, host: HostRef<'_>) -> Option<Loader> {
     let os = match host {
         HostRef::Dom0(d) => &d.os,
         HostRef::Guest(_, g) => &g.os,
     };
-    // Debian hosts: a dom0 boots the Debian installer's netboot image (render/preseed); xenfab
-    // installs no Debian guest (their DHCP entries are rendered all the same).
+    // Debian hosts: a dom0 boots the Debian installer's netboot image (render/preseed); a
+    // Debian guest is installed by debootstrap on its dom0, never from the network (their DHCP
+    // entries are rendered all the same).
     if fabric.os.get(os).is_some_and(|o| !o.family.kickstarted()) {
         return match host {
             HostRef::Dom0(d)

@@ -8,6 +8,10 @@ use crate::error::RenderError;
 /// Every template, by name. Each is parsed when the environment is built.
 const TEMPLATES: &[(&str, &str)] = &[
     ("capacity.txt.j2", include_str!("templates/capacity.txt.j2")),
+    (
+        "debootstrap-install.sh.j2",
+        include_str!("templates/debootstrap-install.sh.j2"),
+    ),
     ("kickstart.ks.j2", include_str!("templates/kickstart.ks.j2")),
     ("menu.lst.j2", include_str!("templates/menu.lst.j2")),
     ("default-grub.j2", include_str!("templates/default-grub.j2")),

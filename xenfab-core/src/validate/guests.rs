@@ -15,7 +15,11 @@ const MAX_GUEST_CMDLINE: usize = 1023;
 pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
     check_direct_boot(fabric, diags);
     for dom0 in &fabric.dom0s {
-        for g in dom0.guests.iter().filter(|g| g.boots_installer_directly()) {
+        for g in dom0
+            .guests
+            .iter()
+            .filter(|g| g.boots_installer_directly(fabric))
+        {
             let (Some(os), Some(boot)) = (fabric.os.get(&g.os), installer_boot(fabric, g)) else {
                 continue;
             };

@@ -4,6 +4,7 @@
 //! the first problem. See `docs/validation.md` for the list of rule codes.
 
 mod capacity;
+pub(crate) mod debootstrap;
 mod guests;
 mod identity;
 mod install;
@@ -28,6 +29,7 @@ pub fn validate(fabric: &Fabric) -> Diagnostics {
     install::check(fabric, &mut diags);
     netboot::check(fabric, &mut diags);
     preseed::check(fabric, &mut diags);
+    debootstrap::check(fabric, &mut diags);
     guests::check(fabric, &mut diags);
     lifecycle::check(fabric, &mut diags);
     let sound_schemes = layout::check_schemes(fabric, &mut diags);

@@ -291,6 +291,12 @@ pub struct Os {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("format" = "uri"))]
     pub xen_repo: Option<String>,
+    /// Debian: a tarball on dom0 of the packages its guests' debootstrap install needs, made
+    /// beforehand with `debootstrap --make-tarball` (an absolute path ending in `.tgz`,
+    /// `.tar.gz`, `.tar.xz` or `.tar`); the install then runs `debootstrap --unpack-tarball` and
+    /// needs no mirror. Without it, debootstrap fetches from `install_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debootstrap_tarball: Option<String>,
     /// Kickstart settings of the hosts installed with it, over the site's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kickstart: Option<KickstartOverride>,

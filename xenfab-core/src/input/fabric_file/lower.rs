@@ -227,6 +227,12 @@ impl Cx {
     }
 
     fn url(&mut self, path: &FieldPath, text: &str) -> Option<url::Url> {
+        self.url_of(path, text, false)
+    }
+
+    /// A URL as [`Self::url`] takes it, or with `file` also a `file:///` URL (no host): a
+    /// Debian OS's mirror on dom0, which debootstrap reads (render/debootstrap).
+    fn url_of(&mut self, path: &FieldPath, text: &str, file: bool) -> Option<url::Url> {
         let bad = |cx: &mut Cx, why: &str| {
             cx.diags.error(
                 "invalid-value",
@@ -258,12 +264,24 @@ impl Cx {
         let Ok(url) = url::Url::parse(text) else {
             return bad(self, "not an absolute URL");
         };
-        if !matches!(url.scheme(), "http" | "https" | "ftp" | "nfs") {
-            return bad(self, "the scheme must be http, https, ftp or nfs");
+        if file && url.scheme() == "file" {
+            if url.host().is_some() || !url.path().starts_with('/') {
+                return bad(self, "a file URL names a folder of this host: file:///PATH");
+            }
+        } else if !matches!(url.scheme(), "http" | "https" | "ftp" | "nfs") {
+            return bad(
+                self,
+                if file {
+                    "the scheme must be http, https, ftp, nfs or file"
+                } else {
+                    "the scheme must be http, https, ftp or nfs"
+                },
+            );
         }
         // The host as written must be an IPv4 address or a DNS name of RFC 1123 labels: the
         // url crate takes `192.168.96..` for a domain, which no resolver answers.
         match url.host() {
+            None if url.scheme() == "file" => {}
             Some(url::Host::Ipv4(_)) => {}
             Some(url::Host::Domain(d)) if d.parse::<crate::model::DomainName>().is_ok() => {}
             _ => return bad(self, "the host must be an IPv4 address or a DNS name"),
@@ -661,7 +679,12 @@ impl Cx {
         o: &dto::Os,
         images: &BTreeMap<String, dto::BootImage>,
     ) -> Option<m::OsRelease> {
-        let install_url = self.url(&path.key("install_url"), &o.install_url);
+        // A Debian OS may name a mirror on dom0 (file:///…), which its guests' debootstrap reads.
+        let install_url = self.url_of(
+            &path.key("install_url"),
+            &o.install_url,
+            o.family == m::OsFamily::Debian,
+        );
         let boot_image = self.parse(&path.key("boot_image"), &o.boot_image);
         let known = self.known(&path.key("boot_image"), "boot image", &o.boot_image, images);
         if !known {
@@ -673,6 +696,10 @@ impl Cx {
         let arch = o.arch.unwrap_or_default();
         let xen_repo = match o.xen_repo.as_deref() {
             Some(text) => self.url(&path.key("xen_repo"), text).map(Some),
+            None => Some(None),
+        };
+        let debootstrap_tarball = match o.debootstrap_tarball.as_deref() {
+            Some(text) => self.parse(&path.key("debootstrap_tarball"), text).map(Some),
             None => Some(None),
         };
         let kernel_version = match (kernel_version, installer) {
@@ -699,6 +726,7 @@ impl Cx {
             kernel_version: kernel_version?,
             arch,
             xen_repo: xen_repo?,
+            debootstrap_tarball: debootstrap_tarball?,
             kickstart,
         })
     }

@@ -557,6 +557,7 @@ impl Cx {
             kernel_version: None,
             arch,
             xen_repo: None,
+            debootstrap_tarball: None,
             kickstart: None,
         });
         if entry.kernel_version.is_none() {

@@ -35,7 +35,7 @@ use serde::Serialize;
 use super::{lookup, templates};
 use crate::error::RenderError;
 use crate::model::{
-    Arch, BootState, Dom0, Fabric, Guest, InstallerBoot, OsFamily, Toolstack, VirtMode,
+    Arch, BootState, Dom0, Fabric, Guest, HostRef, InstallerBoot, OsFamily, Toolstack, VirtMode,
     installer_boot,
 };
 use crate::output::Tree;
@@ -132,7 +132,7 @@ struct InstallerView {
 /// The installer boot of a guest that boots it directly (pygrub or PVH in state `install` or
 /// `rescue`, pypxeboot in state `rescue`: [`Guest::boots_installer_directly`]).
 fn installer(fabric: &Fabric, g: &Guest) -> Result<Option<InstallerBoot>, RenderError> {
-    if !g.boots_installer_directly() {
+    if !g.boots_installer_directly(fabric) {
         return Ok(None);
     }
     installer_boot(fabric, g)
@@ -422,6 +422,8 @@ struct ProvisionView {
     /// assume the answer yes"), which without a terminal would fail the run. EL5's lvm2
     /// 2.02.x neither asks nor has `--yes`: none there (xm dom0s).
     lvcreate_options: &'static str,
+    /// True when a guest is installed by debootstrap: the script has `install_debootstrap`.
+    debootstrap: bool,
     guests: Vec<ProvisionGuest>,
 }
 
@@ -446,9 +448,12 @@ struct ProvisionGuest {
     /// `'VG' 'LV'` of the disk a guest that boots its own disk (pygrub, PVH, state
     /// `localboot`) boots: it is not started while that volume is blank.
     boot_volume: Option<String>,
-    /// How to install such a guest when xenfab cannot (a Debian guest: no preseed yet); none
-    /// for the others, whose script says `xenfab boot NAME install`.
+    /// How to install such a guest when xenfab cannot (a Debian guest of a dom0 that cannot run
+    /// debootstrap); none for the others, whose script says `xenfab boot NAME install`.
     install_hint: Option<&'static str>,
+    /// `'VG' 'LV' 'install/NAME.sh'` for a Debian guest in state `install`: its debootstrap
+    /// install (render/debootstrap) runs while that volume, its first, is blank.
+    debootstrap: Option<String>,
 }
 
 fn provision_view(fabric: &Fabric, dom0: &Dom0) -> Result<ProvisionView, RenderError> {
@@ -464,7 +469,11 @@ fn provision_view(fabric: &Fabric, dom0: &Dom0) -> Result<ProvisionView, RenderE
         for d in &g.disks {
             let _ = write!(summary, ", {}/{} {}", d.vg, d.lv, d.size);
         }
-        let direct = g.boots_installer_directly();
+        let direct = g.boots_installer_directly(fabric);
+        let debootstrap = super::debootstrap::installable(fabric, dom0, g);
+        if debootstrap {
+            summary.push_str("; state install: debootstrap installs it while its volume is blank");
+        }
         let mut fetches = Vec::new();
         if direct {
             summary.push_str(if g.state == BootState::Rescue {
@@ -507,9 +516,28 @@ fn provision_view(fabric: &Fabric, dom0: &Dom0) -> Result<ProvisionView, RenderE
             } else {
                 None
             },
-            install_hint: (own_disk && !lookup::os(fabric, &g.os)?.family.kickstarted()).then_some(
-                "xenfab does not install Debian guests yet: put the system on the volume, e.g. with debootstrap, then run this again",
+            install_hint: (own_disk
+                && !lookup::os(fabric, &g.os)?.family.kickstarted()
+                && BootState::Install
+                    .refusal(fabric, HostRef::Guest(dom0, g))
+                    .is_some())
+            .then_some(
+                "xenfab installs Debian guests on Debian dom0s only: put the system on the volume by hand, e.g. with debootstrap, then run this again",
             ),
+            debootstrap: if debootstrap {
+                let d = g
+                    .disks
+                    .first()
+                    .ok_or_else(|| lookup::missing("disk of guest", &g.name))?;
+                Some(format!(
+                    "'{}' '{}' '{}'",
+                    d.vg,
+                    d.lv,
+                    super::debootstrap::script_path(g)
+                ))
+            } else {
+                None
+            },
         });
     }
     let mut volume_groups: Vec<String> = Vec::new();
@@ -537,6 +565,7 @@ fn provision_view(fabric: &Fabric, dom0: &Dom0) -> Result<ProvisionView, RenderE
             Toolstack::Xm => "",
             Toolstack::Xl => " --yes",
         },
+        debootstrap: guests.iter().any(|g| g.debootstrap.is_some()),
         guests,
     })
 }

@@ -43,13 +43,15 @@ use crate::output::{Entry, RelPath, Tree};
 /// The packages every Debian dom0 gets (`pkgsel/include`): the hypervisor and its tools
 /// (`xen-system-amd64` depends on the hypervisor, `xen-utils` and `xenstore-utils`), LVM for
 /// the guests' volumes, bridge-utils and ifupdown for the bridges of
-/// /etc/network/interfaces (render/debian), and sshd.
-const DOM0_PACKAGES: [&str; 5] = [
+/// /etc/network/interfaces (render/debian), sshd, and debootstrap for its Debian guests.
+const DOM0_PACKAGES: [&str; 6] = [
     "xen-system-amd64",
     "lvm2",
     "bridge-utils",
     "ifupdown",
     "openssh-server",
+    // provision.sh installs the dom0's Debian guests with it (render/debootstrap).
+    "debootstrap",
 ];
 
 /// The files of render/debian and render/toolstack the late command installs, and where.

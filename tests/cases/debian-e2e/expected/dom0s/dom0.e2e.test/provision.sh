@@ -78,6 +78,20 @@ blank() {
     [ -z "$(dd if="/dev/$1/$2" bs=4096 count=1 2>/dev/null | tr -d '\000')" ]
 }
 
+# install_debootstrap NAME VG LV SCRIPT: install a Debian guest with its debootstrap script
+# (install/NAME.sh beside this one) while its volume is blank; a guest that runs, or whose
+# volume is not blank (installed before), is left alone.
+install_debootstrap() {
+    if xl list "$1" >/dev/null 2>&1; then
+        return
+    elif blank "$2" "$3"; then
+        echo "guest $1: volume $2/$3 is blank: installing Debian with debootstrap ($4)"
+        bash "$4"
+    else
+        echo "volume $2/$3 of guest $1 is not blank: installed before, kept"
+    fi
+}
+
 # start NAME CONFIG: start the guest unless it runs.
 start() {
     if xl list "$1" >/dev/null 2>&1; then
@@ -123,9 +137,16 @@ start 'kern' 'kern.cfg'
 create_volume 'xenvg' 'grubby' '96m'
 install_config 'grubby.cfg'
 autostart 'grubby.cfg'
-start_installed 'grubby' 'grubby.cfg' 'xenvg' 'grubby' 'xenfab does not install Debian guests yet: put the system on the volume, e.g. with debootstrap, then run this again'
+start_installed 'grubby' 'grubby.cfg' 'xenvg' 'grubby'
 # back: 128M, 1 vCPU, pv-kernel, xenvg/back 32M
 create_volume 'xenvg' 'back' '32m'
 install_config 'back.cfg'
 autostart 'back.cfg'
 start 'back' 'back.cfg'
+
+# deb: 512M, 1 vCPU, pv-kernel, xenvg/deb 512M; state install: debootstrap installs it while its volume is blank
+create_volume 'xenvg' 'deb' '512m'
+install_config 'deb.cfg'
+autostart 'deb.cfg'
+install_debootstrap 'deb' 'xenvg' 'deb' 'install/deb.sh'
+start 'deb' 'deb.cfg'

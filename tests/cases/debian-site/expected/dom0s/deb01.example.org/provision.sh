@@ -78,6 +78,20 @@ blank() {
     [ -z "$(dd if="/dev/$1/$2" bs=4096 count=1 2>/dev/null | tr -d '\000')" ]
 }
 
+# install_debootstrap NAME VG LV SCRIPT: install a Debian guest with its debootstrap script
+# (install/NAME.sh beside this one) while its volume is blank; a guest that runs, or whose
+# volume is not blank (installed before), is left alone.
+install_debootstrap() {
+    if xl list "$1" >/dev/null 2>&1; then
+        return
+    elif blank "$2" "$3"; then
+        echo "guest $1: volume $2/$3 is blank: installing Debian with debootstrap ($4)"
+        bash "$4"
+    else
+        echo "volume $2/$3 of guest $1 is not blank: installed before, kept"
+    fi
+}
+
 # start NAME CONFIG: start the guest unless it runs.
 start() {
     if xl list "$1" >/dev/null 2>&1; then
@@ -117,7 +131,7 @@ need_bridge 'xenbr1'
 create_volume 'xenvg' 'mimir' '20480m'
 install_config 'mimir.cfg'
 autostart 'mimir.cfg'
-start_installed 'mimir' 'mimir.cfg' 'xenvg' 'mimir' 'xenfab does not install Debian guests yet: put the system on the volume, e.g. with debootstrap, then run this again'
+start_installed 'mimir' 'mimir.cfg' 'xenvg' 'mimir'
 # hermod: 1G, 1 vCPU, pv-kernel, xenvg/hermod 10G
 create_volume 'xenvg' 'hermod' '10240m'
 install_config 'hermod.cfg'
@@ -129,3 +143,16 @@ create_volume 'xenvg' 'sif' '10240m'
 install_config 'sif.cfg'
 autostart 'sif.cfg'
 start 'sif' 'sif.cfg'
+
+# saga: 1G, 1 vCPU, pv-pygrub, xenvg/saga 10G; state install: debootstrap installs it while its volume is blank
+create_volume 'xenvg' 'saga' '10240m'
+install_config 'saga.cfg'
+autostart 'saga.cfg'
+install_debootstrap 'saga' 'xenvg' 'saga' 'install/saga.sh'
+start_installed 'saga' 'saga.cfg' 'xenvg' 'saga'
+# vidar: 1G, 1 vCPU, pv-kernel, xenvg/vidar 10G; state install: debootstrap installs it while its volume is blank
+create_volume 'xenvg' 'vidar' '10240m'
+install_config 'vidar.cfg'
+autostart 'vidar.cfg'
+install_debootstrap 'vidar' 'xenvg' 'vidar' 'install/vidar.sh'
+start 'vidar' 'vidar.cfg'
