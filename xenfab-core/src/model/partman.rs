@@ -229,7 +229,7 @@ fn regular(scheme: &PartitionScheme, disk: &str) -> Partman {
 }
 
 /// The recipes of the keep-the-guests reinstall of a dom0 whose guests' volume groups are
-/// `kept` ([`crate::model::kept_volume_groups`]): `scheme` without those groups and
+/// `kept` (`model::kept_volume_groups`): `scheme` without those groups and
 /// the disks they are on, which partman is never given. Or why partman cannot do it.
 ///
 /// partman-auto makes every disk of `partman-auto/disk` anew (a new label: `auto_init_disks`
