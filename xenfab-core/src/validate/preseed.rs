@@ -113,8 +113,8 @@ pub(crate) fn value_problems(
             ),
         ));
     }
-    // pkgsel/include: Debian package names (Debian policy 5.6.1: `a-z 0-9 + - .`, at least
-    // two characters, beginning with a letter or digit); no groups, exclusions or patterns.
+    // pkgsel/include: Debian package names (Debian policy 5.6.1); no groups, exclusions or
+    // patterns.
     let own = dom0
         .kickstart
         .as_deref()
@@ -129,15 +129,7 @@ pub(crate) fn value_problems(
     if let Some((list, level)) = own {
         for (i, p) in list.iter().enumerate() {
             let name = p.as_str();
-            let ok = name.len() >= 2
-                && name
-                    .bytes()
-                    .next()
-                    .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+-.".contains(&b));
-            if !ok {
+            if !crate::model::debootstrap::is_package_name(name) {
                 out.push((
                     "preseed-value-unusable",
                     setting_path(level, dom0, "packages").elem(i, None),
