@@ -13,7 +13,8 @@
 //! `install` and its volume is blank.
 
 use super::fabric::{Arch, BootState, Dom0, Fabric, Guest, OsFamily, VirtMode};
-use super::kickstart::{Level, Package};
+use super::kickstart::{KickstartOverride, Level, Package};
+use super::names::Ident;
 
 /// What every guest installed by debootstrap gets beside `--variant=minbase` (Priority:
 /// required and apt): systemd as init (`systemd-sysv`: minbase has no init), udev (systemd's
@@ -87,40 +88,49 @@ pub fn needs_own_kernel(guest: &Guest) -> bool {
     !guest.mode.boots_dom0_kernel()
 }
 
-/// The guest's own packages: its `kickstart.packages`, else its OS's, with where they came from
-/// (the site's `[kickstart.guest]` list is the EL guests' and is not used).
+/// A Debian host's own packages: its `kickstart.packages`, else its OS's (`os`), with where
+/// they came from. The site's `[kickstart.dom0]` and `[kickstart.guest]` lists are the EL
+/// hosts' and are not used. For a guest (debootstrap's `--include`) and a dom0 (the preseed
+/// file's `pkgsel/include`) alike.
 pub(crate) fn own_packages<'a>(
     fabric: &'a Fabric,
-    guest: &'a Guest,
+    host: Option<&'a KickstartOverride>,
+    os: &Ident,
 ) -> Option<(&'a [Package], Level)> {
-    guest
-        .kickstart
-        .as_deref()
-        .and_then(|k| k.packages.as_deref())
+    host.and_then(|k| k.packages.as_deref())
         .map(|p| (p, Level::Host))
         .or_else(|| {
             fabric
                 .os
-                .get(&guest.os)
+                .get(os)
                 .and_then(|o| o.kickstart.as_ref())
                 .and_then(|k| k.packages.as_deref())
                 .map(|p| (p, Level::Os))
         })
 }
 
-/// debootstrap's `--include` list for a guest: [`BASE_PACKAGES`], the kernel when pygrub boots
-/// it ([`KERNEL_PACKAGE`]), then its own packages, each once, in that order.
-pub fn packages(fabric: &Fabric, guest: &Guest) -> Vec<String> {
-    let mut out: Vec<String> = BASE_PACKAGES.iter().map(|p| (*p).to_owned()).collect();
-    if needs_own_kernel(guest) {
-        out.push(KERNEL_PACKAGE.to_owned());
-    }
-    for p in own_packages(fabric, guest).map_or(&[][..], |(p, _)| p) {
+/// `base`, then each of `own` not already in it, in that order.
+pub(crate) fn package_list<'a>(
+    base: impl IntoIterator<Item = &'a str>,
+    own: Option<(&[Package], Level)>,
+) -> Vec<String> {
+    let mut out: Vec<String> = base.into_iter().map(str::to_owned).collect();
+    for p in own.map_or(&[][..], |(p, _)| p) {
         if !out.iter().any(|o| o == p.as_str()) {
             out.push(p.as_str().to_owned());
         }
     }
     out
+}
+
+/// debootstrap's `--include` list for a guest: [`BASE_PACKAGES`], the kernel when pygrub boots
+/// it ([`KERNEL_PACKAGE`]), then its own packages, each once, in that order.
+pub fn packages(fabric: &Fabric, guest: &Guest) -> Vec<String> {
+    let kernel = needs_own_kernel(guest).then_some(KERNEL_PACKAGE);
+    package_list(
+        BASE_PACKAGES.iter().copied().chain(kernel),
+        own_packages(fabric, guest.kickstart.as_deref(), &guest.os),
+    )
 }
 
 /// True for a Debian package name (Debian policy 5.6.1: `a-z 0-9 + - .`, at least two

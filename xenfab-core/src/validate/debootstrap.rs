@@ -81,7 +81,7 @@ pub(crate) fn problems(
             ));
         }
     }
-    if let Some((list, level)) = own_packages(fabric, g) {
+    if let Some((list, level)) = own_packages(fabric, g.kickstart.as_deref(), &g.os) {
         for (i, p) in list.iter().enumerate() {
             if !is_package_name(p.as_str()) {
                 let at = match level {

@@ -115,17 +115,7 @@ pub(crate) fn value_problems(
     }
     // pkgsel/include: Debian package names (Debian policy 5.6.1); no groups, exclusions or
     // patterns.
-    let own = dom0
-        .kickstart
-        .as_deref()
-        .and_then(|k| k.packages.as_deref())
-        .map(|p| (p, Level::Host))
-        .or_else(|| {
-            os.kickstart
-                .as_ref()
-                .and_then(|k| k.packages.as_deref())
-                .map(|p| (p, Level::Os))
-        });
+    let own = crate::model::debootstrap::own_packages(fabric, dom0.kickstart.as_deref(), &dom0.os);
     if let Some((list, level)) = own {
         for (i, p) in list.iter().enumerate() {
             let name = p.as_str();

@@ -216,27 +216,12 @@ fn tree_file<'a>(tree: &'a Tree, path: &str) -> Result<&'a str, RenderError> {
 /// OS's; the site's `[kickstart.dom0]` list is the EL dom0s' and is not used) after xenfab's,
 /// and mdadm for a software RAID layout.
 pub(crate) fn packages(fabric: &Fabric, dom0: &Dom0, raid: bool) -> Vec<String> {
-    let mut out: Vec<String> = DOM0_PACKAGES.iter().map(|p| (*p).to_owned()).collect();
-    if raid {
-        out.push("mdadm".to_owned());
-    }
-    let own = dom0
-        .kickstart
-        .as_deref()
-        .and_then(|k| k.packages.as_deref())
-        .or_else(|| {
-            fabric
-                .os
-                .get(&dom0.os)
-                .and_then(|o| o.kickstart.as_ref())
-                .and_then(|k| k.packages.as_deref())
-        });
-    for p in own.unwrap_or_default() {
-        if !out.iter().any(|o| o == p.as_str()) {
-            out.push(p.as_str().to_owned());
-        }
-    }
-    out
+    use crate::model::debootstrap::{own_packages, package_list};
+    let mdadm = raid.then_some("mdadm");
+    package_list(
+        DOM0_PACKAGES.iter().copied().chain(mdadm),
+        own_packages(fabric, dom0.kickstart.as_deref(), &dom0.os),
+    )
 }
 
 fn view(
