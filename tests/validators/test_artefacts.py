@@ -393,26 +393,43 @@ def check_provision_sh(path: Path) -> None:
 
 def check_interfaces(path: Path) -> None:
     """ifupdown's own reader (ifquery of ifupdown 0.8, which ifup and the boot use): every
-    interface it lists; each bridge has its ports and a static address, and `ifup --no-act`
-    accepts the whole file."""
+    interface it lists is a bridge, a bond or a VLAN device; a bridge has its ports, each a
+    NIC, a bond or a VLAN device of the file (or `none`), and a static one its address; a bond
+    has two members or more, a mode and link monitoring (ifenslave's options); a VLAN device
+    names its raw device, which the file brings up; `ifup --no-act` accepts the whole file."""
     _require(shutil.which("ifquery", path=PATH) is not None, "ifquery (ifupdown)")
     with tempfile.TemporaryDirectory() as state:
-        state_file = Path(state) / "ifstate"
         base = ["-i", str(path), f"--state-dir={state}"]
         listed = _run_checker(["ifquery", *base, "--list", "--allow=auto"])
         names = [n for n in listed.split() if n != "lo"]
         if not names:
             raise Rejected(f"{path}: ifquery lists no interface besides lo")
         problems = []
+        text = path.read_text(encoding="utf-8")
         for name in names:
             options = dict(line.split(": ", 1) for line in _run_checker(["ifquery", *base, name]).splitlines()
                            if ": " in line)
-            if "bridge_ports" not in options:
-                problems.append(f"{name}: no bridge_ports (ifquery: {options})")
-            if "address" not in options:
-                problems.append(f"{name}: no address (ifquery: {options})")
+            static = re.search(rf"^iface {re.escape(name)} inet static$", text, re.MULTILINE) is not None
+            if "bond-slaves" in options:
+                members = options["bond-slaves"].split()
+                if len(members) < 2:
+                    problems.append(f"{name}: a bond of {members}")
+                if "bond-mode" not in options or "bond-miimon" not in options:
+                    problems.append(f"{name}: bond without bond-mode or bond-miimon (ifquery: {options})")
+            elif "vlan-raw-device" in options:
+                if options["vlan-raw-device"] not in names and not name.startswith(options["vlan-raw-device"] + "."):
+                    problems.append(f"{name}: raw device {options['vlan-raw-device']} is not brought up")
+            elif "bridge_ports" in options:
+                for port in options["bridge_ports"].split():
+                    if port != "none" and "." in port and port not in names:
+                        problems.append(f"{name}: port {port} is a VLAN device the file does not define")
+                    if port.startswith("bond") and "." not in port and port not in names:
+                        problems.append(f"{name}: port {port} is a bond the file does not define")
+                if static and "address" not in options:
+                    problems.append(f"{name}: static without address (ifquery: {options})")
+            else:
+                problems.append(f"{name}: no bridge_ports, bond-slaves nor vlan-raw-device (ifquery: {options})")
         _run_checker(["ifup", "--no-act", "--no-scripts", "-a", *base])
-        del state_file
     if problems:
         raise Rejected("\n".join([str(path), *problems]), 1)
 
@@ -597,6 +614,9 @@ SELF_TESTS = [
     ("provision-sh", check_provision_sh, "provision.sh", "provision-unquoted.sh", "sc2086"),
     ("interfaces-method", check_interfaces, "interfaces", "interfaces-statik", "unknown or no method"),
     ("interfaces-ports", check_interfaces, "interfaces", "interfaces-noports", "no bridge_ports"),
+    ("interfaces-bond", check_interfaces, "interfaces", "interfaces-one-slave", "a bond of ['eth0']"),
+    ("interfaces-vlan", check_interfaces, "interfaces", "interfaces-undefined-vlan",
+     "port bond0.20 is a vlan device the file does not define"),
     ("grub-d-xen", check_grub_d_xen, "xen.cfg", "xen-unterminated.cfg", "unterminated"),
     ("xendomains", check_xendomains, "xendomains", "xendomains-elsewhere", "not /etc/xen/auto"),
     ("kernel-img-conf", check_kernel_img_conf, "kernel-img.conf", "kernel-img-typo.conf", "unknown parameter link_in_bot"),

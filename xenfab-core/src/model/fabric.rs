@@ -224,6 +224,10 @@ pub struct Network {
     /// none`), and dom0 has the gateway's address on it. Guests on it reach their own dom0 and
     /// each other, never another dom0's guests.
     pub host_only: bool,
+    /// Its IEEE 802.1Q VLAN id (1 to 4094) on the links that carry it tagged: a dom0 carries it
+    /// on the VLAN device `<nic or bond>.<id>` ([`super::Interfaces`]). None: untagged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vlan: Option<u16>,
 }
 
 /// A hardware profile: what one model of server has.
@@ -301,8 +305,10 @@ pub struct Dom0 {
     pub ip: Ipv4Addr,
     /// The MAC of the NIC it installs through.
     pub mac: MacAddr,
-    /// The network it is on.
+    /// The network it installs through (its `ip` is on it).
     pub network: Ident,
+    /// Its NICs, bonds and the bridges of the networks it carries.
+    pub interfaces: super::Interfaces,
     /// Its hardware profile.
     pub hardware: Ident,
     /// The OS release it is installed with.
@@ -353,14 +359,18 @@ pub enum Toolstack {
 pub struct Guest {
     /// Its host name.
     pub name: HostName,
-    /// Its address.
+    /// The address of its first NIC.
     pub ip: Ipv4Addr,
-    /// Its MAC.
+    /// The MAC of its first NIC.
     pub mac: MacAddr,
     /// Whether the MAC was given or derived, and by which scheme.
     pub mac_source: MacSource,
-    /// The network it is on.
+    /// The network its first NIC is on.
     pub network: Ident,
+    /// Its other NICs (`eth1`, `eth2`, …), after the first (its `ip`, `mac` and `network`);
+    /// [`Guest::nics`] lists them all.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra_nics: Vec<super::GuestNic>,
     /// Its memory.
     pub memory: Size,
     /// Its vCPUs.

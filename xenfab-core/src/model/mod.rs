@@ -8,6 +8,7 @@ mod capacity;
 pub mod debootstrap;
 mod fabric;
 mod guest_boot;
+mod interfaces;
 mod kickstart;
 pub mod ks_lines;
 mod mac;
@@ -33,6 +34,8 @@ pub use kickstart::{
     Package, PostScript, PostScriptError, PreScript, PreScriptError, Repo, RoleSettings, Service,
     Services, ServicesOverride, Timezone, Token, known_default,
 };
+pub(crate) use interfaces::nic_path;
+pub use interfaces::{BOND_MIIMON, Bond, BondMode, Bridge, GuestNic, Interfaces, Nic, NicRef};
 pub use mac::{MacAddr, MacError, MacScheme, XEN_OUI, hex_ip};
 pub use names::{AbsFile, AbsPath, BootPath, DomainName, HostName, Ident, LvmName, NameError};
 pub use partition::{

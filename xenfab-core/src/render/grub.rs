@@ -152,6 +152,20 @@ mod tests {
             ip: "192.168.96.11".parse().unwrap(),
             mac: "00:1e:c9:2a:11:01".parse().unwrap(),
             network: "public".parse().unwrap(),
+            interfaces: crate::model::Interfaces {
+                nics: vec![crate::model::Nic {
+                    name: "eth0".parse().unwrap(),
+                    mac: Some("00:1e:c9:2a:11:01".parse().unwrap()),
+                }],
+                bonds: Vec::new(),
+                bridges: vec![crate::model::Bridge {
+                    network: "public".parse().unwrap(),
+                    bridge: "xenbr0".parse().unwrap(),
+                    device: "eth0".parse().unwrap(),
+                    vlan: None,
+                    ip: Some("192.168.96.11".parse().unwrap()),
+                }],
+            },
             hardware: "pe1950".parse().unwrap(),
             os: "c5".parse().unwrap(),
             memory: Size::from_mib(memory),

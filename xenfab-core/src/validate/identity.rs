@@ -107,6 +107,84 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
             }
         }
     }
+    check_other_nics(fabric, &mut ips, &mut macs, diags);
+}
+
+/// The addresses and MACs of hosts' other NICs (a dom0's bridges and NICs, a guest's
+/// `extra_nics`) are unique too, across every host and NIC.
+fn check_other_nics<'a>(
+    fabric: &'a Fabric,
+    ips: &mut HashMap<Ipv4Addr, HostRef<'a>>,
+    macs: &mut HashMap<MacAddr, HostRef<'a>>,
+    diags: &mut Diagnostics,
+) {
+    let mut seen_ip = |ip: Ipv4Addr, host: HostRef<'a>, at: crate::diagnostic::FieldPath, diags: &mut Diagnostics| {
+        match ips.entry(ip) {
+            Entry::Occupied(first) => diags.error_related(
+                "duplicate-ip",
+                at.key("ip"),
+                &first.get().at().key("ip"),
+                format!("ip {ip} is also used by {}", first.get().at()),
+            ),
+            Entry::Vacant(v) => {
+                v.insert(host);
+            }
+        }
+    };
+    for dom0 in &fabric.dom0s {
+        let host = HostRef::Dom0(dom0);
+        for (i, b) in dom0.interfaces.bridges.iter().enumerate() {
+            match b.ip {
+                Some(ip) if ip != dom0.ip => {
+                    let at = dom0.at.key("bridges").elem(i, Some(b.network.as_str()));
+                    seen_ip(ip, host, at, diags);
+                }
+                _ => {}
+            }
+        }
+        for (i, n) in dom0.interfaces.nics.iter().enumerate() {
+            let Some(mac) = n.mac.filter(|m| *m != dom0.mac) else {
+                continue;
+            };
+            let at = dom0.at.key("nics").elem(i, Some(n.name.as_str()));
+            other_mac(mac, host, at, macs, diags);
+        }
+        for g in &dom0.guests {
+            let host = HostRef::Guest(dom0, g);
+            for nic in g.nics().skip(1) {
+                let at = crate::model::nic_path(&g.at, nic.index);
+                seen_ip(nic.ip, host, at.clone(), diags);
+                other_mac(nic.mac, host, at, macs, diags);
+            }
+        }
+    }
+}
+
+fn other_mac<'a>(
+    mac: MacAddr,
+    host: HostRef<'a>,
+    at: crate::diagnostic::FieldPath,
+    macs: &mut HashMap<MacAddr, HostRef<'a>>,
+    diags: &mut Diagnostics,
+) {
+    if mac.is_multicast() || mac.octets() == [0; 6] {
+        diags.error(
+            "invalid-mac",
+            at.key("mac"),
+            format!("MAC {mac} is a group or null address, which no NIC can use"),
+        );
+    }
+    match macs.entry(mac) {
+        Entry::Occupied(first) => diags.error_related(
+            "duplicate-mac",
+            at.key("mac"),
+            &first.get().at().key("mac"),
+            format!("MAC {mac} is also used by {}", first.get().at()),
+        ),
+        Entry::Vacant(v) => {
+            v.insert(host);
+        }
+    }
 }
 
 /// Guest names that collide with `/etc/xen` on the dom0, or that xm and xl read as a domain

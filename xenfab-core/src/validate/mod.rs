@@ -8,6 +8,7 @@ pub(crate) mod debootstrap;
 mod guests;
 mod identity;
 mod install;
+mod interfaces;
 mod layout;
 mod lifecycle;
 mod netboot;
@@ -25,6 +26,7 @@ pub fn validate(fabric: &Fabric) -> Diagnostics {
     let mut diags = Diagnostics::new();
     identity::check(fabric, &mut diags);
     network::check(fabric, &mut diags);
+    interfaces::check(fabric, &mut diags);
     platform::check(fabric, &mut diags);
     install::check(fabric, &mut diags);
     netboot::check(fabric, &mut diags);

@@ -29,20 +29,19 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
         }
     }
 
-    for host in fabric.hosts() {
+    for (network, ip, at) in addresses(fabric) {
         // Lowering only keeps hosts whose network exists.
-        let Some(net) = fabric.networks.get(host.network()) else {
+        let Some(net) = fabric.networks.get(network) else {
             continue;
         };
-        let ip = host.ip();
-        let path = || host.at().key("ip");
+        let path = || at.key("ip");
         if !net.subnet.contains(&ip) {
             diags.error(
                 "ip-outside-network",
                 path(),
                 format!(
                     "ip {ip} is outside network `{}` ({})",
-                    host.network(),
+                    network,
                     net.subnet
                 ),
             );
@@ -52,7 +51,7 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
                 path(),
                 format!(
                     "ip {ip} is the network or broadcast address of `{}` ({})",
-                    host.network(),
+                    network,
                     net.subnet
                 ),
             );
@@ -60,10 +59,27 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
             diags.error(
                 "duplicate-ip",
                 path(),
-                format!("ip {ip} is the gateway of network `{}`", host.network()),
+                format!("ip {ip} is the gateway of network `{}`", network),
             );
         }
     }
+}
+
+/// Every address a host has, with its network and where the fabric file gives it: each
+/// host's own, a dom0's on the other networks it carries, a guest's other NICs'.
+fn addresses(fabric: &Fabric) -> impl Iterator<Item = (&Ident, Ipv4Addr, FieldPath)> {
+    fabric.dom0s.iter().flat_map(|d| {
+        let own = std::iter::once((&d.network, d.ip, d.at.clone()));
+        let bridges = d.interfaces.bridges.iter().enumerate().filter_map(move |(i, b)| {
+            let ip = b.ip.filter(|ip| *ip != d.ip)?;
+            Some((&b.network, ip, d.at.key("bridges").elem(i, Some(b.network.as_str()))))
+        });
+        let guests = d.guests.iter().flat_map(|g| {
+            g.nics()
+                .map(move |n| (n.network, n.ip, crate::model::nic_path(&g.at, n.index)))
+        });
+        own.chain(bridges).chain(guests)
+    })
 }
 
 /// Two networks with one subnet, or one inside the other: dhcpd refuses a second `subnet`

@@ -3,15 +3,15 @@
 //!
 //! # Bridges
 //!
-//! A dom0 has one NIC in the model (the one it installs through; multi-NIC is a later
-//! change), and it bridges exactly one network: its own. The bridge is made by the dom0's
+//! A dom0 bridges each network it carries (model/interfaces.rs: its own, on `eth0`, unless
+//! its `bridges` say more). The bridge is made by the dom0's
 //! network setup (EL5: xend's `network-bridge bridge=<bridge> netdev=eth0`; EL9: the
 //! kickstart's `network --device=<bridge> --bridgeslaves=eth0`), named after its network's
-//! `bridge`. A guest on another network would name a bridge that does not exist on that dom0
-//! (xend's or libxl's `vif-bridge` then fails and the guest does not start), or, when two
-//! networks share a bridge name, put the guest on the wrong wire. A second network through
-//! the same NIC needs a VLAN (a NIC can be a port of one bridge only), which the model cannot
-//! say yet: such guests are refused with `guest-network-unbridged`.
+//! `bridge`. A dom0 carries the networks of its `bridges` (model/interfaces.rs; by default its
+//! own only). A guest NIC on another network would name a bridge that does not exist on that
+//! dom0 (xend's or libxl's `vif-bridge` then fails and the guest does not start), or, when two
+//! networks share a bridge name, put the guest on the wrong wire: such NICs are refused with
+//! `guest-network-unbridged`.
 //!
 //! A host-only network (`host_only = true`) needs no NIC: a Debian dom0 makes its bridge with
 //! no port in `/etc/network/interfaces` (render/debian), so guests of a Debian dom0 may be on
@@ -59,58 +59,61 @@ fn check_bridges(fabric: &Fabric, dom0: &Dom0, diags: &mut Diagnostics) {
     }
     // The host-only bridges this dom0 makes so far, with their network.
     let mut host_only: Vec<(&crate::model::Ident, &crate::model::Ident)> = Vec::new();
+    let carried = &dom0.interfaces.bridges;
     for g in &dom0.guests {
-        if g.network == dom0.network {
-            continue;
-        }
-        // Lowering keeps only hosts whose network exists; the lookups cannot fail then, and
-        // a missing one is reported as `unknown-reference` already.
-        let (Some(own), Some(theirs)) = (
-            fabric.networks.get(&dom0.network),
-            fabric.networks.get(&g.network),
-        ) else {
-            continue;
-        };
-        let clash = own.bridge == theirs.bridge
-            || host_only
-                .iter()
-                .any(|(b, n)| **b == theirs.bridge && **n != g.network);
-        if theirs.host_only && !clash {
-            if debian {
-                if !host_only.iter().any(|(_, n)| **n == g.network) {
-                    host_only.push((&theirs.bridge, &g.network));
-                }
-            } else {
-                diags.error(
-                    "host-only-network",
-                    g.at.key("network"),
-                    format!(
-                        "guest `{}` is on host-only network `{}`, whose bridge only a Debian dom0 makes (in /etc/network/interfaces) and dom0 `{}` is not one: put the guest on network `{}`",
-                        g.name, g.network, dom0.name, dom0.network
-                    ),
-                );
+        for nic in g.nics() {
+            if dom0.interfaces.bridge_of(nic.network.as_str()).is_some() {
+                continue;
             }
-            continue;
+            // Lowering keeps only hosts whose network exists; a missing one is reported as
+            // `unknown-reference` already.
+            let Some(theirs) = fabric.networks.get(nic.network) else {
+                continue;
+            };
+            let at = crate::model::nic_path(&g.at, nic.index).key("network");
+            let clash = carried.iter().find(|b| b.bridge == theirs.bridge);
+            let clash_host_only = host_only
+                .iter()
+                .any(|(b, n)| **b == theirs.bridge && *n != nic.network);
+            if theirs.host_only && clash.is_none() && !clash_host_only {
+                if debian {
+                    if !host_only.iter().any(|(_, n)| *n == nic.network) {
+                        host_only.push((&theirs.bridge, nic.network));
+                    }
+                } else {
+                    diags.error(
+                        "host-only-network",
+                        at,
+                        format!(
+                            "guest `{}` is on host-only network `{}`, whose bridge only a Debian dom0 makes (in /etc/network/interfaces) and dom0 `{}` is not one: put the guest on network `{}`",
+                            g.name, nic.network, dom0.name, dom0.network
+                        ),
+                    );
+                }
+                continue;
+            }
+            let names: Vec<String> = carried.iter().map(|b| format!("`{}`", b.network)).collect();
+            let how = match clash {
+                Some(b) => format!(
+                    "its bridge `{}` on dom0 `{}` is the bridge of network `{}`: the guest would be on the wrong wire",
+                    theirs.bridge, dom0.name, b.network
+                ),
+                None => format!(
+                    "dom0 `{}` has no bridge `{}` (it carries {}): vif-bridge would fail and the guest would not start",
+                    dom0.name,
+                    theirs.bridge,
+                    names.join(", ")
+                ),
+            };
+            diags.error(
+                "guest-network-unbridged",
+                at,
+                format!(
+                    "guest `{}` is on network `{}` but {how}; put the guest on a network its dom0 carries, or carry `{}` on the dom0 (its `bridges`, with a `vlan` on the network to share a NIC)",
+                    g.name, nic.network, nic.network
+                ),
+            );
         }
-        let how = if clash {
-            format!(
-                "its bridge `{}` on dom0 `{}` is the bridge of network `{}`: the guest would be on the wrong wire",
-                theirs.bridge, dom0.name, dom0.network
-            )
-        } else {
-            format!(
-                "dom0 `{}` has no bridge `{}` (it bridges only its own network `{}`, as `{}`): vif-bridge would fail and the guest would not start",
-                dom0.name, theirs.bridge, dom0.network, own.bridge
-            )
-        };
-        diags.error(
-            "guest-network-unbridged",
-            g.at.key("network"),
-            format!(
-                "guest `{}` is on network `{}` but {how}; put the guest on network `{}`, or on a dom0 of network `{}` (a dom0 has one NIC, and VLANs are not supported yet)",
-                g.name, g.network, dom0.network, g.network
-            ),
-        );
     }
 }
 

@@ -325,6 +325,9 @@ pub struct Network {
     /// gateway's address on it. Guests on it reach their own dom0 and each other only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_only: Option<bool>,
+    /// Its IEEE 802.1Q VLAN id, 1 to 4094, when dom0s carry it tagged (default: untagged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vlan: Option<u32>,
 }
 
 /// A hardware profile.
@@ -558,9 +561,19 @@ pub struct Dom0 {
     pub mac: String,
     /// Its hardware profile (a key of `hardware`).
     pub hardware: String,
-    /// Its network (a key of `networks`).
+    /// The network it installs through, which its `ip` is on (a key of `networks`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<String>,
+    /// Its NICs (default: one, `eth0`, with its `mac`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nics: Vec<Nic>,
+    /// Its bonds of NICs (default: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bonds: Vec<Bond>,
+    /// The networks it carries, each a bridge on a NIC or bond (default: its `network` on its
+    /// only bond, else on `eth0`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bridges: Vec<Bridge>,
     /// Its OS release (a key of `os`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os: Option<String>,
@@ -601,6 +614,59 @@ pub struct Dom0 {
     pub guests: Vec<Guest>,
 }
 
+/// A physical NIC of a dom0.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Nic {
+    /// Its name on the installed system (`eth0`; at most 15 characters).
+    pub name: String,
+    /// Its MAC (the dom0's `mac` for the NIC it boots from the network with).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("pattern" = MAC_PATTERN))]
+    pub mac: Option<String>,
+}
+
+/// A bond of a dom0's NICs.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Bond {
+    /// Its name (`bond0`; at most 15 characters).
+    pub name: String,
+    /// Its bonding mode (`active-backup`, `802.3ad`, …).
+    pub mode: crate::model::BondMode,
+    /// Its NICs (names of `nics`), two or more.
+    pub members: Vec<String>,
+}
+
+/// A network a dom0 carries: the network's bridge, with a NIC or bond as its port.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Bridge {
+    /// The network (a key of `networks`); tagged with its `vlan`, if it has one.
+    pub network: String,
+    /// The NIC or bond that carries it.
+    pub device: String,
+    /// dom0's address on it (its `ip` on its install network; none: guests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "ipv4"))]
+    pub ip: Option<String>,
+}
+
+/// Another NIC of a guest.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuestNic {
+    /// Its network (a key of `networks`).
+    pub network: String,
+    /// Its address.
+    #[schemars(extend("format" = "ipv4"))]
+    pub ip: String,
+    /// Its MAC; derived from its IP by the site's `mac_scheme` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("pattern" = MAC_PATTERN))]
+    pub mac: Option<String>,
+}
+
 /// A guest (domU).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -618,6 +684,9 @@ pub struct Guest {
     /// Its network (default: its dom0's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<String>,
+    /// Its other NICs (`eth1`, `eth2`, …), after the first (its `ip`, `mac` and `network`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_nics: Vec<GuestNic>,
     /// Its memory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<SizeText>,

@@ -38,6 +38,8 @@ mod seed {
     pub const PE_SIZE: Size = Size::from_mib(4);
     pub const TFTP_ROOT: &str = "/tftpboot";
     pub const BRIDGE: &str = "xenbr0";
+    /// The one NIC of a dom0 whose fabric file names none: the seed's `ksdevice=eth0`.
+    pub const NIC: &str = "eth0";
     pub const GUEST_VG: &str = "xenvg";
 }
 
@@ -382,7 +384,7 @@ impl Cx {
         let mut dom0s = Vec::with_capacity(file.dom0s.len());
         for (i, d) in file.dom0s.iter().enumerate() {
             let path = root().key("dom0s").elem(i, Some(&d.name));
-            if let Some(dom0) = self.dom0(&path, d, file, &defaults, &hardware) {
+            if let Some(dom0) = self.dom0(&path, d, file, &defaults, &hardware, &networks) {
                 dom0s.push(dom0);
             }
         }
@@ -855,6 +857,20 @@ impl Cx {
             .next_server
             .as_ref()
             .map(|s| self.ipv4(&path.key("next_server"), s));
+        let vlan = match n.vlan {
+            // IEEE 802.1Q: 0 means "no VLAN" (priority tag) and 4095 is reserved; the kernel's
+            // `ip link add … type vlan id` refuses ids above 4094 (net/8021q, VLAN_N_VID).
+            Some(id @ 1..=4094) => Some(Some(id as u16)),
+            Some(id) => {
+                self.diags.error(
+                    "invalid-value",
+                    path.key("vlan"),
+                    format!("VLAN id {id} is out of range: IEEE 802.1Q ids are 1 to 4094"),
+                );
+                None
+            }
+            None => Some(None),
+        };
         Some(m::Network {
             subnet: subnet?,
             gateway: gateway?,
@@ -862,6 +878,7 @@ impl Cx {
             bridge: bridge?,
             next_server: next_server.map_or(Some(None), |s| s.map(Some))?,
             host_only: n.host_only.unwrap_or(false),
+            vlan: vlan?,
         })
     }
 
@@ -1077,6 +1094,7 @@ impl Cx {
         file: &dto::FabricFile,
         all_defaults: &dto::Defaults,
         hardware: &BTreeMap<Ident, m::Hardware>,
+        networks: &BTreeMap<Ident, m::Network>,
     ) -> Option<m::Dom0> {
         let defaults = &all_defaults.dom0;
         let name = self.parse::<HostName>(&path.key("name"), &d.name);
@@ -1141,6 +1159,12 @@ impl Cx {
             (None, None) => None,
         };
 
+        let interfaces = match (mac.as_ref(), network.as_ref(), ip) {
+            (Some(mac), Some(network), Some(ip)) => {
+                self.interfaces(path, d, *mac, network, ip, file, networks)
+            }
+            _ => None,
+        };
         let kickstart = self.host_kickstart(path, d.kickstart.as_ref());
         let mut guests = Vec::with_capacity(d.guests.len());
         for (i, g) in d.guests.iter().enumerate() {
@@ -1154,6 +1178,7 @@ impl Cx {
             ip: ip?,
             mac: mac?,
             network: network?,
+            interfaces: interfaces?,
             hardware: hw_name.filter(|_| hw_ok)?,
             os: os?,
             memory: memory?,
@@ -1174,6 +1199,150 @@ impl Cx {
             kickstart,
             guests,
             at: path.clone(),
+        })
+    }
+
+    /// A dom0's NICs, bonds and bridges; the seed's one NIC `eth0` carrying its install network
+    /// when the fabric file gives none. What refers to what is checked here (a bond's member,
+    /// a bridge's device and network must exist); how they fit together (a NIC in two bonds,
+    /// two bridges on one network) is validation's (`validate/interfaces.rs`).
+    fn interfaces(
+        &mut self,
+        path: &FieldPath,
+        d: &dto::Dom0,
+        mac: m::MacAddr,
+        network: &Ident,
+        ip: Ipv4Addr,
+        file: &dto::FabricFile,
+        networks: &BTreeMap<Ident, m::Network>,
+    ) -> Option<m::Interfaces> {
+        let mut ok = true;
+        let nics: Vec<m::Nic> = if d.nics.is_empty() {
+            vec![m::Nic {
+                name: self.ifname(path, seed::NIC)?,
+                mac: Some(mac),
+            }]
+        } else {
+            let mut nics = Vec::new();
+            for (i, n) in d.nics.iter().enumerate() {
+                let at = path.key("nics").elem(i, Some(&n.name));
+                let name = self.ifname(&at.key("name"), &n.name);
+                let nic_mac = match &n.mac {
+                    Some(m) => self.parse(&at.key("mac"), m).map(Some),
+                    None => Some(None),
+                };
+                match (name, nic_mac) {
+                    (Some(name), Some(mac)) => nics.push(m::Nic { name, mac }),
+                    _ => ok = false,
+                }
+            }
+            nics
+        };
+        let mut bonds = Vec::new();
+        for (i, b) in d.bonds.iter().enumerate() {
+            let at = path.key("bonds").elem(i, Some(&b.name));
+            let name = self.ifname(&at.key("name"), &b.name);
+            let mut members = Vec::new();
+            for (j, member) in b.members.iter().enumerate() {
+                let mpath = at.key("members").elem(j, None);
+                if nics.iter().any(|n| n.name.as_str() == member) {
+                    members.extend(self.parse::<Ident>(&mpath, member));
+                } else {
+                    self.diags.error(
+                        "unknown-reference",
+                        mpath,
+                        format!("`{}` is none of this dom0's nics", shown(member)),
+                    );
+                    ok = false;
+                }
+            }
+            match name {
+                Some(name) => bonds.push(m::Bond {
+                    name,
+                    mode: b.mode,
+                    members,
+                }),
+                None => ok = false,
+            }
+        }
+        let default_device = || {
+            bonds
+                .first()
+                .map(|b: &m::Bond| b.name.clone())
+                .or_else(|| nics.first().map(|n| n.name.clone()))
+        };
+        let mut bridges = Vec::new();
+        if d.bridges.is_empty() {
+            // A network that failed to lower has been reported.
+            let net = networks.get(network)?;
+            bridges.push(m::Bridge {
+                network: network.clone(),
+                bridge: net.bridge.clone(),
+                device: default_device()?,
+                vlan: net.vlan,
+                ip: Some(ip),
+            });
+        }
+        for (i, b) in d.bridges.iter().enumerate() {
+            let at = path.key("bridges").elem(i, Some(&b.network));
+            let known = self.known(&at.key("network"), "network", &b.network, &file.networks);
+            let net_name = self.parse::<Ident>(&at.key("network"), &b.network);
+            let device_known = nics.iter().any(|n| n.name.as_str() == b.device)
+                || bonds.iter().any(|n| n.name.as_str() == b.device);
+            if !device_known {
+                self.diags.error(
+                    "unknown-reference",
+                    at.key("device"),
+                    format!(
+                        "`{}` is none of this dom0's nics and bonds",
+                        shown(&b.device)
+                    ),
+                );
+            }
+            let device = self.parse::<Ident>(&at.key("device"), &b.device);
+            let own = net_name.as_ref() == Some(network);
+            let bridge_ip = match (&b.ip, own) {
+                (Some(text), _) => self.ipv4(&at.key("ip"), text).map(Some),
+                (None, true) => Some(Some(ip)),
+                (None, false) => Some(None),
+            };
+            if own && bridge_ip.is_some_and(|b| b != Some(ip)) {
+                self.diags.error(
+                    "invalid-value",
+                    at.key("ip"),
+                    format!("the bridge of the install network `{network}` has the dom0's own ip {ip}: leave `ip` out here"),
+                );
+                ok = false;
+                continue;
+            }
+            let net = net_name.as_ref().and_then(|n| networks.get(n));
+            let bridge_name = net.map(|n| n.bridge.clone());
+            let vlan = net.and_then(|n| n.vlan);
+            match (known && device_known, net_name, device, bridge_name, bridge_ip) {
+                (true, Some(network), Some(device), Some(bridge), Some(ip)) => {
+                    bridges.push(m::Bridge {
+                        network,
+                        bridge,
+                        device,
+                        vlan,
+                        ip,
+                    });
+                }
+                _ => ok = false,
+            }
+        }
+        if ok && !bridges.iter().any(|b| &b.network == network) {
+            self.diags.error(
+                "missing-value",
+                path.key("bridges"),
+                format!("no bridge carries the install network `{network}`, which the dom0 boots and is installed through: add `{{ network = \"{network}\", device = … }}`"),
+            );
+            return None;
+        }
+        ok.then_some(m::Interfaces {
+            nics,
+            bonds,
+            bridges,
         })
     }
 
@@ -1235,29 +1404,21 @@ impl Cx {
         file: &dto::FabricFile,
         defaults: &dto::GuestDefaults,
     ) -> Option<m::Guest> {
-        let scheme = file.site.mac_scheme.unwrap_or_default();
         let name = self.parse::<HostName>(&path.key("name"), &g.name);
         let ip = self.ipv4(&path.key("ip"), &g.ip);
-        let (mac, mac_source) = match (&g.mac, ip) {
-            (Some(mac), _) => (self.parse(&path.key("mac"), mac), MacSource::Explicit),
-            (None, Some(ip)) => {
-                if let Some(mac) = scheme.derive(ip) {
-                    (Some(mac), MacSource::Derived(scheme))
-                } else {
-                    self.diags.error(
-                        "missing-value",
-                        path.key("mac"),
-                        "the site's mac_scheme is `explicit`: every guest needs a `mac`",
-                    );
-                    (None, MacSource::Explicit)
-                }
-            }
-            (None, None) => (None, MacSource::Derived(scheme)),
-        };
+        let (mac, mac_source) = self.guest_mac(path, g.mac.as_deref(), ip, file);
         let network = match &g.network {
             Some(_) => self.network_ref(&path.key("network"), g.network.as_deref(), file),
             None => dom0_network.cloned(),
         };
+        let extra_nics: Option<Vec<m::GuestNic>> = g
+            .extra_nics
+            .iter()
+            .enumerate()
+            .map(|(i, n)| self.guest_nic(&path.key("extra_nics").elem(i, None), n, file))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect();
         let memory = self.positive_size_or(
             &path.key("memory"),
             g.memory.as_ref().or(defaults.memory.as_ref()),
@@ -1295,6 +1456,7 @@ impl Cx {
             mac: mac?,
             mac_source,
             network: network?,
+            extra_nics: extra_nics?,
             memory: memory?,
             vcpus: vcpus?,
             disks: disks?,
@@ -1318,6 +1480,51 @@ impl Cx {
             kickstart,
             at: path.clone(),
         })
+    }
+
+    /// Another NIC of a guest: its MAC given, or derived from its address as the first's is.
+    fn guest_nic(
+        &mut self,
+        path: &FieldPath,
+        n: &dto::GuestNic,
+        file: &dto::FabricFile,
+    ) -> Option<m::GuestNic> {
+        let network = self.network_ref(&path.key("network"), Some(&n.network), file);
+        let ip = self.ipv4(&path.key("ip"), &n.ip);
+        let (mac, mac_source) = self.guest_mac(path, n.mac.as_deref(), ip, file);
+        Some(m::GuestNic {
+            ip: ip?,
+            mac: mac?,
+            mac_source,
+            network: network?,
+        })
+    }
+
+    /// A guest NIC's MAC: the one given, or the site's scheme's from its address.
+    fn guest_mac(
+        &mut self,
+        path: &FieldPath,
+        given: Option<&str>,
+        ip: Option<Ipv4Addr>,
+        file: &dto::FabricFile,
+    ) -> (Option<m::MacAddr>, MacSource) {
+        let scheme = file.site.mac_scheme.unwrap_or_default();
+        match (given, ip) {
+            (Some(mac), _) => (self.parse(&path.key("mac"), mac), MacSource::Explicit),
+            (None, Some(ip)) => {
+                if let Some(mac) = scheme.derive(ip) {
+                    (Some(mac), MacSource::Derived(scheme))
+                } else {
+                    self.diags.error(
+                        "missing-value",
+                        path.key("mac"),
+                        "the site's mac_scheme is `explicit`: every guest needs a `mac`",
+                    );
+                    (None, MacSource::Explicit)
+                }
+            }
+            (None, None) => (None, MacSource::Derived(scheme)),
+        }
     }
 
     /// A guest's direct boot: absolute paths and command-line words that xl's config and the

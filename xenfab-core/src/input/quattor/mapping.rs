@@ -286,6 +286,9 @@ impl Cx {
                 mac: host.mac,
                 hardware: hw_name,
                 network: Some(host.network),
+                nics: Vec::new(),
+                bonds: Vec::new(),
+                bridges: Vec::new(),
                 os: Some(host.os),
                 memory,
                 vcpus,
@@ -457,6 +460,7 @@ impl Cx {
             .entry(network.clone())
             .or_insert_with(|| dto::Network {
                 subnet: subnet.to_string(),
+                vlan: None,
                 gateway: gateway.clone(),
                 dns: dns.clone(),
                 bridge: None,
@@ -957,6 +961,7 @@ impl Cx {
             ip: host.ip,
             mac: Some(vif_mac.map_or(host.mac, str::to_owned)),
             network: Some(host.network),
+            extra_nics: Vec::new(),
             memory,
             vcpus,
             disks: Some(disks),

@@ -26,7 +26,6 @@ use serde::Serialize;
 
 use super::grub::xen_args;
 use super::kickstart::{boot_fstype, root_device};
-use super::toolstack::BRIDGE_SLAVE;
 use super::{lookup, templates};
 use crate::error::RenderError;
 use crate::model::{Dom0, Fabric, FsType, Network, OsFamily, SAVE_DIR, release};
@@ -156,7 +155,19 @@ fn boot_view(fabric: &Fabric, dom0: &Dom0, xen: &str) -> Result<BootView, Render
 #[derive(Serialize)]
 struct InterfacesView {
     fqdn: String,
+    /// NICs that are a bond's member or a VLAN's parent: up, with no address of their own.
+    links: Vec<LinkView>,
     bridges: Vec<BridgeView>,
+}
+
+/// A stanza with no address (`inet manual`): a bond, a bond's member, a VLAN device.
+#[derive(Serialize)]
+struct LinkView {
+    name: String,
+    /// Its options (`bond-slaves eth0 eth1`, `vlan-raw-device bond0`), one a line.
+    options: Vec<String>,
+    /// Why it is there, for the comment above it.
+    what: String,
 }
 
 /// A bridge stanza of /etc/network/interfaces.
@@ -164,43 +175,76 @@ struct InterfacesView {
 struct BridgeView {
     bridge: String,
     network: String,
-    /// `eth0`, or `none` for a host-only network.
-    ports: &'static str,
-    /// dom0's address with the prefix length (`192.168.96.11/24`).
-    address: String,
+    /// `eth0`, `bond0`, `bond0.20`, or `none` for a host-only network.
+    ports: String,
+    /// dom0's address with the prefix length (`192.168.96.11/24`); none: `inet manual`.
+    address: Option<String>,
     gateway: Option<String>,
     dns: Option<String>,
 }
 
 fn interfaces_view(fabric: &Fabric, dom0: &Dom0) -> Result<InterfacesView, RenderError> {
-    let own = lookup::network(fabric, &dom0.network)?;
-    let mut bridges = vec![BridgeView {
-        bridge: own.bridge.to_string(),
-        network: dom0.network.to_string(),
-        ports: BRIDGE_SLAVE,
-        address: format!("{}/{}", dom0.ip, own.subnet.prefix_len()),
-        gateway: Some(own.gateway.to_string()),
-        dns: dns(own),
-    }];
+    let ifs = &dom0.interfaces;
+    let mut links = Vec::new();
+    // Bonds, with their members (ifenslave's README.Debian: the bond's stanza names its
+    // `bond-slaves`; the members need no stanza of their own, and get none). Plain NICs that
+    // carry a bridge need none either: bridge-utils brings the ports up.
+    for bond in &ifs.bonds {
+        let members: Vec<&str> = bond.members.iter().map(|m| m.as_str()).collect();
+        links.push(LinkView {
+            name: bond.name.to_string(),
+            options: vec![
+                format!("bond-slaves {}", members.join(" ")),
+                format!("bond-mode {}", bond.mode.as_str()),
+                format!("bond-miimon {}", crate::model::BOND_MIIMON),
+            ],
+            what: format!("bond of {}", members.join(" and ")),
+        });
+    }
+    // VLAN devices: `<device>.<id>` on `vlan-raw-device` (vlan's interfaces(5) options).
+    for (name, parent, id) in ifs.vlans() {
+        links.push(LinkView {
+            name,
+            options: vec![format!("vlan-raw-device {parent}")],
+            what: format!("VLAN {id} on {parent}"),
+        });
+    }
+    let mut bridges = Vec::new();
+    for b in &ifs.bridges {
+        let net = lookup::network(fabric, &b.network)?;
+        let own = b.network == dom0.network;
+        bridges.push(BridgeView {
+            bridge: b.bridge.to_string(),
+            network: b.network.to_string(),
+            ports: b.port(),
+            address: b.ip.map(|ip| format!("{ip}/{}", net.subnet.prefix_len())),
+            // One default route: the install network's.
+            gateway: own.then(|| net.gateway.to_string()),
+            dns: if own { dns(net) } else { None },
+        });
+    }
     // The host-only networks of its guests (validation allows no other network), once each.
     let mut seen = BTreeSet::new();
     for g in &dom0.guests {
-        if g.network == dom0.network || !seen.insert(&g.network) {
-            continue;
+        for nic in g.nics() {
+            if ifs.bridge_of(nic.network.as_str()).is_some() || !seen.insert(nic.network) {
+                continue;
+            }
+            let net = lookup::network(fabric, nic.network)?;
+            bridges.push(BridgeView {
+                bridge: net.bridge.to_string(),
+                network: nic.network.to_string(),
+                ports: "none".to_owned(),
+                // dom0 is the gateway of a host-only network: its guests' way to dom0.
+                address: Some(format!("{}/{}", net.gateway, net.subnet.prefix_len())),
+                gateway: None,
+                dns: None,
+            });
         }
-        let net = lookup::network(fabric, &g.network)?;
-        bridges.push(BridgeView {
-            bridge: net.bridge.to_string(),
-            network: g.network.to_string(),
-            ports: "none",
-            // dom0 is the gateway of a host-only network: its guests' way to dom0.
-            address: format!("{}/{}", net.gateway, net.subnet.prefix_len()),
-            gateway: None,
-            dns: None,
-        });
     }
     Ok(InterfacesView {
         fqdn: fabric.fqdn(&dom0.name),
+        links,
         bridges,
     })
 }

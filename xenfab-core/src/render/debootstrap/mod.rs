@@ -165,15 +165,7 @@ fn view(fabric: &Fabric, dom0: &Dom0, g: &Guest) -> Result<View, RenderError> {
         file(
             "/etc/network/interfaces",
             "ifupdown: its static address on its network",
-            &[
-                "auto lo".to_owned(),
-                "iface lo inet loopback".to_owned(),
-                String::new(),
-                "auto eth0".to_owned(),
-                "iface eth0 inet static".to_owned(),
-                format!("\taddress {}/{}", g.ip, net.subnet.prefix_len()),
-                format!("\tgateway {}", net.gateway),
-            ],
+            &interfaces(fabric, g)?,
         ),
     ];
     if !net.dns.is_empty() {
@@ -224,6 +216,25 @@ fn view(fabric: &Fabric, dom0: &Dom0, g: &Guest) -> Result<View, RenderError> {
         files,
         root_password: sh_quote(fabric.kickstart_of_guest(g).root_password.as_str()),
     })
+}
+
+/// A Debian guest's /etc/network/interfaces: each NIC static on its network (`eth0`, `eth1`,
+/// …: netfront numbers the vifs in order, and `net.ifnames=0` keeps those names), one default
+/// route, the first NIC's.
+fn interfaces(fabric: &Fabric, g: &Guest) -> Result<Vec<String>, RenderError> {
+    let mut lines = vec!["auto lo".to_owned(), "iface lo inet loopback".to_owned()];
+    for nic in g.nics() {
+        let net = lookup::network(fabric, nic.network)?;
+        let name = nic.name();
+        lines.push(String::new());
+        lines.push(format!("auto {name}"));
+        lines.push(format!("iface {name} inet static"));
+        lines.push(format!("\taddress {}/{}", nic.ip, net.subnet.prefix_len()));
+        if nic.index == 0 {
+            lines.push(format!("\tgateway {}", net.gateway));
+        }
+    }
+    Ok(lines)
 }
 
 #[cfg(test)]

@@ -98,8 +98,10 @@ struct NetView {
     prefix: u8,
     gateway: String,
     dns: Vec<String>,
-    next_server: String,
-    boot_file: String,
+    /// The TFTP server and boot file of a network hosts boot from; none for one that only
+    /// hosts' other NICs are on.
+    next_server: Option<String>,
+    boot_file: Option<String>,
     hosts: Vec<HostView>,
 }
 
@@ -110,8 +112,8 @@ struct HostView {
     name: String,
     mac: String,
     ip: String,
-    next_server: String,
-    boot_file: String,
+    next_server: Option<String>,
+    boot_file: Option<String>,
     /// Where the host comes from (`dom0s[xen01].guests[ullr]`), for messages.
     #[serde(skip)]
     origin: String,
@@ -127,25 +129,42 @@ struct DhcpdView<'a> {
 /// The networks that have hosts, in name order, each with its hosts in fabric order. A
 /// host-only network is inside each dom0, out of the DHCP server's reach: none of its hosts.
 fn networks(fabric: &Fabric) -> Result<Vec<NetView>, RenderError> {
-    let mut by_network: BTreeMap<&Ident, Vec<HostRef<'_>>> = BTreeMap::new();
-    let reached = |h: &HostRef<'_>| {
-        !fabric
-            .networks
-            .get(h.network())
-            .is_some_and(|n| n.host_only)
-    };
-    for host in fabric.hosts().filter(reached) {
-        by_network.entry(host.network()).or_default().push(host);
+    // Each NIC on its network: a host's first NIC (the one it boots from the network with, and
+    // the only one of a dom0 that asks DHCP: its other networks' addresses are static), and a
+    // guest's other NICs, which boot nothing.
+    let mut by_network: BTreeMap<&Ident, Vec<DhcpNic<'_>>> = BTreeMap::new();
+    for host in fabric.hosts() {
+        by_network.entry(host.network()).or_default().push(DhcpNic {
+            host,
+            index: 0,
+            ip: host.ip(),
+            mac: host.mac(),
+        });
+        if let HostRef::Guest(_, g) = host {
+            for nic in g.nics().skip(1) {
+                by_network.entry(nic.network).or_default().push(DhcpNic {
+                    host,
+                    index: nic.index,
+                    ip: nic.ip,
+                    mac: nic.mac,
+                });
+            }
+        }
     }
     by_network
         .into_iter()
-        .map(|(name, hosts)| {
+        .filter(|(name, _)| !fabric.networks.get(*name).is_some_and(|n| n.host_only))
+        .map(|(name, nics)| {
             let net: &Network = lookup::network(fabric, name)?;
-            let next_server = fabric
-                .next_server(name)
-                .ok_or_else(|| lookup::missing("next-server of network", name))?
-                .to_string();
-            let boot_file = fabric.install.boot_file.to_string();
+            // A network some host boots from the network on has a TFTP server (validation's
+            // `missing-next-server`); one that only hosts' other NICs are on needs none.
+            let boots = nics.iter().any(|n| n.index == 0);
+            let next_server = match fabric.next_server(name) {
+                Some(s) if boots => Some(s.to_string()),
+                None if boots => return Err(lookup::missing("next-server of network", name)),
+                _ => None,
+            };
+            let boot_file = boots.then(|| fabric.install.boot_file.to_string());
             Ok(NetView {
                 name: name.to_string(),
                 subnet: net.subnet,
@@ -154,16 +173,29 @@ fn networks(fabric: &Fabric) -> Result<Vec<NetView>, RenderError> {
                 prefix: net.subnet.prefix_len(),
                 gateway: net.gateway.to_string(),
                 dns: net.dns.iter().map(ToString::to_string).collect(),
-                hosts: hosts
+                hosts: nics
                     .into_iter()
-                    .map(|h| HostView {
-                        fqdn: fabric.fqdn(h.name()),
-                        name: h.name().to_string(),
-                        mac: h.mac().to_string(),
-                        ip: h.ip().to_string(),
-                        next_server: next_server.clone(),
-                        boot_file: boot_file.clone(),
-                        origin: h.at().to_string(),
+                    .map(|n| {
+                        let h = n.host;
+                        let first = n.index == 0;
+                        HostView {
+                            // dhcpd's host declarations need one name each.
+                            fqdn: if first {
+                                fabric.fqdn(h.name())
+                            } else {
+                                format!("{}-eth{}.{}", h.name(), n.index, fabric.site.domain)
+                            },
+                            name: h.name().to_string(),
+                            mac: n.mac.to_string(),
+                            ip: n.ip.to_string(),
+                            next_server: next_server.clone().filter(|_| first),
+                            boot_file: boot_file.clone().filter(|_| first),
+                            origin: if first {
+                                h.at().to_string()
+                            } else {
+                                crate::model::nic_path(h.at(), n.index).to_string()
+                            },
+                        }
                     })
                     .collect(),
                 next_server,
@@ -173,15 +205,25 @@ fn networks(fabric: &Fabric) -> Result<Vec<NetView>, RenderError> {
         .collect()
 }
 
-/// A `host` declaration of ISC dhcpd.
+/// A NIC that DHCP gives its address.
+struct DhcpNic<'a> {
+    host: HostRef<'a>,
+    /// Its position on the host: 0 for the first.
+    index: usize,
+    ip: std::net::Ipv4Addr,
+    mac: crate::model::MacAddr,
+}
+
 fn isc_host(h: &HostView) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "host {} {{", h.fqdn);
     let _ = writeln!(s, "  hardware ethernet {};", h.mac);
     let _ = writeln!(s, "  fixed-address {};", h.ip);
     let _ = writeln!(s, "  option host-name \"{}\";", h.name);
-    let _ = writeln!(s, "  next-server {};", h.next_server);
-    let _ = writeln!(s, "  filename \"{}\";", h.boot_file);
+    if let (Some(server), Some(file)) = (&h.next_server, &h.boot_file) {
+        let _ = writeln!(s, "  next-server {server};");
+        let _ = writeln!(s, "  filename \"{file}\";");
+    }
     s.push_str("}\n");
     s
 }
@@ -206,21 +248,33 @@ fn kea(fabric: &Fabric, networks: &[NetView]) -> Result<String, RenderError> {
             if !n.dns.is_empty() {
                 options.push(json!({ "name": "domain-name-servers", "data": n.dns.join(", ") }));
             }
-            json!({
+            let mut subnet = json!({
                 "id": id,
                 "subnet": n.subnet.to_string(),
                 "user-context": { "network": n.name },
-                "next-server": n.next_server,
-                "boot-file-name": n.boot_file,
-                "option-data": options,
-                "reservations": n.hosts.iter().map(|h| json!({
-                    "hw-address": h.mac,
-                    "ip-address": h.ip,
-                    "hostname": h.name,
-                    "next-server": h.next_server,
-                    "boot-file-name": h.boot_file,
-                })).collect::<Vec<_>>(),
-            })
+            });
+            if let (Some(server), Some(file)) = (&n.next_server, &n.boot_file) {
+                subnet["next-server"] = json!(server);
+                subnet["boot-file-name"] = json!(file);
+            }
+            subnet["option-data"] = json!(options);
+            subnet["reservations"] = n
+                .hosts
+                .iter()
+                .map(|h| {
+                    let mut r = json!({
+                        "hw-address": h.mac,
+                        "ip-address": h.ip,
+                        "hostname": h.name,
+                    });
+                    if let (Some(server), Some(file)) = (&h.next_server, &h.boot_file) {
+                        r["next-server"] = json!(server);
+                        r["boot-file-name"] = json!(file);
+                    }
+                    r
+                })
+                .collect();
+            subnet
         })
         .collect();
     let config = json!({

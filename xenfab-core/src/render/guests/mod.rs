@@ -94,10 +94,10 @@ struct GuestView {
     /// guest boots: the installer's, or the `direct_boot` of a `pv-kernel` or `pvh-kernel`
     /// guest; no bootloader then.
     direct: Option<InstallerView>,
-    /// xm's `vif` entry: `mac=…` (with `bridge=…` unless it is xend's default).
-    xm_vif: String,
-    /// xl's `vif` entry: `mac=…,bridge=…`.
-    xl_vif: String,
+    /// xm's `vif` entries, quoted: `'mac=…'` (with `bridge=…` unless it is xend's default).
+    xm_vifs: String,
+    /// xl's `vif` entries, quoted: `'mac=…,bridge=…'`.
+    xl_vifs: String,
     /// xm's `disk` entries: `"phy:xenvg/ullr,xvda,w"`.
     xm_disks: String,
     /// xl's `disk` entries: `'format=raw, vdev=xvda, access=rw, target=/dev/xenvg/ullr'`.
@@ -156,13 +156,31 @@ impl GuestView {
         dom0_arch: Arch,
         installer: Option<&InstallerBoot>,
     ) -> Result<GuestView, RenderError> {
-        let bridge = lookup::network(fabric, &g.network)?.bridge.to_string();
-        let mac = g.mac.to_string();
-        let xm_vif = if bridge == XEND_DEFAULT_BRIDGE {
-            format!("mac={mac}")
-        } else {
-            format!("mac={mac}, bridge={bridge}")
-        };
+        let hvm = g.mode == VirtMode::Hvm;
+        let mut xm_vifs = Vec::new();
+        let mut xl_vifs = Vec::new();
+        // One vif a NIC, in order: the guest's kernel names them eth0, eth1, … in that order
+        // (netfront enumerates the `device/vif/<n>` nodes xend and libxl write from the list).
+        for nic in g.nics() {
+            let bridge = &lookup::network(fabric, nic.network)?.bridge;
+            let mac = nic.mac;
+            let xm = if bridge.as_str() == XEND_DEFAULT_BRIDGE {
+                format!("mac={mac}")
+            } else {
+                format!("mac={mac}, bridge={bridge}")
+            };
+            xm_vifs.push(if hvm {
+                format!("'type=ioemu, {xm}'")
+            } else {
+                format!("'{xm}'")
+            });
+            // An emulated NIC for HVM guests: the rtl8139 whose PXE ROM installs them.
+            xl_vifs.push(if hvm {
+                format!("'mac={mac},bridge={bridge},model=rtl8139'")
+            } else {
+                format!("'mac={mac},bridge={bridge}'")
+            });
+        }
         let mut xm_disks = Vec::new();
         let mut xl_disks = Vec::new();
         for d in &g.disks {
@@ -219,8 +237,8 @@ impl GuestView {
                 cmdline: quoted(&i.cmdline),
             }),
             direct,
-            xm_vif,
-            xl_vif: format!("mac={mac},bridge={bridge}"),
+            xm_vifs: xm_vifs.join(", "),
+            xl_vifs: xl_vifs.join(", "),
             xm_disks: xm_disks.join(", "),
             xl_disks: xl_disks.join(", "),
             // Never for pypxeboot: xend would hand it to pypxeboot as `--args=`
@@ -335,7 +353,6 @@ fn libvirt_view(
     g: &Guest,
     installer: Option<&InstallerBoot>,
 ) -> Result<libvirt::DomainView, RenderError> {
-    let bridge = lookup::network(fabric, &g.network)?.bridge.to_string();
     let arch = lookup::os(fabric, &g.os)?.arch.libvirt().to_owned();
     let pygrub = pygrub_path(dom0.toolstack, "pygrub").to_owned();
     let boot = match (g.mode, installer) {
@@ -395,10 +412,15 @@ fn libvirt_view(
                 target: d.vdev.to_string(),
             })
             .collect(),
-        nics: vec![libvirt::NicView {
-            mac: g.mac.to_string(),
-            bridge,
-        }],
+        nics: g
+            .nics()
+            .map(|nic| {
+                Ok(libvirt::NicView {
+                    mac: nic.mac.to_string(),
+                    bridge: lookup::network(fabric, nic.network)?.bridge.to_string(),
+                })
+            })
+            .collect::<Result<_, RenderError>>()?,
     })
 }
 
@@ -549,9 +571,11 @@ fn provision_view(fabric: &Fabric, dom0: &Dom0) -> Result<ProvisionView, RenderE
                 volume_groups.push(vg);
             }
         }
-        let bridge = lookup::network(fabric, &g.network)?.bridge.to_string();
-        if !bridges.contains(&bridge) {
-            bridges.push(bridge);
+        for nic in g.nics() {
+            let bridge = lookup::network(fabric, nic.network)?.bridge.to_string();
+            if !bridges.contains(&bridge) {
+                bridges.push(bridge);
+            }
         }
     }
     Ok(ProvisionView {

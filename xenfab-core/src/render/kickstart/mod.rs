@@ -379,6 +379,33 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
     })
 }
 
+/// A `network` line for each NIC of a guest after its first: its address, no gateway (one
+/// default route, the first NIC's), up at boot (`--onboot`, pykickstart's FC3_Network on, in
+/// every handler from RHEL3 to RHEL9). The legacy installers name it as the guest's kernel
+/// does (`eth1`: netfront numbers vifs in order); current anaconda by its MAC, as the first.
+fn extra_nic_lines(
+    fabric: &Fabric,
+    guest: &Guest,
+    dialect: Dialect,
+) -> Result<Vec<String>, RenderError> {
+    guest
+        .nics()
+        .skip(1)
+        .map(|nic| {
+            let net = lookup::network(fabric, nic.network)?;
+            let device = match dialect {
+                Dialect::Legacy => nic.name(),
+                Dialect::Current => nic.mac.to_string(),
+            };
+            Ok(format!(
+                "network --device={device} --bootproto=static --ip={} --netmask={} --onboot=yes",
+                nic.ip,
+                net.subnet.netmask()
+            ))
+        })
+        .collect()
+}
+
 fn guest_view(fabric: &Fabric, guest: &Guest) -> Result<KickstartView, RenderError> {
     let os = lookup::os(fabric, &guest.os)?;
     let fqdn = fabric.fqdn(&guest.name);
@@ -386,6 +413,11 @@ fn guest_view(fabric: &Fabric, guest: &Guest) -> Result<KickstartView, RenderErr
     let ks = fabric.kickstart_of_guest(guest);
     let mut commands =
         common_commands(fabric, &ks, os, guest.ip, guest.mac, &guest.network, &fqdn)?;
+    // The guest's other NICs, right after the first's `network` line.
+    if let Some(at) = commands.iter().position(|l| l.starts_with("network ")) {
+        let extra = extra_nic_lines(fabric, guest, dialect)?;
+        commands.splice(at + 1..at + 1, extra);
+    }
     let disk = guest
         .disks
         .first()

@@ -218,8 +218,19 @@ fn tree_file<'a>(tree: &'a Tree, path: &str) -> Result<&'a str, RenderError> {
 pub(crate) fn packages(fabric: &Fabric, dom0: &Dom0, raid: bool) -> Vec<String> {
     use crate::model::debootstrap::{own_packages, package_list};
     let mdadm = raid.then_some("mdadm");
+    // ifenslave's /etc/network/if-pre-up.d/ifenslave reads the `bond-*` options; vlan's
+    // if-pre-up.d/vlan makes `<device>.<id>` from `vlan-raw-device` (their bookworm
+    // packages; render/debian writes those stanzas).
+    let ifs = &dom0.interfaces;
+    let ifenslave = (!ifs.bonds.is_empty()).then_some("ifenslave");
+    let vlan = (!ifs.vlans().is_empty()).then_some("vlan");
     package_list(
-        DOM0_PACKAGES.iter().copied().chain(mdadm),
+        DOM0_PACKAGES
+            .iter()
+            .copied()
+            .chain(mdadm)
+            .chain(ifenslave)
+            .chain(vlan),
         own_packages(fabric, dom0.kickstart.as_deref(), &dom0.os),
     )
 }
