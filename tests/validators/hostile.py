@@ -162,7 +162,18 @@ def debian_base() -> dict:
     """The Debian example: a Debian dom0 (its grub.cfg, xen.cfg, interfaces, xendomains), a
     host-only network, and guests that boot a kernel of dom0 (`direct_boot`'s kernel, ramdisk
     and command line in xl and libvirt configs)."""
-    return tomllib.loads(DEBIAN.read_text(encoding="utf-8"))
+    fabric = tomllib.loads(DEBIAN.read_text(encoding="utf-8"))
+    # Several NICs (tests/cases/multi-nic): a bond of two, a VLAN-tagged network carried on it
+    # with dom0's address there, and a guest's second NIC on that network.
+    fabric["networks"]["storage"] = {"subnet": "10.20.0.0/24", "gateway": "10.20.0.254",
+                                     "bridge": "xenbr20", "vlan": 20}
+    dom0 = fabric["dom0s"][0]
+    dom0["nics"] = [{"name": "eth0", "mac": dom0["mac"]}, {"name": "eth1", "mac": "00:1e:c9:2a:21:02"}]
+    dom0["bonds"] = [{"name": "bond0", "mode": "active-backup", "members": ["eth0", "eth1"]}]
+    dom0["bridges"] = [{"network": dom0["network"], "device": "bond0"},
+                       {"network": "storage", "device": "bond0", "ip": "10.20.0.21"}]
+    dom0["guests"][0]["extra_nics"] = [{"network": "storage", "ip": "10.20.0.31", "mac": "02:00:0a:14:00:1f"}]
+    return fabric
 
 
 BASES = {"seed": seed_base, "custom": custom_base, "debian": debian_base}
@@ -171,9 +182,10 @@ BASES = {"seed": seed_base, "custom": custom_base, "debian": debian_base}
 MAP_REFS = {"boot_images": ("boot_image",), "os": ("os",), "networks": ("network",), "hardware": ("hardware",),
             "partition_schemes": ("partitioning",)}
 # Names inside a partition scheme (and a guest disk's vg) that other fields refer to.
-NAME_REFS = {"partitions.id": ("members", "pvs"), "raids.id": ("pvs",), "volume_groups.name": ("vg",)}
+NAME_REFS = {"partitions.id": ("members", "pvs"), "raids.id": ("pvs",), "volume_groups.name": ("vg",),
+             "nics.name": ("members", "device"), "bonds.name": ("device",)}
 # Fields whose text names an entry defined elsewhere: mutated through their target instead.
-REFERENCES = {"boot_image", "os", "network", "hardware", "partitioning", "members", "pvs"}
+REFERENCES = {"boot_image", "os", "network", "hardware", "partitioning", "members", "pvs", "device"}
 
 
 @dataclass(frozen=True)

@@ -546,7 +546,9 @@ def test_matrix_covers_every_field_and_class() -> None:
                   "dom0s[*].guests[*].name", "dom0s[*].mac", "kickstart.dom0.pre[*]",
                   "kickstart.guest.services.enabled[*]", "kickstart.dom0.services.disabled[*]",
                   "os.*.kickstart.pre[*]", "os.*.kickstart.services.enabled[*]",
-                  "dom0s[*].guests[*].kickstart.services.disabled[*]", "dom0s[*].kickstart.pre[*]"):
+                  "dom0s[*].guests[*].kickstart.services.disabled[*]", "dom0s[*].kickstart.pre[*]",
+                  "dom0s[*].nics[*].name", "dom0s[*].bonds[*].name", "dom0s[*].bridges[*].ip",
+                  "dom0s[*].guests[*].extra_nics[*].ip", "dom0s[*].guests[*].extra_nics[*].mac"):
         assert label in seen, label
 
 

@@ -98,6 +98,7 @@ type xenfab_network = {
     'host_only' ? boolean
     'next_server' ? string
     'subnet' : string
+    'vlan' ? long(0..)
 };
 
 type xenfab_disk = {
@@ -199,6 +200,20 @@ type xenfab_defaults = {
     'guest' ? xenfab_guest_defaults
 };
 
+type xenfab_bond_mode = string with match(SELF, '^(balance-rr|active-backup|balance-xor|broadcast|802\.3ad|balance-tlb|balance-alb)$');
+
+type xenfab_bond = {
+    'members' : string[]
+    'mode' : xenfab_bond_mode
+    'name' : string
+};
+
+type xenfab_bridge = {
+    'device' : string
+    'ip' ? string
+    'network' : string
+};
+
 type xenfab_direct_boot = {
     'cmdline' ? string[]
     'kernel' : string
@@ -212,10 +227,17 @@ type xenfab_guest_disk = {
     'vg' ? string
 };
 
+type xenfab_guest_nic = {
+    'ip' : string
+    'mac' ? string with match(SELF, '^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$')
+    'network' : string
+};
+
 type xenfab_guest = {
     'boot_image' ? string
     'direct_boot' ? xenfab_direct_boot
     'disks' ? xenfab_guest_disk[]
+    'extra_nics' ? xenfab_guest_nic[]
     'ip' : string
     'kickstart' ? xenfab_kickstart_override
     'mac' ? string with match(SELF, '^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$')
@@ -231,10 +253,17 @@ type xenfab_guest = {
     'vcpus' ? long(0..)
 };
 
+type xenfab_nic = {
+    'mac' ? string with match(SELF, '^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$')
+    'name' : string
+};
+
 type xenfab_serial_port = string with match(SELF, '^(com1|com2)$');
 
 type xenfab_dom0 = {
     'balloon' ? boolean
+    'bonds' ? xenfab_bond[]
+    'bridges' ? xenfab_bridge[]
     'guests' ? xenfab_guest[]
     'hardware' : string
     'ip' : string
@@ -243,6 +272,7 @@ type xenfab_dom0 = {
     'memory' ? xenfab_size
     'name' : string with match(SELF, '^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
     'network' ? string
+    'nics' ? xenfab_nic[]
     'os' ? string
     'partitioning' ? string
     'serial_console' ? xenfab_serial_port
