@@ -409,3 +409,42 @@ def _tree(root: Path) -> dict[str, str]:
         elif path.is_file() and path.name != ".xenfab-boot-state.json":
             tree[rel] = path.read_text(encoding="utf-8", errors="replace")
     return tree
+
+
+# --- several NICs: each gets its address on its own network -------------------------------------
+
+MULTI_NIC = HERE.parent / "cases" / "multi-nic" / "expected" / "dhcp"
+# tests/cases/multi-nic: guest ullr's first NIC on public (it boots from there), its second on
+# the VLAN-tagged storage network, which no host boots from.
+ULLR_NICS = [
+    ("public", "02:00:c0:00:02:2d", "192.0.2.1/24",
+     {"ip": "192.0.2.45", "siaddr": "192.0.2.1", "boot_file": "pxelinux.0", "router": "192.0.2.254"}),
+    ("storage", "02:00:0a:14:00:2d", "10.20.0.1/24",
+     {"ip": "10.20.0.45", "siaddr": None, "boot_file": None, "router": "10.20.0.254"}),
+]
+
+
+@pytest.mark.boot
+@pytest.mark.parametrize(("network", "mac", "server", "want"), ULLR_NICS, ids=[n[0] for n in ULLR_NICS])
+@pytest.mark.parametrize(("kind", "name", "command"), SERVERS, ids=[s[0] for s in SERVERS])
+def test_dhcp_server_answers_each_nic_on_its_network(kind: str, name: str, command: str, network: str, mac: str,
+                                                     server: str, want: dict, netns: None, tmp_path: Path) -> None:
+    """A real DHCP server on each of the guest's networks gives that NIC its own address there,
+    and a boot file only on the network it boots from."""
+    _require(_missing([command], []), f"the {kind} probe", ("XENFAB_SKIP_BOOT", "XENFAB_SKIP_VALIDATORS"))
+    conf = MULTI_NIC / name
+    if kind == "kea":
+        config = json.loads(conf.read_text(encoding="utf-8"))
+        config["Dhcp4"]["lease-database"]["name"] = str(tmp_path / "kea-leases4.csv")
+        conf = tmp_path / name
+        conf.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    argv = ["sh", str(DHCP_PROBE), kind, str(conf), mac, server]
+    proc = _run(argv, 30)
+    assert proc.returncode == 0, f"no lease from {kind} on {network}:\n{_log(argv, proc)}"
+    lease = dict(line.split("=", 1) for line in proc.stdout.splitlines() if re.match(r"^[a-z_]+=", line))
+    got = {k: lease.get(k) for k in want}
+    # A server answers with its own address as siaddr when nothing sets next-server (RFC 2131
+    # leaves it 0 otherwise; busybox then leaves `siaddr` out): no TFTP server named either way.
+    if want["siaddr"] is None and got["siaddr"] in (None, "0.0.0.0", server.split("/")[0]):
+        got["siaddr"] = None
+    assert got == want, _log(argv, proc)
