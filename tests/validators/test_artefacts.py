@@ -391,6 +391,56 @@ def check_provision_sh(path: Path) -> None:
 # --- Debian dom0s: /etc/network/interfaces, grub.d/xen.cfg, xendomains, kernel-img.conf ----------
 
 
+def _ifcfg(path: Path) -> dict[str, str]:
+    """An ifcfg file as initscripts reads it: sourced by bash (ifup's `source_config`)."""
+    out = _run_checker(["bash", "-c", 'set -a; . "$1"; env -0', "ifcfg", str(path)])
+    before = _run_checker(["bash", "-c", "env -0"])
+    base = dict(v.split("=", 1) for v in before.split("\0") if "=" in v)
+    return {k: v for k, v in (v.split("=", 1) for v in out.split("\0") if "=" in v) if base.get(k) != v}
+
+
+def check_ifcfg(path: Path) -> None:
+    """An EL5 dom0's ifcfg file, read by bash as ifup reads it, against its siblings: DEVICE is
+    the file's name; a MASTER is a bond of the same directory with BONDING_OPTS (mode and
+    miimon); a BRIDGE is a file with TYPE=Bridge; a VLAN device `<dev>.<id>` has VLAN=yes and
+    its parent's file; a static bridge has IPADDR and NETMASK (initscripts 8.45's ifup-eth)."""
+    _require(shutil.which("bash", path=PATH) is not None, "bash")
+    cfg = _ifcfg(path)
+    name = path.name.removeprefix("ifcfg-")
+    problems = []
+    if cfg.get("DEVICE") != name:
+        problems.append(f"DEVICE={cfg.get('DEVICE')!r}, not {name}")
+    if cfg.get("ONBOOT") != "yes":
+        problems.append("not ONBOOT=yes")
+
+    def sibling(dev: str) -> Optional[dict]:
+        other = path.with_name(f"ifcfg-{dev}")
+        return _ifcfg(other) if other.exists() else None
+
+    if "MASTER" in cfg:
+        bond = sibling(cfg["MASTER"])
+        if bond is None or not re.fullmatch(r"mode=\d miimon=\d+", bond.get("BONDING_OPTS", "")):
+            problems.append(f"MASTER={cfg['MASTER']} is no bond with BONDING_OPTS here")
+        if cfg.get("SLAVE") != "yes":
+            problems.append("MASTER without SLAVE=yes")
+        if "BRIDGE" in cfg:
+            problems.append("a bond member in a bridge")
+    if "BRIDGE" in cfg:
+        bridge = sibling(cfg["BRIDGE"])
+        if bridge is None or bridge.get("TYPE") != "Bridge":
+            problems.append(f"BRIDGE={cfg['BRIDGE']} has no ifcfg file with TYPE=Bridge here")
+    if "." in name:
+        if cfg.get("VLAN") != "yes":
+            problems.append("a VLAN device without VLAN=yes")
+        if sibling(name.rsplit(".", 1)[0]) is None:
+            problems.append(f"VLAN device of {name.rsplit('.', 1)[0]}, which has no ifcfg file here")
+    if cfg.get("TYPE") == "Bridge" and cfg.get("BOOTPROTO") == "static":
+        if not cfg.get("IPADDR") or not cfg.get("NETMASK"):
+            problems.append("a static bridge without IPADDR and NETMASK")
+    if problems:
+        raise Rejected("\n".join([str(path), *problems]), 1)
+
+
 def check_interfaces(path: Path) -> None:
     """ifupdown's own reader (ifquery of ifupdown 0.8, which ifup and the boot use): every
     interface it lists is a bridge, a bond or a VLAN device; a bridge has its ports, each a
@@ -528,6 +578,7 @@ CHECKS: list[tuple[str, Callable[[Path], None]]] = [
     ("dom0s/*/grub/grub.cfg", check_grub2_cfg),
     ("dom0s/*/grub/xen.cfg", check_grub_d_xen),  # Debian: /etc/default/grub.d/xen.cfg
     ("dom0s/*/network/interfaces", check_interfaces),  # Debian: /etc/network/interfaces
+    ("dom0s/*/network/ifcfg-*", check_ifcfg),  # EL5 with several NICs: network-scripts/ifcfg-*
     ("dom0s/*/default/xendomains", check_xendomains),  # Debian: /etc/default/xendomains
     ("dom0s/*/kernel-img.conf", check_kernel_img_conf),  # Debian: /etc/kernel-img.conf
     ("dom0s/*/xen/xend-config.sxp", check_xend_sxp),
@@ -614,6 +665,7 @@ SELF_TESTS = [
     ("provision-sh", check_provision_sh, "provision.sh", "provision-unquoted.sh", "sc2086"),
     ("interfaces-method", check_interfaces, "interfaces", "interfaces-statik", "unknown or no method"),
     ("interfaces-ports", check_interfaces, "interfaces", "interfaces-noports", "no bridge_ports"),
+    ("ifcfg-master", check_ifcfg, "ifcfg-eth0", "ifcfg-eth0", "master=bond9 is no bond"),
     ("interfaces-bond", check_interfaces, "interfaces", "interfaces-one-slave", "a bond of ['eth0']"),
     ("interfaces-vlan", check_interfaces, "interfaces", "interfaces-undefined-vlan",
      "port bond0.20 is a vlan device the file does not define"),

@@ -48,7 +48,7 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     let mut edited = xend_config::edit(&text, &settings)
         .map_err(|e| Failure::Invalid(format!("error: {origin}: {e}")))?;
     if let Some(bridge) = bridge {
-        edited = xend_config::edit_bridge(&edited, &bridge)
+        edited = xend_config::edit_networking(&edited, &bridge)
             .map_err(|e| Failure::Invalid(format!("error: {origin}: {e}")))?;
     }
     if args.in_place {
@@ -61,8 +61,11 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The settings of dom0 `name` of the fabric, and the bridge of its network.
-fn dom0_settings(args: &Args, name: &str) -> Result<(xend_config::XendSettings, String), Failure> {
+/// The settings of dom0 `name` of the fabric, and how its bridges are made.
+fn dom0_settings(
+    args: &Args,
+    name: &str,
+) -> Result<(xend_config::XendSettings, xend_config::Networking), Failure> {
     let loaded = args.fabric.load("xend-config --dom0")?.loaded;
     let dom0 = loaded
         .fabric
@@ -75,18 +78,9 @@ fn dom0_settings(args: &Args, name: &str) -> Result<(xend_config::XendSettings, 
                 name.escape_debug()
             ))
         })?;
-    let bridge = loaded
-        .fabric
-        .networks
-        .get(&dom0.network)
-        .map(|n| n.bridge.to_string())
-        .ok_or_else(|| {
-            Failure::Invalid(format!(
-                "error: dom0 `{}`: its network `{}` is not in the fabric",
-                dom0.name, dom0.network
-            ))
-        })?;
-    Ok((toolstack::settings(dom0), bridge))
+    let networking = toolstack::networking(&loaded.fabric, dom0)
+        .map_err(|e| Failure::Invalid(format!("error: dom0 `{}`: {e}", dom0.name)))?;
+    Ok((toolstack::settings(dom0), networking))
 }
 
 /// dom0 keeps its memory; `dom0-cpus` stays as the file has it.

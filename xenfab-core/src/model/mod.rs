@@ -29,13 +29,13 @@ pub use guest_boot::{
     INSTALLER_DIR, InstallerBoot, installer_boot, installer_disk_name, loader_network,
     loader_screens, rescue_args,
 };
+pub(crate) use interfaces::nic_path;
+pub use interfaces::{BOND_MIIMON, Bond, BondMode, Bridge, GuestNic, Interfaces, Nic, NicRef};
 pub use kickstart::{
     CryptHash, DEFAULT_HASHES, Keymap, KickstartOverride, KickstartSettings, Level, Locale, Merged,
     Package, PostScript, PostScriptError, PreScript, PreScriptError, Repo, RoleSettings, Service,
     Services, ServicesOverride, Timezone, Token, known_default,
 };
-pub(crate) use interfaces::nic_path;
-pub use interfaces::{BOND_MIIMON, Bond, BondMode, Bridge, GuestNic, Interfaces, Nic, NicRef};
 pub use mac::{MacAddr, MacError, MacScheme, XEN_OUI, hex_ip};
 pub use names::{AbsFile, AbsPath, BootPath, DomainName, HostName, Ident, LvmName, NameError};
 pub use partition::{

@@ -10,6 +10,7 @@
 //! | [`kickstart`] | kickstart files of dom0s (and their reinstall variant) and guests | `kickstart/<fqdn>.ks`, `kickstart/<fqdn>.reinstall.ks` |
 //! | [`grub`] | the hypervisor's boot entry of each dom0 (GRUB legacy or GRUB2) | `dom0s/<fqdn>/grub/` |
 //! | [`toolstack`] | `xend-config.sxp` or `xl.conf` of each dom0 | `dom0s/<fqdn>/xen/` |
+//! | [`ifcfg`] | initscripts' ifcfg files of an EL5 dom0 with several NICs (its bonds, VLANs, bridges) | `dom0s/<fqdn>/network/` |
 //! | [`dhcp`] | host entries for ISC dhcpd, Kea and dnsmasq | `dhcp/` |
 //! | [`guests`] | xm, xl and libvirt configs of each guest; each dom0's provisioning script | `dom0s/<fqdn>/xen/`, `dom0s/<fqdn>/libvirt/`, `dom0s/<fqdn>/provision.sh` |
 //! | [`debian`] | what a Debian dom0 reads: `/etc/default/grub.d/xen.cfg`, a `grub.cfg` entry, `kernel-img.conf`, `/etc/network/interfaces`, `/etc/default/xendomains` | `dom0s/<fqdn>/grub/`, `dom0s/<fqdn>/network/`, `dom0s/<fqdn>/default/` |
@@ -22,6 +23,7 @@ pub mod debootstrap;
 pub mod dhcp;
 pub mod grub;
 pub mod guests;
+pub mod ifcfg;
 pub mod inventory;
 pub mod kickstart;
 mod lookup;
@@ -45,6 +47,7 @@ pub fn render(fabric: &Fabric) -> Result<Tree, RenderError> {
     kickstart::render(fabric, &env, &mut tree)?;
     grub::render(fabric, &env, &mut tree)?;
     debian::render(fabric, &env, &mut tree)?;
+    ifcfg::render(fabric, &mut tree)?;
     toolstack::render(fabric, &env, &mut tree)?;
     // After debian and toolstack: the preseed file's late command carries their files.
     preseed::render(fabric, &env, &mut tree)?;

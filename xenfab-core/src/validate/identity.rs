@@ -118,7 +118,10 @@ fn check_other_nics<'a>(
     macs: &mut HashMap<MacAddr, HostRef<'a>>,
     diags: &mut Diagnostics,
 ) {
-    let mut seen_ip = |ip: Ipv4Addr, host: HostRef<'a>, at: crate::diagnostic::FieldPath, diags: &mut Diagnostics| {
+    let mut seen_ip = |ip: Ipv4Addr,
+                       host: HostRef<'a>,
+                       at: crate::diagnostic::FieldPath,
+                       diags: &mut Diagnostics| {
         match ips.entry(ip) {
             Entry::Occupied(first) => diags.error_related(
                 "duplicate-ip",

@@ -41,18 +41,16 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
 fn check_devices(dom0: &Dom0, diags: &mut Diagnostics) {
     let ifs = &dom0.interfaces;
     let mut names: BTreeMap<&str, FieldPath> = BTreeMap::new();
-    let nics = ifs.nics.iter().enumerate().map(|(i, n)| {
-        (
-            &n.name,
-            dom0.at.key("nics").elem(i, Some(n.name.as_str())),
-        )
-    });
-    let bonds = ifs.bonds.iter().enumerate().map(|(i, b)| {
-        (
-            &b.name,
-            dom0.at.key("bonds").elem(i, Some(b.name.as_str())),
-        )
-    });
+    let nics = ifs
+        .nics
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (&n.name, dom0.at.key("nics").elem(i, Some(n.name.as_str()))));
+    let bonds = ifs
+        .bonds
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (&b.name, dom0.at.key("bonds").elem(i, Some(b.name.as_str()))));
     for (name, at) in nics.chain(bonds) {
         if let Some(first) = names.get(name.as_str()) {
             diags.error_related(
@@ -157,8 +155,7 @@ fn check_bridges(fabric: &Fabric, dom0: &Dom0, diags: &mut Diagnostics) {
             );
         }
         // A host-only install network is platform.rs's `host-only-network` of the dom0.
-        if b.network != dom0.network
-            && fabric.networks.get(&b.network).is_some_and(|n| n.host_only)
+        if b.network != dom0.network && fabric.networks.get(&b.network).is_some_and(|n| n.host_only)
         {
             diags.error(
                 "host-only-network",
@@ -216,13 +213,17 @@ fn check_install_nic(dom0: &Dom0, diags: &mut Diagnostics) {
 }
 
 /// The families whose network setup xenfab writes for several NICs, bonds and VLANs: Debian's
-/// /etc/network/interfaces (render/debian). An EL dom0 keeps the seed's one NIC until its
-/// kickstart writes the rest.
+/// /etc/network/interfaces (render/debian) and EL5's ifcfg files (render/ifcfg). An EL9 dom0
+/// keeps the seed's one NIC until its kickstart writes the rest.
 fn check_family(fabric: &Fabric, dom0: &Dom0, diags: &mut Diagnostics) {
     let Some(os) = fabric.os.get(&dom0.os) else {
         return;
     };
-    if os.family == crate::model::OsFamily::Debian || dom0.interfaces.is_single() {
+    if matches!(
+        os.family,
+        crate::model::OsFamily::Debian | crate::model::OsFamily::El5
+    ) || dom0.interfaces.is_single()
+    {
         return;
     }
     diags.error(

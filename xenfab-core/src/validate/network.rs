@@ -39,11 +39,7 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
             diags.error(
                 "ip-outside-network",
                 path(),
-                format!(
-                    "ip {ip} is outside network `{}` ({})",
-                    network,
-                    net.subnet
-                ),
+                format!("ip {ip} is outside network `{}` ({})", network, net.subnet),
             );
         } else if reserved(net.subnet, ip) {
             diags.error(
@@ -51,8 +47,7 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
                 path(),
                 format!(
                     "ip {ip} is the network or broadcast address of `{}` ({})",
-                    network,
-                    net.subnet
+                    network, net.subnet
                 ),
             );
         } else if ip == net.gateway {
@@ -70,10 +65,19 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
 fn addresses(fabric: &Fabric) -> impl Iterator<Item = (&Ident, Ipv4Addr, FieldPath)> {
     fabric.dom0s.iter().flat_map(|d| {
         let own = std::iter::once((&d.network, d.ip, d.at.clone()));
-        let bridges = d.interfaces.bridges.iter().enumerate().filter_map(move |(i, b)| {
-            let ip = b.ip.filter(|ip| *ip != d.ip)?;
-            Some((&b.network, ip, d.at.key("bridges").elem(i, Some(b.network.as_str()))))
-        });
+        let bridges = d
+            .interfaces
+            .bridges
+            .iter()
+            .enumerate()
+            .filter_map(move |(i, b)| {
+                let ip = b.ip.filter(|ip| *ip != d.ip)?;
+                Some((
+                    &b.network,
+                    ip,
+                    d.at.key("bridges").elem(i, Some(b.network.as_str())),
+                ))
+            });
         let guests = d.guests.iter().flat_map(|g| {
             g.nics()
                 .map(move |n| (n.network, n.ip, crate::model::nic_path(&g.at, n.index)))

@@ -1318,7 +1318,13 @@ impl Cx {
             let net = net_name.as_ref().and_then(|n| networks.get(n));
             let bridge_name = net.map(|n| n.bridge.clone());
             let vlan = net.and_then(|n| n.vlan);
-            match (known && device_known, net_name, device, bridge_name, bridge_ip) {
+            match (
+                known && device_known,
+                net_name,
+                device,
+                bridge_name,
+                bridge_ip,
+            ) {
                 (true, Some(network), Some(device), Some(bridge), Some(ip)) => {
                     bridges.push(m::Bridge {
                         network,

@@ -157,6 +157,16 @@ impl GuestView {
         installer: Option<&InstallerBoot>,
     ) -> Result<GuestView, RenderError> {
         let hvm = g.mode == VirtMode::Hvm;
+        // xm's vif may leave out the bridge that xend's network-bridge made (vif-bridge then
+        // takes the first bridge `brctl show` lists, Xen 3.1's vif-bridge); where initscripts
+        // makes several bridges, every vif names its own.
+        let default_bridge = match dom0.toolstack {
+            crate::model::Toolstack::Xm => match super::toolstack::networking(fabric, dom0)? {
+                super::toolstack::xend_config::Networking::Bridge(b) => Some(b),
+                super::toolstack::xend_config::Networking::Initscripts => None,
+            },
+            crate::model::Toolstack::Xl => None,
+        };
         let mut xm_vifs = Vec::new();
         let mut xl_vifs = Vec::new();
         // One vif a NIC, in order: the guest's kernel names them eth0, eth1, … in that order
@@ -164,7 +174,9 @@ impl GuestView {
         for nic in g.nics() {
             let bridge = &lookup::network(fabric, nic.network)?.bridge;
             let mac = nic.mac;
-            let xm = if bridge.as_str() == XEND_DEFAULT_BRIDGE {
+            let xm = if bridge.as_str() == XEND_DEFAULT_BRIDGE
+                && default_bridge.as_deref() == Some(XEND_DEFAULT_BRIDGE)
+            {
                 format!("mac={mac}")
             } else {
                 format!("mac={mac}, bridge={bridge}")

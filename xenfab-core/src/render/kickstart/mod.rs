@@ -358,6 +358,9 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
         }
     }
     commands.push(bootloader);
+    if super::ifcfg::uses_ifcfg(fabric, dom0)? {
+        post.push(super::ifcfg::post(fabric, dom0)?);
+    }
     post.extend(settings_post(&ks, os));
     let (mut packages_header, packages) = packages(&ks, os, true);
     if let Some(repo) = el9_xen(os) {

@@ -23,13 +23,12 @@ pub(crate) fn render(
 ) -> Result<(), RenderError> {
     for dom0 in &fabric.dom0s {
         let fqdn = fabric.fqdn(&dom0.name);
-        // The one bridge a dom0 makes: its own network's (validation keeps every guest there).
         let net = lookup::network(fabric, &dom0.network)?;
         match dom0.toolstack {
             Toolstack::Xm => {
                 tree.insert_file(
                     &format!("dom0s/{fqdn}/xen/xend-config.sxp"),
-                    xend_config::complete(&settings(dom0), net.bridge.as_str()),
+                    xend_config::complete(&settings(dom0), &networking(fabric, dom0)?),
                 )?;
             }
             Toolstack::Xl => {
@@ -46,6 +45,17 @@ pub(crate) fn render(
         }
     }
     Ok(())
+}
+
+/// How an `xm` dom0's bridges are made: by xend's `network-bridge` on `eth0` for the seed's
+/// one NIC (its own network's bridge), by initscripts for an EL5 dom0 with more
+/// (render/ifcfg).
+pub fn networking(fabric: &Fabric, dom0: &Dom0) -> Result<xend_config::Networking, RenderError> {
+    if super::ifcfg::uses_ifcfg(fabric, dom0)? {
+        return Ok(xend_config::Networking::Initscripts);
+    }
+    let net = lookup::network(fabric, &dom0.network)?;
+    Ok(xend_config::Networking::Bridge(net.bridge.to_string()))
 }
 
 /// What xend must know of a dom0: without ballooning it never takes memory from dom0
@@ -117,7 +127,10 @@ mod tests {
 
     #[test]
     fn xend_makes_the_bridge_of_the_network() {
-        let text = xend_config::complete(&settings_of_seed(), "br-dmz");
+        let text = xend_config::complete(
+            &settings_of_seed(),
+            &xend_config::Networking::Bridge("br-dmz".to_owned()),
+        );
         let doc = sxp::parse(&text).unwrap();
         let script: Vec<(String, String)> = doc
             .top_level_settings()
