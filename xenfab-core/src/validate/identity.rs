@@ -150,14 +150,14 @@ fn check_other_nics<'a>(
                 continue;
             };
             let at = dom0.at.key("nics").elem(i, Some(n.name.as_str()));
-            other_mac(mac, host, at, macs, diags);
+            other_mac(mac, host, &at, macs, diags);
         }
         for g in &dom0.guests {
             let host = HostRef::Guest(dom0, g);
             for nic in g.nics().skip(1) {
                 let at = crate::model::nic_path(&g.at, nic.index);
                 seen_ip(nic.ip, host, at.clone(), diags);
-                other_mac(nic.mac, host, at, macs, diags);
+                other_mac(nic.mac, host, &at, macs, diags);
             }
         }
     }
@@ -166,7 +166,7 @@ fn check_other_nics<'a>(
 fn other_mac<'a>(
     mac: MacAddr,
     host: HostRef<'a>,
-    at: crate::diagnostic::FieldPath,
+    at: &crate::diagnostic::FieldPath,
     macs: &mut HashMap<MacAddr, HostRef<'a>>,
     diags: &mut Diagnostics,
 ) {

@@ -54,7 +54,7 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
             diags.error(
                 "duplicate-ip",
                 path(),
-                format!("ip {ip} is the gateway of network `{}`", network),
+                format!("ip {ip} is the gateway of network `{network}`"),
             );
         }
     }

@@ -858,18 +858,21 @@ impl Cx {
             .as_ref()
             .map(|s| self.ipv4(&path.key("next_server"), s));
         let vlan = match n.vlan {
+            None => Some(None),
             // IEEE 802.1Q: 0 means "no VLAN" (priority tag) and 4095 is reserved; the kernel's
             // `ip link add … type vlan id` refuses ids above 4094 (net/8021q, VLAN_N_VID).
-            Some(id @ 1..=4094) => Some(Some(id as u16)),
             Some(id) => {
-                self.diags.error(
-                    "invalid-value",
-                    path.key("vlan"),
-                    format!("VLAN id {id} is out of range: IEEE 802.1Q ids are 1 to 4094"),
-                );
-                None
+                if let Ok(v @ 1..=4094) = u16::try_from(id) {
+                    Some(Some(v))
+                } else {
+                    self.diags.error(
+                        "invalid-value",
+                        path.key("vlan"),
+                        format!("VLAN id {id} is out of range: IEEE 802.1Q ids are 1 to 4094"),
+                    );
+                    None
+                }
             }
-            None => Some(None),
         };
         Some(m::Network {
             subnet: subnet?,
@@ -1161,7 +1164,7 @@ impl Cx {
 
         let interfaces = match (mac.as_ref(), network.as_ref(), ip) {
             (Some(mac), Some(network), Some(ip)) => {
-                self.interfaces(path, d, *mac, network, ip, file, networks)
+                self.interfaces(path, d, (*mac, ip), network, file, networks)
             }
             _ => None,
         };
@@ -1210,9 +1213,8 @@ impl Cx {
         &mut self,
         path: &FieldPath,
         d: &dto::Dom0,
-        mac: m::MacAddr,
+        (mac, ip): (m::MacAddr, Ipv4Addr),
         network: &Ident,
-        ip: Ipv4Addr,
         file: &dto::FabricFile,
         networks: &BTreeMap<Ident, m::Network>,
     ) -> Option<m::Interfaces> {

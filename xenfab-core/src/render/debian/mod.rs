@@ -190,7 +190,11 @@ fn interfaces_view(fabric: &Fabric, dom0: &Dom0) -> Result<InterfacesView, Rende
     // `bond-slaves`; the members need no stanza of their own, and get none). Plain NICs that
     // carry a bridge need none either: bridge-utils brings the ports up.
     for bond in &ifs.bonds {
-        let members: Vec<&str> = bond.members.iter().map(|m| m.as_str()).collect();
+        let members: Vec<&str> = bond
+            .members
+            .iter()
+            .map(crate::model::Ident::as_str)
+            .collect();
         links.push(LinkView {
             name: bond.name.to_string(),
             options: vec![

@@ -419,7 +419,7 @@ fn guest_view(fabric: &Fabric, guest: &Guest) -> Result<KickstartView, RenderErr
     // The guest's other NICs, right after the first's `network` line.
     if let Some(at) = commands.iter().position(|l| l.starts_with("network ")) {
         let extra = extra_nic_lines(fabric, guest, dialect)?;
-        commands.splice(at + 1..at + 1, extra);
+        commands.splice((at + 1)..=at, extra);
     }
     let disk = guest
         .disks
