@@ -10,7 +10,8 @@
 //! | [`kickstart`] | kickstart files of dom0s (and their reinstall variant) and guests | `kickstart/<fqdn>.ks`, `kickstart/<fqdn>.reinstall.ks` |
 //! | [`grub`] | the hypervisor's boot entry of each dom0 (GRUB legacy or GRUB2) | `dom0s/<fqdn>/grub/` |
 //! | [`toolstack`] | `xend-config.sxp` or `xl.conf` of each dom0 | `dom0s/<fqdn>/xen/` |
-//! | [`dhcp`] | host entries for ISC dhcpd, Kea and dnsmasq | `dhcp/` |
+//! | [`dhcp`] | host entries for ISC dhcpd, Kea and dnsmasq (and dnsmasq's DNS records) | `dhcp/` |
+//! | [`dns`] | the forward and reverse zones of every host's address, their `zone` statements and an nsupdate script | `dns/` |
 //! | [`guests`] | xm, xl and libvirt configs of each guest; each dom0's provisioning script | `dom0s/<fqdn>/xen/`, `dom0s/<fqdn>/libvirt/`, `dom0s/<fqdn>/provision.sh` |
 //! | [`debian`] | what a Debian dom0 reads: `/etc/default/grub.d/xen.cfg`, a `grub.cfg` entry, `kernel-img.conf`, `/etc/network/interfaces`, `/etc/default/xendomains` | `dom0s/<fqdn>/grub/`, `dom0s/<fqdn>/network/`, `dom0s/<fqdn>/default/` |
 //! | [`preseed`] | the Debian installer's answers for each Debian dom0: locale, network, mirror, root, partman recipes of its layout, packages, and a late command that installs render/debian's files | `preseed/<fqdn>.cfg` |
@@ -20,6 +21,7 @@
 pub mod debian;
 pub mod debootstrap;
 pub mod dhcp;
+pub mod dns;
 pub mod grub;
 pub mod guests;
 pub mod inventory;
@@ -50,6 +52,7 @@ pub fn render(fabric: &Fabric) -> Result<Tree, RenderError> {
     preseed::render(fabric, &env, &mut tree)?;
     netboot::render(fabric, &env, &mut tree)?;
     dhcp::render(fabric, &env, &mut tree)?;
+    dns::render(fabric, &env, &mut tree)?;
     guests::render(fabric, &env, &mut tree)?;
     debootstrap::render(fabric, &env, &mut tree)?;
     Ok(tree)

@@ -31,6 +31,7 @@ pub(crate) fn render(
     tree: &mut Tree,
 ) -> Result<(), RenderError> {
     let networks = networks(fabric)?;
+    let host_records = host_records(fabric);
     let all_hosts: String = networks
         .iter()
         .flat_map(|n| &n.hosts)
@@ -43,6 +44,7 @@ pub(crate) fn render(
             site: fabric.site.name.to_string(),
             domain: fabric.site.domain.to_string(),
             networks: &networks,
+            host_records: &[],
         },
     )?;
     let full = isc_edit::edit(&skeleton, &subnet_hosts(&networks))
@@ -65,6 +67,7 @@ pub(crate) fn render(
                 site: fabric.site.name.to_string(),
                 domain: fabric.site.domain.to_string(),
                 networks: &networks,
+                host_records: &host_records,
             },
         )?,
     )?;
@@ -122,6 +125,31 @@ struct DhcpdView<'a> {
     site: String,
     domain: String,
     networks: &'a [NetView],
+    /// dnsmasq's DNS records of every host, host-only networks' too.
+    host_records: &'a [HostRecord],
+}
+
+/// A `host-record` line of dnsmasq (dnsmasq(8) 2.90, `--host-record`: A and PTR records),
+/// the FQDN first: the name its PTR record answers (tests/validators/test_dns.py asks a
+/// running dnsmasq). Without a TTL dnsmasq answers with TTL 0, so the zones' TTL is given.
+#[derive(Serialize)]
+struct HostRecord {
+    fqdn: String,
+    name: String,
+    ip: String,
+    ttl: u32,
+}
+
+/// The address records of `model::dns::records`, as dnsmasq's `host-record` lines.
+fn host_records(fabric: &Fabric) -> Vec<HostRecord> {
+    crate::model::dns::records(fabric)
+        .map(|r| HostRecord {
+            fqdn: fabric.fqdn(r.name),
+            name: r.name.to_string(),
+            ip: r.ip.to_string(),
+            ttl: fabric.dns.ttl,
+        })
+        .collect()
 }
 
 /// The networks that have hosts, in name order, each with its hosts in fabric order. A
