@@ -248,3 +248,57 @@ def test_nsupdate_script_fills_zones_that_take_updates(tmp_path: Path) -> None:
     assert len(every) == len(adds) > 0, out
     for owner, rtype, data, answer in every:
         assert answer.split() == [data], f"{owner} {rtype}: {answer!r}, not {data}\n{out}"
+
+
+# --- serials: xenfab render into the same directory, as a site runs it -------------------------
+
+ROOT = HERE.parents[1]
+XENFAB = Path(os.environ.get("XENFAB", ROOT / "target" / "debug" / "xenfab"))
+
+
+def _render(fabric: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    if not XENFAB.exists():
+        pytest.fail(f"{XENFAB} is missing: build it with `cargo build -p xenfab-cli`", pytrace=False)
+    proc = subprocess.run([str(XENFAB), "render", str(fabric), "-o", str(out)], capture_output=True,
+                          encoding="utf-8", timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def _serial(zone: Path) -> int:
+    m = re.search(r"SOA\s+\S+\s+\S+\s+\(\s*(\d+)", zone.read_text(encoding="utf-8"))
+    assert m, zone.read_text(encoding="utf-8")
+    return int(m[1])
+
+
+def test_serials_move_only_with_the_records(tmp_path: Path) -> None:
+    """Rendering the fabric again writes no zone; a new address raises the serials of the
+    zones that hold it by one (and named-checkzone takes them); a serial set by hand stays."""
+    _need("named-checkzone")
+    text = (CASE / "fabric.toml").read_text(encoding="utf-8")
+    domain = _fabric()["site"]["domain"]
+    fabric = tmp_path / "fabric.toml"
+    fabric.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    _render(fabric, out)
+    zones = sorted((out / "dns").glob("*.zone"))
+    assert zones and all(_serial(z) == 1 for z in zones)
+    again = _render(fabric, out)
+    assert "dns/" not in again.stdout, again.stdout  # nothing under dns/ created or changed
+
+    # A hand-set serial is kept while the records stay.
+    forward = out / "dns" / f"{domain}.zone"
+    forward.write_text(re.sub(r"(?m)^(\s+)1(\t; serial)$", r"\g<1>2026112801\2", forward.read_text()), encoding="utf-8")
+    _render(fabric, out)
+    assert _serial(forward) == 2026112801
+
+    # mimir moves to another address of its network: its A and PTR change.
+    fabric.write_text(text.replace('"192.168.96.51"', '"192.168.96.61"', 1), encoding="utf-8")
+    moved = _render(fabric, out)
+    assert _serial(forward) == 2026112802, forward.read_text()
+    reverse = out / "dns" / "96.168.192.in-addr.arpa.zone"
+    assert _serial(reverse) == 2
+    assert _serial(out / "dns" / "0.96.10.in-addr.arpa.zone") == 1  # the host-only network's
+    assert f"dns/{domain}.zone" in moved.stdout
+    for zone in (forward, reverse):
+        subprocess.run(["sh", str(HERE / "check_zone.sh"), str(zone)], check=True, capture_output=True)

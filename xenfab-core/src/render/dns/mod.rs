@@ -7,7 +7,9 @@
 //!   above its prefix (networks in one /24 share it), with a PTR record a host.
 //! - `dns/named.conf.xenfab`: a `zone` statement for each, to include from named.conf.
 //! - `dns/nsupdate.txt`: the same records as an nsupdate(1) script, for a master that takes
-//!   dynamic updates.
+//!   dynamic updates: a `zone` line and a `send` for each zone, as the records of one update
+//!   "must be in the same zone" (nsupdate(1) of BIND 9.18, DESCRIPTION); its comments are
+//!   lines beginning with `;` ("Lines beginning with a semicolon (;) are comments").
 //!
 //! Each zone is rendered with serial 1 and inserted with [`Tree::insert_zone`]: when the tree
 //! is written, a zone whose records did not change keeps the file (and serial) on disk, and
