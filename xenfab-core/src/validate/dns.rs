@@ -5,6 +5,8 @@
 //! (identity.rs), and overlapping networks `subnet-overlap` (network.rs): with one address a
 //! host, no zone can hold a name or an address twice past those.
 
+use ipnet::Ipv4Net;
+
 use crate::diagnostic::{Diagnostics, FieldPath};
 use crate::model::Fabric;
 use crate::model::dns::{self, NameServerError, ReverseZone};
@@ -41,7 +43,7 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
 /// that holds another (a /20's /16 and a /24 inside it) answers for the other's addresses
 /// too: a secondary of the wider zone alone says they do not exist.
 fn check_reverse_zones(fabric: &Fabric, diags: &mut Diagnostics) {
-    let zones: Vec<(&str, ReverseZone)> = fabric
+    let zones: Vec<(&str, Ipv4Net, ReverseZone)> = fabric
         .networks
         .iter()
         .filter_map(|(name, net)| {
@@ -56,14 +58,18 @@ fn check_reverse_zones(fabric: &Fabric, diags: &mut Diagnostics) {
                     ),
                 );
             }
-            zone.map(|z| (name.as_str(), z))
+            zone.map(|z| (name.as_str(), net.subnet, z))
         })
         .collect();
-    for &(name, zone) in &zones {
-        let wider = zones
-            .iter()
-            .find(|&&(_, other)| other != zone && other.contains(zone));
-        if let Some(&(other, wide)) = wider {
+    for &(name, subnet, zone) in &zones {
+        // Overlapping networks are `subnet-overlap` already.
+        let wider = zones.iter().find(|&&(_, other_net, other)| {
+            other != zone
+                && other.contains(zone)
+                && !other_net.contains(&subnet.network())
+                && !subnet.contains(&other_net.network())
+        });
+        if let Some(&(other, _, wide)) = wider {
             diags.error_related(
                 "reverse-zone-overlap",
                 FieldPath::root().key("networks").entry(name).key("subnet"),
