@@ -485,8 +485,10 @@ impl Cx {
                 })
             }
         };
-        // RFC 2181 section 8: a TTL is at most 2^31 - 1; so are SOA timers in BIND
-        // (named-checkzone warns of larger values).
+        // RFC 2181 section 8: a TTL is at most 2^31 - 1, and BIND 9.18 reads a larger `$TTL`
+        // as 0 (named-checkzone: "$TTL 4294967295 > MAXTTL, setting $TTL to 0"). The SOA
+        // timers are 32-bit fields (RFC 1035 section 3.3.13) held to the same bound: a timer
+        // of 68 years is a typo.
         let mut seconds = |key: &'static str, value: Option<u32>, default: u32| -> Option<u32> {
             let v = value.unwrap_or(default);
             if v == 0 || v > i32::MAX as u32 {
