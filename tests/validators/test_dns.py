@@ -87,6 +87,11 @@ def _run_in_netns(script: str, tmp_path: Path, timeout: int = 60) -> str:
 
 DIG = f"dig @127.0.0.1 -p {PORT} +norecurse +tries=1 +time=2"
 
+# The server started last stops when the script ends, however it ends.
+STOP = """srv=$!
+trap 'kill $srv 2>/dev/null; wait $srv 2>/dev/null' EXIT
+"""
+
 # Start a server, wait until it answers `$ready` (a name and a type; 20 s at most), then ask.
 # (dig +short prints `;; connection timed out` to stdout: an answer begins otherwise.)
 WAIT = f"""
@@ -147,10 +152,10 @@ def _named(conf: Path, ready: str, then: str) -> str:
     return f"""
 log={conf.parent}/named.log
 named -g -c {conf} >"$log" 2>&1 &
+{STOP}
 ready="{ready} SOA"
 {WAIT}
 {then}
-kill $!
 """
 
 
@@ -192,10 +197,10 @@ def test_dnsmasq_answers_from_its_host_records(tmp_path: Path) -> None:
 log={tmp_path}/dnsmasq.log
 dnsmasq --no-daemon -C {conf} --port={PORT} --listen-address=127.0.0.1 --bind-interfaces \\
     --no-resolv --no-hosts --pid-file={tmp_path}/dnsmasq.pid --user=root >"$log" 2>&1 &
+{STOP}
 ready="{hosts[0][0]} A"
 {WAIT}
 {_queries(hosts)}
-kill $!
 """
     out = _run_in_netns(script, tmp_path)
     _expect(out, hosts)
