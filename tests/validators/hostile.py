@@ -11,7 +11,8 @@ stays consistent and only the name's text is under test). Fields come from two b
 
 - ``seed``: the built-in example (``examples/seed-site.toml``) with the optional fields it
   leaves out set to ordinary values (``lang``, ``keyboard``, packages, ``boot_file``, DHCP
-  interfaces, a network's ``next_server``, explicit guest volumes and vdevs), so that each of
+  interfaces, a network's ``next_server``, explicit guest volumes and vdevs, the DNS zones'
+  name servers and mailbox), so that each of
   them is a field too: EL3, EL4, EL5 and EL9 hosts, xm and xl dom0s, every guest mode;
 - ``custom``: ``tests/cases/custom-layout-json/fabric.json``, an EL9 site with a custom
   partition scheme (partitions, arrays, volume groups, logical volumes), repos and a guest
@@ -151,6 +152,9 @@ def seed_base() -> dict:
     bragi = fabric["dom0s"][1]["guests"][0]
     bragi["disks"] = [{"size": "20G", "vg": "xenvg", "lv": "bragi", "vdev": "xvda"},
                       {"size": "50G", "lv": "bragi-data", "vdev": "xvdb"}]
+    # The DNS zones' name servers (NS records and the SOA's MNAME) and mailbox (RNAME): the
+    # name server outside the site's domain, so that a benign change keeps it usable.
+    fabric["dns"] = {"ns": ["ns.example.net"], "hostmaster": "dns-admin.example.org"}
     return fabric
 
 

@@ -163,6 +163,13 @@ def check_dnsmasq(path: Path) -> None:
     _validate(["sh", str(HERE / "check_dnsmasq.sh"), str(path)])
 
 
+def check_zone(path: Path) -> None:
+    """BIND's: `named-checkzone` with every check fatal (a zone), `named-checkconf -z` (the
+    zone statements, loading each zone they name); bind9-utils 9.18."""
+    _require(shutil.which("named-checkzone", path=PATH) is not None, "named-checkzone (bind9-utils)")
+    _validate(["sh", str(HERE / "check_zone.sh"), str(path)])
+
+
 def check_pxelinux(path: Path) -> None:
     """The pxelinux syntax xenfab relies on (our own check; test_netboot.py boots pxelinux)."""
     _validate([sys.executable, str(HERE / "check_pxelinux.py"), str(path)])
@@ -586,6 +593,8 @@ CHECKS: list[tuple[str, Callable[[Path], None]]] = [
     ("dhcp/dhcpd-hosts.conf", check_dhcpd),  # host declarations only, for an include
     ("dhcp/kea-dhcp4.json", check_kea4),
     ("dhcp/dnsmasq.conf", check_dnsmasq),
+    ("dns/*.zone", check_zone),  # the forward zone and each reverse zone
+    ("dns/named.conf.xenfab", check_zone),  # named-checkconf -z: the statements and their zones
     ("tftpboot/pxelinux.cfg/*.cfg", check_pxelinux),  # <fqdn>[.reinstall|.rescue].cfg, localboot.cfg (not the links)
     ("tftpboot/grub2/*.cfg", check_grub2_cfg),  # the same entries for GRUB2 network boot
     ("tftpboot/pxelinux.cfg/netinstall-*", check_pxelinux),  # pypxeboot's menus
@@ -655,6 +664,8 @@ SELF_TESTS = [
     ("kea4-dup-ip", check_kea4, "kea-dhcp4.json", "kea-dupip.json", "already a reservation"),
     ("kea4-trailing-comma", check_kea4, "kea-dhcp4.json", "kea-trailing-comma.json", "extraneous comma"),
     ("dnsmasq", check_dnsmasq, "dnsmasq.conf", "dnsmasq-semihost.conf", "bad dhcp host name"),
+    ("zone-ns-address", check_zone, "dns/example.org.zone", "dns/example.org.zone", "has no address records"),
+    ("named-conf", check_zone, "dns/named.conf.xenfab", "dns/named.conf.xenfab", "missing ';'"),
     ("pxelinux-append", check_pxelinux, "pxelinux-install.cfg", "pxelinux-injected-append.cfg", "xen01;reboot"),
     ("pxelinux-default", check_pxelinux, "pxelinux-install.cfg", "pxelinux-default-undefined.cfg", "`instal` is not defined"),
     ("xl-cfg-disk", check_xl_domu, "xl-pv.cfg", "xl-baddisk.cfg", "unknown parameter: near `tarrget"),

@@ -282,9 +282,20 @@ type xenfab_dom0 = {
     'wipe_guests' ? boolean
 };
 
+type xenfab_dns = {
+    'expire' ? long(0..)
+    'hostmaster' ? string
+    'minimum' ? long(0..)
+    'ns' ? string[]
+    'refresh' ? long(0..)
+    'retry' ? long(0..)
+    'ttl' ? long(0..)
+};
+
 type xenfab_fabric = {
     'boot_images' ? xenfab_boot_image{}
     'defaults' ? xenfab_defaults
+    'dns' ? xenfab_dns
     'dom0s' ? xenfab_dom0[]
     'hardware' : xenfab_hardware{}
     'install' : xenfab_install

@@ -37,6 +37,9 @@ pub struct Fabric {
     pub partition_schemes: BTreeMap<Ident, PartitionScheme>,
     /// The Xen hosts, in the order of the fabric file.
     pub dom0s: Vec<Dom0>,
+    /// The site's DNS zones: name servers, SOA values, TTL (not in the inventory).
+    #[serde(skip)]
+    pub dns: super::dns::DnsSettings,
 }
 
 /// The site.

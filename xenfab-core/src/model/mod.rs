@@ -6,6 +6,7 @@
 
 mod capacity;
 pub mod debootstrap;
+pub mod dns;
 mod fabric;
 mod guest_boot;
 mod interfaces;

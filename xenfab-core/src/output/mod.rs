@@ -34,6 +34,10 @@
 //!   path is refused ([`OutputError::UnsafeParent`]); only the root itself may
 //!   be a symlink to a directory.
 //!
+//! * **Zone serials.** A DNS zone file ([`Tree::insert_zone`]) whose records are
+//!   what the tree on disk holds keeps its file, SOA serial included; one whose
+//!   records changed gets the serial on disk plus one.
+//!
 //! Names beginning with `.` are reserved for the manifest, the lock and
 //! temporary files and cannot appear in a [`Tree`]. This module uses Unix file modes and
 //! symlinks and is therefore Unix-only.
@@ -45,6 +49,7 @@ mod lock;
 mod manifest;
 mod path;
 mod plan;
+mod serial;
 mod tree;
 
 #[cfg(test)]

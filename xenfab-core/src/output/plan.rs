@@ -177,6 +177,14 @@ pub fn plan_with(root: &Path, tree: &Tree, options: &PlanOptions) -> Result<Plan
         }
     }
 
+    // A zone's serial moves only when its records do (serial.rs): decided against the disk
+    // before anything is compared.
+    let reconciled = if root_exists {
+        super::serial::reconcile(root, tree, &owned)?
+    } else {
+        std::borrow::Cow::Borrowed(tree)
+    };
+    let tree: &Tree = &reconciled;
     let mut planner = Planner {
         root,
         tree,

@@ -960,3 +960,120 @@ fn a_run_stopped_midway_leaves_what_it_wrote_owned() {
     let manifest = fs::read_to_string(root.join(MANIFEST_FILE)).unwrap();
     assert!(!manifest.contains("\"d\""), "{manifest}");
 }
+
+/// A zone whose serial is `serial` and whose one host has address `ip`.
+fn zone_text(serial: u32, ip: &str) -> String {
+    format!(
+        "$ORIGIN example.org.\n$TTL 3600\n@\tIN\tSOA\tns.example.org. hostmaster.example.org. (\n\t\t{serial}\t; serial\n\t\t7200 900 1209600 3600 )\n@\tIN\tNS\tns.example.org.\nns\tIN\tA\t192.168.96.1\nullr\tIN\tA\t{ip}\n"
+    )
+}
+
+fn zone_tree(ip: &str) -> Tree {
+    let mut tree = tree(&[("dns/named.conf.xenfab", "zone\n")]);
+    tree.insert_zone("dns/example.org.zone", zone_text(1, ip))
+        .unwrap();
+    tree
+}
+
+#[test]
+fn a_zone_rendered_again_is_not_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let summary = apply(root, &zone_tree("192.168.96.43"));
+    assert_eq!(summary.created.len(), 2);
+    let zone = root.join("dns/example.org.zone");
+    assert_eq!(
+        fs::read_to_string(&zone).unwrap(),
+        zone_text(1, "192.168.96.43")
+    );
+    let before = age(&zone);
+    let plan = plan(root, &zone_tree("192.168.96.43")).unwrap();
+    assert!(plan.is_noop());
+    plan.apply().unwrap();
+    assert_eq!(mtime(&zone), before);
+}
+
+#[test]
+fn a_changed_zone_gets_the_next_serial() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    apply(root, &zone_tree("192.168.96.43"));
+    let summary = apply(root, &zone_tree("192.168.96.44"));
+    assert_eq!(paths(&summary.changed), ["dns/example.org.zone"]);
+    let zone = root.join("dns/example.org.zone");
+    assert_eq!(
+        fs::read_to_string(&zone).unwrap(),
+        zone_text(2, "192.168.96.44")
+    );
+    // The diff shows the serial moving with the record.
+    let planned = plan(root, &zone_tree("192.168.96.45")).unwrap();
+    let diff = planned.diff();
+    assert!(
+        diff.contains("-\t\t2\t; serial\n+\t\t3\t; serial\n"),
+        "{diff}"
+    );
+    planned.apply().unwrap();
+    assert_eq!(
+        fs::read_to_string(&zone).unwrap(),
+        zone_text(3, "192.168.96.45")
+    );
+}
+
+#[test]
+fn a_serial_edited_by_hand_is_kept_and_raised_from() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    apply(root, &zone_tree("192.168.96.43"));
+    let zone = root.join("dns/example.org.zone");
+    fs::write(&zone, zone_text(2_026_112_801, "192.168.96.43")).unwrap();
+    let planned = plan(root, &zone_tree("192.168.96.43")).unwrap();
+    assert!(planned.is_noop());
+    planned.apply().unwrap();
+    assert_eq!(
+        fs::read_to_string(&zone).unwrap(),
+        zone_text(2_026_112_801, "192.168.96.43")
+    );
+    apply(root, &zone_tree("192.168.96.44"));
+    assert_eq!(
+        fs::read_to_string(&zone).unwrap(),
+        zone_text(2_026_112_802, "192.168.96.44")
+    );
+    // At the top of the serial space the next one wraps past 0 to 1 (RFC 1982).
+    fs::write(&zone, zone_text(u32::MAX, "192.168.96.44")).unwrap();
+    apply(root, &zone_tree("192.168.96.43"));
+    assert_eq!(
+        fs::read_to_string(&zone).unwrap(),
+        zone_text(1, "192.168.96.43")
+    );
+}
+
+#[test]
+fn only_zones_get_serials_decided() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    // The same text as a plain file: rewritten as it is, serial 1.
+    apply(
+        root,
+        &tree(&[("dns/example.org.zone", &zone_text(7, "192.168.96.43"))]),
+    );
+    apply(
+        root,
+        &tree(&[("dns/example.org.zone", &zone_text(1, "192.168.96.43"))]),
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("dns/example.org.zone")).unwrap(),
+        zone_text(1, "192.168.96.43")
+    );
+    // A zone file xenfab does not own is not read for its serial: it is refused as before.
+    let other = tempfile::tempdir().unwrap();
+    fs::create_dir(other.path().join("dns")).unwrap();
+    fs::write(
+        other.path().join("dns/example.org.zone"),
+        zone_text(5, "192.168.96.43"),
+    )
+    .unwrap();
+    assert!(matches!(
+        plan(other.path(), &zone_tree("192.168.96.43")),
+        Err(OutputError::NotOwned { .. })
+    ));
+}

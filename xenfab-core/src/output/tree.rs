@@ -1,7 +1,7 @@
 //! The in-memory output tree that renderers fill.
 
-use std::collections::BTreeMap;
 use std::collections::btree_map;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
 use serde::Serialize;
@@ -51,6 +51,9 @@ pub(crate) fn file_mode(executable: bool) -> u32 {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tree {
     entries: BTreeMap<RelPath, Entry>,
+    /// The files that are DNS zones, whose SOA serial the plan keeps or raises
+    /// ([`Tree::insert_zone`]).
+    zones: BTreeSet<RelPath>,
 }
 
 impl Tree {
@@ -72,6 +75,37 @@ impl Tree {
                 executable: false,
             },
         )
+    }
+
+    /// Adds a DNS zone file (RFC 1035 master file format) with mode 0644.
+    ///
+    /// Its SOA serial is the file's version, which secondaries compare, so the plan
+    /// ([`plan`](super::plan)) gives it one that only moves when the zone does: when the
+    /// zone on disk differs from `contents` in nothing but the serial, the file on disk is
+    /// kept as it is (serial included, even one edited by hand); when the records changed, the
+    /// new file gets the serial on disk plus one (RFC 1982 serial arithmetic, skipping 0).
+    /// A new zone keeps the serial of `contents`.
+    pub fn insert_zone(
+        &mut self,
+        path: &str,
+        contents: impl Into<String>,
+    ) -> Result<(), OutputError> {
+        let path = RelPath::new(path)?;
+        self.insert_file(path.as_str(), contents)?;
+        self.zones.insert(path);
+        Ok(())
+    }
+
+    /// Whether the file at `path` was inserted as a DNS zone ([`Tree::insert_zone`]).
+    pub fn is_zone(&self, path: &RelPath) -> bool {
+        self.zones.contains(path)
+    }
+
+    /// Replaces the contents of the file at `path`, keeping its mode; for the plan's serials.
+    pub(crate) fn set_contents(&mut self, path: &RelPath, new: String) {
+        if let Some(Entry::File { contents, .. }) = self.entries.get_mut(path) {
+            *contents = new;
+        }
     }
 
     /// Adds a regular file with mode 0755.

@@ -11,7 +11,8 @@
 //! | [`grub`] | the hypervisor's boot entry of each dom0 (GRUB legacy or GRUB2) | `dom0s/<fqdn>/grub/` |
 //! | [`toolstack`] | `xend-config.sxp` or `xl.conf` of each dom0 | `dom0s/<fqdn>/xen/` |
 //! | [`ifcfg`] | initscripts' ifcfg files of an EL5 dom0 with several NICs (its bonds, VLANs, bridges) | `dom0s/<fqdn>/network/` |
-//! | [`dhcp`] | host entries for ISC dhcpd, Kea and dnsmasq | `dhcp/` |
+//! | [`dhcp`] | host entries for ISC dhcpd, Kea and dnsmasq (and dnsmasq's DNS records) | `dhcp/` |
+//! | [`dns`] | the forward and reverse zones of every host's address, their `zone` statements and an nsupdate script | `dns/` |
 //! | [`guests`] | xm, xl and libvirt configs of each guest; each dom0's provisioning script | `dom0s/<fqdn>/xen/`, `dom0s/<fqdn>/libvirt/`, `dom0s/<fqdn>/provision.sh` |
 //! | [`debian`] | what a Debian dom0 reads: `/etc/default/grub.d/xen.cfg`, a `grub.cfg` entry, `kernel-img.conf`, `/etc/network/interfaces`, `/etc/default/xendomains` | `dom0s/<fqdn>/grub/`, `dom0s/<fqdn>/network/`, `dom0s/<fqdn>/default/` |
 //! | [`preseed`] | the Debian installer's answers for each Debian dom0: locale, network, mirror, root, partman recipes of its layout, packages, and a late command that installs render/debian's files | `preseed/<fqdn>.cfg` |
@@ -21,6 +22,7 @@
 pub mod debian;
 pub mod debootstrap;
 pub mod dhcp;
+pub mod dns;
 pub mod grub;
 pub mod guests;
 pub mod ifcfg;
@@ -53,6 +55,7 @@ pub fn render(fabric: &Fabric) -> Result<Tree, RenderError> {
     preseed::render(fabric, &env, &mut tree)?;
     netboot::render(fabric, &env, &mut tree)?;
     dhcp::render(fabric, &env, &mut tree)?;
+    dns::render(fabric, &env, &mut tree)?;
     guests::render(fabric, &env, &mut tree)?;
     debootstrap::render(fabric, &env, &mut tree)?;
     Ok(tree)

@@ -71,6 +71,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("dhcpd.conf.j2", include_str!("templates/dhcpd.conf.j2")),
     ("dnsmasq.conf.j2", include_str!("templates/dnsmasq.conf.j2")),
+    ("dns-zone.j2", include_str!("templates/dns-zone.j2")),
+    (
+        "named.conf.xenfab.j2",
+        include_str!("templates/named.conf.xenfab.j2"),
+    ),
+    ("nsupdate.txt.j2", include_str!("templates/nsupdate.txt.j2")),
     ("guest.xm.j2", include_str!("templates/guest.xm.j2")),
     ("guest.xl.cfg.j2", include_str!("templates/guest.xl.cfg.j2")),
     ("provision.sh.j2", include_str!("templates/provision.sh.j2")),

@@ -5,6 +5,7 @@
 
 mod capacity;
 pub(crate) mod debootstrap;
+mod dns;
 mod guests;
 mod identity;
 mod install;
@@ -27,6 +28,7 @@ pub fn validate(fabric: &Fabric) -> Diagnostics {
     identity::check(fabric, &mut diags);
     network::check(fabric, &mut diags);
     interfaces::check(fabric, &mut diags);
+    dns::check(fabric, &mut diags);
     platform::check(fabric, &mut diags);
     install::check(fabric, &mut diags);
     netboot::check(fabric, &mut diags);

@@ -51,6 +51,45 @@ pub struct FabricFile {
     /// The Xen hosts.
     #[serde(default)]
     pub dom0s: Vec<Dom0>,
+    /// The site's DNS zones (`dns/`): name servers, SOA mailbox, TTL and timers. Every value
+    /// has a default, and the zones are rendered without this table too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<Dns>,
+}
+
+/// The site's DNS zones: a forward zone of the site's domain and a reverse zone a network.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Dns {
+    /// The zones' name servers (NS records). A name without a dot, or one label over the
+    /// site's domain, must be a host of the fabric (the zone has its address); a name outside
+    /// the site's domain is taken as it is. Default: `ns`, the host of that name if there is
+    /// one, else the install server (`install.next_server`, or the first network's
+    /// `next_server`), which gets an address record `ns`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ns: Option<Vec<String>>,
+    /// The zones' responsible mailbox (the SOA's RNAME) as a domain name, its first label
+    /// the local part: `hostmaster.example.org` is hostmaster@example.org (default
+    /// `hostmaster.<site.domain>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "hostname"))]
+    pub hostmaster: Option<String>,
+    /// The TTL of every record, in seconds (default 3600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<u32>,
+    /// SOA refresh: how often secondaries poll, in seconds (default 7200, RFC 1912 2.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<u32>,
+    /// SOA retry: how soon secondaries poll again after a failure, in seconds (default 900).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<u32>,
+    /// SOA expire: how long secondaries answer without reaching the master, in seconds
+    /// (default 1209600, two weeks, RFC 1912 2.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expire: Option<u32>,
+    /// SOA minimum: the TTL of negative answers, in seconds (default 3600, RFC 2308 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<u32>,
 }
 
 /// The site.

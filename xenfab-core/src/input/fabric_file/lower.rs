@@ -389,7 +389,11 @@ impl Cx {
             }
         }
 
+        let dns = site
+            .as_ref()
+            .and_then(|site| self.dns(file.dns.as_ref(), &site.domain));
         Some(m::Fabric {
+            dns: dns?,
             site: site?,
             install: install?,
             kickstart: kickstart?,
@@ -440,6 +444,78 @@ impl Cx {
             domain: domain?,
             mac_scheme: s.mac_scheme.unwrap_or_default(),
             hypervisor_memory: hypervisor_memory?,
+        })
+    }
+
+    /// The `[dns]` table, each value defaulted (`model::dns`).
+    fn dns(&mut self, d: Option<&dto::Dns>, domain: &m::DomainName) -> Option<m::dns::DnsSettings> {
+        let path = root().key("dns");
+        let defaults = m::dns::DnsSettings::defaults(domain);
+        let Some(d) = d else {
+            return Some(defaults);
+        };
+        let ns = match &d.ns {
+            None => Some(Vec::new()),
+            Some(list) if list.is_empty() => {
+                self.diags.error(
+                    "invalid-value",
+                    path.key("ns"),
+                    "an empty list: name at least one name server, or leave `ns` out for the default",
+                );
+                None
+            }
+            Some(list) => self.parse_all(&path.key("ns"), list),
+        };
+        let hostmaster = match &d.hostmaster {
+            None => Some(defaults.hostmaster.clone()),
+            Some(text) => {
+                let name: Option<m::DomainName> = self.parse(&path.key("hostmaster"), text);
+                // RNAME's first label is the mailbox's local part: a bare label has no domain.
+                name.filter(|n| {
+                    let dotted = n.as_str().contains('.');
+                    if !dotted {
+                        self.diags.error(
+                            "invalid-value",
+                            path.key("hostmaster"),
+                            format!(
+                                "`{}` has no domain: write the mailbox as a domain name, `{n}.{domain}` for {n}@{domain}",
+                                shown(text)
+                            ),
+                        );
+                    }
+                    dotted
+                })
+            }
+        };
+        // RFC 2181 section 8: a TTL is at most 2^31 - 1, and BIND 9.18 reads a larger `$TTL`
+        // as 0 (named-checkzone: "$TTL 4294967295 > MAXTTL, setting $TTL to 0"). The SOA
+        // timers are 32-bit fields (RFC 1035 section 3.3.13) held to the same bound: a timer
+        // of 68 years is a typo.
+        let mut seconds = |key: &'static str, value: Option<u32>, default: u32| -> Option<u32> {
+            let v = value.unwrap_or(default);
+            if v == 0 || v > i32::MAX as u32 {
+                self.diags.error(
+                    "invalid-value",
+                    path.key(key),
+                    format!("{v} seconds: give 1 to 2147483647 (RFC 2181 section 8)"),
+                );
+                return None;
+            }
+            Some(v)
+        };
+        let ttl = seconds("ttl", d.ttl, defaults.ttl);
+        let refresh = seconds("refresh", d.refresh, defaults.refresh);
+        let retry = seconds("retry", d.retry, defaults.retry);
+        let expire = seconds("expire", d.expire, defaults.expire);
+        let minimum = seconds("minimum", d.minimum, defaults.minimum);
+        Some(m::dns::DnsSettings {
+            ns: ns?,
+            hostmaster: hostmaster?,
+            ttl: ttl?,
+            refresh: refresh?,
+            retry: retry?,
+            expire: expire?,
+            minimum: minimum?,
         })
     }
 

@@ -218,6 +218,7 @@ impl Cx {
             partition_schemes: BTreeMap::new(),
             defaults: dto::Defaults::default(),
             dom0s: Vec::new(),
+            dns: None,
         };
         let mut guest_packages: Option<Vec<String>> = None;
 

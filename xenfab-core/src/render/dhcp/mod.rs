@@ -31,6 +31,7 @@ pub(crate) fn render(
     tree: &mut Tree,
 ) -> Result<(), RenderError> {
     let networks = networks(fabric)?;
+    let host_records = host_records(fabric);
     let all_hosts: String = networks
         .iter()
         .flat_map(|n| &n.hosts)
@@ -43,6 +44,7 @@ pub(crate) fn render(
             site: fabric.site.name.to_string(),
             domain: fabric.site.domain.to_string(),
             networks: &networks,
+            host_records: &[],
         },
     )?;
     let full = isc_edit::edit(&skeleton, &subnet_hosts(&networks))
@@ -65,6 +67,7 @@ pub(crate) fn render(
                 site: fabric.site.name.to_string(),
                 domain: fabric.site.domain.to_string(),
                 networks: &networks,
+                host_records: &host_records,
             },
         )?,
     )?;
@@ -124,6 +127,31 @@ struct DhcpdView<'a> {
     site: String,
     domain: String,
     networks: &'a [NetView],
+    /// dnsmasq's DNS records of every host, host-only networks' too.
+    host_records: &'a [HostRecord],
+}
+
+/// A `host-record` line of dnsmasq (dnsmasq(8) 2.90, `--host-record`: A and PTR records),
+/// the FQDN first: the name its PTR record answers (tests/validators/test_dns.py asks a
+/// running dnsmasq). Without a TTL dnsmasq answers with TTL 0, so the zones' TTL is given.
+#[derive(Serialize)]
+struct HostRecord {
+    fqdn: String,
+    name: String,
+    ip: String,
+    ttl: u32,
+}
+
+/// The address records of `model::dns::records`, as dnsmasq's `host-record` lines.
+fn host_records(fabric: &Fabric) -> Vec<HostRecord> {
+    crate::model::dns::records(fabric)
+        .map(|r| HostRecord {
+            fqdn: fabric.fqdn(&r.name),
+            name: r.name.to_string(),
+            ip: r.ip.to_string(),
+            ttl: fabric.dns.ttl,
+        })
+        .collect()
 }
 
 /// The networks that have hosts, in name order, each with its hosts in fabric order. A
@@ -139,6 +167,7 @@ fn networks(fabric: &Fabric) -> Result<Vec<NetView>, RenderError> {
             index: 0,
             ip: host.ip(),
             mac: host.mac(),
+            network: host.network(),
         });
         if let HostRef::Guest(_, g) = host {
             for nic in g.nics().skip(1) {
@@ -147,6 +176,7 @@ fn networks(fabric: &Fabric) -> Result<Vec<NetView>, RenderError> {
                     index: nic.index,
                     ip: nic.ip,
                     mac: nic.mac,
+                    network: nic.network,
                 });
             }
         }
@@ -178,14 +208,18 @@ fn networks(fabric: &Fabric) -> Result<Vec<NetView>, RenderError> {
                     .map(|n| {
                         let h = n.host;
                         let first = n.index == 0;
+                        // dhcpd's host declarations need one name each: a NIC past the first
+                        // has its address's DNS name (validation refuses one that has none).
+                        let name = if first {
+                            h.name().to_string()
+                        } else {
+                            crate::model::dns::nic_name(h.name(), n.network)
+                                .map_or_else(|_| h.name().to_string(), |n| n.to_string())
+                        };
                         HostView {
                             // dhcpd's host declarations need one name each.
-                            fqdn: if first {
-                                fabric.fqdn(h.name())
-                            } else {
-                                format!("{}-eth{}.{}", h.name(), n.index, fabric.site.domain)
-                            },
-                            name: h.name().to_string(),
+                            name: name.clone(),
+                            fqdn: format!("{name}.{}", fabric.site.domain),
                             mac: n.mac.to_string(),
                             ip: n.ip.to_string(),
                             next_server: next_server.clone().filter(|_| first),
@@ -212,6 +246,7 @@ struct DhcpNic<'a> {
     index: usize,
     ip: std::net::Ipv4Addr,
     mac: crate::model::MacAddr,
+    network: &'a Ident,
 }
 
 fn isc_host(h: &HostView) -> String {
