@@ -307,3 +307,35 @@ def test_serials_move_only_with_the_records(tmp_path: Path) -> None:
     assert f"dns/{domain}.zone" in moved.stdout
     for zone in (forward, reverse):
         subprocess.run(["sh", str(HERE / "check_zone.sh"), str(zone)], check=True, capture_output=True)
+
+
+# tests/cases/multi-nic: guest ullr's two NICs, one on the public network, one on the
+# VLAN-tagged storage network, each with its own name in the forward zone and its own PTR.
+MULTI_NIC = HERE.parent / "cases" / "multi-nic" / "expected"
+ULLR_ADDRESSES = [("ullr.multi.test", "192.0.2.45"), ("ullr-storage.multi.test", "10.20.0.45")]
+
+
+def test_named_answers_for_each_address_of_a_guest_with_two_nics(tmp_path: Path) -> None:
+    _need("named", "dig", "unshare", "ip")
+    for f in (MULTI_NIC / "dns").iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    conf = _named_conf(tmp_path, f'include "{tmp_path}/named.conf.xenfab";')
+    out = _run_in_netns(_named(conf, "multi.test", _queries(ULLR_ADDRESSES)), tmp_path)
+    _expect(out, ULLR_ADDRESSES)
+
+
+def test_dnsmasq_answers_for_each_address_of_a_guest_with_two_nics(tmp_path: Path) -> None:
+    _need("dnsmasq", "dig", "unshare", "ip")
+    conf = tmp_path / "dnsmasq.conf"
+    shutil.copy(MULTI_NIC / "dhcp" / "dnsmasq.conf", conf)
+    script = f"""
+log={tmp_path}/dnsmasq.log
+dnsmasq --no-daemon -C {conf} --port={PORT} --listen-address=127.0.0.1 --bind-interfaces \\
+    --no-resolv --no-hosts --pid-file={tmp_path}/dnsmasq.pid --user=root >"$log" 2>&1 &
+{STOP}
+ready="{ULLR_ADDRESSES[0][0]} A"
+{WAIT}
+{_queries(ULLR_ADDRESSES)}
+"""
+    out = _run_in_netns(script, tmp_path)
+    _expect(out, ULLR_ADDRESSES)
