@@ -23,7 +23,7 @@ use super::{lookup, templates};
 use crate::error::RenderError;
 use crate::model::{
     Dom0, Fabric, FsType, Guest, Hardware, Holder, Ident, Merged, OsFamily, OsRelease,
-    PartitionScheme, Role, Size, VirtMode,
+    PartitionScheme, Role, SerialConsole, Size, VirtMode,
 };
 use crate::output::Tree;
 
@@ -348,20 +348,38 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
         drives.join(",")
     );
     let mut post = Vec::new();
+    let serial = fabric.serial_console(dom0);
     if os.family == OsFamily::El5 {
-        let args = super::grub::xen_args(dom0, false);
+        let args = super::grub::xen_args(dom0, serial, false);
         if os.installer.hvargs {
             // EL5's installer writes the hypervisor's line itself from --hvargs (5.5 on).
             let _ = write!(bootloader, " --hvargs=\"{args}\"");
         } else {
             post.push(hvargs_post(GRUB_CONF, &args));
         }
+        if serial.is_some() {
+            // dom0's console on Xen's (render/grub.rs `dom0_console`): `--append` puts it on
+            // the kernel's line, a `module` line of the Xen entry (pykickstart's
+            // `bootloader --append`, in every handler since FC3).
+            let _ = write!(
+                bootloader,
+                " --append=\"{}\"",
+                super::grub::dom0_console(os.family)
+            );
+        }
     }
     commands.push(bootloader);
     post.extend(settings_post(&ks, os));
     let (mut packages_header, packages) = packages(&ks, os, true);
     if let Some(repo) = el9_xen(os) {
-        el9_dom0_xen(dom0, repo, &mut commands, &mut packages_header, &mut post);
+        el9_dom0_xen(
+            dom0,
+            serial,
+            repo,
+            &mut commands,
+            &mut packages_header,
+            &mut post,
+        );
     }
     post.extend(ack_post(fabric, &fqdn));
     Ok(KickstartView {
@@ -448,6 +466,7 @@ fn el9_xen(os: &OsRelease) -> Option<&url::Url> {
 /// installation", kickstart reference), and the `%post` of [`el9_xen_post`].
 fn el9_dom0_xen(
     dom0: &Dom0,
+    serial: Option<SerialConsole>,
     repo: &url::Url,
     commands: &mut Vec<String>,
     packages_header: &mut String,
@@ -468,7 +487,10 @@ fn el9_dom0_xen(
         commands.insert(at, format!("repo --name=xenfab-xen{baseurl}"));
     }
     *packages_header = packages_header.replace(" --ignoremissing", "");
-    post.push(el9_xen_post(&super::grub::xen_args(dom0, true)));
+    post.push(el9_xen_post(
+        &super::grub::xen_args(dom0, serial, true),
+        serial,
+    ));
 }
 
 /// The `%post` of an EL9 dom0: Xen's services on, and the hypervisor's boot entry written from
@@ -485,14 +507,28 @@ fn el9_dom0_xen(
 ///   `GRUB_CMDLINE_XEN_DEFAULT` on Xen's line; BLS entries (`blscfg`) are for the kernel
 ///   alone. `grub2-set-default` makes the first Xen entry the default (`GRUB_DEFAULT=saved`
 ///   on EL9).
-fn el9_xen_post(xen_args: &str) -> String {
+/// - Serial console: dom0's `console=hvc0` on the Xen entries only, by
+///   `GRUB_CMDLINE_LINUX_XEN_REPLACE` (20_linux_xen uses it instead of `GRUB_CMDLINE_LINUX`
+///   for them), and GRUB's own terminal on the port (`GRUB_TERMINAL`, `GRUB_SERIAL_COMMAND`:
+///   GRUB manual, 6.1 "Simple configuration handling").
+fn el9_xen_post(xen_args: &str, serial: Option<SerialConsole>) -> String {
+    let serial_lines = serial.map_or_else(String::new, |s| {
+        format!(
+            "sed -i -e '/^GRUB_CMDLINE_LINUX_XEN_REPLACE=/d' -e '/^GRUB_TERMINAL=/d' -e '/^GRUB_SERIAL_COMMAND=/d' /etc/default/grub\n\
+             echo 'GRUB_CMDLINE_LINUX_XEN_REPLACE=\"$GRUB_CMDLINE_LINUX {}\"' >>/etc/default/grub\n\
+             echo 'GRUB_TERMINAL=\"console serial\"' >>/etc/default/grub\n\
+             echo 'GRUB_SERIAL_COMMAND=\"{}\"' >>/etc/default/grub\n",
+            super::grub::dom0_console(OsFamily::El9),
+            s.grub_serial()
+        )
+    });
     format!(
         r#"# Xen's services (xenfab): the toolstack's daemons and the guests' start at boot.
 systemctl enable xenstored.service xenconsoled.service xen-init-dom0.service xen-qemu-dom0-disk-backend.service xendomains.service
 # The hypervisor's entry, from the kernel that was installed: dom0's memory and vCPUs.
 sed -i -e '/^GRUB_CMDLINE_XEN_DEFAULT=/d' /etc/default/grub
 echo 'GRUB_CMDLINE_XEN_DEFAULT="{xen_args}"' >>/etc/default/grub
-grub2-mkconfig -o /boot/grub2/grub.cfg
+{serial_lines}grub2-mkconfig -o /boot/grub2/grub.cfg
 entry=$(sed -n "s/^menuentry '\([^']*with Xen hypervisor\)'.*/\1/p" /boot/grub2/grub.cfg | head -n 1)
 if [ -n "$entry" ]; then grub2-set-default "$entry"; else echo 'xenfab: no Xen hypervisor entry in /boot/grub2/grub.cfg' >&2; fi
 "#
