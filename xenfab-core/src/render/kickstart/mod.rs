@@ -410,7 +410,11 @@ fn guest_view(fabric: &Fabric, guest: &Guest) -> Result<KickstartView, RenderErr
         .ok_or_else(|| lookup::missing("disk of guest", &guest.name))?;
     // The name the guest's installer sees (an EL9 HVM guest's `hda` is `xvda`).
     let vdev = crate::model::installer_disk_name(os.family, guest.mode, disk.vdev.as_str());
-    commands.push(format!("bootloader --location=mbr --driveorder={vdev}"));
+    let mut bootloader = format!("bootloader --location=mbr --driveorder={vdev}");
+    if let Some(console) = pv_guest_console(os.family, guest.mode) {
+        let _ = write!(bootloader, " --append=\"{console}\"");
+    }
+    commands.push(bootloader);
     let (packages_header, packages) = packages(&ks, os, false);
     let mut post = settings_post(&ks, os);
     post.extend(super::guests::kickstart_post(fabric, guest).map(str::to_owned));
@@ -432,6 +436,28 @@ fn guest_view(fabric: &Fabric, guest: &Guest) -> Result<KickstartView, RenderErr
         post,
         end: dialect == Dialect::Current,
     })
+}
+
+/// The console argument of a PV or PVH guest's installed kernel: its console on Xen's, which
+/// `xl console` / `xm console` attach to. HVM guests have an emulated serial port instead
+/// (`serial = "pty"` in their xm and xl configs, `<serial type="pty"/>` in libvirt's).
+///
+/// - EL9 (pvops): `console=hvc0`, the device of drivers/tty/hvc/hvc_xen.c.
+/// - EL5 (2.6.18-xen, `kernel-xen`): `console=xvc0`, the device of its console driver's
+///   `xencons=xvc` mode (linux-2.6.18-xen drivers/xen/console/console.c: major 204, minor
+///   191, `xvc0`), RHEL 5's default for guests; the getty that EL5 PV images run on it is
+///   `agetty xvc0` (Apache CloudStack's guide to CentOS 5 templates for XenServer: "The
+///   default console device in a XenServer system is xvc0").
+/// - EL3 and EL4 guests keep their kernels' defaults.
+fn pv_guest_console(family: OsFamily, mode: VirtMode) -> Option<&'static str> {
+    if mode == VirtMode::Hvm {
+        return None;
+    }
+    match family {
+        OsFamily::El9 => Some("console=hvc0"),
+        OsFamily::El5 => Some("console=xvc0"),
+        OsFamily::El3 | OsFamily::El4 | OsFamily::Debian => None,
+    }
 }
 
 /// The last `%post` of a host's kickstart when the fabric names a `xenfab serve`
