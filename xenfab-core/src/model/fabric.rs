@@ -238,6 +238,7 @@ pub struct Hardware {
     /// The physical disks.
     pub disks: Vec<Disk>,
     /// The serial console of machines of this profile (their BMC's serial-over-LAN), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub serial_console: Option<SerialConsole>,
 }
 
@@ -488,13 +489,15 @@ impl SerialConsole {
     pub const DEFAULT_SPEED: u32 = 115_200;
 
     /// The speeds every consumer takes. Xen's `comN=<baud>` takes any; the others do not:
-    /// GRUB legacy's `serial --speed` refuses what its `serial_hw_get_divisor` table lacks
-    /// (grub-0.97 stage2/serial.c: 2400 to 115200), GRUB2's likewise (grub-core/term/serial.c
-    /// and ns8250.c `divisor` table: 2400 to 115200), and pxelinux's `SERIAL port baudrate`
-    /// (syslinux doc/syslinux.txt) divides 115200 by it, so a speed that does not divide
-    /// 115200 is off. Linux's `console=ttyS0,<baud>n8` (Documentation/admin-guide/
-    /// serial-console.rst) takes the common rates. The five below are in all those tables and
-    /// are the ones BMCs offer (Dell iDRAC: 9600 to 115200).
+    /// GRUB legacy's `serial --speed` fails on a speed missing from its `divisor_tab`
+    /// (grub-0.97 stage2/serial.c: 2400, 4800, 9600, 19200, 38400, 57600, 115200), GRUB2's on
+    /// one missing from the same table (grub-core/term/ns8250.c, `serial_get_divisor`), and
+    /// pxelinux's `SERIAL port baudrate` (doc/syslinux.txt) sets the UART's divisor to
+    /// `BAUD_DIVISOR / baud` (115200 / baud, syslinux core/elflink/readconfig.c), so a speed
+    /// that does not divide 115200 comes out as another. Linux's `console=ttyS0,<baud>n8`
+    /// (Documentation/admin-guide/serial-console.rst) takes the common rates. The five below
+    /// are in all of them, and are what BMCs' serial-over-LAN offers (a Dell iDRAC: 9600 to
+    /// 115200); 2400 and 4800 are too slow for an installer.
     pub const SPEEDS: [u32; 5] = [9600, 19200, 38400, 57600, 115_200];
 
     /// Linux's name of the port (`ttyS0`).
@@ -517,12 +520,12 @@ impl SerialConsole {
     }
 
     /// The installer's console words for a release `family`: the serial port only for the
-    /// Debian installer (installation guide, 5.3.? "Boot parameters": `console=ttyS0,9600n8`
-    /// runs it on the serial line), the screen then the serial port for anaconda, which runs
-    /// on the last `console=` and prints the kernel's messages on every one (RHEL 9 "Boot
-    /// options reference", `console=`: "the boot message is displayed on all specified
-    /// consoles ... the installation program uses" the last; RHEL 5 installation guide,
-    /// "Additional Boot Options": `console=<device>`).
+    /// Debian installer (installation guide for bookworm, "Boot parameters", "Boot console":
+    /// `console=ttyS0,9600n8` when a screen is attached too), the screen then the serial
+    /// port for anaconda, which runs on the last `console=` and prints the kernel's messages
+    /// on every one (RHEL 9 "Boot options reference", `console=`: "the boot message is
+    /// displayed on all specified consoles ... the installation program uses" the last; RHEL
+    /// 5 installation guide, "Additional Boot Options": `console=<device>`).
     pub fn installer_args(self, family: OsFamily) -> Vec<String> {
         if family == OsFamily::Debian {
             vec![self.linux_console()]

@@ -325,4 +325,31 @@ mod tests {
         );
         assert!(codes(&without).contains(&"missing-next-server"));
     }
+
+    /// The serial console's words (`console=tty0 console=ttyS1,57600n8` on an EL5 dom0's
+    /// line) count: the kickstart URL that first makes the line too long is that much
+    /// shorter with them.
+    #[test]
+    fn the_serial_console_words_count() {
+        let with = include_str!("../../../tests/cases/release-5.5/fabric.toml");
+        assert!(with.contains("serial_console = { port = \"com2\", speed = 57600 }"));
+        let without = with.replacen("serial_console = {", "# serial_console = {", 1);
+        let first_too_long = |text: &str| -> Option<usize> {
+            (0..300).find(|&n| {
+                let padded = text.replacen(
+                    "kickstart_url = \"http://10.1.0.1/ks\"",
+                    &format!("kickstart_url = \"http://10.1.0.1/ks/{}\"", "x".repeat(n)),
+                    1,
+                );
+                crate::load(&padded, "f.toml").err().is_some_and(|e| {
+                    e.diagnostics()
+                        .is_some_and(|d| d.iter().any(|d| d.code == "kernel-cmdline-too-long"))
+                })
+            })
+        };
+        let (Some(a), Some(b)) = (first_too_long(with), first_too_long(&without)) else {
+            panic!("no padding made the line too long");
+        };
+        assert_eq!(b - a, " console=tty0 console=ttyS1,57600n8".len());
+    }
 }

@@ -536,7 +536,10 @@ fn el9_dom0_xen(
 /// - Serial console: dom0's `console=hvc0` on the Xen entries only, by
 ///   `GRUB_CMDLINE_LINUX_XEN_REPLACE` (20_linux_xen uses it instead of `GRUB_CMDLINE_LINUX`
 ///   for them), and GRUB's own terminal on the port (`GRUB_TERMINAL`, `GRUB_SERIAL_COMMAND`:
-///   GRUB manual, 6.1 "Simple configuration handling").
+///   GRUB manual, 6.1 "Simple configuration handling"; grub-mkconfig sets both
+///   `GRUB_TERMINAL_INPUT` and `GRUB_TERMINAL_OUTPUT` from `GRUB_TERMINAL`, over EL9's
+///   `GRUB_TERMINAL_OUTPUT="console"`). The lines go after anaconda's, so the file, which
+///   grub2-mkconfig sources, expands `$GRUB_CMDLINE_LINUX` to what anaconda wrote.
 fn el9_xen_post(xen_args: &str, serial: Option<SerialConsole>) -> String {
     let serial_lines = serial.map_or_else(String::new, |s| {
         format!(
