@@ -11,6 +11,12 @@ the real pxelinux; this check is the fast one that runs on every file:
 * ``kernel``, ``append``, ``initrd``, ``ipappend`` and ``localboot`` only inside a label;
 * every label boots something: ``localboot N``, or exactly one ``kernel PATH`` (one word)
   with exactly one ``append`` that passes ``initrd=``;
+* ``serial`` (a dom0's serial console) is ``serial PORT [BAUD [FLOW]]`` and the first
+  directive of the file: doc/syslinux.txt, "SERIAL port [baudrate [flowcontrol]]": "port" is
+  0 to 3 (COM1 to COM4) or an I/O address such as 0x3F8, the baud rate (default 9600) sets the
+  UART's divisor 115200/baud, so it must divide 115200; and the directive has to come first for
+  the console to be set up before anything prints (syslinux.txt: "it should be the first
+  directive in the configuration file");
 * no ``append`` token holds a quote, ``;``, ``{``, ``}`` or a control character: pxelinux
   passes the line to the kernel as it is, so such a character is a value that leaked unescaped
   (a host name, a URL) and turns into extra kernel arguments or a broken kickstart URL.
@@ -44,6 +50,7 @@ def check(path: str) -> list[str]:
     defaults: list[tuple[int, list[str]]] = []
     labels: dict[str, dict] = {}
     current = None
+    first_directive = True
     for n, line in enumerate(raw.decode("utf-8", errors="replace").split("\n"), 1):
         where = f"{path}:{n}"
         words = line.strip(" \t").split(None, 1)
@@ -52,6 +59,16 @@ def check(path: str) -> list[str]:
         key, rest = words[0].lower(), (words[1] if len(words) > 1 else "")
         if key not in KEYWORDS:
             problems.append(f"{where}: unknown keyword `{words[0]}` (pxelinux ignores it)")
+            continue
+        was_first, first_directive = first_directive, False
+        if key == "serial":
+            if not was_first:
+                problems.append(f"{where}: `serial` must be the first directive of the file")
+            args = rest.split()
+            if not 1 <= len(args) <= 3 or not re.fullmatch(r"[0-3]|0[xX][0-9A-Fa-f]+", args[0]):
+                problems.append(f"{where}: `serial` needs a port 0-3 or an I/O address, then baud and flow control: {rest!r}")
+            elif len(args) > 1 and not (args[1].isdigit() and 0 < int(args[1]) <= 115200 and 115200 % int(args[1]) == 0):
+                problems.append(f"{where}: `serial` baud rate {args[1]!r} does not divide 115200 (the UART's divisor is 115200/baud)")
             continue
         if key == "label":
             name = rest.strip()

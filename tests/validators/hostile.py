@@ -12,7 +12,7 @@ stays consistent and only the name's text is under test). Fields come from two b
 - ``seed``: the built-in example (``examples/seed-site.toml``) with the optional fields it
   leaves out set to ordinary values (``lang``, ``keyboard``, packages, ``boot_file``, DHCP
   interfaces, a network's ``next_server``, explicit guest volumes and vdevs, the DNS zones'
-  name servers and mailbox), so that each of
+  name servers and mailbox, a serial console on a hardware profile), so that each of
   them is a field too: EL3, EL4, EL5 and EL9 hosts, xm and xl dom0s, every guest mode;
 - ``custom``: ``tests/cases/custom-layout-json/fabric.json``, an EL9 site with a custom
   partition scheme (partitions, arrays, volume groups, logical volumes), repos and a guest
@@ -149,6 +149,11 @@ def seed_base() -> dict:
         "root_password": "$1$xenfabts$3MnpECyDSxUOqXImm6E4g/", "lang": "de_DE.UTF-8",
         "keyboard": "de-latin1", "packages": ["openssh-server", "httpd"], "post": ["echo ullr"],
         "pre": ["echo ullr-pre"], "services": {"enabled": ["httpd"], "disabled": ["cups"]}}
+    # A serial console on a hardware profile (its `port`; EL9 dom0 xen03 uses r650): Xen's,
+    # GRUB's, pxelinux's and the installer's words. Not on an EL5 dom0: the seed's rescue line
+    # is then 262 bytes, over EL5's 255 (kernel-cmdline-too-long). The debian base has the
+    # string form on its dom0.
+    fabric["hardware"]["r650"]["serial_console"] = {"port": "com2", "speed": 57600}
     bragi = fabric["dom0s"][1]["guests"][0]
     bragi["disks"] = [{"size": "20G", "vg": "xenvg", "lv": "bragi", "vdev": "xvda"},
                       {"size": "50G", "lv": "bragi-data", "vdev": "xvdb"}]

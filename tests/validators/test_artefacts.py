@@ -668,6 +668,8 @@ SELF_TESTS = [
     ("named-conf", check_zone, "dns/named.conf.xenfab", "dns/named.conf.xenfab", "missing ';'"),
     ("pxelinux-append", check_pxelinux, "pxelinux-install.cfg", "pxelinux-injected-append.cfg", "xen01;reboot"),
     ("pxelinux-default", check_pxelinux, "pxelinux-install.cfg", "pxelinux-default-undefined.cfg", "`instal` is not defined"),
+    ("pxelinux-serial-first", check_pxelinux, "pxelinux-serial.cfg", "pxelinux-serial-late.cfg", "must be the first directive"),
+    ("pxelinux-serial-baud", check_pxelinux, "pxelinux-serial.cfg", "pxelinux-serial-baud.cfg", "does not divide 115200"),
     ("xl-cfg-disk", check_xl_domu, "xl-pv.cfg", "xl-baddisk.cfg", "unknown parameter: near `tarrget"),
     ("xl-cfg-mac", check_xl_domu, "xl-hvm.cfg", "xl-badmac.cfg", "invalid parameter `mac'"),
     ("xm-cfg", check_xm_domu, "xm-pv.cfg", "xm-nonliteral.cfg", "value is not a literal: 256 * 2"),

@@ -11,7 +11,11 @@ would see. The test asserts:
   ``dom0_vcpus_pin`` tokens (the file must have all three);
 * there are exactly two modules, in order the dom0 kernel (whose command line holds the
   file's ``root=…``) and the initrd, each the file the entry names;
-* GRUB reported no error, and the protocol is the one the entry asks for.
+* GRUB reported no error, and the protocol is the one the entry asks for;
+* a file with a serial console (``serial --unit=N --speed=S``): Xen's command line has
+  ``com<N+1>=S,8n1`` and ``console=com<N+1>,vga`` (xen-command-line(7)), the dom0 kernel a
+  ``console=``, and GRUB's own text came out of that port of QEMU (which has COM1 and COM2,
+  each logged): a wrong unit is a silent port, and fails.
 
 The boots run QEMU (TCG, no KVM: under a second each here, 2.8 s for the failing one) and are
 marked ``boot``: ``-m "not boot"`` leaves them out. Missing QEMU or GRUB fails them ("run
@@ -163,6 +167,35 @@ def grub_boot(kind: str, cfg: Path, entry: Entry, tmp: Path) -> tuple[dict, str]
     return json.loads(out.read_text(encoding="utf-8")), log
 
 
+SERIAL_LINE = re.compile(r"(?m)^\s*serial\s+--unit=(\d+)\s+--speed=(\d+)\s*$")
+# What each GRUB prints on its terminal while it boots the entry: GRUB 0.97 its "Booting
+# '<title>'" line (stage2/cmdline.c, run_script), GRUB 2 the entry's own `echo`.
+GRUB_SAYS = {"legacy": "Booting '", "grub2": "Loading the Xen hypervisor"}
+
+
+def serial_of(text: str) -> tuple[int, int] | None:
+    """The file's serial console: GRUB's `serial --unit=N --speed=S`, if it has one."""
+    m = SERIAL_LINE.search(text)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def serial_problems(kind: str, serial: tuple[int, int], entry: Entry, got: dict) -> list[str]:
+    """What is wrong with the serial console of a boot: Xen's words for the port GRUB uses,
+    dom0's console, and GRUB's text on that port of QEMU (got["ports"]: COM1, COM2)."""
+    unit, speed = serial
+    port = f"com{unit + 1}"
+    problems = []
+    want = [f"{port}={speed},8n1", f"console={port},vga"]
+    have = (got["cmdline"] or "").split()
+    problems += [f"Xen's command line lacks {w!r} (GRUB's serial is unit {unit})" for w in want if w not in have]
+    if not any(a.startswith("console=") for a in entry.modules[0][1]):
+        problems.append(f"the dom0 kernel's line has no console=: {entry.modules[0][1]}")
+    ports = got.get("ports") or []
+    if unit >= len(ports) or GRUB_SAYS[kind] not in ports[unit]:
+        problems.append(f"GRUB said nothing ({GRUB_SAYS[kind]!r}) on {port.upper()}, the port its `serial --unit={unit}` names")
+    return problems
+
+
 def _xen_tokens(args: list[str]) -> list[str]:
     return [a for a in args if a.startswith(("dom0_mem=", "dom0_max_vcpus=")) or a == "dom0_vcpus_pin"]
 
@@ -218,6 +251,9 @@ def test_grub_boots_xen_with_dom0_settings(kind: str, path: Path, tmp_path: Path
                 problems.append(f"the {what} module is {mod['head']!r}, not the file {want_path}")
         if mods and not all(r in mods[0]["cmdline"].split() for r in root):
             problems.append(f"the dom0 kernel's command line {mods[0]['cmdline']!r} lacks {root}")
+        serial = serial_of(text)
+        if serial:
+            problems += serial_problems(kind, serial, entry, got)
     if problems:
         pytest.fail("\n".join([f"{path}:", *problems, log]), pytrace=False)
 
@@ -239,3 +275,34 @@ def test_grub_boot_reports_missing_initrd(tmp_path: Path) -> None:
     got, log = grub_boot("legacy", cfg, entry, tmp_path)
     assert any("Error 15: File not found" in e for e in got["grub_errors"]), log
     assert len(got["modules"]) != 2, log
+
+
+def _serial_menu() -> Path | None:
+    return next((p for k, p in (p.values for p in _cases()) if k == "legacy" and serial_of(p.read_text(encoding="utf-8"))), None)
+
+
+def test_corpus_has_a_serial_console_on_com2() -> None:
+    """The serial checks mean something only if a menu.lst in the corpus uses COM2."""
+    menu = _serial_menu()
+    assert menu is not None and serial_of(menu.read_text(encoding="utf-8"))[0] == 1
+
+
+def test_grub_serial_on_the_wrong_port_is_silent(tmp_path: Path) -> None:
+    """A menu.lst whose GRUB talks on COM1 while Xen is told COM2: the boot shows it."""
+    _require_boot_tools("legacy")
+    menu = _serial_menu()
+    if menu is None:
+        pytest.skip("no menu.lst with a serial console in the corpus")
+    text = SERIAL_LINE.sub(lambda m: f"serial --unit=0 --speed={m.group(2)}", menu.read_text(encoding="utf-8"))
+    entry = parse_menu_lst(text)
+    cfg = tmp_path / "menu.lst"
+    cfg.write_text(bootable_copy("legacy", text), encoding="utf-8")
+    got, log = grub_boot("legacy", cfg, entry, tmp_path)
+    assert got["cmdline"] is not None, log  # it booted: only the port is wrong
+    problems = serial_problems("legacy", serial_of(text), entry, got)
+    assert any("lacks 'com1=" in p for p in problems), (problems, log)
+    # and the right file passes the same check on the same boot machinery
+    good = menu.read_text(encoding="utf-8")
+    cfg.write_text(bootable_copy("legacy", good), encoding="utf-8")
+    got, log = grub_boot("legacy", cfg, parse_menu_lst(good), tmp_path)
+    assert serial_problems("legacy", serial_of(good), parse_menu_lst(good), got) == [], log

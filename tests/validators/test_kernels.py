@@ -73,6 +73,20 @@ def dom0s(family: str):
         yield pytest.param(case, fqdn, os_table, host, id=f"{case.name}/{fqdn}")
 
 
+def serial_console(case: Path, host: dict) -> tuple[str, int] | None:
+    """A dom0's serial console from its case's fabric file: its own `serial_console`, else its
+    hardware profile's; the string form is the port at 115200 (docs/fabric-file.md)."""
+    doc = fabric(case)
+    name = host["dom0"]["name"]
+    dom0 = next((d for d in doc.get("dom0s", []) if d.get("name") == name), {})
+    value = dom0.get("serial_console") or doc.get("hardware", {}).get(dom0.get("hardware", ""), {}).get("serial_console")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value, 115200
+    return value["port"], value.get("speed", 115200)
+
+
 EL5_DOM0S = [d for d in dom0s("el5") if "release" in d.values[2]]
 EL9_DOM0S = list(dom0s("el9"))
 
@@ -165,10 +179,15 @@ def test_el9_post_writes_the_xen_entry(case: Path, fqdn: str, os_table: dict, ho
     d = host["dom0"]
     lines = default.read_text().splitlines()
     xen = [line for line in lines if line.startswith("GRUB_CMDLINE_XEN_DEFAULT=")]
+    serial = serial_console(case, host)
+    words = f" {serial[0]}={serial[1]},8n1 console={serial[0]},vga" if serial else ""
     assert xen == [
         f'GRUB_CMDLINE_XEN_DEFAULT="dom0_mem={d["memory"]}M,max:{d["memory"]}M '
-        f'dom0_max_vcpus={d["vcpus"]} dom0_vcpus_pin"'
+        f'dom0_max_vcpus={d["vcpus"]} dom0_vcpus_pin{words}"'
     ], lines
+    # dom0's console on Xen's, on the Xen entries only (20_linux_xen's XEN_REPLACE)
+    replace = [line for line in lines if line.startswith("GRUB_CMDLINE_LINUX_XEN_REPLACE=")]
+    assert replace == (['GRUB_CMDLINE_LINUX_XEN_REPLACE="$GRUB_CMDLINE_LINUX console=hvc0"'] if serial else []), lines
     assert "GRUB_TIMEOUT=5" in lines and "GRUB_ENABLE_BLSCFG=true" in lines
 
 

@@ -108,11 +108,21 @@ type xenfab_disk = {
 
 type xenfab_hardware_raid = string with match(SELF, '^(none|raid1|raid5|raid10)$');
 
+type xenfab_serial_port = string with match(SELF, '^(com1|com2)$');
+
+type xenfab_serial_line = {
+    'port' : xenfab_serial_port
+    'speed' ? long(0..)
+};
+
+type xenfab_serial_console = xenfab_serial_line;
+
 type xenfab_hardware = {
     'cpus' : long(0..)
     'disks' : xenfab_disk[]
     'raid' ? xenfab_hardware_raid
     'ram' : xenfab_size
+    'serial_console' ? xenfab_serial_console
 };
 
 type xenfab_fs_type = string with match(SELF, '^(ext2|ext3|ext4|xfs)$');
@@ -258,8 +268,6 @@ type xenfab_nic = {
     'name' : string
 };
 
-type xenfab_serial_port = string with match(SELF, '^(com1|com2)$');
-
 type xenfab_dom0 = {
     'balloon' ? boolean
     'bonds' ? xenfab_bond[]
@@ -275,7 +283,7 @@ type xenfab_dom0 = {
     'nics' ? xenfab_nic[]
     'os' ? string
     'partitioning' ? string
-    'serial_console' ? xenfab_serial_port
+    'serial_console' ? xenfab_serial_console
     'state' ? xenfab_boot_state
     'toolstack' ? xenfab_toolstack
     'vcpus' ? long(0..)

@@ -12,7 +12,9 @@ and the modules; the probe prints what it received on COM1 and exits QEMU:
   proto 1|2, cmdline (what Xen would see), loader, modules [{cmdline, head, size}]
 Paths are relative to that partition (as with a separate /boot). For legacy GRUB,
 if CFG has no `serial` line, "serial --unit=0 --speed=115200 / terminal serial" is
-prepended so errors are visible. options: --expect-cmdline RE, --expect-modules N,
+prepended so errors are visible. QEMU has two serial ports, COM1 and COM2, each logged:
+GRUB writes where the config's `serial --unit=N` says (the JSON's "ports": the text each port
+got), the probe always on COM1. options: --expect-cmdline RE, --expect-modules N,
 --timeout S (default 60), --json FILE. ~6-10 s (most of it the config's own timeout).
 Exit 0: probe ran and expectations met; 1: not (serial tail printed); 2: setup.
 
@@ -87,6 +89,7 @@ def main():
         make_disk(img, root)
         qemu = ["qemu-system-x86_64", "-accel", "tcg", "-display", "none", "-monitor", "none",
                 "-no-reboot", "-m", "256", "-serial", "file:" + os.path.join(tmp, "serial.log"),
+                "-serial", "file:" + os.path.join(tmp, "com2.log"),
                 "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
                 "-drive", "file=%s,format=raw,if=ide" % img]
         if a.kind == "grub2":
@@ -110,10 +113,13 @@ def main():
         t0 = time.time()
         q = subprocess.Popen(qemu, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         ser, why, err_at = "", "timeout", None
+
+        def port_logs():
+            return [open(os.path.join(tmp, f), errors="replace").read() if os.path.exists(
+                os.path.join(tmp, f)) else "" for f in ("serial.log", "com2.log")]
         while time.time() - t0 < a.timeout:
             time.sleep(0.3)
-            ser = open(os.path.join(tmp, "serial.log"), errors="replace").read() if os.path.exists(
-                os.path.join(tmp, "serial.log")) else ""
+            ser = "\n".join(port_logs())
             if q.poll() is not None:
                 why = "qemu exited"; break
             if err_at is None and re.search(r"\berror: |Error \d+: ", ser):
@@ -123,9 +129,8 @@ def main():
         if q.poll() is None:
             q.kill()
         q.communicate()
-        ser = open(os.path.join(tmp, "serial.log"), errors="replace").read().replace("\r", "") \
-            if os.path.exists(os.path.join(tmp, "serial.log")) else ""
-        clean = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", ser)
+        ports = [re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", p.replace("\r", "")) for p in port_logs()]
+        clean = ports[0]
 
         def one(k):
             m = re.search(r"XENFAB-MB-%s: (.*)" % k, clean)
@@ -134,8 +139,8 @@ def main():
                 re.findall(r"XENFAB-MB-MODULE: size=(\d+) head=(.*?) cmdline=(.*)", clean)]
         res = {"seconds": round(time.time() - t0, 1), "stopped": why, "proto": one("PROTO"),
                "cmdline": one("CMDLINE"), "loader": one("LOADER"), "modules": mods,
-               "serial_injected": injected,
-               "grub_errors": re.findall(r"(?:error: |Error \d+: ).*", clean)}
+               "serial_injected": injected, "ports": [p[-4000:] for p in ports],
+               "grub_errors": [e for p in ports for e in re.findall(r"(?:error: |Error \d+: ).*", p)]}
         fails = []
         if "XENFAB-MB-END" not in clean:
             fails.append("probe kernel did not run (%s)" % why)

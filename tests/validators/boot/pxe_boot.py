@@ -8,7 +8,8 @@ request (and whether it succeeded) is taken from a pcap of the guest NIC.
 pxelinux.0/ldlinux.c32/*.c32 come from Debian's pxelinux/syslinux-common unless
 TREE has its own. With --kernel/--initrd, a probe Linux (Debian vmlinuz + busybox
 initrd whose /init prints /proc/cmdline to ttyS0 and powers off) is put at those
-paths, so the APPEND line the chosen label really passes is captured.
+paths, so the APPEND line the chosen label really passes is captured. QEMU has a second
+serial port, COM2, logged too (the JSON's "com2_head" and "com2_tail"; COM1's is "serial_tail").
 
 options: --ip A.B.C.D   guest address (default 10.0.2.15); network is A.B.C.0/24
          --kernel REL --initrd REL   paths (relative to TREE) the config boots
@@ -108,8 +109,9 @@ def main():
                 make(dst)
         net = ".".join(a.ip.split(".")[:3]) + ".0/24"
         pcap, serial = os.path.join(tmp, "nic.pcap"), os.path.join(tmp, "serial.log")
+        com2 = os.path.join(tmp, "com2.log")  # a second port: pxelinux's `SERIAL 1 …` writes there
         cmd = [qemu, "-accel", "tcg", "-display", "none", "-monitor", "none", "-no-reboot",
-               "-m", "256", "-serial", "file:" + serial, "-boot", "n",
+               "-m", "256", "-serial", "file:" + serial, "-serial", "file:" + com2, "-boot", "n",
                "-netdev", "user,id=n0,net=%s,dhcpstart=%s,tftp=%s,bootfile=pxelinux.0" % (net, a.ip, root),
                "-device", "e1000,netdev=n0,mac=" + a.mac,
                "-object", "filter-dump,id=f0,netdev=n0,file=" + pcap]
@@ -140,10 +142,12 @@ def main():
         log = tftp_log(pcap)
         ser = open(serial, errors="replace").read().replace("\r", "") if os.path.exists(serial) else ""
         m = re.search(r"XENFAB-PROBE-CMDLINE: (.*)", ser)
+        com2_text = open(com2, errors="replace").read().replace("\r", "") if os.path.exists(com2) else ""
         cfgs = [f for f, st in log if f.startswith("pxelinux.cfg/") and st == "ok"]
         res = {"seconds": round(time.time() - t0, 1), "stopped": why, "tftp": log,
                "config": cfgs[0] if cfgs else None, "cmdline": m.group(1) if m else None,
-               "serial_tail": ser[-3000:], "qemu": qout[-2000:]}
+               "serial_tail": ser[-3000:], "qemu": qout[-2000:],
+               "com2_head": com2_text[:3000], "com2_tail": com2_text[-3000:]}
         fails = []
         if not res["config"]:
             fails.append("no pxelinux.cfg file was loaded")

@@ -244,6 +244,9 @@ pub struct Hardware {
     pub raid: HardwareRaid,
     /// The physical disks.
     pub disks: Vec<Disk>,
+    /// The serial console of machines of this profile (their BMC's serial-over-LAN), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serial_console: Option<SerialConsole>,
 }
 
 /// A physical disk.
@@ -326,10 +329,11 @@ pub struct Dom0 {
     pub toolstack: Toolstack,
     /// The partition scheme of its disks.
     pub partitioning: Ident,
-    /// The serial port the hypervisor and dom0's kernel write their console to (Xen's
-    /// `console=com1 com1=115200,8n1`, dom0's `console=hvc0`), if any.
+    /// The serial console the hypervisor and dom0's kernel write to, when set on the dom0
+    /// itself (it overrides its hardware profile's): use [`Fabric::serial_console`], which
+    /// falls back to the profile's.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub serial_console: Option<SerialPort>,
+    pub serial_console: Option<SerialConsole>,
     /// What network boot gives it: install, reinstall, its local disk or rescue mode.
     pub state: BootState,
     /// Whether `state = "install"` may wipe its guests' volumes (the install kickstart has
@@ -468,6 +472,85 @@ impl SerialPort {
             SerialPort::Com1 => "com1",
             SerialPort::Com2 => "com2",
         }
+    }
+
+    /// The port's number from 0, as GRUB (`serial --unit=N`), pxelinux (`SERIAL N`) and
+    /// Linux (`ttySN`) count: com1 is 0.
+    pub const fn unit(self) -> u8 {
+        match self {
+            SerialPort::Com1 => 0,
+            SerialPort::Com2 => 1,
+        }
+    }
+}
+
+/// A serial console: the port and its speed, 8 data bits, no parity, one stop bit.
+///
+/// Set on a hardware profile (a Dell's iDRAC serial-over-LAN is usually `com2` at 115200 or
+/// 57600) or on a dom0, which overrides its profile's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct SerialConsole {
+    /// The port.
+    pub port: SerialPort,
+    /// Its speed in baud, one of [`SerialConsole::SPEEDS`].
+    pub speed: u32,
+}
+
+impl SerialConsole {
+    /// The speed when none is given: the one of Xen's own examples (xen-command-line(7),
+    /// `com1=115200,8n1`) and of the old `serial_console = "com1"` form.
+    pub const DEFAULT_SPEED: u32 = 115_200;
+
+    /// The speeds every consumer takes. Xen's `comN=<baud>` takes any; the others do not:
+    /// GRUB legacy's `serial --speed` fails on a speed missing from its `divisor_tab`
+    /// (grub-0.97 stage2/serial.c: 2400, 4800, 9600, 19200, 38400, 57600, 115200), GRUB2's on
+    /// one missing from the same table (grub-core/term/ns8250.c, `serial_get_divisor`), and
+    /// pxelinux's `SERIAL port baudrate` (doc/syslinux.txt) sets the UART's divisor to
+    /// `BAUD_DIVISOR / baud` (115200 / baud, syslinux core/elflink/readconfig.c), so a speed
+    /// that does not divide 115200 comes out as another. Linux's `console=ttyS0,<baud>n8`
+    /// (Documentation/admin-guide/serial-console.rst) takes the common rates. The five below
+    /// are in all of them, and are what BMCs' serial-over-LAN offers (a Dell iDRAC: 9600 to
+    /// 115200); 2400 and 4800 are too slow for an installer.
+    pub const SPEEDS: [u32; 5] = [9600, 19200, 38400, 57600, 115_200];
+
+    /// Linux's name of the port (`ttyS0`).
+    pub fn tty(self) -> String {
+        format!("ttyS{}", self.port.unit())
+    }
+
+    /// The installer's or a bare-metal kernel's console argument: `console=ttyS0,115200n8`
+    /// (Documentation/admin-guide/serial-console.rst: `console=ttyS0,9600n8`).
+    pub fn linux_console(self) -> String {
+        format!("console={},{}n8", self.tty(), self.speed)
+    }
+
+    /// Xen's words (xen-command-line(7)): `com1=115200,8n1` sets the port up
+    /// (`com1=<baud>[/<base-baud>][,DPS...]`, `8n1` data bits, parity, stop bits) and
+    /// `console=com1,vga` sends Xen's console to it and to the screen.
+    pub fn xen_args(self) -> String {
+        let p = self.port.as_str();
+        format!("{p}={},8n1 console={p},vga", self.speed)
+    }
+
+    /// The installer's console words for a release `family`: the serial port only for the
+    /// Debian installer (installation guide for bookworm, "Boot parameters", "Boot console":
+    /// `console=ttyS0,9600n8` when a screen is attached too), the screen then the serial
+    /// port for anaconda, which runs on the last `console=` and prints the kernel's messages
+    /// on every one (RHEL 9 "Boot options reference", `console=`: "the boot message is
+    /// displayed on all specified consoles ... the installation program uses" the last; RHEL
+    /// 5 installation guide, "Additional Boot Options": `console=<device>`).
+    pub fn installer_args(self, family: OsFamily) -> Vec<String> {
+        if family == OsFamily::Debian {
+            vec![self.linux_console()]
+        } else {
+            vec!["console=tty0".to_owned(), self.linux_console()]
+        }
+    }
+
+    /// GRUB's `serial` command, the same in GRUB legacy (its manual, "serial") and GRUB2
+    /// (its manual, 16.3 "serial"): `serial --unit=0 --speed=115200`.
+    pub fn grub_serial(self) -> String {
+        format!("serial --unit={} --speed={}", self.port.unit(), self.speed)
     }
 }
 
@@ -729,6 +812,16 @@ impl Fabric {
     /// The fully qualified name of a host of this site.
     pub fn fqdn(&self, name: &HostName) -> String {
         format!("{}.{}", name, self.site.domain)
+    }
+
+    /// The serial console of a dom0: its own, else its hardware profile's; none when neither
+    /// sets one. Every renderer asks here.
+    pub fn serial_console(&self, dom0: &Dom0) -> Option<SerialConsole> {
+        dom0.serial_console.or_else(|| {
+            self.hardware
+                .get(&dom0.hardware)
+                .and_then(|h| h.serial_console)
+        })
     }
 
     /// Every host, dom0s and guests, with the dom0 each guest runs on.

@@ -24,7 +24,7 @@ pub(crate) use fabric::kept_volume_groups;
 pub use fabric::{
     Arch, BootImage, BootState, DirectBoot, Disk, Dom0, Fabric, Guest, GuestDisk, Hardware,
     HardwareRaid, HostRef, InstallServer, LifecycleAction, MacSource, Network, OsFamily, OsRelease,
-    SerialPort, Site, Toolstack, VirtMode,
+    SerialConsole, SerialPort, Site, Toolstack, VirtMode,
 };
 pub use guest_boot::{
     INSTALLER_DIR, InstallerBoot, installer_boot, installer_disk_name, loader_network,

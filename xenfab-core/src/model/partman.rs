@@ -732,6 +732,7 @@ mod tests {
                     size: Size::from_mib(*mib),
                 })
                 .collect(),
+            serial_console: None,
         }
     }
 

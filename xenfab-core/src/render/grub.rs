@@ -15,7 +15,9 @@ use serde::Serialize;
 use super::kickstart::{boot_fstype, root_device};
 use super::{lookup, templates};
 use crate::error::RenderError;
-use crate::model::{Dom0, Fabric, FsType, Hardware, Holder, OsFamily, PartitionScheme};
+use crate::model::{
+    Dom0, Fabric, FsType, Hardware, Holder, OsFamily, PartitionScheme, SerialConsole,
+};
 use crate::output::Tree;
 
 pub(crate) fn render(
@@ -44,10 +46,14 @@ pub(crate) fn render(
             "/boot"
         };
         let legacy = os.family != OsFamily::El9;
+        let serial = fabric.serial_console(dom0);
         let view = EntryView {
             fqdn: fqdn.clone(),
             title: format!("{} ({version}{})", dom0.os, if legacy { "xen" } else { "" }),
-            xen_args: xen_args(dom0, !legacy),
+            xen_args: xen_args(dom0, serial, !legacy),
+            kernel_args: serial
+                .map_or_else(String::new, |_| format!(" {}", dom0_console(os.family))),
+            serial_command: serial.map(SerialConsole::grub_serial),
             root_device: root_device(scheme),
             grub_root: format!("(hd{disk},{})", part - 1),
             grub2_root: format!("hd{disk},msdos{part}"),
@@ -97,6 +103,11 @@ struct EntryView {
     fqdn: String,
     title: String,
     xen_args: String,
+    /// dom0's console on Xen's (` console=hvc0`, with the space that parts it from the
+    /// arguments before it), when it has a serial console; else empty.
+    kernel_args: String,
+    /// GRUB's serial terminal (`serial --unit=0 --speed=115200`), when it has one.
+    serial_command: Option<String>,
     root_device: String,
     grub_root: String,
     grub2_root: String,
@@ -108,12 +119,13 @@ struct EntryView {
     vcpus: u32,
 }
 
-/// Xen's command line for a dom0: its memory, and its vCPUs pinned.
+/// Xen's command line for a dom0: its memory, its vCPUs pinned, and its serial console
+/// ([`SerialConsole::xen_args`]: `com1=115200,8n1 console=com1,vga`) if it has one.
 ///
 /// Without ballooning dom0 keeps exactly its memory: current Xen says so with
 /// `dom0_mem=X,max:X`; the seed's Xen 3 took `dom0_mem=X` and xend's
 /// `(enable-dom0-ballooning no)`.
-pub(crate) fn xen_args(dom0: &Dom0, current: bool) -> String {
+pub(crate) fn xen_args(dom0: &Dom0, serial: Option<SerialConsole>, current: bool) -> String {
     // In MiB, as the seed (`512M`) and Quattor profiles write it.
     let mem = format!("{}M", dom0.memory.mib());
     let dom0_mem = if current && !dom0.balloon {
@@ -121,7 +133,29 @@ pub(crate) fn xen_args(dom0: &Dom0, current: bool) -> String {
     } else {
         format!("dom0_mem={mem}")
     };
-    format!("{dom0_mem} dom0_max_vcpus={} dom0_vcpus_pin", dom0.vcpus)
+    let mut args = format!("{dom0_mem} dom0_max_vcpus={} dom0_vcpus_pin", dom0.vcpus);
+    if let Some(serial) = serial {
+        args.push(' ');
+        args.push_str(&serial.xen_args());
+    }
+    args
+}
+
+/// dom0's kernel argument that puts its console on Xen's, which Xen sends to the serial port.
+///
+/// - pvops kernels (EL9's, Debian's): `console=hvc0`, the Xen console driver's device
+///   (drivers/tty/hvc/hvc_xen.c; xen-hypervisor-common's /etc/default/grub.d/xen.cfg: "the
+///   usual ttyS0 will not be available" to dom0, Xen owns the port).
+/// - EL5's 2.6.18-xen kernel: `console=ttyS0`. Its Xen console driver
+///   (linux-2.6.18-xen drivers/xen/console/console.c, "Modes": `xencons=ttyS` is
+///   `XC_SERIAL`, "Console attached to '/dev/ttyS[0-9]+'", and "[XC_DEFAULT]: DOM0 ->
+///   XC_SERIAL") names Xen's console `ttyS0` in dom0 whichever port Xen drives; `xvc0` is
+///   the name of its `xencons=xvc` mode, the PV guests' console.
+pub(crate) fn dom0_console(family: OsFamily) -> &'static str {
+    match family {
+        OsFamily::El3 | OsFamily::El4 | OsFamily::El5 => "console=ttyS0",
+        OsFamily::El9 | OsFamily::Debian => "console=hvc0",
+    }
 }
 
 /// The disk (its index among those the BIOS sees) and partition number (from 1) that hold
@@ -185,16 +219,24 @@ mod tests {
     #[test]
     fn xen_command_lines() {
         assert_eq!(
-            xen_args(&dom0(512, 1, false), false),
+            xen_args(&dom0(512, 1, false), None, false),
             "dom0_mem=512M dom0_max_vcpus=1 dom0_vcpus_pin"
         );
         assert_eq!(
-            xen_args(&dom0(4096, 4, false), true),
+            xen_args(&dom0(4096, 4, false), None, true),
             "dom0_mem=4096M,max:4096M dom0_max_vcpus=4 dom0_vcpus_pin"
         );
         assert_eq!(
-            xen_args(&dom0(4096, 2, true), true),
+            xen_args(&dom0(4096, 2, true), None, true),
             "dom0_mem=4096M dom0_max_vcpus=2 dom0_vcpus_pin"
+        );
+        let idrac = SerialConsole {
+            port: crate::model::SerialPort::Com2,
+            speed: 57600,
+        };
+        assert_eq!(
+            xen_args(&dom0(512, 1, false), Some(idrac), false),
+            "dom0_mem=512M dom0_max_vcpus=1 dom0_vcpus_pin com2=57600,8n1 console=com2,vga"
         );
     }
 
@@ -216,6 +258,7 @@ mod tests {
                     size: Size::from_mib(476_837),
                 },
             ],
+            serial_console: None,
         };
         let soft = &schemes[&"seed-softraid1".parse().unwrap()];
         assert_eq!(boot_partition(soft, &two), Some((0, 1)));

@@ -257,6 +257,13 @@ struct Entry {
     /// Kernel arguments besides `initrd=`.
     args: String,
     next_server: String,
+    /// pxelinux's serial console (`SERIAL 0 115200`), a dom0's with one.
+    pxelinux_serial: Option<String>,
+    /// GRUB2's serial terminal (`serial --unit=0 --speed=115200`), a dom0's with one. iPXE
+    /// has none to set: its serial console is a build option (src/config/console.h
+    /// `CONSOLE_SERIAL`, src/config/serial.h `COMCONSOLE` and `COMSPEED`), so its entries
+    /// only pass the kernel's `console=`.
+    grub_serial: Option<String>,
 }
 
 /// The kickstart file a host's entry for `purpose` names, if it names one.
@@ -366,13 +373,6 @@ fn debian_installer_args(fabric: &Fabric, host: HostRef<'_>, purpose: Purpose) -
         format!("hostname={}", dom0.name),
         format!("domain={}", fabric.site.domain),
     ]);
-    if let Some(port) = dom0.serial_console {
-        let tty = match port {
-            crate::model::SerialPort::Com1 => "ttyS0",
-            crate::model::SerialPort::Com2 => "ttyS1",
-        };
-        args.push(format!("console={tty},115200n8"));
-    }
     args
 }
 
@@ -391,6 +391,15 @@ fn entry(fabric: &Fabric, host: HostRef<'_>, purpose: Purpose) -> Result<Entry, 
         .ok_or_else(|| lookup::missing("boot image", image_name))?;
     let mut args: Vec<String> = image.append.iter().map(ToString::to_string).collect();
     args.extend(installer_args(fabric, host, os, purpose));
+    // A dom0 with a serial console gets its installer there too (guests' installers keep
+    // their screen: an HVM guest's serial port is a pty of dom0 nobody watches at install).
+    let serial = match host {
+        HostRef::Dom0(d) => fabric.serial_console(d),
+        HostRef::Guest(..) => None,
+    };
+    if let Some(serial) = serial {
+        args.extend(serial.installer_args(os.family));
+    }
     let next_server = fabric
         .next_server(host.network())
         .ok_or_else(|| lookup::missing("next-server of network", host.network()))?;
@@ -414,6 +423,10 @@ fn entry(fabric: &Fabric, host: HostRef<'_>, purpose: Purpose) -> Result<Entry, 
             .to_owned(),
         args: args.join(" "),
         next_server: next_server.to_string(),
+        // syslinux doc/syslinux.txt, "SERIAL port [baudrate [flowcontrol]]": port 0 is
+        // COM1, 8 data bits, no parity, one stop bit; the directive goes first in the file.
+        pxelinux_serial: serial.map(|s| format!("SERIAL {} {}", s.port.unit(), s.speed)),
+        grub_serial: serial.map(crate::model::SerialConsole::grub_serial),
     })
 }
 
@@ -436,6 +449,8 @@ fn netinstall_entry(fabric: &Fabric, image_name: &Ident) -> Result<Entry, Render
             .collect::<Vec<_>>()
             .join(" "),
         next_server: String::new(),
+        pxelinux_serial: None,
+        grub_serial: None,
     })
 }
 

@@ -143,6 +143,17 @@ fn record<'a>(
     }
 }
 
+/// The length of a dom0's serial console words on its installer's line, with the spaces
+/// before them (render/netboot.rs `entry`: [`crate::model::SerialConsole::installer_args`]).
+fn serial_len(fabric: &Fabric, host: HostRef<'_>, family: OsFamily) -> usize {
+    let HostRef::Dom0(dom0) = host else {
+        return 0;
+    };
+    fabric.serial_console(dom0).map_or(0, |s| {
+        s.installer_args(family).iter().map(|w| w.len() + 1).sum()
+    })
+}
+
 /// Every network boot entry's kernel command line must fit its installer's kernel: `append`,
 /// then `ks=<kickstart_url>/<fqdn>.ks ksdevice=eth0` (EL3 to EL5) or `inst.ks=… BOOTIF=01-<mac>`
 /// (EL9), after what the boot loader puts first; a dom0's reinstall entry names
@@ -185,8 +196,8 @@ fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
             // The Debian installer's line (render/netboot.rs, debian_installer_args):
             // `auto=true priority=critical url=<kickstart_url>/preseed/<fqdn>.cfg
             // interface=auto hostname=<name> domain=<domain>`, the rescue entry's
-            // `rescue/enable=true`, and a serial console's `console=ttyS1,115200n8` (both
-            // counted for all: the longest of a dom0's entries).
+            // `rescue/enable=true` (counted for all: the longest of a dom0's entries), and
+            // its serial console's words.
             let name = host.name().as_str().len();
             let tail = "auto=true priority=critical url=".len()
                 + url
@@ -199,7 +210,7 @@ fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
                 + " domain=".len()
                 + domain
                 + " rescue/enable=true".len()
-                + " console=ttyS1,115200n8".len();
+                + serial_len(fabric, host, os.family);
             record(&mut over, host, image_name, os.family, image, tail);
             continue;
         }
@@ -242,7 +253,7 @@ fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
             }
             arg = arg.max(rescue_len);
         }
-        let tail = arg + nic.len();
+        let tail = arg + nic.len() + serial_len(fabric, host, os.family);
         record(&mut over, host, image_name, os.family, image, tail);
     }
     for ((image, _), (host, family, len, count)) in over {
@@ -313,5 +324,32 @@ mod tests {
             1,
         );
         assert!(codes(&without).contains(&"missing-next-server"));
+    }
+
+    /// The serial console's words (`console=tty0 console=ttyS1,57600n8` on an EL5 dom0's
+    /// line) count: the kickstart URL that first makes the line too long is that much
+    /// shorter with them.
+    #[test]
+    fn the_serial_console_words_count() {
+        let with = include_str!("../../../tests/cases/release-5.5/fabric.toml");
+        assert!(with.contains("serial_console = { port = \"com2\", speed = 57600 }"));
+        let without = with.replacen("serial_console = {", "# serial_console = {", 1);
+        let first_too_long = |text: &str| -> Option<usize> {
+            (0..300).find(|&n| {
+                let padded = text.replacen(
+                    "kickstart_url = \"http://10.1.0.1/ks\"",
+                    &format!("kickstart_url = \"http://10.1.0.1/ks/{}\"", "x".repeat(n)),
+                    1,
+                );
+                crate::load(&padded, "f.toml").err().is_some_and(|e| {
+                    e.diagnostics()
+                        .is_some_and(|d| d.iter().any(|d| d.code == "kernel-cmdline-too-long"))
+                })
+            })
+        };
+        let (Some(a), Some(b)) = (first_too_long(with), first_too_long(&without)) else {
+            panic!("no padding made the line too long");
+        };
+        assert_eq!(b - a, " console=tty0 console=ttyS1,57600n8".len());
     }
 }

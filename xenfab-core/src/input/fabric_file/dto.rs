@@ -382,6 +382,37 @@ pub struct Hardware {
     pub raid: Option<HardwareRaid>,
     /// The physical disks.
     pub disks: Vec<Disk>,
+    /// The serial console of machines of this profile (their BMC's serial-over-LAN, a Dell
+    /// iDRAC's is usually `{ port = "com2", speed = 115200 }` or 57600); a dom0's own
+    /// `serial_console` overrides it (default: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial_console: Option<SerialConsole>,
+}
+
+/// A serial console: a port with its speed, or just the port (at 115200).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(
+    untagged,
+    expecting = "a port (\"com1\" or \"com2\") or { port, speed }"
+)]
+pub enum SerialConsole {
+    /// The port and its speed (first: the form a Quattor pan schema, which has no unions,
+    /// gets).
+    Line(SerialLine),
+    /// Just the port: `"com1"`, at 115200 8n1 (the form before speeds could be given).
+    Port(SerialPort),
+}
+
+/// A serial port and its speed, 8 data bits, no parity, one stop bit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SerialLine {
+    /// `com1` or `com2`.
+    pub port: SerialPort,
+    /// Its speed in baud: 9600, 19200, 38400, 57600 or 115200 (default 115200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = [9600, 19200, 38400, 57600, 115_200]))]
+    pub speed: Option<u32>,
 }
 
 /// A physical disk.
@@ -632,10 +663,12 @@ pub struct Dom0 {
     /// `seed-softraid1` for hardware that shows two or more disks, `seed-hwraid10` for one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partitioning: Option<String>,
-    /// The serial port the hypervisor and dom0's kernel write their console to: `com1` or
-    /// `com2`, at 115200 8n1 (default: none, the screen only).
+    /// The serial console the hypervisor, dom0's kernel, the boot loaders and the installer
+    /// write to: `{ port = "com2", speed = 57600 }`, or just the port (`"com1"`, at 115200
+    /// 8n1). Overrides its hardware profile's (default: the profile's, else none: the screen
+    /// only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub serial_console: Option<SerialPort>,
+    pub serial_console: Option<SerialConsole>,
     /// What network boot gives it next: `install` (wipes its disks, its guests' volumes too),
     /// `reinstall` (reformats its system, keeps its guests' volume group), `localboot` or
     /// `rescue`. See docs/lifecycle.md.

@@ -961,7 +961,41 @@ impl Cx {
         })
     }
 
+    /// A serial console: its speed one of [`m::SerialConsole::SPEEDS`] (115200 when not
+    /// given).
+    fn serial_console(
+        &mut self,
+        path: &FieldPath,
+        c: dto::SerialConsole,
+    ) -> Option<m::SerialConsole> {
+        let (port, speed) = match c {
+            dto::SerialConsole::Port(port) => (port, None),
+            dto::SerialConsole::Line(line) => (line.port, line.speed),
+        };
+        let speed = speed.unwrap_or(m::SerialConsole::DEFAULT_SPEED);
+        if !m::SerialConsole::SPEEDS.contains(&speed) {
+            let speeds: Vec<String> = m::SerialConsole::SPEEDS
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            self.diags.error(
+                "invalid-value",
+                path.key("speed"),
+                format!(
+                    "{speed} baud is not a speed GRUB and pxelinux can set: use one of {}",
+                    speeds.join(", ")
+                ),
+            );
+            return None;
+        }
+        Some(m::SerialConsole { port, speed })
+    }
+
     fn hardware(&mut self, path: &FieldPath, h: &dto::Hardware) -> Option<m::Hardware> {
+        // As for a dom0: reported, and the profile kept without it.
+        let serial_console = h
+            .serial_console
+            .and_then(|c| self.serial_console(&path.key("serial_console"), c));
         let ram = self.positive_size(&path.key("ram"), &h.ram.0);
         let cpus = self.count(&path.key("cpus"), Some(h.cpus), 1);
         if h.disks.is_empty() {
@@ -994,6 +1028,7 @@ impl Cx {
                 .into_iter()
                 .collect::<Option<_>>()
                 .filter(|d: &Vec<_>| !d.is_empty())?,
+            serial_console,
         })
     }
 
@@ -1244,6 +1279,10 @@ impl Cx {
             }
             _ => None,
         };
+        // A bad speed is reported and the dom0 kept without it: its other values still count.
+        let serial_console = d
+            .serial_console
+            .and_then(|c| self.serial_console(&path.key("serial_console"), c));
         let kickstart = self.host_kickstart(path, d.kickstart.as_ref());
         let mut guests = Vec::with_capacity(d.guests.len());
         for (i, g) in d.guests.iter().enumerate() {
@@ -1271,7 +1310,7 @@ impl Cx {
                     Toolstack::Xm
                 },
             ),
-            serial_console: d.serial_console,
+            serial_console,
             partitioning: partitioning?,
             state: d.state.or(defaults.state).unwrap_or_default(),
             wipe_guests: d.wipe_guests.unwrap_or(false),

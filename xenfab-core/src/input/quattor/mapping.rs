@@ -640,6 +640,7 @@ impl Cx {
             cpus: cpus.max(1),
             raid: None,
             disks,
+            serial_console: None,
         })
     }
 

@@ -20,7 +20,6 @@
 //! interfaces(5) of ifupdown 0.8), and xen-command-line(7) and xl.conf(5) of Xen 4.17.
 
 use std::collections::BTreeSet;
-use std::fmt::Write;
 
 use serde::Serialize;
 
@@ -98,10 +97,6 @@ struct BootView {
     serial_command: Option<String>,
 }
 
-/// The serial line of xenfab's consoles: 115200 8n1, the speed Xen's own examples use
-/// (xen-command-line(7), `com1=115200,8n1`).
-const BAUD: u32 = 115_200;
-
 fn boot_view(fabric: &Fabric, dom0: &Dom0, xen: &str) -> Result<BootView, RenderError> {
     let scheme = lookup::scheme(fabric, dom0)?;
     // GRUB reads the file system that holds /boot: paths are relative to it.
@@ -110,25 +105,16 @@ fn boot_view(fabric: &Fabric, dom0: &Dom0, xen: &str) -> Result<BootView, Render
     } else {
         "/boot"
     };
-    let mut xen_line = xen_args(dom0, true);
+    let serial = fabric.serial_console(dom0);
+    let xen_line = xen_args(dom0, serial, true);
     // `net.ifnames=0`: the kernel names the NIC eth0, the bridge's port in
     // /etc/network/interfaces (as on EL9 dom0s, render/toolstack).
     let mut kernel_args = vec!["net.ifnames=0".to_owned()];
-    let mut serial_command = None;
-    if let Some(port) = dom0.serial_console {
-        // xen-command-line(7): `console=com1` sends Xen's console to the port set up by
-        // `com1=<baud>,<data><parity><stop>`; dom0's console is then Xen's `hvc0` (the
-        // comment of xen-hypervisor-common's xen.cfg: "the usual ttyS0 will not be
-        // available").
-        let p = port.as_str();
-        let _ = write!(xen_line, " console={p} {p}={BAUD},8n1");
-        kernel_args.push("console=hvc0".to_owned());
-        let unit = match port {
-            crate::model::SerialPort::Com1 => 0,
-            crate::model::SerialPort::Com2 => 1,
-        };
-        serial_command = Some(format!("serial --unit={unit} --speed={BAUD}"));
+    if serial.is_some() {
+        // Xen's console is on the port (xen_args); dom0's is Xen's `hvc0`.
+        kernel_args.push(super::grub::dom0_console(OsFamily::Debian).to_owned());
     }
+    let serial_command = serial.map(crate::model::SerialConsole::grub_serial);
     Ok(BootView {
         fqdn: fabric.fqdn(&dom0.name),
         memory: dom0.memory.to_string(),

@@ -23,7 +23,7 @@ use super::{lookup, templates};
 use crate::error::RenderError;
 use crate::model::{
     Dom0, Fabric, FsType, Guest, Hardware, Holder, Ident, Merged, OsFamily, OsRelease,
-    PartitionScheme, Role, Size, VirtMode,
+    PartitionScheme, Role, SerialConsole, Size, VirtMode,
 };
 use crate::output::Tree;
 
@@ -348,13 +348,24 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
         drives.join(",")
     );
     let mut post = Vec::new();
+    let serial = fabric.serial_console(dom0);
     if os.family == OsFamily::El5 {
-        let args = super::grub::xen_args(dom0, false);
+        let args = super::grub::xen_args(dom0, serial, false);
         if os.installer.hvargs {
             // EL5's installer writes the hypervisor's line itself from --hvargs (5.5 on).
             let _ = write!(bootloader, " --hvargs=\"{args}\"");
         } else {
             post.push(hvargs_post(GRUB_CONF, &args));
+        }
+        if serial.is_some() {
+            // dom0's console on Xen's (render/grub.rs `dom0_console`): `--append` puts it on
+            // the kernel's line, a `module` line of the Xen entry (pykickstart's
+            // `bootloader --append`, in every handler since FC3).
+            let _ = write!(
+                bootloader,
+                " --append=\"{}\"",
+                super::grub::dom0_console(os.family)
+            );
         }
     }
     commands.push(bootloader);
@@ -364,7 +375,14 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
     post.extend(settings_post(&ks, os));
     let (mut packages_header, packages) = packages(&ks, os, true);
     if let Some(repo) = el9_xen(os) {
-        el9_dom0_xen(dom0, repo, &mut commands, &mut packages_header, &mut post);
+        el9_dom0_xen(
+            dom0,
+            serial,
+            repo,
+            &mut commands,
+            &mut packages_header,
+            &mut post,
+        );
     }
     post.extend(ack_post(fabric, &fqdn));
     Ok(KickstartView {
@@ -427,7 +445,11 @@ fn guest_view(fabric: &Fabric, guest: &Guest) -> Result<KickstartView, RenderErr
         .ok_or_else(|| lookup::missing("disk of guest", &guest.name))?;
     // The name the guest's installer sees (an EL9 HVM guest's `hda` is `xvda`).
     let vdev = crate::model::installer_disk_name(os.family, guest.mode, disk.vdev.as_str());
-    commands.push(format!("bootloader --location=mbr --driveorder={vdev}"));
+    let mut bootloader = format!("bootloader --location=mbr --driveorder={vdev}");
+    if let Some(console) = pv_guest_console(os.family, guest.mode) {
+        let _ = write!(bootloader, " --append=\"{console}\"");
+    }
+    commands.push(bootloader);
     let (packages_header, packages) = packages(&ks, os, false);
     let mut post = settings_post(&ks, os);
     post.extend(super::guests::kickstart_post(fabric, guest).map(str::to_owned));
@@ -449,6 +471,28 @@ fn guest_view(fabric: &Fabric, guest: &Guest) -> Result<KickstartView, RenderErr
         post,
         end: dialect == Dialect::Current,
     })
+}
+
+/// The console argument of a PV or PVH guest's installed kernel: its console on Xen's, which
+/// `xl console` / `xm console` attach to. HVM guests have an emulated serial port instead
+/// (`serial = "pty"` in their xm and xl configs, `<serial type="pty"/>` in libvirt's).
+///
+/// - EL9 (pvops): `console=hvc0`, the device of drivers/tty/hvc/hvc_xen.c.
+/// - EL5 (2.6.18-xen, `kernel-xen`): `console=xvc0`, the device of its console driver's
+///   `xencons=xvc` mode (linux-2.6.18-xen drivers/xen/console/console.c: major 204, minor
+///   191, `xvc0`), RHEL 5's default for guests; the getty that EL5 PV images run on it is
+///   `agetty xvc0` (Apache CloudStack's guide to CentOS 5 templates for XenServer: "The
+///   default console device in a XenServer system is xvc0").
+/// - EL3 and EL4 guests keep their kernels' defaults.
+fn pv_guest_console(family: OsFamily, mode: VirtMode) -> Option<&'static str> {
+    if mode == VirtMode::Hvm {
+        return None;
+    }
+    match family {
+        OsFamily::El9 => Some("console=hvc0"),
+        OsFamily::El5 => Some("console=xvc0"),
+        OsFamily::El3 | OsFamily::El4 | OsFamily::Debian => None,
+    }
 }
 
 /// The last `%post` of a host's kickstart when the fabric names a `xenfab serve`
@@ -483,6 +527,7 @@ fn el9_xen(os: &OsRelease) -> Option<&url::Url> {
 /// installation", kickstart reference), and the `%post` of [`el9_xen_post`].
 fn el9_dom0_xen(
     dom0: &Dom0,
+    serial: Option<SerialConsole>,
     repo: &url::Url,
     commands: &mut Vec<String>,
     packages_header: &mut String,
@@ -503,7 +548,10 @@ fn el9_dom0_xen(
         commands.insert(at, format!("repo --name=xenfab-xen{baseurl}"));
     }
     *packages_header = packages_header.replace(" --ignoremissing", "");
-    post.push(el9_xen_post(&super::grub::xen_args(dom0, true)));
+    post.push(el9_xen_post(
+        &super::grub::xen_args(dom0, serial, true),
+        serial,
+    ));
 }
 
 /// The `%post` of an EL9 dom0: Xen's services on, and the hypervisor's boot entry written from
@@ -520,14 +568,31 @@ fn el9_dom0_xen(
 ///   `GRUB_CMDLINE_XEN_DEFAULT` on Xen's line; BLS entries (`blscfg`) are for the kernel
 ///   alone. `grub2-set-default` makes the first Xen entry the default (`GRUB_DEFAULT=saved`
 ///   on EL9).
-fn el9_xen_post(xen_args: &str) -> String {
+/// - Serial console: dom0's `console=hvc0` on the Xen entries only, by
+///   `GRUB_CMDLINE_LINUX_XEN_REPLACE` (20_linux_xen uses it instead of `GRUB_CMDLINE_LINUX`
+///   for them), and GRUB's own terminal on the port (`GRUB_TERMINAL`, `GRUB_SERIAL_COMMAND`:
+///   GRUB manual, 6.1 "Simple configuration handling"; grub-mkconfig sets both
+///   `GRUB_TERMINAL_INPUT` and `GRUB_TERMINAL_OUTPUT` from `GRUB_TERMINAL`, over EL9's
+///   `GRUB_TERMINAL_OUTPUT="console"`). The lines go after anaconda's, so the file, which
+///   grub2-mkconfig sources, expands `$GRUB_CMDLINE_LINUX` to what anaconda wrote.
+fn el9_xen_post(xen_args: &str, serial: Option<SerialConsole>) -> String {
+    let serial_lines = serial.map_or_else(String::new, |s| {
+        format!(
+            "sed -i -e '/^GRUB_CMDLINE_LINUX_XEN_REPLACE=/d' -e '/^GRUB_TERMINAL=/d' -e '/^GRUB_SERIAL_COMMAND=/d' /etc/default/grub\n\
+             echo 'GRUB_CMDLINE_LINUX_XEN_REPLACE=\"$GRUB_CMDLINE_LINUX {}\"' >>/etc/default/grub\n\
+             echo 'GRUB_TERMINAL=\"console serial\"' >>/etc/default/grub\n\
+             echo 'GRUB_SERIAL_COMMAND=\"{}\"' >>/etc/default/grub\n",
+            super::grub::dom0_console(OsFamily::El9),
+            s.grub_serial()
+        )
+    });
     format!(
         r#"# Xen's services (xenfab): the toolstack's daemons and the guests' start at boot.
 systemctl enable xenstored.service xenconsoled.service xen-init-dom0.service xen-qemu-dom0-disk-backend.service xendomains.service
 # The hypervisor's entry, from the kernel that was installed: dom0's memory and vCPUs.
 sed -i -e '/^GRUB_CMDLINE_XEN_DEFAULT=/d' /etc/default/grub
 echo 'GRUB_CMDLINE_XEN_DEFAULT="{xen_args}"' >>/etc/default/grub
-grub2-mkconfig -o /boot/grub2/grub.cfg
+{serial_lines}grub2-mkconfig -o /boot/grub2/grub.cfg
 entry=$(sed -n "s/^menuentry '\([^']*with Xen hypervisor\)'.*/\1/p" /boot/grub2/grub.cfg | head -n 1)
 if [ -n "$entry" ]; then grub2-set-default "$entry"; else echo 'xenfab: no Xen hypervisor entry in /boot/grub2/grub.cfg' >&2; fi
 "#
