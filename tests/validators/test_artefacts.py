@@ -589,6 +589,7 @@ SELF_TESTS = [
     ("dnsmasq", check_dnsmasq, "dnsmasq.conf", "dnsmasq-semihost.conf", "bad dhcp host name"),
     ("pxelinux-append", check_pxelinux, "pxelinux-install.cfg", "pxelinux-injected-append.cfg", "xen01;reboot"),
     ("pxelinux-default", check_pxelinux, "pxelinux-install.cfg", "pxelinux-default-undefined.cfg", "`instal` is not defined"),
+    ("pxelinux-ipappend", check_pxelinux, "pxelinux-install.cfg", "pxelinux-ipappend-twice.cfg", "second `ipappend`"),
     ("xl-cfg-disk", check_xl_domu, "xl-pv.cfg", "xl-baddisk.cfg", "unknown parameter: near `tarrget"),
     ("xl-cfg-mac", check_xl_domu, "xl-hvm.cfg", "xl-badmac.cfg", "invalid parameter `mac'"),
     ("xm-cfg", check_xm_domu, "xm-pv.cfg", "xm-nonliteral.cfg", "value is not a literal: 256 * 2"),
