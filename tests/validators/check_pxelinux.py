@@ -9,6 +9,8 @@ the real pxelinux; this check is the fast one that runs on every file:
   ``kernal`` or ``apend`` fail;
 * exactly one ``default``, naming one label, and that label is defined (labels once each);
 * ``kernel``, ``append``, ``initrd``, ``ipappend`` and ``localboot`` only inside a label;
+* ``ipappend`` at most once a label, with a number (``IPAPPEND 2``: pxelinux appends
+  ``BOOTIF=01-<mac>`` of the NIC it booted from; a second line replaces the first);
 * every label boots something: ``localboot N``, or exactly one ``kernel PATH`` (one word)
   with exactly one ``append`` that passes ``initrd=``;
 * ``serial`` (a dom0's serial console) is ``serial PORT [BAUD [FLOW]]`` and the first
@@ -76,7 +78,8 @@ def check(path: str) -> list[str]:
                 problems.append(f"{where}: `label` needs one name, not {rest!r}")
             elif name in labels:
                 problems.append(f"{where}: label `{name}` defined twice (line {labels[name]['line']})")
-            current = labels.setdefault(name, {"line": n, "kernel": [], "append": [], "localboot": []})
+            current = labels.setdefault(name, {"line": n, "kernel": [], "append": [], "localboot": [],
+                                               "ipappend": []})
             continue
         if key == "default":
             defaults.append((n, rest.split()))
@@ -97,8 +100,13 @@ def check(path: str) -> list[str]:
             if not re.fullmatch(r"-?\d+", rest.strip()):
                 problems.append(f"{where}: `localboot` needs a number, not {rest!r}")
             current["localboot"].append(n)
-        elif key in ("ipappend",) and not re.fullmatch(r"\d+", rest.strip()):
-            problems.append(f"{where}: `ipappend` needs a number, not {rest!r}")
+        elif key == "ipappend":
+            if not re.fullmatch(r"\d+", rest.strip()):
+                problems.append(f"{where}: `ipappend` needs a number, not {rest!r}")
+            if current["ipappend"]:
+                problems.append(f"{where}: a second `ipappend` in the label (line {current['ipappend'][0]}), "
+                                "which replaces the first")
+            current["ipappend"].append(n)
     if len(defaults) != 1:
         problems.append(f"{path}: {len(defaults)} `default` lines, not one" + (
             f" (lines {', '.join(str(n) for n, _ in defaults)})" if defaults else ""))

@@ -670,6 +670,7 @@ SELF_TESTS = [
     ("pxelinux-default", check_pxelinux, "pxelinux-install.cfg", "pxelinux-default-undefined.cfg", "`instal` is not defined"),
     ("pxelinux-serial-first", check_pxelinux, "pxelinux-serial.cfg", "pxelinux-serial-late.cfg", "must be the first directive"),
     ("pxelinux-serial-baud", check_pxelinux, "pxelinux-serial.cfg", "pxelinux-serial-baud.cfg", "does not divide 115200"),
+    ("pxelinux-ipappend", check_pxelinux, "pxelinux-install.cfg", "pxelinux-ipappend-twice.cfg", "second `ipappend`"),
     ("xl-cfg-disk", check_xl_domu, "xl-pv.cfg", "xl-baddisk.cfg", "unknown parameter: near `tarrget"),
     ("xl-cfg-mac", check_xl_domu, "xl-hvm.cfg", "xl-badmac.cfg", "invalid parameter `mac'"),
     ("xm-cfg", check_xm_domu, "xm-pv.cfg", "xm-nonliteral.cfg", "value is not a literal: 256 * 2"),

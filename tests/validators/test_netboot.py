@@ -14,7 +14,12 @@
   xen01's install (reinstall, rescue) entry, and a probe Linux at the entry's kernel path prints
   the command line pxelinux really passed: ``ks=…/xen01.example.org.ks``,
   ``ks=…/xen01.example.org.reinstall.ks``, or ``rescue`` with the install tree (anaconda 11's
-  loader, the example's CentOS 5.2). ``xenfab render`` afterwards keeps the switched state.
+  loader, the example's CentOS 5.2), and the NIC: ``ksdevice=bootif`` and the ``BOOTIF=`` that
+  pxelinux's ``IPAPPEND 2`` appends (rescue: ``ksdevice=<mac>``). ``xenfab render`` afterwards
+  keeps the switched state.
+* A two-NIC xen01 (another NIC first on the bus, the fabric's MAC booting): the probe's line
+  names the boot NIC, ``BOOTIF=01-<xen01's mac>``; with the entry's ``ipappend`` taken out it
+  does not, so the test can fail.
 
 The DHCP files are the golden ones (``tests/cases/example/expected/dhcp/``) when they are there,
 else a fresh render; the PXE tests render ``tests/cases/example/fabric.toml`` themselves, since
@@ -23,7 +28,8 @@ else a fresh render; the PXE tests render ``tests/cases/example/fabric.toml`` th
 
 The DHCP servers and the boots are marked ``boot``. Missing programs fail them ("run
 scripts/install-validators"); XENFAB_SKIP_BOOT=1 (or XENFAB_SKIP_VALIDATORS=1) skips them.
-About 60 s in all (four PXE boots under TCG: ~9 s, then ~12 s each with the probe kernel).
+About 90 s in all (six PXE boots under TCG: ~9 s, then ~12 s each with the probe kernel, more
+on a loaded machine).
 """
 
 from __future__ import annotations
@@ -275,10 +281,12 @@ def _require_pxe_tools(with_kernel: bool) -> None:
 
 
 def pxe_boot(tree: Path, tmp: Path, *args: str) -> tuple[int, dict, str]:
+    # Generous limits: they only bound a failing boot (TCG on 2 shared cores can take a minute
+    # from the initrd's download to the probe's line under load).
     out = tmp / "pxe.json"
     argv = [sys.executable, str(PXE_BOOT), str(tree), "--mac", XEN01_MAC, "--ip", XEN01_IP,
-            "--timeout", "45", "--quiet", "20", "--json", str(out), *args]
-    proc = _run(argv, 120)
+            "--timeout", "120", "--quiet", "60", "--json", str(out), *args]
+    proc = _run(argv, 180)
     log = _log(argv, proc)
     if proc.returncode == 2 or not out.exists():
         pytest.fail(f"pxe_boot.py could not set up the boot:\n{log}", pytrace=False)
@@ -320,14 +328,18 @@ def test_pxe_boot_xen01_localboot(rendered: Path, tmp_path: Path) -> None:
 
 # What each state's entry of xen01 (the example's CentOS 5.2 dom0, anaconda 11.1) must pass the
 # installer, and what it must not: the kickstart of that state, or rescue mode and where the
-# installer's tree is (loader2/loader.c reads the bare `rescue` and `method=`).
+# installer's tree is (loader2/loader.c reads the bare `rescue` and `method=`), and the NIC it
+# booted from: `ksdevice=bootif` with the `BOOTIF=01-<mac>` that pxelinux's `IPAPPEND 2` appends
+# (loader2/net.c, chooseNetworkInterface), or in rescue mode the MAC itself.
 KS_URL = f"http://{NEXT_SERVER}/ks/{XEN01}"
+BOOTIF = "BOOTIF=01-" + XEN01_MAC.replace(":", "-")
 # state: (the word the probe's command line must have, all it must have, what it must not)
 STATES = {
-    "install": (f"ks={KS_URL}.ks", {"ksdevice=eth0"}, {"rescue"}),
-    "reinstall": (f"ks={KS_URL}.reinstall.ks", {"ksdevice=eth0"}, {f"ks={KS_URL}.ks", "rescue"}),
-    "rescue": ("rescue", {f"method=http://{NEXT_SERVER}/centos/5.2/os/x86_64", "ksdevice=eth0"},
-               {f"ks={KS_URL}.ks", f"ks={KS_URL}.reinstall.ks"}),
+    "install": (f"ks={KS_URL}.ks", {"ksdevice=bootif", BOOTIF}, {"rescue", "ksdevice=eth0"}),
+    "reinstall": (f"ks={KS_URL}.reinstall.ks", {"ksdevice=bootif", BOOTIF},
+                  {f"ks={KS_URL}.ks", "rescue", "ksdevice=eth0"}),
+    "rescue": ("rescue", {f"method=http://{NEXT_SERVER}/centos/5.2/os/x86_64", f"ksdevice={XEN01_MAC}"},
+               {f"ks={KS_URL}.ks", f"ks={KS_URL}.reinstall.ks", "ksdevice=eth0", BOOTIF}),
 }
 ENTRY = {"install": f"{XEN01}.cfg", "reinstall": f"{XEN01}.reinstall.cfg", "rescue": f"{XEN01}.rescue.cfg"}
 
@@ -353,17 +365,73 @@ def test_pxe_boot_xen01_after_xenfab_boot(state: str, rendered: Path, tmp_path: 
     assert (kernel, initrd) == ("centos-5.2/x86_64/vmlinuz", "centos-5.2/x86_64/initrd.img"), entry
     key, must, must_not = STATES[state]
     must = {key, *must}
-    assert {"ramdisk=32768", *must} <= set(append), entry
-    assert not must_not & set(append), entry
+    # pxelinux, not the entry, adds BOOTIF= (IPAPPEND 2).
+    ipappend = re.findall(r"(?mi)^\s*ipappend\s+(\S+)\s*$", entry)
+    assert ipappend == (["2"] if BOOTIF in must else []), entry
+    assert {"ramdisk=32768", *(must - {BOOTIF})} <= set(append), entry
+    assert not (must_not | {BOOTIF}) & set(append), entry
 
     rc, got, log = pxe_boot(tftp, tmp_path, "--kernel", kernel, "--initrd", initrd,
                             "--expect-config", MAC_CFG, "--expect-cmdline", rf"(^| ){re.escape(key)}( |$)")
     assert rc == 0, log
     cmdline = got["cmdline"].split()
     assert cmdline[0] == f"BOOT_IMAGE={kernel}", log
-    assert cmdline[1:] == append, f"the kernel got {cmdline[1:]}, the entry says {append}\n{log}"
+    want = append + ([BOOTIF] if ipappend else [])
+    assert cmdline[1:] == want, f"the kernel got {cmdline[1:]}, the entry says {want}\n{log}"
     assert must <= set(cmdline) and not must_not & set(cmdline), log
     assert [f for f, st in got["tftp"] if st == "ok"][-2:] == [kernel, initrd], log
+
+
+# A second NIC, first on the bus (the installer kernel's eth0), that is not xen01's.
+OTHER_MAC = "52:54:00:0e:70:01"
+
+
+def _bootif_problems(cmdline: str | None) -> list[str]:
+    """What is wrong with the probe's command line for a two-NIC xen01: the loader must be told
+    to use the NIC that booted (`ksdevice=bootif`) and which one that is (`BOOTIF=`, once,
+    naming xen01's MAC and not the first NIC's)."""
+    if cmdline is None:
+        return ["the probe kernel printed no command line"]
+    words = cmdline.split()
+    problems = []
+    if "ksdevice=bootif" not in words:
+        problems.append("no `ksdevice=bootif`")
+    bootifs = [w for w in words if w.startswith("BOOTIF=")]
+    if bootifs != [BOOTIF]:
+        problems.append(f"BOOTIF words {bootifs}, not [{BOOTIF}]")
+    if any(OTHER_MAC.replace(":", "-") in w or OTHER_MAC in w for w in words):
+        problems.append(f"the other NIC's MAC {OTHER_MAC} is on the line")
+    return problems
+
+
+@pytest.mark.boot
+@pytest.mark.parametrize("variant", ["rendered", "without-ipappend"])
+def test_pxe_boot_two_nic_xen01_names_its_boot_nic(variant: str, rendered: Path, tmp_path: Path) -> None:
+    """xen01 (a PE-1950 has two NICs) with a second NIC first on the bus, booting from the NIC
+    with its fabric MAC (bootindex=1): the installer's command line carries `BOOTIF=01-<that
+    MAC>` (pxelinux's `IPAPPEND 2`) and `ksdevice=bootif`, so the EL5 loader brings up that NIC,
+    not eth0. `without-ipappend` is the same entry with its `ipappend` line taken out: the probe
+    then shows no `BOOTIF=`, so a green run means the rendered line did it."""
+    _require_pxe_tools(with_kernel=True)
+    tftp = _copy(rendered / "tftpboot", tmp_path / "tftpboot")
+    r = xenfab("boot", "xen01", "install", "--wipe-guests", "--fabric", str(EXAMPLE / "fabric.toml"),
+               "--tftp-root", str(tftp))
+    assert r.returncode == 0, r.stderr
+    path = tftp / "pxelinux.cfg" / ENTRY["install"]
+    entry = path.read_text(encoding="utf-8")
+    assert re.search(r"(?mi)^\s*ipappend\s+2\s*$", entry), entry
+    if variant == "without-ipappend":
+        path.write_text(re.sub(r"(?mi)^\s*ipappend\s+2\s*\n", "", entry), encoding="utf-8")
+    kernel, initrd = "centos-5.2/x86_64/vmlinuz", "centos-5.2/x86_64/initrd.img"
+    rc, got, log = pxe_boot(tftp, tmp_path, "--other-mac", OTHER_MAC, "--kernel", kernel, "--initrd", initrd,
+                            "--expect-config", MAC_CFG)
+    assert rc == 0, log
+    assert got["cmdline"] is not None, log
+    problems = _bootif_problems(got["cmdline"])
+    if variant == "rendered":
+        assert not problems, f"{problems}\n{log}"
+    else:
+        assert any("BOOTIF" in p for p in problems), f"no BOOTIF problem without IPAPPEND: {problems}\n{log}"
 
 
 def test_boot_install_of_a_dom0_with_guests_needs_wipe_guests(rendered: Path, tmp_path: Path) -> None:

@@ -12,6 +12,9 @@ paths, so the APPEND line the chosen label really passes is captured. QEMU has a
 serial port, COM2, logged too (the JSON's "com2_head" and "com2_tail"; COM1's is "serial_tail").
 
 options: --ip A.B.C.D   guest address (default 10.0.2.15); network is A.B.C.0/24
+         --other-mac MAC   a second NIC, first on the PCI bus (the kernel's eth0), on a
+                           network of its own with no boot file; the --mac NIC boots
+                           (bootindex=1), so BOOTIF= must name it, not the first NIC
          --kernel REL --initrd REL   paths (relative to TREE) the config boots
          --expect-config NAME   e.g. pxelinux.cfg/01-52-54-00-12-34-56
          --expect-cmdline REGEX   searched in the probe's /proc/cmdline
@@ -85,6 +88,7 @@ def main():
     ap = argparse.ArgumentParser(usage=__doc__)
     ap.add_argument("tree"); ap.add_argument("--mac", required=True)
     ap.add_argument("--ip", default="10.0.2.15"); ap.add_argument("--uuid")
+    ap.add_argument("--other-mac")
     ap.add_argument("--kernel"); ap.add_argument("--initrd")
     ap.add_argument("--expect-config"); ap.add_argument("--expect-cmdline")
     ap.add_argument("--timeout", type=float, default=90); ap.add_argument("--json")
@@ -111,10 +115,19 @@ def main():
         pcap, serial = os.path.join(tmp, "nic.pcap"), os.path.join(tmp, "serial.log")
         com2 = os.path.join(tmp, "com2.log")  # a second port: pxelinux's `SERIAL 1 …` writes there
         cmd = [qemu, "-accel", "tcg", "-display", "none", "-monitor", "none", "-no-reboot",
-               "-m", "256", "-serial", "file:" + serial, "-serial", "file:" + com2, "-boot", "n",
-               "-netdev", "user,id=n0,net=%s,dhcpstart=%s,tftp=%s,bootfile=pxelinux.0" % (net, a.ip, root),
-               "-device", "e1000,netdev=n0,mac=" + a.mac,
-               "-object", "filter-dump,id=f0,netdev=n0,file=" + pcap]
+               "-m", "256", "-serial", "file:" + serial, "-serial", "file:" + com2]
+        if a.other_mac:
+            # The other NIC first (lower PCI slot); the boot NIC chosen by bootindex, which
+            # QEMU does not take together with -boot's order.
+            cmd += ["-netdev", "user,id=n1,net=10.9.9.0/24",
+                    "-device", "e1000,netdev=n1,mac=" + a.other_mac]
+            boot = ",bootindex=1"
+        else:
+            cmd += ["-boot", "n"]
+            boot = ""
+        cmd += ["-netdev", "user,id=n0,net=%s,dhcpstart=%s,tftp=%s,bootfile=pxelinux.0" % (net, a.ip, root),
+                "-device", "e1000,netdev=n0,mac=" + a.mac + boot,
+                "-object", "filter-dump,id=f0,netdev=n0,file=" + pcap]
         if a.uuid:
             cmd += ["-uuid", a.uuid]
         t0 = time.time()

@@ -129,14 +129,16 @@ pub fn records(fabric: &Fabric) -> impl Iterator<Item = Record<'_>> {
             network: host.network(),
             host,
         };
-        let others = other_addresses(host).into_iter().filter_map(move |(network, ip)| {
-            Some(Record {
-                name: nic_name(host.name(), network).ok()?,
-                ip,
-                network,
-                host,
-            })
-        });
+        let others = other_addresses(host)
+            .into_iter()
+            .filter_map(move |(network, ip)| {
+                Some(Record {
+                    name: nic_name(host.name(), network).ok()?,
+                    ip,
+                    network,
+                    host,
+                })
+            });
         std::iter::once(own).chain(others)
     })
 }

@@ -99,7 +99,7 @@ pub(crate) fn render(
 /// What a network boot entry of a host starts: the installer with the kickstart, with the
 /// reinstall kickstart, or in rescue mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Purpose {
+pub(crate) enum Purpose {
     Install,
     Reinstall,
     Rescue,
@@ -254,8 +254,13 @@ struct Entry {
     kernel: String,
     initrd: String,
     initrd_name: String,
-    /// Kernel arguments besides `initrd=`.
+    /// Kernel arguments besides `initrd=` (pxelinux).
     args: String,
+    /// pxelinux's `IPAPPEND 2`: it appends `BOOTIF=01-<mac>` of the NIC it booted from.
+    ipappend: bool,
+    /// The kernel arguments of the GRUB2 and iPXE entries: `args`, and `BOOTIF=01-<mac>`
+    /// where pxelinux's entry has `IPAPPEND 2`.
+    firmware_args: String,
     next_server: String,
     /// pxelinux's serial console (`SERIAL 0 115200`), a dom0's with one.
     pxelinux_serial: Option<String>,
@@ -324,9 +329,8 @@ fn installer_args(
             let ks = fabric.kickstart_of(host);
             args.extend(crate::model::loader_screens(ks.lang, ks.keyboard));
         }
-        // The seed's: the installer uses the first NIC (the loader reads `ksdevice=` with or
-        // without a kickstart).
-        args.push("ksdevice=eth0".to_owned());
+        // Which NIC the loader brings up (it reads `ksdevice=` with or without a kickstart).
+        args.push(ksdevice(host, purpose));
         if rescue {
             // Nor its TCP/IP screen.
             if let Some(net) = fabric.networks.get(host.network()) {
@@ -337,12 +341,72 @@ fn installer_args(
     args
 }
 
+/// The loader's `ksdevice=` word of an EL3 to EL5 entry.
+///
+/// A dom0 (EL5: dom0s are EL5, EL9 or Debian, validation's `dom0-os-unsupported`) may have
+/// several NICs, and installs through the one it booted from, the fabric's `mac` (its DHCP
+/// entry and its `01-<mac>` links are that NIC's). Its install and reinstall entries say
+/// `ksdevice=bootif`, with the `BOOTIF=01-<mac>` that pxelinux appends (`IPAPPEND 2`,
+/// [`appends_bootif`]) or that the GRUB2 and iPXE entries carry: anaconda 11.1's loader (every
+/// 11.x tag, RHEL 5.0's 11.1.2.36 to 5.11's 11.1.2.263) reads `BOOTIF=` (loader2/loader.c,
+/// `parseCmdLineFlags`: `loaderData->bootIf`, the address after `01-` with `-` made `:`), and
+/// `chooseNetworkInterface` (loader2/net.c) takes `ksdevice=bootif` as that address and picks
+/// the NIC that has it (`nl_mac2str`, isys/nl.c, upper case), without asking.
+///
+/// The rescue entry's line, with the loader's language and network answers, has no room for
+/// the 28 bytes `IPAPPEND 2` adds within the 255 an EL5 kernel takes (validation's
+/// `kernel-cmdline-too-long`), and a `BOOTIF=` cut off at the end would leave `bootif`
+/// unresolved. It says `ksdevice=eth0` when the boot NIC is `eth0` (the seed's one NIC, and
+/// the first of most servers), else the MAC itself, `ksdevice=<mac>`, which the same code
+/// takes (any other `ksdevice=` value that is no device name is compared, upper-cased, with
+/// each NIC's address) and which is 9 bytes longer.
+///
+/// A guest keeps `eth0`: it installs through its first NIC, and pypxeboot, which reads the
+/// same files for PV guests, takes no `BOOTIF`.
+pub(crate) fn ksdevice(host: HostRef<'_>, purpose: Purpose) -> String {
+    match (host, purpose) {
+        (HostRef::Dom0(d), Purpose::Rescue) => match d.boot_nic() {
+            Some(nic) if nic.name.as_str() == "eth0" => "ksdevice=eth0".to_owned(),
+            _ => format!("ksdevice={}", d.mac),
+        },
+        (HostRef::Dom0(_), Purpose::Install | Purpose::Reinstall) => "ksdevice=bootif".to_owned(),
+        (HostRef::Guest(..), _) => "ksdevice=eth0".to_owned(),
+    }
+}
+
+/// Whether a host's entry for `purpose` tells its installer which NIC it booted from with
+/// `BOOTIF=01-<mac>` put there by the boot loader: pxelinux's `IPAPPEND 2` (syslinux 6.04's
+/// doc/syslinux.txt, `IPAPPEND flag_val`, PXELINUX only: 2 adds
+/// `BOOTIF=<hardware-address-of-boot-interface>`, the address in the `01-<mac>` form of
+/// pxelinux's own config file names; Debian 12's pxelinux 3:6.04~git20190206.bf6db5b4+dfsg1-3
+/// boots it in tests/validators/test_netboot.py), written out in the GRUB2 and iPXE entries,
+/// which have no such option (GRUB2's `${net_default_mac}` is the address with `:`, not `01-`
+/// and `-`, and the entry is the host's own, reached through its MAC or IP link, so its MAC
+/// is known here).
+///
+/// Dom0s of EL5 (`ksdevice=bootif`, [`ksdevice`]; not the rescue entry, which names the MAC)
+/// and Debian: the Debian installer's netcfg takes the NIC of `BOOTIF=` as its default
+/// interface, over link detection, and with `interface=auto` (netcfg/choose_interface)
+/// preseeded keeps it without asking (netcfg 1.63's changelog, "If BOOTIF= is set on the
+/// Linux command line, look for an interface with that address and use it by default";
+/// netcfg-common.c, `netcfg_get_interface`, as of netcfg 1.176). EL9's entries name `BOOTIF=`
+/// themselves ([`installer_args`]), and guests install through their first NIC.
+fn appends_bootif(host: HostRef<'_>, family: OsFamily, purpose: Purpose) -> bool {
+    matches!(host, HostRef::Dom0(_))
+        && match family {
+            OsFamily::Debian => true,
+            OsFamily::El5 => purpose != Purpose::Rescue,
+            OsFamily::El3 | OsFamily::El4 | OsFamily::El9 => false,
+        }
+}
+
 /// The Debian installer's arguments (installation guide for bookworm, B.2.2 "Using boot
 /// parameters to preseed questions" and B.2.3 "Auto mode", and its appendix's boot parameter
 /// aliases): `auto=true` (auto-install/enable) delays the locale and keyboard questions until
 /// the preseed file is read, `priority=critical` (debconf/priority) asks nothing else,
 /// `url=` (preseed/url) names the file. What the installer asks before it has fetched the
-/// file is on the line too: the NIC (`interface=`, netcfg/choose_interface) and the host and
+/// file is on the line too: the NIC (`interface=auto`, netcfg/choose_interface: the one of
+/// `BOOTIF=`, which the entries carry, [`appends_bootif`]) and the host and
 /// domain names (`hostname=`, `domain=`; netcfg asks them when DHCP gives none). A dom0 with
 /// a serial console gets the installer on it (`console=ttyS0,115200n8`).
 ///
@@ -403,6 +467,15 @@ fn entry(fabric: &Fabric, host: HostRef<'_>, purpose: Purpose) -> Result<Entry, 
     let next_server = fabric
         .next_server(host.network())
         .ok_or_else(|| lookup::missing("next-server of network", host.network()))?;
+    let ipappend = appends_bootif(host, os.family, purpose);
+    let args = args.join(" ");
+    let firmware_args = if ipappend {
+        // The boot NIC is the host's own: GRUB2 and iPXE reach this entry through its MAC
+        // (or IP) link, and this keeps the file the same whatever NIC the firmware tried.
+        format!("{args} BOOTIF={}", host.mac().pxelinux_name())
+    } else {
+        args.clone()
+    };
     let (label, title) = match purpose {
         Purpose::Install => ("install", "Install"),
         Purpose::Reinstall => ("reinstall", "Reinstall"),
@@ -421,7 +494,9 @@ fn entry(fabric: &Fabric, host: HostRef<'_>, purpose: Purpose) -> Result<Entry, 
             .next()
             .unwrap_or_default()
             .to_owned(),
-        args: args.join(" "),
+        args,
+        ipappend,
+        firmware_args,
         next_server: next_server.to_string(),
         // syslinux doc/syslinux.txt, "SERIAL port [baudrate [flowcontrol]]": port 0 is
         // COM1, 8 data bits, no parity, one stop bit; the directive goes first in the file.
@@ -435,6 +510,12 @@ fn netinstall_entry(fabric: &Fabric, image_name: &Ident) -> Result<Entry, Render
         .boot_images
         .get(image_name)
         .ok_or_else(|| lookup::missing("boot image", image_name))?;
+    let args = image
+        .append
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
     Ok(Entry {
         fqdn: String::new(),
         label: image_name.to_string(),
@@ -442,12 +523,9 @@ fn netinstall_entry(fabric: &Fabric, image_name: &Ident) -> Result<Entry, Render
         kernel: image.kernel.to_string(),
         initrd: image.initrd.to_string(),
         initrd_name: String::new(),
-        args: image
-            .append
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(" "),
+        firmware_args: args.clone(),
+        args,
+        ipappend: false,
         next_server: String::new(),
         pxelinux_serial: None,
         grub_serial: None,
@@ -493,14 +571,17 @@ mod tests {
         let f = "xen01.example.org";
         let install = file(&tree, &format!("pxelinux.cfg/{f}.cfg")).unwrap_or_default();
         assert!(
-            install.contains(" ks=http://192.168.96.1/ks/xen01.example.org.ks ksdevice=eth0\n"),
+            install.ends_with(
+                " ks=http://192.168.96.1/ks/xen01.example.org.ks ksdevice=bootif\n  ipappend 2\n"
+            ),
             "{install}"
         );
         let reinstall = file(&tree, &format!("pxelinux.cfg/{f}.reinstall.cfg")).unwrap_or_default();
         assert_eq!(
             reinstall,
             "default reinstall\nlabel reinstall\n  kernel centos-5.2/x86_64/vmlinuz\n  \
-             append initrd=centos-5.2/x86_64/initrd.img ramdisk=32768 ks=http://192.168.96.1/ks/xen01.example.org.reinstall.ks ksdevice=eth0\n"
+             append initrd=centos-5.2/x86_64/initrd.img ramdisk=32768 ks=http://192.168.96.1/ks/xen01.example.org.reinstall.ks ksdevice=bootif\n  \
+             ipappend 2\n"
         );
         let rescue = file(&tree, &format!("pxelinux.cfg/{f}.rescue.cfg")).unwrap_or_default();
         assert_eq!(
@@ -526,6 +607,58 @@ mod tests {
             grub.contains("ks=http://192.168.96.1/ks/xen01.example.org.reinstall.ks"),
             "{grub}"
         );
+    }
+
+    /// A dom0 installs through the NIC it booted from: pxelinux appends `BOOTIF=` itself
+    /// (`IPAPPEND 2`), GRUB2 and iPXE have it written out, and the EL5 loader's `ksdevice=bootif`
+    /// names it. Guests keep their first NIC; EL9 entries name `BOOTIF=` once, themselves.
+    #[test]
+    fn a_dom0_installs_through_its_boot_nic() {
+        let (_, tree) = example();
+        for state in ["", ".reinstall"] {
+            let f = format!("xen01.example.org{state}");
+            let pxe = file(&tree, &format!("pxelinux.cfg/{f}.cfg")).unwrap_or_default();
+            assert!(pxe.contains(" ksdevice=bootif\n"), "{pxe}");
+            assert!(pxe.ends_with("\n  ipappend 2\n"), "{pxe}");
+            assert!(!pxe.contains("BOOTIF="), "{pxe}");
+            let grub = file(&tree, &format!("grub2/{f}.cfg")).unwrap_or_default();
+            assert!(
+                grub.contains(" ksdevice=bootif BOOTIF=01-00-1e-c9-2a-11-01\n"),
+                "{grub}"
+            );
+            let ipxe = file(&tree, &format!("ipxe/{f}.ipxe")).unwrap_or_default();
+            assert!(
+                ipxe.contains(" ksdevice=bootif BOOTIF=01-00-1e-c9-2a-11-01\n"),
+                "{ipxe}"
+            );
+        }
+        // Rescue: the boot NIC by name (it is eth0, the seed's), everywhere alike, and no
+        // IPAPPEND (the line's budget).
+        for path in [
+            "pxelinux.cfg/xen01.example.org.rescue.cfg",
+            "grub2/xen01.example.org.rescue.cfg",
+            "ipxe/xen01.example.org.rescue.ipxe",
+        ] {
+            let rescue = file(&tree, path).unwrap_or_default();
+            assert!(rescue.contains(" ksdevice=eth0 "), "{rescue}");
+            assert!(
+                !rescue.contains("BOOTIF=") && !rescue.contains("ipappend"),
+                "{rescue}"
+            );
+        }
+        // An HVM guest (EL3) installs through its first NIC, as before.
+        let vali = file(&tree, "pxelinux.cfg/vali.example.org.cfg").unwrap_or_default();
+        assert!(vali.ends_with(" ksdevice=eth0\n"), "{vali}");
+        let vali = file(&tree, "grub2/vali.example.org.cfg").unwrap_or_default();
+        assert!(!vali.contains("BOOTIF="), "{vali}");
+        // pypxeboot's entries have no IPAPPEND (it boots no NIC).
+        let ullr = file(&tree, "pxelinux.cfg/ullr.example.org.cfg").unwrap_or_default();
+        assert!(!ullr.contains("ipappend"), "{ullr}");
+        // EL9: `BOOTIF=` once, on the line; no IPAPPEND to add a second.
+        let xen03 = file(&tree, "pxelinux.cfg/xen03.example.org.cfg").unwrap_or_default();
+        assert!(!xen03.contains("ipappend"), "{xen03}");
+        let xen03 = file(&tree, "grub2/xen03.example.org.cfg").unwrap_or_default();
+        assert_eq!(xen03.matches("BOOTIF=").count(), 1, "{xen03}");
     }
 
     #[test]
@@ -622,5 +755,27 @@ mod tests {
         );
         // Guests that boot their own disk have no links at all.
         assert!(host_links(&fabric, host(&fabric, "skadi"), BootState::Rescue).is_empty());
+    }
+
+    #[test]
+    fn an_el5_rescue_entry_names_a_boot_nic_that_is_not_eth0_by_its_mac() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/cases/multi-nic/fabric.toml"
+        ))
+        .unwrap()
+        .replace(
+            r#"nics = [{ name = "eth0", mac = "00:1e:c9:2a:12:01" }, { name = "eth1" }]"#,
+            r#"nics = [{ name = "eth0" }, { name = "eth1", mac = "00:1e:c9:2a:12:01" }]"#,
+        );
+        let fabric = crate::load(&text, "fabric.toml").unwrap().fabric;
+        let tree = crate::render(&fabric).unwrap();
+        let rescue = file(&tree, "pxelinux.cfg/xen02.multi.test.rescue.cfg").unwrap();
+        assert!(rescue.contains(" ksdevice=00:1e:c9:2a:12:01 "), "{rescue}");
+        let install = file(&tree, "pxelinux.cfg/xen02.multi.test.cfg").unwrap();
+        assert!(
+            install.contains(" ksdevice=bootif\n  ipappend 2\n"),
+            "{install}"
+        );
     }
 }

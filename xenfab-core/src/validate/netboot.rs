@@ -119,6 +119,11 @@ fn check_pypxeboot_words(fabric: &Fabric, diags: &mut Diagnostics) {
     }
 }
 
+/// What pxelinux's `IPAPPEND 2` appends to a dom0's EL5 or Debian entry, and what its GRUB2
+/// and iPXE entries write out (render/netboot.rs, `appends_bootif`): a space and
+/// `BOOTIF=01-<mac>`, 28 bytes.
+const BOOTIF: &str = " BOOTIF=01-00-00-00-00-00-00";
+
 /// Entries whose command line is too long: (image, family) → (first host, its family, longest
 /// line, hosts over).
 type Over<'a> = BTreeMap<(&'a Ident, u8), (HostRef<'a>, OsFamily, usize, usize)>;
@@ -155,8 +160,10 @@ fn serial_len(fabric: &Fabric, host: HostRef<'_>, family: OsFamily) -> usize {
 }
 
 /// Every network boot entry's kernel command line must fit its installer's kernel: `append`,
-/// then `ks=<kickstart_url>/<fqdn>.ks ksdevice=eth0` (EL3 to EL5) or `inst.ks=… BOOTIF=01-<mac>`
-/// (EL9), after what the boot loader puts first; a dom0's reinstall entry names
+/// then `ks=<kickstart_url>/<fqdn>.ks ksdevice=eth0` (EL3 to EL5 guests; an EL5 dom0's
+/// `ksdevice=bootif BOOTIF=01-<mac>`, the last put there by pxelinux's `IPAPPEND 2`, and
+/// `ksdevice=<mac>` in its rescue entry) or `inst.ks=… BOOTIF=01-<mac>` (EL9), after what the
+/// boot loader puts first; a dom0's reinstall entry names
 /// `<fqdn>.reinstall.ks`, and the rescue entry of a dom0 or an HVM guest has `rescue
 /// method=<install_url> lang=… keymap=…` and the network (`ip=… netmask=… gateway=… dns=…`)
 /// or `inst.rescue inst.repo=<install_url>` instead of the kickstart (render/netboot.rs). One
@@ -195,7 +202,8 @@ fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
         if os.family == OsFamily::Debian {
             // The Debian installer's line (render/netboot.rs, debian_installer_args):
             // `auto=true priority=critical url=<kickstart_url>/preseed/<fqdn>.cfg
-            // interface=auto hostname=<name> domain=<domain>`, the rescue entry's
+            // interface=auto hostname=<name> domain=<domain>`, `BOOTIF=01-<mac>` (pxelinux's
+            // `IPAPPEND 2`, or written out by GRUB2 and iPXE), the rescue entry's
             // `rescue/enable=true` (counted for all: the longest of a dom0's entries), and
             // its serial console's words.
             let name = host.name().as_str().len();
@@ -210,7 +218,8 @@ fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
                 + " domain=".len()
                 + domain
                 + " rescue/enable=true".len()
-                + serial_len(fabric, host, os.family);
+                + serial_len(fabric, host, os.family)
+                + BOOTIF.len();
             record(&mut over, host, image_name, os.family, image, tail);
             continue;
         }
@@ -224,20 +233,32 @@ fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
             HostRef::Guest(_, g) => g.mode == VirtMode::Hvm,
         };
         let tree = os.install_url.as_str().len();
-        // EL9's installer arguments, else EL3 to EL5's (render/netboot.rs, installer_args).
-        let (ks_arg, rescue_arg, nic) = if os.family == OsFamily::El9 {
+        // EL9's installer arguments, else EL3 to EL5's (render/netboot.rs, installer_args),
+        // and the NIC words of the kickstart entries and of the rescue entry.
+        let rescue_ksdevice = format!(
+            " {}",
+            crate::render::netboot::ksdevice(host, crate::render::netboot::Purpose::Rescue)
+        );
+        let (ks_arg, rescue_arg, ks_nic, rescue_nic) = if os.family == OsFamily::El9 {
+            // ` net.ifnames=0` is on dom0s' lines only (their bridge port): counted for all.
+            let nic = " BOOTIF=01-00-00-00-00-00-00 net.ifnames=0";
+            ("inst.ks=", "inst.rescue inst.repo=", nic, nic)
+        } else if matches!(host, HostRef::Dom0(_)) {
+            // A dom0 installs through the NIC it booted from (render/netboot.rs, `ksdevice`
+            // and `appends_bootif`): `ksdevice=bootif` and what pxelinux's `IPAPPEND 2` adds
+            // at the end, or, in the rescue entry, the MAC itself.
             (
-                "inst.ks=",
-                "inst.rescue inst.repo=",
-                // ` net.ifnames=0` is on dom0s' lines only (their bridge port): counted for all.
-                " BOOTIF=01-00-00-00-00-00-00 net.ifnames=0",
+                "ks=",
+                "rescue method=",
+                " ksdevice=bootif BOOTIF=01-00-00-00-00-00-00",
+                rescue_ksdevice.as_str(),
             )
         } else {
-            ("ks=", "rescue method=", " ksdevice=eth0")
+            ("ks=", "rescue method=", " ksdevice=eth0", " ksdevice=eth0")
         };
-        let mut arg = ks_arg.len() + ks_url;
+        let mut tail = ks_arg.len() + ks_url + ks_nic.len();
         if rescue {
-            let mut rescue_len = rescue_arg.len() + tree;
+            let mut rescue_len = rescue_arg.len() + tree + rescue_nic.len();
             if os.family != OsFamily::El9 {
                 // The loader's answers to its screens (render/netboot.rs, installer_args):
                 // built, as they are few, from the same functions as the entry.
@@ -251,9 +272,9 @@ fn check_cmdlines(fabric: &Fabric, diags: &mut Diagnostics) {
                     .map(|w| w.len() + 1)
                     .sum::<usize>();
             }
-            arg = arg.max(rescue_len);
+            tail = tail.max(rescue_len);
         }
-        let tail = arg + nic.len() + serial_len(fabric, host, os.family);
+        let tail = tail + serial_len(fabric, host, os.family);
         record(&mut over, host, image_name, os.family, image, tail);
     }
     for ((image, _), (host, family, len, count)) in over {

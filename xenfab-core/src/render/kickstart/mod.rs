@@ -207,7 +207,11 @@ fn common_commands(
                 // type for a server without one (pykickstart's `RHEL3_Mouse`).
                 lines.push("mouse none".to_owned());
             }
-            // The seed boots the installer with ksdevice=eth0.
+            // The seed's dom0s install and bridge through eth0. The installer's line names the
+            // NIC the host booted from (render/netboot.rs, `ksdevice`), but anaconda's loader
+            // takes this `--device` once it has read the kickstart (loader2/net.c,
+            // `setKickstartNetwork`): a dom0 whose boot NIC is not eth0 is not supported yet
+            // (docs/lifecycle.md, "Which NIC installs").
             lines.push(format!(
                 "network --device=eth0 --bootproto=static --ip={host_ip} --netmask={} --gateway={}{nameserver} --hostname={fqdn}",
                 net.subnet.netmask(),

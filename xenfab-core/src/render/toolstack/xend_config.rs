@@ -72,7 +72,8 @@ pub fn edit(text: &str, s: &XendSettings) -> Result<String, SxpError> {
 }
 
 /// The interface xend's `network-bridge` puts behind the bridge: the NIC dom0 installs
-/// through, which its kickstart names `eth0` (the seed's `ksdevice=eth0`).
+/// through, which its kickstart names `eth0` (the seed's `ksdevice=eth0`; xenfab's install
+/// entries name the boot NIC, `ksdevice=bootif`, and the kickstart still says `eth0`).
 pub const NETDEV: &str = "eth0";
 
 /// The `network-script` line of a dom0 whose guests attach to `bridge`.
