@@ -106,7 +106,7 @@ pub fn nic_name(host: &HostName, network: &Ident) -> Result<HostName, super::Nam
 
 /// A host's other addresses, each with its network: a dom0's on the networks it carries
 /// beside its install network, a guest's other NICs'.
-pub fn other_addresses<'a>(host: HostRef<'a>) -> Vec<(&'a Ident, Ipv4Addr)> {
+pub fn other_addresses(host: HostRef<'_>) -> Vec<(&Ident, Ipv4Addr)> {
     match host {
         HostRef::Dom0(d) => d
             .interfaces
