@@ -5,7 +5,7 @@
 //! | `dom0s/<fqdn>/network/ifcfg-<device>` | `/etc/sysconfig/network-scripts/ifcfg-<device>` | each NIC, bond, VLAN device and bridge |
 //! | `dom0s/<fqdn>/network/modprobe.conf` | lines of `/etc/modprobe.conf` | `alias bondN bonding` for each bond |
 //!
-//! The dom0's kickstart writes the same files in a `%post` ([`post`]). A dom0 with the seed's
+//! The dom0's kickstart writes the same files in a `%post` (`post`). A dom0 with the seed's
 //! one NIC gets none of this: xend's `network-bridge` makes its one bridge, as in the seed.
 //!
 //! Why initscripts and not xend's `network-bridge` for the others: Xen 3's `network-bridge`
