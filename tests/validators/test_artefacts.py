@@ -134,6 +134,18 @@ def check_grub2_cfg(path: Path) -> None:
     _validate(["sh", str(HERE / "check_grub2_cfg.sh"), str(path)])
 
 
+NM_CHECKER = HERE / "check_nmconnection.py"
+# libnm's introspection (gir1.2-nm-1.0, python3-gi) is the system Python's, not the venv's.
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def check_nmconnection(path: Path) -> None:
+    """NetworkManager's connection file of an EL9 dom0: libnm's own keyfile reader."""
+    _require(Path("/usr/lib/x86_64-linux-gnu/girepository-1.0/NM-1.0.typelib").exists(),
+             "libnm's introspection (gir1.2-nm-1.0)")
+    _validate([SYSTEM_PYTHON, str(NM_CHECKER), str(path)])
+
+
 def check_xend_sxp(path: Path) -> None:
     """Our own reading of xend's sxp grammar and XendOptions' value rules."""
     if not XEND_CHECKER.exists():
@@ -586,6 +598,7 @@ CHECKS: list[tuple[str, Callable[[Path], None]]] = [
     ("dom0s/*/grub/xen.cfg", check_grub_d_xen),  # Debian: /etc/default/grub.d/xen.cfg
     ("dom0s/*/network/interfaces", check_interfaces),  # Debian: /etc/network/interfaces
     ("dom0s/*/network/ifcfg-*", check_ifcfg),  # EL5 with several NICs: network-scripts/ifcfg-*
+    ("dom0s/*/network/*.nmconnection", check_nmconnection),  # EL9 with several NICs: NetworkManager
     ("dom0s/*/default/xendomains", check_xendomains),  # Debian: /etc/default/xendomains
     ("dom0s/*/kernel-img.conf", check_kernel_img_conf),  # Debian: /etc/kernel-img.conf
     ("dom0s/*/xen/xend-config.sxp", check_xend_sxp),
@@ -679,6 +692,8 @@ SELF_TESTS = [
     ("provision-sh", check_provision_sh, "provision.sh", "provision-unquoted.sh", "sc2086"),
     ("interfaces-method", check_interfaces, "interfaces", "interfaces-statik", "unknown or no method"),
     ("interfaces-ports", check_interfaces, "interfaces", "interfaces-noports", "no bridge_ports"),
+    ("nmconnection-bond-mode", check_nmconnection, "bond0.nmconnection", "bond0.nmconnection",
+     "[bond] mode=foo: networkmanager has 'balance-rr'"),
     ("ifcfg-master", check_ifcfg, "ifcfg-eth0", "ifcfg-eth0", "master=bond9 is no bond"),
     ("interfaces-bond", check_interfaces, "interfaces", "interfaces-one-slave", "a bond of ['eth0']"),
     ("interfaces-vlan", check_interfaces, "interfaces", "interfaces-undefined-vlan",

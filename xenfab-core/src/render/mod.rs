@@ -11,6 +11,7 @@
 //! | [`grub`] | the hypervisor's boot entry of each dom0 (GRUB legacy or GRUB2) | `dom0s/<fqdn>/grub/` |
 //! | [`toolstack`] | `xend-config.sxp` or `xl.conf` of each dom0 | `dom0s/<fqdn>/xen/` |
 //! | [`ifcfg`] | initscripts' ifcfg files of an EL5 dom0 with several NICs (its bonds, VLANs, bridges) | `dom0s/<fqdn>/network/` |
+//! | [`nmconnection`] | NetworkManager's connection files of an EL9 dom0 with several NICs (its bonds, VLANs, bridges) | `dom0s/<fqdn>/network/` |
 //! | [`dhcp`] | host entries for ISC dhcpd, Kea and dnsmasq (and dnsmasq's DNS records) | `dhcp/` |
 //! | [`dns`] | the forward and reverse zones of every host's address, their `zone` statements and an nsupdate script | `dns/` |
 //! | [`guests`] | xm, xl and libvirt configs of each guest; each dom0's provisioning script | `dom0s/<fqdn>/xen/`, `dom0s/<fqdn>/libvirt/`, `dom0s/<fqdn>/provision.sh` |
@@ -30,6 +31,7 @@ pub mod inventory;
 pub mod kickstart;
 mod lookup;
 pub mod netboot;
+pub mod nmconnection;
 pub mod preseed;
 mod templates;
 pub mod toolstack;
@@ -50,6 +52,7 @@ pub fn render(fabric: &Fabric) -> Result<Tree, RenderError> {
     grub::render(fabric, &env, &mut tree)?;
     debian::render(fabric, &env, &mut tree)?;
     ifcfg::render(fabric, &mut tree)?;
+    nmconnection::render(fabric, &mut tree)?;
     toolstack::render(fabric, &env, &mut tree)?;
     // After debian and toolstack: the preseed file's late command carries their files.
     preseed::render(fabric, &env, &mut tree)?;

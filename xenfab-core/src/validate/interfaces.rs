@@ -15,7 +15,6 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
         check_devices(dom0, diags);
         check_bridges(fabric, dom0, diags);
         check_install_nic(dom0, diags);
-        check_family(fabric, dom0, diags);
         for g in &dom0.guests {
             // Two NICs of a guest on one network: both would join the same bridge, so the
             // guest has two addresses on one wire and no redundancy (vifs do not fail); the
@@ -210,33 +209,4 @@ fn check_install_nic(dom0: &Dom0, diags: &mut Diagnostics) {
             ),
         );
     }
-}
-
-/// The families whose network setup xenfab writes for several NICs, bonds and VLANs: Debian's
-/// /etc/network/interfaces (render/debian) and EL5's ifcfg files (render/ifcfg). Not EL9 yet:
-/// its kickstart's `network --bridgeslaves=` cannot take a bond or a VLAN device as the
-/// bridge's port, since anaconda makes every bridge slave an Ethernet connection
-/// (pyanaconda/modules/network/nm_client.py, `create_slave_connection`: `s_con.props.type =
-/// '802-3-ethernet'`); its bonds, VLANs and bridges would need NetworkManager keyfiles written
-/// by a `%post`, which xenfab does not write yet.
-fn check_family(fabric: &Fabric, dom0: &Dom0, diags: &mut Diagnostics) {
-    let Some(os) = fabric.os.get(&dom0.os) else {
-        return;
-    };
-    if matches!(
-        os.family,
-        crate::model::OsFamily::Debian | crate::model::OsFamily::El5
-    ) || dom0.interfaces.is_single()
-    {
-        return;
-    }
-    diags.error(
-        "interfaces-unsupported",
-        dom0.at.key("bridges"),
-        format!(
-            "dom0 `{}` is installed with {}, whose kickstart xenfab cannot yet give several NICs, bonds or VLANs (anaconda makes every `--bridgeslaves` port an Ethernet connection, so a bridge on a bond or VLAN needs NetworkManager files xenfab does not write yet): give it one NIC carrying its install network, or an EL5 or Debian release",
-            dom0.name,
-            os.family.display_name()
-        ),
-    );
 }

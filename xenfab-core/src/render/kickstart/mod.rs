@@ -342,7 +342,11 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
     let dialect = Dialect::of(os.family);
     let ks = fabric.kickstart_of_dom0(dom0);
     let mut commands = common_commands(fabric, &ks, os, dom0.ip, dom0.mac, &dom0.network, &fqdn)?;
-    if dialect == Dialect::Current {
+    // The seed's one NIC: the kickstart's own `network` line makes the bridge. Several NICs:
+    // the install runs on the boot NIC, and a `%post` writes NetworkManager's files
+    // (render/nmconnection: anaconda cannot bridge a bond or a VLAN).
+    let keyfiles = super::nmconnection::uses_keyfiles(fabric, dom0)?;
+    if dialect == Dialect::Current && !keyfiles {
         let bridge = &lookup::network(fabric, &dom0.network)?.bridge;
         super::toolstack::bridge_dom0_network(&mut commands, dom0.mac, bridge);
     }
@@ -375,6 +379,9 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
     commands.push(bootloader);
     if super::ifcfg::uses_ifcfg(fabric, dom0)? {
         post.push(super::ifcfg::post(fabric, dom0)?);
+    }
+    if keyfiles {
+        post.push(super::nmconnection::post(fabric, dom0)?);
     }
     post.extend(settings_post(&ks, os));
     let (mut packages_header, packages) = packages(&ks, os, true);
