@@ -188,11 +188,11 @@ def test_named_rejects_a_broken_zone(tmp_path: Path) -> None:
     assert "has no address records" in (tmp_path / "named.log").read_text(), out
 
 
-def test_dnsmasq_answers_from_its_host_records(tmp_path: Path) -> None:
+def _dnsmasq_answers(source: Path, hosts: list[tuple[str, str]], tmp_path: Path) -> None:
+    """A real dnsmasq serving SOURCE (a rendered dnsmasq.conf) answers A and PTR for HOSTS."""
     _need("dnsmasq", "dig", "unshare", "ip")
     conf = tmp_path / "dnsmasq.conf"
-    shutil.copy(TREE / "dhcp" / "dnsmasq.conf", conf)
-    hosts = _hosts()
+    shutil.copy(source, conf)
     script = f"""
 log={tmp_path}/dnsmasq.log
 dnsmasq --no-daemon -C {conf} --port={PORT} --listen-address=127.0.0.1 --bind-interfaces \\
@@ -204,6 +204,10 @@ ready="{hosts[0][0]} A"
 """
     out = _run_in_netns(script, tmp_path)
     _expect(out, hosts)
+
+
+def test_dnsmasq_answers_from_its_host_records(tmp_path: Path) -> None:
+    _dnsmasq_answers(TREE / "dhcp" / "dnsmasq.conf", _hosts(), tmp_path)
 
 
 def _bare(zone: str, keep: set[str]) -> str:
@@ -325,17 +329,4 @@ def test_named_answers_for_each_address_of_a_guest_with_two_nics(tmp_path: Path)
 
 
 def test_dnsmasq_answers_for_each_address_of_a_guest_with_two_nics(tmp_path: Path) -> None:
-    _need("dnsmasq", "dig", "unshare", "ip")
-    conf = tmp_path / "dnsmasq.conf"
-    shutil.copy(MULTI_NIC / "dhcp" / "dnsmasq.conf", conf)
-    script = f"""
-log={tmp_path}/dnsmasq.log
-dnsmasq --no-daemon -C {conf} --port={PORT} --listen-address=127.0.0.1 --bind-interfaces \\
-    --no-resolv --no-hosts --pid-file={tmp_path}/dnsmasq.pid --user=root >"$log" 2>&1 &
-{STOP}
-ready="{ULLR_ADDRESSES[0][0]} A"
-{WAIT}
-{_queries(ULLR_ADDRESSES)}
-"""
-    out = _run_in_netns(script, tmp_path)
-    _expect(out, ULLR_ADDRESSES)
+    _dnsmasq_answers(MULTI_NIC / "dhcp" / "dnsmasq.conf", ULLR_ADDRESSES, tmp_path)

@@ -51,17 +51,7 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
                 v.insert(host);
             }
         }
-        match ips.entry(host.ip()) {
-            Entry::Occupied(first) => diags.error_related(
-                "duplicate-ip",
-                at.key("ip"),
-                &first.get().at().key("ip"),
-                format!("ip {} is also used by {}", host.ip(), first.get().at()),
-            ),
-            Entry::Vacant(v) => {
-                v.insert(host);
-            }
-        }
+        note_ip(&mut ips, host.ip(), host, at, diags);
         let mac = host.mac();
         if mac.is_multicast() || mac.octets() == [0; 6] {
             diags.error(
@@ -118,29 +108,13 @@ fn check_other_nics<'a>(
     macs: &mut HashMap<MacAddr, HostRef<'a>>,
     diags: &mut Diagnostics,
 ) {
-    let mut seen_ip = |ip: Ipv4Addr,
-                       host: HostRef<'a>,
-                       at: crate::diagnostic::FieldPath,
-                       diags: &mut Diagnostics| {
-        match ips.entry(ip) {
-            Entry::Occupied(first) => diags.error_related(
-                "duplicate-ip",
-                at.key("ip"),
-                &first.get().at().key("ip"),
-                format!("ip {ip} is also used by {}", first.get().at()),
-            ),
-            Entry::Vacant(v) => {
-                v.insert(host);
-            }
-        }
-    };
     for dom0 in &fabric.dom0s {
         let host = HostRef::Dom0(dom0);
         for (i, b) in dom0.interfaces.bridges.iter().enumerate() {
             match b.ip {
                 Some(ip) if ip != dom0.ip => {
                     let at = dom0.at.key("bridges").elem(i, Some(b.network.as_str()));
-                    seen_ip(ip, host, at, diags);
+                    note_ip(ips, ip, host, &at, diags);
                 }
                 _ => {}
             }
@@ -156,9 +130,31 @@ fn check_other_nics<'a>(
             let host = HostRef::Guest(dom0, g);
             for nic in g.nics().skip(1) {
                 let at = crate::model::nic_path(&g.at, nic.index);
-                seen_ip(nic.ip, host, at.clone(), diags);
+                note_ip(ips, nic.ip, host, &at, diags);
                 other_mac(nic.mac, host, &at, macs, diags);
             }
+        }
+    }
+}
+
+/// Records that `host` has `ip` (given at `at`), or reports `duplicate-ip` if another host or
+/// NIC has it already.
+fn note_ip<'a>(
+    ips: &mut HashMap<Ipv4Addr, HostRef<'a>>,
+    ip: Ipv4Addr,
+    host: HostRef<'a>,
+    at: &crate::diagnostic::FieldPath,
+    diags: &mut Diagnostics,
+) {
+    match ips.entry(ip) {
+        Entry::Occupied(first) => diags.error_related(
+            "duplicate-ip",
+            at.key("ip"),
+            &first.get().at().key("ip"),
+            format!("ip {ip} is also used by {}", first.get().at()),
+        ),
+        Entry::Vacant(v) => {
+            v.insert(host);
         }
     }
 }
