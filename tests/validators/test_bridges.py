@@ -17,7 +17,13 @@ its own tools make them, not from xenfab's model:
   with `net.ifnames=0`: every install entry of the dom0 must pass it.
 - a Debian dom0: ifupdown makes every bridge of its `/etc/network/interfaces` (read with
   ifupdown's own `ifquery`): `bridge_ports eth0` the bridge with dom0's address (`eth0` needs
-  `net.ifnames=0` on dom0's kernel line, its grub.cfg), `bridge_ports none` a host-only one.
+  `net.ifnames=0` on dom0's kernel line, its grub.cfg), `bridge_ports none` a host-only one;
+  with several NICs, a port is a bond or VLAN device the same file brings up.
+- an EL5 dom0 with several NICs: initscripts makes the bridges from the ifcfg files its
+  kickstart's `%post` writes (`TYPE=Bridge`, each with a port's `BRIDGE=`), and xend's
+  `network-script` must be `/bin/true`.
+- an EL9 dom0 with several NICs: NetworkManager makes them from the keyfiles of the `%post`
+  (`type=bridge`, each with a port's `master=`), and the kickstart bridges nothing itself.
 
 Then every `bridge=` of every guest config (xm and xl: the vif list; a vif without one goes
 on the first bridge there is, Xen 3.1's vif-bridge), every libvirt
@@ -103,19 +109,58 @@ def test_guest_bridges_exist_on_their_dom0(inv: Path) -> None:
     uses: list[tuple[str, str]] = []  # (file, bridge)
     interfaces = base / "network" / "interfaces"
     nets = [] if interfaces.exists() else ks_networks((tree / "kickstart" / f"{fqdn}.ks").read_text())
+    ifcfgs = sorted(base.glob("network/ifcfg-*"))
+    keyfiles = sorted(base.glob("network/*.nmconnection"))
     if interfaces.exists():
         made = set()
-        for name, options in ifquery(interfaces).items():
+        stanzas = ifquery(interfaces)
+        addressed = []
+        for name, options in stanzas.items():
             if "bridge_ports" not in options:
                 continue
             made.add(name)
             if options["bridge_ports"] != "none":
-                assert options["bridge_ports"] == "eth0", f"{name}: ports {options['bridge_ports']}"
-                assert options["address"].split("/")[0] == dom0["ip"], f"{name} must carry dom0's address"
+                port = options["bridge_ports"]
+                # A NIC (by the kernel's name: net.ifnames=0), or a bond or VLAN device the
+                # file brings up (several NICs).
+                assert port.startswith("eth") or port in stanzas, f"{name}: port {port} is brought up by nothing"
+                if options.get("address", "").split("/")[0] == dom0["ip"]:
+                    addressed.append(name)
                 grub = (base / "grub" / "grub.cfg").read_text()
                 assert re.search(r"^\s*module2 \S*vmlinuz .*\bnet\.ifnames=0\b", grub, re.M), \
                     "eth0 is not the NIC without net.ifnames=0 on dom0's kernel line"
         assert made, f"{fqdn}: its interfaces make no bridge"
+        assert len(addressed) == 1, f"{fqdn}: one bridge with a port must carry dom0's address, not {addressed}"
+        conf = (base / "xen" / "xl.conf").read_text()
+        uses += [("xl.conf", b) for b in XL_DEFAULT_BRIDGE.findall(conf)]
+    elif ifcfgs:
+        # EL5 with several NICs: initscripts makes the bridges (render/ifcfg), xend nothing.
+        sxp = (base / "xen" / "xend-config.sxp").read_text()
+        forms = [f for f in _sxp_parse(sxp) if isinstance(f, list) and f and f[0] == "network-script"]
+        assert [f[1] for f in forms] == ["/bin/true"], f"network-script is {forms}, not /bin/true"
+        cfg = {p.name.removeprefix("ifcfg-"): dict(re.findall(r"^(\w+)=\"?([^\"\n]*)\"?$", p.read_text(), re.M))
+               for p in ifcfgs}
+        made = {name for name, c in cfg.items() if c.get("TYPE") == "Bridge"}
+        ports = {c["BRIDGE"] for c in cfg.values() if "BRIDGE" in c}
+        assert made and ports == made, f"{fqdn}: bridges {sorted(made)}, with a port: {sorted(ports)}"
+        assert [n for n in made if cfg[n].get("IPADDR") == dom0["ip"]], f"{fqdn}: no bridge carries dom0's address"
+        post = (tree / "kickstart" / f"{fqdn}.ks").read_text()
+        for p in ifcfgs:
+            assert f"cat > /etc/sysconfig/network-scripts/{p.name} <<'XENFAB_EOF'\n{p.read_text()}XENFAB_EOF\n" in post, \
+                f"{fqdn}: the kickstart's %post does not write {p.name} as rendered"
+    elif keyfiles:
+        # EL9 with several NICs: NetworkManager makes the bridges from the %post's keyfiles.
+        assert not [n for n in nets if getattr(n, "bridgeslaves", "")], "the kickstart bridges a NIC itself"
+        kinds = {}
+        for p in keyfiles:
+            text = p.read_text()
+            name = re.search(r"^interface-name=(\S+)$", text, re.M).group(1)
+            kinds[name] = (re.search(r"^type=(\S+)$", text, re.M).group(1), text)
+        made = {n for n, (kind, _) in kinds.items() if kind == "bridge"}
+        assert made, f"{fqdn}: no bridge connection"
+        assert [n for n in made if f"address1={dom0['ip']}/" in kinds[n][1]], f"{fqdn}: no bridge carries dom0's address"
+        ports = {m.group(1) for _, text in kinds.values() for m in [re.search(r"^master=(\S+)\nslave-type=bridge$", text, re.M)] if m}
+        assert ports == made, f"{fqdn}: bridges {sorted(made)}, with a port: {sorted(ports)}"
         conf = (base / "xen" / "xl.conf").read_text()
         uses += [("xl.conf", b) for b in XL_DEFAULT_BRIDGE.findall(conf)]
     elif dom0["toolstack"] == "xm":
