@@ -15,7 +15,7 @@ use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
 
-use super::fabric::{Dom0, Fabric, Guest, MacSource};
+use super::fabric::{Dom0, Guest, MacSource};
 use super::mac::MacAddr;
 use super::names::Ident;
 use crate::diagnostic::FieldPath;
@@ -145,11 +145,6 @@ impl Bridge {
 }
 
 impl Interfaces {
-    /// The bond `name`, if it is one.
-    pub fn bond(&self, name: &str) -> Option<&Bond> {
-        self.bonds.iter().find(|b| b.name.as_str() == name)
-    }
-
     /// The bond `nic` is a member of, if any.
     pub fn bond_of(&self, nic: &str) -> Option<&Bond> {
         self.bonds
@@ -245,32 +240,6 @@ impl Guest {
             mac: n.mac,
             network: &n.network,
         }))
-    }
-}
-
-impl Fabric {
-    /// The bridges a dom0 has: those of the networks it carries, then one with no port for
-    /// each host-only network its guests are on, as (network, bridge, carried).
-    pub fn dom0_bridges<'a>(&'a self, dom0: &'a Dom0) -> Vec<(&'a Ident, &'a Ident, bool)> {
-        let mut out: Vec<(&Ident, &Ident, bool)> = dom0
-            .interfaces
-            .bridges
-            .iter()
-            .map(|b| (&b.network, &b.bridge, true))
-            .collect();
-        for g in &dom0.guests {
-            for nic in g.nics() {
-                if out.iter().any(|(n, ..)| *n == nic.network) {
-                    continue;
-                }
-                if let Some(net) = self.networks.get(nic.network) {
-                    if net.host_only {
-                        out.push((nic.network, &net.bridge, false));
-                    }
-                }
-            }
-        }
-        out
     }
 }
 
