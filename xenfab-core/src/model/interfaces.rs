@@ -152,6 +152,13 @@ impl Interfaces {
             .find(|b| b.members.iter().any(|m| m.as_str() == nic))
     }
 
+    /// The bridge whose port is `device` itself, untagged, if any.
+    pub fn untagged_bridge(&self, device: &str) -> Option<&Bridge> {
+        self.bridges
+            .iter()
+            .find(|b| b.device.as_str() == device && b.vlan.is_none())
+    }
+
     /// The bridge of `network`, if dom0 carries it.
     pub fn bridge_of(&self, network: &str) -> Option<&Bridge> {
         self.bridges.iter().find(|b| b.network.as_str() == network)

@@ -57,12 +57,7 @@ pub(crate) fn files(fabric: &Fabric, dom0: &Dom0) -> Result<Vec<(String, String)
         )
     };
     // The bridge an untagged network makes of a device, if any.
-    let bridge_of = |device: &str| {
-        ifs.bridges
-            .iter()
-            .find(|b| b.device.as_str() == device && b.vlan.is_none())
-            .map(|b| b.bridge.as_str())
-    };
+    let bridge_of = |device: &str| ifs.untagged_bridge(device).map(|b| b.bridge.as_str());
     let mut out = Vec::new();
     for nic in &ifs.nics {
         let name = nic.name.as_str();
