@@ -104,22 +104,8 @@ pub fn nic_name(host: &HostName, network: &Ident) -> Result<HostName, super::Nam
     format!("{host}-{network}").parse()
 }
 
-/// A host's other addresses, each with its network: a dom0's on the networks it carries
-/// beside its install network, a guest's other NICs'.
-pub fn other_addresses(host: HostRef<'_>) -> Vec<(&Ident, Ipv4Addr)> {
-    match host {
-        HostRef::Dom0(d) => d
-            .interfaces
-            .bridges
-            .iter()
-            .filter_map(|b| Some((&b.network, b.ip.filter(|ip| *ip != d.ip)?)))
-            .collect(),
-        HostRef::Guest(_, g) => g.nics().skip(1).map(|n| (n.network, n.ip)).collect(),
-    }
-}
-
 /// Every address record of the site, host by host in fabric order (a dom0, then its guests),
-/// each host's first address first, then its others ([`other_addresses`]) under their
+/// each host's first address first, then its others ([`HostRef::other_addresses`]) under their
 /// [`nic_name`] (those without one are left out; validation refuses them).
 pub fn records(fabric: &Fabric) -> impl Iterator<Item = Record<'_>> {
     fabric.hosts().flat_map(|host| {
@@ -129,16 +115,14 @@ pub fn records(fabric: &Fabric) -> impl Iterator<Item = Record<'_>> {
             network: host.network(),
             host,
         };
-        let others = other_addresses(host)
-            .into_iter()
-            .filter_map(move |(network, ip)| {
-                Some(Record {
-                    name: nic_name(host.name(), network).ok()?,
-                    ip,
-                    network,
-                    host,
-                })
-            });
+        let others = host.other_addresses().into_iter().filter_map(move |a| {
+            Some(Record {
+                name: nic_name(host.name(), a.network).ok()?,
+                ip: a.ip,
+                network: a.network,
+                host,
+            })
+        });
         std::iter::once(own).chain(others)
     })
 }

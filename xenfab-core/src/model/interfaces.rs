@@ -15,7 +15,7 @@ use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
 
-use super::fabric::{Dom0, Guest, MacSource};
+use super::fabric::{Dom0, Guest, HostRef, MacSource};
 use super::mac::MacAddr;
 use super::names::Ident;
 use crate::diagnostic::FieldPath;
@@ -256,5 +256,62 @@ pub(crate) fn nic_path(guest: &FieldPath, index: usize) -> FieldPath {
     match index {
         0 => guest.clone(),
         i => guest.key("extra_nics").elem(i - 1, None),
+    }
+}
+
+/// An address of a host past its first: a dom0's on another network it carries, or a guest's
+/// other NIC's ([`HostRef::other_addresses`]).
+#[derive(Debug, Clone, Copy)]
+pub struct OtherAddress<'a> {
+    /// The network it is on.
+    pub network: &'a Ident,
+    /// The address.
+    pub ip: Ipv4Addr,
+    /// Its entry: the index in a dom0's `bridges`, or a guest NIC's index (1 and up).
+    place: usize,
+}
+
+impl OtherAddress<'_> {
+    /// Where the fabric file gives it, for `host` (whose address it is):
+    /// `dom0s[xen01].bridges[storage]`, `dom0s[xen01].guests[ullr].extra_nics[0]`.
+    pub(crate) fn at(&self, host: HostRef<'_>) -> FieldPath {
+        match host {
+            HostRef::Dom0(d) => {
+                d.at.key("bridges")
+                    .elem(self.place, Some(self.network.as_str()))
+            }
+            HostRef::Guest(_, g) => nic_path(&g.at, self.place),
+        }
+    }
+}
+
+impl<'a> HostRef<'a> {
+    /// The host's addresses past its first, in the order of the fabric file: a dom0's on the
+    /// networks it carries beside its install network, a guest's other NICs'.
+    pub fn other_addresses(self) -> Vec<OtherAddress<'a>> {
+        match self {
+            HostRef::Dom0(d) => d
+                .interfaces
+                .bridges
+                .iter()
+                .enumerate()
+                .filter_map(|(place, b)| {
+                    Some(OtherAddress {
+                        network: &b.network,
+                        ip: b.ip.filter(|ip| *ip != d.ip)?,
+                        place,
+                    })
+                })
+                .collect(),
+            HostRef::Guest(_, g) => g
+                .nics()
+                .skip(1)
+                .map(|n| OtherAddress {
+                    network: n.network,
+                    ip: n.ip,
+                    place: n.index,
+                })
+                .collect(),
+        }
     }
 }

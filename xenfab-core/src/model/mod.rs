@@ -31,7 +31,9 @@ pub use guest_boot::{
     loader_screens, rescue_args,
 };
 pub(crate) use interfaces::nic_path;
-pub use interfaces::{BOND_MIIMON, Bond, BondMode, Bridge, GuestNic, Interfaces, Nic, NicRef};
+pub use interfaces::{
+    BOND_MIIMON, Bond, BondMode, Bridge, GuestNic, Interfaces, Nic, NicRef, OtherAddress,
+};
 pub use kickstart::{
     CryptHash, DEFAULT_HASHES, Keymap, KickstartOverride, KickstartSettings, Level, Locale, Merged,
     Package, PostScript, PostScriptError, PreScript, PreScriptError, Repo, RoleSettings, Service,

@@ -50,19 +50,9 @@ fn check_nic_names(fabric: &Fabric, diags: &mut Diagnostics) {
         .map(|h| (h.name().to_string(), (h.at().clone(), h.name().as_str())))
         .collect();
     for host in fabric.hosts() {
-        for (i, (network, _)) in dns::other_addresses(host).into_iter().enumerate() {
-            let at = match host {
-                crate::model::HostRef::Dom0(d) => {
-                    let index = d
-                        .interfaces
-                        .bridges
-                        .iter()
-                        .position(|b| &b.network == network)
-                        .unwrap_or(i);
-                    d.at.key("bridges").elem(index, Some(network.as_str()))
-                }
-                crate::model::HostRef::Guest(_, g) => crate::model::nic_path(&g.at, i + 1),
-            };
+        for address in host.other_addresses() {
+            let network = address.network;
+            let at = address.at(host);
             match dns::nic_name(host.name(), network) {
                 Err(e) => diags.error(
                     "dns-name-unusable",

@@ -53,13 +53,7 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
         }
         note_ip(&mut ips, host.ip(), host, at, diags);
         let mac = host.mac();
-        if mac.is_multicast() || mac.octets() == [0; 6] {
-            diags.error(
-                "invalid-mac",
-                at.key("mac"),
-                format!("MAC {mac} is a group or null address, which no NIC can use"),
-            );
-        }
+        check_mac_usable(mac, at, diags);
         match macs.entry(mac) {
             Entry::Occupied(first) => {
                 let first = *first.get();
@@ -108,30 +102,25 @@ fn check_other_nics<'a>(
     macs: &mut HashMap<MacAddr, HostRef<'a>>,
     diags: &mut Diagnostics,
 ) {
-    for dom0 in &fabric.dom0s {
-        let host = HostRef::Dom0(dom0);
-        for (i, b) in dom0.interfaces.bridges.iter().enumerate() {
-            match b.ip {
-                Some(ip) if ip != dom0.ip => {
-                    let at = dom0.at.key("bridges").elem(i, Some(b.network.as_str()));
-                    note_ip(ips, ip, host, &at, diags);
+    for host in fabric.hosts() {
+        for address in host.other_addresses() {
+            note_ip(ips, address.ip, host, &address.at(host), diags);
+        }
+        match host {
+            HostRef::Dom0(dom0) => {
+                for (i, n) in dom0.interfaces.nics.iter().enumerate() {
+                    let Some(mac) = n.mac.filter(|m| *m != dom0.mac) else {
+                        continue;
+                    };
+                    let at = dom0.at.key("nics").elem(i, Some(n.name.as_str()));
+                    note_mac(mac, host, &at, macs, diags);
                 }
-                _ => {}
             }
-        }
-        for (i, n) in dom0.interfaces.nics.iter().enumerate() {
-            let Some(mac) = n.mac.filter(|m| *m != dom0.mac) else {
-                continue;
-            };
-            let at = dom0.at.key("nics").elem(i, Some(n.name.as_str()));
-            other_mac(mac, host, &at, macs, diags);
-        }
-        for g in &dom0.guests {
-            let host = HostRef::Guest(dom0, g);
-            for nic in g.nics().skip(1) {
-                let at = crate::model::nic_path(&g.at, nic.index);
-                note_ip(ips, nic.ip, host, &at, diags);
-                other_mac(nic.mac, host, &at, macs, diags);
+            HostRef::Guest(_, g) => {
+                for nic in g.nics().skip(1) {
+                    let at = crate::model::nic_path(&g.at, nic.index);
+                    note_mac(nic.mac, host, &at, macs, diags);
+                }
             }
         }
     }
@@ -159,13 +148,8 @@ fn note_ip<'a>(
     }
 }
 
-fn other_mac<'a>(
-    mac: MacAddr,
-    host: HostRef<'a>,
-    at: &crate::diagnostic::FieldPath,
-    macs: &mut HashMap<MacAddr, HostRef<'a>>,
-    diags: &mut Diagnostics,
-) {
+/// A MAC no NIC can have: a group (multicast) or the null address.
+fn check_mac_usable(mac: MacAddr, at: &crate::diagnostic::FieldPath, diags: &mut Diagnostics) {
     if mac.is_multicast() || mac.octets() == [0; 6] {
         diags.error(
             "invalid-mac",
@@ -173,6 +157,19 @@ fn other_mac<'a>(
             format!("MAC {mac} is a group or null address, which no NIC can use"),
         );
     }
+}
+
+/// Records that `host` has `mac` on a NIC past its first (given at `at`), or reports
+/// `duplicate-mac` if another host or NIC has it already. (A host's first MAC is checked in
+/// `check`, which knows when two derived MACs are one duplicate IP.)
+fn note_mac<'a>(
+    mac: MacAddr,
+    host: HostRef<'a>,
+    at: &crate::diagnostic::FieldPath,
+    macs: &mut HashMap<MacAddr, HostRef<'a>>,
+    diags: &mut Diagnostics,
+) {
+    check_mac_usable(mac, at, diags);
     match macs.entry(mac) {
         Entry::Occupied(first) => diags.error_related(
             "duplicate-mac",

@@ -63,26 +63,12 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
 /// Every address a host has, with its network and where the fabric file gives it: each
 /// host's own, a dom0's on the other networks it carries, a guest's other NICs'.
 fn addresses(fabric: &Fabric) -> impl Iterator<Item = (&Ident, Ipv4Addr, FieldPath)> {
-    fabric.dom0s.iter().flat_map(|d| {
-        let own = std::iter::once((&d.network, d.ip, d.at.clone()));
-        let bridges = d
-            .interfaces
-            .bridges
-            .iter()
-            .enumerate()
-            .filter_map(move |(i, b)| {
-                let ip = b.ip.filter(|ip| *ip != d.ip)?;
-                Some((
-                    &b.network,
-                    ip,
-                    d.at.key("bridges").elem(i, Some(b.network.as_str())),
-                ))
-            });
-        let guests = d.guests.iter().flat_map(|g| {
-            g.nics()
-                .map(move |n| (n.network, n.ip, crate::model::nic_path(&g.at, n.index)))
-        });
-        own.chain(bridges).chain(guests)
+    fabric.hosts().flat_map(|h| {
+        let others = h
+            .other_addresses()
+            .into_iter()
+            .map(move |a| (a.network, a.ip, a.at(h)));
+        std::iter::once((h.network(), h.ip(), h.at().clone())).chain(others)
     })
 }
 
