@@ -31,6 +31,8 @@ pub mod input;
 pub mod model;
 pub mod output;
 pub mod render;
+#[cfg(test)]
+mod testing;
 mod validate;
 
 pub use diagnostic::{

@@ -206,12 +206,7 @@ mod tests {
 
     #[test]
     fn a_debian_dom0s_preseed_file_is_served_from_preseed() {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../examples/debian-site.toml"
-        ))
-        .unwrap();
-        let fabric = crate::load(&text, "debian-site.toml").unwrap().fabric;
+        let fabric = crate::testing::repo_fabric("examples/debian-site.toml");
         let names = kickstart_names(&fabric);
         assert!(names.contains("preseed/deb01.example.org.cfg"), "{names:?}");
         assert!(names.contains("preseed/deb01.example.org.reinstall.cfg"));

@@ -759,12 +759,7 @@ mod tests {
 
     #[test]
     fn an_el5_rescue_entry_names_a_boot_nic_that_is_not_eth0_by_its_mac() {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/cases/multi-nic/fabric.toml"
-        ))
-        .unwrap()
-        .replace(
+        let text = crate::testing::repo_file("tests/cases/multi-nic/fabric.toml").replace(
             r#"nics = [{ name = "eth0", mac = "00:1e:c9:2a:12:01" }, { name = "eth1" }]"#,
             r#"nics = [{ name = "eth0" }, { name = "eth1", mac = "00:1e:c9:2a:12:01" }]"#,
         );

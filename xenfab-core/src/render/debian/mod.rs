@@ -260,12 +260,7 @@ mod tests {
     use super::*;
 
     fn debian_example() -> Fabric {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../examples/debian-site.toml"
-        ))
-        .unwrap();
-        crate::load(&text, "debian-site.toml").unwrap().fabric
+        crate::testing::repo_fabric("examples/debian-site.toml")
     }
 
     #[test]

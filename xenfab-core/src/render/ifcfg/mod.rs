@@ -165,12 +165,7 @@ mod tests {
     use super::*;
 
     fn multi_nic() -> Fabric {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/cases/multi-nic/fabric.toml"
-        ))
-        .unwrap();
-        crate::load(&text, "fabric.toml").unwrap().fabric
+        crate::testing::repo_fabric("tests/cases/multi-nic/fabric.toml")
     }
 
     #[test]
