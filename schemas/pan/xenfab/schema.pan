@@ -106,6 +106,8 @@ type xenfab_disk = {
     'size' : xenfab_size
 };
 
+type xenfab_firmware = string with match(SELF, '^(bios|uefi)$');
+
 type xenfab_hardware_raid = string with match(SELF, '^(none|raid1|raid5|raid10)$');
 
 type xenfab_serial_port = string with match(SELF, '^(com1|com2)$');
@@ -120,6 +122,7 @@ type xenfab_serial_console = xenfab_serial_line;
 type xenfab_hardware = {
     'cpus' : long(0..)
     'disks' : xenfab_disk[]
+    'firmware' ? xenfab_firmware
     'raid' ? xenfab_hardware_raid
     'ram' : xenfab_size
     'serial_console' ? xenfab_serial_console
@@ -272,6 +275,7 @@ type xenfab_dom0 = {
     'balloon' ? boolean
     'bonds' ? xenfab_bond[]
     'bridges' ? xenfab_bridge[]
+    'firmware' ? xenfab_firmware
     'guests' ? xenfab_guest[]
     'hardware' : string
     'ip' : string

@@ -247,6 +247,9 @@ pub struct Hardware {
     /// The serial console of machines of this profile (their BMC's serial-over-LAN), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub serial_console: Option<SerialConsole>,
+    /// How machines of this profile start (BIOS unless set); a dom0 may say otherwise.
+    #[serde(skip_serializing_if = "super::Firmware::is_bios")]
+    pub firmware: super::Firmware,
 }
 
 /// A physical disk.
@@ -334,6 +337,10 @@ pub struct Dom0 {
     /// falls back to the profile's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub serial_console: Option<SerialConsole>,
+    /// Its firmware when set on the dom0 itself (it overrides its hardware profile's): use
+    /// [`Fabric::firmware`], which falls back to the profile's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub firmware: Option<super::Firmware>,
     /// What network boot gives it: install, reinstall, its local disk or rescue mode.
     pub state: BootState,
     /// Whether `state = "install"` may wipe its guests' volumes (the install kickstart has

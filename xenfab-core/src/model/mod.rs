@@ -8,6 +8,7 @@ mod capacity;
 pub mod debootstrap;
 pub mod dns;
 mod fabric;
+mod firmware;
 mod guest_boot;
 mod interfaces;
 mod kickstart;
@@ -26,6 +27,7 @@ pub use fabric::{
     HardwareRaid, HostRef, InstallServer, LifecycleAction, MacSource, Network, OsFamily, OsRelease,
     SerialConsole, SerialPort, Site, Toolstack, VirtMode,
 };
+pub use firmware::Firmware;
 pub use guest_boot::{
     INSTALLER_DIR, InstallerBoot, installer_boot, installer_disk_name, loader_network,
     loader_screens, rescue_args,

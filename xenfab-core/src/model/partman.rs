@@ -733,6 +733,7 @@ mod tests {
                 })
                 .collect(),
             serial_console: None,
+            firmware: crate::model::Firmware::Bios,
         }
     }
 

@@ -208,6 +208,7 @@ mod tests {
             toolstack: Toolstack::Xm,
             partitioning: "seed-softraid1".parse().unwrap(),
             serial_console: None,
+            firmware: None,
             state: BootState::Localboot,
             wipe_guests: false,
             kickstart: None,
@@ -259,6 +260,7 @@ mod tests {
                 },
             ],
             serial_console: None,
+            firmware: crate::model::Firmware::Bios,
         };
         let soft = &schemes[&"seed-softraid1".parse().unwrap()];
         assert_eq!(boot_partition(soft, &two), Some((0, 1)));

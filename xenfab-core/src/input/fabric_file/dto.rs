@@ -10,8 +10,8 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::model::{
-    Arch, BootState, FsType, HardwareRaid, LifecycleAction, MacScheme, OsFamily, RaidLevel,
-    SerialPort, Toolstack, VirtMode,
+    Arch, BootState, Firmware, FsType, HardwareRaid, LifecycleAction, MacScheme, OsFamily,
+    RaidLevel, SerialPort, Toolstack, VirtMode,
 };
 
 /// The version of the fabric file format this xenfab reads and writes.
@@ -387,6 +387,10 @@ pub struct Hardware {
     /// `serial_console` overrides it (default: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serial_console: Option<SerialConsole>,
+    /// How machines of this profile start: `bios` (default; also UEFI machines run in their
+    /// legacy mode) or `uefi`. A dom0's own `firmware` overrides it. See docs/uefi.md.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firmware: Option<Firmware>,
 }
 
 /// A serial console: a port with its speed, or just the port (at 115200).
@@ -669,6 +673,10 @@ pub struct Dom0 {
     /// only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serial_console: Option<SerialConsole>,
+    /// How this machine starts, `bios` or `uefi`, when it differs from its hardware profile's
+    /// `firmware` (default: the profile's, else `bios`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firmware: Option<Firmware>,
     /// What network boot gives it next: `install` (wipes its disks, its guests' volumes too),
     /// `reinstall` (reformats its system, keeps its guests' volume group), `localboot` or
     /// `rescue`. See docs/lifecycle.md.

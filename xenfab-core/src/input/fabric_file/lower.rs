@@ -1029,6 +1029,7 @@ impl Cx {
                 .collect::<Option<_>>()
                 .filter(|d: &Vec<_>| !d.is_empty())?,
             serial_console,
+            firmware: h.firmware.unwrap_or_default(),
         })
     }
 
@@ -1311,6 +1312,7 @@ impl Cx {
                 },
             ),
             serial_console,
+            firmware: d.firmware,
             partitioning: partitioning?,
             state: d.state.or(defaults.state).unwrap_or_default(),
             wipe_guests: d.wipe_guests.unwrap_or(false),

@@ -301,6 +301,7 @@ impl Cx {
                 }),
                 partitioning: Some(scheme_name),
                 serial_console: None,
+                firmware: None,
                 state: None,
                 wipe_guests: None,
                 kickstart,
@@ -641,6 +642,7 @@ impl Cx {
             raid: None,
             disks,
             serial_console: None,
+            firmware: None,
         })
     }
 
