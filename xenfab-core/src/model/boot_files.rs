@@ -65,8 +65,7 @@ impl HttpBootUrl {
             Err("UEFI HTTP boot loads http or https URLs: the scheme must be http or https")
         } else if s.len() > Self::MAX {
             Err("longer than 127 characters, the most the BOOTP `file` field holds (RFC 2131)")
-        } else if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty()
-        {
+        } else if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
             Err("a query, fragment or user name is not allowed")
         } else if !s
             .bytes()
@@ -150,7 +149,10 @@ impl BootFiles {
     pub fn rules(&self) -> Vec<BootRule> {
         let entries = [
             (BootClient::Ipxe, self.ipxe.as_ref().map(BootPath::as_str)),
-            (BootClient::Http, self.http.as_ref().map(HttpBootUrl::as_str)),
+            (
+                BootClient::Http,
+                self.http.as_ref().map(HttpBootUrl::as_str),
+            ),
             (BootClient::Uefi, self.uefi.as_ref().map(BootPath::as_str)),
         ];
         let mut rules: Vec<BootRule> = Vec::new();

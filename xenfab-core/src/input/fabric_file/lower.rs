@@ -585,8 +585,8 @@ impl Cx {
             None => Some(None),
             Some(text) => {
                 let p = tpath.key("http");
-                self.url(&p, text).and_then(|u| {
-                    match m::boot_files::HttpBootUrl::new(&u) {
+                self.url(&p, text)
+                    .and_then(|u| match m::boot_files::HttpBootUrl::new(&u) {
                         Ok(u) => Some(Some(u)),
                         Err(why) => {
                             self.diags.error(
@@ -596,8 +596,7 @@ impl Cx {
                             );
                             None
                         }
-                    }
-                })
+                    })
             }
         };
         Some(m::boot_files::BootFiles {

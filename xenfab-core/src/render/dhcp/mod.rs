@@ -359,11 +359,7 @@ fn dnsmasq_classes(rules: &[BootRule]) -> Vec<String> {
                 lines.push(format!(
                     "tag-if=set:{tag},tag:xenfab+arch{ARCH_X64_UEFI_HTTP},tag:xenfab+{HTTP_CLIENT}"
                 ));
-                let unless: String = rule
-                    .unless
-                    .iter()
-                    .map(|c| format!("tag:!{},", dnsmasq_tag(*c)))
-                    .collect();
+                let unless = not_tags(rule.unless.iter().copied());
                 lines.push(format!(
                     "dhcp-option-force=tag:{tag},{unless}option:vendor-class,{HTTP_CLIENT}"
                 ));
@@ -378,17 +374,21 @@ fn dnsmasq_classes(rules: &[BootRule]) -> Vec<String> {
     lines
 }
 
+/// `tag:!T,` for the tag of each kind of client: none of them.
+fn not_tags(clients: impl Iterator<Item = BootClient>) -> String {
+    clients.fold(String::new(), |mut s, c| {
+        let _ = write!(s, "tag:!{},", dnsmasq_tag(c));
+        s
+    })
+}
+
 /// A network's `dhcp-boot` values, one a kind of client and the BIOS one last, their tags
 /// exclusive (all of a line's tags must match, dnsmasq(8) `--dhcp-boot`; `tag:!` negates).
 fn dnsmasq_boot(network: &Ident, server: &str, bios: &str, rules: &[BootRule]) -> Vec<String> {
     let mut lines: Vec<String> = rules
         .iter()
         .map(|r| {
-            let unless: String = r
-                .unless
-                .iter()
-                .map(|c| format!("tag:!{},", dnsmasq_tag(*c)))
-                .collect();
+            let unless = not_tags(r.unless.iter().copied());
             format!(
                 "tag:{network},{unless}tag:{},{},,{server}",
                 dnsmasq_tag(r.client),
@@ -396,17 +396,17 @@ fn dnsmasq_boot(network: &Ident, server: &str, bios: &str, rules: &[BootRule]) -
             )
         })
         .collect();
-    let none: String = rules
-        .iter()
-        .map(|r| format!("tag:!{},", dnsmasq_tag(r.client)))
-        .collect();
+    let none = not_tags(rules.iter().map(|r| r.client));
     lines.push(format!("tag:{network},{none}{bios},,{server}"));
     lines
 }
 
 /// Kea's name of the class of a kind of client.
 fn kea_class(client: BootClient) -> String {
-    format!("xenfab-{}", dnsmasq_tag(client).trim_start_matches("xenfab+"))
+    format!(
+        "xenfab-{}",
+        dnsmasq_tag(client).trim_start_matches("xenfab+")
+    )
 }
 
 /// Kea's test of a kind of client (Kea ARM 2.2, "Using Expressions in Classification":
