@@ -562,19 +562,23 @@ impl Cx {
         let table = s.boot_files.clone().unwrap_or_default();
         let tpath = path.key("boot_files");
         let (bios_path, bios_text) = match (&s.boot_file, &table.bios) {
-            (Some(_), Some(_)) => {
+            (Some(_), Some(f)) => {
+                // Reported, and the other entries checked all the same.
                 self.diags.error(
                     "invalid-value",
                     path.key("boot_file"),
                     "give the BIOS boot file once: `install.boot_file` is the older spelling of `install.boot_files.bios`",
                 );
-                return None;
+                (tpath.key("bios"), f.as_str())
             }
             (Some(f), None) => (path.key("boot_file"), f.as_str()),
             (None, Some(f)) => (tpath.key("bios"), f.as_str()),
             (None, None) => (path.key("boot_file"), "pxelinux.0"),
         };
-        let bios = self.tftp_boot_file(&bios_path, bios_text);
+        let twice = s.boot_file.is_some() && table.bios.is_some();
+        let bios = self
+            .tftp_boot_file(&bios_path, bios_text)
+            .filter(|_| !twice);
         let file = |cx: &mut Cx, key: &'static str, text: &Option<String>| match text {
             None => Some(None),
             Some(t) => cx.tftp_boot_file(&tpath.key(key), t).map(Some),
