@@ -159,3 +159,57 @@ def test_mutant_uefi_test_fails(kind: str, name: str, command: str, netns: None,
     rc, lease, log = _probe(kind, conf, CLIENTS["uefi-arch7"][0])
     assert rc == 0, f"no lease from {kind}:\n{log}"
     assert lease.get("boot_file") == BIOS, log
+
+
+# --- xenfab dhcpd-config ------------------------------------------------------------------------
+
+XENFAB = Path(os.environ.get("XENFAB", HERE.parents[1] / "target" / "debug" / "xenfab"))
+SAMPLES = HERE / "samples"
+BOOT_FILES = """
+[install.boot_files]
+uefi = "grub2/grubx64.efi"
+http = "http://192.168.1.1/efi/grubx64.efi"
+ipxe = "ipxe/boot.ipxe"
+"""
+
+
+@pytest.mark.boot
+@pytest.mark.parametrize("declared", [False, True], ids=["plain", "own-option-arch"])
+def test_dhcpd_config_by_client(declared: bool, netns: None, tmp_path: Path) -> None:
+    """`xenfab dhcpd-config` puts the same per-kind host entries into Quattor's example
+    dhcpd.conf, which needs no `option arch` declaration of xenfab's (dhcpd's own
+    `pxe-system-type` is option 93), and keeps working beside the common one of a user's own
+    (`option arch code 93 = unsigned integer 16;`, two names for one code); a second run changes
+    nothing, and the served file answers each kind of client."""
+    _require([] if shutil.which("dhcpd", path=PATH) else ["dhcpd"], "the isc probe")
+    if not XENFAB.exists():
+        pytest.fail(f"{XENFAB} is missing: build it with `cargo build -p xenfab-cli`", pytrace=False)
+    site = (SAMPLES / "aii-site.toml").read_text(encoding="utf-8")
+    anchor = 'kickstart_url = "http://192.168.1.1/ks"\n'
+    assert anchor in site
+    (tmp_path / "site.toml").write_text(site.replace(anchor, anchor + BOOT_FILES, 1), encoding="utf-8")
+    # Quattor's example says `ddns-update-style ad-hoc;`, which dhcpd 4 refuses (test_netboot).
+    conf = (SAMPLES / "aii-dhcpd.conf.example").read_text(encoding="utf-8").replace("ad-hoc", "none")
+    if declared:
+        conf = "option arch code 93 = unsigned integer 16;\n" + conf
+    (tmp_path / "in.conf").write_text(conf, encoding="utf-8")
+    outs = []
+    for src, dst in (("in.conf", "out.conf"), ("out.conf", "again.conf")):
+        r = subprocess.run([str(XENFAB), "dhcpd-config", "--fabric", str(tmp_path / "site.toml"), str(tmp_path / src)],
+                           capture_output=True, text=True, check=False)
+        assert r.returncode == 0, r.stderr
+        (tmp_path / dst).write_text(r.stdout, encoding="utf-8")
+        outs.append(r.stdout)
+    assert outs[0] == outs[1], "a second run changed the file"
+    assert outs[0].count("code 93") == (1 if declared else 0)
+    # ullr of the aii site: 192.168.1.43 (the example's last octet).
+    mac = re.search(r"host ullr\.[^{]*\{\s*hardware ethernet ([0-9a-f:]+);", outs[0])
+    assert mac, outs[0]
+    for client in ("bios-no-arch", "uefi-arch7", "http-arch16", "ipxe-on-uefi"):
+        args, want = CLIENTS[client]
+        argv = ["sh", str(DHCP_PROBE), "isc", str(tmp_path / "out.conf"), mac.group(1), "192.168.1.1/24", *args]
+        proc = _run(argv, 30)
+        lease = dict(line.split("=", 1) for line in proc.stdout.splitlines() if re.match(r"^[a-z_0-9]+=", line))
+        log = f"$ {shlex.join(argv)}\n{proc.stdout}"
+        assert proc.returncode == 0, log
+        assert lease.get("boot_file") == (want.replace("192.168.96.1", "192.168.1.1") if want == HTTP else want), log
