@@ -8,6 +8,12 @@
 //! - `dhcp/kea-dhcp4.json`: Kea DHCPv4 (ISC dhcpd is end-of-life), reservations in subnets.
 //! - `dhcp/dnsmasq.conf`: `dhcp-host` lines, a static range and boot options a network.
 //!
+//! The boot file goes by the kind of client when `[install.boot_files]` gives more than the
+//! BIOS one ([`crate::model::boot_files::BootFiles::rules`]): an `if`/`elsif` chain in each
+//! booting host's dhcpd declaration, `only-if-required` client classes in Kea, tags in
+//! dnsmasq (docs/output-tree.md, "BIOS and UEFI clients in DHCP"). With the BIOS file alone
+//! the files are as they were.
+//!
 //! Every value is validated before it gets here: names are RFC 1123 labels, MACs and addresses
 //! are typed, the boot file is a plain path. Quoting is no defence in dhcpd.conf
 //! (`option host-name "x"; filename "evil.0";` parses), so nothing is trusted to it.
