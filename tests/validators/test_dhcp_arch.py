@@ -213,3 +213,47 @@ def test_dhcpd_config_by_client(declared: bool, netns: None, tmp_path: Path) -> 
         log = f"$ {shlex.join(argv)}\n{proc.stdout}"
         assert proc.returncode == 0, log
         assert lease.get("boot_file") == (want.replace("192.168.96.1", "192.168.1.1") if want == HTTP else want), log
+
+
+# --- other NICs: no boot file, whatever they say they are ---------------------------------------
+
+MULTI_NIC = HERE.parent / "cases" / "multi-nic" / "fabric.toml"
+# tests/cases/multi-nic: guest ullr's first NIC on public (it boots from there), its second on
+# the storage network, which no host boots from (test_netboot's ULLR_NICS).
+MULTI_NIC_ULLR = [("public", "02:00:c0:00:02:2d", "192.0.2.1/24", UEFI),
+                  ("storage", "02:00:0a:14:00:2d", "10.20.0.1/24", None)]
+
+
+@pytest.fixture(scope="module")
+def multi_nic_dhcp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The multi-nic case's dhcp/ files, rendered with a UEFI boot file."""
+    if not XENFAB.exists():
+        pytest.fail(f"{XENFAB} is missing: build it with `cargo build -p xenfab-cli`", pytrace=False)
+    tmp = tmp_path_factory.mktemp("multi-nic-uefi")
+    text = MULTI_NIC.read_text(encoding="utf-8")
+    anchor = 'kickstart_url = "http://192.0.2.1/ks"\n'
+    assert anchor in text
+    fabric = tmp / "fabric.toml"
+    fabric.write_text(text.replace(anchor, anchor + '\n[install.boot_files]\nuefi = "grub2/grubx64.efi"\n', 1),
+                      encoding="utf-8")
+    r = subprocess.run([str(XENFAB), "render", str(fabric), "-o", str(tmp / "out")], capture_output=True, text=True,
+                       check=False)
+    assert r.returncode == 0, r.stderr
+    return tmp / "out" / "dhcp"
+
+
+@pytest.mark.boot
+@pytest.mark.parametrize(("network", "mac", "server", "want"), MULTI_NIC_ULLR, ids=[n[0] for n in MULTI_NIC_ULLR])
+@pytest.mark.parametrize(("kind", "name", "command"), SERVERS, ids=[s[0] for s in SERVERS])
+def test_other_nics_get_no_boot_file(kind: str, name: str, command: str, network: str, mac: str, server: str,
+                                     want: str | None, multi_nic_dhcp: Path, netns: None, tmp_path: Path) -> None:
+    """An arch-7 client on the network a host boots from gets the UEFI file; on a network only
+    other NICs are on, none (Kea: the classes are required only by the booting subnets)."""
+    _require([] if shutil.which(command, path=PATH) else [command], f"the {kind} probe")
+    conf = _served(kind, name, (multi_nic_dhcp / name).read_text(encoding="utf-8"), tmp_path)
+    argv = ["sh", str(DHCP_PROBE), kind, str(conf), mac, server, "-x", "0x5d:0007"]
+    proc = _run(argv, 30)
+    log = f"$ {shlex.join(argv)}\n{proc.stdout}"
+    assert proc.returncode == 0, f"no lease from {kind} on {network}:\n{log}"
+    lease = dict(line.split("=", 1) for line in proc.stdout.splitlines() if re.match(r"^[a-z_0-9]+=", line))
+    assert lease.get("boot_file") == want, log

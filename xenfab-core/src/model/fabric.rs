@@ -97,9 +97,10 @@ impl Fabric {
     }
 
     /// The boot files DHCP hands network-booting hosts, by the kind of client: what every DHCP
-    /// renderer asks (the one place a default for UEFI clients would be decided).
-    pub fn boot_files(&self) -> &super::boot_files::BootFiles {
-        &self.install.boot_files
+    /// renderer asks. Owned, so that this is the one place a default can be decided (a UEFI
+    /// file when dom0s boot with UEFI firmware) without the renderers changing.
+    pub fn boot_files(&self) -> super::boot_files::BootFiles {
+        self.install.boot_files.clone()
     }
 
     /// The URL of a host's kickstart file: `<kickstart_url>/<fqdn>.ks`.
