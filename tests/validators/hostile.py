@@ -10,7 +10,8 @@ A *field* is one place of the fabric file that holds text: a string leaf (``site
 stays consistent and only the name's text is under test). Fields come from two base fabrics:
 
 - ``seed``: the built-in example (``examples/seed-site.toml``) with the optional fields it
-  leaves out set to ordinary values (``lang``, ``keyboard``, packages, ``boot_file``, DHCP
+  leaves out set to ordinary values (``lang``, ``keyboard``, packages, ``boot_file`` and
+  ``boot_files``' UEFI, HTTP and iPXE entries, DHCP
   interfaces, a network's ``next_server``, explicit guest volumes and vdevs, the DNS zones'
   name servers and mailbox, a serial console on a hardware profile), so that each of
   them is a field too: EL3, EL4, EL5 and EL9 hosts, xm and xl dom0s, every guest mode;
@@ -113,6 +114,9 @@ def seed_base() -> dict:
     """The built-in example, with its optional text fields set so that they are fields too."""
     fabric = tomllib.loads(SEED.read_text(encoding="utf-8"))
     fabric["install"]["boot_file"] = "pxelinux.0"
+    # The boot files of the other kinds of client (BIOS is boot_file above: not both).
+    fabric["install"]["boot_files"] = {"uefi": "grub2/grubx64.efi", "http": "http://192.168.96.1/efi/grubx64.efi",
+                                       "ipxe": "ipxe/boot.ipxe"}
     fabric["install"]["dhcp_interfaces"] = ["eth0"]
     fabric["install"]["ack_url"] = "http://192.168.96.1:8140"  # xenfab serve: the ack %post
     fabric["kickstart"]["lang"] = "en_US.UTF-8"

@@ -14,9 +14,17 @@ type xenfab_site = {
     'name' : string
 };
 
+type xenfab_boot_files = {
+    'bios' ? string
+    'http' ? string
+    'ipxe' ? string
+    'uefi' ? string
+};
+
 type xenfab_install = {
     'ack_url' ? string
     'boot_file' ? string
+    'boot_files' ? xenfab_boot_files
     'dhcp_interfaces' ? string[]
     'kickstart_url' : string
     'next_server' ? string

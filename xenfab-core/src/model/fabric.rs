@@ -61,8 +61,9 @@ pub struct InstallServer {
     /// The `next-server` DHCP hands out: the TFTP server's address, unless a network has its
     /// own.
     pub next_server: Option<Ipv4Addr>,
-    /// The boot file DHCP hands out (`pxelinux.0`), relative to the TFTP root.
-    pub boot_file: BootPath,
+    /// The boot files DHCP hands out by the kind of client (`[install.boot_files]`; BIOS:
+    /// `pxelinux.0`, relative to the TFTP root). Renderers ask [`Fabric::boot_files`].
+    pub boot_files: super::boot_files::BootFiles,
     /// The interfaces the DHCP server listens on (Kea's `interfaces-config`).
     pub dhcp_interfaces: Vec<Ident>,
     /// The TFTP root on the install server (`/tftpboot` in the seed).
@@ -93,6 +94,13 @@ impl Fabric {
             .get(network)
             .and_then(|n| n.next_server)
             .or(self.install.next_server)
+    }
+
+    /// The boot files DHCP hands network-booting hosts, by the kind of client: what every DHCP
+    /// renderer asks. Owned, so that this is the one place a default can be decided (a UEFI
+    /// file when dom0s boot with UEFI firmware) without the renderers changing.
+    pub fn boot_files(&self) -> super::boot_files::BootFiles {
+        self.install.boot_files.clone()
     }
 
     /// The URL of a host's kickstart file: `<kickstart_url>/<fqdn>.ks`.

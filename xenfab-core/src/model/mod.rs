@@ -4,6 +4,7 @@
 //! relations between them (duplicates, capacity, references) are checked by
 //! [`crate::validate()`].
 
+pub mod boot_files;
 mod capacity;
 pub mod debootstrap;
 pub mod dns;

@@ -119,9 +119,14 @@ pub struct Install {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("format" = "ipv4"))]
     pub next_server: Option<String>,
-    /// The boot file DHCP hands out, relative to the TFTP root (default `pxelinux.0`).
+    /// The boot file DHCP hands out, relative to the TFTP root (default `pxelinux.0`): the
+    /// older spelling of `boot_files.bios`, which cannot be given with it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boot_file: Option<String>,
+    /// The boot file DHCP hands out by the kind of client (option 93, vendor and user class):
+    /// BIOS, x86-64 UEFI, UEFI HTTP boot, iPXE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_files: Option<BootFiles>,
     /// The interfaces the DHCP server listens on (default: all, `*`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dhcp_interfaces: Option<Vec<String>>,
@@ -138,6 +143,29 @@ pub struct Install {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("format" = "uri"))]
     pub ack_url: Option<String>,
+}
+
+/// `[install.boot_files]`: the boot file of each kind of network-booting client.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BootFiles {
+    /// BIOS PXE ROMs, and every client no other entry matches (default `install.boot_file`,
+    /// else `pxelinux.0`), relative to the TFTP root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bios: Option<String>,
+    /// x86-64 UEFI PXE clients (option 93 = 7 or 9), relative to the TFTP root, e.g.
+    /// `grub2/grubx64.efi` or `shimx64.efi`. None: they get the BIOS file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uefi: Option<String>,
+    /// UEFI HTTP boot clients (option 93 = 16, vendor class `HTTPClient`): an http or https
+    /// URL of at most 127 characters, e.g. `http://192.168.96.1/efi/grubx64.efi`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "uri"))]
+    pub http: Option<String>,
+    /// Clients that already run iPXE (user class `iPXE`), relative to the TFTP root, e.g.
+    /// `ipxe/boot.ipxe`. None: they are told apart by option 93 as the firmware is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipxe: Option<String>,
 }
 
 /// What every kickstart file of the site shares.

@@ -525,23 +525,7 @@ impl Cx {
             .next_server
             .as_ref()
             .map(|t| self.ipv4(&path.key("next_server"), t));
-        let boot_file: Option<m::BootPath> = self.parse(
-            &path.key("boot_file"),
-            s.boot_file.as_deref().unwrap_or("pxelinux.0"),
-        );
-        // The BOOTP `file` field that PXE ROMs read the boot file from is 128 bytes with its
-        // NUL (RFC 951, `file`).
-        let boot_file = boot_file.filter(|f| {
-            let fits = f.as_str().len() <= 127;
-            if !fits {
-                self.diags.error(
-                    "invalid-value",
-                    path.key("boot_file"),
-                    "longer than 127 characters, the most the BOOTP `file` field holds (RFC 951)",
-                );
-            }
-            fits
-        });
+        let boot_files = self.boot_files(s);
         let dhcp_interfaces: Option<Vec<Ident>> = match &s.dhcp_interfaces {
             None => Some(Vec::new()),
             Some(list) => {
@@ -564,12 +548,83 @@ impl Cx {
         };
         Some(m::InstallServer {
             next_server: next_server.map_or(Some(None), |s| s.map(Some))?,
-            boot_file: boot_file?,
+            boot_files: boot_files?,
             dhcp_interfaces: dhcp_interfaces?,
             tftp_root: tftp_root?,
             kickstart_url: kickstart_url?,
             ack_url: ack_url?,
         })
+    }
+
+    /// `[install.boot_files]`, with `install.boot_file` as the older spelling of its `bios`.
+    fn boot_files(&mut self, s: &dto::Install) -> Option<m::boot_files::BootFiles> {
+        let path = root().key("install");
+        let table = s.boot_files.clone().unwrap_or_default();
+        let tpath = path.key("boot_files");
+        let (bios_path, bios_text) = match (&s.boot_file, &table.bios) {
+            (Some(_), Some(f)) => {
+                // Reported, and the other entries checked all the same.
+                self.diags.error(
+                    "invalid-value",
+                    path.key("boot_file"),
+                    "give the BIOS boot file once: `install.boot_file` is the older spelling of `install.boot_files.bios`",
+                );
+                (tpath.key("bios"), f.as_str())
+            }
+            (Some(f), None) => (path.key("boot_file"), f.as_str()),
+            (None, Some(f)) => (tpath.key("bios"), f.as_str()),
+            (None, None) => (path.key("boot_file"), "pxelinux.0"),
+        };
+        let twice = s.boot_file.is_some() && table.bios.is_some();
+        let bios = self
+            .tftp_boot_file(&bios_path, bios_text)
+            .filter(|_| !twice);
+        let file = |cx: &mut Cx, key: &'static str, text: &Option<String>| match text {
+            None => Some(None),
+            Some(t) => cx.tftp_boot_file(&tpath.key(key), t).map(Some),
+        };
+        let uefi = file(self, "uefi", &table.uefi);
+        let ipxe = file(self, "ipxe", &table.ipxe);
+        let http = match &table.http {
+            None => Some(None),
+            Some(text) => {
+                let p = tpath.key("http");
+                self.url(&p, text)
+                    .and_then(|u| match m::boot_files::HttpBootUrl::new(&u) {
+                        Ok(u) => Some(Some(u)),
+                        Err(why) => {
+                            self.diags.error(
+                                "invalid-value",
+                                p,
+                                format!("invalid URL `{}`: {why}", shown(text)),
+                            );
+                            None
+                        }
+                    })
+            }
+        };
+        Some(m::boot_files::BootFiles {
+            bios: bios?,
+            uefi: uefi?,
+            http: http?,
+            ipxe: ipxe?,
+        })
+    }
+
+    /// A boot file below the TFTP root that DHCP hands out.
+    fn tftp_boot_file(&mut self, path: &FieldPath, text: &str) -> Option<m::BootPath> {
+        let file: m::BootPath = self.parse(path, text)?;
+        // The BOOTP `file` field that PXE ROMs read the boot file from is 128 bytes with its
+        // NUL (RFC 951, `file`; RFC 2131 §2).
+        if file.as_str().len() > m::boot_files::HttpBootUrl::MAX {
+            self.diags.error(
+                "invalid-value",
+                path.clone(),
+                "longer than 127 characters, the most the BOOTP `file` field holds (RFC 951)",
+            );
+            return None;
+        }
+        Some(file)
     }
 
     fn kickstart(&mut self, k: &dto::Kickstart) -> Option<m::KickstartSettings> {

@@ -195,6 +195,7 @@ impl Cx {
             install: install.clone().unwrap_or_else(|| dto::Install {
                 next_server: None,
                 boot_file: None,
+                boot_files: None,
                 dhcp_interfaces: None,
                 tftp_root: None,
                 kickstart_url: String::new(),
@@ -343,6 +344,7 @@ impl Cx {
         Some(dto::Install {
             next_server,
             boot_file: p.str("/system/aii/dhcp/filename").map(str::to_owned),
+            boot_files: None,
             dhcp_interfaces: None,
             tftp_root: None,
             kickstart_url: base.to_owned(),

@@ -8,6 +8,12 @@
 //! - `dhcp/kea-dhcp4.json`: Kea DHCPv4 (ISC dhcpd is end-of-life), reservations in subnets.
 //! - `dhcp/dnsmasq.conf`: `dhcp-host` lines, a static range and boot options a network.
 //!
+//! The boot file goes by the kind of client when `[install.boot_files]` gives more than the
+//! BIOS one ([`crate::model::boot_files::BootFiles::rules`]): an `if`/`elsif` chain in each
+//! booting host's dhcpd declaration, `only-if-required` client classes in Kea, tags in
+//! dnsmasq (docs/output-tree.md, "BIOS and UEFI clients in DHCP"). With the BIOS file alone
+//! the files are as they were.
+//!
 //! Every value is validated before it gets here: names are RFC 1123 labels, MACs and addresses
 //! are typed, the boot file is a plain path. Quoting is no defence in dhcpd.conf
 //! (`option host-name "x"; filename "evil.0";` parses), so nothing is trusted to it.
@@ -22,6 +28,9 @@ use serde_json::json;
 
 use super::{lookup, templates};
 use crate::error::RenderError;
+use crate::model::boot_files::{
+    ARCH_X64_UEFI_HTTP, BootClient, BootRule, HTTP_CLIENT, IPXE_USER_CLASS,
+};
 use crate::model::{Fabric, HostRef, Ident, Network};
 use crate::output::Tree;
 
@@ -32,6 +41,7 @@ pub(crate) fn render(
 ) -> Result<(), RenderError> {
     let networks = networks(fabric)?;
     let host_records = host_records(fabric);
+    let rules = fabric.boot_files().rules();
     let all_hosts: String = networks
         .iter()
         .flat_map(|n| &n.hosts)
@@ -45,6 +55,7 @@ pub(crate) fn render(
             domain: fabric.site.domain.to_string(),
             networks: &networks,
             host_records: &[],
+            dnsmasq_classes: Vec::new(),
         },
     )?;
     let full = isc_edit::edit(&skeleton, &subnet_hosts(&networks))
@@ -57,7 +68,7 @@ pub(crate) fn render(
             fabric.site.name
         ),
     )?;
-    tree.insert_file("dhcp/kea-dhcp4.json", kea(fabric, &networks)?)?;
+    tree.insert_file("dhcp/kea-dhcp4.json", kea(fabric, &networks, &rules)?)?;
     tree.insert_file(
         "dhcp/dnsmasq.conf",
         templates::render(
@@ -68,6 +79,7 @@ pub(crate) fn render(
                 domain: fabric.site.domain.to_string(),
                 networks: &networks,
                 host_records: &host_records,
+                dnsmasq_classes: dnsmasq_classes(&rules),
             },
         )?,
     )?;
@@ -105,6 +117,9 @@ struct NetView {
     /// hosts' other NICs are on.
     next_server: Option<String>,
     boot_file: Option<String>,
+    /// dnsmasq's `dhcp-boot` values of the network by kind of client (tags, file, server);
+    /// empty when only the BIOS boot file is set, and the one `boot_file` line is printed.
+    dnsmasq_boot: Vec<String>,
     hosts: Vec<HostView>,
 }
 
@@ -117,6 +132,10 @@ struct HostView {
     ip: String,
     next_server: Option<String>,
     boot_file: Option<String>,
+    /// The other kinds of client's boot files ([`crate::model::boot_files::BootFiles::rules`]),
+    /// when the host boots from the network.
+    #[serde(skip)]
+    boot_rules: Vec<BootRule>,
     /// Where the host comes from (`dom0s[xen01].guests[ullr]`), for messages.
     #[serde(skip)]
     origin: String,
@@ -129,6 +148,8 @@ struct DhcpdView<'a> {
     networks: &'a [NetView],
     /// dnsmasq's DNS records of every host, host-only networks' too.
     host_records: &'a [HostRecord],
+    /// dnsmasq's lines that tag each kind of client (none when only `bios` is set).
+    dnsmasq_classes: Vec<String>,
 }
 
 /// A `host-record` line of dnsmasq (dnsmasq(8) 2.90, `--host-record`: A and PTR records),
@@ -194,7 +215,15 @@ fn networks(fabric: &Fabric) -> Result<Vec<NetView>, RenderError> {
                 None if boots => return Err(lookup::missing("next-server of network", name)),
                 _ => None,
             };
-            let boot_file = boots.then(|| fabric.install.boot_file.to_string());
+            let files = fabric.boot_files();
+            let boot_file = boots.then(|| files.bios.to_string());
+            let rules = if boots { files.rules() } else { Vec::new() };
+            let dnsmasq_boot = match (&next_server, &boot_file) {
+                (Some(server), Some(bios)) if !rules.is_empty() => {
+                    dnsmasq_boot(name, server, bios, &rules)
+                }
+                _ => Vec::new(),
+            };
             Ok(NetView {
                 name: name.to_string(),
                 subnet: net.subnet,
@@ -224,6 +253,7 @@ fn networks(fabric: &Fabric) -> Result<Vec<NetView>, RenderError> {
                             ip: n.ip.to_string(),
                             next_server: next_server.clone().filter(|_| first),
                             boot_file: boot_file.clone().filter(|_| first),
+                            boot_rules: if first { rules.clone() } else { Vec::new() },
                             origin: if first {
                                 h.at().to_string()
                             } else {
@@ -234,6 +264,7 @@ fn networks(fabric: &Fabric) -> Result<Vec<NetView>, RenderError> {
                     .collect(),
                 next_server,
                 boot_file,
+                dnsmasq_boot,
             })
         })
         .collect()
@@ -257,14 +288,195 @@ fn isc_host(h: &HostView) -> String {
     let _ = writeln!(s, "  option host-name \"{}\";", h.name);
     if let (Some(server), Some(file)) = (&h.next_server, &h.boot_file) {
         let _ = writeln!(s, "  next-server {server};");
-        let _ = writeln!(s, "  filename \"{file}\";");
+        if h.boot_rules.is_empty() {
+            let _ = writeln!(s, "  filename \"{file}\";");
+        } else {
+            // dhcpd.conf(5) "Conditional behaviour" (dhcp-eval(5)): `if` is a statement, taken
+            // in any scope, a host's too; the first test that holds gives the file.
+            for (i, rule) in h.boot_rules.iter().enumerate() {
+                let keyword = if i == 0 { "if" } else { "} elsif" };
+                let _ = writeln!(s, "  {keyword} {} {{", isc_test(rule.client));
+                if rule.client == BootClient::Http {
+                    // UEFI 2.x §24.7.2: the HTTP boot client takes only an offer that says
+                    // `HTTPClient` in option 60.
+                    let _ = writeln!(s, "    option vendor-class-identifier \"{HTTP_CLIENT}\";");
+                }
+                let _ = writeln!(s, "    filename \"{}\";", rule.file);
+            }
+            let _ = writeln!(s, "  }} else {{\n    filename \"{file}\";\n  }}");
+        }
     }
     s.push_str("}\n");
     s
 }
 
+/// dhcpd's test of a kind of client (dhcp-eval(5)). Option 93 is dhcpd's own
+/// `pxe-system-type` (`common/tables.c`, `dhcp_options`: code 93, `Sa`, an array of 16-bit
+/// integers, ISC DHCP 4.3 on), so no `option arch code 93 = …` declaration is needed, nor can
+/// one clash with the user's own in `xenfab dhcpd-config`. `exists` guards user class and
+/// vendor class, absent from most requests.
+fn isc_test(client: BootClient) -> String {
+    let arch = |a: &u16| format!("option pxe-system-type = {:02x}:{:02x}", a >> 8, a & 0xff);
+    match client {
+        BootClient::Ipxe => {
+            format!("exists user-class and option user-class = \"{IPXE_USER_CLASS}\"")
+        }
+        BootClient::Http => format!(
+            "{} and substring(option vendor-class-identifier, 0, {}) = \"{HTTP_CLIENT}\"",
+            arch(&ARCH_X64_UEFI_HTTP),
+            HTTP_CLIENT.len()
+        ),
+        BootClient::Uefi => client
+            .arches()
+            .iter()
+            .map(arch)
+            .collect::<Vec<_>>()
+            .join(" or "),
+    }
+}
+
+/// dnsmasq's tag of a kind of client: a `+` no network name ([`Ident`]) has, so the tags of
+/// networks and of kinds of client never meet.
+fn dnsmasq_tag(client: BootClient) -> &'static str {
+    match client {
+        BootClient::Ipxe => "xenfab+ipxe",
+        BootClient::Http => "xenfab+http",
+        BootClient::Uefi => "xenfab+uefi",
+    }
+}
+
+/// dnsmasq's lines that tag each kind of client with a rule (dnsmasq(8) 2.90: `--dhcp-match`
+/// with `option:client-arch` for option 93, `--dhcp-vendorclass` and `--dhcp-userclass`,
+/// which match a substring of option 60 and 77, `--tag-if` for the HTTP client's two
+/// conditions, `--dhcp-option-force` for the option 60 it must get back).
+fn dnsmasq_classes(rules: &[BootRule]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for rule in rules {
+        let tag = dnsmasq_tag(rule.client);
+        match rule.client {
+            BootClient::Ipxe => lines.push(format!("dhcp-userclass=set:{tag},{IPXE_USER_CLASS}")),
+            BootClient::Http => {
+                lines.push(format!(
+                    "dhcp-match=set:xenfab+arch{ARCH_X64_UEFI_HTTP},option:client-arch,{ARCH_X64_UEFI_HTTP}"
+                ));
+                lines.push(format!(
+                    "dhcp-vendorclass=set:xenfab+{HTTP_CLIENT},{HTTP_CLIENT}"
+                ));
+                lines.push(format!(
+                    "tag-if=set:{tag},tag:xenfab+arch{ARCH_X64_UEFI_HTTP},tag:xenfab+{HTTP_CLIENT}"
+                ));
+                let unless = not_tags(rule.unless.iter().copied());
+                lines.push(format!(
+                    "dhcp-option-force=tag:{tag},{unless}option:vendor-class,{HTTP_CLIENT}"
+                ));
+            }
+            BootClient::Uefi => {
+                for arch in rule.client.arches() {
+                    lines.push(format!("dhcp-match=set:{tag},option:client-arch,{arch}"));
+                }
+            }
+        }
+    }
+    lines
+}
+
+/// `tag:!T,` for the tag of each kind of client: none of them.
+fn not_tags(clients: impl Iterator<Item = BootClient>) -> String {
+    clients.fold(String::new(), |mut s, c| {
+        let _ = write!(s, "tag:!{},", dnsmasq_tag(c));
+        s
+    })
+}
+
+/// A network's `dhcp-boot` values, one a kind of client and the BIOS one last, their tags
+/// exclusive (all of a line's tags must match, dnsmasq(8) `--dhcp-boot`; `tag:!` negates).
+fn dnsmasq_boot(network: &Ident, server: &str, bios: &str, rules: &[BootRule]) -> Vec<String> {
+    let mut lines: Vec<String> = rules
+        .iter()
+        .map(|r| {
+            let unless = not_tags(r.unless.iter().copied());
+            format!(
+                "tag:{network},{unless}tag:{},{},,{server}",
+                dnsmasq_tag(r.client),
+                r.file
+            )
+        })
+        .collect();
+    let none = not_tags(rules.iter().map(|r| r.client));
+    lines.push(format!("tag:{network},{none}{bios},,{server}"));
+    lines
+}
+
+/// Kea's name of the class of a kind of client.
+fn kea_class(client: BootClient) -> String {
+    format!(
+        "xenfab-{}",
+        dnsmasq_tag(client).trim_start_matches("xenfab+")
+    )
+}
+
+/// Kea's test of a kind of client (Kea ARM 2.2, "Using Expressions in Classification":
+/// `option[N].hex` is the option's bytes, empty when the client did not send it; `0x0007` the
+/// two bytes 00 07; `substring(…, 0, n)` its first n bytes), with the kinds that win over it
+/// negated.
+fn kea_test(rule: &BootRule) -> String {
+    let ipxe = format!("substring(option[77].hex,0,4) == '{IPXE_USER_CLASS}'");
+    let arch = |a: &u16| format!("option[93].hex == 0x{a:04x}");
+    let own = match rule.client {
+        BootClient::Ipxe => ipxe.clone(),
+        BootClient::Http => format!(
+            "{} and substring(option[60].hex,0,{}) == '{HTTP_CLIENT}'",
+            arch(&ARCH_X64_UEFI_HTTP),
+            HTTP_CLIENT.len()
+        ),
+        BootClient::Uefi => format!(
+            "({})",
+            rule.client
+                .arches()
+                .iter()
+                .map(arch)
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+    };
+    if rule.unless.contains(&BootClient::Ipxe) {
+        format!("{own} and not ({ipxe})")
+    } else {
+        own
+    }
+}
+
+/// Kea's classes of the kinds of client. A reservation's own `boot-file-name` wins over a
+/// class's (Kea 2.2 `Dhcpv4Srv::setFixedFields`: subnet, then classes, then the reservation;
+/// ARM "Host Reservations in DHCPv4"), so with classes the reservations leave the file to
+/// them and to the subnet's BIOS file. Each class is `only-if-required` and listed in the
+/// `require-client-classes` of the networks hosts boot from, so it is evaluated after the
+/// subnet is chosen and a network of other NICs only gives no file.
+fn kea_classes(rules: &[BootRule]) -> Vec<serde_json::Value> {
+    rules
+        .iter()
+        .map(|r| {
+            let mut class = json!({
+                "name": kea_class(r.client),
+                "test": kea_test(r),
+                "only-if-required": true,
+                "boot-file-name": r.file,
+            });
+            if r.client == BootClient::Http {
+                // Kea sends only the options a client asks for unless `always-send`.
+                class["option-data"] = json!([{
+                    "name": "vendor-class-identifier",
+                    "data": HTTP_CLIENT,
+                    "always-send": true,
+                }]);
+            }
+            class
+        })
+        .collect()
+}
+
 /// Kea's DHCPv4 configuration: one subnet a network, a reservation a host.
-fn kea(fabric: &Fabric, networks: &[NetView]) -> Result<String, RenderError> {
+fn kea(fabric: &Fabric, networks: &[NetView], rules: &[BootRule]) -> Result<String, RenderError> {
     let interfaces: Vec<String> = if fabric.install.dhcp_interfaces.is_empty() {
         vec!["*".to_owned()]
     } else {
@@ -291,6 +503,10 @@ fn kea(fabric: &Fabric, networks: &[NetView]) -> Result<String, RenderError> {
             if let (Some(server), Some(file)) = (&n.next_server, &n.boot_file) {
                 subnet["next-server"] = json!(server);
                 subnet["boot-file-name"] = json!(file);
+                if !rules.is_empty() {
+                    subnet["require-client-classes"] =
+                        rules.iter().map(|r| json!(kea_class(r.client))).collect();
+                }
             }
             subnet["option-data"] = json!(options);
             subnet["reservations"] = n
@@ -304,7 +520,9 @@ fn kea(fabric: &Fabric, networks: &[NetView]) -> Result<String, RenderError> {
                     });
                     if let (Some(server), Some(file)) = (&h.next_server, &h.boot_file) {
                         r["next-server"] = json!(server);
-                        r["boot-file-name"] = json!(file);
+                        if h.boot_rules.is_empty() {
+                            r["boot-file-name"] = json!(file);
+                        }
                     }
                     r
                 })
@@ -312,7 +530,7 @@ fn kea(fabric: &Fabric, networks: &[NetView]) -> Result<String, RenderError> {
             subnet
         })
         .collect();
-    let config = json!({
+    let mut config = json!({
         "Dhcp4": {
             "comment": format!("site {}: generated by xenfab from the fabric file", fabric.site.name),
             "interfaces-config": { "interfaces": interfaces },
@@ -322,6 +540,16 @@ fn kea(fabric: &Fabric, networks: &[NetView]) -> Result<String, RenderError> {
             "subnet4": subnets,
         }
     });
+    if !rules.is_empty() {
+        // Before the subnets, where a reader looks for them.
+        let dhcp4 = &mut config["Dhcp4"];
+        let subnets = dhcp4["subnet4"].take();
+        if let Some(map) = dhcp4.as_object_mut() {
+            map.remove("subnet4");
+            map.insert("client-classes".to_owned(), json!(kea_classes(rules)));
+            map.insert("subnet4".to_owned(), subnets);
+        }
+    }
     let mut text = serde_json::to_string_pretty(&config)?;
     text.push('\n');
     Ok(text)
