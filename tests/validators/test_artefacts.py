@@ -610,6 +610,7 @@ CHECKS: list[tuple[str, Callable[[Path], None]]] = [
     ("dns/named.conf.xenfab", check_zone),  # named-checkconf -z: the statements and their zones
     ("tftpboot/pxelinux.cfg/*.cfg", check_pxelinux),  # <fqdn>[.reinstall|.rescue].cfg, localboot.cfg (not the links)
     ("tftpboot/grub2/*.cfg", check_grub2_cfg),  # the same entries for GRUB2 network boot
+    ("tftpboot/grub/grub.cfg", check_grub2_cfg),  # UEFI: the way from Debian grubnetx64's /grub prefix to grub2/
     ("tftpboot/pxelinux.cfg/netinstall-*", check_pxelinux),  # pypxeboot's menus
     ("dom0s/*/xen/xl.conf", check_xl_conf),  # xl's global config
     ("dom0s/*/xen/*.cfg", check_xl_domu),  # <guest>.cfg: guests of xl dom0s

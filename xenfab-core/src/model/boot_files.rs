@@ -119,6 +119,19 @@ pub const HTTP_CLIENT: &str = "HTTPClient";
 /// The user class (option 77) iPXE sends.
 pub const IPXE_USER_CLASS: &str = "iPXE";
 
+/// The UEFI boot file when a dom0 boots with UEFI firmware and `[install.boot_files]` names
+/// none: the site's GRUB EFI netboot image (Rocky's `grubx64.efi`, Debian's
+/// `grubnetx64.efi.signed`), put beside the per-host GRUB files of `grub2/`. See
+/// docs/uefi.md.
+pub const DEFAULT_UEFI: &str = "grub2/grubx64.efi";
+
+/// [`DEFAULT_UEFI`] as a path.
+pub(crate) fn default_uefi() -> BootPath {
+    DEFAULT_UEFI
+        .parse()
+        .unwrap_or_else(|e| unreachable!("built-in boot path {DEFAULT_UEFI}: {e}"))
+}
+
 /// One test of [`BootFiles::rules`]: clients of `client` (and not of any kind in `unless`) get
 /// `file`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -97,10 +97,21 @@ impl Fabric {
     }
 
     /// The boot files DHCP hands network-booting hosts, by the kind of client: what every DHCP
-    /// renderer asks. Owned, so that this is the one place a default can be decided (a UEFI
-    /// file when dom0s boot with UEFI firmware) without the renderers changing.
+    /// renderer and the UEFI netboot files ask. The site's `[install.boot_files]`, and when
+    /// it names no UEFI file while a dom0 boots with UEFI firmware,
+    /// [`super::boot_files::DEFAULT_UEFI`] (`grub2/grubx64.efi`, beside the per-host GRUB
+    /// files).
     pub fn boot_files(&self) -> super::boot_files::BootFiles {
-        self.install.boot_files.clone()
+        let mut files = self.install.boot_files.clone();
+        if files.uefi.is_none()
+            && self
+                .dom0s
+                .iter()
+                .any(|d| self.firmware(d) == super::Firmware::Uefi)
+        {
+            files.uefi = Some(super::boot_files::default_uefi());
+        }
+        files
     }
 
     /// The URL of a host's kickstart file: `<kickstart_url>/<fqdn>.ks`.

@@ -19,6 +19,7 @@
 //! | [`preseed`] | the Debian installer's answers for each Debian dom0: locale, network, mirror, root, partman recipes of its layout, packages, and a late command that installs render/debian's files | `preseed/<fqdn>.cfg` |
 //! | [`debootstrap`] | the debootstrap install of each Debian guest in state `install`, run on its dom0 by `provision.sh` | `dom0s/<fqdn>/install/<guest>.sh` |
 //! | [`netboot`] | pxelinux, pypxeboot, GRUB2 and iPXE files and the links that pick install or local boot | `tftpboot/` |
+//! | [`uefi`] | what GRUB EFI netboot images read besides the per-host files: the local disk for unknown machines, the way from Debian's `/grub` prefix to `grub2/` | `tftpboot/grub2/grub.cfg`, `tftpboot/grub/grub.cfg` |
 
 pub mod debian;
 pub mod debootstrap;
@@ -35,6 +36,7 @@ pub mod nmconnection;
 pub mod preseed;
 mod templates;
 pub mod toolstack;
+pub mod uefi;
 
 use crate::error::RenderError;
 use crate::model::Fabric;
@@ -57,6 +59,7 @@ pub fn render(fabric: &Fabric) -> Result<Tree, RenderError> {
     // After debian and toolstack: the preseed file's late command carries their files.
     preseed::render(fabric, &env, &mut tree)?;
     netboot::render(fabric, &env, &mut tree)?;
+    uefi::render(fabric, &env, &mut tree)?;
     dhcp::render(fabric, &env, &mut tree)?;
     dns::render(fabric, &env, &mut tree)?;
     guests::render(fabric, &env, &mut tree)?;

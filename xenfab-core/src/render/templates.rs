@@ -58,6 +58,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/grub2-localboot.cfg.j2"),
     ),
     (
+        "grub-efi-prefix.cfg.j2",
+        include_str!("templates/grub-efi-prefix.cfg.j2"),
+    ),
+    (
         "ipxe-install.ipxe.j2",
         include_str!("templates/ipxe-install.ipxe.j2"),
     ),
