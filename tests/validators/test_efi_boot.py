@@ -11,6 +11,9 @@ server and a TFTP server in a network namespace, QEMU on a tap there, and:
   ``grubnetx64.efi``, which reads ``grub/grub.cfg`` (its prefix is ``/grub`` on the TFTP server,
   whatever the image's directory), whose nested ``normal`` searches ``grub/grub.cfg-01-<mac>``;
   the probe's /proc/cmdline has ``ks=http://x/y.ks``. For each of the three servers.
+* xenfab's layout, the per-MAC file in ``grub2/``: a ``grub/grub.cfg`` that sets
+  ``prefix=($root)/grub2`` before its ``normal`` makes the same image read
+  ``grub2/grub.cfg-01-<mac>``.
 * Through shim (shim-unsigned's ``shimx64.efi`` as the boot file, GRUB beside it as
   ``grubx64.efi``): shim fetches ``grub2/grubx64.efi`` from its own TFTP directory, and GRUB
   still reads ``/grub/grub.cfg`` and the per-MAC file.
@@ -23,7 +26,7 @@ server and a TFTP server in a network namespace, QEMU on a tap there, and:
 Root and ``ip netns`` only (skipped with the reason otherwise). Marked ``boot``. Missing programs
 fail ("run scripts/install-validators"); XENFAB_SKIP_BOOT=1 (or XENFAB_SKIP_VALIDATORS=1) skips.
 Measured on 2 shared cores (TCG): an OVMF boot to the probe's line ~20 s, a BIOS one ~25 s (most
-of it iPXE's DHCP retries), the two failing boots ~9 s and ~12 s; about 3 min in all.
+of it iPXE's DHCP retries), the two failing boots ~9 s and ~12 s; about 3.5 min in all.
 """
 
 from __future__ import annotations
@@ -94,6 +97,15 @@ dhcp-boot=tag:!efi64,{{bios}},,{SERVER}
 GRUB_CFG = """if [ -z "$xenfab_searched" ]; then
   set xenfab_searched=1
   export xenfab_searched
+  normal
+fi
+"""
+# xenfab's tree keeps GRUB's files in grub2/: the image's /grub/grub.cfg moves the prefix there
+# ($root is the TFTP device the image came from, (tftp,<next-server>)) and searches.
+GRUB_CFG_TO_GRUB2 = """if [ -z "$xenfab_searched" ]; then
+  set xenfab_searched=1
+  export xenfab_searched
+  set prefix=($root)/grub2
   normal
 fi
 """
@@ -188,6 +200,19 @@ def test_ovmf_netboots_grub_per_mac_config(kind: str, netns: None, tmp_path: Pat
     assert rc == 0, log
     assert got["client_arch"] == [7], log  # OVMF's PXE says x86-64 UEFI
     assert [EFI_FILE, "ok"] in got["tftp"], log
+
+
+def test_ovmf_netboots_per_mac_config_in_grub2(netns: None, tmp_path: Path) -> None:
+    _require("isc", "uefi")
+    root = tree(tmp_path)
+    (root / "grub" / "grub.cfg").write_text(GRUB_CFG_TO_GRUB2, encoding="utf-8")
+    (root / "grub2").mkdir()
+    (root / GRUB_MAC_CFG).rename(root / "grub2" / Path(GRUB_MAC_CFG).name)
+    want = "grub2/" + Path(GRUB_MAC_CFG).name
+    rc, got, log = efi_netboot(root, "isc", dhcp_conf("isc", tmp_path), tmp_path, "--grub-efi", EFI_FILE,
+                               "--expect-config", want, "--expect-cmdline", r"(^| )ks=http://x/y\.ks( |$)")
+    print(f"OVMF boot, per-MAC file in grub2/: {got['seconds']} s")
+    assert rc == 0, log
 
 
 def test_ovmf_netboots_shim_then_grub(netns: None, tmp_path: Path) -> None:
