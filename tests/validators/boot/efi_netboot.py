@@ -9,7 +9,8 @@ dhcp_probe.sh starts them; Kea's CONF must listen on "*" or "eth0") and dnsmasq,
 (--port=0, no dhcp-range), serves a temp copy of TREE. Give the tap the next-server address
 CONF names (e.g. 192.0.2.1/24): the firmware fetches the boot file from there. A dnsmasq CONF's
 own tftp lines (enable-tftp, tftp-*) are left out of the copy the server reads: the harness's
-TFTP server serves TREE. Nothing touches the host's own interfaces.
+TFTP server serves TREE; a Kea CONF's memfile lease file (its lease-database name) is moved into
+the temp dir in the copy Kea reads (its default is /var/lib/kea). Nothing touches the host's own interfaces.
 
 --firmware uefi (default): OVMF 2022.11 (Debian's ovmf: OVMF_CODE_4M.fd read-only pflash, a
   temp copy of OVMF_VARS_4M.fd), q35, virtio-net-pci with romfile= empty, so OVMF's own
@@ -213,6 +214,15 @@ def main():
         if kind == "isc":
             argv = nsx + ["dhcpd", "-4", "-f", "-d", "-cf", conf, "-lf", leases, "-pf", os.path.join(tmp, "dpid"), tap]
         elif kind == "kea":
+            try:  # a memfile lease file (default /var/lib/kea/kea-leases4.csv) moves into the temp dir
+                doc = json.load(open(conf))
+                db = doc["Dhcp4"].get("lease-database", {})
+                if db.get("type") == "memfile":  # no name: /var/lib/kea/kea-leases4.csv
+                    db["name"] = leases
+                    conf = os.path.join(tmp, "kea-dhcp4.json")
+                    json.dump(doc, open(conf, "w"), indent=1)
+            except (ValueError, KeyError, AttributeError):
+                pass  # not plain JSON (Kea takes comments): served as it is
             argv = nsx + ["env", "KEA_PIDFILE_DIR=" + tmp, "KEA_LOCKFILE_DIR=" + tmp, "kea-dhcp4", "-c", conf]
         else:
             text = open(conf).read()
