@@ -45,7 +45,8 @@ server's last OFFER/ACK), tftp [[file, ok|error: ...|no reply]], configs (config
 grub/grub.cfg*, pxelinux.cfg/*), cmdline, serial_tail, server_log, failures.
 Exit 0: the probe's cmdline came (or, without --kernel, a config file was read) and every
 --expect held; 1: not; 2: setup (not root, no netns, missing programs/files).
-Takes ~20-40 s with OVMF under 2-core TCG, ~10 s BIOS (see test_efi_boot.py).
+Takes ~15-20 s with OVMF to the probe's line under 2-core TCG, ~25 s BIOS (iPXE waits for
+ProxyDHCP offers), ~10 s for a failing OVMF boot (see test_efi_boot.py).
 """
 import argparse, glob, json, os, re, shutil, signal, struct, subprocess, sys, tempfile, time
 
