@@ -60,6 +60,8 @@ pub(crate) fn render(
             insmod_fs: match boot_fstype(scheme) {
                 FsType::Xfs => "xfs",
                 FsType::Ext2 | FsType::Ext3 | FsType::Ext4 => "ext2",
+                // never /boot's (validation: `esp-unusable`)
+                FsType::Efi => "fat",
             },
             xen: if legacy {
                 format!("{prefix}/xen.gz-{version}")

@@ -38,11 +38,9 @@ pub(crate) fn problems(fabric: &Fabric, dom0: &Dom0) -> Vec<(&'static str, Field
     if os.family != OsFamily::Debian {
         return out;
     }
-    if let (Some(scheme), Some(hw)) = (
-        fabric.partition_schemes.get(&dom0.partitioning),
-        fabric.hardware.get(&dom0.hardware),
-    ) {
-        if let Err(why) = partman(scheme, hw) {
+    // the layout the installer makes: with an ESP on UEFI, on GPT (model/boot_partitions.rs)
+    if let (Some(scheme), Some(hw)) = (fabric.layout(dom0), fabric.hardware.get(&dom0.hardware)) {
+        if let Err(why) = partman(&scheme, hw) {
             out.push((
                 "preseed-layout-unsupported",
                 dom0.at.key("partitioning"),

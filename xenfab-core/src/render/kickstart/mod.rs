@@ -22,8 +22,8 @@ use serde::Serialize;
 use super::{lookup, templates};
 use crate::error::RenderError;
 use crate::model::{
-    Dom0, Fabric, FsType, Guest, Hardware, Holder, Ident, Merged, OsFamily, OsRelease,
-    PartitionScheme, Role, SerialConsole, Size, VirtMode,
+    DiskLabel, Dom0, Fabric, Firmware, FsType, Guest, Hardware, Holder, Ident, Merged, OsFamily,
+    OsRelease, PartitionScheme, Role, SerialConsole, Size, VirtMode,
 };
 use crate::output::Tree;
 
@@ -338,8 +338,9 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
     let os = lookup::os(fabric, &dom0.os)?;
     let fqdn = fabric.fqdn(&dom0.name);
     let hw = lookup::hardware(fabric, dom0)?;
-    let scheme = lookup::scheme(fabric, dom0)?;
+    let scheme = lookup::layout(fabric, dom0)?;
     let dialect = Dialect::of(os.family);
+    let firmware = fabric.firmware(dom0);
     let ks = fabric.kickstart_of_dom0(dom0);
     let mut commands = common_commands(fabric, &ks, os, dom0.ip, dom0.mac, &dom0.network, &fqdn)?;
     // The seed's one NIC: the kickstart's own `network` line makes the bridge. Several NICs:
@@ -351,10 +352,19 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
         super::toolstack::bridge_dom0_network(&mut commands, dom0.mac, bridge);
     }
     let drives: Vec<&str> = hw.visible_disks().into_iter().map(|(d, _)| d).collect();
-    let mut bootloader = format!(
-        "bootloader --location=mbr --driveorder={}",
-        drives.join(",")
-    );
+    // On UEFI the boot loader goes to the ESP, not to a disk's MBR: anaconda's stage1 device
+    // is then the `/boot/efi` partition (`platform.py`, class `EFI`:
+    // `_boot_stage1_device_types = ["partition", "mdarray"]`, `_boot_stage1_mountpoints =
+    // ["/boot/efi"]`), and `modules/storage/bootloader/efi.py` (`EFIBase.install`) writes a
+    // boot entry with efibootmgr instead of a boot sector. `--location=mbr` names a disk as
+    // stage1, which EFI has no use for: it is left out, and anaconda picks the ESP itself.
+    let mut bootloader = match firmware {
+        Firmware::Bios => format!(
+            "bootloader --location=mbr --driveorder={}",
+            drives.join(",")
+        ),
+        Firmware::Uefi => format!("bootloader --driveorder={}", drives.join(",")),
+    };
     let mut post = Vec::new();
     let serial = fabric.serial_console(dom0);
     if os.family == OsFamily::El5 {
@@ -402,7 +412,7 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
         role: "dom0",
         notes: Vec::new(),
         commands,
-        layout: layout(scheme, hw, dialect),
+        layout: layout(&scheme, hw, dialect),
         packages_header,
         packages,
         pre: settings_pre(&ks),
@@ -663,6 +673,8 @@ fn fstype_option(role: &Role) -> String {
     match role {
         Role::Mount { fstype, .. } => format!(" --fstype={}", fstype.as_str()),
         Role::Swap => " --fstype=swap".to_owned(),
+        // anaconda's `platform.py`, class X86: `PartSpec(fstype="biosboot", size=Size("1MiB"))`
+        Role::BiosBoot => " --fstype=biosboot".to_owned(),
         Role::RaidMember | Role::PhysicalVolume => String::new(),
     }
 }
@@ -673,6 +685,7 @@ fn target(role: &Role, id: Option<&Ident>) -> String {
     match (role, id) {
         (Role::Mount { mount, .. }, _) => mount.to_string(),
         (Role::Swap, _) => "swap".to_owned(),
+        (Role::BiosBoot, _) => "biosboot".to_owned(),
         (Role::RaidMember, Some(id)) => ks_id("raid.", id),
         (Role::PhysicalVolume, Some(id)) => ks_id("pv.", id),
         (Role::RaidMember | Role::PhysicalVolume, None) => String::new(),
@@ -694,10 +707,14 @@ fn ks_id(prefix: &str, id: &Ident) -> String {
 /// the arrays, the volume groups, the logical volumes.
 fn layout(scheme: &PartitionScheme, hw: &Hardware, dialect: Dialect) -> Vec<String> {
     let drives: Vec<&str> = hw.visible_disks().into_iter().map(|(d, _)| d).collect();
-    let mut lines = vec![
-        "zerombr".to_owned(),
-        format!("clearpart --all --initlabel --drives={}", drives.join(",")),
-    ];
+    let mut clearpart = format!("clearpart --all --initlabel --drives={}", drives.join(","));
+    if scheme.label == DiskLabel::Gpt && dialect == Dialect::Current {
+        // pykickstart's RHEL9 handler: `clearpart --disklabel` (F21_ClearPart on), the label
+        // `--initlabel` writes; anaconda's default follows the firmware, this makes BIOS
+        // machines' GPT (a large disk, `disk_label = "gpt"`) explicit.
+        let _ = write!(clearpart, " --disklabel={}", scheme.label.as_str());
+    }
+    let mut lines = vec!["zerombr".to_owned(), clearpart];
     for p in &scheme.partitions {
         let mut line = format!(
             "part {} --size={}",
