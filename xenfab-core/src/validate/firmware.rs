@@ -4,8 +4,8 @@
 
 use crate::diagnostic::{Diagnostics, FieldPath};
 use crate::model::{
-    ESP_MIN, ESP_MOUNT, Fabric, FsType, GptReason, Ident, MSDOS_MAX_MIB, OsFamily, PartitionScheme,
-    Role, gpt_reason,
+    ESP_MIN, ESP_MOUNT, Fabric, Firmware, FsType, GptReason, Ident, MSDOS_MAX_MIB, OsFamily,
+    PartitionScheme, Role, gpt_reason,
 };
 
 pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
@@ -17,6 +17,21 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
         ) else {
             continue;
         };
+        let firmware = fabric.firmware(dom0);
+        // An ESP on a BIOS machine: anaconda cannot make one there (blivet's `EFIFS.supported`
+        // is `arch.is_efi()`, formats/fs.py), and the Debian installer stops to ask whether
+        // to go on in BIOS mode (partman-efi's `non_efi_system` question, at high priority).
+        if firmware == Firmware::Bios && scheme.holder(ESP_MOUNT).is_some() {
+            diags.error(
+                "esp-unusable",
+                dom0.at.key("partitioning"),
+                format!(
+                    "partition scheme `{}` has an EFI System Partition (/boot/efi) but `{}` starts by BIOS, where the installer cannot make one: leave /boot/efi out (xenfab adds one on uefi machines) or set `firmware = \"uefi\"`",
+                    dom0.partitioning,
+                    fabric.fqdn(&dom0.name)
+                ),
+            );
+        }
         // The legacy installers: anaconda 11.1 (RHEL 5) and before install GRUB legacy on
         // x86 BIOS machines only. RHEL 5 has no UEFI install on x86-64 (its 2.6.18 kernel
         // lacks the x86-64 EFI boot path, which came with Linux 2.6.25; UEFI installs on
@@ -28,7 +43,6 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
         if !legacy {
             continue;
         }
-        let firmware = fabric.firmware(dom0);
         match gpt_reason(scheme, hw, firmware) {
             None => {}
             Some(GptReason::Uefi) => {
