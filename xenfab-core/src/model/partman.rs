@@ -566,7 +566,14 @@ fn lvm(
     })
 }
 
+/// Whether `p` is the partition a recipe marks `$bootable{ }`: `/boot`'s (or `/`'s) on an msdos
+/// label, none on GPT, where libparted's boot flag makes a partition an EFI System Partition
+/// (libparted's gpt.c, `gpt_partition_set_system`: `boot` → `PARTITION_SYSTEM_GUID`), and
+/// neither the firmware nor GRUB needs one (partman-auto's recipes-amd64-efi mark none).
 fn scheme_boot_is(scheme: &PartitionScheme, p: &super::partition::Partition) -> bool {
+    if scheme.label == DiskLabel::Gpt {
+        return false;
+    }
     let boot = scheme.holder("/boot").or_else(|| scheme.holder("/"));
     matches!(boot, Some(Holder::Partition(i)) if std::ptr::eq(&raw const scheme.partitions[i], p))
 }
@@ -841,6 +848,35 @@ mod tests {
         assert!(p.recipe[3].contains("in_vg{ systemvg } lv_name{ sysroot }"));
         assert!(p.split.is_empty());
         assert!(p.new_vg_name.is_none());
+    }
+
+    #[test]
+    fn uefi_and_bios_on_gpt_number_in_recipe_order_with_their_boot_partition_first() {
+        use crate::model::{Firmware, OsFamily, boot_layout};
+        let s = builtin("seed-hwraid10");
+        let hw = hardware(&[("sda", 300_000)]);
+        let uefi = boot_layout(&s, &hw, Firmware::Uefi, OsFamily::Debian);
+        let p = partman(&uefi, &hw).unwrap();
+        assert_eq!(p.label, DiskLabel::Gpt);
+        assert_eq!(
+            p.recipe[0],
+            "538 538 538 free $primary{ } method{ efi } format{ } ."
+        );
+        // no $bootable{ } on GPT: libparted's boot flag would make /boot an ESP
+        assert_eq!(
+            p.recipe[1],
+            "269 269 269 ext2 $primary{ } method{ format } format{ } use_filesystem{ } filesystem{ ext2 } mountpoint{ /boot } ."
+        );
+        // GPT: the logical pv.02 of msdos is the fourth partition
+        assert!(p.recipe[2].ends_with("device{ /dev/sda3 } ."));
+        assert!(p.recipe[3].ends_with("device{ /dev/sda4 } ."));
+        // over 2 TiB on a BIOS machine: GPT with a BIOS boot partition, no longer refused
+        let big = hardware(&[("sda", 8 * 1024 * 1024)]);
+        assert!(partman(&s, &big).unwrap_err().contains("larger than 2 TiB"));
+        let gpt = boot_layout(&s, &big, Firmware::Bios, OsFamily::Debian);
+        let p = partman(&gpt, &big).unwrap();
+        assert_eq!(p.recipe[0], "2 2 2 free $primary{ } method{ biosgrub } .");
+        assert_eq!(p.label, DiskLabel::Gpt);
     }
 
     #[test]

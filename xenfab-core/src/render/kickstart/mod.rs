@@ -842,6 +842,54 @@ mod tests {
     }
 
     #[test]
+    fn the_firmware_decides_the_label_the_boot_partitions_and_the_bootloader_line() {
+        let files: std::collections::BTreeMap<String, String> =
+            kickstarts(&crate::testing::repo_file("tests/cases/uefi/fabric.toml"));
+        let lines = |name: &str| -> Vec<String> {
+            files[name]
+                .lines()
+                .filter(|l| {
+                    ["clearpart", "part ", "bootloader"]
+                        .iter()
+                        .any(|w| l.starts_with(w))
+                })
+                .map(str::to_owned)
+                .collect()
+        };
+        // BIOS, msdos: the seed's lines
+        let bios = lines("bios9.uefi.test.ks");
+        assert_eq!(bios[0], "bootloader --location=mbr --driveorder=sda,sdb");
+        assert_eq!(bios[1], "clearpart --all --initlabel --drives=sda,sdb");
+        assert_eq!(bios[2], "part raid.01 --size=512 --ondisk=sda --asprimary");
+        // UEFI: GPT, the ESP first, no MBR location
+        let uefi = lines("uefi9.uefi.test.ks");
+        assert_eq!(uefi[0], "bootloader --driveorder=sda,sdb");
+        assert_eq!(
+            uefi[1],
+            "clearpart --all --initlabel --drives=sda,sdb --disklabel=gpt"
+        );
+        assert_eq!(
+            uefi[2],
+            "part /boot/efi --size=600 --ondisk=sda --asprimary --fstype=efi"
+        );
+        // BIOS over 2 TiB: GPT and biosboot
+        let big = lines("big9.uefi.test.ks");
+        assert_eq!(
+            big[1],
+            "clearpart --all --initlabel --drives=sda --disklabel=gpt"
+        );
+        assert_eq!(
+            big[2],
+            "part biosboot --size=1 --ondisk=sda --asprimary --fstype=biosboot"
+        );
+        // the reinstall reuses (and reformats) the ESP
+        assert!(
+            files["uefi9.uefi.test.reinstall.ks"]
+                .contains("\npart /boot/efi --onpart=sda1 --fstype=efi\n")
+        );
+    }
+
+    #[test]
     fn every_kickstart_acknowledges_its_install_last_when_serve_is_set() {
         let files = example_kickstarts(Some("http://192.168.96.1:8140/"));
         assert!(files.len() > 4);
