@@ -34,9 +34,11 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
         }
         // The legacy installers: anaconda 11.1 (RHEL 5) and before install GRUB legacy on
         // x86 BIOS machines only. RHEL 5 has no UEFI install on x86-64 (its 2.6.18 kernel
-        // lacks the x86-64 EFI boot path, which came with Linux 2.6.25; UEFI installs on
-        // x86-64 came with RHEL 6: its Installation Guide, section 9.1.1 "Booting from UEFI",
-        // and the RHEL 6.0 release notes, "UEFI"), and anaconda 11.1 labels x86 disks msdos
+        // lacks the x86-64 EFI boot path, which came with Linux 2.6.25 (arch/x86/kernel/
+        // efi_64.c); UEFI installs on x86-64 came with RHEL 6, whose installer boots from
+        // an ESP's EFI/BOOT/BOOTX64.EFI, which RHEL 5's media have none of: the RHEL 6
+        // Installation Guide's UEFI sections, no such section in RHEL 5's; section numbers
+        // not checked here), and anaconda 11.1 labels x86 disks msdos
         // (`partedUtils.py`, `getDefaultDiskType`: `gpt` on ia64 only), which GRUB 0.97
         // boots from (its stage2 reads PC partition tables).
         let legacy = matches!(os.family, OsFamily::El3 | OsFamily::El4 | OsFamily::El5);
