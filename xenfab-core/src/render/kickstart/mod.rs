@@ -715,12 +715,21 @@ fn layout(scheme: &PartitionScheme, hw: &Hardware, dialect: Dialect) -> Vec<Stri
         let _ = write!(clearpart, " --disklabel={}", scheme.label.as_str());
     }
     let mut lines = vec!["zerombr".to_owned(), clearpart];
+    let mut biosboot = false;
     for p in &scheme.partitions {
-        let mut line = format!(
-            "part {} --size={}",
-            target(&p.role, p.id.as_ref()),
-            p.size.mib()
-        );
+        let mut name = target(&p.role, p.id.as_ref());
+        if p.role == Role::BiosBoot {
+            // A BIOS boot partition on each disk of a RAID-1 /boot: pykickstart warns about a
+            // second `part biosboot` (FC3_PartData.__eq__ compares mount points; ksvalidator
+            // fails on the warning), so the second is `part None --fstype=biosboot`, which
+            // anaconda reads as the same (custom_partitioning.py, `_execute_partition_data`:
+            // mount point "None" takes its type from --fstype)
+            if biosboot {
+                "None".clone_into(&mut name);
+            }
+            biosboot = true;
+        }
+        let mut line = format!("part {name} --size={}", p.size.mib());
         if p.grow {
             line.push_str(" --grow");
         }
