@@ -5,7 +5,7 @@
 use crate::diagnostic::{Diagnostics, FieldPath};
 use crate::model::{
     ESP_MIN, ESP_MOUNT, Fabric, Firmware, FsType, GptReason, Ident, MSDOS_MAX_MIB, OsFamily,
-    PartitionScheme, Role, gpt_reason,
+    PartitionScheme, Role, boot_disks, gpt_reason,
 };
 
 pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
@@ -43,6 +43,26 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
         // boots from (its stage2 reads PC partition tables).
         let legacy = matches!(os.family, OsFamily::El3 | OsFamily::El4 | OsFamily::El5);
         if !legacy {
+            // EL9 on a BIOS machine with GPT: a BIOS boot partition on each disk of /boot
+            // (model/boot_partitions.rs), and a kickstart names two at most (`part biosboot`,
+            // `part None --fstype=biosboot`: pykickstart warns about a repeated mount point)
+            if os.family == OsFamily::El9
+                && firmware == Firmware::Bios
+                && gpt_reason(scheme, hw, firmware).is_some()
+            {
+                let disks = boot_disks(scheme);
+                if disks.len() > 2 {
+                    diags.error(
+                        "disk-label-unsupported",
+                        dom0.at.key("partitioning"),
+                        format!(
+                            "partition scheme `{}` puts /boot on {} disks of a GPT label, each of which needs a BIOS boot partition for GRUB2, and a kickstart file can name only two (pykickstart refuses a third `part biosboot`): keep /boot on at most two disks",
+                            dom0.partitioning,
+                            disks.len()
+                        ),
+                    );
+                }
+            }
             continue;
         }
         match gpt_reason(scheme, hw, firmware) {
