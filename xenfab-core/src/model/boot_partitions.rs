@@ -19,11 +19,12 @@
 //! **Software RAID-1 on UEFI**: the ESP is on the first boot disk only. anaconda could put
 //! `/boot/efi` on a RAID-1 array with metadata 1.0 (`platform.py`, class `EFI`:
 //! `_boot_stage1_device_types = ["partition", "mdarray"]`, `_boot_stage1_raid_metadata =
-//! ["1.0"]`), but the firmware itself writes to the ESP (boot entries' variables aside,
-//! `fwupd` capsules, `BootNext` tools) behind md's back, which leaves the mirror silently
-//! out of sync, and partman-auto-raid cannot make such an array at all. With one ESP, a dead
-//! first disk needs the ESP made again on the second (`grub2-install`/`efibootmgr`) before
-//! the machine boots from it; the system's arrays themselves survive.
+//! ["1.0"]`), whose members the firmware reads as plain FAT partitions; but whatever writes
+//! to the ESP outside Linux (the firmware itself, its boot manager) writes to one member
+//! behind md's back, leaving the mirror out of step, and the Debian installer's
+//! partman-auto-raid recipes have no way to say metadata 1.0. With one ESP, a dead first
+//! disk needs the ESP made again on the second (`grub2-install`/`efibootmgr` from rescue mode)
+//! before the machine boots from it; the system's arrays themselves survive.
 
 use std::borrow::Cow;
 
