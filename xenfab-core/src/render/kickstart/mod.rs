@@ -710,8 +710,9 @@ fn layout(scheme: &PartitionScheme, hw: &Hardware, dialect: Dialect) -> Vec<Stri
     let mut clearpart = format!("clearpart --all --initlabel --drives={}", drives.join(","));
     if scheme.label == DiskLabel::Gpt && dialect == Dialect::Current {
         // pykickstart's RHEL9 handler: `clearpart --disklabel` (F21_ClearPart on), the label
-        // `--initlabel` writes; anaconda's default follows the firmware, this makes BIOS
-        // machines' GPT (a large disk, `disk_label = "gpt"`) explicit.
+        // `--initlabel` writes. anaconda's own choice depends on the platform and the disk
+        // (msdos first on x86 BIOS unless `inst.gpt`: `platform.py`, `_disklabel_types`);
+        // the layout's partition numbers need the label said.
         let _ = write!(clearpart, " --disklabel={}", scheme.label.as_str());
     }
     let mut lines = vec!["zerombr".to_owned(), clearpart];
