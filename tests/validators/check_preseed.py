@@ -140,9 +140,9 @@ for f in "$VG_MAP_DIR"/*; do echo "VG $(basename "$f") $(cat "$f" | tr '\n' ' ')
 """
 
 
-def vg_map_check(recipe, disks):
+def vg_map_check(recipe, disks, label="msdos"):
     """partman-auto-lvm's auto_lvm_create_vg_map on the recipe's physical volume lines, with
-    the partitions they name as the ones partman-auto made."""
+    the partitions they name as the ones partman-auto made on a LABEL disk label."""
     problems = []
     auto_lvm = os.path.join(PARTMAN_AUTO_LVM, "lib", "partman", "lib", "auto-lvm.sh")
     body = recipe.partition(" :: ")[2]
@@ -151,17 +151,20 @@ def vg_map_check(recipe, disks):
     # The partitions partman-auto makes, on an msdos label: on each disk (a line's device{ }
     # without its partition number, else the first disk), the $primary{ } lines first, 1 to
     # 4, then the others as logical partitions from 5 (auto-shared.sh).
+    # On a gpt label parted_server reports free space as `primary`, never `pri/log`, so
+    # create_primary_partitions does nothing and create_partitions makes every line in recipe
+    # order, numbered 1, 2, … on each disk (partman-auto 162, lib/auto-shared.sh).
     made, count = {}, {}
     parts = [l for l in lines if "$lvmok{" not in l]
-    for primary in (True, False):
+    for primary in ((None,) if label == "gpt" else (True, False)):
         for l in parts:
-            if ("$primary{" in l) != primary:
+            if primary is not None and ("$primary{" in l) != primary:
                 continue
             dev = re.search(r"device\{ (\S+) \}", l)
             disk = re.sub(r"[0-9]+$", "", dev.group(1)) if dev else disks[0]
             n = count.get((disk, primary), 0) + 1
             count[(disk, primary)] = n
-            made[l] = "%s%d" % (disk, n if primary else n + 4)
+            made[l] = "%s%d" % (disk, n if primary is not False else n + 4)
     want = {}
     for l in pvs:
         vg = re.search(r"vg_name\{ (\S+) \}", l)
@@ -240,7 +243,8 @@ def partman_check(q):
         if method == "lvm" and not lvmok:
             problems.append("method lvm and no $lvmok line: partman-auto-lvm refuses the recipe (unusable_recipe)")
         if method == "lvm":
-            problems += vg_map_check(recipe, q.get("partman-auto/disk", "").split() or ["/dev/sda"])
+            problems += vg_map_check(recipe, q.get("partman-auto/disk", "").split() or ["/dev/sda"],
+                                     q.get("partman-partitioning/default_label", "msdos"))
         if method == "raid":
             raid = q.get("partman-auto-raid/recipe", "")
             for r in [x.strip() for x in raid.split(" .") if x.strip()]:

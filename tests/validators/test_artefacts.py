@@ -710,6 +710,9 @@ SELF_TESTS = [
     ("preseed-late-command", check_preseed, "preseed.cfg", "preseed-late-no-update-grub.cfg", "update-grub"),
     # two groups' physical volumes named by their disk: partman-auto-lvm gives both its first one
     ("preseed-vg-map", check_preseed, "preseed.cfg", "preseed-vg-same-device.cfg", "maps the physical volumes"),
+    # a UEFI recipe (ESP first, GPT) read as if on msdos: the logical physical volume becomes
+    # sda5, and no partition is the sda4 its device{ } names (partman-auto-lvm: no_such_pv)
+    ("preseed-gpt-numbers", check_preseed, "preseed-gpt.cfg", "preseed-gpt-as-msdos.cfg", "no_such_pv"),
     # software RAID: an array whose members are different partitions of the two disks
     ("preseed-raid-members", check_preseed, "preseed-raid.cfg", "preseed-raid-members.cfg", "not one partition the recipe makes"),
 ]

@@ -151,10 +151,44 @@ def _require_boot_tools(kind: str) -> None:
     pytest.fail(message, pytrace=False)
 
 
-def grub_boot(kind: str, cfg: Path, entry: Entry, tmp: Path) -> tuple[dict, str]:
+def boot_disk(path: Path) -> tuple[str, int]:
+    """The label of a dom0's boot disk and the number of the partition that holds /boot (or
+    /), read in its kickstart file as anaconda lays it out: `clearpart --disklabel=gpt`, and
+    `part` lines numbered in the order listed on their disk (the holder of /boot is its `part`
+    line, or its array's first member's). Without a GPT label: msdos and partition 1, the seed's
+    /boot (grub_boot.py's default disk). Independent of xenfab's own numbering, so that a GRUB
+    entry naming another partition than the kickstart makes fails to boot."""
+    fqdn = path.parent.parent.name
+    ks = path.parents[3] / "kickstart" / f"{fqdn}.ks"
+    if not ks.exists():
+        return "msdos", 1
+    lines = [shlex.split(l) for l in ks.read_text(encoding="utf-8").splitlines()
+             if l.startswith(("clearpart ", "part ", "raid "))]
+    if not any(l[0] == "clearpart" and "--disklabel=gpt" in l for l in lines):
+        return "msdos", 1
+    parts = [l for l in lines if l[0] == "part"]
+    ondisk = lambda l: next(w.split("=", 1)[1] for w in l if w.startswith("--ondisk="))
+    for mount in ("/boot", "/"):
+        part = next((l for l in parts if l[1] == mount), None)
+        if part is None:
+            raid = next((l for l in lines if l[0] == "raid" and l[1] == mount), None)
+            if raid is None:
+                continue
+            first = next(w for w in raid[2:] if not w.startswith("-"))
+            part = next(l for l in parts if l[1] == first)
+        disk = ondisk(part)
+        same = [l for l in parts if ondisk(l) == disk]
+        return "gpt", same.index(part) + 1
+    raise AssertionError(f"{ks}: no /boot or / on a partition or an array")
+
+
+def grub_boot(kind: str, cfg: Path, entry: Entry, tmp: Path,
+              disk: tuple[str, int] = ("msdos", 1)) -> tuple[dict, str]:
     """Run boot/grub_boot.py; return its JSON result and its output."""
     out = tmp / "boot.json"
     argv = [sys.executable, str(GRUB_BOOT), kind, str(cfg), "--probe", entry.hypervisor]
+    if disk != ("msdos", 1):
+        argv += ["--label", disk[0], "--part", str(disk[1])]
     for module, _ in entry.modules:
         argv += ["--file", module]
     argv += ["--expect-modules", "2", "--timeout", str(BOOT_TIMEOUT), "--json", str(out)]
@@ -229,7 +263,7 @@ def test_grub_boots_xen_with_dom0_settings(kind: str, path: Path, tmp_path: Path
     cfg = tmp_path / path.name
     cfg.write_text(bootable_copy(kind, text), encoding="utf-8")
     started = time.monotonic()
-    got, log = grub_boot(kind, cfg, entry, tmp_path)
+    got, log = grub_boot(kind, cfg, entry, tmp_path, boot_disk(path))
     print(f"{kind} boot of {path.relative_to(CASES)}: {time.monotonic() - started:.1f} s")
 
     problems = []
@@ -306,3 +340,22 @@ def test_grub_serial_on_the_wrong_port_is_silent(tmp_path: Path) -> None:
     cfg.write_text(bootable_copy("legacy", good), encoding="utf-8")
     got, log = grub_boot("legacy", cfg, parse_menu_lst(good), tmp_path)
     assert serial_problems("legacy", serial_of(good), parse_menu_lst(good), got) == [], log
+
+
+def test_grub_entry_naming_another_gpt_partition_fails(tmp_path: Path) -> None:
+    """A GPT layout's entry (the uefi case: an ESP, then /boot's RAID member, `hd0,gpt2`) with
+    the partition number one off: the disk is laid out as the kickstart says, so GRUB finds no
+    such partition and loads nothing."""
+    _require_boot_tools("grub2")
+    path = CASES / "uefi" / "expected" / "dom0s" / "uefi9.uefi.test" / "grub" / "grub.cfg"
+    disk = boot_disk(path)
+    assert disk == ("gpt", 2), disk
+    good = path.read_text(encoding="utf-8")
+    assert "set root='hd0,gpt2'" in good
+    bad = good.replace("set root='hd0,gpt2'", "set root='hd0,gpt3'")
+    entry = parse_grub_cfg(bad)
+    cfg = tmp_path / "grub.cfg"
+    cfg.write_text(bootable_copy("grub2", bad), encoding="utf-8")
+    got, log = grub_boot("grub2", cfg, entry, tmp_path, disk)
+    assert got["cmdline"] is None, log  # the probe kernel never ran
+    assert got["grub_errors"], log

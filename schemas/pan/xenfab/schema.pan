@@ -136,7 +136,9 @@ type xenfab_hardware = {
     'serial_console' ? xenfab_serial_console
 };
 
-type xenfab_fs_type = string with match(SELF, '^(ext2|ext3|ext4|xfs)$');
+type xenfab_disk_label = string with match(SELF, '^(msdos|gpt)$');
+
+type xenfab_fs_type = string with match(SELF, '^(ext2|ext3|ext4|xfs|efi)$');
 
 type xenfab_logical_volume = {
     'fstype' ? xenfab_fs_type
@@ -179,6 +181,7 @@ type xenfab_volume_group = {
 };
 
 type xenfab_partition_scheme = {
+    'disk_label' ? xenfab_disk_label
     'logical_volumes' ? xenfab_logical_volume[]
     'partitions' ? xenfab_partition[]
     'raids' ? xenfab_raid[]

@@ -10,7 +10,8 @@ GRUB 0.97 (Debian grub-legacy, installed into the image's MBR with the grub shel
 then runs the entry the config selects, loads the probe through multiboot/multiboot2
 and the modules; the probe prints what it received on COM1 and exits QEMU:
   proto 1|2, cmdline (what Xen would see), loader, modules [{cmdline, head, size}]
-Paths are relative to that partition (as with a separate /boot). For legacy GRUB,
+Paths are relative to that partition (as with a separate /boot). With --label gpt --part N
+the disk is GPT instead, the file system on partition N (N-1 small partitions before it). For legacy GRUB,
 if CFG has no `serial` line, "serial --unit=0 --speed=115200 / terminal serial" is
 prepended so errors are visible. QEMU has two serial ports, COM1 and COM2, each logged:
 GRUB writes where the config's `serial --unit=N` says (the JSON's "ports": the text each port
@@ -43,15 +44,28 @@ def probe_elf():
     return out
 
 
-def make_disk(img, root):
+def make_disk(img, root, label="msdos", part=1):
+    """The disk: msdos, the file system on partition 1 (the seed's /boot); or gpt, PART-1
+    partitions of 1 MiB (a BIOS boot partition, an ESP: what xenfab puts first) and the file
+    system on partition PART, written by util-linux's sfdisk."""
+    start, size = 2048, 63 * 2048
     with open(img, "wb") as f:
         f.truncate(64 << 20)
-        f.seek(446)
-        f.write(bytes([0x80, 0xfe, 0xff, 0xff, 0x83, 0xfe, 0xff, 0xff]) + struct.pack("<II", 2048, 63 * 2048))
-        f.seek(510)
-        f.write(b"\x55\xaa")
+        if label == "msdos":
+            f.seek(446)
+            f.write(bytes([0x80, 0xfe, 0xff, 0xff, 0x83, 0xfe, 0xff, 0xff]) + struct.pack("<II", 2048, 63 * 2048))
+            f.seek(510)
+            f.write(b"\x55\xaa")
+    if label == "gpt":
+        start = 2048 * part
+        size = (64 << 11) - start - 2048  # room for the backup GPT at the end
+        script = "label: gpt\n" + "".join(
+            "start=%d, size=2048, type=21686148-6449-6E6F-744E-656564454649\n" % (2048 * n) for n in range(1, part)
+        ) + "start=%d, size=%d, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n" % (start, size)
+        subprocess.run(["sfdisk", "-q", img], input=script, text=True, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     subprocess.run(["mke2fs", "-q", "-F", "-t", "ext2", "-I", "128", "-O", "^dir_index,^resize_inode,^ext_attr",
-                    "-d", root, "-E", "offset=1048576", img, "63M"], check=True,
+                    "-d", root, "-E", "offset=%d" % (start * 512), img, "%dk" % (size // 2)], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -61,6 +75,8 @@ def main():
     ap.add_argument("--probe", required=True); ap.add_argument("--file", action="append", default=[])
     ap.add_argument("--expect-cmdline"); ap.add_argument("--expect-modules", type=int)
     ap.add_argument("--timeout", type=float, default=60); ap.add_argument("--json")
+    ap.add_argument("--label", choices=["msdos", "gpt"], default="msdos")
+    ap.add_argument("--part", type=int, default=1)
     a = ap.parse_args()
     need = ["qemu-system-x86_64", "mke2fs", "gcc"] + (["grub-mkimage"] if a.kind == "grub2" else ["grub"])
     missing = [c for c in need if not shutil.which(c)]
@@ -86,7 +102,7 @@ def main():
             dst = os.path.join(root, rel.lstrip("/"))
             os.makedirs(os.path.dirname(dst), exist_ok=True)
             open(dst, "wb").write(data)
-        make_disk(img, root)
+        make_disk(img, root, a.label, a.part)
         qemu = ["qemu-system-x86_64", "-accel", "tcg", "-display", "none", "-monitor", "none",
                 "-no-reboot", "-m", "256", "-serial", "file:" + os.path.join(tmp, "serial.log"),
                 "-serial", "file:" + os.path.join(tmp, "com2.log"),
@@ -97,8 +113,9 @@ def main():
             open(early, "w").write("serial --unit=0 --speed=115200\nterminal_output serial console\n"
                                    "terminal_input serial console\n")
             core = os.path.join(tmp, "core.img")
-            subprocess.run(["grub-mkimage", "-O", "i386-pc", "-o", core, "-p", "(hd0,msdos1)/boot/grub",
-                            "-c", early, "biosdisk", "part_msdos", "ext2", "normal", "configfile",
+            subprocess.run(["grub-mkimage", "-O", "i386-pc", "-o", core, "-p",
+                            "(hd0,%s%d)/boot/grub" % (a.label, a.part),
+                            "-c", early, "biosdisk", "part_msdos", "part_gpt", "ext2", "normal", "configfile",
                             "multiboot", "multiboot2", "gzio", "serial", "terminal", "echo", "test"], check=True)
             lnx = os.path.join(tmp, "grub.lnx")
             open(lnx, "wb").write(open(os.path.join(G2MODS, "lnxboot.img"), "rb").read() + open(core, "rb").read())

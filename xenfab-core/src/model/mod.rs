@@ -5,6 +5,7 @@
 //! [`crate::validate()`].
 
 pub mod boot_files;
+mod boot_partitions;
 mod capacity;
 pub mod debootstrap;
 pub mod dns;
@@ -21,6 +22,10 @@ pub mod partman;
 pub mod release;
 mod size;
 
+pub use boot_partitions::{
+    BIOSBOOT_MIB, ESP_MIN, ESP_MOUNT, GptReason, MSDOS_MAX_MIB, boot_disks, boot_layout, esp_size,
+    gpt_reason,
+};
 pub use capacity::{Capacity, SAVE_DIR, SaveArea, VgCapacity, capacity};
 pub(crate) use fabric::kept_volume_groups;
 pub use fabric::{
@@ -45,7 +50,7 @@ pub use kickstart::{
 pub use mac::{MacAddr, MacError, MacScheme, XEN_OUI, hex_ip};
 pub use names::{AbsFile, AbsPath, BootPath, DomainName, HostName, Ident, LvmName, NameError};
 pub use partition::{
-    BUILTIN_SCHEMES, FsType, Holder, LogicalVolume, MountPoint, Partition, PartitionScheme,
-    RaidArray, RaidLevel, Role, VolumeGroup, builtin_schemes, mount_covers,
+    BUILTIN_SCHEMES, DiskLabel, FsType, Holder, LogicalVolume, MountPoint, Partition,
+    PartitionScheme, RaidArray, RaidLevel, Role, VolumeGroup, builtin_schemes, mount_covers,
 };
 pub use size::{Size, SizeError};

@@ -17,13 +17,54 @@ pub struct PartitionScheme {
     pub volume_groups: Vec<VolumeGroup>,
     /// dom0's own logical volumes (guest volumes are not part of the scheme).
     pub logical_volumes: Vec<LogicalVolume>,
+    /// The partition table of its disks: msdos unless the scheme says `disk_label = "gpt"`;
+    /// [`crate::model::Fabric::layout`] makes it GPT where the firmware or a disk needs it.
+    #[serde(skip_serializing_if = "DiskLabel::is_msdos")]
+    pub label: DiskLabel,
+}
+
+/// A disk's partition table.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum DiskLabel {
+    /// The PC's MBR table (the seed's): four primary partitions, the fifth and later ones
+    /// logical, disks up to 2 TiB.
+    #[default]
+    Msdos,
+    /// The GUID partition table (UEFI's, and BIOS machines' with a `biosboot` partition for
+    /// GRUB2): 128 partitions, no primary/logical distinction.
+    Gpt,
+}
+
+impl DiskLabel {
+    /// Its name in the fabric file and in kickstart's `clearpart --disklabel`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DiskLabel::Msdos => "msdos",
+            DiskLabel::Gpt => "gpt",
+        }
+    }
+
+    /// True for [`DiskLabel::Msdos`], the default the inventory leaves out.
+    #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+    pub fn is_msdos(&self) -> bool {
+        *self == DiskLabel::Msdos
+    }
 }
 
 impl PartitionScheme {
     /// The number the installer gives partition `index` on its disk, where xenfab can be
-    /// sure of it: the partition and every one listed before it on the same disk are primary
-    /// (`--asprimary`), which anaconda numbers 1 to 4 in the order they are listed. This is
-    /// what the seed relies on for `/boot` (`root (hd0,0)`).
+    /// sure of it. On an msdos label: the partition and every one listed before it on the
+    /// same disk are primary (`--asprimary`), which anaconda numbers 1 to 4 in the order they
+    /// are listed. This is what the seed relies on for `/boot` (`root (hd0,0)`). On a GPT
+    /// label every partition is numbered in the order listed, with no limit of four (GPT has
+    /// no extended partition: blivet's `PartitionDevice` on a `gpt` disklabel is always a
+    /// normal one); the ESP or `biosboot` partition [`crate::model::Fabric::layout`] adds is
+    /// listed first, as anaconda places it (blivet's `partitioning.py` sorts requests by
+    /// `weight`, and anaconda's `platform.py` gives `/boot/efi` and `biosboot` 5000, more than
+    /// `/boot`'s 2000).
     pub fn partition_number(&self, index: usize) -> Option<u32> {
         let part = self.partitions.get(index)?;
         let mut n = 0;
@@ -31,12 +72,12 @@ impl PartitionScheme {
             .iter()
             .filter(|p| p.disk == part.disk)
         {
-            if !p.primary {
+            if !p.primary && self.label == DiskLabel::Msdos {
                 return None;
             }
             n += 1;
         }
-        Some(n).filter(|&n| n <= 4)
+        Some(n).filter(|&n| n <= 4 || self.label == DiskLabel::Gpt)
     }
 
     /// Where a file system is mounted: the partition, array or logical volume holding `mount`.
@@ -204,6 +245,9 @@ pub enum Role {
     RaidMember,
     /// An LVM physical volume.
     PhysicalVolume,
+    /// The BIOS boot partition GRUB2 puts its core image in on a GPT disk of a BIOS machine
+    /// (kickstart's `part biosboot --fstype=biosboot`, partman's `method{ biosgrub }`).
+    BiosBoot,
 }
 
 impl Role {
@@ -288,6 +332,10 @@ pub enum FsType {
     Ext4,
     /// XFS (the default of current anaconda).
     Xfs,
+    /// The FAT file system of an EFI System Partition (`/boot/efi`): anaconda's `efi` format
+    /// (kickstart `--fstype=efi`: anaconda's `platform.py`, class `EFI`,
+    /// `_boot_stage1_format_types = ["efi"]`), partman's `method{ efi }`.
+    Efi,
 }
 
 impl FsType {
@@ -298,6 +346,7 @@ impl FsType {
             FsType::Ext3 => "ext3",
             FsType::Ext4 => "ext4",
             FsType::Xfs => "xfs",
+            FsType::Efi => "efi",
         }
     }
 }
@@ -328,6 +377,11 @@ fn ident(s: &str) -> Ident {
 fn lvm(s: &str) -> LvmName {
     s.parse()
         .unwrap_or_else(|e| unreachable!("built-in LVM name {s}: {e}"))
+}
+
+/// `/boot/efi`, the EFI System Partition's mount point.
+pub(crate) fn esp_mount() -> MountPoint {
+    MountPoint(super::boot_partitions::ESP_MOUNT.to_owned())
 }
 
 fn mount(path: &str, fstype: FsType) -> Role {
@@ -432,6 +486,7 @@ fn seed_softraid1() -> PartitionScheme {
             ),
         ],
         volume_groups: vec![vg("systemvg", "pv.01"), vg("xenvg", "pv.02")],
+        label: DiskLabel::Msdos,
         logical_volumes: vec![
             lv("sysswap", "systemvg", 2048, Role::Swap),
             lv("systmp", "systemvg", 4096, mount("/tmp", FsType::Ext3)),
@@ -462,6 +517,7 @@ fn seed_hwraid10() -> PartitionScheme {
         ],
         raids: Vec::new(),
         volume_groups: vec![vg("systemvg", "pv.01"), vg("xenvg", "pv.02")],
+        label: DiskLabel::Msdos,
         logical_volumes: vec![
             lv("sysroot", "systemvg", 8192, mount("/", FsType::Ext3)),
             lv(

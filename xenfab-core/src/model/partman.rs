@@ -35,7 +35,7 @@
 //! rounded up.
 
 use super::fabric::Hardware;
-use super::partition::{Holder, PartitionScheme, Role};
+use super::partition::{DiskLabel, FsType, Holder, PartitionScheme, Role};
 use super::size::Size;
 
 /// The largest disk an msdos label addresses: 2^32 sectors of 512 bytes (2 TiB), in MiB.
@@ -65,6 +65,8 @@ pub struct Partman {
     pub split: Vec<SplitVg>,
     /// `grub-installer/bootdev`: every disk of a RAID layout, the first one otherwise.
     pub bootdevs: Vec<String>,
+    /// The label partman gives the disks (`partman-partitioning/default_label`).
+    pub label: DiskLabel,
 }
 
 /// A volume group on arrays that partman-auto-raid put in its one group: moved out of it into
@@ -112,6 +114,16 @@ fn sizes(size: Size, grow: bool) -> String {
 /// format{ }`), and the recipe's file system field.
 fn use_words(role: &Role) -> Option<(&'static str, String)> {
     match role {
+        // An EFI System Partition and a BIOS boot partition, as partman-auto 162's own
+        // recipes write them (recipes-amd64-efi/30atomic: `538 538 1075 free $iflabel{ gpt }
+        // $reusemethod{ } method{ efi } format{ } .`; partman-auto's recipes.txt and
+        // grub-installer's BIOS-on-GPT `method{ biosgrub }`, partman-partitioning's
+        // `biosgrub` method). partman-efi mounts the ESP at /boot/efi itself.
+        Role::Mount {
+            fstype: FsType::Efi,
+            ..
+        } => Some(("free", "method{ efi } format{ }".to_owned())),
+        Role::BiosBoot => Some(("free", "method{ biosgrub }".to_owned())),
         Role::Mount { mount, fstype } => {
             let fs = fstype.as_str();
             Some((
@@ -130,6 +142,18 @@ fn use_words(role: &Role) -> Option<(&'static str, String)> {
 /// the scheme's order (see the module's documentation); None past four primaries.
 fn numbers(scheme: &PartitionScheme) -> Option<Vec<u32>> {
     let mut out = Vec::with_capacity(scheme.partitions.len());
+    if scheme.label == DiskLabel::Gpt {
+        // A GPT label has no primary/logical distinction: partman-auto's auto-shared.sh
+        // (`create_partitions`) creates the recipe's partitions in order, numbered 1, 2, …
+        for (i, p) in scheme.partitions.iter().enumerate() {
+            let before = scheme.partitions[..i]
+                .iter()
+                .filter(|q| q.disk == p.disk)
+                .count();
+            out.push(u32::try_from(before).ok()? + 1);
+        }
+        return Some(out);
+    }
     for p in &scheme.partitions {
         let same = scheme.partitions.iter().filter(|q| q.disk == p.disk);
         let before = same.take_while(|q| !std::ptr::eq(*q, p));
@@ -177,7 +201,7 @@ pub fn partman(scheme: &PartitionScheme, hardware: &Hardware) -> Result<Partman,
         return Err("it has no partitions".to_owned());
     }
     for (name, size) in hardware.visible_disks() {
-        if disks.contains(&name) && size.mib() > MSDOS_MAX_MIB {
+        if scheme.label == DiskLabel::Msdos && disks.contains(&name) && size.mib() > MSDOS_MAX_MIB {
             return Err(format!(
                 "disk `{name}` is larger than 2 TiB, which the msdos label partman-auto numbers partitions on cannot address"
             ));
@@ -225,6 +249,7 @@ fn regular(scheme: &PartitionScheme, disk: &str) -> Partman {
         guided_size: "max".to_owned(),
         split: Vec::new(),
         bootdevs: vec![format!("/dev/{disk}")],
+        label: scheme.label,
     }
 }
 
@@ -318,6 +343,7 @@ pub fn partman_reinstall(
             .cloned()
             .collect(),
         logical_volumes: scheme.logical_volumes.clone(),
+        label: scheme.label,
     };
     if system.partitions.is_empty() {
         return Err(
@@ -536,10 +562,18 @@ fn lvm(
         guided_size,
         split: Vec::new(),
         bootdevs: vec![format!("/dev/{main}")],
+        label: scheme.label,
     })
 }
 
+/// Whether `p` is the partition a recipe marks `$bootable{ }`: `/boot`'s (or `/`'s) on an msdos
+/// label, none on GPT, where libparted's boot flag makes a partition an EFI System Partition
+/// (libparted's gpt.c, `gpt_partition_set_system`: `boot` → `PARTITION_SYSTEM_GUID`), and
+/// neither the firmware nor GRUB needs one (partman-auto's recipes-amd64-efi mark none).
 fn scheme_boot_is(scheme: &PartitionScheme, p: &super::partition::Partition) -> bool {
+    if scheme.label == DiskLabel::Gpt {
+        return false;
+    }
     let boot = scheme.holder("/boot").or_else(|| scheme.holder("/"));
     matches!(boot, Some(Holder::Partition(i)) if std::ptr::eq(&raw const scheme.partitions[i], p))
 }
@@ -552,6 +586,7 @@ impl super::partition::Partition {
             Role::Swap => "swap".to_owned(),
             Role::RaidMember => "RAID member".to_owned(),
             Role::PhysicalVolume => "physical volume".to_owned(),
+            Role::BiosBoot => "BIOS boot partition".to_owned(),
         }
     }
 }
@@ -642,6 +677,7 @@ fn raid(scheme: &PartitionScheme, disks: &[&str], numbers: &[u32]) -> Result<Par
         let (fs, mount) = match &array.role {
             Role::Mount { mount, fstype } => (fstype.as_str(), mount.to_string()),
             Role::Swap => ("swap", "-".to_owned()),
+            Role::BiosBoot => return Err("a BIOS boot partition cannot be an array".to_owned()),
             Role::PhysicalVolume => {
                 let vg = scheme
                     .volume_groups
@@ -712,6 +748,7 @@ fn raid(scheme: &PartitionScheme, disks: &[&str], numbers: &[u32]) -> Result<Par
         guided_size,
         split,
         bootdevs: disks.iter().map(|d| format!("/dev/{d}")).collect(),
+        label: scheme.label,
     })
 }
 
@@ -811,6 +848,35 @@ mod tests {
         assert!(p.recipe[3].contains("in_vg{ systemvg } lv_name{ sysroot }"));
         assert!(p.split.is_empty());
         assert!(p.new_vg_name.is_none());
+    }
+
+    #[test]
+    fn uefi_and_bios_on_gpt_number_in_recipe_order_with_their_boot_partition_first() {
+        use crate::model::{Firmware, OsFamily, boot_layout};
+        let s = builtin("seed-hwraid10");
+        let hw = hardware(&[("sda", 300_000)]);
+        let uefi = boot_layout(&s, &hw, Firmware::Uefi, OsFamily::Debian);
+        let p = partman(&uefi, &hw).unwrap();
+        assert_eq!(p.label, DiskLabel::Gpt);
+        assert_eq!(
+            p.recipe[0],
+            "538 538 538 free $primary{ } method{ efi } format{ } ."
+        );
+        // no $bootable{ } on GPT: libparted's boot flag would make /boot an ESP
+        assert_eq!(
+            p.recipe[1],
+            "269 269 269 ext2 $primary{ } method{ format } format{ } use_filesystem{ } filesystem{ ext2 } mountpoint{ /boot } ."
+        );
+        // GPT: the logical pv.02 of msdos is the fourth partition
+        assert!(p.recipe[2].ends_with("device{ /dev/sda3 } ."));
+        assert!(p.recipe[3].ends_with("device{ /dev/sda4 } ."));
+        // over 2 TiB on a BIOS machine: GPT with a BIOS boot partition, no longer refused
+        let big = hardware(&[("sda", 8 * 1024 * 1024)]);
+        assert!(partman(&s, &big).unwrap_err().contains("larger than 2 TiB"));
+        let gpt = boot_layout(&s, &big, Firmware::Bios, OsFamily::Debian);
+        let p = partman(&gpt, &big).unwrap();
+        assert_eq!(p.recipe[0], "2 2 2 free $primary{ } method{ biosgrub } .");
+        assert_eq!(p.label, DiskLabel::Gpt);
     }
 
     #[test]

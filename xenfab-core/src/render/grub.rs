@@ -16,7 +16,7 @@ use super::kickstart::{boot_fstype, root_device};
 use super::{lookup, templates};
 use crate::error::RenderError;
 use crate::model::{
-    Dom0, Fabric, FsType, Hardware, Holder, OsFamily, PartitionScheme, SerialConsole,
+    DiskLabel, Dom0, Fabric, FsType, Hardware, Holder, OsFamily, PartitionScheme, SerialConsole,
 };
 use crate::output::Tree;
 
@@ -37,7 +37,8 @@ pub(crate) fn render(
             .as_ref()
             .ok_or_else(|| lookup::missing("kernel_version of OS release", &dom0.os))?;
         let hw = lookup::hardware(fabric, dom0)?;
-        let scheme = lookup::scheme(fabric, dom0)?;
+        // the layout the installer made: on GPT, behind an ESP or a BIOS boot partition
+        let scheme = &*lookup::layout(fabric, dom0)?;
         let (disk, part) = boot_partition(scheme, hw)
             .ok_or_else(|| lookup::missing("primary /boot partition of", &dom0.partitioning))?;
         let prefix = if scheme.holder("/boot").is_some() {
@@ -56,10 +57,18 @@ pub(crate) fn render(
             serial_command: serial.map(SerialConsole::grub_serial),
             root_device: root_device(scheme),
             grub_root: format!("(hd{disk},{})", part - 1),
-            grub2_root: format!("hd{disk},msdos{part}"),
+            // GRUB2's partition names: `msdos<n>` or `gpt<n>` (its part_msdos and part_gpt
+            // modules, grub-core/partmap/)
+            grub2_root: format!("hd{disk},{}{part}", scheme.label.as_str()),
+            part_module: match scheme.label {
+                DiskLabel::Msdos => "part_msdos",
+                DiskLabel::Gpt => "part_gpt",
+            },
             insmod_fs: match boot_fstype(scheme) {
                 FsType::Xfs => "xfs",
                 FsType::Ext2 | FsType::Ext3 | FsType::Ext4 => "ext2",
+                // never /boot's (validation: `esp-unusable`)
+                FsType::Efi => "fat",
             },
             xen: if legacy {
                 format!("{prefix}/xen.gz-{version}")
@@ -111,6 +120,8 @@ struct EntryView {
     root_device: String,
     grub_root: String,
     grub2_root: String,
+    /// GRUB2's module for the partition table: `part_msdos` or `part_gpt`.
+    part_module: &'static str,
     insmod_fs: &'static str,
     xen: String,
     kernel: String,

@@ -132,8 +132,8 @@ struct Dom0Summary<'a> {
 
 fn dom0_capacity(fabric: &Fabric, d: &Dom0) -> Result<Capacity, RenderError> {
     let hw = lookup::hardware(fabric, d)?;
-    let scheme = lookup::scheme(fabric, d)?;
-    Ok(capacity(d, hw, scheme, fabric.site.hypervisor_memory))
+    let scheme = lookup::layout(fabric, d)?;
+    Ok(capacity(d, hw, &scheme, fabric.site.hypervisor_memory))
 }
 
 fn host_json(fabric: &Fabric, host: HostRef<'_>) -> Result<String, RenderError> {

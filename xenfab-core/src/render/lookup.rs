@@ -21,6 +21,17 @@ pub(crate) fn scheme<'a>(
         .ok_or_else(|| missing("partition scheme", &dom0.partitioning))
 }
 
+/// The layout a dom0's installer makes: its scheme with what its firmware needs
+/// ([`Fabric::layout`]).
+pub(crate) fn layout<'a>(
+    fabric: &'a Fabric,
+    dom0: &Dom0,
+) -> Result<std::borrow::Cow<'a, PartitionScheme>, RenderError> {
+    fabric
+        .layout(dom0)
+        .ok_or_else(|| missing("partition scheme", &dom0.partitioning))
+}
+
 pub(crate) fn os<'a>(fabric: &'a Fabric, name: &Ident) -> Result<&'a OsRelease, RenderError> {
     fabric
         .os

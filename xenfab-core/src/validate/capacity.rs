@@ -73,7 +73,11 @@ pub(super) fn check(fabric: &Fabric, sound_schemes: &HashSet<Ident>, diags: &mut
             continue; // its own errors are reported; sizes would mislead
         }
 
-        let cap = capacity(dom0, hw, scheme, fabric.site.hypervisor_memory);
+        // what the installer makes: the ESP or BIOS boot partitions the firmware needs count
+        let layout = fabric
+            .layout(dom0)
+            .unwrap_or(std::borrow::Cow::Borrowed(scheme));
+        let cap = capacity(dom0, hw, &layout, fabric.site.hypervisor_memory);
         for (disk, need, have) in &cap.overfull_disks {
             diags.error(
                 "layout-too-big",

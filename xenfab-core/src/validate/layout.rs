@@ -16,6 +16,7 @@ pub(super) fn check_schemes(fabric: &Fabric, diags: &mut Diagnostics) -> HashSet
             .entry(name.as_str());
         let before = diags.error_count();
         check_scheme(scheme, &path, diags);
+        super::firmware::check_scheme_esp(scheme, &path, diags);
         if diags.error_count() == before {
             sound.insert(name.clone());
         }
@@ -75,7 +76,8 @@ fn check_scheme(s: &PartitionScheme, path: &FieldPath, diags: &mut Diagnostics) 
                 );
             }
         }
-        if p.primary {
+        // GPT has no primary/logical distinction and 128 partitions
+        if p.primary && s.label == crate::model::DiskLabel::Msdos {
             *primaries.entry(p.disk.as_str()).or_default() += 1;
             if primaries[p.disk.as_str()] == 5 {
                 diags.error(

@@ -6,6 +6,7 @@
 mod capacity;
 pub(crate) mod debootstrap;
 mod dns;
+mod firmware;
 mod guests;
 mod identity;
 mod install;
@@ -31,6 +32,7 @@ pub fn validate(fabric: &Fabric) -> Diagnostics {
     dns::check(fabric, &mut diags);
     platform::check(fabric, &mut diags);
     install::check(fabric, &mut diags);
+    firmware::check(fabric, &mut diags);
     netboot::check(fabric, &mut diags);
     preseed::check(fabric, &mut diags);
     debootstrap::check(fabric, &mut diags);

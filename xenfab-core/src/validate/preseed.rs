@@ -38,16 +38,23 @@ pub(crate) fn problems(fabric: &Fabric, dom0: &Dom0) -> Vec<(&'static str, Field
     if os.family != OsFamily::Debian {
         return out;
     }
-    if let (Some(scheme), Some(hw)) = (
-        fabric.partition_schemes.get(&dom0.partitioning),
-        fabric.hardware.get(&dom0.hardware),
-    ) {
-        if let Err(why) = partman(scheme, hw) {
+    // the layout the installer makes: with an ESP on UEFI, on GPT (model/boot_partitions.rs)
+    if let (Some(scheme), Some(hw)) = (fabric.layout(dom0), fabric.hardware.get(&dom0.hardware)) {
+        if let Err(why) = partman(&scheme, hw) {
+            // partman-auto-raid gives every disk the recipe's partitions, and the ESP is on
+            // the first disk only (model/boot_partitions.rs)
+            let uefi = if fabric.firmware(dom0) == crate::model::Firmware::Uefi
+                && !scheme.raids.is_empty()
+            {
+                " (on UEFI the EFI System Partition is on the first disk only, which partman-auto-raid's one recipe for every disk cannot express: use a layout without software RAID, docs/uefi.md)"
+            } else {
+                ""
+            };
             out.push((
                 "preseed-layout-unsupported",
                 dom0.at.key("partitioning"),
                 format!(
-                    "the Debian installer cannot build partition scheme `{}` of `{}` from a preseed file: {why}; give the dom0 a scheme partman-auto can express (docs/debian.md, \"Layouts\")",
+                    "the Debian installer cannot build partition scheme `{}` of `{}` from a preseed file: {why}{uefi}; give the dom0 a scheme partman-auto can express (docs/debian.md, \"Layouts\")",
                     dom0.partitioning,
                     fabric.fqdn(&dom0.name)
                 ),

@@ -10,8 +10,8 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::model::{
-    Arch, BootState, Firmware, FsType, HardwareRaid, LifecycleAction, MacScheme, OsFamily,
-    RaidLevel, SerialPort, Toolstack, VirtMode,
+    Arch, BootState, DiskLabel, Firmware, FsType, HardwareRaid, LifecycleAction, MacScheme,
+    OsFamily, RaidLevel, SerialPort, Toolstack, VirtMode,
 };
 
 /// The version of the fabric file format this xenfab reads and writes.
@@ -473,6 +473,11 @@ pub struct PartitionScheme {
     /// dom0's own logical volumes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub logical_volumes: Vec<LogicalVolume>,
+    /// The partition table: `msdos` (default, disks up to 2 TiB) or `gpt`. xenfab uses GPT
+    /// anyway on UEFI machines and on disks over 2 TiB, and adds the partitions the firmware
+    /// needs (an EFI System Partition, or a BIOS boot partition). See docs/uefi.md.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk_label: Option<DiskLabel>,
 }
 
 /// What a partition or array is used as, when it holds no file system.

@@ -1214,6 +1214,7 @@ impl Cx {
             raids,
             volume_groups,
             logical_volumes,
+            label: s.disk_label.unwrap_or_default(),
         })
     }
 

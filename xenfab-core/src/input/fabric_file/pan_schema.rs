@@ -225,7 +225,7 @@ mod tests {
         let pan = pan_schema();
         assert!(
             pan.contains(
-                "type xenfab_fs_type = string with match(SELF, '^(ext2|ext3|ext4|xfs)$');"
+                "type xenfab_fs_type = string with match(SELF, '^(ext2|ext3|ext4|xfs|efi)$');"
             ),
             "{pan}"
         );

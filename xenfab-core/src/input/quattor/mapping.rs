@@ -698,6 +698,10 @@ impl Cx {
                 Some("ext2") => Some(crate::model::FsType::Ext2),
                 Some("ext4") => Some(crate::model::FsType::Ext4),
                 Some("xfs") => Some(crate::model::FsType::Xfs),
+                // AII's ESP: `vfat` at /boot/efi (xenfab's `efi`, docs/uefi.md)
+                Some("vfat" | "efi") if mount == crate::model::ESP_MOUNT => {
+                    Some(crate::model::FsType::Efi)
+                }
                 _ => None,
             };
             mounts.insert(dev.to_owned(), (mount.to_owned(), fstype));
@@ -753,6 +757,18 @@ impl Cx {
                 fstype,
                 role: used,
             });
+        }
+        // AII's partition table of a disk (`physical_devs/<disk>/label`): a GPT one makes the
+        // scheme's `disk_label = "gpt"`
+        let gpt = p
+            .nlist(&format!("{BD}/physical_devs"))
+            .into_iter()
+            .any(|(disk, d)| {
+                d.get_path("/label").and_then(Value::as_str) == Some("gpt")
+                    && scheme.partitions.iter().any(|q| q.disk == disk)
+            });
+        if gpt {
+            scheme.disk_label = Some(crate::model::DiskLabel::Gpt);
         }
         for (name, md) in p.nlist(&format!("{BD}/md")) {
             let dev = format!("md/{name}");

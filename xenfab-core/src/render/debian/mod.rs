@@ -125,6 +125,8 @@ fn boot_view(fabric: &Fabric, dom0: &Dom0, xen: &str) -> Result<BootView, Render
         insmod_fs: match boot_fstype(scheme) {
             FsType::Xfs => "xfs",
             FsType::Ext2 | FsType::Ext3 | FsType::Ext4 => "ext2",
+            // never /boot's (validation: `esp-unusable`)
+            FsType::Efi => "fat",
         },
         // xen-hypervisor-<v>-amd64 installs /boot/xen-<v>-amd64.gz, and nothing links
         // /boot/xen.gz to it (20_linux_xen finds the files by that pattern).

@@ -22,8 +22,8 @@ use serde::Serialize;
 use super::{lookup, templates};
 use crate::error::RenderError;
 use crate::model::{
-    Dom0, Fabric, FsType, Guest, Hardware, Holder, Ident, Merged, OsFamily, OsRelease,
-    PartitionScheme, Role, SerialConsole, Size, VirtMode,
+    DiskLabel, Dom0, Fabric, Firmware, FsType, Guest, Hardware, Holder, Ident, Merged, OsFamily,
+    OsRelease, PartitionScheme, Role, SerialConsole, Size, VirtMode,
 };
 use crate::output::Tree;
 
@@ -338,8 +338,9 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
     let os = lookup::os(fabric, &dom0.os)?;
     let fqdn = fabric.fqdn(&dom0.name);
     let hw = lookup::hardware(fabric, dom0)?;
-    let scheme = lookup::scheme(fabric, dom0)?;
+    let scheme = lookup::layout(fabric, dom0)?;
     let dialect = Dialect::of(os.family);
+    let firmware = fabric.firmware(dom0);
     let ks = fabric.kickstart_of_dom0(dom0);
     let mut commands = common_commands(fabric, &ks, os, dom0.ip, dom0.mac, &dom0.network, &fqdn)?;
     // The seed's one NIC: the kickstart's own `network` line makes the bridge. Several NICs:
@@ -351,10 +352,19 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
         super::toolstack::bridge_dom0_network(&mut commands, dom0.mac, bridge);
     }
     let drives: Vec<&str> = hw.visible_disks().into_iter().map(|(d, _)| d).collect();
-    let mut bootloader = format!(
-        "bootloader --location=mbr --driveorder={}",
-        drives.join(",")
-    );
+    // On UEFI the boot loader goes to the ESP, not to a disk's MBR: anaconda's stage1 device
+    // is then the `/boot/efi` partition (`platform.py`, class `EFI`:
+    // `_boot_stage1_device_types = ["partition", "mdarray"]`, `_boot_stage1_mountpoints =
+    // ["/boot/efi"]`), and `modules/storage/bootloader/efi.py` (`EFIBase.install`) writes a
+    // boot entry with efibootmgr instead of a boot sector. `--location=mbr` names a disk as
+    // stage1, which EFI has no use for: it is left out, and anaconda picks the ESP itself.
+    let mut bootloader = match firmware {
+        Firmware::Bios => format!(
+            "bootloader --location=mbr --driveorder={}",
+            drives.join(",")
+        ),
+        Firmware::Uefi => format!("bootloader --driveorder={}", drives.join(",")),
+    };
     let mut post = Vec::new();
     let serial = fabric.serial_console(dom0);
     if os.family == OsFamily::El5 {
@@ -402,7 +412,7 @@ fn dom0_view(fabric: &Fabric, dom0: &Dom0) -> Result<KickstartView, RenderError>
         role: "dom0",
         notes: Vec::new(),
         commands,
-        layout: layout(scheme, hw, dialect),
+        layout: layout(&scheme, hw, dialect),
         packages_header,
         packages,
         pre: settings_pre(&ks),
@@ -663,6 +673,8 @@ fn fstype_option(role: &Role) -> String {
     match role {
         Role::Mount { fstype, .. } => format!(" --fstype={}", fstype.as_str()),
         Role::Swap => " --fstype=swap".to_owned(),
+        // anaconda's `platform.py`, class X86: `PartSpec(fstype="biosboot", size=Size("1MiB"))`
+        Role::BiosBoot => " --fstype=biosboot".to_owned(),
         Role::RaidMember | Role::PhysicalVolume => String::new(),
     }
 }
@@ -673,6 +685,7 @@ fn target(role: &Role, id: Option<&Ident>) -> String {
     match (role, id) {
         (Role::Mount { mount, .. }, _) => mount.to_string(),
         (Role::Swap, _) => "swap".to_owned(),
+        (Role::BiosBoot, _) => "biosboot".to_owned(),
         (Role::RaidMember, Some(id)) => ks_id("raid.", id),
         (Role::PhysicalVolume, Some(id)) => ks_id("pv.", id),
         (Role::RaidMember | Role::PhysicalVolume, None) => String::new(),
@@ -694,16 +707,30 @@ fn ks_id(prefix: &str, id: &Ident) -> String {
 /// the arrays, the volume groups, the logical volumes.
 fn layout(scheme: &PartitionScheme, hw: &Hardware, dialect: Dialect) -> Vec<String> {
     let drives: Vec<&str> = hw.visible_disks().into_iter().map(|(d, _)| d).collect();
-    let mut lines = vec![
-        "zerombr".to_owned(),
-        format!("clearpart --all --initlabel --drives={}", drives.join(",")),
-    ];
+    let mut clearpart = format!("clearpart --all --initlabel --drives={}", drives.join(","));
+    if scheme.label == DiskLabel::Gpt && dialect == Dialect::Current {
+        // pykickstart's RHEL9 handler: `clearpart --disklabel` (F21_ClearPart on), the label
+        // `--initlabel` writes. anaconda's own choice depends on the platform and the disk
+        // (msdos first on x86 BIOS unless `inst.gpt`: `platform.py`, `_disklabel_types`);
+        // the layout's partition numbers need the label said.
+        let _ = write!(clearpart, " --disklabel={}", scheme.label.as_str());
+    }
+    let mut lines = vec!["zerombr".to_owned(), clearpart];
+    let mut biosboot = false;
     for p in &scheme.partitions {
-        let mut line = format!(
-            "part {} --size={}",
-            target(&p.role, p.id.as_ref()),
-            p.size.mib()
-        );
+        let mut name = target(&p.role, p.id.as_ref());
+        if p.role == Role::BiosBoot {
+            // A BIOS boot partition on each disk of a RAID-1 /boot: pykickstart warns about a
+            // second `part biosboot` (FC3_PartData.__eq__ compares mount points; ksvalidator
+            // fails on the warning), so the second is `part None --fstype=biosboot`, which
+            // anaconda reads as the same (custom_partitioning.py, `_execute_partition_data`:
+            // mount point "None" takes its type from --fstype)
+            if biosboot {
+                "None".clone_into(&mut name);
+            }
+            biosboot = true;
+        }
+        let mut line = format!("part {name} --size={}", p.size.mib());
         if p.grow {
             line.push_str(" --grow");
         }
@@ -822,6 +849,54 @@ mod tests {
                 Some((name.to_owned(), contents.clone()))
             })
             .collect()
+    }
+
+    #[test]
+    fn the_firmware_decides_the_label_the_boot_partitions_and_the_bootloader_line() {
+        let files: std::collections::BTreeMap<String, String> =
+            kickstarts(&crate::testing::repo_file("tests/cases/uefi/fabric.toml"));
+        let lines = |name: &str| -> Vec<String> {
+            files[name]
+                .lines()
+                .filter(|l| {
+                    ["clearpart", "part ", "bootloader"]
+                        .iter()
+                        .any(|w| l.starts_with(w))
+                })
+                .map(str::to_owned)
+                .collect()
+        };
+        // BIOS, msdos: the seed's lines
+        let bios = lines("bios9.uefi.test.ks");
+        assert_eq!(bios[0], "bootloader --location=mbr --driveorder=sda,sdb");
+        assert_eq!(bios[1], "clearpart --all --initlabel --drives=sda,sdb");
+        assert_eq!(bios[2], "part raid.01 --size=512 --ondisk=sda --asprimary");
+        // UEFI: GPT, the ESP first, no MBR location
+        let uefi = lines("uefi9.uefi.test.ks");
+        assert_eq!(uefi[0], "bootloader --driveorder=sda,sdb");
+        assert_eq!(
+            uefi[1],
+            "clearpart --all --initlabel --drives=sda,sdb --disklabel=gpt"
+        );
+        assert_eq!(
+            uefi[2],
+            "part /boot/efi --size=600 --ondisk=sda --asprimary --fstype=efi"
+        );
+        // BIOS over 2 TiB: GPT and biosboot
+        let big = lines("big9.uefi.test.ks");
+        assert_eq!(
+            big[1],
+            "clearpart --all --initlabel --drives=sda --disklabel=gpt"
+        );
+        assert_eq!(
+            big[2],
+            "part biosboot --size=1 --ondisk=sda --asprimary --fstype=biosboot"
+        );
+        // the reinstall reuses (and reformats) the ESP
+        assert!(
+            files["uefi9.uefi.test.reinstall.ks"]
+                .contains("\npart /boot/efi --onpart=sda1 --fstype=efi\n")
+        );
     }
 
     #[test]

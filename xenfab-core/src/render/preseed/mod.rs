@@ -111,7 +111,7 @@ pub(crate) fn render(
         // A dom0 the installer cannot install (or reinstall) as described gets no such
         // preseed file and no netboot entry for it: validation refuses the state
         // (validate/preseed.rs, BootState::refusal).
-        let scheme = lookup::scheme(fabric, dom0)?;
+        let scheme = &*lookup::layout(fabric, dom0)?;
         let hardware = lookup::hardware(fabric, dom0)?;
         let missing = |_| lookup::missing("partman recipe of", &dom0.name);
         if installable(fabric, dom0) {
@@ -245,7 +245,7 @@ fn view(
     let fqdn = fabric.fqdn(&dom0.name);
     let os = lookup::os(fabric, &dom0.os)?;
     let ks = fabric.kickstart_of_dom0(dom0);
-    let scheme = lookup::scheme(fabric, dom0)?;
+    let scheme = &*lookup::layout(fabric, dom0)?;
     let mut sections = Vec::new();
 
     sections.push(Section {
@@ -401,8 +401,16 @@ fn partitioning(scheme: &crate::model::PartitionScheme, parts: &Partman) -> Vec<
         di("partman-auto/disk", "string", &parts.disks.join(" ")),
         di("partman-auto/method", "string", parts.method),
         commented(
-            di("partman-partitioning/default_label", "string", "msdos"),
-            "Partition numbers as the recipes count them (model/partman.rs).",
+            di(
+                "partman-partitioning/default_label",
+                "string",
+                parts.label.as_str(),
+            ),
+            if parts.label == crate::model::DiskLabel::Gpt {
+                "Partition numbers as the recipes count them (model/partman.rs). GPT: UEFI boots from its ESP (partman-efi, `method{ efi }`), a BIOS's GRUB from a `method{ biosgrub }` partition; grub-installer picks grub-efi-amd64 or grub-pc by how the installer itself was booted (its `archdetect` subarchitecture, `amd64/efi`)."
+            } else {
+                "Partition numbers as the recipes count them (model/partman.rs)."
+            },
         ),
         di("partman-lvm/device_remove_lvm", "boolean", "true"),
         di("partman-md/device_remove_md", "boolean", "true"),
