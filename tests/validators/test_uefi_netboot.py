@@ -14,8 +14,9 @@ real server (ISC dhcpd, Kea, dnsmasq) in a network namespace, dnsmasq serves the
   (``deb``: ``url=…/preseed/deb.uefi.test.cfg``).
 * SeaBIOS with iPXE (option 93 = 0), with ``bios9``'s MAC and the same server, is handed
   ``pxelinux.0`` and boots ``pxelinux.cfg/01-<mac>``.
+* Without the MAC link GRUB's lookup finds the host's ``grub.cfg-<HEXIP>`` link.
 * It can fail: the DHCP file with its UEFI test taken out hands OVMF ``pxelinux.0``, which it
-  cannot run; without the host's per-MAC link GRUB reads ``grub2/grub.cfg``, the local disk, and
+  cannot run; without the host's two links GRUB reads ``grub2/grub.cfg``, the local disk, and
   no installer starts.
 
 Root, ``ip netns`` and /dev/net/tun, or skipped with the reason. Marked ``boot``: about 20 s a
@@ -163,7 +164,7 @@ def test_uefi_dom0_boots_its_install_entry(kind: str, rendered: Path, netns: Non
                         "--expect-cmdline", rf"(^| )inst\.ks={re.escape(KS_URL)}/uefi9\.uefi\.test\.ks( |$)")
     assert rc == 0, log
     assert got["client_arch"] == [7], log  # OVMF's PXE: x86-64 UEFI
-    assert ["grub/grub.cfg", "ok"] in got["tftp"], log  # the image's /grub prefix, led to grub2/
+    assert ["/grub/grub.cfg", "ok"] in got["tftp"], log  # the image's /grub prefix, led to grub2/
 
 
 def test_debian_uefi_dom0_boots_the_installer_with_its_preseed(rendered: Path, netns: None, tmp_path: Path) -> None:
@@ -199,12 +200,24 @@ def test_dhcp_without_its_uefi_class_fails(rendered: Path, netns: None, tmp_path
     assert got["bootfile"] == "pxelinux.0", log
 
 
-def test_missing_per_mac_grub_file_fails(rendered: Path, netns: None, tmp_path: Path) -> None:
+def test_without_the_mac_link_grub_finds_the_hexip_link(rendered: Path, netns: None, tmp_path: Path) -> None:
     out = _copy(rendered, tmp_path)
-    link = out / "tftpboot" / "grub2" / f"grub.cfg-{_mac_name('uefi9')}"
-    assert link.is_symlink(), f"{link} is not there"
-    link.unlink()
+    (out / "tftpboot" / "grub2" / f"grub.cfg-{_mac_name('uefi9')}").unlink()
     rc, got, log = boot(out, "isc", "uefi9", "uefi", tmp_path,
-                        "--timeout", "120", "--expect-cmdline", r"(^| )inst\.ks=")
+                        "--expect-config", "grub2/grub.cfg-C000020C",  # 192.0.2.12
+                        "--expect-cmdline", rf"(^| )inst\.ks={re.escape(KS_URL)}/uefi9\.uefi\.test\.ks( |$)")
+    assert rc == 0, log
+
+
+def test_without_per_host_grub_files_the_installer_does_not_start(rendered: Path, netns: None,
+                                                                  tmp_path: Path) -> None:
+    out = _copy(rendered, tmp_path)
+    for name in (f"grub.cfg-{_mac_name('uefi9')}", "grub.cfg-C000020C"):
+        link = out / "tftpboot" / "grub2" / name
+        assert link.is_symlink(), f"{link} is not there"
+        link.unlink()
+    rc, got, log = boot(out, "isc", "uefi9", "uefi", tmp_path,
+                        "--timeout", "150", "--expect-cmdline", r"(^| )inst\.ks=")
     assert rc == 1, log
     assert got["cmdline"] is None, log
+    assert ["/grub2/grub.cfg", "ok"] in got["tftp"], log  # the local disk: GRUB's last name

@@ -12,7 +12,14 @@
 //! - `pxelinux.cfg/netinstall-<image>`: the seed's interactive install menu of each boot image
 //!   pypxeboot guests use.
 //! - `grub2/<fqdn>.cfg` (and `.reinstall.cfg`, `.rescue.cfg`), `grub2/localboot.cfg`, links
-//!   `grub2/grub.cfg-01-<mac>` and `grub2/grub.cfg-<HEXIP>` (GRUB2's own lookup names).
+//!   `grub2/grub.cfg-01-<mac>` and `grub2/grub.cfg-<HEXIP>` (GRUB2's own lookup names), read
+//!   by GRUB's BIOS (`i386-pc-pxe`) and UEFI (`x86_64-efi`) netboot images alike (the UEFI
+//!   extras are [`super::uefi`]'s). The entries say `linux` and `initrd`: GRUB 2.06 on
+//!   x86_64-efi boots a kernel's EFI stub with them, and so do the GRUBs of the releases
+//!   whose installers can start on UEFI (Debian 12's; Rocky 9's, whose `linuxefi` is Red
+//!   Hat's older name); EL5's 2.6.18 has no EFI stub and its dom0s cannot be UEFI
+//!   (`firmware-unsupported`). Checked: tests/validators/test_uefi_netboot.py boots these
+//!   entries with Debian's signed GRUB under OVMF.
 //! - `ipxe/<fqdn>.ipxe` (and `.reinstall.ipxe`, `.rescue.ipxe`), `ipxe/localboot.ipxe`, links
 //!   `ipxe/<mac>.ipxe` (iPXE's `${mac:hexhyp}`), and `ipxe/boot.ipxe`, the script that chains
 //!   to them.
