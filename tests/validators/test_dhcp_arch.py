@@ -30,18 +30,16 @@ import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
 
+from boot_env import PATH, missing, netns_or_skip, require
+
 HERE = Path(__file__).resolve().parent
 CASE = HERE.parent / "cases" / "uefi-boot" / "expected" / "dhcp"
 DHCP_PROBE = HERE / "boot" / "dhcp_probe.sh"
-SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
-PATH = os.pathsep.join([os.environ.get("PATH", ""), *SBIN])
 ENV = dict(os.environ, PATH=PATH)
 
 # ullr of the example site, and the site's TFTP server (tests/cases/uefi-boot/fabric.toml).
@@ -70,27 +68,11 @@ def _run(argv: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
                           errors="replace", timeout=timeout, check=False)
 
 
-def _require(missing: list[str], what: str) -> None:
-    if not missing:
-        return
-    message = f"missing for {what}: {', '.join(missing)}: run scripts/install-validators"
-    for var in ("XENFAB_SKIP_BOOT", "XENFAB_SKIP_VALIDATORS"):
-        if os.environ.get(var) == "1":
-            pytest.skip(f"{message} ({var}=1)")
-    pytest.fail(message, pytrace=False)
-
-
 @pytest.fixture(scope="module")
 def netns() -> None:
     """Skip unless this process may create network namespaces (root, `ip netns`)."""
-    _require([c for c in ("ip", "busybox") if not shutil.which(c, path=PATH)], "the DHCP probes")
-    if os.geteuid() != 0:
-        pytest.skip("the DHCP probes need root (ip netns, veth): run as root to include them")
-    name = f"xfcheck{uuid.uuid4().hex[:8]}"
-    r = _run(["ip", "netns", "add", name], 10)
-    if r.returncode != 0:
-        pytest.skip(f"`ip netns add` does not work here ({r.stdout.strip()}): the DHCP probes need it")
-    _run(["ip", "netns", "del", name], 10)
+    require(missing(["ip", "busybox"], []), "the DHCP probes")
+    netns_or_skip("the DHCP probes")
 
 
 def _served(kind: str, name: str, text: str, tmp: Path) -> Path:
@@ -117,7 +99,7 @@ def _probe(kind: str, conf: Path, args: list[str]) -> tuple[int, dict[str, str],
 @pytest.mark.parametrize(("kind", "name", "command"), SERVERS, ids=[s[0] for s in SERVERS])
 def test_boot_file_by_client(kind: str, name: str, command: str, client: str, netns: None,
                              tmp_path: Path) -> None:
-    _require([] if shutil.which(command, path=PATH) else [command], f"the {kind} probe")
+    require(missing([command], []), f"the {kind} probe")
     args, want = CLIENTS[client]
     conf = _served(kind, name, (CASE / name).read_text(encoding="utf-8"), tmp_path)
     rc, lease, log = _probe(kind, conf, args)
@@ -151,7 +133,7 @@ MUTANTS = {
 @pytest.mark.parametrize(("kind", "name", "command"), SERVERS, ids=[s[0] for s in SERVERS])
 def test_mutant_uefi_test_fails(kind: str, name: str, command: str, netns: None, tmp_path: Path) -> None:
     """The probe can fail: with the UEFI test asking for 6, the arch-7 client gets pxelinux.0."""
-    _require([] if shutil.which(command, path=PATH) else [command], f"the {kind} probe")
+    require(missing([command], []), f"the {kind} probe")
     text = (CASE / name).read_text(encoding="utf-8")
     good, bad = MUTANTS[kind]
     assert good in text, f"{name} no longer has the UEFI test {good!r}: update the mutant"
@@ -181,7 +163,7 @@ def test_dhcpd_config_by_client(declared: bool, netns: None, tmp_path: Path) -> 
     `pxe-system-type` is option 93), and keeps working beside the common one of a user's own
     (`option arch code 93 = unsigned integer 16;`, two names for one code); a second run changes
     nothing, and the served file answers each kind of client."""
-    _require([] if shutil.which("dhcpd", path=PATH) else ["dhcpd"], "the isc probe")
+    require(missing(["dhcpd"], []), "the isc probe")
     if not XENFAB.exists():
         pytest.fail(f"{XENFAB} is missing: build it with `cargo build -p xenfab-cli`", pytrace=False)
     site = (SAMPLES / "aii-site.toml").read_text(encoding="utf-8")
@@ -249,7 +231,7 @@ def test_other_nics_get_no_boot_file(kind: str, name: str, command: str, network
                                      want: str | None, multi_nic_dhcp: Path, netns: None, tmp_path: Path) -> None:
     """An arch-7 client on the network a host boots from gets the UEFI file; on a network only
     other NICs are on, none (Kea: the classes are required only by the booting subnets)."""
-    _require([] if shutil.which(command, path=PATH) else [command], f"the {kind} probe")
+    require(missing([command], []), f"the {kind} probe")
     conf = _served(kind, name, (multi_nic_dhcp / name).read_text(encoding="utf-8"), tmp_path)
     argv = ["sh", str(DHCP_PROBE), kind, str(conf), mac, server, "-x", "0x5d:0007"]
     proc = _run(argv, 30)

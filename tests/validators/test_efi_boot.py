@@ -34,19 +34,17 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import shutil
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
+from boot_env import PATH, efi_netboot_needs, netns_or_skip, require
+
 HERE = Path(__file__).resolve().parent
 EFI_NETBOOT = HERE / "boot" / "efi_netboot.py"
 PROBE_KERNEL = Path(os.environ.get("XENFAB_PROBE_KERNEL", HERE / "boot" / "build" / "probe-vmlinuz"))
-SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
-PATH = os.pathsep.join([os.environ.get("PATH", ""), *SBIN])
 
 MAC = "52:54:00:12:34:56"
 IP = "192.0.2.10"
@@ -143,34 +141,11 @@ def tree(tmp: Path, grub_mac_name: str = GRUB_MAC_CFG) -> Path:
 
 @pytest.fixture(scope="module")
 def netns() -> None:
-    """Skip unless this process may create network namespaces (root, `ip netns`, /dev/net/tun)."""
-    if os.geteuid() != 0:
-        pytest.skip("the EFI network boots need root (ip netns, tap): run as root to include them")
-    if not shutil.which("ip", path=PATH) or not os.path.exists("/dev/net/tun"):
-        pytest.skip("no `ip` or /dev/net/tun: the EFI network boots need them")
-    name = f"xfcheck{uuid.uuid4().hex[:8]}"
-    r = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True, check=False)
-    if r.returncode != 0:
-        pytest.skip(f"`ip netns add` does not work here ({r.stderr.strip()})")
-    subprocess.run(["ip", "netns", "del", name], check=False)
+    netns_or_skip("the EFI network boots", tap=True)
 
 
 def _require(kind: str, firmware: str) -> None:
-    server = {"isc": "dhcpd", "kea": "kea-dhcp4", "dnsmasq": "dnsmasq"}[kind]
-    files = [str(PROBE_KERNEL), "/bin/busybox"]
-    if firmware == "uefi":
-        files += ["/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed"]
-    else:
-        files += ["/usr/lib/PXELINUX/pxelinux.0", "/usr/share/seabios/bios-256k.bin", "/usr/lib/ipxe/qemu/efi-e1000.rom"]
-    missing = [c for c in ("qemu-system-x86_64", "dnsmasq", server) if not shutil.which(c, path=PATH)]
-    missing += [f for f in files if not os.path.exists(f)]
-    if not missing:
-        return
-    message = f"missing for the EFI network boots: {', '.join(missing)}: run scripts/install-validators"
-    for var in ("XENFAB_SKIP_BOOT", "XENFAB_SKIP_VALIDATORS"):
-        if os.environ.get(var) == "1":
-            pytest.skip(f"{message} ({var}=1)")
-    pytest.fail(message, pytrace=False)
+    require(efi_netboot_needs(kind, firmware, str(PROBE_KERNEL)), "the EFI network boots")
 
 
 def efi_netboot(root: Path, kind: str, conf: Path, tmp: Path, *args: str) -> tuple[int, dict, str]:

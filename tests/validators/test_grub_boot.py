@@ -42,6 +42,8 @@ from pathlib import Path
 
 import pytest
 
+from boot_env import missing, require
+
 HERE = Path(__file__).resolve().parent
 CASES = HERE.parent / "cases"
 GRUB_BOOT = HERE / "boot" / "grub_boot.py"
@@ -148,14 +150,7 @@ def _missing(kind: str) -> list[str]:
 
 
 def _require_boot_tools(kind: str) -> None:
-    missing = _missing(kind)
-    if not missing:
-        return
-    message = f"missing for the GRUB boots: {', '.join(missing)}: run scripts/install-validators"
-    for var in ("XENFAB_SKIP_BOOT", "XENFAB_SKIP_VALIDATORS"):
-        if os.environ.get(var) == "1":
-            pytest.skip(f"{message} ({var}=1)")
-    pytest.fail(message, pytrace=False)
+    require(_missing(kind), "the GRUB boots")
 
 
 def boot_disk(path: Path) -> tuple[str, int]:
@@ -189,23 +184,28 @@ def boot_disk(path: Path) -> tuple[str, int]:
     raise AssertionError(f"{ks}: no /boot or / on a partition or an array")
 
 
+def _run_boot(argv: list[str], entry: Entry, out: Path, timeout: int) -> tuple[dict, str]:
+    """Run a boot script (ARGV, then ENTRY's modules as --file and the common options); return
+    its JSON result (written to OUT) and its output."""
+    for module, _ in entry.modules:
+        argv += ["--file", module]
+    argv += ["--expect-modules", "2", "--timeout", str(timeout), "--json", str(out)]
+    env = dict(os.environ, PATH=os.pathsep.join([os.environ.get("PATH", ""), *SBIN]))
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                          encoding="utf-8", errors="replace", timeout=timeout + 60, check=False)
+    log = f"$ {shlex.join(argv)}\nexit {proc.returncode}\n{proc.stdout}"
+    if proc.returncode == 2 or not out.exists():
+        pytest.fail(f"{Path(argv[1]).name} could not set up the boot:\n{log}", pytrace=False)
+    return json.loads(out.read_text(encoding="utf-8")), log
+
+
 def grub_boot(kind: str, cfg: Path, entry: Entry, tmp: Path,
               disk: tuple[str, int] = ("msdos", 1)) -> tuple[dict, str]:
     """Run boot/grub_boot.py; return its JSON result and its output."""
-    out = tmp / "boot.json"
     argv = [sys.executable, str(GRUB_BOOT), kind, str(cfg), "--probe", entry.hypervisor]
     if disk != ("msdos", 1):
         argv += ["--label", disk[0], "--part", str(disk[1])]
-    for module, _ in entry.modules:
-        argv += ["--file", module]
-    argv += ["--expect-modules", "2", "--timeout", str(BOOT_TIMEOUT), "--json", str(out)]
-    env = dict(os.environ, PATH=os.pathsep.join([os.environ.get("PATH", ""), *SBIN]))
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                          encoding="utf-8", errors="replace", timeout=BOOT_TIMEOUT + 60, check=False)
-    log = f"$ {shlex.join(argv)}\nexit {proc.returncode}\n{proc.stdout}"
-    if proc.returncode == 2 or not out.exists():
-        pytest.fail(f"grub_boot.py could not set up the boot:\n{log}", pytrace=False)
-    return json.loads(out.read_text(encoding="utf-8")), log
+    return _run_boot(argv, entry, tmp / "boot.json", BOOT_TIMEOUT)
 
 
 def firmware_of(path: Path) -> str:
@@ -226,26 +226,10 @@ def firmware_of(path: Path) -> str:
 def grub_efi_boot(cfg: Path, entry: Entry, tmp: Path, part: int) -> tuple[dict, str]:
     """Run boot/grub_efi_boot.py (GRUB 2.06 x86_64-efi under OVMF, /boot on GPT partition
     PART); return its JSON result and its output."""
-    missing = [] if os.path.exists(OVMF_CODE) else [f"{OVMF_CODE} (ovmf)"]
-    missing += [] if os.path.isdir("/usr/lib/grub/x86_64-efi") else ["/usr/lib/grub/x86_64-efi (grub-efi-amd64-bin)"]
-    if missing:
-        message = f"missing for the GRUB EFI boots: {', '.join(missing)}: run scripts/install-validators"
-        for var in ("XENFAB_SKIP_BOOT", "XENFAB_SKIP_VALIDATORS"):
-            if os.environ.get(var) == "1":
-                pytest.skip(f"{message} ({var}=1)")
-        pytest.fail(message, pytrace=False)
-    out = tmp / "boot.json"
+    require(missing(["sfdisk", "mkfs.vfat", "mcopy"], [OVMF_CODE, "/usr/lib/grub/x86_64-efi/multiboot2.mod"]),
+            "the GRUB EFI boots")
     argv = [sys.executable, str(GRUB_EFI_BOOT), str(cfg), "--probe", entry.hypervisor, "--boot-part", str(part)]
-    for module, _ in entry.modules:
-        argv += ["--file", module]
-    argv += ["--expect-modules", "2", "--timeout", str(EFI_BOOT_TIMEOUT), "--json", str(out)]
-    env = dict(os.environ, PATH=os.pathsep.join([os.environ.get("PATH", ""), *SBIN]))
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                          encoding="utf-8", errors="replace", timeout=EFI_BOOT_TIMEOUT + 60, check=False)
-    log = f"$ {shlex.join(argv)}\nexit {proc.returncode}\n{proc.stdout}"
-    if proc.returncode == 2 or not out.exists():
-        pytest.fail(f"grub_efi_boot.py could not set up the boot:\n{log}", pytrace=False)
-    return json.loads(out.read_text(encoding="utf-8")), log
+    return _run_boot(argv, entry, tmp / "boot.json", EFI_BOOT_TIMEOUT)
 
 
 SERIAL_LINE = re.compile(r"(?m)^\s*serial\s+--unit=(\d+)\s+--speed=(\d+)\s*$")

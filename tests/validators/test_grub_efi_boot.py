@@ -28,18 +28,17 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from boot_env import PATH, missing, require
+
 HERE = Path(__file__).resolve().parent
 XEN_GZ = Path(os.environ.get("XENFAB_XEN_GZ", HERE / "boot" / "build" / "xen-4.17-amd64.gz"))
 GRUB_EFI_BOOT = HERE / "boot" / "grub_efi_boot.py"
-SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
-PATH = os.pathsep.join([os.environ.get("PATH", ""), *SBIN])
 
 pytestmark = pytest.mark.boot
 
@@ -69,14 +68,7 @@ menuentry 'Debian GNU/Linux, with Xen hypervisor' {{
 def _require(*extra: str) -> None:
     commands = ["qemu-system-x86_64", "mke2fs", "gcc", "grub-mkimage", "sfdisk", "mkfs.vfat", "mcopy"]
     files = ["/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/lib/grub/x86_64-efi/multiboot2.mod", *extra]
-    missing = [c for c in commands if not shutil.which(c, path=PATH)] + [f for f in files if not os.path.exists(f)]
-    if not missing:
-        return
-    message = f"missing for the GRUB EFI boots: {', '.join(missing)}: run scripts/install-validators"
-    for var in ("XENFAB_SKIP_BOOT", "XENFAB_SKIP_VALIDATORS"):
-        if os.environ.get(var) == "1":
-            pytest.skip(f"{message} ({var}=1)")
-    pytest.fail(message, pytrace=False)
+    require(missing(commands, files), "the GRUB EFI boots")
 
 
 def grub_efi_boot(cfg_text: str, tmp: Path, *args: str) -> tuple[int, dict, str]:

@@ -33,10 +33,11 @@ import shlex
 import shutil
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
+
+from boot_env import PATH, efi_netboot_needs, netns_or_skip, require
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -44,8 +45,6 @@ CASE = ROOT / "tests" / "cases" / "uefi"
 XENFAB = Path(os.environ.get("XENFAB", ROOT / "target" / "debug" / "xenfab"))
 EFI_NETBOOT = HERE / "boot" / "efi_netboot.py"
 PROBE_KERNEL = Path(os.environ.get("XENFAB_PROBE_KERNEL", HERE / "boot" / "build" / "probe-vmlinuz"))
-SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
-PATH = os.pathsep.join([os.environ.get("PATH", ""), *SBIN])
 
 pytestmark = pytest.mark.boot
 
@@ -82,34 +81,11 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def netns() -> None:
-    """Skip unless this process may create network namespaces (root, `ip netns`, /dev/net/tun)."""
-    if os.geteuid() != 0:
-        pytest.skip("the network boots need root (ip netns, tap): run as root to include them")
-    if not shutil.which("ip", path=PATH) or not os.path.exists("/dev/net/tun"):
-        pytest.skip("no `ip` or /dev/net/tun: the network boots need them")
-    name = f"xfcheck{uuid.uuid4().hex[:8]}"
-    r = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True, check=False)
-    if r.returncode != 0:
-        pytest.skip(f"`ip netns add` does not work here ({r.stderr.strip()})")
-    subprocess.run(["ip", "netns", "del", name], check=False)
+    netns_or_skip("the network boots", tap=True)
 
 
 def _require(kind: str, firmware: str) -> None:
-    server = {"isc": "dhcpd", "kea": "kea-dhcp4", "dnsmasq": "dnsmasq"}[kind]
-    files = [str(PROBE_KERNEL), "/bin/busybox"]
-    if firmware == "uefi":
-        files += ["/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed"]
-    else:
-        files += ["/usr/lib/PXELINUX/pxelinux.0", "/usr/share/seabios/bios-256k.bin"]
-    missing = [c for c in ("qemu-system-x86_64", "dnsmasq", server) if not shutil.which(c, path=PATH)]
-    missing += [f for f in files if not os.path.exists(f)]
-    if not missing:
-        return
-    message = f"missing for the network boots: {', '.join(missing)}: run scripts/install-validators"
-    for var in ("XENFAB_SKIP_BOOT", "XENFAB_SKIP_VALIDATORS"):
-        if os.environ.get(var) == "1":
-            pytest.skip(f"{message} ({var}=1)")
-    pytest.fail(message, pytrace=False)
+    require(efi_netboot_needs(kind, firmware, str(PROBE_KERNEL)), "the network boots")
 
 
 def _entry_files(entry: Path) -> tuple[str, str]:
