@@ -271,6 +271,14 @@ impl Cx {
             };
             let hw_name = format!("hw-{}", host.name);
             let scheme_name = format!("layout-{}", host.name);
+            // A profile whose layout has an EFI System Partition installs a UEFI machine: AII
+            // has no firmware setting of its own (its ks hook and grub2-efi netboot follow how
+            // the machine started), and a site lays out an ESP only for UEFI.
+            let firmware = scheme
+                .partitions
+                .iter()
+                .any(|q| q.mount.as_deref() == Some(crate::model::ESP_MOUNT))
+                .then_some(crate::model::Firmware::Uefi);
             file.hardware.insert(hw_name.clone(), hw);
             file.partition_schemes.insert(scheme_name.clone(), scheme);
             let family = file.os.get(&host.os).map(|o| o.family);
@@ -302,7 +310,7 @@ impl Cx {
                 }),
                 partitioning: Some(scheme_name),
                 serial_console: None,
-                firmware: None,
+                firmware,
                 state: None,
                 wipe_guests: None,
                 kickstart,
