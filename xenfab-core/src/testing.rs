@@ -1,4 +1,4 @@
-//! Test helpers: files of the repository (examples, golden cases) for unit tests.
+//! Test helpers: files of the repository (examples, golden cases), machines and built-in schemes for unit tests.
 
 use crate::model::Fabric;
 
@@ -16,4 +16,31 @@ pub(crate) fn repo_fabric(path: &str) -> Fabric {
         Ok(loaded) => loaded.fabric,
         Err(e) => panic!("{path}: {e}"),
     }
+}
+
+/// A BIOS machine of 16 GiB and 8 CPUs with `disks` (name, size in MiB), seen one by one.
+pub(crate) fn hardware(disks: &[(&str, u64)]) -> crate::model::Hardware {
+    crate::model::Hardware {
+        ram: crate::model::Size::from_mib(16384),
+        cpus: 8,
+        raid: crate::model::HardwareRaid::None,
+        disks: disks
+            .iter()
+            .map(|(n, mib)| crate::model::Disk {
+                name: n.parse().unwrap(),
+                size: crate::model::Size::from_mib(*mib),
+            })
+            .collect(),
+        serial_console: None,
+        firmware: crate::model::Firmware::Bios,
+    }
+}
+
+/// The built-in partition scheme `name` (`seed-softraid1`, `seed-hwraid10`).
+pub(crate) fn builtin_scheme(name: &str) -> crate::model::PartitionScheme {
+    crate::model::builtin_schemes()
+        .into_iter()
+        .find(|(n, _)| n.as_str() == name)
+        .unwrap_or_else(|| panic!("no built-in scheme {name}"))
+        .1
 }

@@ -211,33 +211,7 @@ pub fn boot_disks(scheme: &PartitionScheme) -> Vec<Ident> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::builtin_schemes;
-    use crate::model::fabric::Disk;
-
-    fn builtin(name: &str) -> PartitionScheme {
-        builtin_schemes()
-            .into_iter()
-            .find(|(n, _)| n.as_str() == name)
-            .unwrap()
-            .1
-    }
-
-    fn hardware(disks: &[(&str, u64)]) -> Hardware {
-        Hardware {
-            ram: Size::from_mib(16384),
-            cpus: 8,
-            raid: crate::model::HardwareRaid::None,
-            disks: disks
-                .iter()
-                .map(|(n, mib)| Disk {
-                    name: n.parse().unwrap(),
-                    size: Size::from_mib(*mib),
-                })
-                .collect(),
-            serial_console: None,
-            firmware: Firmware::Bios,
-        }
-    }
+    use crate::testing::{builtin_scheme as builtin, hardware};
 
     #[test]
     fn bios_on_msdos_is_the_scheme_itself() {

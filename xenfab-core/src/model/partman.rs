@@ -755,32 +755,7 @@ fn raid(scheme: &PartitionScheme, disks: &[&str], numbers: &[u32]) -> Result<Par
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::partition::builtin_schemes;
-
-    fn hardware(disks: &[(&str, u64)]) -> Hardware {
-        Hardware {
-            ram: Size::from_mib(16384),
-            cpus: 8,
-            raid: crate::model::HardwareRaid::None,
-            disks: disks
-                .iter()
-                .map(|(n, mib)| crate::model::Disk {
-                    name: n.parse().unwrap(),
-                    size: Size::from_mib(*mib),
-                })
-                .collect(),
-            serial_console: None,
-            firmware: crate::model::Firmware::Bios,
-        }
-    }
-
-    fn builtin(name: &str) -> PartitionScheme {
-        builtin_schemes()
-            .into_iter()
-            .find(|(n, _)| n.as_str() == name)
-            .unwrap()
-            .1
-    }
+    use crate::testing::{builtin_scheme as builtin, hardware};
 
     #[test]
     fn the_seeds_software_raid_is_raid_with_xenvg_split_off() {
