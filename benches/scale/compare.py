@@ -124,7 +124,7 @@ def step_raw(src: Path, dst: Path, fsync: bool) -> dict[str, Any]:
     }
 
 
-def _write_tree(tree: dict[str, Any], dst: Path, link_type: type) -> None:
+def _write_tree(tree: dict[str, Any], dst: Path, link_type: Any) -> None:
     made: set[Path] = set()
     for rel, entry in tree.items():
         path = dst / rel

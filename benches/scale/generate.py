@@ -83,7 +83,7 @@ def to_text(fabric: dict[str, Any], path: Path) -> str:
 
 def site(dom0s: int, guests: int, change: str | None = None) -> dict[str, Any]:
     """The fabric as a dict, with `guest=memory` applied when `change` is given."""
-    fabric = synthetic_fabric(dom0s, guests)
+    fabric: dict[str, Any] = synthetic_fabric(dom0s, guests)
     if change:
         name, _, memory = change.partition("=")
         found = [g for d in fabric["dom0s"] for g in d["guests"] if g["name"] == name]
