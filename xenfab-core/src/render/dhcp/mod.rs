@@ -22,6 +22,7 @@ pub mod isc_edit;
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::rc::Rc;
 
 use serde::Serialize;
 use serde_json::json;
@@ -133,9 +134,9 @@ struct HostView {
     next_server: Option<String>,
     boot_file: Option<String>,
     /// The other kinds of client's boot files ([`crate::model::boot_files::BootFiles::rules`]),
-    /// when the host boots from the network.
+    /// when the host boots from the network: one list, shared by the network's hosts.
     #[serde(skip)]
-    boot_rules: Vec<BootRule>,
+    boot_rules: Rc<[BootRule]>,
     /// Where the host comes from (`dom0s[xen01].guests[ullr]`), for messages.
     #[serde(skip)]
     origin: String,
@@ -182,6 +183,9 @@ fn networks(fabric: &Fabric) -> Result<Vec<NetView>, RenderError> {
     // the only one of a dom0 that asks DHCP: its other networks' addresses are static), and a
     // guest's other NICs, which boot nothing.
     let mut by_network: BTreeMap<&Ident, Vec<DhcpNic<'_>>> = BTreeMap::new();
+    // The site's boot files and the tests that pick them: once, for every network.
+    let files = fabric.boot_files();
+    let all_rules: Rc<[BootRule]> = files.rules().into();
     for host in fabric.hosts() {
         by_network.entry(host.network()).or_default().push(DhcpNic {
             host,
@@ -215,9 +219,12 @@ fn networks(fabric: &Fabric) -> Result<Vec<NetView>, RenderError> {
                 None if boots => return Err(lookup::missing("next-server of network", name)),
                 _ => None,
             };
-            let files = fabric.boot_files();
             let boot_file = boots.then(|| files.bios.to_string());
-            let rules = if boots { files.rules() } else { Vec::new() };
+            let rules: Rc<[BootRule]> = if boots {
+                Rc::clone(&all_rules)
+            } else {
+                Rc::from([])
+            };
             let dnsmasq_boot = match (&next_server, &boot_file) {
                 (Some(server), Some(bios)) if !rules.is_empty() => {
                     dnsmasq_boot(name, server, bios, &rules)
@@ -253,7 +260,11 @@ fn networks(fabric: &Fabric) -> Result<Vec<NetView>, RenderError> {
                             ip: n.ip.to_string(),
                             next_server: next_server.clone().filter(|_| first),
                             boot_file: boot_file.clone().filter(|_| first),
-                            boot_rules: if first { rules.clone() } else { Vec::new() },
+                            boot_rules: if first {
+                                Rc::clone(&rules)
+                            } else {
+                                Rc::from([])
+                            },
                             origin: if first {
                                 h.at().to_string()
                             } else {

@@ -116,7 +116,7 @@ pub(crate) fn render(
         let missing = |_| lookup::missing("partman recipe of", &dom0.name);
         if installable(fabric, dom0) {
             let parts = partman(scheme, hardware).map_err(missing)?;
-            let view = view(fabric, dom0, &parts, tree, false)?;
+            let view = view(fabric, dom0, scheme, &parts, tree, false)?;
             tree.insert_file(
                 &format!("preseed/{}", file_name(fabric, dom0, false)),
                 templates::render(env, "preseed.cfg.j2", &view)?,
@@ -127,7 +127,7 @@ pub(crate) fn render(
                 .map(crate::model::LvmName::as_str)
                 .collect();
             let parts = partman_reinstall(scheme, hardware, &kept).map_err(missing)?;
-            let view = view(fabric, dom0, &parts, tree, true)?;
+            let view = view(fabric, dom0, scheme, &parts, tree, true)?;
             tree.insert_file(
                 &format!("preseed/{}", file_name(fabric, dom0, true)),
                 templates::render(env, "preseed.cfg.j2", &view)?,
@@ -235,9 +235,11 @@ pub(crate) fn packages(fabric: &Fabric, dom0: &Dom0, raid: bool) -> Vec<String> 
     )
 }
 
+/// The preseed file of `dom0`, whose layout ([`Fabric::layout`]) is `scheme`.
 fn view(
     fabric: &Fabric,
     dom0: &Dom0,
+    scheme: &crate::model::PartitionScheme,
     parts: &Partman,
     tree: &Tree,
     reinstall: bool,
@@ -245,7 +247,6 @@ fn view(
     let fqdn = fabric.fqdn(&dom0.name);
     let os = lookup::os(fabric, &dom0.os)?;
     let ks = fabric.kickstart_of_dom0(dom0);
-    let scheme = &*lookup::layout(fabric, dom0)?;
     let mut sections = Vec::new();
 
     sections.push(Section {
