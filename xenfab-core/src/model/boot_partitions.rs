@@ -81,14 +81,19 @@ impl Fabric {
 }
 
 /// Why a scheme is laid out on GPT, or `None` for msdos.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GptReason {
     /// The firmware is UEFI.
     Uefi,
     /// The scheme says `disk_label = "gpt"`.
     Scheme,
     /// This disk of the scheme is larger than 2 TiB.
-    LargeDisk,
+    LargeDisk {
+        /// The disk's name as the installer sees it.
+        disk: String,
+        /// Its size.
+        size: Size,
+    },
 }
 
 /// Why `scheme` on `hw` with `firmware` needs a GPT label, if it does.
@@ -105,10 +110,13 @@ pub fn gpt_reason(
     }
     hw.visible_disks()
         .into_iter()
-        .any(|(name, size)| {
-            size.mib() > MSDOS_MAX_MIB && scheme.partitions.iter().any(|p| p.disk.as_str() == name)
+        .find(|(name, size)| {
+            size.mib() > MSDOS_MAX_MIB && scheme.partitions.iter().any(|p| p.disk.as_str() == *name)
         })
-        .then_some(GptReason::LargeDisk)
+        .map(|(disk, size)| GptReason::LargeDisk {
+            disk: disk.to_owned(),
+            size,
+        })
 }
 
 /// The layout of `scheme` on `hw` for `firmware` and an installer of `family`: the scheme
@@ -248,7 +256,10 @@ mod tests {
         let big = hardware(&[("sda", 3 * 1024 * 1024), ("sdb", 3 * 1024 * 1024)]);
         assert_eq!(
             gpt_reason(&s, &big, Firmware::Bios),
-            Some(GptReason::LargeDisk)
+            Some(GptReason::LargeDisk {
+                disk: "sda".to_owned(),
+                size: Size::from_mib(3 * 1024 * 1024)
+            })
         );
         let l = boot_layout(&s, &big, Firmware::Bios, OsFamily::El9);
         assert_eq!(l.label, DiskLabel::Gpt);

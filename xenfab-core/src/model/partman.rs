@@ -34,12 +34,10 @@
 //! Sizes in recipes are decimal megabytes (partman-base's `human2longint`); xenfab's are MiB,
 //! rounded up.
 
+use super::boot_partitions::MSDOS_MAX_MIB;
 use super::fabric::Hardware;
 use super::partition::{DiskLabel, FsType, Holder, PartitionScheme, Role};
 use super::size::Size;
-
-/// The largest disk an msdos label addresses: 2^32 sectors of 512 bytes (2 TiB), in MiB.
-const MSDOS_MAX_MIB: u64 = 2 * 1024 * 1024;
 
 /// A recipe's "no upper bound" (partman-auto-lvm's perform_recipe_by_lvm: "-1" or
 /// "1000000000"; the installation guide's examples write the latter).
@@ -145,14 +143,10 @@ fn numbers(scheme: &PartitionScheme) -> Option<Vec<u32>> {
     if scheme.label == DiskLabel::Gpt {
         // A GPT label has no primary/logical distinction: partman-auto's auto-shared.sh
         // (`create_partitions`) creates the recipe's partitions in order, numbered 1, 2, …
-        for (i, p) in scheme.partitions.iter().enumerate() {
-            let before = scheme.partitions[..i]
-                .iter()
-                .filter(|q| q.disk == p.disk)
-                .count();
-            out.push(u32::try_from(before).ok()? + 1);
-        }
-        return Some(out);
+        // on each disk, as PartitionScheme::partition_number counts them on GPT
+        return (0..scheme.partitions.len())
+            .map(|i| scheme.partition_number(i))
+            .collect();
     }
     for p in &scheme.partitions {
         let same = scheme.partitions.iter().filter(|q| q.disk == p.disk);

@@ -4,8 +4,8 @@
 
 use crate::diagnostic::{Diagnostics, FieldPath};
 use crate::model::{
-    ESP_MIN, ESP_MOUNT, Fabric, Firmware, FsType, GptReason, Ident, MSDOS_MAX_MIB, OsFamily,
-    PartitionScheme, Role, boot_disks, gpt_reason,
+    ESP_MIN, ESP_MOUNT, Fabric, Firmware, FsType, GptReason, Ident, OsFamily, PartitionScheme,
+    Role, boot_disks, gpt_reason,
 };
 
 pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
@@ -65,8 +65,8 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
             }
             continue;
         }
-        match gpt_reason(scheme, hw, firmware) {
-            None => {}
+        let why = match gpt_reason(scheme, hw, firmware) {
+            None => continue,
             Some(GptReason::Uefi) => {
                 let path = if dom0.firmware.is_some() {
                     dom0.at.key("firmware")
@@ -86,34 +86,25 @@ pub(super) fn check(fabric: &Fabric, diags: &mut Diagnostics) {
                         os.release
                     ),
                 );
+                continue;
             }
-            Some(reason) => {
-                let why = if reason == GptReason::Scheme {
-                    format!(
-                        "partition scheme `{}` asks for a gpt label",
-                        dom0.partitioning
-                    )
-                } else {
-                    let disk = hw
-                        .visible_disks()
-                        .into_iter()
-                        .find(|(_, size)| size.mib() > MSDOS_MAX_MIB)
-                        .map_or_else(String::new, |(d, size)| format!("`{d}` ({size})"));
-                    format!(
-                        "disk {disk} of hardware `{}` is larger than the 2 TiB an msdos label addresses, so it needs a gpt label",
-                        dom0.hardware
-                    )
-                };
-                diags.error(
-                    "disk-label-unsupported",
-                    dom0.at.key("partitioning"),
-                    format!(
-                        "{why}, and the installer of os `{}` (release {}) labels disks msdos and installs GRUB legacy, which cannot boot from gpt: use an msdos scheme on disks up to 2 TiB, or an EL9 or Debian release",
-                        dom0.os, os.release
-                    ),
-                );
-            }
-        }
+            Some(GptReason::Scheme) => format!(
+                "partition scheme `{}` asks for a gpt label",
+                dom0.partitioning
+            ),
+            Some(GptReason::LargeDisk { disk, size }) => format!(
+                "disk `{disk}` ({size}) of hardware `{}` is larger than the 2 TiB an msdos label addresses, so it needs a gpt label",
+                dom0.hardware
+            ),
+        };
+        diags.error(
+            "disk-label-unsupported",
+            dom0.at.key("partitioning"),
+            format!(
+                "{why}, and the installer of os `{}` (release {}) labels disks msdos and installs GRUB legacy, which cannot boot from gpt: use an msdos scheme on disks up to 2 TiB, or an EL9 or Debian release",
+                dom0.os, os.release
+            ),
+        );
     }
 }
 
