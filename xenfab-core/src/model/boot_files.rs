@@ -47,12 +47,13 @@ pub struct BootFiles {
 #[serde(transparent)]
 pub struct HttpBootUrl(String);
 
-impl HttpBootUrl {
-    /// The longest file name the BOOTP `file` field holds: 128 octets with the terminating NUL
-    /// (RFC 2131 §2, `file`; RFC 951). A longer one would need option 67 and option overload,
-    /// which each server handles in its own way.
-    pub const MAX: usize = 127;
+/// The longest boot file name (a path below the TFTP root, or an HTTP boot URL) the BOOTP
+/// `file` field holds: 128 octets with the terminating NUL (RFC 2131 §2, `file`; RFC 951). A
+/// longer one would need option 67 and option overload, which each server handles in its own
+/// way.
+pub const BOOT_FILE_MAX: usize = 127;
 
+impl HttpBootUrl {
     /// The URL, checked by the fabric file's URL rules first: `url` must already be an
     /// absolute URL without query, fragment or user name.
     ///
@@ -63,7 +64,7 @@ impl HttpBootUrl {
         let s = url.as_str();
         if !matches!(url.scheme(), "http" | "https") {
             Err("UEFI HTTP boot loads http or https URLs: the scheme must be http or https")
-        } else if s.len() > Self::MAX {
+        } else if s.len() > BOOT_FILE_MAX {
             Err("longer than 127 characters, the most the BOOTP `file` field holds (RFC 2131)")
         } else if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
             Err("a query, fragment or user name is not allowed")
@@ -146,16 +147,6 @@ pub struct BootRule {
 }
 
 impl BootFiles {
-    /// Only a BIOS boot file.
-    pub fn bios_only(bios: BootPath) -> BootFiles {
-        BootFiles {
-            bios,
-            uefi: None,
-            http: None,
-            ipxe: None,
-        }
-    }
-
     /// The tests a DHCP server makes, most specific first, each with the kinds before it that
     /// exclude it; empty when only `bios` is set. Every client none of them matches gets
     /// [`BootFiles::bios`].

@@ -561,7 +561,7 @@ impl Cx {
         let path = root().key("install");
         let table = s.boot_files.clone().unwrap_or_default();
         let tpath = path.key("boot_files");
-        let (bios_path, bios_text) = match (&s.boot_file, &table.bios) {
+        let (bios_path, bios_text, twice) = match (&s.boot_file, &table.bios) {
             (Some(_), Some(f)) => {
                 // Reported, and the other entries checked all the same.
                 self.diags.error(
@@ -569,13 +569,12 @@ impl Cx {
                     path.key("boot_file"),
                     "give the BIOS boot file once: `install.boot_file` is the older spelling of `install.boot_files.bios`",
                 );
-                (tpath.key("bios"), f.as_str())
+                (tpath.key("bios"), f.as_str(), true)
             }
-            (Some(f), None) => (path.key("boot_file"), f.as_str()),
-            (None, Some(f)) => (tpath.key("bios"), f.as_str()),
-            (None, None) => (path.key("boot_file"), "pxelinux.0"),
+            (Some(f), None) => (path.key("boot_file"), f.as_str(), false),
+            (None, Some(f)) => (tpath.key("bios"), f.as_str(), false),
+            (None, None) => (path.key("boot_file"), "pxelinux.0", false),
         };
-        let twice = s.boot_file.is_some() && table.bios.is_some();
         let bios = self
             .tftp_boot_file(&bios_path, bios_text)
             .filter(|_| !twice);
@@ -616,7 +615,7 @@ impl Cx {
         let file: m::BootPath = self.parse(path, text)?;
         // The BOOTP `file` field that PXE ROMs read the boot file from is 128 bytes with its
         // NUL (RFC 951, `file`; RFC 2131 §2).
-        if file.as_str().len() > m::boot_files::HttpBootUrl::MAX {
+        if file.as_str().len() > m::boot_files::BOOT_FILE_MAX {
             self.diags.error(
                 "invalid-value",
                 path.clone(),
