@@ -154,7 +154,8 @@ pub struct BootFiles {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bios: Option<String>,
     /// x86-64 UEFI PXE clients (option 93 = 7 or 9), relative to the TFTP root, e.g.
-    /// `grub2/grubx64.efi` or `shimx64.efi`. None: they get the BIOS file.
+    /// `grub2/grubx64.efi` or `shimx64.efi`. None: `grub2/grubx64.efi` once a dom0's
+    /// firmware is `uefi`, else they get the BIOS file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uefi: Option<String>,
     /// UEFI HTTP boot clients (option 93 = 16, vendor class `HTTPClient`): an http or https
