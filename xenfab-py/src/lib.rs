@@ -672,7 +672,7 @@ mod _xenfab {
                 site: Some(site),
                 force,
             };
-            let plan = xenfab_core::output::plan_with(&directory, &tree, &options)
+            let plan = xenfab_core::output::plan_with(&directory, tree, &options)
                 .map_err(|e| output_error(&e))?;
             let diff = plan.diff();
             let summary = if dry_run {

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use xenfab_core::output::{LockKind, PlanOptions, SiteStamp};
 
@@ -42,13 +43,25 @@ pub struct WriteArgs {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
+    let started = Instant::now();
     let sourced = args.fabric.load("render")?;
+    timing("load", started);
     write(sourced, &args.output, args.write)
+}
+
+/// With `XENFAB_TIMINGS` set, how long a step took (since `since`) on stderr: the figures of
+/// benches/scale/README.md's profile.
+fn timing(step: &str, since: Instant) -> Instant {
+    if std::env::var_os("XENFAB_TIMINGS").is_some() {
+        eprintln!("timing: {step}: {:.3} s", since.elapsed().as_secs_f64());
+    }
+    Instant::now()
 }
 
 /// Renders a fabric into `output` (or shows the diff): what `render` and `quattor render` do
 /// once they have a fabric.
 pub fn write(sourced: Sourced, output: &Path, args: WriteArgs) -> Result<ExitCode, Failure> {
+    let mut step = Instant::now();
     let Sourced { loaded, origin } = sourced;
     let mut fabric = loaded.fabric;
     let site = SiteStamp::of(&fabric, &origin);
@@ -65,14 +78,18 @@ pub fn write(sourced: Sourced, output: &Path, args: WriteArgs) -> Result<ExitCod
     for refused in states.apply(&mut fabric) {
         eprintln!("{}: warning: {refused}", tftp_root.display());
     }
+    step = timing("lock and boot states", step);
     let tree = xenfab_core::render(&fabric).map_err(xenfab_core::Error::from)?;
+    step = timing("render", step);
     let options = PlanOptions {
         site: Some(site),
         force: args.force,
     };
-    let plan = xenfab_core::output::plan_with(output, &tree, &options)?;
+    let plan = xenfab_core::output::plan_with(output, tree, &options)?;
+    step = timing("plan", step);
     if args.dry_run {
         super::print(&plan.diff())?;
+        timing("diff", step);
         eprintln!(
             "dry run: would write {}: {}",
             output.display(),
@@ -82,6 +99,7 @@ pub fn write(sourced: Sourced, output: &Path, args: WriteArgs) -> Result<ExitCod
     }
     let stale = plan.stale_temps().len();
     let summary = plan.apply()?;
+    step = timing("apply", step);
     let mut lines = String::new();
     for (sign, paths) in [
         ("+", &summary.created),
@@ -100,5 +118,6 @@ pub fn write(sourced: Sourced, output: &Path, args: WriteArgs) -> Result<ExitCod
         );
     }
     eprintln!("{}: {summary}", output.display());
+    timing("report", step);
     Ok(ExitCode::SUCCESS)
 }

@@ -139,11 +139,31 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, Node> {
                 out.insert(rel, Node::Symlink(target));
             } else {
                 let mode = fs::symlink_metadata(&p).unwrap().permissions().mode() & 0o7777;
-                out.insert(rel, Node::File(fs::read(&p).unwrap(), mode));
+                let mut bytes = fs::read(&p).unwrap();
+                if rel == ".xenfab-manifest.json" {
+                    bytes = without_stamps(&bytes);
+                }
+                out.insert(rel, Node::File(bytes, mode));
             }
         }
     }
     out
+}
+
+/// A manifest without its files' stamps (inodes and times: those of the files on disk, not of
+/// what they hold), as canonical JSON; the bytes as they are if they are not a manifest.
+pub fn without_stamps(bytes: &[u8]) -> Vec<u8> {
+    let Ok(mut manifest) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return bytes.to_vec();
+    };
+    if let Some(entries) = manifest["entries"].as_object_mut() {
+        for entry in entries.values_mut() {
+            if let Some(entry) = entry.as_object_mut() {
+                entry.remove("stamp");
+            }
+        }
+    }
+    serde_json::to_vec(&manifest).unwrap()
 }
 
 /// Whether the last component of `path` is one of xenfab's temporary names.

@@ -1,7 +1,7 @@
 //! Low-level filesystem operations. Nothing here follows a symlink except
 //! through the root directory itself.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::ffi::OsString;
 use std::fs::{self, DirBuilder, Permissions};
 use std::io::{self, Write as _};
@@ -17,9 +17,35 @@ use super::{OutputError, TEMP_SUFFIX};
 pub(crate) enum Node {
     Missing,
     Dir,
-    File { mode: u32, len: u64 },
+    File { mode: u32, len: u64, seen: Seen },
     Symlink,
     Other,
+}
+
+/// What tells one version of a file from another without reading it: its inode, and the
+/// times of its last write and last status change, in nanoseconds. A write changes the
+/// modification time and the change time, a rename or a replacement the inode, and nobody
+/// but the kernel sets the change time (`touch -d` cannot put a file back as it was), so a
+/// file whose `Seen` and size are what the manifest recorded holds what xenfab wrote, as
+/// with git's index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Seen {
+    pub(crate) ino: u64,
+    pub(crate) mtime: i64,
+    pub(crate) ctime: i64,
+}
+
+impl Seen {
+    pub(crate) fn of(meta: &fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt as _;
+        let nanos =
+            |secs: i64, nsecs: i64| secs.saturating_mul(1_000_000_000).saturating_add(nsecs);
+        Seen {
+            ino: meta.ino(),
+            mtime: nanos(meta.mtime(), meta.mtime_nsec()),
+            ctime: nanos(meta.ctime(), meta.ctime_nsec()),
+        }
+    }
 }
 
 pub(crate) fn io_error(action: &'static str, path: &Path, source: io::Error) -> OutputError {
@@ -43,6 +69,7 @@ pub(crate) fn node(path: &Path) -> Result<Node, OutputError> {
                 Node::File {
                     mode: meta.permissions().mode() & 0o7777,
                     len: meta.len(),
+                    seen: Seen::of(&meta),
                 }
             } else {
                 Node::Other
@@ -132,6 +159,90 @@ pub(crate) fn write_file_atomic_with(
     result.map_err(|err| io_error("write", target, err))
 }
 
+/// Writes `contents` with exactly `mode` to a new temporary file beside `target`
+/// (`.<name>.<random>.xenfab-tmp`), not synced, and returns its path: to be renamed over
+/// `target` once [`sync_filesystem`] has made it durable. Removed again on failure.
+pub(crate) fn write_temp(
+    target: &Path,
+    contents: &[u8],
+    mode: u32,
+) -> Result<PathBuf, OutputError> {
+    let (dir, prefix) = temp_builder(target);
+    let result = (|| -> io::Result<PathBuf> {
+        let mut temp = tempfile::Builder::new()
+            .prefix(&prefix)
+            .suffix(TEMP_SUFFIX)
+            .rand_bytes(TEMP_RANDOM_LEN)
+            .permissions(Permissions::from_mode(mode))
+            .tempfile_in(&dir)?;
+        temp.write_all(contents)?;
+        // The umask may have taken bits away.
+        temp.as_file()
+            .set_permissions(Permissions::from_mode(mode))?;
+        if !HAS_SYNCFS {
+            temp.as_file().sync_all()?;
+        }
+        temp.into_temp_path().keep().map_err(|e| e.error)
+    })();
+    result.map_err(|err| io_error("write", target, err))
+}
+
+/// Creates a symlink at `target` (which must not exist) pointing to `link_target`.
+pub(crate) fn create_symlink(target: &Path, link_target: &str) -> Result<(), OutputError> {
+    std::os::unix::fs::symlink(link_target, target).map_err(|err| io_error("write", target, err))
+}
+
+/// Creates a symlink pointing to `link_target` under a temporary name beside `target`, and
+/// returns that name: to be renamed over `target`.
+pub(crate) fn temp_symlink(target: &Path, link_target: &str) -> Result<PathBuf, OutputError> {
+    let (dir, prefix) = temp_builder(target);
+    tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(TEMP_SUFFIX)
+        .rand_bytes(TEMP_RANDOM_LEN)
+        .make_in(&dir, |temp| std::os::unix::fs::symlink(link_target, temp))
+        .and_then(|temp| temp.into_temp_path().keep().map_err(|e| e.error))
+        .map_err(|err| io_error("write", target, err))
+}
+
+/// Whether [`sync_filesystem`] is one `syncfs(2)` (Linux) rather than a sync of each file
+/// and directory.
+const HAS_SYNCFS: bool = cfg!(any(target_os = "linux", target_os = "android"));
+
+/// Makes everything written under `root` so far durable: one `syncfs(2)` of the filesystem
+/// holding `root`, which writes back every dirty file and directory of it and waits (Linux
+/// since 2.6.39; `man 2 syncfs`). The output tree is expected on one filesystem: a mount point
+/// inside it is not synced.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn sync_filesystem(root: &Path) -> Result<(), OutputError> {
+    let dir = fs::File::open(root).map_err(|err| io_error("sync", root, err))?;
+    rustix::fs::syncfs(&dir).map_err(|err| io_error("sync", root, err.into()))
+}
+
+/// Without `syncfs`, [`write_temp`] synced each file as it wrote it: nothing is left to do.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) fn sync_filesystem(_root: &Path) -> Result<(), OutputError> {
+    Ok(())
+}
+
+/// Makes the names written in the directories `dirs` under `root` durable: one
+/// [`sync_filesystem`] where there is `syncfs`, else a sync of each directory (those since
+/// removed are skipped).
+pub(crate) fn sync_names<'a>(
+    root: &Path,
+    dirs: impl Iterator<Item = &'a Path>,
+) -> Result<(), OutputError> {
+    if HAS_SYNCFS {
+        return sync_filesystem(root);
+    }
+    for dir in dirs {
+        if matches!(node(dir), Ok(Node::Dir)) {
+            sync_dir(dir)?;
+        }
+    }
+    Ok(())
+}
+
 /// Creates a symlink at `target` pointing to `link_target`, atomically
 /// replacing whatever file or symlink was there (a symlink with a unique temporary name,
 /// renamed into place).
@@ -187,13 +298,18 @@ pub(crate) fn remove_if_present(path: &Path) -> Result<(), OutputError> {
 
 /// Makes sure every parent directory of `path` exists below `root`, creating
 /// missing ones with mode 0755; the directory each is created in goes into
-/// `touched`. Fails on a parent that is a symlink or not a directory.
+/// `touched`, and each directory checked into `known` (not checked again). Fails on a parent
+/// that is a symlink or not a directory.
 pub(crate) fn ensure_parents(
     root: &Path,
     path: &RelPath,
+    known: &mut HashSet<RelPath>,
     touched: &mut BTreeSet<PathBuf>,
 ) -> Result<(), OutputError> {
     for ancestor in path.ancestors() {
+        if known.contains(&ancestor) {
+            continue;
+        }
         let dir = root.join(ancestor.as_str());
         match node(&dir)? {
             Node::Dir => {}
@@ -206,6 +322,7 @@ pub(crate) fn ensure_parents(
                 return Err(OutputError::NotADirectory { path: dir });
             }
         }
+        known.insert(ancestor);
     }
     Ok(())
 }

@@ -9,15 +9,18 @@ use serde::de::Error as _;
 use serde::{Deserialize, Serialize};
 
 use super::OutputError;
+use super::fsops::Seen;
 use super::path::RelPath;
 use super::tree::{Entry, Tree};
 
 /// The file name of the manifest, directly in the output root.
 pub const MANIFEST_FILE: &str = ".xenfab-manifest.json";
 
-/// The manifest format this module writes. Format 1 (no `site`) is still read, as a tree
-/// of an unknown site.
-pub const MANIFEST_FORMAT: u32 = 2;
+/// The manifest format this module writes. Format 3 records each file's stamp (size, inode,
+/// times, content hash), so that a rerun stats its files instead of reading them; format 2
+/// (no stamps: every file is read once, then stamped) and format 1 (no `site` either: a tree
+/// of an unknown site) are still read.
+pub const MANIFEST_FORMAT: u32 = 3;
 
 /// The oldest manifest format this module reads.
 const OLDEST_FORMAT: u32 = 1;
@@ -83,19 +86,91 @@ impl std::fmt::Display for SiteStamp {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub(crate) enum ManifestEntry {
-    File { executable: bool },
-    Symlink { target: String },
+    File {
+        executable: bool,
+        /// The file as xenfab last wrote or checked it; `None` in format 2 and in the
+        /// manifest written before the entries (which a killed run leaves).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stamp: Option<Stamp>,
+    },
+    Symlink {
+        target: String,
+    },
+}
+
+/// What xenfab knows of a file it wrote without reading it again: its size and [`Seen`] on
+/// disk, and the XXH3-128 hash of its contents. A rerun whose file on disk still has this
+/// size and `Seen`, and whose new contents have this hash, leaves the file alone unread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Stamp {
+    pub(crate) size: u64,
+    pub(crate) ino: u64,
+    pub(crate) mtime: i64,
+    pub(crate) ctime: i64,
+    #[serde(with = "hex128")]
+    pub(crate) xxh3: u128,
+}
+
+impl Stamp {
+    /// The stamp of a file of `contents` that is `seen` on disk.
+    pub(crate) fn new(contents: &[u8], seen: Seen) -> Self {
+        Stamp {
+            size: contents.len() as u64,
+            ino: seen.ino,
+            mtime: seen.mtime,
+            ctime: seen.ctime,
+            xxh3: xxhash_rust::xxh3::xxh3_128(contents),
+        }
+    }
+
+    /// Whether the file on disk (`len` bytes, `seen`) is still the one stamped.
+    pub(crate) fn matches(&self, len: u64, seen: Seen) -> bool {
+        self.size == len
+            && self.ino == seen.ino
+            && self.mtime == seen.mtime
+            && self.ctime == seen.ctime
+    }
+
+    /// Whether `contents` are what the stamped file holds (by hash).
+    pub(crate) fn holds(&self, contents: &[u8]) -> bool {
+        self.size == contents.len() as u64 && self.xxh3 == xxhash_rust::xxh3::xxh3_128(contents)
+    }
+}
+
+/// A `u128` as 32 lower-case hex digits: JSON numbers that large are not portable.
+mod hex128 {
+    use serde::{Deserialize as _, Deserializer, Serializer, de::Error as _};
+
+    pub(super) fn serialize<S: Serializer>(value: &u128, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format!("{value:032x}"))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<u128, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        if text.len() != 32 {
+            return Err(D::Error::custom("a hash of 32 hex digits"));
+        }
+        u128::from_str_radix(&text, 16).map_err(D::Error::custom)
+    }
 }
 
 impl Manifest {
-    /// The manifest describing `tree`, written for `site`.
-    pub(crate) fn for_tree(tree: &Tree, site: Option<SiteStamp>) -> Self {
+    /// The manifest describing `tree`, written for `site`, with the stamp `stamp` gives
+    /// each file.
+    pub(crate) fn for_tree(
+        tree: &Tree,
+        site: Option<SiteStamp>,
+        stamp: impl Fn(&RelPath) -> Option<Stamp>,
+    ) -> Self {
         let entries = tree
             .iter()
             .map(|(path, entry)| {
                 let entry = match entry {
                     Entry::File { executable, .. } => ManifestEntry::File {
                         executable: *executable,
+                        stamp: stamp(path),
                     },
                     Entry::Symlink { target } => ManifestEntry::Symlink {
                         target: target.clone(),
@@ -112,13 +187,29 @@ impl Manifest {
         }
     }
 
-    /// Pretty JSON with a final newline; deterministic (entries sorted by
-    /// path).
+    /// JSON with one entry a line (a tree of 100,000 hosts has close to a million: pretty
+    /// printing would triple the file) and a final newline; entries sorted by path.
     pub(crate) fn to_bytes(&self) -> Vec<u8> {
-        // Serialising plain strings, booleans and integers cannot fail.
-        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
-        text.push('\n');
-        text.into_bytes()
+        // Serialising plain strings, booleans and integers into memory cannot fail.
+        fn json<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+            serde_json::to_vec(value).unwrap_or_default()
+        }
+        let mut out = Vec::with_capacity(64 + self.entries.len() * 160);
+        out.extend_from_slice(b"{\"format\":");
+        out.extend(json(&self.format));
+        out.extend_from_slice(b",\"generator\":");
+        out.extend(json(&self.generator));
+        out.extend_from_slice(b",\"site\":");
+        out.extend(json(&self.site));
+        out.extend_from_slice(b",\"entries\":{");
+        for (i, (path, entry)) in self.entries.iter().enumerate() {
+            out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+            out.extend(json(&path.as_str()));
+            out.push(b':');
+            out.extend(json(entry));
+        }
+        out.extend_from_slice(b"\n}}\n");
+        out
     }
 }
 
@@ -127,6 +218,10 @@ impl Manifest {
 pub(crate) struct LoadedManifest {
     pub(crate) manifest: Manifest,
     pub(crate) bytes: Vec<u8>,
+    /// The manifest's own modification time, in nanoseconds: a file stamped with a time as
+    /// late may have been changed again within the clock's tick, and is read (git's "racily
+    /// clean" entries).
+    pub(crate) written: i64,
 }
 
 fn corrupt(path: &Path, message: &str) -> OutputError {
@@ -188,5 +283,10 @@ pub(crate) fn read_manifest(root: &Path) -> Result<Option<LoadedManifest>, Outpu
     if manifest.format == OLDEST_FORMAT && manifest.site.is_some() {
         return Err(corrupt(&path, "a format 1 manifest has no `site`"));
     }
-    Ok(Some(LoadedManifest { manifest, bytes }))
+    let written = Seen::of(&meta).mtime;
+    Ok(Some(LoadedManifest {
+        manifest,
+        bytes,
+        written,
+    }))
 }

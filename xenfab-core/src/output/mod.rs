@@ -16,11 +16,12 @@
 //! * **No half-written tree.** Every check (ownership, file/directory
 //!   conflicts, parents that are symlinks or files) is done by [`plan`],
 //!   which only reads. Each file is written to a temporary
-//!   `.<name>.<random>.xenfab-tmp` in the same directory, synced, and renamed
-//!   into place, so a reader sees either the old or the new contents, never a
-//!   partial file or a missing path; the directories are synced after the
-//!   renames. Temporary files a killed run left are removed by the next
-//!   [`Plan::apply`], and new entries are listed in the manifest before they
+//!   `.<name>.<random>.xenfab-tmp` in the same directory, the filesystem synced
+//!   once (`syncfs`), and the files renamed into place, so a reader sees either
+//!   the old or the new contents, never a partial file or a missing path; the
+//!   filesystem is synced again after the renames (see [`Plan::apply`]). Temporary files a killed run left are removed by the next
+//!   [`Plan::apply`] (a run leaves [`UNFINISHED_FILE`] in the root until it is
+//!   done), and new entries are listed in the manifest before they
 //!   are created, so that the next run owns whatever a killed one wrote.
 //! * **Whose tree.** The manifest records the site that wrote the tree
 //!   ([`SiteStamp`]); [`plan_with`] refuses another site's tree, and a plan
@@ -29,7 +30,9 @@
 //! * **One run at a time.** [`TreeLock`] locks the tree (`.xenfab-lock`,
 //!   `flock`) from before [`plan`] until [`Plan::apply`] is done.
 //! * **Idempotence.** Entries that are already right are not touched, and an
-//!   apply with nothing to do writes nothing, not even the manifest.
+//!   apply with nothing to do writes nothing, not even the manifest. The
+//!   manifest stamps each file (size, inode, times, content hash), so that a
+//!   file still as xenfab wrote it is compared without being read.
 //! * **No symlink following.** A symlink in a parent component of an output
 //!   path is refused ([`OutputError::UnsafeParent`]); only the root itself may
 //!   be a symlink to a directory.
@@ -61,7 +64,9 @@ use std::path::PathBuf;
 pub use lock::{Busy, LOCK_FILE, LockKind, TreeLock};
 pub use manifest::{MANIFEST_FILE, MANIFEST_FORMAT, SiteStamp};
 pub use path::{MAX_COMPONENT_LEN, MAX_PATH_LEN, RelPath};
-pub use plan::{Change, ChangeKind, Plan, PlanOptions, Summary, plan, plan_with, replace_file};
+pub use plan::{
+    Change, ChangeKind, Plan, PlanOptions, Summary, UNFINISHED_FILE, plan, plan_with, replace_file,
+};
 pub use tree::{Entry, Tree};
 
 /// The suffix of the temporary files written next to their target

@@ -1,19 +1,29 @@
 //! Planning (read-only) and applying the writing of a tree.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::{self, Write as _};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 use serde::Serialize;
 use similar::TextDiff;
 
 use super::OutputError;
 use super::fsops::{self, Node};
-use super::manifest::{MANIFEST_FILE, Manifest, SiteStamp, read_manifest};
+use super::manifest::{
+    MANIFEST_FILE, MANIFEST_FORMAT, Manifest, ManifestEntry, SiteStamp, Stamp, read_manifest,
+};
 use super::path::RelPath;
 use super::tree::{Entry, Tree, file_mode};
+
+/// The file [`Plan::apply`] keeps in the output root while it writes, directly in the root: a
+/// run that finds it knows that the last one did not finish, and looks for the temporary
+/// files it left. (A finished run's tree is not searched: at 900,000 entries that takes
+/// seconds.)
+pub const UNFINISHED_FILE: &str = ".xenfab-unfinished";
 
 /// What [`Plan::apply`] does with one path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -39,11 +49,11 @@ pub struct Change {
     pub path: RelPath,
     /// What happens to it.
     pub kind: ChangeKind,
-    /// What is on disk now (`None` for [`ChangeKind::Create`]). File
-    /// contents that are not UTF-8 are converted lossily.
+    /// What is on disk now, kept for the diff of a [`ChangeKind::Change`] and a
+    /// [`ChangeKind::Remove`] (`None` otherwise: an unchanged file is what the tree holds, and
+    /// is often known to be without reading it). File contents that are not UTF-8 are
+    /// converted lossily.
     pub old: Option<Entry>,
-    /// What will be on disk (`None` for [`ChangeKind::Remove`]).
-    pub new: Option<Entry>,
 }
 
 /// The paths of a plan, grouped by what happens to them, each in path order.
@@ -96,6 +106,8 @@ pub struct Plan {
     root: PathBuf,
     /// Temporary files left by an interrupted run, removed by [`Plan::apply`].
     stale_temps: Vec<PathBuf>,
+    /// What will be on disk: the new entry of every change but a removal.
+    tree: Tree,
     changes: Vec<Change>,
     /// Permission bits of the files on disk, for the diff's mode lines.
     old_modes: BTreeMap<RelPath, u32>,
@@ -105,7 +117,13 @@ pub struct Plan {
     /// Directories standing where a new entry goes; they only hold entries
     /// removed early and are removed before writing.
     clear_dirs: Vec<RelPath>,
-    manifest: Vec<u8>,
+    /// The site the new manifest records.
+    site: Option<SiteStamp>,
+    /// The stamps of the files left alone, as they are now.
+    kept: FxHashMap<RelPath, Stamp>,
+    /// The new manifest when nothing is written (a write changes the stamps, and the manifest
+    /// is then made after the writes).
+    manifest: Option<Vec<u8>>,
     manifest_changed: bool,
     /// The manifest written before any entry is created, when entries are created that the
     /// old manifest does not list: the old entries and the new ones. A run killed midway
@@ -131,7 +149,7 @@ pub struct Plan {
 /// A file or symlink owned by xenfab that stands where a new entry needs a
 /// directory, and a directory where a new entry goes that holds nothing but
 /// owned entries being removed (and directories), are removed before writing.
-pub fn plan(root: &Path, tree: &Tree) -> Result<Plan, OutputError> {
+pub fn plan(root: &Path, tree: Tree) -> Result<Plan, OutputError> {
     plan_with(root, tree, &PlanOptions::default())
 }
 
@@ -144,7 +162,11 @@ pub fn plan(root: &Path, tree: &Tree) -> Result<Plan, OutputError> {
 ///
 /// unless `options.force` is set. A manifest of format 1 records no site:
 /// only the removal check applies to it.
-pub fn plan_with(root: &Path, tree: &Tree, options: &PlanOptions) -> Result<Plan, OutputError> {
+///
+/// A file the manifest stamped ([`MANIFEST_FORMAT`](super::MANIFEST_FORMAT) 3) whose size,
+/// inode and times on disk are still the stamp's, and whose new contents have the stamp's
+/// hash, is left alone without being read; any other file at a tree path is read and compared.
+pub fn plan_with(root: &Path, tree: Tree, options: &PlanOptions) -> Result<Plan, OutputError> {
     let root_exists = match fs::metadata(root) {
         Ok(meta) if meta.is_dir() => true,
         Ok(_) => {
@@ -160,10 +182,6 @@ pub fn plan_with(root: &Path, tree: &Tree, options: &PlanOptions) -> Result<Plan
     } else {
         None
     };
-    let owned: BTreeSet<RelPath> = loaded
-        .as_ref()
-        .map(|loaded| loaded.manifest.entries.keys().cloned().collect())
-        .unwrap_or_default();
     let recorded = loaded.as_ref().and_then(|l| l.manifest.site.clone());
     if !options.force {
         if let (Some(found), Some(wanted)) = (&recorded, &options.site) {
@@ -176,26 +194,30 @@ pub fn plan_with(root: &Path, tree: &Tree, options: &PlanOptions) -> Result<Plan
             }
         }
     }
+    let (owned, written) = match &loaded {
+        Some(loaded) => (&loaded.manifest.entries, loaded.written),
+        None => (&BTreeMap::new(), i64::MIN),
+    };
 
     // A zone's serial moves only when its records do (serial.rs): decided against the disk
     // before anything is compared.
-    let reconciled = if root_exists {
-        super::serial::reconcile(root, tree, &owned)?
-    } else {
-        std::borrow::Cow::Borrowed(tree)
-    };
-    let tree: &Tree = &reconciled;
+    let mut tree = tree;
+    if root_exists {
+        super::serial::reconcile(root, &mut tree, owned)?;
+    }
     let mut planner = Planner {
         root,
-        tree,
+        tree: &tree,
         removals: owned
-            .iter()
+            .keys()
             .filter(|p| !tree.contains(p))
             .cloned()
             .collect(),
         owned,
+        written,
         nodes: BTreeMap::new(),
         changes: Vec::new(),
+        kept: FxHashMap::default(),
         old_modes: BTreeMap::new(),
         early_removals: BTreeSet::new(),
         clear_dirs: Vec::new(),
@@ -204,8 +226,8 @@ pub fn plan_with(root: &Path, tree: &Tree, options: &PlanOptions) -> Result<Plan
         planner.plan_entries()?;
         planner.plan_removals()?;
     } else {
-        for (path, entry) in tree {
-            planner.push(path.clone(), ChangeKind::Create, None, Some(entry.clone()));
+        for (path, _) in &tree {
+            planner.push(path.clone(), ChangeKind::Create, None);
         }
     }
 
@@ -215,56 +237,117 @@ pub fn plan_with(root: &Path, tree: &Tree, options: &PlanOptions) -> Result<Plan
         .iter()
         .filter(|c| c.kind == ChangeKind::Remove)
         .count();
-    if !options.force && removed * 2 > planner.owned.len() {
+    if !options.force && removed * 2 > owned.len() {
         return Err(OutputError::MassRemoval {
             root: root.to_owned(),
             removed,
-            owned: planner.owned.len(),
+            owned: owned.len(),
         });
     }
-    let stale_temps = if root_exists {
-        stale_temps(root, tree, &planner.owned)?
+    // Only a run that did not finish leaves temporary files: one of this version leaves its
+    // marker, one of an older version a manifest without stamps.
+    let unfinished = match &loaded {
+        Some(loaded) => {
+            loaded.manifest.format < MANIFEST_FORMAT
+                || fsops::node(&root.join(UNFINISHED_FILE))? != Node::Missing
+        }
+        None => root_exists,
+    };
+    let stale_temps = if unfinished {
+        stale_temps(root, &tree, owned)?
     } else {
         Vec::new()
     };
     let site = options.site.clone().or(recorded);
-    let new_manifest = Manifest::for_tree(tree, site);
     let creates_unowned = planner
         .changes
         .iter()
-        .any(|c| c.kind == ChangeKind::Create && !planner.owned.contains(&c.path));
-    let intent = match &loaded {
-        Some(loaded) if creates_unowned => {
-            let mut union = new_manifest.clone();
-            for (path, entry) in &loaded.manifest.entries {
-                union
-                    .entries
-                    .entry(path.clone())
-                    .or_insert_with(|| entry.clone());
-            }
-            Some(union.to_bytes())
+        .any(|c| c.kind == ChangeKind::Create && !owned.contains_key(&c.path));
+    let Planner {
+        mut changes,
+        kept,
+        old_modes,
+        early_removals,
+        clear_dirs,
+        ..
+    } = planner;
+    // The files written get their stamps once they are on disk.
+    let intent = creates_unowned.then(|| {
+        let mut union = Manifest::for_tree(&tree, site.clone(), |path| kept.get(path).copied());
+        for (path, entry) in owned {
+            union
+                .entries
+                .entry(path.clone())
+                .or_insert_with(|| entry.clone());
         }
-        None if creates_unowned => Some(new_manifest.to_bytes()),
-        _ => None,
+        union.to_bytes()
+    });
+    let writes = changes.iter().any(|c| c.kind != ChangeKind::Unchanged);
+    // With nothing written, a stamp made stale by a touch stays as it is (that file is read
+    // again next time, and stamped again by the next run that writes): a run with nothing to
+    // do writes nothing. Missing stamps (a format 2 manifest) are added.
+    let current = !writes
+        && loaded.as_ref().is_some_and(|loaded| {
+            loaded.manifest.format == MANIFEST_FORMAT
+                && loaded.manifest.site == site
+                && lists_exactly(&loaded.manifest.entries, &tree)
+        });
+    let manifest = (!writes && !current).then(|| {
+        let recorded = |path: &RelPath| match owned.get(path) {
+            Some(ManifestEntry::File { stamp, .. }) => *stamp,
+            _ => None,
+        };
+        Manifest::for_tree(&tree, site.clone(), |path| {
+            recorded(path).or_else(|| kept.get(path).copied())
+        })
+        .to_bytes()
+    });
+    let manifest_changed = match (&loaded, &manifest) {
+        _ if current => false,
+        (_, None) => true,
+        (Some(loaded), Some(manifest)) => loaded.bytes != *manifest,
+        (None, Some(_)) => !tree.is_empty(),
     };
-    let manifest = new_manifest.to_bytes();
-    let manifest_changed = match &loaded {
-        Some(loaded) => loaded.bytes != manifest,
-        None => !tree.is_empty(),
-    };
-    let mut changes = planner.changes;
     changes.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Plan {
         root: root.to_owned(),
         stale_temps,
+        tree,
         changes,
-        old_modes: planner.old_modes,
-        early_removals: planner.early_removals,
-        clear_dirs: planner.clear_dirs,
+        old_modes,
+        early_removals,
+        clear_dirs,
+        site,
+        kept,
         manifest,
         manifest_changed,
         intent,
     })
+}
+
+/// Whether the manifest `entries` list exactly the entries of `tree`, each file stamped:
+/// the manifest a plan with nothing to write would write again (the stamps kept).
+fn lists_exactly(entries: &BTreeMap<RelPath, ManifestEntry>, tree: &Tree) -> bool {
+    entries.len() == tree.len()
+        && entries
+            .iter()
+            .zip(tree)
+            .all(|((old_path, old), (path, new))| {
+                old_path == path
+                    && match (old, new) {
+                        (
+                            ManifestEntry::File {
+                                executable,
+                                stamp: Some(_),
+                            },
+                            Entry::File { executable: e, .. },
+                        ) => executable == e,
+                        (ManifestEntry::Symlink { target }, Entry::Symlink { target: t }) => {
+                            target == t
+                        }
+                        _ => false,
+                    }
+            })
 }
 
 /// xenfab's temporary files (see [`fsops::is_temp_name`]) in the root and in
@@ -273,10 +356,10 @@ pub fn plan_with(root: &Path, tree: &Tree, options: &PlanOptions) -> Result<Plan
 fn stale_temps(
     root: &Path,
     tree: &Tree,
-    owned: &BTreeSet<RelPath>,
+    owned: &BTreeMap<RelPath, ManifestEntry>,
 ) -> Result<Vec<PathBuf>, OutputError> {
     let mut dirs: BTreeSet<RelPath> = BTreeSet::new();
-    for path in tree.iter().map(|(p, _)| p).chain(owned) {
+    for path in tree.iter().map(|(p, _)| p).chain(owned.keys()) {
         dirs.extend(path.ancestors());
     }
     let mut found = fsops::temp_files_in(root)?;
@@ -290,16 +373,28 @@ fn stale_temps(
     Ok(found)
 }
 
+/// What [`Planner::inspect`] found at a path.
+enum Inspected {
+    /// A file xenfab wrote, still as it wrote it, with the new contents.
+    Unchanged(Stamp),
+    /// Anything else: decided in [`Planner::plan_entries`].
+    Node(Node),
+}
+
 struct Planner<'a> {
     root: &'a Path,
     tree: &'a Tree,
-    /// Paths in the old manifest.
-    owned: BTreeSet<RelPath>,
+    /// The entries of the old manifest.
+    owned: &'a BTreeMap<RelPath, ManifestEntry>,
+    /// When the old manifest was written (`LoadedManifest::written`).
+    written: i64,
     /// Paths in the old manifest but not in the tree.
     removals: BTreeSet<RelPath>,
     /// Cache of the parent directories inspected.
     nodes: BTreeMap<RelPath, Node>,
     changes: Vec<Change>,
+    /// The stamps of the files found unchanged.
+    kept: FxHashMap<RelPath, Stamp>,
     old_modes: BTreeMap<RelPath, u32>,
     early_removals: BTreeSet<RelPath>,
     clear_dirs: Vec<RelPath>,
@@ -310,13 +405,19 @@ impl Planner<'_> {
         self.root.join(path.as_str())
     }
 
-    fn push(&mut self, path: RelPath, kind: ChangeKind, old: Option<Entry>, new: Option<Entry>) {
-        self.changes.push(Change {
-            path,
-            kind,
-            old,
-            new,
-        });
+    fn push(&mut self, path: RelPath, kind: ChangeKind, old: Option<Entry>) {
+        self.changes.push(Change { path, kind, old });
+    }
+
+    /// The stamp the old manifest gives the file at `path`, if it can be trusted: a file
+    /// stamped within the manifest's own clock tick may have changed again unseen.
+    fn stamp(&self, path: &RelPath) -> Option<Stamp> {
+        match self.owned.get(path)? {
+            ManifestEntry::File {
+                stamp: Some(stamp), ..
+            } if stamp.mtime < self.written && stamp.ctime < self.written => Some(*stamp),
+            _ => None,
+        }
     }
 
     fn cached_node(&mut self, path: &RelPath) -> Result<Node, OutputError> {
@@ -355,17 +456,65 @@ impl Planner<'_> {
         Ok(true)
     }
 
+    /// What is at `path` on disk; `Unchanged` for a file whose stamp still holds and whose
+    /// new contents have the stamp's hash, unread. (Through whatever is there: the caller
+    /// checks the parents before using the answer.)
+    fn inspect(&self, path: &RelPath, new: &Entry) -> Result<Inspected, OutputError> {
+        let node = fsops::node(&self.full(path))?;
+        if let (
+            Node::File { mode, len, seen },
+            Entry::File {
+                contents,
+                executable,
+            },
+        ) = (node, new)
+        {
+            let stamp = self.stamp(path).filter(|stamp| stamp.matches(len, seen));
+            if let Some(stamp) = stamp {
+                if file_mode(*executable) == mode && stamp.holds(contents.as_bytes()) {
+                    return Ok(Inspected::Unchanged(stamp));
+                }
+            }
+        }
+        Ok(Inspected::Node(node))
+    }
+
     fn plan_entries(&mut self) -> Result<(), OutputError> {
         let tree = self.tree;
-        for (path, new) in tree {
-            if !self.check_parents(path)? {
-                self.push(path.clone(), ChangeKind::Create, None, Some(new.clone()));
-                continue;
+        // Every entry is inspected on every core (the stats and hashes are most of a plan's
+        // time), then decided in path order.
+        let entries: Vec<(&RelPath, &Entry)> = tree.iter().collect();
+        let this = &*self;
+        let inspected: Vec<Result<Inspected, OutputError>> = entries
+            .par_iter()
+            .map(|(path, new)| this.inspect(path, new))
+            .collect();
+        // The directory whose parents were last found to be real directories: the entries
+        // of one directory come one after another.
+        let mut checked: Option<&str> = None;
+        for ((path, new), inspected) in entries.into_iter().zip(inspected) {
+            let parent = path.as_str().rsplit_once('/').map(|(dir, _)| dir);
+            if parent.is_some() && parent != checked {
+                if !self.check_parents(path)? {
+                    checked = None;
+                    self.push(path.clone(), ChangeKind::Create, None);
+                    continue;
+                }
+                checked = parent;
             }
             let full = self.full(path);
-            match fsops::node(&full)? {
+            let node = match inspected? {
+                Inspected::Unchanged(stamp) => {
+                    // What xenfab wrote is still there.
+                    self.kept.insert(path.clone(), stamp);
+                    self.push(path.clone(), ChangeKind::Unchanged, None);
+                    continue;
+                }
+                Inspected::Node(node) => node,
+            };
+            match node {
                 Node::Missing => {
-                    self.push(path.clone(), ChangeKind::Create, None, Some(new.clone()));
+                    self.push(path.clone(), ChangeKind::Create, None);
                 }
                 Node::Dir => {
                     let mut leaves = Vec::new();
@@ -374,11 +523,11 @@ impl Planner<'_> {
                     }
                     self.early_removals.extend(leaves);
                     self.clear_dirs.push(path.clone());
-                    self.push(path.clone(), ChangeKind::Create, None, Some(new.clone()));
+                    self.push(path.clone(), ChangeKind::Create, None);
                 }
                 Node::Other => return Err(OutputError::NotOwned { path: full }),
-                Node::File { mode, len } => {
-                    let owned = self.owned.contains(path);
+                Node::File { mode, len, seen } => {
+                    let owned = self.owned.contains_key(path);
                     let plausible = match new {
                         Entry::File {
                             contents,
@@ -395,35 +544,34 @@ impl Planner<'_> {
                     if !owned && !same {
                         return Err(OutputError::NotOwned { path: full });
                     }
+                    if same {
+                        self.kept.insert(path.clone(), Stamp::new(&bytes, seen));
+                        self.push(path.clone(), ChangeKind::Unchanged, None);
+                        continue;
+                    }
                     let old = Entry::File {
                         contents: String::from_utf8_lossy(&bytes).into_owned(),
                         executable: mode & 0o111 != 0,
                     };
                     self.old_modes.insert(path.clone(), mode);
-                    let kind = if same {
-                        ChangeKind::Unchanged
-                    } else {
-                        ChangeKind::Change
-                    };
-                    self.push(path.clone(), kind, Some(old), Some(new.clone()));
+                    self.push(path.clone(), ChangeKind::Change, Some(old));
                 }
                 Node::Symlink => {
-                    let owned = self.owned.contains(path);
+                    let owned = self.owned.contains_key(path);
                     let target = fsops::read_link(&full)?;
                     let same =
                         matches!(new, Entry::Symlink { target: t } if t.as_bytes() == target);
                     if !owned && !same {
                         return Err(OutputError::NotOwned { path: full });
                     }
+                    if same {
+                        self.push(path.clone(), ChangeKind::Unchanged, None);
+                        continue;
+                    }
                     let old = Entry::Symlink {
                         target: String::from_utf8_lossy(&target).into_owned(),
                     };
-                    let kind = if same {
-                        ChangeKind::Unchanged
-                    } else {
-                        ChangeKind::Change
-                    };
-                    self.push(path.clone(), kind, Some(old), Some(new.clone()));
+                    self.push(path.clone(), ChangeKind::Change, Some(old));
                 }
             }
         }
@@ -492,7 +640,7 @@ impl Planner<'_> {
                     continue;
                 }
             };
-            self.push(path, ChangeKind::Remove, Some(old), None);
+            self.push(path, ChangeKind::Remove, Some(old));
         }
         Ok(())
     }
@@ -508,6 +656,14 @@ impl Plan {
     /// path order.
     pub fn changes(&self) -> &[Change] {
         &self.changes
+    }
+
+    /// What `change` leaves on disk: its entry of the tree (`None` for a removal).
+    pub fn new_entry(&self, change: &Change) -> Option<&Entry> {
+        match change.kind {
+            ChangeKind::Remove => None,
+            _ => self.tree.get(&change.path),
+        }
     }
 
     /// The paths grouped by decision.
@@ -573,7 +729,8 @@ impl Plan {
             };
             writeln!(out, "--- {old_label}")?;
             writeln!(out, "+++ {new_label}")?;
-            match (&change.old, &change.new) {
+            let new = self.new_entry(change);
+            match (&change.old, new) {
                 (Some(Entry::File { .. }), Some(new @ Entry::File { .. })) => {
                     let modes = self.old_modes.get(path).copied().zip(new.mode());
                     if let Some((old_mode, new_mode)) = modes.filter(|(old, new)| old != new) {
@@ -594,7 +751,7 @@ impl Plan {
                 _ => {}
             }
             let old_text = change.old.as_ref().map(entry_text).unwrap_or_default();
-            let new_text = change.new.as_ref().map(entry_text).unwrap_or_default();
+            let new_text = new.map(entry_text).unwrap_or_default();
             let diff = TextDiff::from_lines(old_text.as_str(), new_text.as_str());
             for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
                 write!(out, "{hunk}")?;
@@ -605,25 +762,33 @@ impl Plan {
 
     /// Writes the plan.
     ///
-    /// Order: temporary files left by an interrupted run are removed; when
-    /// entries are created that the manifest does not list yet, a manifest
-    /// listing the old entries and the new ones is written first (so that a
-    /// run killed midway leaves nothing the next run does not own); owned
-    /// entries in the way of new ones are removed; created and changed
-    /// entries are written, each atomically (a temporary file with a unique
-    /// name, synced, then renamed; missing directories are created with mode
-    /// 0755); removed entries are deleted and their parent directories pruned
-    /// while empty (never the root); every directory whose names changed is
-    /// synced, once; finally the manifest is written atomically if it changed,
-    /// and the root synced. Unchanged entries are not touched, and a no-op
-    /// plan writes nothing at all.
+    /// Order:
+    /// 1. temporary files left by an interrupted run are removed; when entries are created
+    ///    that the manifest does not list yet, a manifest listing the old entries and the new
+    ///    ones is written first (so that a run killed midway leaves nothing the next run does
+    ///    not own); owned entries in the way of new ones are removed;
+    /// 2. missing directories are created (mode 0755), and each created or changed file is
+    ///    written to a temporary file with a unique name beside it, on every core;
+    /// 3. the filesystem is synced once (`syncfs`), so that every temporary file's contents
+    ///    are on disk before any of them gets its name;
+    /// 4. the temporary files are renamed into place and new symlinks created (a changed
+    ///    symlink is made under a temporary name and renamed too), on every core;
+    /// 5. removed entries are deleted and their parent directories pruned while empty
+    ///    (never the root);
+    /// 6. the filesystem is synced again, for the names;
+    /// 7. the manifest, with the stamps of the files as they now are, is written atomically
+    ///    if it changed, and the root synced.
+    ///
+    /// A reader, and a crash at any point, sees each path either as it was or as it will
+    /// be, never a partial file. Unchanged entries are not touched, and a no-op plan writes
+    /// nothing at all. (Where `syncfs` does not exist, each temporary file and each directory
+    /// is synced instead.)
     ///
     /// Call it with a [`TreeLock`](super::TreeLock) held since [`plan`].
     ///
-    /// If a write fails, its temporary file is removed and the error names
-    /// the path; entries already written stay written, and the manifest on
-    /// disk (the old one, or the one written first) owns them, so the next
-    /// run takes them over.
+    /// If a write fails, the temporary files not yet renamed are removed and the error names
+    /// the path; entries already renamed stay written, and the manifest on disk (the old one,
+    /// or the one written first) owns them, so the next run takes them over.
     pub fn apply(self) -> Result<Summary, OutputError> {
         let summary = self.summary();
         if self.is_noop() {
@@ -631,7 +796,11 @@ impl Plan {
         }
         let root = self.root.as_path();
         fsops::ensure_root(root)?;
-        // Directories whose names changed, synced once each before the manifest.
+        // Until the manifest is written: tells the next run to look for temporary files.
+        let unfinished = root.join(UNFINISHED_FILE);
+        fsops::write_file_atomic(&unfinished, b"", 0o644)?;
+        fsops::sync_dir(root)?;
+        // Directories whose names changed: synced where there is no syncfs.
         let mut touched: BTreeSet<PathBuf> = BTreeSet::new();
         let dir_of = |path: &Path| path.parent().unwrap_or(root).to_owned();
 
@@ -654,26 +823,26 @@ impl Plan {
             touched.insert(dir_of(&full));
         }
 
-        for change in &self.changes {
-            let Some(new) = &change.new else { continue };
-            if !matches!(change.kind, ChangeKind::Create | ChangeKind::Change) {
-                continue;
-            }
-            fsops::ensure_parents(root, &change.path, &mut touched)?;
-            let full = root.join(change.path.as_str());
-            touched.insert(dir_of(&full));
-            match (change.kind, fsops::node(&full)?) {
-                (_, Node::Missing) | (ChangeKind::Change, Node::File { .. } | Node::Symlink) => {}
-                _ => return Err(OutputError::NotOwned { path: full }),
-            }
-            match new {
-                Entry::File {
-                    contents,
-                    executable,
-                } => fsops::write_file_atomic(&full, contents.as_bytes(), file_mode(*executable))?,
-                Entry::Symlink { target } => fsops::write_symlink_atomic(&full, target)?,
-            }
+        let writes: Vec<Write<'_>> = self
+            .changes
+            .iter()
+            .filter(|c| matches!(c.kind, ChangeKind::Create | ChangeKind::Change))
+            .filter_map(|c| {
+                Some(Write {
+                    path: &c.path,
+                    kind: c.kind,
+                    entry: self.tree.get(&c.path)?,
+                })
+            })
+            .collect();
+        let mut dirs = HashSet::new();
+        for write in &writes {
+            fsops::ensure_parents(root, write.path, &mut dirs, &mut touched)?;
+            touched.insert(dir_of(&root.join(write.path.as_str())));
         }
+        let staged = stage_all(root, &writes)?;
+        fsops::sync_filesystem(root)?;
+        let stamps = rename_all(&writes, staged)?;
 
         for change in &self.changes {
             if change.kind == ChangeKind::Remove && !self.early_removals.contains(&change.path) {
@@ -686,16 +855,166 @@ impl Plan {
         // The entries' names reach the disk before the manifest that lists them.
         // (A directory removed since, or now behind a file, needs nothing: its parent is
         // in the set.)
-        for dir in &touched {
-            if matches!(fsops::node(dir), Ok(Node::Dir)) {
-                fsops::sync_dir(dir)?;
-            }
-        }
-        if self.manifest_changed && self.intent.as_ref() != Some(&self.manifest) {
-            fsops::write_file_atomic(&root.join(MANIFEST_FILE), &self.manifest, 0o644)?;
+        fsops::sync_names(root, touched.iter().map(PathBuf::as_path))?;
+        settle_clock(stamps.values());
+        let manifest = match self.manifest {
+            Some(manifest) => manifest,
+            None => Manifest::for_tree(&self.tree, self.site, |path| {
+                stamps.get(path).or_else(|| self.kept.get(path)).copied()
+            })
+            .to_bytes(),
+        };
+        if self.manifest_changed && self.intent.as_ref() != Some(&manifest) {
+            fsops::write_file_atomic(&root.join(MANIFEST_FILE), &manifest, 0o644)?;
             fsops::sync_dir(root)?;
         }
+        fsops::remove_if_present(&unfinished)?;
         Ok(summary)
+    }
+}
+
+/// Waits until the file timestamps the kernel hands out are later than every time in
+/// `stamps`, so that the manifest written next is newer than each file it stamps, and its
+/// stamps are trusted ([`Planner::stamp`]: a file as new as the manifest may have changed
+/// again within the clock's tick). The kernel stamps files from a coarse clock, one tick
+/// (1 to 10 ms) behind the fine one; this waits at most that.
+fn settle_clock<'a>(stamps: impl Iterator<Item = &'a Stamp>) {
+    /// The coarsest timestamp tick of Linux (`HZ=100`).
+    const TICK_NS: i64 = 10_000_000;
+    let Some(latest) = stamps.map(|s| s.mtime.max(s.ctime)).max() else {
+        return;
+    };
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+    };
+    let wait = latest.saturating_add(TICK_NS).saturating_sub(now());
+    if wait > 0 {
+        std::thread::sleep(std::time::Duration::from_nanos(wait.unsigned_abs()));
+    }
+}
+
+/// A created or changed entry of the plan.
+#[derive(Clone, Copy)]
+struct Write<'a> {
+    path: &'a RelPath,
+    kind: ChangeKind,
+    entry: &'a Entry,
+}
+
+/// An entry written under its temporary name (or, for a new symlink, already in place).
+struct Staged {
+    target: PathBuf,
+    /// `None` for a symlink created directly at its path.
+    temp: Option<PathBuf>,
+}
+
+/// Step 2 of [`Plan::apply`]: every entry of `writes` under a temporary name, on every core.
+/// On failure the temporary files made are removed and the first error in path order
+/// returned.
+fn stage_all(root: &Path, writes: &[Write<'_>]) -> Result<Vec<Staged>, OutputError> {
+    let results: Vec<Result<Staged, OutputError>> =
+        writes.par_iter().map(|write| stage(root, *write)).collect();
+    let mut staged = Vec::with_capacity(results.len());
+    let mut first = None;
+    for result in results {
+        match result {
+            Ok(one) => staged.push(one),
+            Err(err) => {
+                first.get_or_insert(err);
+            }
+        }
+    }
+    let Some(err) = first else {
+        return Ok(staged);
+    };
+    for temp in staged.into_iter().filter_map(|s| s.temp) {
+        let _ = fs::remove_file(temp);
+    }
+    Err(err)
+}
+
+fn stage(root: &Path, write: Write<'_>) -> Result<Staged, OutputError> {
+    let target = root.join(write.path.as_str());
+    // What was planned must still be so: nothing where an entry is created, a file or
+    // symlink where one is changed.
+    let node = fsops::node(&target)?;
+    match (write.kind, node) {
+        (_, Node::Missing) | (ChangeKind::Change, Node::File { .. } | Node::Symlink) => {}
+        _ => return Err(OutputError::NotOwned { path: target }),
+    }
+    let temp = match write.entry {
+        Entry::File {
+            contents,
+            executable,
+        } => Some(fsops::write_temp(
+            &target,
+            contents.as_bytes(),
+            file_mode(*executable),
+        )?),
+        // Creating a symlink is atomic: nothing partial to hide.
+        Entry::Symlink { target: link } if node == Node::Missing => {
+            fsops::create_symlink(&target, link)?;
+            None
+        }
+        Entry::Symlink { target: link } => Some(fsops::temp_symlink(&target, link)?),
+    };
+    Ok(Staged { target, temp })
+}
+
+/// One entry of [`rename_all`]: the stamp of a file renamed into place (`None` for a
+/// symlink), or the error and the temporary file left to remove.
+type Renamed = Result<Option<(RelPath, Stamp)>, (OutputError, Option<PathBuf>)>;
+
+/// Step 4 of [`Plan::apply`]: every staged entry renamed into place, on every core; the
+/// stamps of the files written. On failure the temporary files not renamed are removed.
+fn rename_all(
+    writes: &[Write<'_>],
+    staged: Vec<Staged>,
+) -> Result<FxHashMap<RelPath, Stamp>, OutputError> {
+    let results: Vec<Renamed> = writes
+        .par_iter()
+        .zip(staged.into_par_iter())
+        .map(|(write, staged)| {
+            let Some(temp) = staged.temp else {
+                return Ok(None);
+            };
+            if let Err(err) = fs::rename(&temp, &staged.target) {
+                return Err((fsops::io_error("write", &staged.target, err), Some(temp)));
+            }
+            let Entry::File { contents, .. } = write.entry else {
+                return Ok(None);
+            };
+            match fsops::node(&staged.target) {
+                Ok(Node::File { seen, .. }) => Ok(Some((
+                    write.path.clone(),
+                    Stamp::new(contents.as_bytes(), seen),
+                ))),
+                Ok(_) => Ok(None),
+                Err(err) => Err((err, None)),
+            }
+        })
+        .collect();
+    let mut stamps = FxHashMap::with_capacity_and_hasher(results.len(), FxBuildHasher);
+    let mut first = None;
+    for result in results {
+        match result {
+            Ok(Some((path, stamp))) => {
+                stamps.insert(path, stamp);
+            }
+            Ok(None) => {}
+            Err((err, temp)) => {
+                if let Some(temp) = temp {
+                    let _ = fs::remove_file(temp);
+                }
+                first.get_or_insert(err);
+            }
+        }
+    }
+    match first {
+        Some(err) => Err(err),
+        None => Ok(stamps),
     }
 }
 

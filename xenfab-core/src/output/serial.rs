@@ -6,32 +6,32 @@
 //! must move exactly when the records do. A rendered zone has serial 1; [`reconcile`] reads
 //! the zone on disk (an owned regular file behind real directories only) and decides.
 
-use std::borrow::Cow;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
 
 use super::OutputError;
 use super::fsops::{self, Node};
+use super::manifest::ManifestEntry;
 use super::path::RelPath;
 use super::tree::{Entry, Tree};
 
-/// `tree` with the serial of each zone file decided against the zone on disk under `root`:
+/// Sets the serial of each zone file of `tree` as decided against the zone on disk under `root`:
 /// the contents on disk when they differ from the tree's only in the serial, the tree's
 /// contents with the disk's serial plus one when the records differ. Zones that are not on
 /// disk, not owned (`owned`), or whose file on disk has no readable SOA serial keep the
-/// tree's. Borrowed when nothing changes.
-pub(crate) fn reconcile<'t>(
+/// tree's.
+pub(crate) fn reconcile(
     root: &Path,
-    tree: &'t Tree,
-    owned: &BTreeSet<RelPath>,
-) -> Result<Cow<'t, Tree>, OutputError> {
-    let mut out = Cow::Borrowed(tree);
-    for (path, entry) in tree {
-        let Entry::File { contents, .. } = entry else {
+    tree: &mut Tree,
+    owned: &BTreeMap<RelPath, ManifestEntry>,
+) -> Result<(), OutputError> {
+    let mut decided = Vec::new();
+    for path in tree.zones() {
+        let Some(Entry::File { contents, .. }) = tree.get(path) else {
             continue;
         };
-        if !tree.is_zone(path) || !owned.contains(path) || !fsops::parents_are_dirs(root, path)? {
+        if !owned.contains_key(path) || !fsops::parents_are_dirs(root, path)? {
             continue;
         }
         let full = root.join(path.as_str());
@@ -43,10 +43,13 @@ pub(crate) fn reconcile<'t>(
             continue;
         };
         if let Some(new) = decide(old, contents) {
-            out.to_mut().set_contents(path, new);
+            decided.push((path.clone(), new));
         }
     }
-    Ok(out)
+    for (path, new) in decided {
+        tree.set_contents(&path, new);
+    }
+    Ok(())
 }
 
 /// The contents to write instead of `new` given the zone `old` on disk, if not `new`

@@ -14,7 +14,7 @@ fn tree(files: &[(&str, &str)]) -> Tree {
 }
 
 fn apply(root: &Path, tree: &Tree) -> Summary {
-    plan(root, tree).unwrap().apply().unwrap()
+    plan(root, tree.clone()).unwrap().apply().unwrap()
 }
 
 /// [`apply`] for a tree that removes more than half of what the directory holds.
@@ -23,7 +23,10 @@ fn apply_forced(root: &Path, tree: &Tree) -> Summary {
         site: None,
         force: true,
     };
-    plan_with(root, tree, &options).unwrap().apply().unwrap()
+    plan_with(root, tree.clone(), &options)
+        .unwrap()
+        .apply()
+        .unwrap()
 }
 
 fn mode(path: &Path) -> u32 {
@@ -209,7 +212,7 @@ fn create_into_missing_directory() {
     tree.insert_executable("bin/run", "#!/bin/sh\n").unwrap();
     tree.insert_symlink("cur", "b/c.cfg").unwrap();
 
-    let planned = plan(&root, &tree).unwrap();
+    let planned = plan(&root, tree.clone()).unwrap();
     assert!(!root.exists(), "plan must not write");
     assert!(!planned.is_noop());
     let summary = planned.apply().unwrap();
@@ -231,33 +234,38 @@ fn create_into_missing_directory() {
         fs::read_link(root.join("cur")).unwrap(),
         Path::new("b/c.cfg")
     );
+    // One entry a line; each file with its stamp, as it is on disk now.
+    let text = fs::read_to_string(root.join(MANIFEST_FILE)).unwrap();
+    assert_eq!(text.lines().count(), 6, "{text}");
+    let manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(manifest["format"], 3);
+    assert_eq!(manifest["generator"], "xenfab");
+    assert_eq!(manifest["site"], serde_json::Value::Null);
+    let entries = manifest["entries"].as_object().unwrap();
     assert_eq!(
-        fs::read_to_string(root.join(MANIFEST_FILE)).unwrap(),
-        r#"{
-  "format": 2,
-  "generator": "xenfab",
-  "site": null,
-  "entries": {
-    "a.cfg": {
-      "kind": "file",
-      "executable": false
-    },
-    "b/c.cfg": {
-      "kind": "file",
-      "executable": false
-    },
-    "bin/run": {
-      "kind": "file",
-      "executable": true
-    },
-    "cur": {
-      "kind": "symlink",
-      "target": "b/c.cfg"
-    }
-  }
-}
-"#
+        entries.keys().collect::<Vec<_>>(),
+        ["a.cfg", "b/c.cfg", "bin/run", "cur"]
     );
+    assert_eq!(entries["bin/run"]["executable"], true);
+    assert_eq!(
+        entries["cur"],
+        serde_json::json!({"kind": "symlink", "target": "b/c.cfg"})
+    );
+    let stamp = &entries["b/c.cfg"]["stamp"];
+    let meta = fs::symlink_metadata(root.join("b/c.cfg")).unwrap();
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        assert_eq!(stamp["size"], 2);
+        assert_eq!(stamp["ino"], meta.ino());
+        assert_eq!(
+            stamp["mtime"],
+            meta.mtime() * 1_000_000_000 + meta.mtime_nsec()
+        );
+        assert_eq!(
+            stamp["xxh3"],
+            format!("{:032x}", xxhash_rust::xxh3::xxh3_128(b"c\n"))
+        );
+    }
     // No temporary files are left behind.
     assert_eq!(
         dir_listing(&root),
@@ -269,7 +277,7 @@ fn create_into_missing_directory() {
 fn empty_tree_into_missing_directory_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("out");
-    let planned = plan(&root, &Tree::new()).unwrap();
+    let planned = plan(&root, Tree::new()).unwrap();
     assert!(planned.is_noop());
     planned.apply().unwrap();
     assert!(!root.exists());
@@ -291,7 +299,7 @@ fn second_apply_is_a_noop() {
     let times: Vec<SystemTime> = files.iter().map(|f| age(f)).collect();
     let link_time = mtime(&root.join("d/l"));
 
-    let planned = plan(root, &tree).unwrap();
+    let planned = plan(root, tree.clone()).unwrap();
     assert!(planned.is_noop());
     assert!(!planned.manifest_changed());
     assert_eq!(planned.diff(), "");
@@ -313,7 +321,7 @@ fn changed_content_is_rewritten_and_reported() {
     let b_time = age(&root.join("b.cfg"));
 
     let new = tree(&[("a.cfg", "A\n"), ("b.cfg", "b\n")]);
-    let planned = plan(root, &new).unwrap();
+    let planned = plan(root, new.clone()).unwrap();
     let change = &planned.changes()[0];
     assert_eq!(change.kind, ChangeKind::Change);
     assert_eq!(
@@ -323,7 +331,8 @@ fn changed_content_is_rewritten_and_reported() {
             executable: false
         })
     );
-    assert!(!planned.manifest_changed());
+    // The manifest records the new file's stamp.
+    assert!(planned.manifest_changed());
     let summary = planned.apply().unwrap();
     assert_eq!(paths(&summary.changed), ["a.cfg"]);
     assert_eq!(paths(&summary.unchanged), ["b.cfg"]);
@@ -375,7 +384,7 @@ fn foreign_file_is_refused_and_nothing_is_written() {
     fs::write(root.join("conf"), "hand made\n").unwrap();
     let new = tree(&[("aaa/x", "1"), ("conf", "generated\n"), ("zzz", "2")]);
 
-    let err = plan(root, &new).unwrap_err();
+    let err = plan(root, new.clone()).unwrap_err();
     assert!(
         matches!(&err, OutputError::NotOwned { path } if path == &root.join("conf")),
         "{err:?}"
@@ -397,7 +406,7 @@ fn foreign_file_is_refused_and_nothing_is_written() {
     fs::write(root.join("conf"), "generated\n").unwrap();
     fs::set_permissions(root.join("conf"), fs::Permissions::from_mode(0o600)).unwrap();
     assert!(matches!(
-        plan(root, &new),
+        plan(root, new.clone()),
         Err(OutputError::NotOwned { .. })
     ));
     // So is a foreign directory in the place of a file.
@@ -405,7 +414,7 @@ fn foreign_file_is_refused_and_nothing_is_written() {
     fs::create_dir(root.join("conf")).unwrap();
     fs::write(root.join("conf/x"), "").unwrap();
     assert!(matches!(
-        plan(root, &new),
+        plan(root, new.clone()),
         Err(OutputError::NotOwned { .. })
     ));
     assert_eq!(dir_listing(root), ["conf"]);
@@ -421,7 +430,7 @@ fn identical_foreign_file_is_adopted() {
     fs::set_permissions(root.join("a"), fs::Permissions::from_mode(0o644)).unwrap();
     let a_time = age(&root.join("a"));
 
-    let planned = plan(root, &new).unwrap();
+    let planned = plan(root, new.clone()).unwrap();
     assert!(planned.manifest_changed());
     let summary = planned.apply().unwrap();
     assert_eq!(paths(&summary.unchanged), ["a"]);
@@ -449,7 +458,7 @@ fn identical_foreign_symlink_is_adopted() {
     symlink("y", root.join("m")).unwrap();
     new.insert_symlink("m", "z").unwrap();
     assert!(matches!(
-        plan(root, &new),
+        plan(root, new.clone()),
         Err(OutputError::NotOwned { .. })
     ));
 }
@@ -464,7 +473,7 @@ fn executable_bit_is_set_and_changed() {
     assert_eq!(mode(&root.join("run.sh")), 0o755);
 
     let plain = tree(&[("run.sh", "echo\n")]);
-    let planned = plan(root, &plain).unwrap();
+    let planned = plan(root, plain.clone()).unwrap();
     assert_eq!(planned.changes()[0].kind, ChangeKind::Change);
     assert_eq!(
         planned.diff(),
@@ -499,7 +508,7 @@ fn symlink_is_created_and_retargeted_atomically() {
 
     let mut v2 = tree(&[("data/v1", "1"), ("data/v2", "2")]);
     v2.insert_symlink("links/cur", "../data/v2").unwrap();
-    let planned = plan(root, &v2).unwrap();
+    let planned = plan(root, v2.clone()).unwrap();
     // The link still exists, untouched, before apply.
     assert_eq!(fs::read_link(&link).unwrap(), Path::new("../data/v1"));
     let summary = planned.apply().unwrap();
@@ -532,7 +541,7 @@ fn parent_that_is_a_symlink_is_refused() {
     symlink(&elsewhere, root.join("sub")).unwrap();
 
     let new = tree(&[("a", "1"), ("sub/x", "2")]);
-    let err = plan(&root, &new).unwrap_err();
+    let err = plan(&root, new.clone()).unwrap_err();
     assert!(
         matches!(&err, OutputError::UnsafeParent { path } if path == &root.join("sub")),
         "{err:?}"
@@ -546,11 +555,11 @@ fn parent_that_is_a_file_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     fs::write(root.join("sub"), "").unwrap();
-    let err = plan(root, &tree(&[("sub/x", "2")])).unwrap_err();
+    let err = plan(root, tree(&[("sub/x", "2")])).unwrap_err();
     assert!(matches!(err, OutputError::NotADirectory { .. }), "{err:?}");
 
     let file_root = root.join("sub");
-    let err = plan(&file_root, &tree(&[("x", "2")])).unwrap_err();
+    let err = plan(&file_root, tree(&[("x", "2")])).unwrap_err();
     assert!(matches!(err, OutputError::NotADirectory { .. }), "{err:?}");
 }
 
@@ -600,7 +609,7 @@ fn file_and_directory_can_swap_places() {
         site: None,
         force: true,
     };
-    let err = plan_with(root, &tree(&[("d", "file")]), &forced).unwrap_err();
+    let err = plan_with(root, tree(&[("d", "file")]), &forced).unwrap_err();
     assert!(matches!(err, OutputError::NotOwned { path } if path == root.join("d")));
     assert_eq!(dir_listing(&root.join("d")), ["foreign", "x"]);
 }
@@ -624,7 +633,7 @@ fn diff_shows_creations_changes_removals_and_symlinks() {
     new.insert_executable("run.sh", "echo\n").unwrap();
     new.insert_executable("tool", "#!/bin/sh\n").unwrap();
     new.insert_symlink("l", "new.txt").unwrap();
-    let planned = plan(root, &new).unwrap();
+    let planned = plan(root, new.clone()).unwrap();
     assert_eq!(
         planned.diff(),
         "\
@@ -677,14 +686,15 @@ fn corrupt_manifest_is_an_error() {
     let new = tree(&[("a", "1")]);
     for bad in [
         "{ not json",
-        r#"{"format": 3, "generator": "xenfab", "entries": {}}"#,
+        r#"{"format": 4, "generator": "xenfab", "entries": {}}"#,
+        r#"{"format": 3, "generator": "xenfab", "entries": {"a": {"kind": "file", "executable": false, "stamp": {"size": 1, "ino": 1, "mtime": 1, "ctime": 1, "xxh3": "12"}}}}"#,
         r#"{"format": 2, "generator": "xenfab", "site": {"name": "a"}, "entries": {}}"#,
         r#"{"format": 1, "generator": "other", "entries": {}}"#,
         r#"{"format": 1, "generator": "xenfab", "entries": {"../etc/passwd": {"kind": "file", "executable": false}}}"#,
         r#"{"format": 1, "generator": "xenfab", "entries": {"a": {"kind": "dir"}}}"#,
     ] {
         fs::write(root.join(MANIFEST_FILE), bad).unwrap();
-        let err = plan(root, &new).unwrap_err();
+        let err = plan(root, new.clone()).unwrap_err();
         assert!(
             matches!(&err, OutputError::Manifest { path, .. } if path == &root.join(MANIFEST_FILE)),
             "{bad}: {err:?}"
@@ -694,7 +704,7 @@ fn corrupt_manifest_is_an_error() {
     fs::remove_file(root.join(MANIFEST_FILE)).unwrap();
     symlink("elsewhere", root.join(MANIFEST_FILE)).unwrap();
     assert!(matches!(
-        plan(root, &new),
+        plan(root, new.clone()),
         Err(OutputError::Manifest { .. })
     ));
 }
@@ -708,13 +718,16 @@ fn stale_temp_files_are_removed_only_in_the_trees_directories() {
     // What a run killed midway leaves: temporary files of either naming, in the root and in
     // a directory of the tree; and what is not xenfab's to remove.
     fs::write(root.join(".a.xenfab-tmp"), "stale").unwrap();
+    // Without the marker of an unfinished run, a tree is not searched.
+    assert!(plan(root, files.clone()).unwrap().stale_temps().is_empty());
+    fs::write(root.join(UNFINISHED_FILE), "").unwrap();
     fs::write(root.join(".f.Ab3xYz.xenfab-tmp"), "stale").unwrap();
     fs::write(root.join("d/e/.f.q1w2e3.xenfab-tmp"), "stale").unwrap();
     fs::create_dir(root.join("other")).unwrap();
     fs::write(root.join("other/.x.q1w2e3.xenfab-tmp"), "not in the tree").unwrap();
     fs::write(root.join("d/e/f.xenfab-tmp"), "no leading dot").unwrap();
     fs::create_dir(root.join("d/.dir.xenfab-tmp")).unwrap();
-    let plan = plan(root, &files).unwrap();
+    let plan = plan(root, files.clone()).unwrap();
     assert_eq!(
         plan.stale_temps(),
         [
@@ -730,7 +743,7 @@ fn stale_temp_files_are_removed_only_in_the_trees_directories() {
     assert_eq!(dir_listing(&root.join("d/e")), ["f", "f.xenfab-tmp"]);
     assert_eq!(dir_listing(&root.join("d")), [".dir.xenfab-tmp", "e"]);
     assert_eq!(dir_listing(&root.join("other")), [".x.q1w2e3.xenfab-tmp"]);
-    assert!(super::plan(root, &files).unwrap().is_noop());
+    assert!(super::plan(root, files.clone()).unwrap().is_noop());
 }
 
 #[test]
@@ -795,20 +808,20 @@ fn manifest_records_the_site_and_another_site_is_refused() {
     let root = tmp.path();
     let grid = stamp("grid", "grid.toml");
     let files = tree(&[("a", "1"), ("b", "2")]);
-    plan_with(root, &files, &with_site(&grid))
+    plan_with(root, files.clone(), &with_site(&grid))
         .unwrap()
         .apply()
         .unwrap();
     let manifest: serde_json::Value =
         serde_json::from_slice(&fs::read(root.join(MANIFEST_FILE)).unwrap()).unwrap();
-    assert_eq!(manifest["format"], 2);
+    assert_eq!(manifest["format"], 3);
     assert_eq!(manifest["site"]["name"], "grid");
     assert_eq!(manifest["site"]["domain"], "example.org");
     assert_eq!(manifest["site"]["origin"], "grid.toml");
 
     // The same site from another file is the same site; the new origin is recorded.
     let moved = stamp("grid", "elsewhere/grid.toml");
-    plan_with(root, &files, &with_site(&moved))
+    plan_with(root, files.clone(), &with_site(&moved))
         .unwrap()
         .apply()
         .unwrap();
@@ -818,7 +831,7 @@ fn manifest_records_the_site_and_another_site_is_refused() {
     // Another site (same files, so no removal) is refused before anything is written.
     let before = fs::read(root.join(MANIFEST_FILE)).unwrap();
     let other = stamp("lab\u{1b}[2J", "<example>");
-    let err = plan_with(root, &files, &with_site(&other)).unwrap_err();
+    let err = plan_with(root, files.clone(), &with_site(&other)).unwrap_err();
     assert!(matches!(err, OutputError::OtherSite { .. }), "{err:?}");
     assert_eq!(
         err.to_string(),
@@ -833,12 +846,15 @@ fn manifest_records_the_site_and_another_site_is_refused() {
         site: Some(other.clone()),
         force: true,
     };
-    plan_with(root, &files, &forced).unwrap().apply().unwrap();
-    plan_with(root, &files, &with_site(&other)).unwrap();
+    plan_with(root, files.clone(), &forced)
+        .unwrap()
+        .apply()
+        .unwrap();
+    plan_with(root, files.clone(), &with_site(&other)).unwrap();
     // A plan that names no site keeps the one recorded.
     apply(root, &tree(&[("a", "1"), ("b", "3")]));
-    plan_with(root, &files, &with_site(&other)).unwrap();
-    assert!(plan_with(root, &files, &with_site(&grid)).is_err());
+    plan_with(root, files.clone(), &with_site(&other)).unwrap();
+    assert!(plan_with(root, files.clone(), &with_site(&grid)).is_err());
 }
 
 #[test]
@@ -851,10 +867,10 @@ fn removing_more_than_half_of_the_owned_entries_is_refused() {
     );
     // Half is allowed.
     let half = tree(&[("a", "1"), ("b", "2"), ("x", "new")]);
-    assert_eq!(plan(root, &half).unwrap().summary().removed.len(), 2);
+    assert_eq!(plan(root, half.clone()).unwrap().summary().removed.len(), 2);
     // More than half is not, and nothing is written.
     let most = tree(&[("a", "1"), ("y", "new")]);
-    let err = plan(root, &most).unwrap_err();
+    let err = plan(root, most.clone()).unwrap_err();
     assert!(
         matches!(
             err,
@@ -873,13 +889,16 @@ fn removing_more_than_half_of_the_owned_entries_is_refused() {
             root.display()
         )
     );
-    assert!(plan(root, &Tree::new()).is_err());
+    assert!(plan(root, Tree::new()).is_err());
     assert_eq!(dir_listing(root), [MANIFEST_FILE, "a", "b", "c", "d"]);
     let forced = PlanOptions {
         site: None,
         force: true,
     };
-    plan_with(root, &most, &forced).unwrap().apply().unwrap();
+    plan_with(root, most.clone(), &forced)
+        .unwrap()
+        .apply()
+        .unwrap();
     assert_eq!(dir_listing(root), [MANIFEST_FILE, "a", "y"]);
 }
 
@@ -896,22 +915,23 @@ fn format_1_manifest_is_read_as_site_unknown() {
     let grid = stamp("grid", "grid.toml");
     // No site to compare: rendered, and the site recorded from now on.
     let files = tree(&[("a", "1")]);
-    plan_with(root, &files, &with_site(&grid))
+    plan_with(root, files.clone(), &with_site(&grid))
         .unwrap()
         .apply()
         .unwrap();
     let manifest: serde_json::Value =
         serde_json::from_slice(&fs::read(root.join(MANIFEST_FILE)).unwrap()).unwrap();
-    assert_eq!(manifest["format"], 2);
+    assert_eq!(manifest["format"], 3);
     assert_eq!(manifest["site"]["name"], "grid");
     // A format 1 manifest with a site, or a format from the future, is corrupt.
     for text in [
         r#"{"format": 1, "generator": "xenfab", "site": {"name": "a", "domain": "b", "origin": "c"}, "entries": {}}"#,
-        r#"{"format": 3, "generator": "xenfab", "entries": {}}"#,
+        r#"{"format": 4, "generator": "xenfab", "entries": {}}"#,
+        r#"{"format": 3, "generator": "xenfab", "entries": {"a": {"kind": "file", "executable": false, "stamp": {"size": 1, "ino": 1, "mtime": 1, "ctime": 1, "xxh3": "12"}}}}"#,
     ] {
         fs::write(root.join(MANIFEST_FILE), text).unwrap();
         assert!(
-            matches!(plan(root, &files), Err(OutputError::Manifest { .. })),
+            matches!(plan(root, files.clone()), Err(OutputError::Manifest { .. })),
             "{text}"
         );
     }
@@ -942,23 +962,32 @@ fn a_run_stopped_midway_leaves_what_it_wrote_owned() {
     let root = tmp.path();
     apply(root, &tree(&[("a", "1"), ("b", "1")]));
     // The plan creates `c` and `d`; something appears at `d` before it is written, and
-    // apply stops there with `c` written.
+    // apply stops before renaming anything: `c` is not there, no temporary file is left,
+    // and the manifest written first lists `c` and `d`.
     let planned = plan(
         root,
-        &tree(&[("a", "1"), ("b", "1"), ("c", "1"), ("d", "1")]),
+        tree(&[("a", "1"), ("b", "1"), ("c", "1"), ("d", "1")]),
     )
     .unwrap();
     fs::write(root.join("d"), "foreign").unwrap();
     assert!(matches!(planned.apply(), Err(OutputError::NotOwned { .. })));
-    assert_eq!(fs::read_to_string(root.join("c")).unwrap(), "1");
-    // The manifest on disk owns `c`, so a render of other contents changes it instead of
-    // refusing it as foreign; `d` is still not xenfab's.
+    assert!(!root.join("c").exists());
+    // The marker of an unfinished run stays: the next one looks for temporary files.
+    assert_eq!(
+        dir_listing(root),
+        [MANIFEST_FILE, UNFINISHED_FILE, "a", "b", "d"]
+    );
+    // As if the run was killed after writing `c`: the manifest on disk owns it, so a render
+    // of other contents changes it instead of refusing it as foreign; `d` is still not
+    // xenfab's.
+    fs::write(root.join("c"), "1").unwrap();
     fs::remove_file(root.join("d")).unwrap();
     let summary = apply(root, &tree(&[("a", "1"), ("b", "1"), ("c", "2")]));
     assert_eq!(paths(&summary.changed), ["c"]);
     assert_eq!(fs::read_to_string(root.join("c")).unwrap(), "2");
     let manifest = fs::read_to_string(root.join(MANIFEST_FILE)).unwrap();
     assert!(!manifest.contains("\"d\""), "{manifest}");
+    assert!(!root.join(UNFINISHED_FILE).exists());
 }
 
 /// A zone whose serial is `serial` and whose one host has address `ip`.
@@ -987,7 +1016,7 @@ fn a_zone_rendered_again_is_not_written() {
         zone_text(1, "192.168.96.43")
     );
     let before = age(&zone);
-    let plan = plan(root, &zone_tree("192.168.96.43")).unwrap();
+    let plan = plan(root, zone_tree("192.168.96.43")).unwrap();
     assert!(plan.is_noop());
     plan.apply().unwrap();
     assert_eq!(mtime(&zone), before);
@@ -1006,7 +1035,7 @@ fn a_changed_zone_gets_the_next_serial() {
         zone_text(2, "192.168.96.44")
     );
     // The diff shows the serial moving with the record.
-    let planned = plan(root, &zone_tree("192.168.96.45")).unwrap();
+    let planned = plan(root, zone_tree("192.168.96.45")).unwrap();
     let diff = planned.diff();
     assert!(
         diff.contains("-\t\t2\t; serial\n+\t\t3\t; serial\n"),
@@ -1026,7 +1055,7 @@ fn a_serial_edited_by_hand_is_kept_and_raised_from() {
     apply(root, &zone_tree("192.168.96.43"));
     let zone = root.join("dns/example.org.zone");
     fs::write(&zone, zone_text(2_026_112_801, "192.168.96.43")).unwrap();
-    let planned = plan(root, &zone_tree("192.168.96.43")).unwrap();
+    let planned = plan(root, zone_tree("192.168.96.43")).unwrap();
     assert!(planned.is_noop());
     planned.apply().unwrap();
     assert_eq!(
@@ -1073,7 +1102,96 @@ fn only_zones_get_serials_decided() {
     )
     .unwrap();
     assert!(matches!(
-        plan(other.path(), &zone_tree("192.168.96.43")),
+        plan(other.path(), zone_tree("192.168.96.43")),
         Err(OutputError::NotOwned { .. })
     ));
+}
+
+/// Rewrites the manifest with `edit` applied to its JSON, keeping its modification time.
+fn edit_manifest(root: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let path = root.join(MANIFEST_FILE);
+    let written = mtime(&path);
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut manifest);
+    fs::write(&path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(written)
+        .unwrap();
+}
+
+/// Waits until the clock has moved past the manifest's time, so that its stamps are trusted.
+fn settle(root: &Path) {
+    let written = mtime(&root.join(MANIFEST_FILE));
+    while SystemTime::now() <= written + Duration::from_millis(20) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn a_stamped_file_is_compared_by_its_stamp_unread() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let new = tree(&[("a", "one\n"), ("b", "two\n")]);
+    apply(root, &new);
+    // The manifest's hash of `a` is made that of other contents of the same size: a plan
+    // that trusts the stamp (and does not read `a`) takes `a` for those contents; one that
+    // read it would see the difference.
+    let other = tree(&[("a", "ONE\n"), ("b", "two\n")]);
+    let lie = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(b"ONE\n"));
+    edit_manifest(root, |m| m["entries"]["a"]["stamp"]["xxh3"] = lie.into());
+    let summary = plan(root, other.clone()).unwrap().summary();
+    assert_eq!(paths(&summary.unchanged), ["a", "b"]);
+    // Its stamp no longer matches once the manifest is as new as the file: read, equal.
+    settle(root);
+    edit_manifest(root, |m| {
+        m["entries"]["a"]["stamp"]["mtime"] = i64::MAX.into();
+    });
+    assert_eq!(paths(&plan(root, other).unwrap().summary().changed), ["a"]);
+}
+
+#[test]
+fn a_file_changed_behind_xenfabs_back_is_found_though_its_size_and_mtime_are_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let new = tree(&[("a", "one\n"), ("b", "two\n")]);
+    apply(root, &new);
+    settle(root);
+    // Same size, same modification time: only the change time and the contents differ.
+    let a = root.join("a");
+    let written = mtime(&a);
+    fs::write(&a, "ONE\n").unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&a)
+        .unwrap()
+        .set_modified(written)
+        .unwrap();
+    let planned = plan(root, new.clone()).unwrap();
+    assert_eq!(paths(&planned.summary().changed), ["a"]);
+    assert!(
+        planned.diff().contains("-ONE\n+one\n"),
+        "{}",
+        planned.diff()
+    );
+    planned.apply().unwrap();
+    assert_eq!(fs::read_to_string(&a).unwrap(), "one\n");
+    // A format 2 manifest (no stamps) is read once, and stamped by the next plan.
+    settle(root);
+    edit_manifest(root, |m| {
+        m["format"] = 2.into();
+        for entry in m["entries"].as_object_mut().unwrap().values_mut() {
+            entry.as_object_mut().unwrap().remove("stamp");
+        }
+    });
+    let planned = plan(root, new.clone()).unwrap();
+    assert!(planned.manifest_changed() && !planned.is_noop());
+    assert!(planned.summary().created.is_empty() && planned.summary().changed.is_empty());
+    planned.apply().unwrap();
+    let manifest = fs::read_to_string(root.join(MANIFEST_FILE)).unwrap();
+    assert_eq!(manifest.matches("\"stamp\"").count(), 2, "{manifest}");
+    assert!(plan(root, new).unwrap().is_noop());
 }

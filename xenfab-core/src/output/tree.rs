@@ -101,6 +101,11 @@ impl Tree {
         self.zones.contains(path)
     }
 
+    /// The paths of the DNS zone files, in path order.
+    pub(crate) fn zones(&self) -> impl Iterator<Item = &RelPath> {
+        self.zones.iter()
+    }
+
     /// Replaces the contents of the file at `path`, keeping its mode; for the plan's serials.
     pub(crate) fn set_contents(&mut self, path: &RelPath, new: String) {
         if let Some(Entry::File { contents, .. }) = self.entries.get_mut(path) {
@@ -172,6 +177,23 @@ impl Tree {
             return Err(OutputError::FileDirConflict { path, child });
         }
         self.entries.insert(path, entry);
+        Ok(())
+    }
+
+    /// Adds every entry of `other` (zones stay zones), with the checks of [`Tree::insert`]:
+    /// fails on the first path, in `other`'s order, that `self` already has or that conflicts
+    /// with one of its entries.
+    pub fn merge(&mut self, other: Tree) -> Result<(), OutputError> {
+        if self.entries.is_empty() {
+            *self = other;
+            return Ok(());
+        }
+        for (path, entry) in other.entries {
+            if other.zones.contains(&path) {
+                self.zones.insert(path.clone());
+            }
+            self.insert(path, entry)?;
+        }
         Ok(())
     }
 

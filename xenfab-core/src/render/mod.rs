@@ -38,6 +38,9 @@ mod templates;
 pub mod toolstack;
 pub mod uefi;
 
+use minijinja::Environment;
+use rayon::prelude::*;
+
 use crate::error::RenderError;
 use crate::model::Fabric;
 use crate::output::Tree;
@@ -46,23 +49,41 @@ use crate::output::Tree;
 ///
 /// The fabric must have passed [`crate::validate()`] without errors (as every fabric from
 /// [`crate::load`] has); the same fabric always gives the same tree, byte for byte.
+///
+/// The renderers run on every core, in groups that each fill a tree of their own, merged in a
+/// fixed order: the result does not depend on which finishes first.
 pub fn render(fabric: &Fabric) -> Result<Tree, RenderError> {
-    let env = templates::environment();
-    let mut tree = Tree::new();
-    inventory::render(fabric, &env, &mut tree)?;
-    kickstart::render(fabric, &env, &mut tree)?;
-    grub::render(fabric, &env, &mut tree)?;
-    debian::render(fabric, &env, &mut tree)?;
-    ifcfg::render(fabric, &mut tree)?;
-    nmconnection::render(fabric, &mut tree)?;
-    toolstack::render(fabric, &env, &mut tree)?;
-    // After debian and toolstack: the preseed file's late command carries their files.
-    preseed::render(fabric, &env, &mut tree)?;
-    netboot::render(fabric, &env, &mut tree)?;
-    uefi::render(fabric, &env, &mut tree)?;
-    dhcp::render(fabric, &env, &mut tree)?;
-    dns::render(fabric, &env, &mut tree)?;
-    guests::render(fabric, &env, &mut tree)?;
-    debootstrap::render(fabric, &env, &mut tree)?;
-    Ok(tree)
+    type Renderer = for<'e> fn(&Fabric, &Environment<'e>, &mut Tree) -> Result<(), RenderError>;
+    // Balanced by their time at 110,000 hosts (guests 3.9 s, kickstart 2.3 s, dhcp 1.4 s,
+    // netboot 1.2 s, inventory 0.6 s, dns 0.5 s, the rest less); preseed after debian and
+    // toolstack, in one group: the preseed file's late command carries their files.
+    let groups: [&[Renderer]; 5] = [
+        &[guests::render, debootstrap::render],
+        &[kickstart::render, grub::render],
+        &[dhcp::render, dns::render],
+        &[netboot::render, uefi::render, inventory::render],
+        &[
+            debian::render,
+            |f, _, t| ifcfg::render(f, t),
+            |f, _, t| nmconnection::render(f, t),
+            toolstack::render,
+            preseed::render,
+        ],
+    ];
+    let trees: Vec<Result<Tree, RenderError>> = groups
+        .par_iter()
+        .map(|group| {
+            let env = templates::environment();
+            let mut tree = Tree::new();
+            for renderer in *group {
+                renderer(fabric, &env, &mut tree)?;
+            }
+            Ok(tree)
+        })
+        .collect();
+    let mut merged = Tree::new();
+    for tree in trees {
+        merged.merge(tree?)?;
+    }
+    Ok(merged)
 }
