@@ -164,12 +164,18 @@ def render(dest: pathlib.Path, **options: Any) -> dict[str, Any]:
 
 
 def files(directory: pathlib.Path) -> dict[str, bytes | str]:
-    """Every file (contents) and link (target) below `directory`."""
+    """Every file (contents) and link (target) below `directory`; the manifest without its
+    files' stamps (their inodes and times are those of this tree's files)."""
     tree: dict[str, bytes | str] = {}
     for path in sorted(directory.rglob("*")):
         rel = str(path.relative_to(directory))
         if path.is_symlink():
             tree[rel] = os.readlink(path)
+        elif rel == ".xenfab-manifest.json":
+            manifest = json.loads(path.read_bytes())
+            for entry in manifest["entries"].values():
+                entry.pop("stamp", None)
+            tree[rel] = json.dumps(manifest, sort_keys=True).encode()
         elif path.is_file():
             tree[rel] = path.read_bytes()
     return tree
