@@ -468,12 +468,18 @@ def test_render_keeps_the_boot_state(rendered: Path, tmp_path: Path) -> None:
 
 
 def _tree(root: Path) -> dict[str, str]:
-    """Every file (its text) and link (its target) under ROOT, but the boot state."""
+    """Every file (its text) and link (its target) under ROOT, but the boot state; the manifest
+    without its files' stamps (their inodes and times are this tree's, not what they hold)."""
     tree = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
         if path.is_symlink():
             tree[rel] = "-> " + os.readlink(path)
+        elif rel == ".xenfab-manifest.json":
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            for entry in manifest["entries"].values():
+                entry.pop("stamp", None)
+            tree[rel] = json.dumps(manifest, sort_keys=True)
         elif path.is_file() and path.name != ".xenfab-boot-state.json":
             tree[rel] = path.read_text(encoding="utf-8", errors="replace")
     return tree
