@@ -247,14 +247,11 @@ pub(crate) fn sync_names<'a>(
 /// replacing whatever file or symlink was there (a symlink with a unique temporary name,
 /// renamed into place).
 pub(crate) fn write_symlink_atomic(target: &Path, link_target: &str) -> Result<(), OutputError> {
-    let (dir, prefix) = temp_builder(target);
-    let result = tempfile::Builder::new()
-        .prefix(&prefix)
-        .suffix(TEMP_SUFFIX)
-        .rand_bytes(TEMP_RANDOM_LEN)
-        .make_in(&dir, |temp| std::os::unix::fs::symlink(link_target, temp))
-        .and_then(|temp| temp.persist(target).map(drop).map_err(|e| e.error));
-    result.map_err(|err| io_error("write", target, err))
+    let temp = temp_symlink(target, link_target)?;
+    fs::rename(&temp, target).map_err(|err| {
+        let _ = fs::remove_file(&temp);
+        io_error("write", target, err)
+    })
 }
 
 /// Flushes the directory `dir` itself (the names in it: renames, creations, removals) to
