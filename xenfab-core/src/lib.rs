@@ -27,6 +27,7 @@
 
 mod diagnostic;
 mod error;
+pub mod fingerprint;
 pub mod input;
 pub mod model;
 pub mod output;

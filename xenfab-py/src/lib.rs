@@ -667,13 +667,16 @@ mod _xenfab {
                     1,
                 )?;
             }
-            let tree = xenfab_core::render(&fabric).map_err(|e| py_err(py, Error::from(e)))?;
             let options = PlanOptions {
                 site: Some(site),
                 force,
             };
-            let plan = xenfab_core::output::plan_with(&directory, tree, &options)
-                .map_err(|e| output_error(&e))?;
+            let plan = xenfab_core::output::plan_fabric(&directory, &fabric, &options).map_err(
+                |e| match e {
+                    Error::Output(e) => output_error(&e),
+                    e => py_err(py, e),
+                },
+            )?;
             let diff = plan.diff();
             let summary = if dry_run {
                 plan.summary()

@@ -79,14 +79,18 @@ pub fn write(sourced: Sourced, output: &Path, args: WriteArgs) -> Result<ExitCod
         eprintln!("{}: warning: {refused}", tftp_root.display());
     }
     step = timing("lock and boot states", step);
-    let tree = xenfab_core::render(&fabric).map_err(xenfab_core::Error::from)?;
-    step = timing("render", step);
     let options = PlanOptions {
         site: Some(site),
         force: args.force,
     };
-    let plan = xenfab_core::output::plan_with(output, tree, &options)?;
-    step = timing("plan", step);
+    // Renders only the parts of the tree whose inputs changed since the last run.
+    let plan = xenfab_core::output::plan_fabric(output, &fabric, &options)?;
+    step = timing("render and plan", step);
+    if let (Some((rendered, all)), Some(_)) =
+        (plan.parts_rendered(), std::env::var_os("XENFAB_TIMINGS"))
+    {
+        eprintln!("timing: parts rendered: {rendered} of {all}");
+    }
     if args.dry_run {
         super::print(&plan.diff())?;
         timing("diff", step);

@@ -80,6 +80,62 @@ pub(crate) fn node(path: &Path) -> Result<Node, OutputError> {
     }
 }
 
+/// A stat field as `i64`: their types differ between targets (`i64`, `u64`, `c_long`).
+fn wide<T: TryInto<i64>>(value: T) -> i64 {
+    value.try_into().unwrap_or(0)
+}
+
+/// A directory opened to inspect its entries by name (`fstatat`, `readlinkat`), without a
+/// lookup of the whole path for each: what a rerun does to every file of a tree.
+pub(crate) struct OpenDir(rustix::fd::OwnedFd);
+
+impl OpenDir {
+    /// `None` when `path` is not a real directory (missing, a symlink, anything else).
+    pub(crate) fn open(path: &Path) -> Option<Self> {
+        use rustix::fs::{Mode, OFlags};
+        rustix::fs::open(
+            path,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .ok()
+        .map(OpenDir)
+    }
+
+    /// What the entry `name` is (as [`node`]); `Node::Other` when it cannot be inspected.
+    pub(crate) fn node(&self, name: &str) -> Node {
+        use rustix::fs::{AtFlags, FileType};
+        let stat = match rustix::fs::statat(&self.0, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) => stat,
+            Err(rustix::io::Errno::NOENT) => return Node::Missing,
+            Err(_) => return Node::Other,
+        };
+        let nanos =
+            |secs: i64, nsecs: i64| secs.saturating_mul(1_000_000_000).saturating_add(nsecs);
+        match FileType::from_raw_mode(stat.st_mode) {
+            FileType::Symlink => Node::Symlink,
+            FileType::Directory => Node::Dir,
+            FileType::RegularFile => Node::File {
+                mode: stat.st_mode & 0o7777,
+                len: u64::try_from(stat.st_size).unwrap_or(0),
+                seen: Seen {
+                    ino: stat.st_ino,
+                    mtime: nanos(wide(stat.st_mtime), wide(stat.st_mtime_nsec)),
+                    ctime: nanos(wide(stat.st_ctime), wide(stat.st_ctime_nsec)),
+                },
+            },
+            _ => Node::Other,
+        }
+    }
+
+    /// The target of the symlink `name`; `None` when it is not one.
+    pub(crate) fn read_link(&self, name: &str) -> Option<Vec<u8>> {
+        rustix::fs::readlinkat(&self.0, name, Vec::new())
+            .ok()
+            .map(std::ffi::CString::into_bytes)
+    }
+}
+
 pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, OutputError> {
     fs::read(path).map_err(|err| io_error("read", path, err))
 }

@@ -5,22 +5,37 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::de::Error as _;
 use serde::{Deserialize, Serialize};
 
 use super::OutputError;
 use super::fsops::Seen;
 use super::path::RelPath;
-use super::tree::{Entry, Tree};
+use super::tree::{Entry, Part, Tree};
+
+/// What a tree rendered from a fabric part by part adds to its manifest
+/// (see [`plan_fabric`](super::plan_fabric)).
+#[derive(Debug, Clone)]
+pub(crate) struct TreeParts {
+    /// The fingerprint of every part of the fabric.
+    pub(crate) stamps: PartStamps,
+    /// The names of the fabric's dom0s, by index ([`Part::Dom0`]).
+    pub(crate) names: Vec<String>,
+    /// How many parts were rendered, of how many.
+    pub(crate) rendered: (usize, usize),
+}
 
 /// The file name of the manifest, directly in the output root.
 pub const MANIFEST_FILE: &str = ".xenfab-manifest.json";
 
-/// The manifest format this module writes. Format 3 records each file's stamp (size, inode,
-/// times, content hash), so that a rerun stats its files instead of reading them; format 2
-/// (no stamps: every file is read once, then stamped) and format 1 (no `site` either: a tree
-/// of an unknown site) are still read.
-pub const MANIFEST_FORMAT: u32 = 3;
+/// The manifest format this module writes. Format 4 records the fingerprint of each part of
+/// the tree and the part of each entry (`dom0`; none for the site's), so that a rerun renders
+/// only the parts whose inputs changed; format 3 each file's stamp (size, inode, times,
+/// content hash), so that a rerun stats its files instead of reading them. Formats 3, 2 (no
+/// stamps: every file is read once, then stamped) and 1 (no `site` either: a tree of an
+/// unknown site) are still read; a tree whose manifest has no fingerprints is rendered whole.
+pub const MANIFEST_FORMAT: u32 = 4;
 
 /// The oldest manifest format this module reads.
 const OLDEST_FORMAT: u32 = 1;
@@ -35,8 +50,25 @@ pub(crate) struct Manifest {
     /// written without saying).
     #[serde(default)]
     pub(crate) site: Option<SiteStamp>,
+    /// The fingerprints of the parts the tree was rendered from (format 4; none in a tree
+    /// written from a bare [`Tree`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) parts: Option<PartStamps>,
     pub(crate) entries: BTreeMap<RelPath, ManifestEntry>,
 }
+
+/// The fingerprints ([`crate::fingerprint`]) of the parts of a tree: the site's, and each
+/// dom0's by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PartStamps {
+    pub(crate) site: Fingerprint,
+    pub(crate) dom0s: BTreeMap<String, Fingerprint>,
+}
+
+/// A fingerprint, written as 32 hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Fingerprint(#[serde(with = "hex128")] pub(crate) u128);
 
 /// Which site wrote an output tree: recorded in its manifest, so that a render of another
 /// site into the tree is caught before it replaces everything (see
@@ -92,10 +124,28 @@ pub(crate) enum ManifestEntry {
         /// manifest written before the entries (which a killed run leaves).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         stamp: Option<Stamp>,
+        /// The dom0 whose part the file is of; `None` for the site's part (and before
+        /// format 4).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dom0: Option<String>,
     },
     Symlink {
         target: String,
+        /// As for a file.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dom0: Option<String>,
     },
+}
+
+impl ManifestEntry {
+    /// The dom0 whose part the entry is of; `None` for the site's.
+    pub(crate) fn dom0(&self) -> Option<&str> {
+        match self {
+            ManifestEntry::File { dom0, .. } | ManifestEntry::Symlink { dom0, .. } => {
+                dom0.as_deref()
+            }
+        }
+    }
 }
 
 /// What xenfab knows of a file it wrote without reading it again: its size and [`Seen`] on
@@ -157,67 +207,100 @@ mod hex128 {
 }
 
 impl Manifest {
-    /// The manifest describing `tree`, written for `site`, with the stamp `stamp` gives
-    /// each file.
+    /// The manifest describing `tree` and the entries `carried` over from the last manifest,
+    /// written for `site`, with the stamp `stamp` gives each file of the tree, and the parts
+    /// of `parts` (when the tree was rendered from a fabric): its fingerprints and its dom0s'
+    /// names.
     pub(crate) fn for_tree(
         tree: &Tree,
         site: Option<SiteStamp>,
+        parts: Option<&TreeParts>,
+        mut carried: BTreeMap<RelPath, ManifestEntry>,
         stamp: impl Fn(&RelPath) -> Option<Stamp>,
     ) -> Self {
-        let entries = tree
-            .iter()
-            .map(|(path, entry)| {
+        let dom0 = |part: Part| match (part, parts) {
+            (Part::Dom0(i), Some(parts)) => parts.names.get(i).cloned(),
+            _ => None,
+        };
+        let mut entries: BTreeMap<RelPath, ManifestEntry> = tree
+            .iter_parts()
+            .map(|(path, entry, part)| {
                 let entry = match entry {
                     Entry::File { executable, .. } => ManifestEntry::File {
                         executable: *executable,
                         stamp: stamp(path),
+                        dom0: dom0(part),
                     },
                     Entry::Symlink { target } => ManifestEntry::Symlink {
                         target: target.clone(),
+                        dom0: dom0(part),
                     },
                 };
                 (path.clone(), entry)
             })
             .collect();
+        entries.append(&mut carried);
         Self {
             format: MANIFEST_FORMAT,
             generator: GENERATOR.to_owned(),
             site,
+            parts: parts.map(|p| p.stamps.clone()),
             entries,
         }
     }
 
     /// JSON with one entry a line (a tree of 100,000 hosts has close to a million: pretty
-    /// printing would triple the file) and a final newline; entries sorted by path.
+    /// printing would triple the file) and a final newline; entries sorted by path. The
+    /// first line holds everything but the entries (see [`parse_lines`]).
     pub(crate) fn to_bytes(&self) -> Vec<u8> {
         // Serialising plain strings, booleans and integers into memory cannot fail.
-        fn json<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
-            serde_json::to_vec(value).unwrap_or_default()
+        fn json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+            let _ = serde_json::to_writer(out, value);
         }
         let mut out = Vec::with_capacity(64 + self.entries.len() * 160);
         out.extend_from_slice(b"{\"format\":");
-        out.extend(json(&self.format));
+        json(&mut out, &self.format);
         out.extend_from_slice(b",\"generator\":");
-        out.extend(json(&self.generator));
+        json(&mut out, &self.generator);
         out.extend_from_slice(b",\"site\":");
-        out.extend(json(&self.site));
+        json(&mut out, &self.site);
+        if let Some(parts) = &self.parts {
+            out.extend_from_slice(b",\"parts\":");
+            json(&mut out, parts);
+        }
         out.extend_from_slice(b",\"entries\":{");
-        for (i, (path, entry)) in self.entries.iter().enumerate() {
-            out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
-            out.extend(json(&path.as_str()));
-            out.push(b':');
-            out.extend(json(entry));
+        // The entries' lines are made on every core, in chunks joined in order.
+        let entries: Vec<(&RelPath, &ManifestEntry)> = self.entries.iter().collect();
+        let chunks: Vec<Vec<u8>> = entries
+            .par_chunks(4096)
+            .map(|chunk| {
+                let mut out = Vec::with_capacity(chunk.len() * 160);
+                for (path, entry) in chunk {
+                    out.extend_from_slice(b"\n");
+                    json(&mut out, path.as_str());
+                    out.push(b':');
+                    json(&mut out, entry);
+                    out.push(b',');
+                }
+                out
+            })
+            .collect();
+        for chunk in chunks {
+            out.extend(chunk);
+        }
+        if !self.entries.is_empty() {
+            // the comma after the last entry
+            out.pop();
         }
         out.extend_from_slice(b"\n}}\n");
         out
     }
 }
 
-/// The manifest read from disk, with its raw bytes.
+/// The manifest read from disk.
 #[derive(Debug)]
 pub(crate) struct LoadedManifest {
     pub(crate) manifest: Manifest,
-    pub(crate) bytes: Vec<u8>,
     /// The manifest's own modification time, in nanoseconds: a file stamped with a time as
     /// late may have been changed again within the clock's tick, and is read (git's "racily
     /// clean" entries).
@@ -229,6 +312,45 @@ fn corrupt(path: &Path, message: &str) -> OutputError {
         path: path.to_owned(),
         source: serde_json::Error::custom(message),
     }
+}
+
+/// The manifest in `bytes` as [`Manifest::to_bytes`] writes it, its entries parsed on every
+/// core: `None` when the bytes are laid out otherwise (an older or hand-made manifest, or
+/// entries out of order), for [`serde_json`] to read them whole, and report what is wrong.
+fn parse_lines(bytes: &[u8]) -> Option<Manifest> {
+    const OPEN: &[u8] = b",\"entries\":{";
+    let mut lines = bytes.split(|b| *b == b'\n');
+    let head = lines.next()?.strip_suffix(OPEN)?;
+    let mut header = head.to_vec();
+    header.extend_from_slice(b",\"entries\":{}}");
+    let mut manifest: Manifest = serde_json::from_slice(&header).ok()?;
+    let mut lines: Vec<&[u8]> = lines.collect();
+    // the end: `}}`, the final newline's empty line
+    if lines.pop()? != b"" || lines.pop()? != b"}}" {
+        return None;
+    }
+    let entries: Vec<(RelPath, ManifestEntry)> = lines
+        .par_iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let line = if i + 1 == lines.len() {
+                *line
+            } else {
+                line.strip_suffix(b",")?
+            };
+            // `"path":{…}`: a path has no `"` or `\\` (RelPath), so its string ends at the
+            // first `":`
+            let colon = line.windows(2).position(|w| w == b"\":")? + 1;
+            let path: RelPath = serde_json::from_slice(&line[..colon]).ok()?;
+            let entry: ManifestEntry = serde_json::from_slice(&line[colon + 1..]).ok()?;
+            Some((path, entry))
+        })
+        .collect::<Option<_>>()?;
+    if !entries.windows(2).all(|w| w[0].0 < w[1].0) {
+        return None;
+    }
+    manifest.entries = entries.into_iter().collect();
+    Some(manifest)
 }
 
 /// Reads `<root>/.xenfab-manifest.json`; `Ok(None)` when it does not exist.
@@ -257,11 +379,14 @@ pub(crate) fn read_manifest(root: &Path) -> Result<Option<LoadedManifest>, Outpu
         path: path.clone(),
         source,
     })?;
-    let manifest: Manifest =
-        serde_json::from_slice(&bytes).map_err(|source| OutputError::Manifest {
+    let manifest = match parse_lines(&bytes) {
+        Some(manifest) => manifest,
+        None => serde_json::from_slice(&bytes).map_err(|source| OutputError::Manifest {
             path: path.clone(),
             source,
-        })?;
+        })?,
+    };
+    drop(bytes);
     if !(OLDEST_FORMAT..=MANIFEST_FORMAT).contains(&manifest.format) {
         return Err(corrupt(
             &path,
@@ -284,9 +409,5 @@ pub(crate) fn read_manifest(root: &Path) -> Result<Option<LoadedManifest>, Outpu
         return Err(corrupt(&path, "a format 1 manifest has no `site`"));
     }
     let written = Seen::of(&meta).mtime;
-    Ok(Some(LoadedManifest {
-        manifest,
-        bytes,
-        written,
-    }))
+    Ok(Some(LoadedManifest { manifest, written }))
 }

@@ -48,6 +48,7 @@
 pub mod ack;
 pub mod boot;
 mod fsops;
+mod incremental;
 mod lock;
 mod manifest;
 mod path;
@@ -61,13 +62,14 @@ mod tests;
 use std::io;
 use std::path::PathBuf;
 
+pub use incremental::plan_fabric;
 pub use lock::{Busy, LOCK_FILE, LockKind, TreeLock};
 pub use manifest::{MANIFEST_FILE, MANIFEST_FORMAT, SiteStamp};
 pub use path::{MAX_COMPONENT_LEN, MAX_PATH_LEN, RelPath};
 pub use plan::{
     Change, ChangeKind, Plan, PlanOptions, Summary, UNFINISHED_FILE, plan, plan_with, replace_file,
 };
-pub use tree::{Entry, Tree};
+pub use tree::{Entry, Iter, Part, Tree};
 
 /// The suffix of the temporary files written next to their target
 /// (`.<name>.<random>.xenfab-tmp`).

@@ -14,10 +14,11 @@ use similar::TextDiff;
 use super::OutputError;
 use super::fsops::{self, Node};
 use super::manifest::{
-    MANIFEST_FILE, MANIFEST_FORMAT, Manifest, ManifestEntry, SiteStamp, Stamp, read_manifest,
+    LoadedManifest, MANIFEST_FILE, MANIFEST_FORMAT, Manifest, ManifestEntry, SiteStamp, Stamp,
+    TreeParts, read_manifest,
 };
 use super::path::RelPath;
-use super::tree::{Entry, Tree, file_mode};
+use super::tree::{Entry, Part, Tree, file_mode};
 
 /// The file [`Plan::apply`] keeps in the output root while it writes, directly in the root: a
 /// run that finds it knows that the last one did not finish, and looks for the temporary
@@ -119,6 +120,11 @@ pub struct Plan {
     clear_dirs: Vec<RelPath>,
     /// The site the new manifest records.
     site: Option<SiteStamp>,
+    /// The parts the tree was rendered from.
+    parts: Option<TreeParts>,
+    /// The entries of the parts not rendered, as the last manifest lists them, for the new
+    /// one (emptied once that is made).
+    carried: BTreeMap<RelPath, ManifestEntry>,
     /// The stamps of the files left alone, as they are now.
     kept: FxHashMap<RelPath, Stamp>,
     /// The new manifest when nothing is written (a write changes the stamps, and the manifest
@@ -163,10 +169,24 @@ pub fn plan(root: &Path, tree: Tree) -> Result<Plan, OutputError> {
 /// unless `options.force` is set. A manifest of format 1 records no site:
 /// only the removal check applies to it.
 ///
-/// A file the manifest stamped ([`MANIFEST_FORMAT`](super::MANIFEST_FORMAT) 3) whose size,
+/// A file the manifest stamped (formats 3 and 4) whose size,
 /// inode and times on disk are still the stamp's, and whose new contents have the stamp's
 /// hash, is left alone without being read; any other file at a tree path is read and compared.
 pub fn plan_with(root: &Path, tree: Tree, options: &PlanOptions) -> Result<Plan, OutputError> {
+    let (root_exists, loaded) = open_root(root)?;
+    plan_loaded(
+        root,
+        root_exists,
+        loaded.as_ref(),
+        tree,
+        options,
+        None,
+        BTreeMap::new(),
+    )
+}
+
+/// Whether `root` is a directory (`false`: it does not exist yet), and its manifest, if any.
+pub(crate) fn open_root(root: &Path) -> Result<(bool, Option<LoadedManifest>), OutputError> {
     let root_exists = match fs::metadata(root) {
         Ok(meta) if meta.is_dir() => true,
         Ok(_) => {
@@ -182,6 +202,22 @@ pub fn plan_with(root: &Path, tree: Tree, options: &PlanOptions) -> Result<Plan,
     } else {
         None
     };
+    Ok((root_exists, loaded))
+}
+
+/// [`plan_with`] on what [`open_root`] found, for a tree rendered from the parts of a fabric
+/// when `parts` says so. The entries `carried` over, taken out of the loaded manifest, are
+/// kept as they are on disk (the caller checked them), listed in the new manifest and
+/// neither written nor removed.
+pub(crate) fn plan_loaded(
+    root: &Path,
+    root_exists: bool,
+    loaded: Option<&LoadedManifest>,
+    tree: Tree,
+    options: &PlanOptions,
+    parts: Option<TreeParts>,
+    mut carried: BTreeMap<RelPath, ManifestEntry>,
+) -> Result<Plan, OutputError> {
     let recorded = loaded.as_ref().and_then(|l| l.manifest.site.clone());
     if !options.force {
         if let (Some(found), Some(wanted)) = (&recorded, &options.site) {
@@ -204,6 +240,11 @@ pub fn plan_with(root: &Path, tree: Tree, options: &PlanOptions) -> Result<Plan,
     let mut tree = tree;
     if root_exists {
         super::serial::reconcile(root, &mut tree, owned)?;
+    }
+    // A part rendered again that now makes an entry of a part carried over: the two parts
+    // claim one path, which a render of the whole fabric refuses too.
+    if let Some(path) = carried.keys().find(|p| tree.contains(p)) {
+        return Err(OutputError::DuplicatePath { path: path.clone() });
     }
     let mut planner = Planner {
         root,
@@ -230,6 +271,9 @@ pub fn plan_with(root: &Path, tree: Tree, options: &PlanOptions) -> Result<Plan,
             planner.push(path.clone(), ChangeKind::Create, None);
         }
     }
+    for path in carried.keys() {
+        planner.push(path.clone(), ChangeKind::Unchanged, None);
+    }
 
     // What is really removed: owned entries already gone do not count.
     let removed = planner
@@ -237,11 +281,12 @@ pub fn plan_with(root: &Path, tree: Tree, options: &PlanOptions) -> Result<Plan,
         .iter()
         .filter(|c| c.kind == ChangeKind::Remove)
         .count();
-    if !options.force && removed * 2 > owned.len() {
+    let owned_len = owned.len() + carried.len();
+    if !options.force && removed * 2 > owned_len {
         return Err(OutputError::MassRemoval {
             root: root.to_owned(),
             removed,
-            owned: owned.len(),
+            owned: owned_len,
         });
     }
     // Only a run that did not finish leaves temporary files: one of this version leaves its
@@ -273,7 +318,13 @@ pub fn plan_with(root: &Path, tree: Tree, options: &PlanOptions) -> Result<Plan,
     } = planner;
     // The files written get their stamps once they are on disk.
     let intent = creates_unowned.then(|| {
-        let mut union = Manifest::for_tree(&tree, site.clone(), |path| kept.get(path).copied());
+        let mut union = Manifest::for_tree(
+            &tree,
+            site.clone(),
+            parts.as_ref(),
+            carried.clone(),
+            |path| kept.get(path).copied(),
+        );
         for (path, entry) in owned {
             union
                 .entries
@@ -290,23 +341,28 @@ pub fn plan_with(root: &Path, tree: Tree, options: &PlanOptions) -> Result<Plan,
         && loaded.as_ref().is_some_and(|loaded| {
             loaded.manifest.format == MANIFEST_FORMAT
                 && loaded.manifest.site == site
-                && lists_exactly(&loaded.manifest.entries, &tree)
+                && loaded.manifest.parts.as_ref() == parts.as_ref().map(|p| &p.stamps)
+                && lists_exactly(&loaded.manifest.entries, &tree, parts.as_ref())
         });
     let manifest = (!writes && !current).then(|| {
         let recorded = |path: &RelPath| match owned.get(path) {
             Some(ManifestEntry::File { stamp, .. }) => *stamp,
             _ => None,
         };
-        Manifest::for_tree(&tree, site.clone(), |path| {
-            recorded(path).or_else(|| kept.get(path).copied())
-        })
+        Manifest::for_tree(
+            &tree,
+            site.clone(),
+            parts.as_ref(),
+            std::mem::take(&mut carried),
+            |path| recorded(path).or_else(|| kept.get(path).copied()),
+        )
         .to_bytes()
     });
+    // A manifest that is not current differs from the one on disk.
     let manifest_changed = match (&loaded, &manifest) {
         _ if current => false,
-        (_, None) => true,
-        (Some(loaded), Some(manifest)) => loaded.bytes != *manifest,
         (None, Some(_)) => !tree.is_empty(),
+        _ => true,
     };
     changes.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Plan {
@@ -318,6 +374,8 @@ pub fn plan_with(root: &Path, tree: Tree, options: &PlanOptions) -> Result<Plan,
         early_removals,
         clear_dirs,
         site,
+        parts,
+        carried,
         kept,
         manifest,
         manifest_changed,
@@ -325,24 +383,35 @@ pub fn plan_with(root: &Path, tree: Tree, options: &PlanOptions) -> Result<Plan,
     })
 }
 
-/// Whether the manifest `entries` list exactly the entries of `tree`, each file stamped:
-/// the manifest a plan with nothing to write would write again (the stamps kept).
-fn lists_exactly(entries: &BTreeMap<RelPath, ManifestEntry>, tree: &Tree) -> bool {
+/// Whether the manifest `entries` (those of the last manifest not carried over) list exactly
+/// the entries of `tree`, each file stamped, each entry in its part: the manifest a plan with
+/// nothing to write would write again (the stamps kept).
+fn lists_exactly(
+    entries: &BTreeMap<RelPath, ManifestEntry>,
+    tree: &Tree,
+    parts: Option<&TreeParts>,
+) -> bool {
+    let dom0 = |part: Part| match (part, parts) {
+        (Part::Dom0(i), Some(parts)) => parts.names.get(i).map(String::as_str),
+        _ => None,
+    };
     entries.len() == tree.len()
         && entries
             .iter()
-            .zip(tree)
-            .all(|((old_path, old), (path, new))| {
+            .zip(tree.iter_parts())
+            .all(|((old_path, old), (path, new, part))| {
                 old_path == path
+                    && old.dom0() == dom0(part)
                     && match (old, new) {
                         (
                             ManifestEntry::File {
                                 executable,
                                 stamp: Some(_),
+                                ..
                             },
                             Entry::File { executable: e, .. },
                         ) => executable == e,
-                        (ManifestEntry::Symlink { target }, Entry::Symlink { target: t }) => {
+                        (ManifestEntry::Symlink { target, .. }, Entry::Symlink { target: t }) => {
                             target == t
                         }
                         _ => false,
@@ -647,6 +716,12 @@ impl Planner<'_> {
 }
 
 impl Plan {
+    /// For a plan of [`plan_fabric`](super::plan_fabric): how many of the fabric's parts
+    /// were rendered, and how many it has (the others' entries were carried over).
+    pub fn parts_rendered(&self) -> Option<(usize, usize)> {
+        self.parts.as_ref().map(|p| p.rendered)
+    }
+
     /// The output directory.
     pub fn root(&self) -> &Path {
         &self.root
@@ -859,9 +934,13 @@ impl Plan {
         settle_clock(stamps.values());
         let manifest = match self.manifest {
             Some(manifest) => manifest,
-            None => Manifest::for_tree(&self.tree, self.site, |path| {
-                stamps.get(path).or_else(|| self.kept.get(path)).copied()
-            })
+            None => Manifest::for_tree(
+                &self.tree,
+                self.site,
+                self.parts.as_ref(),
+                self.carried,
+                |path| stamps.get(path).or_else(|| self.kept.get(path)).copied(),
+            )
             .to_bytes(),
         };
         if self.manifest_changed && self.intent.as_ref() != Some(&manifest) {

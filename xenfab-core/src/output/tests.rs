@@ -238,7 +238,7 @@ fn create_into_missing_directory() {
     let text = fs::read_to_string(root.join(MANIFEST_FILE)).unwrap();
     assert_eq!(text.lines().count(), 6, "{text}");
     let manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(manifest["format"], 3);
+    assert_eq!(manifest["format"], 4);
     assert_eq!(manifest["generator"], "xenfab");
     assert_eq!(manifest["site"], serde_json::Value::Null);
     let entries = manifest["entries"].as_object().unwrap();
@@ -686,7 +686,7 @@ fn corrupt_manifest_is_an_error() {
     let new = tree(&[("a", "1")]);
     for bad in [
         "{ not json",
-        r#"{"format": 4, "generator": "xenfab", "entries": {}}"#,
+        r#"{"format": 5, "generator": "xenfab", "entries": {}}"#,
         r#"{"format": 3, "generator": "xenfab", "entries": {"a": {"kind": "file", "executable": false, "stamp": {"size": 1, "ino": 1, "mtime": 1, "ctime": 1, "xxh3": "12"}}}}"#,
         r#"{"format": 2, "generator": "xenfab", "site": {"name": "a"}, "entries": {}}"#,
         r#"{"format": 1, "generator": "other", "entries": {}}"#,
@@ -814,7 +814,7 @@ fn manifest_records_the_site_and_another_site_is_refused() {
         .unwrap();
     let manifest: serde_json::Value =
         serde_json::from_slice(&fs::read(root.join(MANIFEST_FILE)).unwrap()).unwrap();
-    assert_eq!(manifest["format"], 3);
+    assert_eq!(manifest["format"], 4);
     assert_eq!(manifest["site"]["name"], "grid");
     assert_eq!(manifest["site"]["domain"], "example.org");
     assert_eq!(manifest["site"]["origin"], "grid.toml");
@@ -921,12 +921,12 @@ fn format_1_manifest_is_read_as_site_unknown() {
         .unwrap();
     let manifest: serde_json::Value =
         serde_json::from_slice(&fs::read(root.join(MANIFEST_FILE)).unwrap()).unwrap();
-    assert_eq!(manifest["format"], 3);
+    assert_eq!(manifest["format"], 4);
     assert_eq!(manifest["site"]["name"], "grid");
     // A format 1 manifest with a site, or a format from the future, is corrupt.
     for text in [
         r#"{"format": 1, "generator": "xenfab", "site": {"name": "a", "domain": "b", "origin": "c"}, "entries": {}}"#,
-        r#"{"format": 4, "generator": "xenfab", "entries": {}}"#,
+        r#"{"format": 5, "generator": "xenfab", "entries": {}}"#,
         r#"{"format": 3, "generator": "xenfab", "entries": {"a": {"kind": "file", "executable": false, "stamp": {"size": 1, "ino": 1, "mtime": 1, "ctime": 1, "xxh3": "12"}}}}"#,
     ] {
         fs::write(root.join(MANIFEST_FILE), text).unwrap();
@@ -1194,4 +1194,54 @@ fn a_file_changed_behind_xenfabs_back_is_found_though_its_size_and_mtime_are_kep
     let manifest = fs::read_to_string(root.join(MANIFEST_FILE)).unwrap();
     assert_eq!(manifest.matches("\"stamp\"").count(), 2, "{manifest}");
     assert!(plan(root, new).unwrap().is_noop());
+}
+
+#[test]
+fn a_manifest_is_read_back_line_by_line_or_whole() {
+    use manifest::{Fingerprint, Manifest, ManifestEntry, PartStamps};
+    let mut manifest = Manifest {
+        format: MANIFEST_FORMAT,
+        generator: "xenfab".to_owned(),
+        site: None,
+        parts: Some(PartStamps {
+            site: Fingerprint(1),
+            dom0s: [("xen01".to_owned(), Fingerprint(u128::MAX))].into(),
+        }),
+        entries: std::collections::BTreeMap::default(),
+    };
+    for (i, path) in ["a", "b/c", "b/d", "e"].iter().enumerate() {
+        let entry = if i % 2 == 0 {
+            ManifestEntry::File {
+                executable: i == 2,
+                stamp: None,
+                dom0: Some("xen01".to_owned()),
+            }
+        } else {
+            ManifestEntry::Symlink {
+                target: "../a".to_owned(),
+                dom0: None,
+            }
+        };
+        manifest.entries.insert(RelPath::new(path).unwrap(), entry);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let read = |bytes: &[u8]| {
+        fs::write(tmp.path().join(MANIFEST_FILE), bytes).unwrap();
+        manifest::read_manifest(tmp.path())
+            .unwrap()
+            .unwrap()
+            .manifest
+    };
+    let bytes = manifest.to_bytes();
+    assert_eq!(read(&bytes), manifest);
+    // the same JSON laid out otherwise (pretty, or entries out of order) is read whole
+    let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(read(&serde_json::to_vec_pretty(&value).unwrap()), manifest);
+    let text = String::from_utf8(bytes).unwrap();
+    let swapped = text.replacen("\n\"a\":", "\n\"zz\":", 1);
+    let reread = read(swapped.as_bytes());
+    assert!(reread.entries.contains_key(&RelPath::new("zz").unwrap()));
+    // an empty tree's manifest
+    manifest.entries.clear();
+    assert_eq!(read(&manifest.to_bytes()), manifest);
 }

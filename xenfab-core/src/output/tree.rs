@@ -1,6 +1,5 @@
 //! The in-memory output tree that renderers fill.
 
-use std::collections::btree_map;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
@@ -43,14 +42,37 @@ pub(crate) fn file_mode(executable: bool) -> u32 {
     if executable { 0o755 } else { 0o644 }
 }
 
-/// A set of files and symlinks to write, keyed by their path in the tree.
+/// A part of a fabric's output tree: the site-wide files, or the files of one dom0 and its
+/// guests. Every entry of a rendered tree belongs to one part, and a dom0's part is made from
+/// that dom0 and the site-wide settings alone (never another dom0's), so that a part whose
+/// inputs did not change need not be rendered again (see [`crate::fingerprint`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Part {
+    /// The files about the whole site: DHCP, DNS, the inventory's tables, the shared boot
+    /// menus. Also the part of every entry of a tree not rendered from a fabric.
+    #[default]
+    Site,
+    /// The files of `fabric.dom0s[i]` and its guests.
+    Dom0(usize),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Slot {
+    entry: Entry,
+    part: Part,
+}
+
+/// A set of files and symlinks to write, keyed by their path in the tree, each with the
+/// [`Part`] it belongs to.
 ///
 /// The tree is always consistent: no path appears twice and no file or
 /// symlink is also the parent directory of another entry; the insert methods
 /// refuse both.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tree {
-    entries: BTreeMap<RelPath, Entry>,
+    entries: BTreeMap<RelPath, Slot>,
+    /// The part that inserted entries belong to.
+    part: Part,
     /// The files that are DNS zones, whose SOA serial the plan keeps or raises
     /// ([`Tree::insert_zone`]).
     zones: BTreeSet<RelPath>,
@@ -60,6 +82,14 @@ impl Tree {
     /// An empty tree.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty tree whose entries belong to `part`.
+    pub fn for_part(part: Part) -> Self {
+        Tree {
+            part,
+            ..Self::default()
+        }
     }
 
     /// Adds a regular file with mode 0644.
@@ -108,7 +138,11 @@ impl Tree {
 
     /// Replaces the contents of the file at `path`, keeping its mode; for the plan's serials.
     pub(crate) fn set_contents(&mut self, path: &RelPath, new: String) {
-        if let Some(Entry::File { contents, .. }) = self.entries.get_mut(path) {
+        if let Some(Slot {
+            entry: Entry::File { contents, .. },
+            ..
+        }) = self.entries.get_mut(path)
+        {
             *contents = new;
         }
     }
@@ -176,30 +210,49 @@ impl Tree {
         if let Some(child) = descendant {
             return Err(OutputError::FileDirConflict { path, child });
         }
-        self.entries.insert(path, entry);
+        let part = self.part;
+        self.entries.insert(path, Slot { entry, part });
         Ok(())
     }
 
-    /// Adds every entry of `other` (zones stay zones), with the checks of [`Tree::insert`]:
-    /// fails on the first path, in `other`'s order, that `self` already has or that conflicts
-    /// with one of its entries.
+    /// Adds every entry of `other` (zones stay zones, each entry keeps its part), with the
+    /// checks of [`Tree::insert`]: fails on the first path, in `other`'s order, that `self`
+    /// already has or that conflicts with one of its entries.
     pub fn merge(&mut self, other: Tree) -> Result<(), OutputError> {
         if self.entries.is_empty() {
+            let part = self.part;
             *self = other;
+            self.part = part;
             return Ok(());
         }
-        for (path, entry) in other.entries {
+        let own = self.part;
+        for (path, slot) in other.entries {
             if other.zones.contains(&path) {
                 self.zones.insert(path.clone());
             }
-            self.insert(path, entry)?;
+            self.part = slot.part;
+            let inserted = self.insert(path, slot.entry);
+            self.part = own;
+            inserted?;
         }
         Ok(())
     }
 
     /// The entry at `path`, if any.
     pub fn get(&self, path: &RelPath) -> Option<&Entry> {
-        self.entries.get(path)
+        self.entries.get(path).map(|slot| &slot.entry)
+    }
+
+    /// The part the entry at `path` belongs to, if there is one.
+    pub fn part(&self, path: &RelPath) -> Option<Part> {
+        self.entries.get(path).map(|slot| slot.part)
+    }
+
+    /// All entries with their parts, in path order.
+    pub fn iter_parts(&self) -> impl Iterator<Item = (&RelPath, &Entry, Part)> {
+        self.entries
+            .iter()
+            .map(|(path, slot)| (path, &slot.entry, slot.part))
     }
 
     /// Whether the tree has an entry at `path`.
@@ -208,8 +261,8 @@ impl Tree {
     }
 
     /// All entries, in path order.
-    pub fn iter(&self) -> btree_map::Iter<'_, RelPath, Entry> {
-        self.entries.iter()
+    pub fn iter(&self) -> Iter<'_> {
+        Iter(self.entries.iter())
     }
 
     /// The number of entries.
@@ -223,9 +276,33 @@ impl Tree {
     }
 }
 
+/// The entries of a [`Tree`] in path order ([`Tree::iter`]).
+#[derive(Debug, Clone)]
+pub struct Iter<'a>(std::collections::btree_map::Iter<'a, RelPath, Slot>);
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a RelPath, &'a Entry);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(path, slot)| (path, &slot.entry))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for Iter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.0.next_back().map(|(path, slot)| (path, &slot.entry))
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
 impl<'a> IntoIterator for &'a Tree {
     type Item = (&'a RelPath, &'a Entry);
-    type IntoIter = btree_map::Iter<'a, RelPath, Entry>;
+    type IntoIter = Iter<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.iter()

@@ -19,13 +19,15 @@ use crate::model::{
     DiskLabel, Dom0, Fabric, FsType, Hardware, Holder, OsFamily, PartitionScheme, SerialConsole,
 };
 use crate::output::Tree;
+use crate::render::Part;
 
 pub(crate) fn render(
     fabric: &Fabric,
+    part: Part,
     env: &minijinja::Environment<'_>,
     tree: &mut Tree,
 ) -> Result<(), RenderError> {
-    for dom0 in &fabric.dom0s {
+    for dom0 in part.dom0s(fabric) {
         let fqdn = fabric.fqdn(&dom0.name);
         let os = lookup::os(fabric, &dom0.os)?;
         // Debian's entry is render/debian's.

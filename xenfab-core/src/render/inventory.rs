@@ -12,21 +12,25 @@ use super::{lookup, templates};
 use crate::error::RenderError;
 use crate::model::{Capacity, Dom0, Fabric, Guest, HostRef, MacSource, capacity};
 use crate::output::Tree;
+use crate::render::Part;
 
 pub(crate) fn render(
     fabric: &Fabric,
+    part: Part,
     env: &minijinja::Environment<'_>,
     tree: &mut Tree,
 ) -> Result<(), RenderError> {
-    tree.insert_file("inventory/hosts.csv", hosts_csv(fabric))?;
-    for host in fabric.hosts() {
+    if part == Part::Site {
+        tree.insert_file("inventory/hosts.csv", hosts_csv(fabric))?;
+        tree.insert_file("inventory/capacity.txt", capacity_table(fabric, env)?)?;
+    }
+    for host in part.hosts(fabric) {
         let fqdn = fabric.fqdn(host.name());
         tree.insert_file(
             &format!("inventory/hosts/{fqdn}.json"),
             host_json(fabric, host)?,
         )?;
     }
-    tree.insert_file("inventory/capacity.txt", capacity_table(fabric, env)?)?;
     Ok(())
 }
 

@@ -35,34 +35,21 @@ use super::{lookup, templates};
 use crate::error::RenderError;
 use crate::model::{BootState, Fabric, HostRef, Ident, OsFamily, VirtMode, hex_ip};
 use crate::output::Tree;
+use crate::render::Part;
 
 /// Where the TFTP root is in the output tree.
 pub const TFTP_DIR: &str = "tftpboot";
 
 pub(crate) fn render(
     fabric: &Fabric,
+    part: Part,
     env: &minijinja::Environment<'_>,
     tree: &mut Tree,
 ) -> Result<(), RenderError> {
-    tree.insert_file(
-        &format!("{TFTP_DIR}/pxelinux.cfg/localboot.cfg"),
-        templates::render(env, "pxelinux-localboot.cfg.j2", ())?,
-    )?;
-    tree.insert_file(
-        &format!("{TFTP_DIR}/grub2/localboot.cfg"),
-        templates::render(env, "grub2-localboot.cfg.j2", ())?,
-    )?;
-    tree.insert_file(
-        &format!("{TFTP_DIR}/ipxe/localboot.ipxe"),
-        templates::render(env, "ipxe-localboot.ipxe.j2", ())?,
-    )?;
-    tree.insert_file(
-        &format!("{TFTP_DIR}/ipxe/boot.ipxe"),
-        templates::render(env, "ipxe-boot.ipxe.j2", ())?,
-    )?;
-
-    let mut netinstall = BTreeSet::new();
-    for host in fabric.hosts() {
+    if part == Part::Site {
+        render_site(fabric, env, tree)?;
+    }
+    for host in part.hosts(fabric) {
         let Some(loader) = loader(fabric, host) else {
             continue;
         };
@@ -84,15 +71,43 @@ pub(crate) fn render(
                 )?;
             }
         }
-        if let HostRef::Guest(_, g) = host {
-            if g.mode == VirtMode::PvPypxeboot {
-                netinstall.insert(&g.boot_image);
-            }
-        }
         for (path, target) in host_links(fabric, host, host.state()) {
             tree.insert_symlink(&format!("{TFTP_DIR}/{path}"), target)?;
         }
     }
+    Ok(())
+}
+
+/// The files every host shares: the local boot entries, iPXE's first script, and one
+/// netinstall entry per boot image that a pypxeboot guest boots.
+fn render_site(
+    fabric: &Fabric,
+    env: &minijinja::Environment<'_>,
+    tree: &mut Tree,
+) -> Result<(), RenderError> {
+    tree.insert_file(
+        &format!("{TFTP_DIR}/pxelinux.cfg/localboot.cfg"),
+        templates::render(env, "pxelinux-localboot.cfg.j2", ())?,
+    )?;
+    tree.insert_file(
+        &format!("{TFTP_DIR}/grub2/localboot.cfg"),
+        templates::render(env, "grub2-localboot.cfg.j2", ())?,
+    )?;
+    tree.insert_file(
+        &format!("{TFTP_DIR}/ipxe/localboot.ipxe"),
+        templates::render(env, "ipxe-localboot.ipxe.j2", ())?,
+    )?;
+    tree.insert_file(
+        &format!("{TFTP_DIR}/ipxe/boot.ipxe"),
+        templates::render(env, "ipxe-boot.ipxe.j2", ())?,
+    )?;
+    let netinstall: BTreeSet<&Ident> = fabric
+        .hosts()
+        .filter_map(|host| match host {
+            HostRef::Guest(_, g) if g.mode == VirtMode::PvPypxeboot => Some(&g.boot_image),
+            _ => None,
+        })
+        .collect();
     for image in netinstall {
         let view = netinstall_entry(fabric, image)?;
         tree.insert_file(

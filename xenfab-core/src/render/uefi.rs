@@ -26,6 +26,7 @@ use super::templates;
 use crate::error::RenderError;
 use crate::model::Fabric;
 use crate::output::Tree;
+use crate::render::Part;
 
 #[derive(Serialize)]
 struct PrefixView {
@@ -35,9 +36,14 @@ struct PrefixView {
 
 pub(crate) fn render(
     fabric: &Fabric,
+    part: Part,
     env: &minijinja::Environment<'_>,
     tree: &mut Tree,
 ) -> Result<(), RenderError> {
+    // site-wide files only
+    if part != Part::Site {
+        return Ok(());
+    }
     let Some(uefi) = fabric.boot_files().uefi else {
         return Ok(());
     };

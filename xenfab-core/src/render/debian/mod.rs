@@ -29,13 +29,15 @@ use super::{lookup, templates};
 use crate::error::RenderError;
 use crate::model::{Dom0, Fabric, FsType, Network, OsFamily, SAVE_DIR, release};
 use crate::output::Tree;
+use crate::render::Part;
 
 pub(crate) fn render(
     fabric: &Fabric,
+    part: Part,
     env: &minijinja::Environment<'_>,
     tree: &mut Tree,
 ) -> Result<(), RenderError> {
-    for dom0 in &fabric.dom0s {
+    for dom0 in part.dom0s(fabric) {
         let os = lookup::os(fabric, &dom0.os)?;
         if os.family != OsFamily::Debian {
             continue;

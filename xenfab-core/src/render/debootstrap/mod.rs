@@ -35,6 +35,7 @@ use crate::model::debootstrap::{debootstrap_installs, needs_own_kernel, packages
 use crate::model::release::debian_codename;
 use crate::model::{Dom0, Fabric, Guest};
 use crate::output::Tree;
+use crate::render::Part;
 
 /// True for a guest whose debootstrap install is rendered: a Debian guest in state `install`
 /// that validation lets through (a state recorded by `xenfab boot` can put one there past it:
@@ -54,10 +55,11 @@ pub(crate) fn script_path(guest: &Guest) -> String {
 
 pub(crate) fn render(
     fabric: &Fabric,
+    part: Part,
     env: &minijinja::Environment<'_>,
     tree: &mut Tree,
 ) -> Result<(), RenderError> {
-    for dom0 in &fabric.dom0s {
+    for dom0 in part.dom0s(fabric) {
         let fqdn = fabric.fqdn(&dom0.name);
         for g in dom0.guests.iter().filter(|g| installable(fabric, dom0, g)) {
             tree.insert_executable(

@@ -34,12 +34,18 @@ use crate::model::boot_files::{
 };
 use crate::model::{Fabric, HostRef, Ident, Network};
 use crate::output::Tree;
+use crate::render::Part;
 
 pub(crate) fn render(
     fabric: &Fabric,
+    part: Part,
     env: &minijinja::Environment<'_>,
     tree: &mut Tree,
 ) -> Result<(), RenderError> {
+    // site-wide files only
+    if part != Part::Site {
+        return Ok(());
+    }
     let networks = networks(fabric)?;
     let host_records = host_records(fabric);
     let rules = fabric.boot_files().rules();

@@ -28,15 +28,21 @@ use crate::error::RenderError;
 use crate::model::Fabric;
 use crate::model::dns::{self, NameServerError, ReverseZone};
 use crate::output::Tree;
+use crate::render::Part;
 
 /// The serial of a rendered zone; the output plan replaces it (see [`Tree::insert_zone`]).
 const RENDERED_SERIAL: u32 = 1;
 
 pub(crate) fn render(
     fabric: &Fabric,
+    part: Part,
     env: &minijinja::Environment<'_>,
     tree: &mut Tree,
 ) -> Result<(), RenderError> {
+    // site-wide files only
+    if part != Part::Site {
+        return Ok(());
+    }
     let zones = zones(fabric)?;
     for z in &zones {
         tree.insert_zone(

@@ -39,13 +39,15 @@ use crate::model::{
     installer_boot,
 };
 use crate::output::Tree;
+use crate::render::Part;
 
 pub(crate) fn render(
     fabric: &Fabric,
+    part: Part,
     env: &minijinja::Environment<'_>,
     tree: &mut Tree,
 ) -> Result<(), RenderError> {
-    for dom0 in &fabric.dom0s {
+    for dom0 in part.dom0s(fabric) {
         let fqdn = fabric.fqdn(&dom0.name);
         let dom0_arch = lookup::os(fabric, &dom0.os)?.arch;
         for guest in &dom0.guests {

@@ -26,9 +26,10 @@ use super::lookup;
 use crate::error::RenderError;
 use crate::model::{BOND_MIIMON, Dom0, Fabric, OsFamily};
 use crate::output::Tree;
+use crate::render::Part;
 
-pub(crate) fn render(fabric: &Fabric, tree: &mut Tree) -> Result<(), RenderError> {
-    for dom0 in &fabric.dom0s {
+pub(crate) fn render(fabric: &Fabric, part: Part, tree: &mut Tree) -> Result<(), RenderError> {
+    for dom0 in part.dom0s(fabric) {
         if !uses_ifcfg(fabric, dom0)? {
             continue;
         }

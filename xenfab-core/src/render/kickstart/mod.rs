@@ -26,13 +26,15 @@ use crate::model::{
     OsRelease, PartitionScheme, Role, SerialConsole, Size, VirtMode,
 };
 use crate::output::Tree;
+use crate::render::Part;
 
 pub(crate) fn render(
     fabric: &Fabric,
+    part: Part,
     env: &minijinja::Environment<'_>,
     tree: &mut Tree,
 ) -> Result<(), RenderError> {
-    for dom0 in &fabric.dom0s {
+    for dom0 in part.dom0s(fabric) {
         let fqdn = fabric.fqdn(&dom0.name);
         for guest in dom0.guests.iter().filter(|g| kickstarted(fabric, g)) {
             let text = templates::render(env, "kickstart.ks.j2", guest_view(fabric, guest)?)?;

@@ -25,12 +25,13 @@ use super::lookup;
 use crate::error::RenderError;
 use crate::model::{BOND_MIIMON, Dom0, Fabric, OsFamily};
 use crate::output::Tree;
+use crate::render::Part;
 
 /// Where NetworkManager reads connection files (nm-settings-keyfile(5)).
 const DIR: &str = "/etc/NetworkManager/system-connections";
 
-pub(crate) fn render(fabric: &Fabric, tree: &mut Tree) -> Result<(), RenderError> {
-    for dom0 in &fabric.dom0s {
+pub(crate) fn render(fabric: &Fabric, part: Part, tree: &mut Tree) -> Result<(), RenderError> {
+    for dom0 in part.dom0s(fabric) {
         if !uses_keyfiles(fabric, dom0)? {
             continue;
         }

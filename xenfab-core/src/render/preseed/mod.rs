@@ -39,6 +39,7 @@ use crate::error::RenderError;
 use crate::model::partman::{Partman, partman, partman_reinstall};
 use crate::model::{Dom0, Fabric, OsFamily, Role, release};
 use crate::output::{Entry, RelPath, Tree};
+use crate::render::Part;
 
 /// The packages every Debian dom0 gets (`pkgsel/include`): the hypervisor and its tools
 /// (`xen-system-amd64` depends on the hypervisor, `xen-utils` and `xenstore-utils`), LVM for
@@ -100,10 +101,11 @@ pub(crate) fn reinstallable(fabric: &Fabric, dom0: &Dom0) -> bool {
 
 pub(crate) fn render(
     fabric: &Fabric,
+    part: Part,
     env: &minijinja::Environment<'_>,
     tree: &mut Tree,
 ) -> Result<(), RenderError> {
-    for dom0 in &fabric.dom0s {
+    for dom0 in part.dom0s(fabric) {
         let os = lookup::os(fabric, &dom0.os)?;
         if os.family != OsFamily::Debian {
             continue;

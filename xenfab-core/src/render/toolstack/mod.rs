@@ -15,13 +15,15 @@ use super::{lookup, templates};
 use crate::error::RenderError;
 use crate::model::{Dom0, Fabric, Ident, MacAddr, Toolstack};
 use crate::output::Tree;
+use crate::render::Part;
 
 pub(crate) fn render(
     fabric: &Fabric,
+    part: Part,
     env: &minijinja::Environment<'_>,
     tree: &mut Tree,
 ) -> Result<(), RenderError> {
-    for dom0 in &fabric.dom0s {
+    for dom0 in part.dom0s(fabric) {
         let fqdn = fabric.fqdn(&dom0.name);
         let net = lookup::network(fabric, &dom0.network)?;
         match dom0.toolstack {
