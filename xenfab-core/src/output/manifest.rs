@@ -116,7 +116,7 @@ impl std::fmt::Display for SiteStamp {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[serde(tag = "kind", rename_all = "lowercase", try_from = "RawEntry")]
 pub(crate) enum ManifestEntry {
     File {
         executable: bool,
@@ -135,6 +135,49 @@ pub(crate) enum ManifestEntry {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         dom0: Option<String>,
     },
+}
+
+/// A manifest entry as read: every field of either kind, so that serde reads it in one pass
+/// (an internally tagged enum is buffered first, which made reading a manifest of a million
+/// entries a third slower).
+#[derive(Deserialize)]
+struct RawEntry {
+    kind: RawKind,
+    executable: Option<bool>,
+    stamp: Option<Stamp>,
+    target: Option<String>,
+    dom0: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum RawKind {
+    File,
+    Symlink,
+}
+
+impl TryFrom<RawEntry> for ManifestEntry {
+    type Error = String;
+
+    fn try_from(raw: RawEntry) -> Result<Self, String> {
+        match (raw.kind, raw.executable, raw.target) {
+            (RawKind::File, Some(executable), None) => Ok(ManifestEntry::File {
+                executable,
+                stamp: raw.stamp,
+                dom0: raw.dom0,
+            }),
+            (RawKind::Symlink, None, Some(target)) if raw.stamp.is_none() => {
+                Ok(ManifestEntry::Symlink {
+                    target,
+                    dom0: raw.dom0,
+                })
+            }
+            (RawKind::File, ..) => Err("a file entry has `executable` and no `target`".to_owned()),
+            (RawKind::Symlink, ..) => {
+                Err("a symlink entry has `target` and no `executable` or `stamp`".to_owned())
+            }
+        }
+    }
 }
 
 impl ManifestEntry {
