@@ -66,9 +66,17 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
 
 /// Writes `text` to stdout; a closed pipe is not an error worth a message.
 pub fn print(text: &str) -> Result<(), Failure> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    print_with(|out| std::io::Write::write_all(out, text.as_bytes()))
+}
+
+/// Writes to stdout (buffered) what `write` writes; a closed pipe is not an error worth a
+/// message.
+pub fn print_with(
+    write: impl FnOnce(&mut std::io::BufWriter<std::io::StdoutLock<'_>>) -> std::io::Result<()>,
+) -> Result<(), Failure> {
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(Failure::Io(format!("error: cannot write to stdout: {e}")))
         }

@@ -92,7 +92,8 @@ pub fn write(sourced: Sourced, output: &Path, args: WriteArgs) -> Result<ExitCod
         eprintln!("timing: parts rendered: {rendered} of {all}");
     }
     if args.dry_run {
-        super::print(&plan.diff())?;
+        // streamed: a dry run into an empty directory shows every file of the tree
+        super::print_with(|out| plan.write_diff(out))?;
         timing("diff", step);
         eprintln!(
             "dry run: would write {}: {}",

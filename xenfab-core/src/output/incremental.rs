@@ -71,10 +71,8 @@ pub fn plan_fabric(root: &Path, fabric: &Fabric, options: &PlanOptions) -> Resul
                 .map(|(i, _)| Part::Dom0(i)),
         )
         .collect();
-    let mut tree = Tree::new();
-    for (_, part) in crate::render::render_parts(fabric, &dirty)? {
-        tree.merge(part)?;
-    }
+    let parts = crate::render::render_parts(fabric, &dirty)?;
+    let tree = Tree::merge_all(parts.into_iter().map(|(_, tree)| tree).collect())?;
     let parts = TreeParts {
         rendered: (dirty.len(), names.len() + 1),
         stamps,
@@ -83,7 +81,7 @@ pub fn plan_fabric(root: &Path, fabric: &Fabric, options: &PlanOptions) -> Resul
     Ok(plan_loaded(
         root,
         root_exists,
-        loaded.as_ref(),
+        loaded,
         tree,
         options,
         Some(parts),

@@ -131,11 +131,11 @@ pub struct Plan {
     /// is then made after the writes).
     manifest: Option<Vec<u8>>,
     manifest_changed: bool,
-    /// The manifest written before any entry is created, when entries are created that the
-    /// old manifest does not list: the old entries and the new ones. A run killed midway
-    /// thus leaves a manifest that owns everything it may have written, and the next run
-    /// can change or remove it.
-    intent: Option<Vec<u8>>,
+    /// When entries are created that the old manifest does not list, its entries (those not
+    /// carried): [`Plan::apply`] first writes a manifest of them and the new ones. A run
+    /// killed midway thus leaves a manifest that owns everything it may have written, and
+    /// the next run can change or remove it. (Made by `apply`, not by a dry run.)
+    intent: Option<BTreeMap<RelPath, ManifestEntry>>,
 }
 
 /// Compares `tree` with the directory `root` (which may not exist yet) and
@@ -177,7 +177,7 @@ pub fn plan_with(root: &Path, tree: Tree, options: &PlanOptions) -> Result<Plan,
     plan_loaded(
         root,
         root_exists,
-        loaded.as_ref(),
+        loaded,
         tree,
         options,
         None,
@@ -212,7 +212,7 @@ pub(crate) fn open_root(root: &Path) -> Result<(bool, Option<LoadedManifest>), O
 pub(crate) fn plan_loaded(
     root: &Path,
     root_exists: bool,
-    loaded: Option<&LoadedManifest>,
+    loaded: Option<LoadedManifest>,
     tree: Tree,
     options: &PlanOptions,
     parts: Option<TreeParts>,
@@ -316,23 +316,6 @@ pub(crate) fn plan_loaded(
         clear_dirs,
         ..
     } = planner;
-    // The files written get their stamps once they are on disk.
-    let intent = creates_unowned.then(|| {
-        let mut union = Manifest::for_tree(
-            &tree,
-            site.clone(),
-            parts.as_ref(),
-            carried.clone(),
-            |path| kept.get(path).copied(),
-        );
-        for (path, entry) in owned {
-            union
-                .entries
-                .entry(path.clone())
-                .or_insert_with(|| entry.clone());
-        }
-        union.to_bytes()
-    });
     let writes = changes.iter().any(|c| c.kind != ChangeKind::Unchanged);
     // With nothing written, a stamp made stale by a touch stays as it is (that file is read
     // again next time, and stamped again by the next run that writes): a run with nothing to
@@ -365,6 +348,7 @@ pub(crate) fn plan_loaded(
         _ => true,
     };
     changes.sort_by(|a, b| a.path.cmp(&b.path));
+    let intent = creates_unowned.then(|| loaded.map(|l| l.manifest.entries).unwrap_or_default());
     Ok(Plan {
         root: root.to_owned(),
         stale_temps,
@@ -788,49 +772,63 @@ impl Plan {
     /// as `new file mode 100755`.
     pub fn diff(&self) -> String {
         let mut out = String::new();
-        // Writing into a String cannot fail.
-        let _ = self.write_diff(&mut out);
+        for change in &self.changes {
+            // Writing into a String cannot fail.
+            let _ = self.write_change(change, &mut out);
+        }
         out
     }
 
-    fn write_diff(&self, out: &mut String) -> fmt::Result {
+    /// Writes [`Plan::diff`] into `out` one entry at a time, without holding the whole diff
+    /// (a dry run into an empty directory shows every file of the tree).
+    pub fn write_diff(&self, out: &mut impl io::Write) -> io::Result<()> {
+        let mut text = String::new();
         for change in &self.changes {
-            let path = &change.path;
-            let (old_label, new_label) = match change.kind {
-                ChangeKind::Unchanged => continue,
-                ChangeKind::Create => ("/dev/null".to_owned(), format!("b/{path}")),
-                ChangeKind::Remove => (format!("a/{path}"), "/dev/null".to_owned()),
-                ChangeKind::Change => (format!("a/{path}"), format!("b/{path}")),
-            };
-            writeln!(out, "--- {old_label}")?;
-            writeln!(out, "+++ {new_label}")?;
-            let new = self.new_entry(change);
-            match (&change.old, new) {
-                (Some(Entry::File { .. }), Some(new @ Entry::File { .. })) => {
-                    let modes = self.old_modes.get(path).copied().zip(new.mode());
-                    if let Some((old_mode, new_mode)) = modes.filter(|(old, new)| old != new) {
-                        writeln!(
-                            out,
-                            "mode {:06o} -> {:06o}",
-                            0o100_000 | old_mode,
-                            0o100_000 | new_mode
-                        )?;
-                    }
+            text.clear();
+            // Writing into a String cannot fail.
+            let _ = self.write_change(change, &mut text);
+            out.write_all(text.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// The diff of one change (nothing for an unchanged entry).
+    fn write_change(&self, change: &Change, out: &mut String) -> fmt::Result {
+        let path = &change.path;
+        let (old_label, new_label) = match change.kind {
+            ChangeKind::Unchanged => return Ok(()),
+            ChangeKind::Create => ("/dev/null".to_owned(), format!("b/{path}")),
+            ChangeKind::Remove => (format!("a/{path}"), "/dev/null".to_owned()),
+            ChangeKind::Change => (format!("a/{path}"), format!("b/{path}")),
+        };
+        writeln!(out, "--- {old_label}")?;
+        writeln!(out, "+++ {new_label}")?;
+        let new = self.new_entry(change);
+        match (&change.old, new) {
+            (Some(Entry::File { .. }), Some(new @ Entry::File { .. })) => {
+                let modes = self.old_modes.get(path).copied().zip(new.mode());
+                if let Some((old_mode, new_mode)) = modes.filter(|(old, new)| old != new) {
+                    writeln!(
+                        out,
+                        "mode {:06o} -> {:06o}",
+                        0o100_000 | old_mode,
+                        0o100_000 | new_mode
+                    )?;
                 }
-                (
-                    None,
-                    Some(Entry::File {
-                        executable: true, ..
-                    }),
-                ) => writeln!(out, "new file mode 100755")?,
-                _ => {}
             }
-            let old_text = change.old.as_ref().map(entry_text).unwrap_or_default();
-            let new_text = new.map(entry_text).unwrap_or_default();
-            let diff = TextDiff::from_lines(old_text.as_str(), new_text.as_str());
-            for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
-                write!(out, "{hunk}")?;
-            }
+            (
+                None,
+                Some(Entry::File {
+                    executable: true, ..
+                }),
+            ) => writeln!(out, "new file mode 100755")?,
+            _ => {}
+        }
+        let old_text = change.old.as_ref().map(entry_text).unwrap_or_default();
+        let new_text = new.map(entry_text).unwrap_or_default();
+        let diff = TextDiff::from_lines(old_text.as_str(), new_text.as_str());
+        for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
+            write!(out, "{hunk}")?;
         }
         Ok(())
     }
@@ -864,7 +862,7 @@ impl Plan {
     /// If a write fails, the temporary files not yet renamed are removed and the error names
     /// the path; entries already renamed stay written, and the manifest on disk (the old one,
     /// or the one written first) owns them, so the next run takes them over.
-    pub fn apply(self) -> Result<Summary, OutputError> {
+    pub fn apply(mut self) -> Result<Summary, OutputError> {
         let summary = self.summary();
         if self.is_noop() {
             return Ok(summary);
@@ -883,7 +881,21 @@ impl Plan {
             fsops::remove_if_present(temp)?;
             touched.insert(dir_of(temp));
         }
-        if let Some(intent) = &self.intent {
+        // The files written get their stamps once they are on disk.
+        let intent = self.intent.take().map(|old| {
+            let mut union = Manifest::for_tree(
+                &self.tree,
+                self.site.clone(),
+                self.parts.as_ref(),
+                self.carried.clone(),
+                |path| self.kept.get(path).copied(),
+            );
+            for (path, entry) in old {
+                union.entries.entry(path).or_insert(entry);
+            }
+            union.to_bytes()
+        });
+        if let Some(intent) = &intent {
             fsops::write_file_atomic(&root.join(MANIFEST_FILE), intent, 0o644)?;
             fsops::sync_dir(root)?;
         }
@@ -943,7 +955,7 @@ impl Plan {
             )
             .to_bytes(),
         };
-        if self.manifest_changed && self.intent.as_ref() != Some(&manifest) {
+        if self.manifest_changed && intent.as_ref() != Some(&manifest) {
             fsops::write_file_atomic(&root.join(MANIFEST_FILE), &manifest, 0o644)?;
             fsops::sync_dir(root)?;
         }

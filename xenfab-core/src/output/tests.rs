@@ -669,6 +669,9 @@ new file mode 100755
 +#!/bin/sh
 "
     );
+    let mut streamed = Vec::new();
+    planned.write_diff(&mut streamed).unwrap();
+    assert_eq!(String::from_utf8(streamed).unwrap(), planned.diff());
     assert_eq!(
         planned.summary().to_string(),
         "2 created, 3 changed, 0 unchanged, 1 removed"
@@ -1244,4 +1247,25 @@ fn a_manifest_is_read_back_line_by_line_or_whole() {
     // an empty tree's manifest
     manifest.entries.clear();
     assert_eq!(read(&manifest.to_bytes()), manifest);
+}
+
+#[test]
+fn trees_merged_at_once_are_checked_as_one_by_one() {
+    let a = tree(&[("x/y", "1"), ("z", "2")]);
+    let b = tree(&[("w", "3")]);
+    let mut one_by_one = a.clone();
+    one_by_one.merge(b.clone()).unwrap();
+    assert_eq!(Tree::merge_all(vec![a.clone(), b]).unwrap(), one_by_one);
+    let err = Tree::merge_all(vec![a.clone(), tree(&[("z", "4")])]).unwrap_err();
+    assert!(matches!(err, OutputError::DuplicatePath { path } if path.as_str() == "z"));
+    let err = Tree::merge_all(vec![a.clone(), tree(&[("z/q", "5")])]).unwrap_err();
+    assert!(
+        matches!(&err, OutputError::FileDirConflict { path, child } if path.as_str() == "z" && child.as_str() == "z/q"),
+        "{err:?}"
+    );
+    let err = Tree::merge_all(vec![tree(&[("x", "6")]), a]).unwrap_err();
+    assert!(
+        matches!(&err, OutputError::FileDirConflict { path, child } if path.as_str() == "x" && child.as_str() == "x/y"),
+        "{err:?}"
+    );
 }

@@ -238,6 +238,51 @@ impl Tree {
         Ok(())
     }
 
+    /// The trees of `trees` in one, with the checks of [`Tree::insert`]: fails on the first
+    /// path, in path order, that two trees have or that is below a file or symlink of
+    /// another. As [`Tree::merge`] one by one, in one sort rather than one insert an entry:
+    /// what [`crate::render`] does with its thousands of parts.
+    pub fn merge_all(trees: Vec<Tree>) -> Result<Tree, OutputError> {
+        use rayon::prelude::*;
+        let mut entries: Vec<(RelPath, Slot)> =
+            Vec::with_capacity(trees.iter().map(Tree::len).sum());
+        let mut zones = BTreeSet::new();
+        for tree in trees {
+            entries.extend(tree.entries);
+            zones.extend(tree.zones);
+        }
+        entries.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        if let Some(w) = entries.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(OutputError::DuplicatePath {
+                path: w[1].0.clone(),
+            });
+        }
+        let paths: rustc_hash::FxHashSet<&str> =
+            entries.iter().map(|(path, _)| path.as_str()).collect();
+        let entry_above = |path: &RelPath| {
+            let path = path.as_str();
+            path.match_indices('/')
+                .map(|(end, _)| &path[..end])
+                .find(|above| paths.contains(above))
+                .and_then(|above| RelPath::new(above).ok())
+        };
+        let conflict = entries
+            .par_iter()
+            .find_map_first(|(child, _)| Some((entry_above(child)?, child)));
+        if let Some((path, child)) = conflict {
+            return Err(OutputError::FileDirConflict {
+                path,
+                child: child.clone(),
+            });
+        }
+        drop(paths);
+        Ok(Tree {
+            entries: entries.into_iter().collect(),
+            part: Part::Site,
+            zones,
+        })
+    }
+
     /// The entry at `path`, if any.
     pub fn get(&self, path: &RelPath) -> Option<&Entry> {
         self.entries.get(path).map(|slot| &slot.entry)

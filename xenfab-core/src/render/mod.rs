@@ -135,11 +135,10 @@ fn render_site(fabric: &Fabric) -> Result<Tree, RenderError> {
 /// does not depend on which finishes first.
 pub fn render(fabric: &Fabric) -> Result<Tree, RenderError> {
     let parts: Vec<Part> = Part::all(fabric).collect();
-    let mut merged = Tree::new();
-    for (_, tree) in render_parts(fabric, &parts)? {
-        merged.merge(tree)?;
-    }
-    Ok(merged)
+    let trees = render_parts(fabric, &parts)?;
+    Ok(Tree::merge_all(
+        trees.into_iter().map(|(_, tree)| tree).collect(),
+    )?)
 }
 
 /// Renders the files of one part of a validated fabric (see [`render`]).
