@@ -20,7 +20,7 @@ use crate::error::Error;
 use crate::fingerprint::fingerprints;
 use crate::model::Fabric;
 
-/// Renders `fabric` for the directory `root` and plans its writing, as [`crate::render`]
+/// Renders `fabric` for the directory `root` and plans its writing, as [`crate::render()`]
 /// followed by [`plan_with`](super::plan_with) would, rendering only the parts that need it.
 ///
 /// A part is carried over (not rendered again) when the tree's manifest (format 4) records

@@ -241,7 +241,7 @@ impl Tree {
     /// The trees of `trees` in one, with the checks of [`Tree::insert`]: fails on the first
     /// path, in path order, that two trees have or that is below a file or symlink of
     /// another. As [`Tree::merge`] one by one, in one sort rather than one insert an entry:
-    /// what [`crate::render`] does with its thousands of parts.
+    /// what [`crate::render()`] does with its thousands of parts.
     pub fn merge_all(trees: Vec<Tree>) -> Result<Tree, OutputError> {
         use rayon::prelude::*;
         let mut entries: Vec<(RelPath, Slot)> =
