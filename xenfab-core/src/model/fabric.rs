@@ -852,11 +852,15 @@ impl Fabric {
 
     /// Every host, dom0s and guests, with the dom0 each guest runs on.
     pub fn hosts(&self) -> impl Iterator<Item = HostRef<'_>> {
-        self.dom0s.iter().flat_map(|d| {
-            std::iter::once(HostRef::Dom0(d))
-                .chain(d.guests.iter().map(move |g| HostRef::Guest(d, g)))
-        })
+        hosts_of(&self.dom0s)
     }
+}
+
+/// The hosts of `dom0s`: each dom0, then its guests with it.
+pub(crate) fn hosts_of(dom0s: &[Dom0]) -> impl Iterator<Item = HostRef<'_>> {
+    dom0s.iter().flat_map(|d| {
+        std::iter::once(HostRef::Dom0(d)).chain(d.guests.iter().map(move |g| HostRef::Guest(d, g)))
+    })
 }
 
 /// A host of the fabric: a dom0, or a guest with the dom0 it runs on.

@@ -27,12 +27,12 @@ pub use boot_partitions::{
     gpt_reason,
 };
 pub use capacity::{Capacity, SAVE_DIR, SaveArea, VgCapacity, capacity};
-pub(crate) use fabric::kept_volume_groups;
 pub use fabric::{
     Arch, BootImage, BootState, DirectBoot, Disk, Dom0, Fabric, Guest, GuestDisk, Hardware,
     HardwareRaid, HostRef, InstallServer, LifecycleAction, MacSource, Network, OsFamily, OsRelease,
     SerialConsole, SerialPort, Site, Toolstack, VirtMode,
 };
+pub(crate) use fabric::{hosts_of, kept_volume_groups};
 pub use firmware::Firmware;
 pub use guest_boot::{
     INSTALLER_DIR, InstallerBoot, installer_boot, installer_disk_name, loader_network,

@@ -38,8 +38,6 @@ pub(crate) struct Seen {
 impl Seen {
     pub(crate) fn of(meta: &fs::Metadata) -> Self {
         use std::os::unix::fs::MetadataExt as _;
-        let nanos =
-            |secs: i64, nsecs: i64| secs.saturating_mul(1_000_000_000).saturating_add(nsecs);
         Seen {
             ino: meta.ino(),
             mtime: nanos(meta.mtime(), meta.mtime_nsec()),
@@ -80,6 +78,11 @@ pub(crate) fn node(path: &Path) -> Result<Node, OutputError> {
     }
 }
 
+/// A file time in nanoseconds since the epoch, from its seconds and nanoseconds.
+fn nanos(secs: i64, nsecs: i64) -> i64 {
+    secs.saturating_mul(1_000_000_000).saturating_add(nsecs)
+}
+
 /// A stat field as `i64`: their types differ between targets (`i64`, `u64`, `c_long`).
 fn wide<T: TryInto<i64>>(value: T) -> i64 {
     value.try_into().unwrap_or(0)
@@ -110,8 +113,6 @@ impl OpenDir {
             Err(rustix::io::Errno::NOENT) => return Node::Missing,
             Err(_) => return Node::Other,
         };
-        let nanos =
-            |secs: i64, nsecs: i64| secs.saturating_mul(1_000_000_000).saturating_add(nsecs);
         match FileType::from_raw_mode(stat.st_mode) {
             FileType::Symlink => Node::Symlink,
             FileType::Directory => Node::Dir,

@@ -14,7 +14,7 @@ use super::manifest::{
     Fingerprint, LoadedManifest, MANIFEST_FORMAT, ManifestEntry, PartStamps, TreeParts,
 };
 use super::path::RelPath;
-use super::plan::{Plan, PlanOptions, UNFINISHED_FILE, open_root, plan_loaded};
+use super::plan::{Plan, PlanOptions, left_unfinished, open_root, plan_loaded};
 use super::tree::{Part, Tree, file_mode};
 use crate::error::Error;
 use crate::fingerprint::fingerprints;
@@ -127,10 +127,7 @@ fn clean_parts(
         (_, None) => true,
         (None, Some(_)) => false,
     };
-    if manifest.format != MANIFEST_FORMAT
-        || !same_site
-        || fsops::node(&root.join(UNFINISHED_FILE))? != Node::Missing
-    {
+    if manifest.format != MANIFEST_FORMAT || !same_site || left_unfinished(root)? {
         return Ok(Clean::default());
     }
     let mut clean = Clean {
@@ -155,9 +152,9 @@ fn clean_parts(
     let mut dirs: BTreeSet<RelPath> = BTreeSet::new();
     let mut last: Option<&str> = None;
     for (path, _) in &candidates {
-        if parent(path) != last {
+        if path.parent_str() != last {
             dirs.extend(path.ancestors());
-            last = parent(path);
+            last = path.parent_str();
         }
     }
     let dirs: Vec<RelPath> = dirs.into_iter().collect();
@@ -176,13 +173,13 @@ fn clean_parts(
     let mut runs: Vec<&[(&RelPath, &ManifestEntry)]> = Vec::new();
     let mut rest = candidates.as_slice();
     while let Some((first, _)) = rest.first() {
-        let dir = parent(first);
+        let dir = first.parent_str();
         // at most 1,024 entries a run, so that the big directories (`tftpboot/pxelinux.cfg`
         // has four entries a host) are shared between the cores
         let len = rest
             .iter()
             .take(1024)
-            .take_while(|(p, _)| parent(p) == dir)
+            .take_while(|(p, _)| p.parent_str() == dir)
             .count();
         let (run, tail) = rest.split_at(len);
         runs.push(run);
@@ -191,10 +188,13 @@ fn clean_parts(
     let failed: Vec<Option<&str>> = runs
         .par_iter()
         .flat_map_iter(|run| {
-            let dir = parent(run[0].0).map_or_else(|| root.to_owned(), |d| root.join(d));
+            let dir = run[0]
+                .0
+                .parent_str()
+                .map_or_else(|| root.to_owned(), |d| root.join(d));
             let open = fsops::OpenDir::open(&dir);
             run.iter().filter_map(move |(path, entry)| {
-                let name = path.as_str().rsplit('/').next().unwrap_or_default();
+                let name = path.file_name();
                 let intact = open
                     .as_ref()
                     .is_some_and(|dir| intact(dir, name, entry, written));
@@ -213,11 +213,6 @@ fn clean_parts(
     Ok(clean)
 }
 
-/// The directory of `path` in the tree; `None` for an entry of the root.
-fn parent(path: &RelPath) -> Option<&str> {
-    path.as_str().rsplit_once('/').map(|(dir, _)| dir)
-}
-
 /// Whether the entry `name` of `dir` is what the manifest `entry` says, as the manifest
 /// written at `written` stamped it: a file with its stamp (not one of the manifest's own clock
 /// tick: it may have changed again unseen) and mode, a symlink with its target.
@@ -227,7 +222,7 @@ fn intact(dir: &fsops::OpenDir, name: &str, entry: &ManifestEntry, written: i64)
             executable,
             stamp: Some(stamp),
             ..
-        } if stamp.mtime < written && stamp.ctime < written => match dir.node(name) {
+        } if stamp.trusted(written) => match dir.node(name) {
             Node::File { mode, len, seen } => {
                 mode == file_mode(*executable) && stamp.matches(len, seen)
             }

@@ -26,6 +26,17 @@ pub(crate) struct TreeParts {
     pub(crate) rendered: (usize, usize),
 }
 
+impl TreeParts {
+    /// The name of the dom0 whose part is `part`, as the manifest's entries record it; `None`
+    /// for the site's part, and for every part of a tree not rendered by parts.
+    pub(crate) fn dom0_of(parts: Option<&TreeParts>, part: Part) -> Option<&str> {
+        match (part, parts) {
+            (Part::Dom0(i), Some(parts)) => parts.names.get(i).map(String::as_str),
+            _ => None,
+        }
+    }
+}
+
 /// The file name of the manifest, directly in the output root.
 pub const MANIFEST_FILE: &str = ".xenfab-manifest.json";
 
@@ -216,6 +227,13 @@ impl Stamp {
         }
     }
 
+    /// Whether the stamp can be trusted in a manifest written at `written` (ns): a file
+    /// stamped within the manifest's own clock tick may have changed again unseen (git's
+    /// "racily clean" entries).
+    pub(crate) fn trusted(&self, written: i64) -> bool {
+        self.mtime < written && self.ctime < written
+    }
+
     /// Whether the file on disk (`len` bytes, `seen`) is still the one stamped.
     pub(crate) fn matches(&self, len: u64, seen: Seen) -> bool {
         self.size == len
@@ -261,10 +279,7 @@ impl Manifest {
         mut carried: BTreeMap<RelPath, ManifestEntry>,
         stamp: impl Fn(&RelPath) -> Option<Stamp>,
     ) -> Self {
-        let dom0 = |part: Part| match (part, parts) {
-            (Part::Dom0(i), Some(parts)) => parts.names.get(i).cloned(),
-            _ => None,
-        };
+        let dom0 = |part: Part| TreeParts::dom0_of(parts, part).map(str::to_owned);
         let mut entries: BTreeMap<RelPath, ManifestEntry> = tree
             .iter_parts()
             .map(|(path, entry, part)| {

@@ -49,6 +49,12 @@ impl RelPath {
         self.0.rsplit('/').next().unwrap_or(&self.0)
     }
 
+    /// The directory holding this path, as text (no allocation: the plan asks it of every
+    /// entry), or `None` when it is directly in the root of the tree.
+    pub fn parent_str(&self) -> Option<&str> {
+        self.0.rsplit_once('/').map(|(dir, _)| dir)
+    }
+
     /// The directory holding this path, or `None` when it is directly in the
     /// root of the tree.
     pub fn parent(&self) -> Option<RelPath> {

@@ -18,7 +18,7 @@ use super::manifest::{
     TreeParts, read_manifest,
 };
 use super::path::RelPath;
-use super::tree::{Entry, Part, Tree, file_mode};
+use super::tree::{Entry, Tree, file_mode};
 
 /// The file [`Plan::apply`] keeps in the output root while it writes, directly in the root: a
 /// run that finds it knows that the last one did not finish, and looks for the temporary
@@ -185,6 +185,11 @@ pub fn plan_with(root: &Path, tree: Tree, options: &PlanOptions) -> Result<Plan,
     )
 }
 
+/// Whether the last run into `root` did not finish: it left [`UNFINISHED_FILE`].
+pub(crate) fn left_unfinished(root: &Path) -> Result<bool, OutputError> {
+    Ok(fsops::node(&root.join(UNFINISHED_FILE))? != Node::Missing)
+}
+
 /// Whether `root` is a directory (`false`: it does not exist yet), and its manifest, if any.
 pub(crate) fn open_root(root: &Path) -> Result<(bool, Option<LoadedManifest>), OutputError> {
     let root_exists = match fs::metadata(root) {
@@ -292,10 +297,7 @@ pub(crate) fn plan_loaded(
     // Only a run that did not finish leaves temporary files: one of this version leaves its
     // marker, one of an older version a manifest without stamps.
     let unfinished = match &loaded {
-        Some(loaded) => {
-            loaded.manifest.format < MANIFEST_FORMAT
-                || fsops::node(&root.join(UNFINISHED_FILE))? != Node::Missing
-        }
+        Some(loaded) => loaded.manifest.format < MANIFEST_FORMAT || left_unfinished(root)?,
         None => root_exists,
     };
     let stale_temps = if unfinished {
@@ -375,17 +377,13 @@ fn lists_exactly(
     tree: &Tree,
     parts: Option<&TreeParts>,
 ) -> bool {
-    let dom0 = |part: Part| match (part, parts) {
-        (Part::Dom0(i), Some(parts)) => parts.names.get(i).map(String::as_str),
-        _ => None,
-    };
     entries.len() == tree.len()
         && entries
             .iter()
             .zip(tree.iter_parts())
             .all(|((old_path, old), (path, new, part))| {
                 old_path == path
-                    && old.dom0() == dom0(part)
+                    && old.dom0() == TreeParts::dom0_of(parts, part)
                     && match (old, new) {
                         (
                             ManifestEntry::File {
@@ -468,7 +466,7 @@ impl Planner<'_> {
         match self.owned.get(path)? {
             ManifestEntry::File {
                 stamp: Some(stamp), ..
-            } if stamp.mtime < self.written && stamp.ctime < self.written => Some(*stamp),
+            } if stamp.trusted(self.written) => Some(*stamp),
             _ => None,
         }
     }
@@ -546,7 +544,7 @@ impl Planner<'_> {
         // of one directory come one after another.
         let mut checked: Option<&str> = None;
         for ((path, new), inspected) in entries.into_iter().zip(inspected) {
-            let parent = path.as_str().rsplit_once('/').map(|(dir, _)| dir);
+            let parent = path.parent_str();
             if parent.is_some() && parent != checked {
                 if !self.check_parents(path)? {
                     checked = None;

@@ -68,10 +68,7 @@ impl Part {
 
     /// The hosts this part renders: a dom0 and its guests, or none.
     pub(crate) fn hosts(self, fabric: &Fabric) -> impl Iterator<Item = HostRef<'_>> {
-        self.dom0s(fabric).iter().flat_map(|d| {
-            std::iter::once(HostRef::Dom0(d))
-                .chain(d.guests.iter().map(move |g| HostRef::Guest(d, g)))
-        })
+        crate::model::hosts_of(self.dom0s(fabric))
     }
 }
 
