@@ -1,5 +1,6 @@
 //! `output::plan_fabric`: a rerun renders only the parts whose inputs changed, and plans what
-//! a render of the whole fabric would. On the example site (three dom0s, four parts).
+//! a render of the whole fabric would, whether the tree is surveyed before the fabric is known
+//! or not. On the example site (three dom0s, four parts).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -7,8 +8,8 @@ use std::path::Path;
 
 use xenfab_core::Fabric;
 use xenfab_core::output::{
-    ChangeKind, Entry, MANIFEST_FILE, Plan, PlanOptions, SiteStamp, UNFINISHED_FILE, plan_fabric,
-    plan_with,
+    ChangeKind, Entry, MANIFEST_FILE, Plan, PlanOptions, SiteStamp, Survey, UNFINISHED_FILE,
+    plan_fabric, plan_surveyed, plan_with,
 };
 
 fn example() -> Fabric {
@@ -24,8 +25,16 @@ fn options(fabric: &Fabric) -> PlanOptions {
     }
 }
 
+/// `plan_fabric`'s plan, after checking that it is the plan made from a survey of every
+/// entry taken before the fabric is known (as `xenfab render` does while it loads the fabric).
 fn plan_of(root: &Path, fabric: &Fabric) -> Plan {
-    plan_fabric(root, fabric, &options(fabric)).unwrap()
+    let plan = plan_fabric(root, fabric, &options(fabric)).unwrap();
+    let surveyed = plan_surveyed(Survey::checked(root).unwrap(), fabric, &options(fabric)).unwrap();
+    assert_eq!(changes(&surveyed), changes(&plan));
+    assert_eq!(surveyed.parts_rendered(), plan.parts_rendered());
+    assert_eq!(surveyed.diff(), plan.diff());
+    assert_eq!(surveyed.manifest_changed(), plan.manifest_changed());
+    plan
 }
 
 /// What a render of the whole fabric would plan for `root` as it is now.
@@ -242,4 +251,28 @@ fn a_change_to_the_shared_settings_renders_everything() {
     let plan = plan_of(root, &fabric);
     assert_eq!(plan.parts_rendered(), Some((4, 4)));
     assert_eq!(changes(&plan), changes(&whole(root, &fabric)));
+}
+
+#[test]
+fn a_directory_swapped_for_a_symlink_is_refused_surveyed_or_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let fabric = example();
+    first_write(root, &fabric);
+    // xen02's directory moved aside, and a symlink to it in its place: nothing may be written
+    // through it, whether the survey came first or not
+    let dir = root.join("dom0s/xen02.example.org");
+    let aside = tmp.path().join("dom0s/aside");
+    fs::rename(&dir, &aside).unwrap();
+    std::os::unix::fs::symlink(&aside, &dir).unwrap();
+    let surveyed = plan_surveyed(Survey::checked(root).unwrap(), &fabric, &options(&fabric));
+    let direct = plan_fabric(root, &fabric, &options(&fabric));
+    let (Err(surveyed), Err(direct)) = (surveyed, direct) else {
+        panic!("a plan through a symlinked directory");
+    };
+    assert_eq!(surveyed.to_string(), direct.to_string());
+    assert!(
+        surveyed.to_string().contains("xen02.example.org"),
+        "{surveyed}"
+    );
 }

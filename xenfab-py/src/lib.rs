@@ -9,6 +9,11 @@
 
 use pyo3::prelude::*;
 
+/// mimalloc for the module's own allocations (Python keeps its allocator), as in the
+/// xenfab command: the render of a large site is allocation-bound.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Native helpers of xenfab, which renders Xen provisioning configs from one fabric description.
 #[pymodule]
 mod _xenfab {

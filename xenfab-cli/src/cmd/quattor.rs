@@ -59,13 +59,15 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Render(r) => {
-            let loaded = quattor::load_dir(&r.profiles.profiles)?;
-            fabric::print_diagnostics(&loaded.warnings);
-            let sourced = fabric::Sourced {
-                loaded,
-                origin: r.profiles.profiles.display().to_string(),
+            let load = || {
+                let loaded = quattor::load_dir(&r.profiles.profiles)?;
+                fabric::print_diagnostics(&loaded.warnings);
+                Ok(fabric::Sourced {
+                    loaded,
+                    origin: r.profiles.profiles.display().to_string(),
+                })
             };
-            super::render::write(sourced, &r.output, r.write)
+            super::render::write(load, &r.output, r.write)
         }
         Command::Fabric(p) => {
             let file = quattor::fabric_file_of_dir(&p.profiles)?;

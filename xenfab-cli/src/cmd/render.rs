@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use xenfab_core::output::{LockKind, PlanOptions, SiteStamp};
+use xenfab_core::output::{LockKind, PlanOptions, SiteStamp, Survey, plan_surveyed};
 
 use crate::fabric::{Failure, LockArgs, Sourced, WriterFabricArg};
 
@@ -43,10 +43,7 @@ pub struct WriteArgs {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
-    let started = Instant::now();
-    let sourced = args.fabric.load("render")?;
-    timing("load", started);
-    write(sourced, &args.output, args.write)
+    write(|| args.fabric.load("render"), &args.output, args.write)
 }
 
 /// With `XENFAB_TIMINGS` set, how long a step took (since `since`) on stderr: the figures of
@@ -58,20 +55,43 @@ fn timing(step: &str, since: Instant) -> Instant {
     Instant::now()
 }
 
-/// Renders a fabric into `output` (or shows the diff): what `render` and `quattor render` do
-/// once they have a fabric.
-pub fn write(sourced: Sourced, output: &Path, args: WriteArgs) -> Result<ExitCode, Failure> {
+/// Renders the fabric `load` gives into `output` (or shows the diff): what `render` and
+/// `quattor render` do.
+pub fn write(
+    load: impl FnOnce() -> Result<Sourced, Failure>,
+    output: &Path,
+    args: WriteArgs,
+) -> Result<ExitCode, Failure> {
     let mut step = Instant::now();
-    let Sourced { loaded, origin } = sourced;
-    let mut fabric = loaded.fabric;
-    let site = SiteStamp::of(&fabric, &origin);
     // Held until the tree is written: another run waits, and sees the tree whole.
     let kind = if args.dry_run {
         LockKind::Shared
     } else {
         LockKind::Exclusive
     };
-    let _lock = args.lock.lock(output, kind)?;
+    // Into a tree that is there, most of a rerun is reading its manifest and checking its
+    // entries on disk, which needs the tree and not the fabric: done while the fabric loads,
+    // the tree locked first. A tree not there yet is locked (and so made) only once the
+    // fabric has loaded: a fabric with errors leaves no directory behind.
+    let (sourced, _lock, survey) = if output.is_dir() {
+        let lock = args.lock.lock(output, kind)?;
+        let (sourced, survey) = std::thread::scope(|scope| {
+            let survey = scope.spawn(|| Survey::checked(output));
+            let sourced = load();
+            (sourced, survey.join())
+        });
+        let survey = survey.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        // the fabric's errors first: they are what the user has to fix
+        let sourced = sourced?;
+        (sourced, lock, Some(survey?))
+    } else {
+        let sourced = load()?;
+        (sourced, args.lock.lock(output, kind)?, None)
+    };
+    step = timing("load (and survey the tree)", step);
+    let Sourced { loaded, origin } = sourced;
+    let mut fabric = loaded.fabric;
+    let site = SiteStamp::of(&fabric, &origin);
     // Hosts switched with `xenfab boot` keep the state it recorded in the TFTP tree.
     let tftp_root = output.join(xenfab_core::render::netboot::TFTP_DIR);
     let states = xenfab_core::output::boot::read_states(&tftp_root)?;
@@ -84,7 +104,13 @@ pub fn write(sourced: Sourced, output: &Path, args: WriteArgs) -> Result<ExitCod
         force: args.force,
     };
     // Renders only the parts of the tree whose inputs changed since the last run.
-    let plan = xenfab_core::output::plan_fabric(output, &fabric, &options)?;
+    let survey = match survey {
+        Some(survey) => survey,
+        None => Survey::of(output)?,
+    };
+    let plan = plan_surveyed(survey, &fabric, &options)?;
+    // what is left is written from the plan
+    drop(fabric);
     step = timing("render and plan", step);
     if let (Some((rendered, all)), Some(_)) =
         (plan.parts_rendered(), std::env::var_os("XENFAB_TIMINGS"))

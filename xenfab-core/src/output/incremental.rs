@@ -4,7 +4,7 @@
 //! and unrendered, once their files are checked on disk.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
@@ -32,7 +32,107 @@ use crate::model::Fabric;
 ///
 /// The plan is the one a whole render would give (same changes, same manifest), except that
 /// its [`Plan::diff`] does not show the carried entries, which are unchanged.
+///
+/// This is [`Survey::of`] followed by [`plan_surveyed`]; a caller that still has to load
+/// the fabric can survey the tree meanwhile.
 pub fn plan_fabric(root: &Path, fabric: &Fabric, options: &PlanOptions) -> Result<Plan, Error> {
+    plan_surveyed(Survey::of(root)?, fabric, options)
+}
+
+/// What is in an output tree, found before the fabric is known: its manifest, and which
+/// parts have an entry that is no longer on disk as the manifest stamps it. A rerun spends
+/// most of its time reading the manifest and checking its entries on disk, which needs the
+/// tree, not the fabric: `xenfab render` does it while it loads the fabric, with the tree
+/// locked. Give the survey to [`plan_surveyed`] under the same lock.
+#[derive(Debug)]
+pub struct Survey {
+    root: PathBuf,
+    root_exists: bool,
+    loaded: Option<LoadedManifest>,
+    /// Whether the manifest's stamps can be trusted: format 4, and the last run finished.
+    trusted: bool,
+    /// The parts whose entries were checked on disk, and those of them found not intact.
+    checked: PartSet,
+    broken: PartSet,
+}
+
+impl Survey {
+    /// Reads the manifest of the tree at `root` (which may not exist yet).
+    pub fn of(root: &Path) -> Result<Survey, Error> {
+        let (root_exists, loaded) = open_root(root)?;
+        let trusted = match &loaded {
+            Some(loaded) if root_exists => {
+                loaded.manifest.parts.is_some()
+                    && loaded.manifest.format == MANIFEST_FORMAT
+                    && !left_unfinished(root)?
+            }
+            _ => false,
+        };
+        Ok(Survey {
+            root: root.to_owned(),
+            root_exists,
+            loaded,
+            trusted,
+            checked: PartSet::default(),
+            broken: PartSet::default(),
+        })
+    }
+
+    /// [`Survey::of`], with every entry the manifest lists checked on disk, on every core:
+    /// what a rerun that renders nothing needs, done before its fingerprints are known.
+    pub fn checked(root: &Path) -> Result<Survey, Error> {
+        let mut survey = Survey::of(root)?;
+        if let Some(loaded) = &survey.loaded {
+            if survey.trusted {
+                let all = PartSet {
+                    site: true,
+                    dom0s: loaded
+                        .manifest
+                        .parts
+                        .iter()
+                        .flat_map(|p| p.dom0s.keys().cloned())
+                        .collect(),
+                };
+                survey.check(&all)?;
+            }
+        }
+        Ok(survey)
+    }
+
+    /// Checks on disk the entries of the parts of `wanted` not checked yet.
+    fn check(&mut self, wanted: &PartSet) -> Result<(), Error> {
+        let Some(loaded) = &self.loaded else {
+            return Ok(());
+        };
+        let todo = |dom0: Option<&str>| wanted.has(dom0) && !self.checked.has(dom0);
+        let candidates: Vec<(&RelPath, &ManifestEntry)> = loaded
+            .manifest
+            .entries
+            .iter()
+            .filter(|(_, e)| todo(e.dom0()))
+            .collect();
+        let broken = broken_parts(&self.root, &candidates, loaded.written)?;
+        self.checked.site |= wanted.site;
+        self.checked.dom0s.extend(wanted.dom0s.iter().cloned());
+        match broken {
+            Some(broken) => {
+                self.broken.site |= broken.site;
+                self.broken.dom0s.extend(broken.dom0s);
+            }
+            // a directory above an entry is not one: nothing is carried
+            None => self.trusted = false,
+        }
+        Ok(())
+    }
+}
+
+/// [`plan_fabric`], on what `survey` found in the tree; take the tree's lock before the
+/// survey, and keep it until the plan is applied.
+pub fn plan_surveyed(
+    mut survey: Survey,
+    fabric: &Fabric,
+    options: &PlanOptions,
+) -> Result<Plan, Error> {
     let fps = fingerprints(fabric);
     let names: Vec<String> = fabric.dom0s.iter().map(|d| d.name.to_string()).collect();
     let stamps = PartStamps {
@@ -43,20 +143,30 @@ pub fn plan_fabric(root: &Path, fabric: &Fabric, options: &PlanOptions) -> Resul
             .zip(fps.dom0s.iter().map(|fp| Fingerprint(*fp)))
             .collect(),
     };
-    let (root_exists, mut loaded) = open_root(root)?;
-    let clean = match &loaded {
-        Some(loaded) if root_exists => clean_parts(root, loaded, &stamps, options)?,
-        _ => Clean::default(),
-    };
+    let clean = clean_parts(&mut survey, &stamps, options)?;
+    let Survey {
+        root,
+        root_exists,
+        mut loaded,
+        ..
+    } = survey;
     // The carried entries are taken out of the loaded manifest: what is left there is what
     // the plan compares with the tree.
+    // (The entries of the parts rendered are taken out of the map, which is then the carried
+    // ones: on a rerun they are few.)
     let carried: BTreeMap<RelPath, ManifestEntry> = match loaded.as_mut() {
         Some(loaded) if clean.any() => {
-            let entries = std::mem::take(&mut loaded.manifest.entries);
-            let (carried, rest): (Vec<_>, Vec<_>) =
-                entries.into_iter().partition(|(_, e)| clean.has(e.dom0()));
-            loaded.manifest.entries = rest.into_iter().collect();
-            carried.into_iter().collect()
+            let entries = &mut loaded.manifest.entries;
+            let rendered: Vec<RelPath> = entries
+                .iter()
+                .filter(|(_, e)| !clean.has(e.dom0()))
+                .map(|(path, _)| path.clone())
+                .collect();
+            let rest: BTreeMap<RelPath, ManifestEntry> = rendered
+                .into_iter()
+                .filter_map(|path| entries.remove_entry(&path))
+                .collect();
+            std::mem::replace(entries, rest)
         }
         _ => BTreeMap::new(),
     };
@@ -79,7 +189,7 @@ pub fn plan_fabric(root: &Path, fabric: &Fabric, options: &PlanOptions) -> Resul
         names,
     };
     Ok(plan_loaded(
-        root,
+        &root,
         root_exists,
         loaded,
         tree,
@@ -89,19 +199,19 @@ pub fn plan_fabric(root: &Path, fabric: &Fabric, options: &PlanOptions) -> Resul
     )?)
 }
 
-/// The parts whose entries are carried over.
+/// A set of parts: the site's, and dom0s' by name.
 #[derive(Debug, Default)]
-struct Clean {
+struct PartSet {
     site: bool,
     dom0s: FxHashSet<String>,
 }
 
-impl Clean {
+impl PartSet {
     fn any(&self) -> bool {
         self.site || !self.dom0s.is_empty()
     }
 
-    /// Whether the part of an entry (`dom0`, `None` for the site) is carried.
+    /// Whether the part of an entry (`dom0`, `None` for the site) is in the set.
     fn has(&self, dom0: Option<&str>) -> bool {
         match dom0 {
             None => self.site,
@@ -113,24 +223,26 @@ impl Clean {
 /// The parts of the tree on disk that need no render: the manifest records their fingerprint,
 /// and each of their entries is on disk as it records.
 fn clean_parts(
-    root: &Path,
-    loaded: &LoadedManifest,
+    survey: &mut Survey,
     stamps: &PartStamps,
     options: &PlanOptions,
-) -> Result<Clean, Error> {
-    let manifest = &loaded.manifest;
-    let Some(old) = &manifest.parts else {
-        return Ok(Clean::default());
+) -> Result<PartSet, Error> {
+    let Some(manifest) = survey.loaded.as_ref().map(|l| &l.manifest) else {
+        return Ok(PartSet::default());
     };
     let same_site = match (&manifest.site, &options.site) {
         (Some(found), Some(wanted)) => found.same_site(wanted),
         (_, None) => true,
         (None, Some(_)) => false,
     };
-    if manifest.format != MANIFEST_FORMAT || !same_site || left_unfinished(root)? {
-        return Ok(Clean::default());
-    }
-    let mut clean = Clean {
+    let Some(old) = manifest
+        .parts
+        .as_ref()
+        .filter(|_| survey.trusted && same_site)
+    else {
+        return Ok(PartSet::default());
+    };
+    let clean = PartSet {
         site: old.site == stamps.site,
         dom0s: stamps
             .dom0s
@@ -142,16 +254,34 @@ fn clean_parts(
     if !clean.any() {
         return Ok(clean);
     }
-    let candidates: Vec<(&RelPath, &ManifestEntry)> = manifest
-        .entries
-        .iter()
-        .filter(|(_, e)| clean.has(e.dom0()))
-        .collect();
+    survey.check(&clean)?;
+    if !survey.trusted {
+        return Ok(PartSet::default());
+    }
+    let broken = &survey.broken;
+    Ok(PartSet {
+        site: clean.site && !broken.site,
+        dom0s: clean
+            .dom0s
+            .into_iter()
+            .filter(|name| !broken.dom0s.contains(name))
+            .collect(),
+    })
+}
+
+/// The parts of which one of the manifest's `entries` (written at `written`) is not on disk
+/// as the manifest stamps it; `None` when a directory above one is not a real directory,
+/// which the plan of a whole render checks and reports.
+fn broken_parts(
+    root: &Path,
+    entries: &[(&RelPath, &ManifestEntry)],
+    written: i64,
+) -> Result<Option<PartSet>, Error> {
     // Every directory above a carried entry must be a real directory, as the plan checks for
     // the entries it writes; anything else is left to a whole render, whose plan says what.
     let mut dirs: BTreeSet<RelPath> = BTreeSet::new();
     let mut last: Option<&str> = None;
-    for (path, _) in &candidates {
+    for (path, _) in entries {
         if path.parent_str() != last {
             dirs.extend(path.ancestors());
             last = path.parent_str();
@@ -165,13 +295,12 @@ fn clean_parts(
         .into_iter()
         .all(|ok| ok);
     if !dirs_ok {
-        return Ok(Clean::default());
+        return Ok(None);
     }
-    let written = loaded.written;
     // The entries one directory after another (in path order, a directory's entries come
     // together), each directory opened once a run.
     let mut runs: Vec<&[(&RelPath, &ManifestEntry)]> = Vec::new();
-    let mut rest = candidates.as_slice();
+    let mut rest = entries;
     while let Some((first, _)) = rest.first() {
         let dir = first.parent_str();
         // at most 1,024 entries a run, so that the big directories (`tftpboot/pxelinux.cfg`
@@ -202,15 +331,16 @@ fn clean_parts(
             })
         })
         .collect();
+    let mut broken = PartSet::default();
     for dom0 in failed {
         match dom0 {
-            None => clean.site = false,
+            None => broken.site = true,
             Some(name) => {
-                clean.dom0s.remove(name);
+                broken.dom0s.insert(name.to_owned());
             }
         }
     }
-    Ok(clean)
+    Ok(Some(broken))
 }
 
 /// Whether the entry `name` of `dir` is what the manifest `entry` says, as the manifest

@@ -62,7 +62,7 @@ mod tests;
 use std::io;
 use std::path::PathBuf;
 
-pub use incremental::plan_fabric;
+pub use incremental::{Survey, plan_fabric, plan_surveyed};
 pub use lock::{Busy, LOCK_FILE, LockKind, TreeLock};
 pub use manifest::{MANIFEST_FILE, MANIFEST_FORMAT, SiteStamp};
 pub use path::{MAX_COMPONENT_LEN, MAX_PATH_LEN, RelPath};

@@ -3,8 +3,9 @@
 use std::borrow::Borrow;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 
 use super::OutputError;
 
@@ -23,15 +24,17 @@ pub const MAX_PATH_LEN: usize = 4096;
 /// long; the whole path is at most 4096 bytes long.
 ///
 /// Ordering is the byte order of the string.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct RelPath(String);
+///
+/// The text is shared: a clone costs no allocation (a plan of a million entries names each
+/// path in its changes, its summary and its manifest).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RelPath(Arc<str>);
 
 impl RelPath {
     /// Validates `path` and wraps it.
     pub fn new(path: &str) -> Result<Self, OutputError> {
         validate(path)?;
-        Ok(Self(path.to_owned()))
+        Ok(Self(Arc::from(path)))
     }
 
     /// The path as a string slice.
@@ -60,7 +63,7 @@ impl RelPath {
     pub fn parent(&self) -> Option<RelPath> {
         self.0
             .rfind('/')
-            .map(|index| RelPath(self.0[..index].to_owned()))
+            .map(|index| RelPath(Arc::from(&self.0[..index])))
     }
 
     /// The proper ancestors of this path, outermost first (`a`, `a/b` for
@@ -68,7 +71,7 @@ impl RelPath {
     pub fn ancestors(&self) -> impl Iterator<Item = RelPath> + '_ {
         self.0
             .match_indices('/')
-            .map(|(index, _)| RelPath(self.0[..index].to_owned()))
+            .map(|(index, _)| RelPath(Arc::from(&self.0[..index])))
     }
 
     /// The number of components.
@@ -215,7 +218,7 @@ impl TryFrom<String> for RelPath {
 
     fn try_from(value: String) -> Result<Self, Self::Error> {
         validate(&value)?;
-        Ok(Self(value))
+        Ok(Self(Arc::from(value)))
     }
 }
 
@@ -229,7 +232,35 @@ impl TryFrom<&str> for RelPath {
 
 impl From<RelPath> for String {
     fn from(value: RelPath) -> Self {
-        value.0
+        value.0.as_ref().to_owned()
+    }
+}
+
+impl Serialize for RelPath {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// Read straight from the text being parsed, validated, with no `String` in between (a
+/// manifest has a path on each of its million lines).
+impl<'de> Deserialize<'de> for RelPath {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+
+        impl de::Visitor<'_> for Visitor {
+            type Value = RelPath;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a relative path in the output tree")
+            }
+
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<RelPath, E> {
+                RelPath::new(value).map_err(E::custom)
+            }
+        }
+
+        deserializer.deserialize_str(Visitor)
     }
 }
 
@@ -247,7 +278,7 @@ impl AsRef<str> for RelPath {
 
 impl AsRef<std::path::Path> for RelPath {
     fn as_ref(&self) -> &std::path::Path {
-        std::path::Path::new(&self.0)
+        std::path::Path::new(&*self.0)
     }
 }
 
