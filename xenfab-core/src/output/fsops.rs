@@ -197,6 +197,25 @@ pub(crate) fn write_file_atomic_with(
     mode: u32,
     prepare: impl FnOnce(&fs::File) -> io::Result<()>,
 ) -> Result<(), OutputError> {
+    write_pieces_atomic_with(target, &[contents], mode, prepare)
+}
+
+/// [`write_file_atomic`] of the file made of `pieces` one after another (a manifest of a
+/// million entries is made in pieces on every core, and not copied into one).
+pub(crate) fn write_pieces_atomic(
+    target: &Path,
+    pieces: &[&[u8]],
+    mode: u32,
+) -> Result<(), OutputError> {
+    write_pieces_atomic_with(target, pieces, mode, |_| Ok(()))
+}
+
+fn write_pieces_atomic_with(
+    target: &Path,
+    pieces: &[&[u8]],
+    mode: u32,
+    prepare: impl FnOnce(&fs::File) -> io::Result<()>,
+) -> Result<(), OutputError> {
     let (dir, prefix) = temp_builder(target);
     let result = (|| -> io::Result<()> {
         let mut temp = tempfile::Builder::new()
@@ -205,7 +224,9 @@ pub(crate) fn write_file_atomic_with(
             .rand_bytes(TEMP_RANDOM_LEN)
             .permissions(Permissions::from_mode(0o600))
             .tempfile_in(&dir)?;
-        temp.write_all(contents)?;
+        for piece in pieces {
+            temp.write_all(piece)?;
+        }
         let file = temp.as_file();
         prepare(file)?;
         file.set_permissions(Permissions::from_mode(mode))?;

@@ -14,7 +14,7 @@ use similar::TextDiff;
 use super::OutputError;
 use super::fsops::{self, Node};
 use super::manifest::{
-    LoadedManifest, MANIFEST_FILE, MANIFEST_FORMAT, Manifest, ManifestEntry, SiteStamp, Stamp,
+    LoadedManifest, MANIFEST_FORMAT, Manifest, ManifestEntry, ManifestText, SiteStamp, Stamp,
     TreeParts, read_manifest,
 };
 use super::path::RelPath;
@@ -129,7 +129,7 @@ pub struct Plan {
     kept: FxHashMap<RelPath, Stamp>,
     /// The new manifest when nothing is written (a write changes the stamps, and the manifest
     /// is then made after the writes).
-    manifest: Option<Vec<u8>>,
+    manifest: Option<ManifestText>,
     manifest_changed: bool,
     /// When entries are created that the old manifest does not list, its entries (those not
     /// carried): [`Plan::apply`] first writes a manifest of them and the new ones. A run
@@ -341,7 +341,7 @@ pub(crate) fn plan_loaded(
             std::mem::take(&mut carried),
             |path| recorded(path).or_else(|| kept.get(path).copied()),
         )
-        .to_bytes()
+        .to_text()
     });
     // A manifest that is not current differs from the one on disk.
     let manifest_changed = match (&loaded, &manifest) {
@@ -879,24 +879,27 @@ impl Plan {
             fsops::remove_if_present(temp)?;
             touched.insert(dir_of(temp));
         }
-        // The files written get their stamps once they are on disk.
-        let intent = self.intent.take().map(|old| {
-            let mut union = Manifest::for_tree(
-                &self.tree,
-                self.site.clone(),
-                self.parts.as_ref(),
-                self.carried.clone(),
-                |path| self.kept.get(path).copied(),
-            );
-            for (path, entry) in old {
-                union.entries.entry(path).or_insert(entry);
+        // The files written get their stamps once they are on disk. (Of this manifest only
+        // its digest is kept: the last one is not written again when it is the same.)
+        let intent = match self.intent.take() {
+            Some(old) => {
+                let mut union = Manifest::for_tree(
+                    &self.tree,
+                    self.site.clone(),
+                    self.parts.as_ref(),
+                    self.carried.clone(),
+                    |path| self.kept.get(path).copied(),
+                );
+                for (path, entry) in old {
+                    union.entries.entry(path).or_insert(entry);
+                }
+                let text = union.to_text();
+                text.write(root)?;
+                fsops::sync_dir(root)?;
+                Some(text.digest())
             }
-            union.to_bytes()
-        });
-        if let Some(intent) = &intent {
-            fsops::write_file_atomic(&root.join(MANIFEST_FILE), intent, 0o644)?;
-            fsops::sync_dir(root)?;
-        }
+            None => None,
+        };
         for path in &self.early_removals {
             fsops::remove_owned(root, path)?;
             touched.insert(dir_of(&root.join(path.as_str())));
@@ -926,8 +929,12 @@ impl Plan {
             touched.insert(dir_of(&root.join(write.path.as_str())));
         }
         let staged = stage_all(root, &writes)?;
+        drop(writes);
+        // What is written is in the temporary files: the contents are not needed any more
+        // (a first write of 110,000 hosts holds 800 MB of them).
+        self.tree.forget_contents();
         fsops::sync_filesystem(root)?;
-        let stamps = rename_all(&writes, staged)?;
+        let stamps = rename_all(staged)?;
 
         for change in &self.changes {
             if change.kind == ChangeKind::Remove && !self.early_removals.contains(&change.path) {
@@ -951,10 +958,10 @@ impl Plan {
                 self.carried,
                 |path| stamps.get(path).or_else(|| self.kept.get(path)).copied(),
             )
-            .to_bytes(),
+            .to_text(),
         };
-        if self.manifest_changed && intent.as_ref() != Some(&manifest) {
-            fsops::write_file_atomic(&root.join(MANIFEST_FILE), &manifest, 0o644)?;
+        if self.manifest_changed && intent != Some(manifest.digest()) {
+            manifest.write(root)?;
             fsops::sync_dir(root)?;
         }
         fsops::remove_if_present(&unfinished)?;
@@ -994,9 +1001,12 @@ struct Write<'a> {
 
 /// An entry written under its temporary name (or, for a new symlink, already in place).
 struct Staged {
+    path: RelPath,
     target: PathBuf,
     /// `None` for a symlink created directly at its path.
     temp: Option<PathBuf>,
+    /// For a file, the length and hash of its contents, for its stamp.
+    digest: Option<(u64, u128)>,
 }
 
 /// Step 2 of [`Plan::apply`]: every entry of `writes` under a temporary name, on every core.
@@ -1033,15 +1043,16 @@ fn stage(root: &Path, write: Write<'_>) -> Result<Staged, OutputError> {
         (_, Node::Missing) | (ChangeKind::Change, Node::File { .. } | Node::Symlink) => {}
         _ => return Err(OutputError::NotOwned { path: target }),
     }
+    let mut digest = None;
     let temp = match write.entry {
         Entry::File {
             contents,
             executable,
-        } => Some(fsops::write_temp(
-            &target,
-            contents.as_bytes(),
-            file_mode(*executable),
-        )?),
+        } => {
+            let bytes = contents.as_bytes();
+            digest = Some((bytes.len() as u64, xxhash_rust::xxh3::xxh3_128(bytes)));
+            Some(fsops::write_temp(&target, bytes, file_mode(*executable))?)
+        }
         // Creating a symlink is atomic: nothing partial to hide.
         Entry::Symlink { target: link } if node == Node::Missing => {
             fsops::create_symlink(&target, link)?;
@@ -1049,7 +1060,12 @@ fn stage(root: &Path, write: Write<'_>) -> Result<Staged, OutputError> {
         }
         Entry::Symlink { target: link } => Some(fsops::temp_symlink(&target, link)?),
     };
-    Ok(Staged { target, temp })
+    Ok(Staged {
+        path: write.path.clone(),
+        target,
+        temp,
+        digest,
+    })
 }
 
 /// One entry of [`rename_all`]: the stamp of a file renamed into place (`None` for a
@@ -1058,27 +1074,29 @@ type Renamed = Result<Option<(RelPath, Stamp)>, (OutputError, Option<PathBuf>)>;
 
 /// Step 4 of [`Plan::apply`]: every staged entry renamed into place, on every core; the
 /// stamps of the files written. On failure the temporary files not renamed are removed.
-fn rename_all(
-    writes: &[Write<'_>],
-    staged: Vec<Staged>,
-) -> Result<FxHashMap<RelPath, Stamp>, OutputError> {
-    let results: Vec<Renamed> = writes
-        .par_iter()
-        .zip(staged.into_par_iter())
-        .map(|(write, staged)| {
+fn rename_all(staged: Vec<Staged>) -> Result<FxHashMap<RelPath, Stamp>, OutputError> {
+    let results: Vec<Renamed> = staged
+        .into_par_iter()
+        .map(|staged| {
             let Some(temp) = staged.temp else {
                 return Ok(None);
             };
             if let Err(err) = fs::rename(&temp, &staged.target) {
                 return Err((fsops::io_error("write", &staged.target, err), Some(temp)));
             }
-            let Entry::File { contents, .. } = write.entry else {
+            let Some((size, xxh3)) = staged.digest else {
                 return Ok(None);
             };
             match fsops::node(&staged.target) {
                 Ok(Node::File { seen, .. }) => Ok(Some((
-                    write.path.clone(),
-                    Stamp::new(contents.as_bytes(), seen),
+                    staged.path,
+                    Stamp {
+                        size,
+                        ino: seen.ino,
+                        mtime: seen.mtime,
+                        ctime: seen.ctime,
+                        xxh3,
+                    },
                 ))),
                 Ok(_) => Ok(None),
                 Err(err) => Err((err, None)),

@@ -1235,7 +1235,7 @@ fn a_manifest_is_read_back_line_by_line_or_whole() {
             .unwrap()
             .manifest
     };
-    let bytes = manifest.to_bytes();
+    let bytes = manifest.to_text().to_vec();
     assert_eq!(read(&bytes), manifest);
     // the same JSON laid out otherwise (pretty, or entries out of order) is read whole
     let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
@@ -1246,7 +1246,7 @@ fn a_manifest_is_read_back_line_by_line_or_whole() {
     assert!(reread.entries.contains_key(&RelPath::new("zz").unwrap()));
     // an empty tree's manifest
     manifest.entries.clear();
-    assert_eq!(read(&manifest.to_bytes()), manifest);
+    assert_eq!(read(&manifest.to_text().to_vec()), manifest);
 }
 
 #[test]

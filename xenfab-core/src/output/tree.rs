@@ -238,6 +238,16 @@ impl Tree {
         Ok(())
     }
 
+    /// Empties every file's contents (their paths, modes and the symlinks stay): what a plan
+    /// keeps once the files are written.
+    pub(crate) fn forget_contents(&mut self) {
+        for slot in self.entries.values_mut() {
+            if let Entry::File { contents, .. } = &mut slot.entry {
+                *contents = String::new();
+            }
+        }
+    }
+
     /// The trees of `trees` in one, with the checks of [`Tree::insert`]: fails on the first
     /// path, in path order, that two trees have or that is below a file or symlink of
     /// another. As [`Tree::merge`] one by one, in one sort rather than one insert an entry:
