@@ -161,6 +161,13 @@ pub enum RenderError {
         #[source]
         source: crate::render::guests::LibvirtError,
     },
+    /// A file rendered again to be written came out other than when it was planned (a bug
+    /// in xenfab: a render is deterministic).
+    #[error("`{path}` rendered differently when it was written than when it was planned")]
+    Unsteady {
+        /// The file.
+        path: crate::output::RelPath,
+    },
     /// A value could not be written as JSON.
     #[error("cannot write JSON")]
     Json(#[from] serde_json::Error),

@@ -9,7 +9,7 @@ use std::path::Path;
 use xenfab_core::Fabric;
 use xenfab_core::output::{
     ChangeKind, Entry, MANIFEST_FILE, Plan, PlanOptions, SiteStamp, Survey, UNFINISHED_FILE,
-    plan_fabric, plan_surveyed, plan_with,
+    plan_fabric, plan_streamed, plan_surveyed, plan_with,
 };
 
 fn example() -> Fabric {
@@ -34,7 +34,32 @@ fn plan_of(root: &Path, fabric: &Fabric) -> Plan {
     assert_eq!(surveyed.parts_rendered(), plan.parts_rendered());
     assert_eq!(surveyed.diff(), plan.diff());
     assert_eq!(surveyed.manifest_changed(), plan.manifest_changed());
+    // and that a streamed plan (no contents held) plans the same, and shows the same diff,
+    // in its own order (part by part)
+    let streamed = plan_streamed(Survey::of(root).unwrap(), fabric, &options(fabric)).unwrap();
+    assert_eq!(streamed.summary(), plan.summary());
+    assert_eq!(streamed.parts_rendered(), plan.parts_rendered());
+    assert_eq!(streamed.is_noop(), plan.is_noop());
+    let mut diff = Vec::new();
+    streamed.write_diff(&mut diff).unwrap();
+    assert_eq!(
+        per_file(&String::from_utf8(diff).unwrap()),
+        per_file(&plan.diff())
+    );
     plan
+}
+
+/// A diff cut into its files' diffs, sorted.
+fn per_file(diff: &str) -> Vec<String> {
+    let mut files: Vec<String> = Vec::new();
+    for line in diff.split_inclusive('\n') {
+        match files.last_mut() {
+            Some(file) if !line.starts_with("--- ") => file.push_str(line),
+            _ => files.push(line.to_owned()),
+        }
+    }
+    files.sort();
+    files
 }
 
 /// What a render of the whole fabric would plan for `root` as it is now.
@@ -275,4 +300,43 @@ fn a_directory_swapped_for_a_symlink_is_refused_surveyed_or_not() {
         surveyed.to_string().contains("xen02.example.org"),
         "{surveyed}"
     );
+}
+
+/// The manifest's entries without their stamps (inodes and times differ between two trees).
+fn manifest_entries(root: &Path) -> serde_json::Value {
+    let text = fs::read_to_string(root.join(MANIFEST_FILE)).unwrap();
+    let mut manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for entry in manifest["entries"].as_object_mut().unwrap().values_mut() {
+        entry.as_object_mut().unwrap().remove("stamp");
+    }
+    manifest
+}
+
+#[test]
+fn a_streamed_plan_writes_what_a_plan_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (streamed, whole) = (tmp.path().join("streamed"), tmp.path().join("whole"));
+    let mut fabric = example();
+    let write = |fabric: &Fabric| {
+        let plan = plan_streamed(Survey::of(&streamed).unwrap(), fabric, &options(fabric));
+        let streamed_summary = plan.unwrap().apply().unwrap();
+        let summary = plan_of(&whole, fabric).apply().unwrap();
+        assert_eq!(streamed_summary, summary);
+        assert_eq!(on_disk(&streamed), on_disk(&whole));
+        assert_eq!(on_disk(&streamed), rendered(fabric));
+        assert_eq!(manifest_entries(&streamed), manifest_entries(&whole));
+        settle();
+        summary
+    };
+    let first = write(&fabric);
+    assert!(first.changed.is_empty() && !first.created.is_empty());
+    // a guest changed, a dom0 removed: each tree changes alike
+    fabric.dom0s[1].guests[0].memory = xenfab_core::Size::from_mib(1536);
+    let changed = write(&fabric);
+    assert!(!changed.changed.is_empty(), "{changed:?}");
+    fabric.dom0s.pop();
+    let removed = write(&fabric);
+    assert!(!removed.removed.is_empty(), "{removed:?}");
+    // and a rerun of either renders nothing
+    assert_eq!(parts_rendered(&streamed, &fabric), Some((0, 3)));
 }

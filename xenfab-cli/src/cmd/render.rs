@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use xenfab_core::output::{LockKind, PlanOptions, SiteStamp, Survey, plan_surveyed};
+use xenfab_core::output::{DiffError, LockKind, PlanOptions, SiteStamp, Survey, plan_streamed};
 
 use crate::fabric::{Failure, LockArgs, Sourced, WriterFabricArg};
 
@@ -30,7 +30,8 @@ pub struct Args {
 /// The options of every command that renders into an output tree.
 #[derive(Debug, Clone, Copy, clap::Args)]
 pub struct WriteArgs {
-    /// Show what would change, as a unified diff on stdout, without writing.
+    /// Show what would change, as a unified diff on stdout, without writing (the site's
+    /// files first, then each dom0's with its guests').
     #[arg(long)]
     pub dry_run: bool,
     /// Render even when DIR holds another site's artefacts, or when more than half of the
@@ -50,7 +51,24 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
 /// benches/scale/README.md's profile.
 fn timing(step: &str, since: Instant) -> Instant {
     if std::env::var_os("XENFAB_TIMINGS").is_some() {
-        eprintln!("timing: {step}: {:.3} s", since.elapsed().as_secs_f64());
+        // the resident memory now and at its peak so far, where Linux says (`/proc`)
+        let memory = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .map(|status| {
+                let field = |name: &str| {
+                    status
+                        .lines()
+                        .find_map(|line| line.strip_prefix(name))
+                        .map_or("?", str::trim)
+                        .to_owned()
+                };
+                format!(" (rss {}, peak {})", field("VmRSS:"), field("VmHWM:"))
+            })
+            .unwrap_or_default();
+        eprintln!(
+            "timing: {step}: {:.3} s{memory}",
+            since.elapsed().as_secs_f64()
+        );
     }
     Instant::now()
 }
@@ -108,9 +126,9 @@ pub fn write(
         Some(survey) => survey,
         None => Survey::of(output)?,
     };
-    let plan = plan_surveyed(survey, &fabric, &options)?;
-    // what is left is written from the plan
-    drop(fabric);
+    // Of each file rendered, only its length and hash are kept: the files are rendered
+    // again, a batch of parts at a time, to be written or shown.
+    let plan = plan_streamed(survey, &fabric, &options)?;
     step = timing("render and plan", step);
     if let (Some((rendered, all)), Some(_)) =
         (plan.parts_rendered(), std::env::var_os("XENFAB_TIMINGS"))
@@ -119,7 +137,18 @@ pub fn write(
     }
     if args.dry_run {
         // streamed: a dry run into an empty directory shows every file of the tree
-        super::print_with(|out| plan.write_diff(out))?;
+        let mut failed = None;
+        super::print_with(|out| match plan.write_diff(out) {
+            Err(DiffError::Write(err)) => Err(err),
+            Err(DiffError::Render(err)) => {
+                failed = Some(err);
+                Ok(())
+            }
+            Ok(()) => Ok(()),
+        })?;
+        if let Some(err) = failed {
+            return Err(err.into());
+        }
         timing("diff", step);
         eprintln!(
             "dry run: would write {}: {}",

@@ -129,9 +129,21 @@ impl Survey {
 /// [`plan_fabric`], on what `survey` found in the tree; take the tree's lock before the
 /// survey, and keep it until the plan is applied.
 pub fn plan_surveyed(
+    survey: Survey,
+    fabric: &Fabric,
+    options: &PlanOptions,
+) -> Result<Plan, Error> {
+    plan_parts(survey, fabric, options, false)
+}
+
+/// [`plan_surveyed`]; with `lean`, when more than a batch of parts is rendered, the parts
+/// are rendered a batch at a time and each file's contents dropped once hashed
+/// ([`Tree::make_lean`]), for a [`StreamedPlan`](super::StreamedPlan).
+pub(crate) fn plan_parts(
     mut survey: Survey,
     fabric: &Fabric,
     options: &PlanOptions,
+    lean: bool,
 ) -> Result<Plan, Error> {
     let fps = fingerprints(fabric);
     let names: Vec<String> = fabric.dom0s.iter().map(|d| d.name.to_string()).collect();
@@ -181,8 +193,20 @@ pub fn plan_surveyed(
                 .map(|(i, _)| Part::Dom0(i)),
         )
         .collect();
-    let parts = crate::render::render_parts(fabric, &dirty)?;
-    let tree = Tree::merge_all(parts.into_iter().map(|(_, tree)| tree).collect())?;
+    // Dropping the contents costs a second render when they are written: worth it only when
+    // many parts are rendered (a small change holds little).
+    let tree = if lean && dirty.len() > super::streamed::BATCH {
+        let mut trees = Vec::with_capacity(dirty.len());
+        for batch in dirty.chunks(super::streamed::BATCH) {
+            let mut parts = crate::render::render_parts(fabric, batch)?;
+            parts.par_iter_mut().for_each(|(_, tree)| tree.make_lean());
+            trees.extend(parts.into_iter().map(|(_, tree)| tree));
+        }
+        Tree::merge_all(trees)?
+    } else {
+        let parts = crate::render::render_parts(fabric, &dirty)?;
+        Tree::merge_all(parts.into_iter().map(|(_, tree)| tree).collect())?
+    };
     let parts = TreeParts {
         rendered: (dirty.len(), names.len() + 1),
         stamps,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::OutputError;
 use super::fsops::Seen;
 use super::path::RelPath;
-use super::tree::{Entry, Part, Tree};
+use super::tree::{Digest, Entry, Part, Tree};
 
 /// What a tree rendered from a fabric part by part adds to its manifest
 /// (see [`plan_fabric`](super::plan_fabric)).
@@ -242,9 +242,9 @@ impl Stamp {
             && self.ctime == seen.ctime
     }
 
-    /// Whether `contents` are what the stamped file holds (by hash).
-    pub(crate) fn holds(&self, contents: &[u8]) -> bool {
-        self.size == contents.len() as u64 && self.xxh3 == xxhash_rust::xxh3::xxh3_128(contents)
+    /// Whether contents of this digest are what the stamped file holds.
+    pub(crate) fn holds(&self, digest: Digest) -> bool {
+        self.size == digest.len && self.xxh3 == digest.xxh3
     }
 }
 
@@ -268,82 +268,137 @@ mod hex128 {
 }
 
 impl Manifest {
-    /// The manifest describing `tree` and the entries `carried` over from the last manifest,
-    /// written for `site`, with the stamp `stamp` gives each file of the tree, and the parts
-    /// of `parts` (when the tree was rendered from a fabric): its fingerprints and its dom0s'
-    /// names.
-    pub(crate) fn for_tree(
-        tree: &Tree,
-        site: Option<SiteStamp>,
-        parts: Option<&TreeParts>,
-        mut carried: BTreeMap<RelPath, ManifestEntry>,
-        stamp: impl Fn(&RelPath) -> Option<Stamp>,
-    ) -> Self {
-        let dom0 = |part: Part| TreeParts::dom0_of(parts, part).map(str::to_owned);
-        let mut entries: BTreeMap<RelPath, ManifestEntry> = tree
-            .iter_parts()
-            .map(|(path, entry, part)| {
-                let entry = match entry {
-                    Entry::File { executable, .. } => ManifestEntry::File {
-                        executable: *executable,
-                        stamp: stamp(path),
-                        dom0: dom0(part),
-                    },
-                    Entry::Symlink { target } => ManifestEntry::Symlink {
-                        target: target.clone(),
-                        dom0: dom0(part),
-                    },
-                };
-                (path.clone(), entry)
-            })
-            .collect();
-        entries.append(&mut carried);
-        Self {
-            format: MANIFEST_FORMAT,
-            generator: GENERATOR.to_owned(),
-            site,
-            parts: parts.map(|p| p.stamps.clone()),
-            entries,
+    /// The manifest's text, as [`ManifestText::for_tree`] writes it.
+    #[cfg(test)]
+    pub(crate) fn to_text(&self) -> ManifestText {
+        let entries: Vec<Line<'_>> = self.entries.iter().map(|(p, e)| Line::Old(p, e)).collect();
+        let head = Head {
+            format: self.format,
+            site: self.site.as_ref(),
+            parts: self.parts.as_ref(),
+        };
+        ManifestText::of(&head, &entries, None, &|_| None)
+    }
+}
+
+/// What a manifest's first line says.
+struct Head<'a> {
+    format: u32,
+    site: Option<&'a SiteStamp>,
+    parts: Option<&'a PartStamps>,
+}
+
+/// One entry of a manifest being written: one of the tree, with its part, or one listed
+/// already.
+#[derive(Clone, Copy)]
+enum Line<'a> {
+    New(&'a RelPath, &'a Entry, Part),
+    Old(&'a RelPath, &'a ManifestEntry),
+}
+
+impl Line<'_> {
+    fn path(&self) -> &RelPath {
+        match self {
+            Line::New(path, ..) | Line::Old(path, _) => path,
         }
     }
+}
 
-    /// The manifest's text: JSON with one entry a line (a tree of 100,000 hosts has close to
-    /// a million: pretty printing would triple the file) and a final newline; entries sorted
-    /// by path. The first line holds everything but the entries (see [`parse_lines`]). The
-    /// entries' lines are made on every core, in chunks that are written one after another
-    /// rather than copied into one buffer (the manifest of a 110,000-host site is 180 MB).
-    pub(crate) fn to_text(&self) -> ManifestText {
+impl ManifestText {
+    /// The text of the manifest that lists the entries of `tree` (with the stamp `stamp`
+    /// gives each file, and its part of `parts`), the entries `carried` over from the last
+    /// manifest, and those of `old` that neither lists; written for `site`, with the
+    /// fingerprints of `parts` when the tree was rendered from a fabric.
+    ///
+    /// The text is JSON with one entry a line (a tree of 100,000 hosts has close to a
+    /// million: pretty printing would triple the file) and a final newline; entries sorted
+    /// by path. The first line holds everything but the entries (see [`parse_lines`]).
+    ///
+    /// No map of the entries is made: their lines are written from the tree (for 900,000
+    /// entries, such a map is 150 MB).
+    pub(crate) fn for_tree(
+        tree: &Tree,
+        site: Option<&SiteStamp>,
+        parts: Option<&TreeParts>,
+        carried: &BTreeMap<RelPath, ManifestEntry>,
+        old: Option<&BTreeMap<RelPath, ManifestEntry>>,
+        stamp: &(dyn Fn(&RelPath) -> Option<Stamp> + Sync),
+    ) -> ManifestText {
+        let old = old
+            .into_iter()
+            .flatten()
+            .filter(|(path, _)| !tree.contains(path) && !carried.contains_key(*path));
+        let mut lines: Vec<Line<'_>> = tree
+            .iter_parts()
+            .map(|(path, entry, part)| Line::New(path, entry, part))
+            .chain(carried.iter().chain(old).map(|(p, e)| Line::Old(p, e)))
+            .collect();
+        lines.par_sort_unstable_by(|a, b| a.path().cmp(b.path()));
+        let head = Head {
+            format: MANIFEST_FORMAT,
+            site,
+            parts: parts.map(|p| &p.stamps),
+        };
+        Self::of(&head, &lines, parts, stamp)
+    }
+
+    /// The text of the manifest `head` describes, listing `lines`: an entry of the tree in
+    /// its part of `parts`, a file with the stamp `stamp` gives it. The entries' lines are
+    /// made on every core, in chunks that are written one after another rather than copied
+    /// into one buffer (the manifest of a 110,000-host site is 180 MB).
+    fn of(
+        head: &Head<'_>,
+        lines: &[Line<'_>],
+        parts: Option<&TreeParts>,
+        stamp: &(dyn Fn(&RelPath) -> Option<Stamp> + Sync),
+    ) -> ManifestText {
         // Serialising plain strings, booleans and integers into memory cannot fail.
         fn json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
             let _ = serde_json::to_writer(out, value);
         }
-        let mut head = Vec::with_capacity(256);
-        head.extend_from_slice(b"{\"format\":");
-        json(&mut head, &self.format);
-        head.extend_from_slice(b",\"generator\":");
-        json(&mut head, &self.generator);
-        head.extend_from_slice(b",\"site\":");
-        json(&mut head, &self.site);
-        if let Some(parts) = &self.parts {
-            head.extend_from_slice(b",\"parts\":");
-            json(&mut head, parts);
+        let new = |path: &RelPath, entry: &Entry, part: Part| {
+            let dom0 = TreeParts::dom0_of(parts, part).map(str::to_owned);
+            match entry {
+                Entry::File { executable, .. } => ManifestEntry::File {
+                    executable: *executable,
+                    stamp: stamp(path),
+                    dom0,
+                },
+                Entry::Symlink { target } => ManifestEntry::Symlink {
+                    target: target.clone(),
+                    dom0,
+                },
+            }
+        };
+        let mut first = Vec::with_capacity(256);
+        first.extend_from_slice(b"{\"format\":");
+        json(&mut first, &head.format);
+        first.extend_from_slice(b",\"generator\":");
+        json(&mut first, GENERATOR);
+        first.extend_from_slice(b",\"site\":");
+        json(&mut first, &head.site);
+        if let Some(parts) = head.parts {
+            first.extend_from_slice(b",\"parts\":");
+            json(&mut first, parts);
         }
-        head.extend_from_slice(b",\"entries\":{");
-        let entries: Vec<(&RelPath, &ManifestEntry)> = self.entries.iter().collect();
-        let mut pieces: Vec<Vec<u8>> = Vec::with_capacity(entries.len() / 4096 + 3);
-        pieces.push(head);
-        pieces.par_extend(entries.par_chunks(4096).map(|chunk| {
+        first.extend_from_slice(b",\"entries\":{");
+        let mut pieces: Vec<Vec<u8>> = Vec::with_capacity(lines.len() / 4096 + 3);
+        pieces.push(first);
+        pieces.par_extend(lines.par_chunks(4096).map(|chunk| {
             let mut out = Vec::with_capacity(chunk.len() * 160);
-            for (path, entry) in chunk {
+            for line in chunk {
                 out.extend_from_slice(b"\n");
-                json(&mut out, path.as_str());
+                json(&mut out, line.path().as_str());
                 out.push(b':');
-                json(&mut out, entry);
+                match line {
+                    Line::New(path, entry, part) => json(&mut out, &new(path, entry, *part)),
+                    Line::Old(_, entry) => json(&mut out, entry),
+                }
                 out.push(b',');
             }
             out
         }));
-        if let Some(last) = pieces.last_mut().filter(|_| !self.entries.is_empty()) {
+        if let Some(last) = pieces.last_mut().filter(|_| !lines.is_empty()) {
             // the comma after the last entry
             last.pop();
         }
@@ -352,7 +407,7 @@ impl Manifest {
     }
 }
 
-/// A manifest's text, in the pieces [`Manifest::to_text`] made it.
+/// A manifest's text, in the pieces [`ManifestText::for_tree`] made it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ManifestText(Vec<Vec<u8>>);
 
@@ -396,7 +451,7 @@ fn corrupt(path: &Path, message: &str) -> OutputError {
     }
 }
 
-/// The manifest in `bytes` as [`Manifest::to_text`] makes it, its entries parsed on every
+/// The manifest in `bytes` as [`ManifestText::for_tree`] makes it, its entries parsed on every
 /// core: `None` when the bytes are laid out otherwise (an older or hand-made manifest, or
 /// entries out of order), for [`serde_json`] to read them whole, and report what is wrong.
 fn parse_lines(bytes: &[u8]) -> Option<Manifest> {

@@ -54,6 +54,7 @@ mod manifest;
 mod path;
 mod plan;
 mod serial;
+mod streamed;
 mod tree;
 
 #[cfg(test)]
@@ -69,6 +70,7 @@ pub use path::{MAX_COMPONENT_LEN, MAX_PATH_LEN, RelPath};
 pub use plan::{
     Change, ChangeKind, Plan, PlanOptions, Summary, UNFINISHED_FILE, plan, plan_with, replace_file,
 };
+pub use streamed::{DiffError, StreamedPlan, plan_streamed};
 pub use tree::{Entry, Iter, Part, Tree};
 
 /// The suffix of the temporary files written next to their target

@@ -14,8 +14,8 @@ use similar::TextDiff;
 use super::OutputError;
 use super::fsops::{self, Node};
 use super::manifest::{
-    LoadedManifest, MANIFEST_FORMAT, Manifest, ManifestEntry, ManifestText, SiteStamp, Stamp,
-    TreeParts, read_manifest,
+    LoadedManifest, MANIFEST_FORMAT, ManifestEntry, ManifestText, SiteStamp, Stamp, TreeParts,
+    read_manifest,
 };
 use super::path::RelPath;
 use super::tree::{Entry, Tree, file_mode};
@@ -123,7 +123,7 @@ pub struct Plan {
     /// The parts the tree was rendered from.
     parts: Option<TreeParts>,
     /// The entries of the parts not rendered, as the last manifest lists them, for the new
-    /// one (emptied once that is made).
+    /// one.
     carried: BTreeMap<RelPath, ManifestEntry>,
     /// The stamps of the files left alone, as they are now.
     kept: FxHashMap<RelPath, Stamp>,
@@ -221,7 +221,7 @@ pub(crate) fn plan_loaded(
     tree: Tree,
     options: &PlanOptions,
     parts: Option<TreeParts>,
-    mut carried: BTreeMap<RelPath, ManifestEntry>,
+    carried: BTreeMap<RelPath, ManifestEntry>,
 ) -> Result<Plan, OutputError> {
     let recorded = loaded.as_ref().and_then(|l| l.manifest.site.clone());
     if !options.force {
@@ -334,14 +334,14 @@ pub(crate) fn plan_loaded(
             Some(ManifestEntry::File { stamp, .. }) => *stamp,
             _ => None,
         };
-        Manifest::for_tree(
+        ManifestText::for_tree(
             &tree,
-            site.clone(),
+            site.as_ref(),
             parts.as_ref(),
-            std::mem::take(&mut carried),
-            |path| recorded(path).or_else(|| kept.get(path).copied()),
+            &carried,
+            None,
+            &|path| recorded(path).or_else(|| kept.get(path).copied()),
         )
-        .to_text()
     });
     // A manifest that is not current differs from the one on disk.
     let manifest_changed = match (&loaded, &manifest) {
@@ -512,17 +512,11 @@ impl Planner<'_> {
     /// checks the parents before using the answer.)
     fn inspect(&self, path: &RelPath, new: &Entry) -> Result<Inspected, OutputError> {
         let node = fsops::node(&self.full(path))?;
-        if let (
-            Node::File { mode, len, seen },
-            Entry::File {
-                contents,
-                executable,
-            },
-        ) = (node, new)
-        {
+        if let (Node::File { mode, len, seen }, Entry::File { executable, .. }) = (node, new) {
             let stamp = self.stamp(path).filter(|stamp| stamp.matches(len, seen));
             if let Some(stamp) = stamp {
-                if file_mode(*executable) == mode && stamp.holds(contents.as_bytes()) {
+                let holds = self.tree.digest(path).is_some_and(|d| stamp.holds(d));
+                if file_mode(*executable) == mode && holds {
                     return Ok(Inspected::Unchanged(stamp));
                 }
             }
@@ -580,18 +574,17 @@ impl Planner<'_> {
                 Node::File { mode, len, seen } => {
                     let owned = self.owned.contains_key(path);
                     let plausible = match new {
-                        Entry::File {
-                            contents,
-                            executable,
-                        } => contents.len() as u64 == len && file_mode(*executable) == mode,
+                        Entry::File { executable, .. } => {
+                            self.tree.digest(path).is_some_and(|d| d.len == len)
+                                && file_mode(*executable) == mode
+                        }
                         Entry::Symlink { .. } => false,
                     };
                     if !owned && !plausible {
                         return Err(OutputError::NotOwned { path: full });
                     }
                     let bytes = fsops::read_file(&full)?;
-                    let same = plausible
-                        && matches!(new, Entry::File { contents, .. } if contents.as_bytes() == bytes);
+                    let same = plausible && tree.holds(path, &bytes);
                     if !owned && !same {
                         return Err(OutputError::NotOwned { path: full });
                     }
@@ -704,6 +697,11 @@ impl Plan {
         self.parts.as_ref().map(|p| p.rendered)
     }
 
+    /// The tree the plan writes.
+    pub(crate) fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
     /// The output directory.
     pub fn root(&self) -> &Path {
         &self.root
@@ -792,6 +790,16 @@ impl Plan {
 
     /// The diff of one change (nothing for an unchanged entry).
     fn write_change(&self, change: &Change, out: &mut String) -> fmt::Result {
+        self.write_change_to(change, self.new_entry(change), out)
+    }
+
+    /// The diff of one change whose new entry is `new` (`None` for a removal).
+    pub(crate) fn write_change_to(
+        &self,
+        change: &Change,
+        new: Option<&Entry>,
+        out: &mut String,
+    ) -> fmt::Result {
         let path = &change.path;
         let (old_label, new_label) = match change.kind {
             ChangeKind::Unchanged => return Ok(()),
@@ -801,7 +809,6 @@ impl Plan {
         };
         writeln!(out, "--- {old_label}")?;
         writeln!(out, "+++ {new_label}")?;
-        let new = self.new_entry(change);
         match (&change.old, new) {
             (Some(Entry::File { .. }), Some(new @ Entry::File { .. })) => {
                 let modes = self.old_modes.get(path).copied().zip(new.mode());
@@ -860,7 +867,17 @@ impl Plan {
     /// If a write fails, the temporary files not yet renamed are removed and the error names
     /// the path; entries already renamed stay written, and the manifest on disk (the old one,
     /// or the one written first) owns them, so the next run takes them over.
-    pub fn apply(mut self) -> Result<Summary, OutputError> {
+    pub fn apply(self) -> Result<Summary, OutputError> {
+        self.apply_staging(|root, _, writes| stage_all(root, writes))
+    }
+
+    /// [`Plan::apply`], with the created and changed entries staged (step 2) by `stage`,
+    /// given the root, the plan's tree and the writes in path order: the entries under their
+    /// temporary names, in the order of the writes or any other.
+    pub(crate) fn apply_staging<E: From<OutputError>>(
+        mut self,
+        stage: impl FnOnce(&Path, &Tree, &[Write<'_>]) -> Result<Vec<Staged>, E>,
+    ) -> Result<Summary, E> {
         let summary = self.summary();
         if self.is_noop() {
             return Ok(summary);
@@ -883,17 +900,14 @@ impl Plan {
         // its digest is kept: the last one is not written again when it is the same.)
         let intent = match self.intent.take() {
             Some(old) => {
-                let mut union = Manifest::for_tree(
+                let text = ManifestText::for_tree(
                     &self.tree,
-                    self.site.clone(),
+                    self.site.as_ref(),
                     self.parts.as_ref(),
-                    self.carried.clone(),
-                    |path| self.kept.get(path).copied(),
+                    &self.carried,
+                    Some(&old),
+                    &|path| self.kept.get(path).copied(),
                 );
-                for (path, entry) in old {
-                    union.entries.entry(path).or_insert(entry);
-                }
-                let text = union.to_text();
                 text.write(root)?;
                 fsops::sync_dir(root)?;
                 Some(text.digest())
@@ -928,13 +942,13 @@ impl Plan {
             fsops::ensure_parents(root, write.path, &mut dirs, &mut touched)?;
             touched.insert(dir_of(&root.join(write.path.as_str())));
         }
-        let staged = stage_all(root, &writes)?;
+        let staged = stage(root, &self.tree, &writes)?;
         drop(writes);
         // What is written is in the temporary files: the contents are not needed any more
         // (a first write of 110,000 hosts holds 800 MB of them).
         self.tree.forget_contents();
         fsops::sync_filesystem(root)?;
-        let stamps = rename_all(staged)?;
+        let stamps = rename_all(root, staged)?;
 
         for change in &self.changes {
             if change.kind == ChangeKind::Remove && !self.early_removals.contains(&change.path) {
@@ -951,14 +965,14 @@ impl Plan {
         settle_clock(stamps.values());
         let manifest = match self.manifest {
             Some(manifest) => manifest,
-            None => Manifest::for_tree(
+            None => ManifestText::for_tree(
                 &self.tree,
-                self.site,
+                self.site.as_ref(),
                 self.parts.as_ref(),
-                self.carried,
-                |path| stamps.get(path).or_else(|| self.kept.get(path)).copied(),
-            )
-            .to_text(),
+                &self.carried,
+                None,
+                &|path| stamps.get(path).or_else(|| self.kept.get(path)).copied(),
+            ),
         };
         if self.manifest_changed && intent != Some(manifest.digest()) {
             manifest.write(root)?;
@@ -993,16 +1007,15 @@ fn settle_clock<'a>(stamps: impl Iterator<Item = &'a Stamp>) {
 
 /// A created or changed entry of the plan.
 #[derive(Clone, Copy)]
-struct Write<'a> {
-    path: &'a RelPath,
-    kind: ChangeKind,
-    entry: &'a Entry,
+pub(crate) struct Write<'a> {
+    pub(crate) path: &'a RelPath,
+    pub(crate) kind: ChangeKind,
+    pub(crate) entry: &'a Entry,
 }
 
 /// An entry written under its temporary name (or, for a new symlink, already in place).
-struct Staged {
+pub(crate) struct Staged {
     path: RelPath,
-    target: PathBuf,
     /// `None` for a symlink created directly at its path.
     temp: Option<PathBuf>,
     /// For a file, the length and hash of its contents, for its stamp.
@@ -1012,7 +1025,7 @@ struct Staged {
 /// Step 2 of [`Plan::apply`]: every entry of `writes` under a temporary name, on every core.
 /// On failure the temporary files made are removed and the first error in path order
 /// returned.
-fn stage_all(root: &Path, writes: &[Write<'_>]) -> Result<Vec<Staged>, OutputError> {
+pub(crate) fn stage_all(root: &Path, writes: &[Write<'_>]) -> Result<Vec<Staged>, OutputError> {
     let results: Vec<Result<Staged, OutputError>> =
         writes.par_iter().map(|write| stage(root, *write)).collect();
     let mut staged = Vec::with_capacity(results.len());
@@ -1028,10 +1041,15 @@ fn stage_all(root: &Path, writes: &[Write<'_>]) -> Result<Vec<Staged>, OutputErr
     let Some(err) = first else {
         return Ok(staged);
     };
+    unstage(staged);
+    Err(err)
+}
+
+/// Removes the temporary files of `staged` (after a failure, before any is renamed).
+pub(crate) fn unstage(staged: Vec<Staged>) {
     for temp in staged.into_iter().filter_map(|s| s.temp) {
         let _ = fs::remove_file(temp);
     }
-    Err(err)
 }
 
 fn stage(root: &Path, write: Write<'_>) -> Result<Staged, OutputError> {
@@ -1062,7 +1080,6 @@ fn stage(root: &Path, write: Write<'_>) -> Result<Staged, OutputError> {
     };
     Ok(Staged {
         path: write.path.clone(),
-        target,
         temp,
         digest,
     })
@@ -1074,20 +1091,21 @@ type Renamed = Result<Option<(RelPath, Stamp)>, (OutputError, Option<PathBuf>)>;
 
 /// Step 4 of [`Plan::apply`]: every staged entry renamed into place, on every core; the
 /// stamps of the files written. On failure the temporary files not renamed are removed.
-fn rename_all(staged: Vec<Staged>) -> Result<FxHashMap<RelPath, Stamp>, OutputError> {
+fn rename_all(root: &Path, staged: Vec<Staged>) -> Result<FxHashMap<RelPath, Stamp>, OutputError> {
     let results: Vec<Renamed> = staged
         .into_par_iter()
         .map(|staged| {
             let Some(temp) = staged.temp else {
                 return Ok(None);
             };
-            if let Err(err) = fs::rename(&temp, &staged.target) {
-                return Err((fsops::io_error("write", &staged.target, err), Some(temp)));
+            let target = root.join(staged.path.as_str());
+            if let Err(err) = fs::rename(&temp, &target) {
+                return Err((fsops::io_error("write", &target, err), Some(temp)));
             }
             let Some((size, xxh3)) = staged.digest else {
                 return Ok(None);
             };
-            match fsops::node(&staged.target) {
+            match fsops::node(&target) {
                 Ok(Node::File { seen, .. }) => Ok(Some((
                     staged.path,
                     Stamp {

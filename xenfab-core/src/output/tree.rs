@@ -60,6 +60,25 @@ pub enum Part {
 struct Slot {
     entry: Entry,
     part: Part,
+    /// For a file whose contents were dropped ([`Tree::make_lean`]), what they were.
+    digest: Option<Digest>,
+}
+
+/// The length and XXH3-128 hash of a file's contents: what a plan compares, and what a lean
+/// tree keeps of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Digest {
+    pub(crate) len: u64,
+    pub(crate) xxh3: u128,
+}
+
+impl Digest {
+    pub(crate) fn of(bytes: &[u8]) -> Digest {
+        Digest {
+            len: bytes.len() as u64,
+            xxh3: xxhash_rust::xxh3::xxh3_128(bytes),
+        }
+    }
 }
 
 /// A set of files and symlinks to write, keyed by their path in the tree, each with the
@@ -211,7 +230,14 @@ impl Tree {
             return Err(OutputError::FileDirConflict { path, child });
         }
         let part = self.part;
-        self.entries.insert(path, Slot { entry, part });
+        self.entries.insert(
+            path,
+            Slot {
+                entry,
+                part,
+                digest: None,
+            },
+        );
         Ok(())
     }
 
@@ -231,11 +257,61 @@ impl Tree {
                 self.zones.insert(path.clone());
             }
             self.part = slot.part;
-            let inserted = self.insert(path, slot.entry);
+            let inserted = self.insert(path.clone(), slot.entry);
             self.part = own;
             inserted?;
+            if let Some(new) = self.entries.get_mut(&path) {
+                new.digest = slot.digest;
+            }
         }
         Ok(())
+    }
+
+    /// Drops the contents of every file but the zones, keeping their [`Digest`]: a tree
+    /// that can be planned, but not written or shown (see [`super::plan_streamed`]). Zones
+    /// keep theirs: the plan sets their serials by what is on disk.
+    pub(crate) fn make_lean(&mut self) {
+        for (path, slot) in &mut self.entries {
+            if let Entry::File { contents, .. } = &mut slot.entry {
+                if slot.digest.is_none() && !self.zones.contains(path) {
+                    slot.digest = Some(Digest::of(contents.as_bytes()));
+                    *contents = String::new();
+                }
+            }
+        }
+    }
+
+    /// Whether the file at `path` had its contents dropped ([`Tree::make_lean`]).
+    pub(crate) fn is_lean(&self, path: &RelPath) -> bool {
+        self.entries.get(path).is_some_and(|s| s.digest.is_some())
+    }
+
+    /// The [`Digest`] of the contents of the file at `path`, kept or computed.
+    pub(crate) fn digest(&self, path: &RelPath) -> Option<Digest> {
+        let slot = self.entries.get(path)?;
+        match &slot.entry {
+            Entry::File { contents, .. } => Some(
+                slot.digest
+                    .unwrap_or_else(|| Digest::of(contents.as_bytes())),
+            ),
+            Entry::Symlink { .. } => None,
+        }
+    }
+
+    /// Whether `bytes` are the contents of the file at `path` (by their digest, when the
+    /// tree kept only that).
+    pub(crate) fn holds(&self, path: &RelPath, bytes: &[u8]) -> bool {
+        match self.entries.get(path) {
+            Some(Slot {
+                digest: Some(digest),
+                ..
+            }) => *digest == Digest::of(bytes),
+            Some(Slot {
+                entry: Entry::File { contents, .. },
+                ..
+            }) => contents.as_bytes() == bytes,
+            _ => false,
+        }
     }
 
     /// Empties every file's contents (their paths, modes and the symlinks stay): what a plan

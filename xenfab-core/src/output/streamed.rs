@@ -1,0 +1,209 @@
+//! Plans that hold no file contents: [`plan_streamed`] renders the parts that changed a batch
+//! at a time and keeps of each file only its length and hash, and [`StreamedPlan`] renders
+//! the parts again, a batch at a time, when it writes or shows them. A first write of a
+//! 110,000-host site never holds its 800 MB of files at once.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::incremental::{Survey, plan_parts};
+use super::plan::{Change, ChangeKind, Plan, PlanOptions, Staged, Summary, Write};
+use super::plan::{stage_all, unstage};
+use super::tree::{Entry, Part, Tree};
+use crate::error::{Error, RenderError};
+use crate::model::Fabric;
+
+/// How many parts are rendered at once: a dom0 of ten guests is about 80 kB of files.
+pub(crate) const BATCH: usize = 256;
+
+/// Why [`StreamedPlan::write_diff`] stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum DiffError {
+    /// Writing the diff failed.
+    #[error(transparent)]
+    Write(#[from] io::Error),
+    /// A part could not be rendered again as it was planned (a bug in xenfab).
+    #[error(transparent)]
+    Render(#[from] Error),
+}
+
+/// A plan made by [`plan_streamed`]: as [`Plan`], for a tree whose files' contents are
+/// rendered again from the fabric when they are written ([`StreamedPlan::apply`]) or shown
+/// ([`StreamedPlan::write_diff`]).
+#[derive(Debug)]
+pub struct StreamedPlan<'f> {
+    plan: Plan,
+    fabric: &'f Fabric,
+}
+
+/// [`plan_surveyed`](super::plan_surveyed), holding of each file rendered only its length
+/// and hash: what `xenfab render` does. Keep the tree's lock until the plan is applied.
+pub fn plan_streamed<'f>(
+    survey: Survey,
+    fabric: &'f Fabric,
+    options: &PlanOptions,
+) -> Result<StreamedPlan<'f>, Error> {
+    let plan = plan_parts(survey, fabric, options, true)?;
+    Ok(StreamedPlan { plan, fabric })
+}
+
+impl StreamedPlan<'_> {
+    /// See [`Plan::summary`].
+    pub fn summary(&self) -> Summary {
+        self.plan.summary()
+    }
+
+    /// See [`Plan::parts_rendered`].
+    pub fn parts_rendered(&self) -> Option<(usize, usize)> {
+        self.plan.parts_rendered()
+    }
+
+    /// See [`Plan::stale_temps`].
+    pub fn stale_temps(&self) -> &[PathBuf] {
+        self.plan.stale_temps()
+    }
+
+    /// See [`Plan::is_noop`].
+    pub fn is_noop(&self) -> bool {
+        self.plan.is_noop()
+    }
+
+    /// The output directory.
+    pub fn root(&self) -> &Path {
+        self.plan.root()
+    }
+
+    /// Writes the diff of [`Plan::diff`] into `out`, part by part: the site's entries first,
+    /// then each dom0's in the fabric's order, each part's in path order, and the removed
+    /// entries last, in path order. The parts are rendered again a batch at a time.
+    pub fn write_diff(&self, out: &mut impl io::Write) -> Result<(), DiffError> {
+        let (by_part, removals) = self.by_part();
+        let mut text = String::new();
+        let mut show = |change: &Change, new: Option<&Entry>| -> Result<(), DiffError> {
+            text.clear();
+            // Writing into a String cannot fail.
+            let _ = self.plan.write_change_to(change, new, &mut text);
+            Ok(out.write_all(text.as_bytes())?)
+        };
+        let parts: Vec<Part> = by_part.keys().copied().collect();
+        for batch in parts.chunks(BATCH) {
+            for (part, fresh) in self.render(batch, &by_part)? {
+                for change in &by_part[&part] {
+                    let new = rendered_entry(self.plan.tree(), fresh.as_ref(), &change.path)?;
+                    show(change, Some(new))?;
+                }
+            }
+        }
+        for change in removals {
+            show(change, None)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the plan, as [`Plan::apply`] does; the created and changed files are rendered
+    /// again, a batch of parts at a time, and staged under their temporary names before the
+    /// next batch. On failure, the temporary files made are removed.
+    pub fn apply(self) -> Result<Summary, Error> {
+        let fabric = self.fabric;
+        self.plan
+            .apply_staging(|root, tree, writes| stage_rendered(root, tree, writes, fabric))
+    }
+
+    /// The changes that leave an entry (created, changed) by part, in path order within
+    /// each; and the removals.
+    fn by_part(&self) -> (BTreeMap<Part, Vec<&Change>>, Vec<&Change>) {
+        let tree = self.plan.tree();
+        let mut by_part: BTreeMap<Part, Vec<&Change>> = BTreeMap::new();
+        let mut removals = Vec::new();
+        for change in self.plan.changes() {
+            match change.kind {
+                ChangeKind::Unchanged => {}
+                ChangeKind::Remove => removals.push(change),
+                ChangeKind::Create | ChangeKind::Change => {
+                    let part = tree.part(&change.path).unwrap_or_default();
+                    by_part.entry(part).or_default().push(change);
+                }
+            }
+        }
+        (by_part, removals)
+    }
+
+    /// The parts of `batch` rendered again, those whose changed files are lean (the others
+    /// need nothing: `None`).
+    fn render(
+        &self,
+        batch: &[Part],
+        by_part: &BTreeMap<Part, Vec<&Change>>,
+    ) -> Result<Vec<(Part, Option<Tree>)>, Error> {
+        let tree = self.plan.tree();
+        let (lean, ready): (Vec<Part>, Vec<Part>) = batch
+            .iter()
+            .partition(|part| by_part[part].iter().any(|c| tree.is_lean(&c.path)));
+        let mut parts: Vec<(Part, Option<Tree>)> = crate::render::render_parts(self.fabric, &lean)?
+            .into_iter()
+            .map(|(part, tree)| (part, Some(tree)))
+            .chain(ready.into_iter().map(|part| (part, None)))
+            .collect();
+        parts.sort_by_key(|(part, _)| *part);
+        Ok(parts)
+    }
+}
+
+/// The entry at `path` to write: the plan's, unless it is lean, then the one `fresh` (its
+/// part rendered again) has, which must be what was planned.
+fn rendered_entry<'a>(
+    planned: &'a Tree,
+    fresh: Option<&'a Tree>,
+    path: &super::RelPath,
+) -> Result<&'a Entry, Error> {
+    let unsteady = || Error::Render(RenderError::Unsteady { path: path.clone() });
+    if !planned.is_lean(path) {
+        return planned.get(path).ok_or_else(unsteady);
+    }
+    let fresh = fresh.ok_or_else(unsteady)?;
+    match fresh.get(path) {
+        Some(entry) if fresh.digest(path) == planned.digest(path) => Ok(entry),
+        _ => Err(unsteady()),
+    }
+}
+
+/// Step 2 of [`Plan::apply`] for a lean tree: the entries kept whole staged at once, then
+/// the others a batch of parts at a time, each part rendered again.
+fn stage_rendered(
+    root: &Path,
+    tree: &Tree,
+    writes: &[Write<'_>],
+    fabric: &Fabric,
+) -> Result<Vec<Staged>, Error> {
+    let (lean, ready): (Vec<Write<'_>>, Vec<Write<'_>>) =
+        writes.iter().copied().partition(|w| tree.is_lean(w.path));
+    let mut staged = stage_all(root, &ready)?;
+    let mut by_part: BTreeMap<Part, Vec<Write<'_>>> = BTreeMap::new();
+    for write in lean {
+        let part = tree.part(write.path).unwrap_or_default();
+        by_part.entry(part).or_default().push(write);
+    }
+    let parts: Vec<Part> = by_part.keys().copied().collect();
+    for batch in parts.chunks(BATCH) {
+        let more = (|| -> Result<Vec<Staged>, Error> {
+            let rendered = crate::render::render_parts(fabric, batch)?;
+            let mut again = Vec::new();
+            for (part, fresh) in &rendered {
+                for write in &by_part[part] {
+                    let entry = rendered_entry(tree, Some(fresh), write.path)?;
+                    again.push(Write { entry, ..*write });
+                }
+            }
+            Ok(stage_all(root, &again)?)
+        })();
+        match more {
+            Ok(more) => staged.extend(more),
+            Err(err) => {
+                unstage(staged);
+                return Err(err);
+            }
+        }
+    }
+    Ok(staged)
+}
