@@ -195,18 +195,21 @@ pub(crate) fn plan_parts(
         .collect();
     // Dropping the contents costs a second render when they are written: worth it only when
     // many parts are rendered (a small change holds little).
-    let tree = if lean && dirty.len() > super::streamed::BATCH {
-        let mut trees = Vec::with_capacity(dirty.len());
-        for batch in dirty.chunks(super::streamed::BATCH) {
-            let mut parts = crate::render::render_parts(fabric, batch)?;
-            parts.par_iter_mut().for_each(|(_, tree)| tree.make_lean());
-            trees.extend(parts.into_iter().map(|(_, tree)| tree));
-        }
-        Tree::merge_all(trees)?
+    let lean = lean && dirty.len() > super::streamed::BATCH;
+    let batch = if lean {
+        super::streamed::BATCH
     } else {
-        let parts = crate::render::render_parts(fabric, &dirty)?;
-        Tree::merge_all(parts.into_iter().map(|(_, tree)| tree).collect())?
+        dirty.len().max(1)
     };
+    let mut trees = Vec::with_capacity(dirty.len());
+    for batch in dirty.chunks(batch) {
+        let mut parts = crate::render::render_parts(fabric, batch)?;
+        if lean {
+            parts.par_iter_mut().for_each(|(_, tree)| tree.make_lean());
+        }
+        trees.extend(parts.into_iter().map(|(_, tree)| tree));
+    }
+    let tree = Tree::merge_all(trees)?;
     let parts = TreeParts {
         rendered: (dirty.len(), names.len() + 1),
         stamps,

@@ -218,12 +218,17 @@ pub(crate) struct Stamp {
 impl Stamp {
     /// The stamp of a file of `contents` that is `seen` on disk.
     pub(crate) fn new(contents: &[u8], seen: Seen) -> Self {
+        Stamp::of(Digest::of(contents), seen)
+    }
+
+    /// The stamp of a file whose contents have `digest`, `seen` on disk.
+    pub(crate) fn of(digest: Digest, seen: Seen) -> Self {
         Stamp {
-            size: contents.len() as u64,
+            size: digest.len,
             ino: seen.ino,
             mtime: seen.mtime,
             ctime: seen.ctime,
-            xxh3: xxhash_rust::xxh3::xxh3_128(contents),
+            xxh3: digest.xxh3,
         }
     }
 

@@ -18,7 +18,7 @@ use super::manifest::{
     read_manifest,
 };
 use super::path::RelPath;
-use super::tree::{Entry, Tree, file_mode};
+use super::tree::{Digest, Entry, Tree, file_mode};
 
 /// The file [`Plan::apply`] keeps in the output root while it writes, directly in the root: a
 /// run that finds it knows that the last one did not finish, and looks for the temporary
@@ -1018,8 +1018,8 @@ pub(crate) struct Staged {
     path: RelPath,
     /// `None` for a symlink created directly at its path.
     temp: Option<PathBuf>,
-    /// For a file, the length and hash of its contents, for its stamp.
-    digest: Option<(u64, u128)>,
+    /// For a file, the digest of its contents, for its stamp.
+    digest: Option<Digest>,
 }
 
 /// Step 2 of [`Plan::apply`]: every entry of `writes` under a temporary name, on every core.
@@ -1068,7 +1068,7 @@ fn stage(root: &Path, write: Write<'_>) -> Result<Staged, OutputError> {
             executable,
         } => {
             let bytes = contents.as_bytes();
-            digest = Some((bytes.len() as u64, xxhash_rust::xxh3::xxh3_128(bytes)));
+            digest = Some(Digest::of(bytes));
             Some(fsops::write_temp(&target, bytes, file_mode(*executable))?)
         }
         // Creating a symlink is atomic: nothing partial to hide.
@@ -1102,20 +1102,11 @@ fn rename_all(root: &Path, staged: Vec<Staged>) -> Result<FxHashMap<RelPath, Sta
             if let Err(err) = fs::rename(&temp, &target) {
                 return Err((fsops::io_error("write", &target, err), Some(temp)));
             }
-            let Some((size, xxh3)) = staged.digest else {
+            let Some(digest) = staged.digest else {
                 return Ok(None);
             };
             match fsops::node(&target) {
-                Ok(Node::File { seen, .. }) => Ok(Some((
-                    staged.path,
-                    Stamp {
-                        size,
-                        ino: seen.ino,
-                        mtime: seen.mtime,
-                        ctime: seen.ctime,
-                        xxh3,
-                    },
-                ))),
+                Ok(Node::File { seen, .. }) => Ok(Some((staged.path, Stamp::of(digest, seen)))),
                 Ok(_) => Ok(None),
                 Err(err) => Err((err, None)),
             }

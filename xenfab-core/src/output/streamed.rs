@@ -176,14 +176,17 @@ fn stage_rendered(
     writes: &[Write<'_>],
     fabric: &Fabric,
 ) -> Result<Vec<Staged>, Error> {
-    let (lean, ready): (Vec<Write<'_>>, Vec<Write<'_>>) =
-        writes.iter().copied().partition(|w| tree.is_lean(w.path));
-    let mut staged = stage_all(root, &ready)?;
+    let mut ready = Vec::new();
     let mut by_part: BTreeMap<Part, Vec<Write<'_>>> = BTreeMap::new();
-    for write in lean {
-        let part = tree.part(write.path).unwrap_or_default();
-        by_part.entry(part).or_default().push(write);
+    for write in writes.iter().copied() {
+        if tree.is_lean(write.path) {
+            let part = tree.part(write.path).unwrap_or_default();
+            by_part.entry(part).or_default().push(write);
+        } else {
+            ready.push(write);
+        }
     }
+    let mut staged = stage_all(root, &ready)?;
     let parts: Vec<Part> = by_part.keys().copied().collect();
     for batch in parts.chunks(BATCH) {
         let more = (|| -> Result<Vec<Staged>, Error> {
