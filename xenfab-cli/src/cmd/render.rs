@@ -94,8 +94,13 @@ pub fn write(
     let (sourced, _lock, survey) = if output.is_dir() {
         let lock = args.lock.lock(output, kind)?;
         let (sourced, survey) = std::thread::scope(|scope| {
-            let survey = scope.spawn(|| Survey::checked(output));
+            let survey = scope.spawn(|| {
+                let survey = Survey::checked(output);
+                timing("  survey (beside the load)", step);
+                survey
+            });
             let sourced = load();
+            timing("  load (beside the survey)", step);
             (sourced, survey.join())
         });
         let survey = survey.unwrap_or_else(|panic| std::panic::resume_unwind(panic));

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io;
+use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -282,7 +282,7 @@ impl Manifest {
             site: self.site.as_ref(),
             parts: self.parts.as_ref(),
         };
-        ManifestText::of(&head, &entries, None, &|_| None)
+        ManifestLines::of(&head, entries, None, &|_| None).text()
     }
 }
 
@@ -309,26 +309,27 @@ impl Line<'_> {
     }
 }
 
-impl ManifestText {
-    /// The text of the manifest that lists the entries of `tree` (with the stamp `stamp`
-    /// gives each file, and its part of `parts`), the entries `carried` over from the last
-    /// manifest, and those of `old` that neither lists; written for `site`, with the
-    /// fingerprints of `parts` when the tree was rendered from a fabric.
+impl<'a> ManifestLines<'a> {
+    /// The manifest that lists the entries of `tree` (with the stamp `stamp` gives each file,
+    /// and its part of `parts`), the entries `carried` over from the last manifest, and those
+    /// of `old` that neither lists; written for `site`, with the fingerprints of `parts` when
+    /// the tree was rendered from a fabric.
     ///
     /// The text is JSON with one entry a line (a tree of 100,000 hosts has close to a
     /// million: pretty printing would triple the file) and a final newline; entries sorted
     /// by path. The first line holds everything but the entries (see [`parse_lines`]).
     ///
-    /// No map of the entries is made: their lines are written from the tree (for 900,000
-    /// entries, such a map is 150 MB).
+    /// No map of the entries is made, and no text until it is written: the lines are made
+    /// from the tree a window at a time (for 900,000 entries, such a map is 150 MB, the
+    /// text 180 MB).
     pub(crate) fn for_tree(
-        tree: &Tree,
+        tree: &'a Tree,
         site: Option<&SiteStamp>,
-        parts: Option<&TreeParts>,
-        carried: &BTreeMap<RelPath, ManifestEntry>,
-        old: Option<&BTreeMap<RelPath, ManifestEntry>>,
-        stamp: &(dyn Fn(&RelPath) -> Option<Stamp> + Sync),
-    ) -> ManifestText {
+        parts: Option<&'a TreeParts>,
+        carried: &'a BTreeMap<RelPath, ManifestEntry>,
+        old: Option<&'a BTreeMap<RelPath, ManifestEntry>>,
+        stamp: &'a (dyn Fn(&RelPath) -> Option<Stamp> + Sync),
+    ) -> ManifestLines<'a> {
         let old = old
             .into_iter()
             .flatten()
@@ -344,37 +345,17 @@ impl ManifestText {
             site,
             parts: parts.map(|p| &p.stamps),
         };
-        Self::of(&head, &lines, parts, stamp)
+        Self::of(&head, lines, parts, stamp)
     }
 
-    /// The text of the manifest `head` describes, listing `lines`: an entry of the tree in
-    /// its part of `parts`, a file with the stamp `stamp` gives it. The entries' lines are
-    /// made on every core, in chunks that are written one after another rather than copied
-    /// into one buffer (the manifest of a 110,000-host site is 180 MB).
+    /// The manifest `head` describes, listing `lines`: an entry of the tree in its part of
+    /// `parts`, a file with the stamp `stamp` gives it.
     fn of(
         head: &Head<'_>,
-        lines: &[Line<'_>],
-        parts: Option<&TreeParts>,
-        stamp: &(dyn Fn(&RelPath) -> Option<Stamp> + Sync),
-    ) -> ManifestText {
-        // Serialising plain strings, booleans and integers into memory cannot fail.
-        fn json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
-            let _ = serde_json::to_writer(out, value);
-        }
-        let new = |path: &RelPath, entry: &Entry, part: Part| {
-            let dom0 = TreeParts::dom0_of(parts, part).map(str::to_owned);
-            match entry {
-                Entry::File { executable, .. } => ManifestEntry::File {
-                    executable: *executable,
-                    stamp: stamp(path),
-                    dom0,
-                },
-                Entry::Symlink { target } => ManifestEntry::Symlink {
-                    target: target.clone(),
-                    dom0,
-                },
-            }
-        };
+        lines: Vec<Line<'a>>,
+        parts: Option<&'a TreeParts>,
+        stamp: &'a (dyn Fn(&RelPath) -> Option<Stamp> + Sync),
+    ) -> ManifestLines<'a> {
         let mut first = Vec::with_capacity(256);
         first.extend_from_slice(b"{\"format\":");
         json(&mut first, &head.format);
@@ -387,32 +368,117 @@ impl ManifestText {
             json(&mut first, parts);
         }
         first.extend_from_slice(b",\"entries\":{");
-        let mut pieces: Vec<Vec<u8>> = Vec::with_capacity(lines.len() / 4096 + 3);
-        pieces.push(first);
-        pieces.par_extend(lines.par_chunks(4096).map(|chunk| {
-            let mut out = Vec::with_capacity(chunk.len() * 160);
-            for line in chunk {
-                out.extend_from_slice(b"\n");
-                json(&mut out, line.path().as_str());
-                out.push(b':');
-                match line {
-                    Line::New(path, entry, part) => json(&mut out, &new(path, entry, *part)),
-                    Line::Old(_, entry) => json(&mut out, entry),
-                }
-                out.push(b',');
-            }
-            out
-        }));
-        if let Some(last) = pieces.last_mut().filter(|_| !lines.is_empty()) {
-            // the comma after the last entry
-            last.pop();
+        ManifestLines {
+            first,
+            lines,
+            parts,
+            stamp,
         }
-        pieces.push(b"\n}}\n".to_vec());
+    }
+
+    /// Hands the manifest's text to `each`, piece by piece, in order. The entries' lines are
+    /// made on every core, a window of chunks at a time, each window handed over before the
+    /// next is made.
+    fn pieces(&self, mut each: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+        /// Lines a chunk (about 800 kB of text), chunks a window.
+        const CHUNK: usize = 4096;
+        const WINDOW: usize = 16;
+        let new = |path: &RelPath, entry: &Entry, part: Part| {
+            let dom0 = TreeParts::dom0_of(self.parts, part).map(str::to_owned);
+            match entry {
+                Entry::File { executable, .. } => ManifestEntry::File {
+                    executable: *executable,
+                    stamp: (self.stamp)(path),
+                    dom0,
+                },
+                Entry::Symlink { target } => ManifestEntry::Symlink {
+                    target: target.clone(),
+                    dom0,
+                },
+            }
+        };
+        each(&self.first)?;
+        let count = self.lines.len();
+        for (w, window) in self.lines.chunks(CHUNK * WINDOW).enumerate() {
+            let texts: Vec<Vec<u8>> = window
+                .par_chunks(CHUNK)
+                .enumerate()
+                .map(|(c, chunk)| {
+                    let mut out = Vec::with_capacity(chunk.len() * 160);
+                    for (i, line) in chunk.iter().enumerate() {
+                        out.extend_from_slice(b"\n");
+                        json(&mut out, line.path().as_str());
+                        out.push(b':');
+                        match line {
+                            Line::New(path, entry, part) => {
+                                json(&mut out, &new(path, entry, *part));
+                            }
+                            Line::Old(_, entry) => json(&mut out, entry),
+                        }
+                        // a comma after every entry but the last
+                        if (w * WINDOW + c) * CHUNK + i + 1 < count {
+                            out.push(b',');
+                        }
+                    }
+                    out
+                })
+                .collect();
+            for text in &texts {
+                each(text)?;
+            }
+        }
+        each(b"\n}}\n")
+    }
+
+    /// The whole text, in pieces.
+    pub(crate) fn text(&self) -> ManifestText {
+        let mut pieces = Vec::new();
+        // Collecting into memory cannot fail.
+        let _ = self.pieces(|piece| {
+            pieces.push(piece.to_vec());
+            Ok(())
+        });
         ManifestText(pieces)
+    }
+
+    /// Writes the manifest atomically into `root`'s manifest file, its text made as it is
+    /// written, unless its digest ([`ManifestText::digest`]) is `unless` (the manifest on disk
+    /// is then this one already: nothing is replaced). Returns the digest, and whether the
+    /// file was replaced.
+    pub(crate) fn write(
+        &self,
+        root: &Path,
+        unless: Option<u128>,
+    ) -> Result<(u128, bool), OutputError> {
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        let written =
+            super::fsops::write_streamed_atomic(&root.join(MANIFEST_FILE), 0o644, |file| {
+                let mut file = io::BufWriter::with_capacity(1 << 20, file);
+                self.pieces(|piece| {
+                    hasher.update(piece);
+                    file.write_all(piece)
+                })?;
+                file.flush()?;
+                Ok(unless != Some(hasher.digest128()))
+            })?;
+        Ok((hasher.digest128(), written))
     }
 }
 
-/// A manifest's text, in the pieces [`ManifestText::for_tree`] made it.
+/// Serialises plain strings, booleans and integers into memory, which cannot fail.
+fn json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    let _ = serde_json::to_writer(out, value);
+}
+
+/// A manifest to write, as [`ManifestLines::for_tree`] describes it.
+pub(crate) struct ManifestLines<'a> {
+    first: Vec<u8>,
+    lines: Vec<Line<'a>>,
+    parts: Option<&'a TreeParts>,
+    stamp: &'a (dyn Fn(&RelPath) -> Option<Stamp> + Sync),
+}
+
+/// A manifest's text, in the pieces [`ManifestLines::text`] made it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ManifestText(Vec<Vec<u8>>);
 
@@ -456,43 +522,109 @@ fn corrupt(path: &Path, message: &str) -> OutputError {
     }
 }
 
-/// The manifest in `bytes` as [`ManifestText::for_tree`] makes it, its entries parsed on every
-/// core: `None` when the bytes are laid out otherwise (an older or hand-made manifest, or
-/// entries out of order), for [`serde_json`] to read them whole, and report what is wrong.
-fn parse_lines(bytes: &[u8]) -> Option<Manifest> {
+/// The manifest `file` holds, laid out as [`ManifestLines::for_tree`] writes it: read a
+/// block at a time, each block's entries parsed on every core (the manifest of a
+/// 110,000-host site is 180 MB, never held whole). `None` when the file is laid out
+/// otherwise (an older or hand-made manifest, or entries out of order), for [`serde_json`] to
+/// read it whole, and report what is wrong.
+pub(super) fn parse_lines(file: &mut fs::File) -> io::Result<Option<Manifest>> {
+    // An entry's line is about 200 bytes: room for all of them at once, as a vector that
+    // grew would copy them (and its untouched end costs no memory).
+    let room = usize::try_from(file.metadata()?.len() / 100).unwrap_or(0);
+    parse_blocks(file, 16 << 20, room)
+}
+
+/// [`parse_lines`], reading `block` bytes at a time, with room for `room` entries.
+pub(super) fn parse_blocks(
+    file: &mut impl io::Read,
+    block: u64,
+    room: usize,
+) -> io::Result<Option<Manifest>> {
     const OPEN: &[u8] = b",\"entries\":{";
-    let mut lines = bytes.split(|b| *b == b'\n');
-    let head = lines.next()?.strip_suffix(OPEN)?;
+    let mut buf: Vec<u8> =
+        Vec::with_capacity(usize::try_from(block).unwrap_or(0).saturating_mul(2));
+    // Reads until `buf` holds a newline or the file ends: the position of the last newline,
+    // if any.
+    let mut fill = |buf: &mut Vec<u8>| -> io::Result<Option<usize>> {
+        loop {
+            if let Some(at) = buf.iter().rposition(|b| *b == b'\n') {
+                return Ok(Some(at));
+            }
+            if io::Read::take(&mut *file, block).read_to_end(buf)? == 0 {
+                return Ok(None);
+            }
+        }
+    };
+    if fill(&mut buf)?.is_none() {
+        return Ok(None);
+    }
+    let Some(first) = buf.iter().position(|b| *b == b'\n') else {
+        return Ok(None);
+    };
+    let Some(head) = buf[..first].strip_suffix(OPEN) else {
+        return Ok(None);
+    };
     let mut header = head.to_vec();
     header.extend_from_slice(b",\"entries\":{}}");
-    let mut manifest: Manifest = serde_json::from_slice(&header).ok()?;
-    let mut lines: Vec<&[u8]> = lines.collect();
-    // the end: `}}`, the final newline's empty line
-    if lines.pop()? != b"" || lines.pop()? != b"}}" {
-        return None;
+    let Ok(mut manifest) = serde_json::from_slice::<Manifest>(&header) else {
+        return Ok(None);
+    };
+    buf.drain(..=first);
+    // (made a map at once at the end: built from sorted entries, a map's nodes are full)
+    let mut entries: Vec<(RelPath, ManifestEntry)> = Vec::with_capacity(room);
+    // Every entry's line ends with a comma but the last one's, which `}}` follows.
+    let mut last_entry = false;
+    let mut closed = false;
+    let mut end = fill(&mut buf)?;
+    while let Some(upto) = end {
+        let lines: Vec<&[u8]> = buf[..upto].split(|b| *b == b'\n').collect();
+        let parsed: Vec<Option<(RelPath, ManifestEntry, bool)>> = lines
+            .par_iter()
+            .map(|line| {
+                if *line == b"}}" {
+                    return None;
+                }
+                let (line, comma) = match line.strip_suffix(b",") {
+                    Some(line) => (line, true),
+                    None => (*line, false),
+                };
+                // `"path":{…}`: a path has no `"` or `\\` (RelPath), so its string ends at
+                // the first `":`
+                let colon = line.windows(2).position(|w| w == b"\":")? + 1;
+                let path: RelPath = serde_json::from_slice(&line[..colon]).ok()?;
+                let entry: ManifestEntry = serde_json::from_slice(&line[colon + 1..]).ok()?;
+                Some((path, entry, comma))
+            })
+            .collect();
+        for (line, parsed) in lines.iter().zip(parsed) {
+            if closed || last_entry && *line != b"}}" {
+                return Ok(None);
+            }
+            match parsed {
+                _ if *line == b"}}" => closed = true,
+                None => return Ok(None),
+                Some((path, entry, comma)) => {
+                    if entries.last().is_some_and(|(last, _)| *last >= path) {
+                        return Ok(None);
+                    }
+                    entries.push((path, entry));
+                    last_entry = !comma;
+                }
+            }
+        }
+        if closed && !(last_entry || entries.is_empty()) {
+            return Ok(None);
+        }
+        // the rest of the last line, then more
+        buf.drain(..=upto);
+        end = fill(&mut buf)?;
     }
-    let entries: Vec<(RelPath, ManifestEntry)> = lines
-        .par_iter()
-        .enumerate()
-        .map(|(i, line)| {
-            let line = if i + 1 == lines.len() {
-                *line
-            } else {
-                line.strip_suffix(b",")?
-            };
-            // `"path":{…}`: a path has no `"` or `\\` (RelPath), so its string ends at the
-            // first `":`
-            let colon = line.windows(2).position(|w| w == b"\":")? + 1;
-            let path: RelPath = serde_json::from_slice(&line[..colon]).ok()?;
-            let entry: ManifestEntry = serde_json::from_slice(&line[colon + 1..]).ok()?;
-            Some((path, entry))
-        })
-        .collect::<Option<_>>()?;
-    if !entries.windows(2).all(|w| w[0].0 < w[1].0) {
-        return None;
+    // the final newline ended the text
+    if !(closed && buf.is_empty()) {
+        return Ok(None);
     }
     manifest.entries = entries.into_iter().collect();
-    Some(manifest)
+    Ok(Some(manifest))
 }
 
 /// Reads `<root>/.xenfab-manifest.json`; `Ok(None)` when it does not exist.
@@ -516,19 +648,21 @@ pub(crate) fn read_manifest(root: &Path) -> Result<Option<LoadedManifest>, Outpu
     if !meta.file_type().is_file() {
         return Err(corrupt(&path, "the manifest is not a regular file"));
     }
-    let bytes = fs::read(&path).map_err(|source| OutputError::Io {
+    let io_error = |source| OutputError::Io {
         action: "read",
         path: path.clone(),
         source,
-    })?;
-    let manifest = match parse_lines(&bytes) {
-        Some(manifest) => manifest,
-        None => serde_json::from_slice(&bytes).map_err(|source| OutputError::Manifest {
+    };
+    let lines = fs::File::open(&path).and_then(|mut file| parse_lines(&mut file));
+    let manifest = if let Some(manifest) = lines.map_err(io_error)? {
+        manifest
+    } else {
+        let bytes = fs::read(&path).map_err(io_error)?;
+        serde_json::from_slice(&bytes).map_err(|source| OutputError::Manifest {
             path: path.clone(),
             source,
-        })?,
+        })?
     };
-    drop(bytes);
     if !(OLDEST_FORMAT..=MANIFEST_FORMAT).contains(&manifest.format) {
         return Err(corrupt(
             &path,

@@ -12,10 +12,10 @@ use serde::Serialize;
 use similar::TextDiff;
 
 use super::OutputError;
-use super::fsops::{self, Node};
+use super::fsops::{self, Node, TempName};
 use super::manifest::{
-    LoadedManifest, MANIFEST_FORMAT, ManifestEntry, ManifestText, SiteStamp, Stamp, TreeParts,
-    read_manifest,
+    LoadedManifest, MANIFEST_FORMAT, ManifestEntry, ManifestLines, ManifestText, SiteStamp, Stamp,
+    TreeParts, read_manifest,
 };
 use super::path::RelPath;
 use super::tree::{Digest, Entry, Tree, file_mode};
@@ -334,7 +334,7 @@ pub(crate) fn plan_loaded(
             Some(ManifestEntry::File { stamp, .. }) => *stamp,
             _ => None,
         };
-        ManifestText::for_tree(
+        ManifestLines::for_tree(
             &tree,
             site.as_ref(),
             parts.as_ref(),
@@ -342,6 +342,7 @@ pub(crate) fn plan_loaded(
             None,
             &|path| recorded(path).or_else(|| kept.get(path).copied()),
         )
+        .text()
     });
     // A manifest that is not current differs from the one on disk.
     let manifest_changed = match (&loaded, &manifest) {
@@ -900,17 +901,17 @@ impl Plan {
         // its digest is kept: the last one is not written again when it is the same.)
         let intent = match self.intent.take() {
             Some(old) => {
-                let text = ManifestText::for_tree(
+                let (digest, _) = ManifestLines::for_tree(
                     &self.tree,
                     self.site.as_ref(),
                     self.parts.as_ref(),
                     &self.carried,
                     Some(&old),
                     &|path| self.kept.get(path).copied(),
-                );
-                text.write(root)?;
+                )
+                .write(root, None)?;
                 fsops::sync_dir(root)?;
-                Some(text.digest())
+                Some(digest)
             }
             None => None,
         };
@@ -963,19 +964,28 @@ impl Plan {
         // in the set.)
         fsops::sync_names(root, touched.iter().map(PathBuf::as_path))?;
         settle_clock(stamps.values());
-        let manifest = match self.manifest {
-            Some(manifest) => manifest,
-            None => ManifestText::for_tree(
-                &self.tree,
-                self.site.as_ref(),
-                self.parts.as_ref(),
-                &self.carried,
-                None,
-                &|path| stamps.get(path).or_else(|| self.kept.get(path)).copied(),
-            ),
+        // (A manifest the same as the one written before the entries is not written again.)
+        let replaced = match &self.manifest {
+            _ if !self.manifest_changed => false,
+            Some(manifest) if intent == Some(manifest.digest()) => false,
+            Some(manifest) => {
+                manifest.write(root)?;
+                true
+            }
+            None => {
+                ManifestLines::for_tree(
+                    &self.tree,
+                    self.site.as_ref(),
+                    self.parts.as_ref(),
+                    &self.carried,
+                    None,
+                    &|path| stamps.get(path).or_else(|| self.kept.get(path)).copied(),
+                )
+                .write(root, intent)?
+                .1
+            }
         };
-        if self.manifest_changed && intent != Some(manifest.digest()) {
-            manifest.write(root)?;
+        if replaced {
             fsops::sync_dir(root)?;
         }
         fsops::remove_if_present(&unfinished)?;
@@ -1013,26 +1023,31 @@ pub(crate) struct Write<'a> {
     pub(crate) entry: &'a Entry,
 }
 
-/// An entry written under its temporary name (or, for a new symlink, already in place).
+/// An entry written under its temporary name, to be renamed into place.
 pub(crate) struct Staged {
     path: RelPath,
-    /// `None` for a symlink created directly at its path.
-    temp: Option<PathBuf>,
+    temp: TempName,
     /// For a file, the digest of its contents, for its stamp.
     digest: Option<Digest>,
+}
+
+impl Staged {
+    fn temp_path(&self, root: &Path) -> PathBuf {
+        self.temp.path(&root.join(self.path.as_str()))
+    }
 }
 
 /// Step 2 of [`Plan::apply`]: every entry of `writes` under a temporary name, on every core.
 /// On failure the temporary files made are removed and the first error in path order
 /// returned.
 pub(crate) fn stage_all(root: &Path, writes: &[Write<'_>]) -> Result<Vec<Staged>, OutputError> {
-    let results: Vec<Result<Staged, OutputError>> =
+    let results: Vec<Result<Option<Staged>, OutputError>> =
         writes.par_iter().map(|write| stage(root, *write)).collect();
     let mut staged = Vec::with_capacity(results.len());
     let mut first = None;
     for result in results {
         match result {
-            Ok(one) => staged.push(one),
+            Ok(one) => staged.extend(one),
             Err(err) => {
                 first.get_or_insert(err);
             }
@@ -1041,18 +1056,19 @@ pub(crate) fn stage_all(root: &Path, writes: &[Write<'_>]) -> Result<Vec<Staged>
     let Some(err) = first else {
         return Ok(staged);
     };
-    unstage(staged);
+    unstage(root, staged);
     Err(err)
 }
 
 /// Removes the temporary files of `staged` (after a failure, before any is renamed).
-pub(crate) fn unstage(staged: Vec<Staged>) {
-    for temp in staged.into_iter().filter_map(|s| s.temp) {
-        let _ = fs::remove_file(temp);
+pub(crate) fn unstage(root: &Path, staged: Vec<Staged>) {
+    for one in staged {
+        let _ = fs::remove_file(one.temp_path(root));
     }
 }
 
-fn stage(root: &Path, write: Write<'_>) -> Result<Staged, OutputError> {
+/// `write` under a temporary name; `None` for a new symlink, made in place at once.
+fn stage(root: &Path, write: Write<'_>) -> Result<Option<Staged>, OutputError> {
     let target = root.join(write.path.as_str());
     // What was planned must still be so: nothing where an entry is created, a file or
     // symlink where one is changed.
@@ -1069,20 +1085,20 @@ fn stage(root: &Path, write: Write<'_>) -> Result<Staged, OutputError> {
         } => {
             let bytes = contents.as_bytes();
             digest = Some(Digest::of(bytes));
-            Some(fsops::write_temp(&target, bytes, file_mode(*executable))?)
+            fsops::write_temp(&target, bytes, file_mode(*executable))?
         }
         // Creating a symlink is atomic: nothing partial to hide.
         Entry::Symlink { target: link } if node == Node::Missing => {
             fsops::create_symlink(&target, link)?;
-            None
+            return Ok(None);
         }
-        Entry::Symlink { target: link } => Some(fsops::temp_symlink(&target, link)?),
+        Entry::Symlink { target: link } => fsops::temp_symlink(&target, link)?,
     };
-    Ok(Staged {
+    Ok(Some(Staged {
         path: write.path.clone(),
         temp,
         digest,
-    })
+    }))
 }
 
 /// One entry of [`rename_all`]: the stamp of a file renamed into place (`None` for a
@@ -1095,10 +1111,8 @@ fn rename_all(root: &Path, staged: Vec<Staged>) -> Result<FxHashMap<RelPath, Sta
     let results: Vec<Renamed> = staged
         .into_par_iter()
         .map(|staged| {
-            let Some(temp) = staged.temp else {
-                return Ok(None);
-            };
             let target = root.join(staged.path.as_str());
+            let temp = staged.temp.path(&target);
             if let Err(err) = fs::rename(&temp, &target) {
                 return Err((fsops::io_error("write", &target, err), Some(temp)));
             }

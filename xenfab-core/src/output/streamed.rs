@@ -203,7 +203,7 @@ fn stage_rendered(
         match more {
             Ok(more) => staged.extend(more),
             Err(err) => {
-                unstage(staged);
+                unstage(root, staged);
                 return Err(err);
             }
         }

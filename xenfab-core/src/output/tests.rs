@@ -1250,6 +1250,71 @@ fn a_manifest_is_read_back_line_by_line_or_whole() {
 }
 
 #[test]
+fn a_big_manifest_is_read_block_by_block_as_written_window_by_window() {
+    use manifest::{Manifest, ManifestEntry, parse_blocks, parse_lines};
+    let mut manifest = Manifest {
+        format: MANIFEST_FORMAT,
+        generator: "xenfab".to_owned(),
+        site: None,
+        parts: None,
+        entries: std::collections::BTreeMap::default(),
+    };
+    // more lines than a window of chunks (16 × 4096) writes at once
+    for i in 0..70_000 {
+        let entry = if i % 3 == 0 {
+            ManifestEntry::Symlink {
+                target: format!("../t{i}"),
+                dom0: None,
+            }
+        } else {
+            ManifestEntry::File {
+                executable: i % 3 == 2,
+                stamp: None,
+                dom0: Some(format!("xen{:02}", i % 17)),
+            }
+        };
+        let path = RelPath::new(&format!("d{}/f{i:06}", i / 5000)).unwrap();
+        manifest.entries.insert(path, entry);
+    }
+    let bytes = manifest.to_text().to_vec();
+    assert!(bytes.ends_with(b"\n}}\n"));
+    assert_eq!(bytes.split(|b| *b == b'\n').count(), 70_003);
+    // blocks of 997 bytes: lines cut across blocks
+    let parse = |bytes: &[u8]| parse_blocks(&mut &bytes[..], 997, 0).unwrap();
+    assert_eq!(parse(&bytes).as_ref(), Some(&manifest));
+    let file = tempfile::NamedTempFile::new().unwrap();
+    fs::write(file.path(), &bytes).unwrap();
+    let mut whole = fs::File::open(file.path()).unwrap();
+    assert_eq!(parse_lines(&mut whole).unwrap().as_ref(), Some(&manifest));
+    // laid out otherwise: left to serde_json
+    assert_eq!(parse(&bytes[..bytes.len() - 1]), None, "no final newline");
+    assert_eq!(
+        parse(&[&bytes[..], b"x"].concat()),
+        None,
+        "text after the end"
+    );
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    let last = text.rfind("\n}}").unwrap();
+    let extra = format!(
+        "{},\n\"zz\":{{\"kind\":\"symlink\",\"target\":\"a\"}}{}",
+        &text[..last],
+        &text[last..]
+    );
+    assert!(
+        parse(extra.as_bytes()).is_some(),
+        "one more entry, well formed"
+    );
+    let no_comma = text.replacen("},\n", "}\n", 1);
+    assert_eq!(
+        parse(no_comma.as_bytes()),
+        None,
+        "an entry after the last one"
+    );
+    let swapped = text.replacen("\"d0/f000000\"", "\"zzz\"", 1);
+    assert_eq!(parse(swapped.as_bytes()), None, "entries out of order");
+}
+
+#[test]
 fn trees_merged_at_once_are_checked_as_one_by_one() {
     let a = tree(&[("x/y", "1"), ("z", "2")]);
     let b = tree(&[("w", "3")]);
