@@ -202,7 +202,7 @@ pub(crate) fn plan_parts(
         dirty.len().max(1)
     };
     let mut trees = Vec::with_capacity(dirty.len());
-    for batch in dirty.chunks(batch) {
+    for batch in super::streamed::batches(&dirty, batch) {
         let mut parts = crate::render::render_parts(fabric, batch)?;
         if lean {
             parts.par_iter_mut().for_each(|(_, tree)| tree.make_lean());

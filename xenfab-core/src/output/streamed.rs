@@ -17,6 +17,18 @@ use crate::model::Fabric;
 /// How many parts are rendered at once: a dom0 of ten guests is about 80 kB of files.
 pub(crate) const BATCH: usize = 256;
 
+/// `parts` (in [`Part`] order, the site's first) a batch at a time: at most `size` dom0s'
+/// parts, and the site's part alone (at 110,000 hosts its files are 140 MB, and rendering
+/// them takes as much again).
+pub(crate) fn batches(parts: &[Part], size: usize) -> impl Iterator<Item = &[Part]> {
+    let site = parts.iter().take_while(|p| **p == Part::Site).count();
+    let (site, dom0s) = parts.split_at(site);
+    (!site.is_empty())
+        .then_some(site)
+        .into_iter()
+        .chain(dom0s.chunks(size.max(1)))
+}
+
 /// Why [`StreamedPlan::write_diff`] stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum DiffError {
@@ -87,7 +99,7 @@ impl StreamedPlan<'_> {
             Ok(out.write_all(text.as_bytes())?)
         };
         let parts: Vec<Part> = by_part.keys().copied().collect();
-        for batch in parts.chunks(BATCH) {
+        for batch in batches(&parts, BATCH) {
             for (part, fresh) in self.render(batch, &by_part)? {
                 for change in &by_part[&part] {
                     let new = rendered_entry(self.plan.tree(), fresh.as_ref(), &change.path)?;
@@ -188,7 +200,7 @@ fn stage_rendered(
     }
     let mut staged = stage_all(root, &ready)?;
     let parts: Vec<Part> = by_part.keys().copied().collect();
-    for batch in parts.chunks(BATCH) {
+    for batch in batches(&parts, BATCH) {
         let more = (|| -> Result<Vec<Staged>, Error> {
             let rendered = crate::render::render_parts(fabric, batch)?;
             let mut again = Vec::new();

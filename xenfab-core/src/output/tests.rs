@@ -1334,3 +1334,19 @@ fn trees_merged_at_once_are_checked_as_one_by_one() {
         "{err:?}"
     );
 }
+
+#[test]
+fn the_site_part_is_rendered_in_a_batch_of_its_own() {
+    use super::streamed::batches;
+    let parts = [Part::Site, Part::Dom0(0), Part::Dom0(1), Part::Dom0(2)];
+    let got: Vec<&[Part]> = batches(&parts, 2).collect();
+    assert_eq!(
+        got,
+        [&parts[..1], &parts[1..3], &parts[3..]],
+        "the site alone, then dom0s two at a time"
+    );
+    let got: Vec<&[Part]> = batches(&parts[1..], 5).collect();
+    assert_eq!(got, [&parts[1..]]);
+    assert_eq!(batches(&[], 3).count(), 0);
+}
+
