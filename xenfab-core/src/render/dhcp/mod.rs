@@ -20,12 +20,12 @@
 
 pub mod isc_edit;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::json;
 
 use super::{lookup, templates};
 use crate::error::RenderError;
@@ -476,105 +476,199 @@ fn kea_test(rule: &BootRule) -> String {
 /// them and to the subnet's BIOS file. Each class is `only-if-required` and listed in the
 /// `require-client-classes` of the networks hosts boot from, so it is evaluated after the
 /// subnet is chosen and a network of other NICs only gives no file.
-fn kea_classes(rules: &[BootRule]) -> Vec<serde_json::Value> {
+fn kea_classes(rules: &[BootRule]) -> Vec<KeaClass<'_>> {
     rules
         .iter()
-        .map(|r| {
-            let mut class = json!({
-                "name": kea_class(r.client),
-                "test": kea_test(r),
-                "only-if-required": true,
-                "boot-file-name": r.file,
-            });
-            if r.client == BootClient::Http {
+        .map(|r| KeaClass {
+            name: kea_class(r.client),
+            test: kea_test(r),
+            only_if_required: true,
+            boot_file_name: &r.file,
+            option_data: if r.client == BootClient::Http {
                 // Kea sends only the options a client asks for unless `always-send`.
-                class["option-data"] = json!([{
-                    "name": "vendor-class-identifier",
-                    "data": HTTP_CLIENT,
-                    "always-send": true,
-                }]);
-            }
-            class
+                vec![KeaOption {
+                    name: "vendor-class-identifier",
+                    data: HTTP_CLIENT.into(),
+                    always_send: true,
+                }]
+            } else {
+                Vec::new()
+            },
         })
         .collect()
 }
 
 /// Kea's DHCPv4 configuration: one subnet a network, a reservation a host.
 fn kea(fabric: &Fabric, networks: &[NetView], rules: &[BootRule]) -> Result<String, RenderError> {
-    let interfaces: Vec<String> = if fabric.install.dhcp_interfaces.is_empty() {
-        vec!["*".to_owned()]
+    let interfaces: Vec<&str> = if fabric.install.dhcp_interfaces.is_empty() {
+        vec!["*"]
     } else {
         fabric
             .install
             .dhcp_interfaces
             .iter()
-            .map(ToString::to_string)
+            .map(Ident::as_str)
             .collect()
     };
-    let subnets: Vec<serde_json::Value> = networks
+    let subnet4 = networks
         .iter()
         .zip(1..)
-        .map(|(n, id): (&NetView, u32)| {
-            let mut options = vec![json!({ "name": "routers", "data": n.gateway })];
+        .map(|(n, id)| {
+            let mut option_data = vec![KeaOption::new("routers", &n.gateway)];
             if !n.dns.is_empty() {
-                options.push(json!({ "name": "domain-name-servers", "data": n.dns.join(", ") }));
+                option_data.push(KeaOption::new("domain-name-servers", n.dns.join(", ")));
             }
-            let mut subnet = json!({
-                "id": id,
-                "subnet": n.subnet.to_string(),
-                "user-context": { "network": n.name },
-            });
-            if let (Some(server), Some(file)) = (&n.next_server, &n.boot_file) {
-                subnet["next-server"] = json!(server);
-                subnet["boot-file-name"] = json!(file);
-                if !rules.is_empty() {
-                    subnet["require-client-classes"] =
-                        rules.iter().map(|r| json!(kea_class(r.client))).collect();
-                }
+            let boot = n.next_server.as_deref().zip(n.boot_file.as_deref());
+            KeaSubnet {
+                id,
+                subnet: n.subnet.to_string(),
+                user_context: KeaUserContext { network: &n.name },
+                next_server: boot.map(|(server, _)| server),
+                boot_file_name: boot.map(|(_, file)| file),
+                require_client_classes: match boot {
+                    Some(_) => rules.iter().map(|r| kea_class(r.client)).collect(),
+                    None => Vec::new(),
+                },
+                option_data,
+                reservations: n.hosts.iter().map(KeaReservation::new).collect(),
             }
-            subnet["option-data"] = json!(options);
-            subnet["reservations"] = n
-                .hosts
-                .iter()
-                .map(|h| {
-                    let mut r = json!({
-                        "hw-address": h.mac,
-                        "ip-address": h.ip,
-                        "hostname": h.name,
-                    });
-                    if let (Some(server), Some(file)) = (&h.next_server, &h.boot_file) {
-                        r["next-server"] = json!(server);
-                        if h.boot_rules.is_empty() {
-                            r["boot-file-name"] = json!(file);
-                        }
-                    }
-                    r
-                })
-                .collect();
-            subnet
         })
         .collect();
-    let mut config = json!({
-        "Dhcp4": {
-            "comment": format!("site {}: generated by xenfab from the fabric file", fabric.site.name),
-            "interfaces-config": { "interfaces": interfaces },
-            "lease-database": { "type": "memfile", "lfc-interval": 3600 },
-            "valid-lifetime": 86400,
-            "option-data": [ { "name": "domain-name", "data": fabric.site.domain.to_string() } ],
-            "subnet4": subnets,
-        }
-    });
-    if !rules.is_empty() {
-        // Before the subnets, where a reader looks for them.
-        let dhcp4 = &mut config["Dhcp4"];
-        let subnets = dhcp4["subnet4"].take();
-        if let Some(map) = dhcp4.as_object_mut() {
-            map.remove("subnet4");
-            map.insert("client-classes".to_owned(), json!(kea_classes(rules)));
-            map.insert("subnet4".to_owned(), subnets);
-        }
-    }
+    let config = KeaConfig {
+        dhcp4: KeaDhcp4 {
+            comment: format!(
+                "site {}: generated by xenfab from the fabric file",
+                fabric.site.name
+            ),
+            interfaces_config: KeaInterfaces { interfaces },
+            lease_database: KeaLeaseDatabase {
+                kind: "memfile",
+                lfc_interval: 3600,
+            },
+            valid_lifetime: 86400,
+            option_data: vec![KeaOption::new("domain-name", fabric.site.domain.as_str())],
+            client_classes: kea_classes(rules),
+            subnet4,
+        },
+    };
     let mut text = serde_json::to_string_pretty(&config)?;
     text.push('\n');
     Ok(text)
+}
+
+/// `dhcp/kea-dhcp4.json`. Each struct's fields are in the order the file has its keys.
+#[derive(Serialize)]
+struct KeaConfig<'a> {
+    #[serde(rename = "Dhcp4")]
+    dhcp4: KeaDhcp4<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct KeaDhcp4<'a> {
+    comment: String,
+    interfaces_config: KeaInterfaces<'a>,
+    lease_database: KeaLeaseDatabase,
+    valid_lifetime: u32,
+    option_data: Vec<KeaOption<'a>>,
+    /// Before the subnets, where a reader looks for them; none when only `bios` is set.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    client_classes: Vec<KeaClass<'a>>,
+    subnet4: Vec<KeaSubnet<'a>>,
+}
+
+#[derive(Serialize)]
+struct KeaInterfaces<'a> {
+    interfaces: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct KeaLeaseDatabase {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    lfc_interval: u32,
+}
+
+/// An entry of an `option-data` list.
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct KeaOption<'a> {
+    name: &'static str,
+    data: Cow<'a, str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    always_send: bool,
+}
+
+impl<'a> KeaOption<'a> {
+    fn new(name: &'static str, data: impl Into<Cow<'a, str>>) -> Self {
+        KeaOption {
+            name,
+            data: data.into(),
+            always_send: false,
+        }
+    }
+}
+
+/// A client class of [`kea_classes`].
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct KeaClass<'a> {
+    name: String,
+    test: String,
+    only_if_required: bool,
+    boot_file_name: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    option_data: Vec<KeaOption<'a>>,
+}
+
+/// A network's subnet. The boot keys are there when hosts boot from the network.
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct KeaSubnet<'a> {
+    id: u32,
+    subnet: String,
+    user_context: KeaUserContext<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_server: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    boot_file_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    require_client_classes: Vec<String>,
+    option_data: Vec<KeaOption<'a>>,
+    reservations: Vec<KeaReservation<'a>>,
+}
+
+#[derive(Serialize)]
+struct KeaUserContext<'a> {
+    network: &'a str,
+}
+
+/// A host's reservation.
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct KeaReservation<'a> {
+    hw_address: &'a str,
+    ip_address: &'a str,
+    hostname: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_server: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    boot_file_name: Option<&'a str>,
+}
+
+impl<'a> KeaReservation<'a> {
+    fn new(h: &'a HostView) -> Self {
+        let boot = h.next_server.as_deref().zip(h.boot_file.as_deref());
+        KeaReservation {
+            hw_address: &h.mac,
+            ip_address: &h.ip,
+            hostname: &h.name,
+            next_server: boot.map(|(server, _)| server),
+            // With client classes the file is theirs and the subnet's ([`kea_classes`]).
+            boot_file_name: boot
+                .filter(|_| h.boot_rules.is_empty())
+                .map(|(_, file)| file),
+        }
+    }
 }
