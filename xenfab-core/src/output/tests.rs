@@ -1349,4 +1349,3 @@ fn the_site_part_is_rendered_in_a_batch_of_its_own() {
     assert_eq!(got, [&parts[1..]]);
     assert_eq!(batches(&[], 3).count(), 0);
 }
-
