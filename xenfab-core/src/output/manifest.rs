@@ -442,9 +442,9 @@ impl<'a> ManifestLines<'a> {
     }
 
     /// Writes the manifest atomically into `root`'s manifest file, its text made as it is
-    /// written, unless its digest ([`ManifestText::digest`]) is `unless` (the manifest on disk
-    /// is then this one already: nothing is replaced). Returns the digest, and whether the
-    /// file was replaced.
+    /// written, unless the XXH3-128 hash of its text is `unless` (the manifest on disk is then
+    /// this one already: nothing is replaced). Returns the hash, and whether the file was
+    /// replaced.
     pub(crate) fn write(
         &self,
         root: &Path,
@@ -489,15 +489,6 @@ impl ManifestText {
         super::fsops::write_pieces_atomic(&root.join(MANIFEST_FILE), &pieces, 0o644)
     }
 
-    /// The XXH3-128 hash of the text.
-    pub(crate) fn digest(&self) -> u128 {
-        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-        for piece in &self.0 {
-            hasher.update(piece);
-        }
-        hasher.digest128()
-    }
-
     /// The text in one piece.
     #[cfg(test)]
     pub(crate) fn to_vec(&self) -> Vec<u8> {
@@ -527,10 +518,10 @@ fn corrupt(path: &Path, message: &str) -> OutputError {
 /// 110,000-host site is 180 MB, never held whole). `None` when the file is laid out
 /// otherwise (an older or hand-made manifest, or entries out of order), for [`serde_json`] to
 /// read it whole, and report what is wrong.
-pub(super) fn parse_lines(file: &mut fs::File) -> io::Result<Option<Manifest>> {
-    // An entry's line is about 200 bytes: room for all of them at once, as a vector that
-    // grew would copy them (and its untouched end costs no memory).
-    let room = usize::try_from(file.metadata()?.len() / 100).unwrap_or(0);
+pub(super) fn parse_lines(file: &mut fs::File, len: u64) -> io::Result<Option<Manifest>> {
+    // An entry's line (of the file's `len` bytes) is about 200 bytes: room for all of them at
+    // once, as a vector that grew would copy them (and its untouched end costs no memory).
+    let room = usize::try_from(len / 100).unwrap_or(0);
     parse_blocks(file, 16 << 20, room)
 }
 
@@ -653,7 +644,7 @@ pub(crate) fn read_manifest(root: &Path) -> Result<Option<LoadedManifest>, Outpu
         path: path.clone(),
         source,
     };
-    let lines = fs::File::open(&path).and_then(|mut file| parse_lines(&mut file));
+    let lines = fs::File::open(&path).and_then(|mut file| parse_lines(&mut file, meta.len()));
     let manifest = if let Some(manifest) = lines.map_err(io_error)? {
         manifest
     } else {

@@ -964,10 +964,11 @@ impl Plan {
         // in the set.)
         fsops::sync_names(root, touched.iter().map(PathBuf::as_path))?;
         settle_clock(stamps.values());
-        // (A manifest the same as the one written before the entries is not written again.)
+        // A manifest made with the plan is one of a run that writes no entry, so wrote none
+        // before them either; one made now is not written again when it is the same as the
+        // one written before the entries.
         let replaced = match &self.manifest {
             _ if !self.manifest_changed => false,
-            Some(manifest) if intent == Some(manifest.digest()) => false,
             Some(manifest) => {
                 manifest.write(root)?;
                 true

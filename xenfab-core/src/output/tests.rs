@@ -1285,7 +1285,11 @@ fn a_big_manifest_is_read_block_by_block_as_written_window_by_window() {
     let file = tempfile::NamedTempFile::new().unwrap();
     fs::write(file.path(), &bytes).unwrap();
     let mut whole = fs::File::open(file.path()).unwrap();
-    assert_eq!(parse_lines(&mut whole).unwrap().as_ref(), Some(&manifest));
+    let len = whole.metadata().unwrap().len();
+    assert_eq!(
+        parse_lines(&mut whole, len).unwrap().as_ref(),
+        Some(&manifest)
+    );
     // laid out otherwise: left to serde_json
     assert_eq!(parse(&bytes[..bytes.len() - 1]), None, "no final newline");
     assert_eq!(
