@@ -45,7 +45,8 @@ impl Format {
 pub struct Source {
     file: dto::FabricFile,
     origin: Arc<str>,
-    locator: Option<TomlLocator>,
+    /// A TOML file's text, to find where each diagnostic is.
+    toml: Option<String>,
 }
 
 impl Source {
@@ -64,7 +65,7 @@ impl Source {
                 })?;
                 Ok(Source {
                     file,
-                    locator: TomlLocator::new(text),
+                    toml: Some(text.to_owned()),
                     origin,
                 })
             }
@@ -87,7 +88,7 @@ impl Source {
                 let file: dto::FabricFile = serde_json::from_str(text).map_err(json_error)?;
                 Ok(Source {
                     file,
-                    locator: None,
+                    toml: None,
                     origin,
                 })
             }
@@ -99,7 +100,7 @@ impl Source {
         Source {
             file,
             origin: origin.into(),
-            locator: None,
+            toml: None,
         }
     }
 
@@ -115,8 +116,12 @@ impl Source {
 
     /// Gives every diagnostic its place in this file and puts them in file order.
     pub(crate) fn locate(&self, diagnostics: &mut Diagnostics) {
+        if diagnostics.is_empty() {
+            return;
+        }
+        let locator = self.toml.as_deref().and_then(TomlLocator::new);
         let place = |path| {
-            let (line, column) = self.locator.as_ref().and_then(|l| l.locate(path)).unzip();
+            let (line, column) = locator.as_ref().and_then(|l| l.locate(path)).unzip();
             Location {
                 file: self.origin.clone(),
                 line,
