@@ -14,6 +14,8 @@ use super::fsops::Seen;
 use super::path::RelPath;
 use super::tree::{Digest, Entry, Part, Tree};
 
+mod line;
+
 /// What a tree rendered from a fabric part by part adds to its manifest
 /// (see [`plan_fabric`](super::plan_fabric)).
 #[derive(Debug, Clone)]
@@ -579,11 +581,7 @@ pub(super) fn parse_blocks(
                     Some(line) => (line, true),
                     None => (*line, false),
                 };
-                // `"path":{…}`: a path has no `"` or `\\` (RelPath), so its string ends at
-                // the first `":`
-                let colon = line.windows(2).position(|w| w == b"\":")? + 1;
-                let path: RelPath = serde_json::from_slice(&line[..colon]).ok()?;
-                let entry: ManifestEntry = serde_json::from_slice(&line[colon + 1..]).ok()?;
+                let (path, entry) = line::read(line)?;
                 Some((path, entry, comma))
             })
             .collect();
