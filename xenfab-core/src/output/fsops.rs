@@ -88,6 +88,19 @@ fn wide<T: TryInto<i64>>(value: T) -> i64 {
     value.try_into().unwrap_or(0)
 }
 
+/// What [`OpenDir::open_beneath`] found.
+#[cfg(target_os = "linux")]
+pub(crate) enum Beneath {
+    /// The directory, opened.
+    Dir(OpenDir),
+    /// It, or a directory on the way, is missing, or is not a real directory.
+    NotReal,
+    /// It could not be opened for another reason (permissions, no file descriptor left).
+    Failed,
+    /// `openat2` is not there.
+    Unsupported,
+}
+
 /// A directory opened to inspect its entries by name (`fstatat`, `readlinkat`), without a
 /// lookup of the whole path for each: what a rerun does to every file of a tree.
 pub(crate) struct OpenDir(rustix::fd::OwnedFd);
@@ -103,6 +116,37 @@ impl OpenDir {
         )
         .ok()
         .map(OpenDir)
+    }
+
+    /// The directory `path` below this one, opened only if it and every directory between
+    /// are real directories (no symlink on the way, nothing outside): `openat2` with
+    /// `RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH` (Linux 5.6), one lookup for what a `lstat` of
+    /// each directory on the way would check. [`Beneath::Unsupported`] where the kernel (or
+    /// a seccomp filter) has no `openat2`.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn open_beneath(&self, path: &str) -> Beneath {
+        use rustix::fs::{Mode, OFlags, ResolveFlags};
+        use rustix::io::Errno;
+        match rustix::fs::openat2(
+            &self.0,
+            path,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+            ResolveFlags::NO_SYMLINKS | ResolveFlags::BENEATH,
+        ) {
+            Ok(fd) => Beneath::Dir(OpenDir(fd)),
+            // missing, a file, a symlink (ELOOP), out of the tree (EXDEV)
+            Err(Errno::NOENT | Errno::NOTDIR | Errno::LOOP | Errno::XDEV) => Beneath::NotReal,
+            // no such system call, or flags it does not know (EINVAL), or a filter's refusal
+            Err(Errno::NOSYS | Errno::INVAL | Errno::PERM) => Beneath::Unsupported,
+            Err(_) => Beneath::Failed,
+        }
+    }
+
+    /// Where `openat2` can be used: an opening of `.` (which has no symlink) succeeds.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn opens_beneath(&self) -> bool {
+        matches!(self.open_beneath("."), Beneath::Dir(_))
     }
 
     /// What the entry `name` is (as [`node`]); `Node::Other` when it cannot be inspected.

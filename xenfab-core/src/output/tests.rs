@@ -1353,3 +1353,49 @@ fn the_site_part_is_rendered_in_a_batch_of_its_own() {
     assert_eq!(got, [&parts[1..]]);
     assert_eq!(batches(&[], 3).count(), 0);
 }
+
+#[test]
+fn a_directory_is_opened_beneath_the_root_only_through_real_directories() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    fs::create_dir_all(root.join("a/b")).unwrap();
+    fs::write(root.join("a/file"), "").unwrap();
+    symlink(root.join("a"), root.join("link")).unwrap();
+    symlink("..", root.join("a/up")).unwrap();
+    let file = manifest::ManifestEntry::File {
+        executable: false,
+        stamp: None,
+        dom0: None,
+    };
+    let real = |paths: &[&str]| {
+        let paths: Vec<RelPath> = paths.iter().map(|p| RelPath::new(p).unwrap()).collect();
+        let entries: Vec<(&RelPath, &manifest::ManifestEntry)> =
+            paths.iter().map(|p| (p, &file)).collect();
+        incremental::directories_real(root, &entries).unwrap()
+    };
+    // where `openat2` is not, each directory on the way is inspected
+    assert!(real(&["a/b/x", "a/y"]));
+    for not in [["link/b/x"], ["a/file/x"], ["a/missing/x"], ["a/up/a/x"]] {
+        assert!(!real(&not), "{not:?}");
+    }
+    // where it is, the opening checks the same
+    #[cfg(target_os = "linux")]
+    {
+        use fsops::Beneath;
+        let dir = fsops::OpenDir::open(root).unwrap();
+        if dir.opens_beneath() {
+            assert!(matches!(dir.open_beneath("a/b"), Beneath::Dir(_)));
+            for not in [
+                "link/b",
+                "link",
+                "a/file",
+                "a/missing",
+                "a/up/a",
+                "../x",
+                "/tmp",
+            ] {
+                assert!(matches!(dir.open_beneath(not), Beneath::NotReal), "{not}");
+            }
+        }
+    }
+}

@@ -64,19 +64,22 @@ fn fast(line: &[u8]) -> Option<(RelPath, ManifestEntry)> {
         ManifestEntry::File {
             executable,
             stamp,
-            dom0: at.dom0()?,
+            dom0: at.dom0().ok()?,
         }
     } else {
         at.tag(b"symlink\",\"target\":\"")?;
         let target = at.string()?.to_owned();
         ManifestEntry::Symlink {
             target,
-            dom0: at.dom0()?,
+            dom0: at.dom0().ok()?,
         }
     };
     at.tag(b"}")?;
     at.0.is_empty().then_some((path, entry))
 }
+
+/// A line not laid out as xenfab writes it.
+struct Unusual;
 
 /// The rest of a line.
 struct Cursor<'a>(&'a [u8]);
@@ -103,12 +106,15 @@ impl<'a> Cursor<'a> {
         Some(text)
     }
 
-    /// `,"dom0":"name"` if the line goes on with it: `Some(None)` when it does not.
-    fn dom0(&mut self) -> Option<Option<String>> {
+    /// `,"dom0":"name"` if the line goes on with it: `Ok(None)` when it does not, `Err` when
+    /// it does but the name is not a plain string.
+    fn dom0(&mut self) -> Result<Option<String>, Unusual> {
         if self.tag(b",\"dom0\":\"").is_none() {
-            return Some(None);
+            return Ok(None);
         }
-        Some(Some(self.string()?.to_owned()))
+        self.string()
+            .map(|name| Some(name.to_owned()))
+            .ok_or(Unusual)
     }
 
     /// A JSON integer without sign, that fits.
