@@ -465,6 +465,7 @@ def summarize(rows: list[dict[str, Any]], listing: dict[str, int]) -> list[dict[
             ratio = first["wall"] / by[raw]["inner"]["seconds"]
             add(f"first write / raw creation {label}", f"{ratio:.2f}x",
                 "<= 1.5x" if raw == "raw" else "-")
+
     def median_of(row: dict[str, Any]) -> str:
         n = len(row.get("runs", []))
         return f" (median of {n})" if n > 1 else ""
