@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
@@ -309,11 +309,10 @@ fn broken_parts(
     // the entries it writes; anything else is left to a whole render, whose plan says what.
     // Where `openat2` is, opening each entry's directory checks it; elsewhere each
     // directory on the way is inspected first.
-    let root_dir = fsops::OpenDir::open(root);
     #[cfg(target_os = "linux")]
-    let beneath = root_dir.as_ref().filter(|dir| dir.opens_beneath());
+    let beneath = fsops::OpenDir::open(root).filter(fsops::OpenDir::opens_beneath);
     #[cfg(not(target_os = "linux"))]
-    let beneath: Option<&fsops::OpenDir> = None;
+    let beneath: Option<fsops::OpenDir> = None;
     if beneath.is_none() && !directories_real(root, entries)? {
         return Ok(None);
     }
@@ -338,23 +337,23 @@ fn broken_parts(
     let check = || -> Vec<Option<&str>> {
         runs.par_iter()
             .flat_map_iter(|run| {
-                let open = match (run[0].0.parent_str(), beneath) {
-                    (None, _) => Opened::Root(root_dir.as_ref()),
+                let open = match (run[0].0.parent_str(), &beneath) {
+                    (None, _) => fsops::OpenDir::open(root),
                     #[cfg(target_os = "linux")]
                     (Some(dir), Some(beneath)) => match beneath.open_beneath(dir) {
-                        fsops::Beneath::Dir(dir) => Opened::Dir(Some(dir)),
+                        fsops::Beneath::Dir(dir) => Some(dir),
                         fsops::Beneath::NotReal => {
-                            not_real.store(true, Ordering::Relaxed);
-                            Opened::Dir(None)
+                            not_real.store(true, std::sync::atomic::Ordering::Relaxed);
+                            None
                         }
-                        fsops::Beneath::Failed | fsops::Beneath::Unsupported => Opened::Dir(None),
+                        fsops::Beneath::Failed | fsops::Beneath::Unsupported => None,
                     },
-                    (Some(dir), _) => Opened::Dir(fsops::OpenDir::open(&root.join(dir))),
+                    (Some(dir), _) => fsops::OpenDir::open(&root.join(dir)),
                 };
                 run.iter().filter_map(move |(path, entry)| {
                     let name = path.file_name();
                     let intact = open
-                        .get()
+                        .as_ref()
                         .is_some_and(|dir| intact(dir, name, entry, written));
                     (!intact).then(|| entry.dom0())
                 })
@@ -385,21 +384,6 @@ fn broken_parts(
         }
     }
     Ok(Some(broken))
-}
-
-/// The directory of a run of entries, opened (`None` when it could not be).
-enum Opened<'r> {
-    Root(Option<&'r fsops::OpenDir>),
-    Dir(Option<fsops::OpenDir>),
-}
-
-impl Opened<'_> {
-    fn get(&self) -> Option<&fsops::OpenDir> {
-        match self {
-            Opened::Root(dir) => *dir,
-            Opened::Dir(dir) => dir.as_ref(),
-        }
-    }
 }
 
 /// Whether every directory above each of `entries` is a real directory, each inspected once.
