@@ -469,7 +469,8 @@ def test_render_keeps_the_boot_state(rendered: Path, tmp_path: Path) -> None:
 
 def _tree(root: Path) -> dict[str, str]:
     """Every file (its text) and link (its target) under ROOT, but the boot state; the manifest
-    without its files' stamps (their inodes and times are this tree's, not what they hold)."""
+    without its files' stamps (their inodes and times are this tree's, not what they hold) and
+    its `id` (made afresh each time it is written whole)."""
     tree = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
@@ -477,6 +478,7 @@ def _tree(root: Path) -> dict[str, str]:
             tree[rel] = "-> " + os.readlink(path)
         elif rel == ".xenfab-manifest.json":
             manifest = json.loads(path.read_text(encoding="utf-8"))
+            manifest.pop("id", None)
             for entry in manifest["entries"].values():
                 entry.pop("stamp", None)
             tree[rel] = json.dumps(manifest, sort_keys=True)

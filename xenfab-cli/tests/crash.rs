@@ -22,6 +22,15 @@ const KILL_AT: [f64; 20] = [
 
 const DOM0S: usize = 2000;
 
+/// xenfab's own files in the root: a killed run's manifest may list both trees' entries, and
+/// it leaves its marker.
+const BOOKKEEPING: [&str; 4] = [
+    ".xenfab-lock",
+    ".xenfab-manifest.json",
+    ".xenfab-manifest-delta.json",
+    ".xenfab-unfinished",
+];
+
 #[test]
 fn killed_renders_leave_no_torn_file_and_the_next_render_finishes() {
     let dir = scratch_dir();
@@ -85,15 +94,7 @@ fn killed_renders_leave_no_torn_file_and_the_next_render_finishes() {
                 temps += 1;
                 continue;
             }
-            // Bookkeeping: a killed run's manifest may list both trees' entries, and it
-            // leaves its marker.
-            if [
-                ".xenfab-lock",
-                ".xenfab-manifest.json",
-                ".xenfab-unfinished",
-            ]
-            .contains(&path.as_str())
-            {
+            if BOOKKEEPING.contains(&path.as_str()) {
                 continue;
             }
             assert!(
@@ -130,4 +131,126 @@ fn killed_renders_leave_no_torn_file_and_the_next_render_finishes() {
     );
     assert!(!Path::new(out_s).join(".xenfab-lock").exists());
     eprintln!("the test took {:?}", started.elapsed());
+}
+
+/// `text` (made by [`fabric`]) with the guest `g<k>`'s memory set to `memory`.
+fn resized(text: &str, k: usize, memory: &str) -> String {
+    let at = text.find(&format!("name = \"g{k:04}\"")).unwrap();
+    let (head, tail) = text.split_at(at);
+    format!(
+        "{head}{}",
+        tail.replacen("memory = \"1024M\"", &format!("memory = \"{memory}\""), 1)
+    )
+}
+
+/// The runs that change a few dom0s of a large tree write a delta on its manifest (and those
+/// that add a dom0 write one before their entries too): killed at any moment, they leave no
+/// torn file either, and the next render finishes the job, owning every file it wrote.
+#[test]
+fn killed_small_changes_leave_no_torn_file_and_the_next_render_finishes() {
+    let dir = scratch_dir();
+    let root = dir.path();
+    let base = fabric("big", DOM0S, "1024M");
+    let one = resized(&base, 5, "1536M");
+    let two = resized(&one, 100, "2048M");
+    // a dom0 more: its files are created
+    let more = resized(
+        &resized(&fabric("big", DOM0S + 1, "1024M"), 5, "1536M"),
+        100,
+        "2048M",
+    );
+    let mut files = Vec::new();
+    let mut wants = Vec::new();
+    for (i, text) in [&base, &one, &two, &more].into_iter().enumerate() {
+        let file = root.join(format!("v{i}.toml"));
+        fs::write(&file, text).unwrap();
+        let reference = root.join(format!("ref-{i}"));
+        let o = xenfab(&[
+            "render",
+            file.to_str().unwrap(),
+            "-o",
+            reference.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        wants.push(comparable(snapshot(&reference)));
+        files.push(file.to_str().unwrap().to_owned());
+    }
+    let out = root.join("out");
+    let out_s = out.to_str().unwrap();
+    let o = xenfab(&["render", &files[0], "-o", out_s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // how long a small change takes
+    let started = Instant::now();
+    let o = xenfab(&["render", &files[1], "-o", out_s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cycle = started.elapsed();
+    assert!(out.join(".xenfab-manifest-delta.json").exists());
+
+    let order = [2, 3, 2, 0, 1, 3, 0, 2, 1, 3, 2, 0, 3, 1, 0, 3, 2, 1, 0, 3];
+    let (mut killed, mut finished) = (0, 0);
+    for (i, (at, v)) in KILL_AT.iter().zip(order).enumerate() {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_xenfab"))
+            .args(["render", &files[v], "-o", out_s])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(cycle.mul_f64(*at));
+        let _ = child.kill(); // SIGKILL
+        let o = child.wait_with_output().unwrap();
+        if o.status.signal() == Some(9) {
+            killed += 1;
+        } else {
+            assert!(o.status.success(), "run {i}: {}", stderr(&o));
+            finished += 1;
+        }
+        for (path, node) in &comparable(snapshot(&out)) {
+            if is_temp(path) {
+                continue;
+            }
+            assert!(
+                wants.iter().any(|want| want.get(path) == Some(node)),
+                "run {i} (killed after {:?}): `{path}` is torn or unknown",
+                cycle.mul_f64(*at)
+            );
+        }
+    }
+    eprintln!("a small change took {cycle:?}; {killed} run(s) killed, {finished} finished");
+    assert!(killed >= 5, "only {killed} runs were killed");
+
+    // Each next render leaves exactly a fresh render's tree: the dom0 added by `more` is
+    // removed again, so the manifest owned its files.
+    for v in [3, 0, 2] {
+        let o = xenfab(&["render", &files[v], "-o", out_s]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let got = comparable(snapshot(&out));
+        let differ: Vec<&String> = got
+            .keys()
+            .chain(wants[v].keys())
+            .filter(|p| got.get(*p) != wants[v].get(*p))
+            .take(5)
+            .collect();
+        assert!(
+            differ.is_empty(),
+            "v{v} differs from a fresh render: {differ:?}"
+        );
+    }
+}
+
+/// A tree's `snapshot` without xenfab's own files, and its DNS zones without their serials
+/// (which move when the records do, and start at 1 in a fresh render).
+fn comparable(tree: BTreeMap<String, Node>) -> BTreeMap<String, Node> {
+    tree.into_iter()
+        .filter(|(path, _)| !BOOKKEEPING.contains(&path.as_str()))
+        .map(|(path, node)| match node {
+            Node::File(bytes, mode)
+                if Path::new(&path).extension().is_some_and(|e| e == "zone") =>
+            {
+                let text = String::from_utf8(bytes).unwrap();
+                let lines: Vec<&str> = text.lines().filter(|l| !l.ends_with("; serial")).collect();
+                (path, Node::File(lines.join("\n").into_bytes(), mode))
+            }
+            node => (path, node),
+        })
+        .collect()
 }

@@ -121,7 +121,7 @@ fn another_sites_tree_is_refused_without_force() {
     let manifest: serde_json::Value =
         serde_json::from_slice(&fs::read(Path::new(&out).join(".xenfab-manifest.json")).unwrap())
             .unwrap();
-    assert_eq!(manifest["format"], 4);
+    assert_eq!(manifest["format"], 5);
     assert_eq!(
         manifest["site"],
         serde_json::json!({"name": "grid", "domain": "example.org", "origin": "<example>"})

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use xenfab_core::Fabric;
 use xenfab_core::output::{
-    ChangeKind, Entry, MANIFEST_FILE, Plan, PlanOptions, SiteStamp, Survey, UNFINISHED_FILE,
-    plan_fabric, plan_streamed, plan_surveyed, plan_with,
+    ChangeKind, Entry, MANIFEST_DELTA_FILE, MANIFEST_FILE, Plan, PlanOptions, SiteStamp, Survey,
+    UNFINISHED_FILE, plan_fabric, plan_streamed, plan_surveyed, plan_with,
 };
 
 fn example() -> Fabric {
@@ -262,8 +262,18 @@ fn an_unfinished_run_or_a_tree_without_fingerprints_is_rendered_whole() {
     plan.apply().unwrap();
     settle();
     assert_eq!(parts_rendered(root, &fabric), Some((0, 4)));
+    // a run killed after it wrote its manifest, before it removed its marker: the tree is
+    // as the next run would leave it, which removes the marker all the same
     fs::write(root.join(UNFINISHED_FILE), "").unwrap();
-    assert_eq!(parts_rendered(root, &fabric), Some((4, 4)));
+    let plan = plan_of(root, &fabric);
+    assert_eq!(plan.parts_rendered(), Some((4, 4)));
+    assert!(!plan.is_noop());
+    assert_eq!(plan.summary(), whole(root, &fabric).summary());
+    assert!(plan.summary().changed.is_empty() && plan.summary().created.is_empty());
+    plan.apply().unwrap();
+    assert!(!root.join(UNFINISHED_FILE).exists());
+    settle();
+    assert_eq!(parts_rendered(root, &fabric), Some((0, 4)));
 }
 
 #[test]
@@ -302,14 +312,13 @@ fn a_directory_swapped_for_a_symlink_is_refused_surveyed_or_not() {
     );
 }
 
-/// The manifest's entries without their stamps (inodes and times differ between two trees).
+/// The manifest without its `id` and its entries' stamps (inodes and times differ between two
+/// trees).
 fn manifest_entries(root: &Path) -> serde_json::Value {
     let text = fs::read_to_string(root.join(MANIFEST_FILE)).unwrap();
     let mut manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
-    for entry in manifest["entries"].as_object_mut().unwrap().values_mut() {
-        entry.as_object_mut().unwrap().remove("stamp");
-    }
-    manifest
+    manifest.as_object_mut().unwrap().remove("id");
+    without_stamps(manifest)
 }
 
 #[test]
@@ -339,4 +348,198 @@ fn a_streamed_plan_writes_what_a_plan_writes() {
     assert!(!removed.removed.is_empty(), "{removed:?}");
     // and a rerun of either renders nothing
     assert_eq!(parts_rendered(&streamed, &fabric), Some((0, 3)));
+}
+
+/// A site of `dom0s` dom0s of two guests each, laid out as `benches/scale/generate.py` lays
+/// out its sites: big enough that a change to one dom0 writes a delta on the manifest.
+fn wide(dom0s: usize) -> Fabric {
+    use std::fmt::Write as _;
+    let mut toml = String::from(
+        r#"version = 1
+[site]
+name = "wide"
+domain = "wide.example.org"
+mac_scheme = "local-ipv4"
+[install]
+next_server = "10.0.0.1"
+kickstart_url = "http://10.0.0.1/ks"
+[kickstart]
+root_password = "$1$xenfabts$3MnpECyDSxUOqXImm6E4g/"
+[boot_images.c5]
+kernel = "centos-5.2/x86_64/vmlinuz"
+initrd = "centos-5.2/x86_64/initrd.img"
+[os.c5]
+family = "el5"
+install_url = "http://10.0.0.1/centos/5.2/os/x86_64"
+boot_image = "c5"
+kernel_version = "2.6.18-92.1.6.el5"
+[networks.fabric]
+subnet = "10.0.0.0/8"
+gateway = "10.255.255.254"
+[hardware.r710]
+ram = "48G"
+cpus = 16
+disks = [{ name = "sda", size = "500GB" }, { name = "sdb", size = "500GB" }]
+[defaults.dom0]
+os = "c5"
+[defaults.guest]
+os = "c5"
+"#,
+    );
+    for d in 0..dom0s {
+        let _ = write!(
+            toml,
+            "[[dom0s]]\nname = \"xen{d:02}\"\nip = \"10.0.{n}.1\"\n\
+             mac = \"00:1e:c9:00:00:{n:02x}\"\nhardware = \"r710\"\n",
+            n = d + 1
+        );
+        for g in 0..2 {
+            let _ = write!(
+                toml,
+                "[[dom0s.guests]]\nname = \"vm{d:02}-{g}\"\nip = \"10.0.{}.{}\"\n",
+                d + 1,
+                10 + g
+            );
+        }
+    }
+    xenfab_core::load(&toml, "wide.toml").unwrap().fabric
+}
+
+/// Sets the memory of the first guest of the dom0 `d`.
+fn resize(fabric: &mut Fabric, d: usize, mib: u64) {
+    fabric.dom0s[d].guests[0].memory = xenfab_core::Size::from_mib(mib);
+}
+
+/// Applies `plan`, then checks that a rerun renders nothing and writes nothing, and that a
+/// render of the whole fabric finds every entry on disk as the manifest (with its delta)
+/// says: nothing created, changed or removed, and the manifest as it is.
+fn apply_and_check(root: &Path, fabric: &Fabric, plan: Plan) {
+    plan.apply().unwrap();
+    assert_eq!(on_disk(root), rendered(fabric));
+    settle();
+    let again = plan_of(root, fabric);
+    assert_eq!(again.parts_rendered().unwrap().0, 0);
+    assert!(again.is_noop(), "{}", again.diff());
+    let summary = whole(root, fabric).summary();
+    assert!(
+        summary.created.is_empty() && summary.changed.is_empty() && summary.removed.is_empty(),
+        "{summary:?}"
+    );
+    // and the manifest with its delta lists what one written whole lists: every entry, in
+    // its part, each file stamped with its inode
+    let merged = with_delta(root);
+    for (path, entry) in merged["entries"].as_object().unwrap() {
+        if entry["kind"] == "file" {
+            let ino = std::os::unix::fs::MetadataExt::ino(&fs::metadata(root.join(path)).unwrap());
+            assert_eq!(entry["stamp"]["ino"], ino, "{path}");
+        }
+    }
+    let fresh = tempfile::tempdir().unwrap();
+    plan_of(fresh.path(), fabric).apply().unwrap();
+    assert_eq!(without_stamps(merged), manifest_entries(fresh.path()));
+}
+
+/// The manifest of `root` with its delta applied, by hand: the delta's entries for the parts
+/// it replaced, the manifest's for the others; without `id`, `base` and `replaced`.
+fn with_delta(root: &Path) -> serde_json::Value {
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&fs::read(root.join(name)).unwrap()).unwrap()
+    };
+    let mut manifest = read(MANIFEST_FILE);
+    if root.join(MANIFEST_DELTA_FILE).exists() {
+        let delta = read(MANIFEST_DELTA_FILE);
+        assert_eq!(delta["base"], manifest["id"]);
+        let replaced = &delta["replaced"];
+        let entries = manifest["entries"].as_object_mut().unwrap();
+        entries.retain(|_, e| match e["dom0"].as_str() {
+            None => replaced["site"] == false,
+            Some(dom0) => !replaced["dom0s"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d == dom0),
+        });
+        entries.extend(delta["entries"].as_object().unwrap().clone());
+        manifest["parts"] = delta["parts"].clone();
+    }
+    manifest.as_object_mut().unwrap().remove("id");
+    manifest
+}
+
+/// `manifest` without its entries' stamps.
+fn without_stamps(mut manifest: serde_json::Value) -> serde_json::Value {
+    for entry in manifest["entries"].as_object_mut().unwrap().values_mut() {
+        entry.as_object_mut().unwrap().remove("stamp");
+    }
+    manifest
+}
+
+#[test]
+fn a_small_change_writes_a_delta_on_the_manifest_until_the_delta_grows_big() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let delta = root.join(MANIFEST_DELTA_FILE);
+    let mut fabric = wide(40);
+    plan_of(root, &fabric).apply().unwrap();
+    settle();
+    assert!(!delta.exists());
+    let manifest = fs::read(root.join(MANIFEST_FILE)).unwrap();
+    // one guest changed: its dom0's part and the site's go into a delta, the manifest stays
+    resize(&mut fabric, 3, 1536);
+    let plan = plan_of(root, &fabric);
+    assert_eq!(plan.parts_rendered(), Some((2, 41)));
+    assert_eq!(changes(&plan), changes(&whole(root, &fabric)));
+    apply_and_check(root, &fabric, plan);
+    assert_eq!(fs::read(root.join(MANIFEST_FILE)).unwrap(), manifest);
+    let first: serde_json::Value = serde_json::from_slice(&fs::read(&delta).unwrap()).unwrap();
+    assert_eq!(first["replaced"]["dom0s"], serde_json::json!(["xen03"]));
+    assert_eq!(first["replaced"]["site"], true);
+    // another dom0's guest: the delta holds both dom0s' entries (the first carried over)
+    resize(&mut fabric, 7, 1536);
+    let plan = plan_of(root, &fabric);
+    assert_eq!(plan.parts_rendered(), Some((2, 41)));
+    apply_and_check(root, &fabric, plan);
+    assert_eq!(fs::read(root.join(MANIFEST_FILE)).unwrap(), manifest);
+    let second: serde_json::Value = serde_json::from_slice(&fs::read(&delta).unwrap()).unwrap();
+    assert_eq!(
+        second["replaced"]["dom0s"],
+        serde_json::json!(["xen03", "xen07"])
+    );
+    assert_eq!(second["base"], first["base"]);
+    assert!(
+        second["entries"].as_object().unwrap().len() > first["entries"].as_object().unwrap().len()
+    );
+    // a dom0 removed: its entries go with it
+    let gone = fabric.dom0s.pop().unwrap();
+    let plan = plan_of(root, &fabric);
+    assert!(
+        plan.summary()
+            .removed
+            .iter()
+            .any(|p| p.as_str().contains("xen39"))
+    );
+    apply_and_check(root, &fabric, plan);
+    assert_eq!(fs::read(root.join(MANIFEST_FILE)).unwrap(), manifest);
+    fabric.dom0s.push(gone);
+    apply_and_check(root, &fabric, plan_of(root, &fabric));
+    // changes to more dom0s, until the delta would list more than an eighth of the entries:
+    // the manifest is then written whole, and the delta removed
+    let mut d = 10;
+    while fs::read(root.join(MANIFEST_FILE)).unwrap() == manifest {
+        let stale = fs::read(&delta).unwrap();
+        resize(&mut fabric, d, 1536);
+        apply_and_check(root, &fabric, plan_of(root, &fabric));
+        d += 1;
+        if !delta.exists() {
+            // a delta on the last manifest, left by a run killed before it removed it, is
+            // ignored
+            fs::write(&delta, stale).unwrap();
+            let plan = plan_of(root, &fabric);
+            assert_eq!(plan.parts_rendered().unwrap().0, 0);
+            assert!(plan.is_noop(), "{}", plan.diff());
+        }
+    }
+    assert!((12..20).contains(&d), "written whole after {d} dom0s");
+    resize(&mut fabric, 0, 2048);
+    apply_and_check(root, &fabric, plan_of(root, &fabric));
 }

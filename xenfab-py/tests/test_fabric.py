@@ -188,7 +188,7 @@ def _snapshot(root: pathlib.Path) -> dict[str, bytes]:
 def test_write_records_the_site_and_refuses_another_sites_tree(tmp_path: pathlib.Path, fabric: xenfab.Fabric) -> None:
     fabric.write(tmp_path)
     manifest = json.loads((tmp_path / ".xenfab-manifest.json").read_text())
-    assert manifest["format"] == 4
+    assert manifest["format"] == 5
     assert (manifest["site"]["name"], manifest["site"]["domain"]) == ("grid", "example.org")
     assert not (tmp_path / ".xenfab-lock").exists()
     lab = xenfab.Fabric.from_toml(xenfab.example().replace('name = "grid"', 'name = "lab"'), "lab.toml")

@@ -151,11 +151,15 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, Node> {
 }
 
 /// A manifest without its files' stamps (inodes and times: those of the files on disk, not of
-/// what they hold), as canonical JSON; the bytes as they are if they are not a manifest.
+/// what they hold) and its `id` (made afresh each time it is written), as canonical JSON; the
+/// bytes as they are if they are not a manifest.
 pub fn without_stamps(bytes: &[u8]) -> Vec<u8> {
     let Ok(mut manifest) = serde_json::from_slice::<serde_json::Value>(bytes) else {
         return bytes.to_vec();
     };
+    if let Some(manifest) = manifest.as_object_mut() {
+        manifest.remove("id");
+    }
     if let Some(entries) = manifest["entries"].as_object_mut() {
         for entry in entries.values_mut() {
             if let Some(entry) = entry.as_object_mut() {

@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use rayon::prelude::*;
-use rustc_hash::FxHashSet;
 
 use super::fsops::{self, Node};
 use super::manifest::{
-    Fingerprint, LoadedManifest, MANIFEST_FORMAT, ManifestEntry, PartStamps, TreeParts,
+    DeltaOn, Fingerprint, LoadedManifest, MANIFEST_FORMAT, ManifestEntry, PartSet, PartStamps,
+    TreeParts,
 };
 use super::path::RelPath;
 use super::plan::{Plan, PlanOptions, left_unfinished, open_root, plan_loaded};
@@ -24,7 +24,7 @@ use crate::model::Fabric;
 /// Renders `fabric` for the directory `root` and plans its writing, as [`crate::render()`]
 /// followed by [`plan_with`](super::plan_with) would, rendering only the parts that need it.
 ///
-/// A part is carried over (not rendered again) when the tree's manifest (format 4) records
+/// A part is carried over (not rendered again) when the tree's manifest (format 5) records
 /// the same fingerprint for it and every one of its entries is on disk as the manifest
 /// stamps it: each file with its size, inode, times and mode, each symlink with its target,
 /// below real directories. A file changed or removed behind xenfab's back makes its part
@@ -50,7 +50,7 @@ pub struct Survey {
     root: PathBuf,
     root_exists: bool,
     loaded: Option<LoadedManifest>,
-    /// Whether the manifest's stamps can be trusted: format 4, and the last run finished.
+    /// Whether the manifest's stamps can be trusted: format 5, and the last run finished.
     trusted: bool,
     /// The parts whose entries were checked on disk, and those of them found not intact.
     checked: PartSet,
@@ -157,6 +157,7 @@ pub(crate) fn plan_parts(
             .collect(),
     };
     let clean = clean_parts(&mut survey, &stamps, options)?;
+    let delta = delta_on(survey.loaded.as_ref(), &stamps, &clean);
     let Survey {
         root,
         root_exists,
@@ -215,6 +216,7 @@ pub(crate) fn plan_parts(
         rendered: (dirty.len(), names.len() + 1),
         stamps,
         names,
+        delta,
     };
     Ok(plan_loaded(
         &root,
@@ -227,25 +229,34 @@ pub(crate) fn plan_parts(
     )?)
 }
 
-/// A set of parts: the site's, and dom0s' by name.
-#[derive(Debug, Default)]
-struct PartSet {
-    site: bool,
-    dom0s: FxHashSet<String>,
-}
-
-impl PartSet {
-    fn any(&self) -> bool {
-        self.site || !self.dom0s.is_empty()
-    }
-
-    /// Whether the part of an entry (`dom0`, `None` for the site) is in the set.
-    fn has(&self, dom0: Option<&str>) -> bool {
-        match dom0 {
-            None => self.site,
-            Some(name) => self.dom0s.contains(name),
-        }
-    }
+/// How the manifest of the tree planned may be written as a delta on the one on disk,
+/// `loaded` (with the fingerprints `stamps`, and the `clean` parts carried over): it replaces
+/// every part but the clean ones whose entries are the manifest's own (not its delta's).
+/// `None` when the manifest on disk has no `id` to name.
+fn delta_on(
+    loaded: Option<&LoadedManifest>,
+    stamps: &PartStamps,
+    clean: &PartSet,
+) -> Option<DeltaOn> {
+    let manifest = &loaded?.manifest;
+    let base = manifest.id?;
+    let none = PartSet::default();
+    let before = manifest.replaced.as_ref().unwrap_or(&none);
+    let own = |dom0: Option<&str>| clean.has(dom0) && !before.has(dom0);
+    let old = manifest.parts.iter().flat_map(|p| p.dom0s.keys());
+    let dom0s = old
+        .chain(stamps.dom0s.keys())
+        .chain(&before.dom0s)
+        .filter(|name| !own(Some(name.as_str())))
+        .cloned()
+        .collect();
+    Some(DeltaOn {
+        base,
+        replaced: PartSet {
+            site: !own(None),
+            dom0s,
+        },
+    })
 }
 
 /// The parts of the tree on disk that need no render: the manifest records their fingerprint,

@@ -8,8 +8,9 @@
 //! # Guarantees
 //!
 //! * **Ownership.** xenfab records the entries it wrote in
-//!   `<root>/.xenfab-manifest.json` ([`MANIFEST_FILE`]) and never modifies or
-//!   removes anything else. A file or symlink at a tree path that is not in
+//!   `<root>/.xenfab-manifest.json` ([`MANIFEST_FILE`]), with what the runs since it
+//!   was written whole changed in `<root>/.xenfab-manifest-delta.json`
+//!   ([`MANIFEST_DELTA_FILE`]), and never modifies or removes anything else. A file or symlink at a tree path that is not in
 //!   the manifest is adopted only when it is exactly what would be written
 //!   (contents, mode / target); otherwise planning fails with
 //!   [`OutputError::NotOwned`].
@@ -65,7 +66,7 @@ use std::path::PathBuf;
 
 pub use incremental::{Survey, plan_fabric, plan_surveyed};
 pub use lock::{Busy, LOCK_FILE, LockKind, TreeLock};
-pub use manifest::{MANIFEST_FILE, MANIFEST_FORMAT, SiteStamp};
+pub use manifest::{MANIFEST_DELTA_FILE, MANIFEST_FILE, MANIFEST_FORMAT, SiteStamp};
 pub use path::{MAX_COMPONENT_LEN, MAX_PATH_LEN, RelPath};
 pub use plan::{
     Change, ChangeKind, Plan, PlanOptions, Summary, UNFINISHED_FILE, plan, plan_with, replace_file,

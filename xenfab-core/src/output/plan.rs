@@ -14,8 +14,8 @@ use similar::TextDiff;
 use super::OutputError;
 use super::fsops::{self, Node, TempName};
 use super::manifest::{
-    LoadedManifest, MANIFEST_FORMAT, ManifestEntry, ManifestLines, ManifestText, SiteStamp, Stamp,
-    TreeParts, read_manifest,
+    Fingerprint, Form, LoadedManifest, MANIFEST_FORMAT, ManifestEntry, ManifestLines, ManifestText,
+    SiteStamp, Stamp, TreeParts, read_manifest,
 };
 use super::path::RelPath;
 use super::tree::{Digest, Entry, Tree, file_mode};
@@ -107,6 +107,11 @@ pub struct Plan {
     root: PathBuf,
     /// Temporary files left by an interrupted run, removed by [`Plan::apply`].
     stale_temps: Vec<PathBuf>,
+    /// Whether the last run left its [`UNFINISHED_FILE`]: [`Plan::apply`] removes it even
+    /// when nothing else changes (a run killed right after its manifest was written leaves
+    /// the tree as this one would, and the marker, which makes every run render the whole
+    /// fabric).
+    marker_left: bool,
     /// What will be on disk: the new entry of every change but a removal.
     tree: Tree,
     changes: Vec<Change>,
@@ -296,8 +301,9 @@ pub(crate) fn plan_loaded(
     }
     // Only a run that did not finish leaves temporary files: one of this version leaves its
     // marker, one of an older version a manifest without stamps.
+    let marker_left = root_exists && left_unfinished(root)?;
     let unfinished = match &loaded {
-        Some(loaded) => loaded.manifest.format < MANIFEST_FORMAT || left_unfinished(root)?,
+        Some(loaded) => loaded.manifest.format < MANIFEST_FORMAT || marker_left,
         None => root_exists,
     };
     let stale_temps = if unfinished {
@@ -341,6 +347,7 @@ pub(crate) fn plan_loaded(
             &carried,
             None,
             &|path| recorded(path).or_else(|| kept.get(path).copied()),
+            &Form::Whole(Fingerprint::fresh()),
         )
         .text()
     });
@@ -355,6 +362,7 @@ pub(crate) fn plan_loaded(
     Ok(Plan {
         root: root.to_owned(),
         stale_temps,
+        marker_left,
         tree,
         changes,
         old_modes,
@@ -752,6 +760,7 @@ impl Plan {
     /// Whether [`Plan::apply`] would write nothing at all, manifest included.
     pub fn is_noop(&self) -> bool {
         !self.manifest_changed
+            && !self.marker_left
             && self.stale_temps.is_empty()
             && self
                 .changes
@@ -899,7 +908,10 @@ impl Plan {
         }
         // The files written get their stamps once they are on disk. (Of this manifest only
         // its digest is kept: the last one is not written again when it is the same.)
-        let intent = match self.intent.take() {
+        let intent = self.intent.take();
+        let id = Fingerprint::fresh();
+        let form = self.manifest_form(intent.as_ref(), id);
+        let intent = match intent {
             Some(old) => {
                 let (digest, _) = ManifestLines::for_tree(
                     &self.tree,
@@ -908,9 +920,9 @@ impl Plan {
                     &self.carried,
                     Some(&old),
                     &|path| self.kept.get(path).copied(),
+                    &form,
                 )
                 .write(root, None)?;
-                fsops::sync_dir(root)?;
                 Some(digest)
             }
             None => None,
@@ -967,12 +979,9 @@ impl Plan {
         // A manifest made with the plan is one of a run that writes no entry, so wrote none
         // before them either; one made now is not written again when it is the same as the
         // one written before the entries.
-        let replaced = match &self.manifest {
-            _ if !self.manifest_changed => false,
-            Some(manifest) => {
-                manifest.write(root)?;
-                true
-            }
+        match &self.manifest {
+            _ if !self.manifest_changed => {}
+            Some(manifest) => manifest.write(root)?,
             None => {
                 ManifestLines::for_tree(
                     &self.tree,
@@ -981,18 +990,52 @@ impl Plan {
                     &self.carried,
                     None,
                     &|path| stamps.get(path).or_else(|| self.kept.get(path)).copied(),
+                    &form,
                 )
-                .write(root, intent)?
-                .1
+                .write(root, intent)?;
             }
-        };
-        if replaced {
-            fsops::sync_dir(root)?;
         }
         fsops::remove_if_present(&unfinished)?;
         Ok(summary)
     }
 }
+
+impl Plan {
+    /// How [`Plan::apply`] writes the manifest, made after the writes (and before them,
+    /// listing also the entries of `intent`): as a delta on the manifest on disk when the
+    /// tree was rendered by parts, that manifest has an `id`, and the delta would list at
+    /// most one entry in [`DELTA_SHARE`] of the manifest's; whole, with the `id` given,
+    /// otherwise.
+    fn manifest_form(
+        &self,
+        intent: Option<&BTreeMap<RelPath, ManifestEntry>>,
+        id: Fingerprint,
+    ) -> Form {
+        let Some(delta) = self.parts.as_ref().and_then(|p| p.delta.as_ref()) else {
+            return Form::Whole(id);
+        };
+        let total = self.tree.len() + self.carried.len();
+        let mut lines = self.tree.len() + intent.map_or(0, BTreeMap::len);
+        if lines.saturating_mul(DELTA_SHARE) > total {
+            return Form::Whole(id);
+        }
+        lines += self
+            .carried
+            .values()
+            .filter(|e| delta.replaced.has(e.dom0()))
+            .count();
+        if lines.saturating_mul(DELTA_SHARE) > total {
+            Form::Whole(id)
+        } else {
+            Form::Delta(delta.clone())
+        }
+    }
+}
+
+/// A delta on the manifest lists at most one entry in this many of the manifest's; a
+/// bigger one is written whole. (The deltas of runs that each render a few parts grow
+/// until then: each lists what the last one did.)
+const DELTA_SHARE: usize = 8;
 
 /// Waits until the file timestamps the kernel hands out are later than every time in
 /// `stamps`, so that the manifest written next is newer than each file it stamps, and its

@@ -238,7 +238,7 @@ fn create_into_missing_directory() {
     let text = fs::read_to_string(root.join(MANIFEST_FILE)).unwrap();
     assert_eq!(text.lines().count(), 6, "{text}");
     let manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(manifest["format"], 4);
+    assert_eq!(manifest["format"], MANIFEST_FORMAT);
     assert_eq!(manifest["generator"], "xenfab");
     assert_eq!(manifest["site"], serde_json::Value::Null);
     let entries = manifest["entries"].as_object().unwrap();
@@ -689,7 +689,7 @@ fn corrupt_manifest_is_an_error() {
     let new = tree(&[("a", "1")]);
     for bad in [
         "{ not json",
-        r#"{"format": 5, "generator": "xenfab", "entries": {}}"#,
+        r#"{"format": 6, "generator": "xenfab", "entries": {}}"#,
         r#"{"format": 3, "generator": "xenfab", "entries": {"a": {"kind": "file", "executable": false, "stamp": {"size": 1, "ino": 1, "mtime": 1, "ctime": 1, "xxh3": "12"}}}}"#,
         r#"{"format": 2, "generator": "xenfab", "site": {"name": "a"}, "entries": {}}"#,
         r#"{"format": 1, "generator": "other", "entries": {}}"#,
@@ -817,7 +817,7 @@ fn manifest_records_the_site_and_another_site_is_refused() {
         .unwrap();
     let manifest: serde_json::Value =
         serde_json::from_slice(&fs::read(root.join(MANIFEST_FILE)).unwrap()).unwrap();
-    assert_eq!(manifest["format"], 4);
+    assert_eq!(manifest["format"], MANIFEST_FORMAT);
     assert_eq!(manifest["site"]["name"], "grid");
     assert_eq!(manifest["site"]["domain"], "example.org");
     assert_eq!(manifest["site"]["origin"], "grid.toml");
@@ -924,12 +924,12 @@ fn format_1_manifest_is_read_as_site_unknown() {
         .unwrap();
     let manifest: serde_json::Value =
         serde_json::from_slice(&fs::read(root.join(MANIFEST_FILE)).unwrap()).unwrap();
-    assert_eq!(manifest["format"], 4);
+    assert_eq!(manifest["format"], MANIFEST_FORMAT);
     assert_eq!(manifest["site"]["name"], "grid");
     // A format 1 manifest with a site, or a format from the future, is corrupt.
     for text in [
         r#"{"format": 1, "generator": "xenfab", "site": {"name": "a", "domain": "b", "origin": "c"}, "entries": {}}"#,
-        r#"{"format": 5, "generator": "xenfab", "entries": {}}"#,
+        r#"{"format": 6, "generator": "xenfab", "entries": {}}"#,
         r#"{"format": 3, "generator": "xenfab", "entries": {"a": {"kind": "file", "executable": false, "stamp": {"size": 1, "ino": 1, "mtime": 1, "ctime": 1, "xxh3": "12"}}}}"#,
     ] {
         fs::write(root.join(MANIFEST_FILE), text).unwrap();
@@ -1205,6 +1205,9 @@ fn a_manifest_is_read_back_line_by_line_or_whole() {
     let mut manifest = Manifest {
         format: MANIFEST_FORMAT,
         generator: "xenfab".to_owned(),
+        id: Some(Fingerprint(7)),
+        base: None,
+        replaced: None,
         site: None,
         parts: Some(PartStamps {
             site: Fingerprint(1),
@@ -1250,11 +1253,114 @@ fn a_manifest_is_read_back_line_by_line_or_whole() {
 }
 
 #[test]
+fn a_manifest_is_read_with_its_delta_on_it_and_not_with_another() {
+    use manifest::{Fingerprint, Manifest, ManifestEntry, PartSet, PartStamps};
+    let file = |dom0: Option<&str>, executable: bool| ManifestEntry::File {
+        executable,
+        stamp: None,
+        dom0: dom0.map(str::to_owned),
+    };
+    let stamps = |xen01: u128| PartStamps {
+        site: Fingerprint(1),
+        dom0s: [
+            ("xen01".to_owned(), Fingerprint(xen01)),
+            ("xen02".to_owned(), Fingerprint(3)),
+        ]
+        .into(),
+    };
+    let entries = |list: &[(&str, ManifestEntry)]| {
+        list.iter()
+            .map(|(p, e)| (RelPath::new(p).unwrap(), e.clone()))
+            .collect()
+    };
+    let manifest = Manifest {
+        format: MANIFEST_FORMAT,
+        generator: "xenfab".to_owned(),
+        id: Some(Fingerprint(7)),
+        base: None,
+        replaced: None,
+        site: None,
+        parts: Some(stamps(2)),
+        entries: entries(&[
+            ("dhcp", file(None, false)),
+            ("one/a", file(Some("xen01"), false)),
+            ("one/gone", file(Some("xen01"), false)),
+            ("two/b", file(Some("xen02"), false)),
+        ]),
+    };
+    // xen01 rendered again: its `a` changed, `gone` gone, `new` new
+    let replaced = PartSet {
+        site: false,
+        dom0s: ["xen01".to_owned()].into_iter().collect(),
+    };
+    let delta = |base: u128| Manifest {
+        id: None,
+        base: Some(Fingerprint(base)),
+        replaced: Some(replaced.clone()),
+        parts: Some(stamps(9)),
+        entries: entries(&[
+            ("one/a", file(Some("xen01"), true)),
+            ("one/new", file(Some("xen01"), false)),
+        ]),
+        ..manifest.clone()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    fs::write(root.join(MANIFEST_FILE), manifest.to_text().to_vec()).unwrap();
+    let read = || manifest::read_manifest(root).map(|m| m.unwrap().manifest);
+    assert_eq!(read().unwrap(), manifest);
+    fs::write(root.join(MANIFEST_DELTA_FILE), delta(7).to_text().to_vec()).unwrap();
+    let merged = Manifest {
+        replaced: Some(replaced.clone()),
+        parts: Some(stamps(9)),
+        entries: entries(&[
+            ("dhcp", file(None, false)),
+            ("one/a", file(Some("xen01"), true)),
+            ("one/new", file(Some("xen01"), false)),
+            ("two/b", file(Some("xen02"), false)),
+        ]),
+        ..manifest.clone()
+    };
+    assert_eq!(read().unwrap(), merged);
+    // a delta on another manifest (left by a run killed after writing this one) is ignored
+    fs::write(root.join(MANIFEST_DELTA_FILE), delta(8).to_text().to_vec()).unwrap();
+    assert_eq!(read().unwrap(), manifest);
+    // a delta that is not one, of another format, or a symlink, is refused, naming it
+    let refused = |text: &[u8]| {
+        fs::write(root.join(MANIFEST_DELTA_FILE), text).unwrap();
+        let err = read().unwrap_err();
+        assert!(
+            matches!(&err, OutputError::Manifest { path, .. } if path == &root.join(MANIFEST_DELTA_FILE)),
+            "{err}"
+        );
+    };
+    refused(&manifest.to_text().to_vec());
+    refused(
+        &Manifest {
+            format: 4,
+            ..delta(7)
+        }
+        .to_text()
+        .to_vec(),
+    );
+    fs::remove_file(root.join(MANIFEST_DELTA_FILE)).unwrap();
+    symlink(MANIFEST_FILE, root.join(MANIFEST_DELTA_FILE)).unwrap();
+    assert!(read().is_err());
+    // and a manifest that is a delta
+    fs::remove_file(root.join(MANIFEST_DELTA_FILE)).unwrap();
+    fs::write(root.join(MANIFEST_FILE), delta(7).to_text().to_vec()).unwrap();
+    assert!(read().is_err());
+}
+
+#[test]
 fn a_big_manifest_is_read_block_by_block_as_written_window_by_window() {
     use manifest::{Manifest, ManifestEntry, parse_blocks, parse_lines};
     let mut manifest = Manifest {
         format: MANIFEST_FORMAT,
         generator: "xenfab".to_owned(),
+        id: None,
+        base: None,
+        replaced: None,
         site: None,
         parts: None,
         entries: std::collections::BTreeMap::default(),
