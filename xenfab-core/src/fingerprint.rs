@@ -8,6 +8,11 @@
 //!   lowered: every default applied, every MAC derived, the boot state `xenfab boot` recorded.
 //! - The **site's** fingerprint hashes the shared inputs and every dom0's fingerprint: its
 //!   files (DHCP, DNS, the inventory's tables) list every host.
+//! - The site's **sections'** fingerprint (DHCP's and DNS's files, see
+//!   [`in_section`](crate::render::in_section)) hashes the same, each guest taken
+//!   without its [`crate::render::Sizes`]: a guest's memory changed renders the site's
+//!   part again (its inventory lists the memory) but not its sections, whose files the tree
+//!   keeps. A dom0's fingerprint is made of that one and its guests' sizes.
 //!
 //! Each value is hashed through its `Debug` form, which the model derives for every type and
 //! every field (a field added later is hashed without anyone remembering to), and which is
@@ -21,6 +26,7 @@ use rayon::prelude::*;
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::model::Fabric;
+use crate::render::{Sizes, take_sizes};
 
 /// The sources of this build: a different xenfab renders every part again.
 const SOURCE_HASH: &str = env!("XENFAB_SOURCE_HASH");
@@ -32,6 +38,37 @@ pub struct Fingerprints {
     pub site: u128,
     /// Each dom0's part's, in the fabric's order.
     pub dom0s: Vec<u128>,
+    /// The site's sections'.
+    pub sections: u128,
+}
+
+/// A fabric with its fingerprints: made once, so that `xenfab render` computes them while it
+/// still checks the tree on disk ([`plan_streamed`](crate::output::plan_streamed)).
+#[derive(Debug)]
+pub struct Fingerprinted {
+    fabric: Fabric,
+    fingerprints: Fingerprints,
+}
+
+impl Fingerprinted {
+    /// `fabric`, fingerprinted (on every core).
+    pub fn new(fabric: Fabric) -> Fingerprinted {
+        let fingerprints = fingerprints(&fabric);
+        Fingerprinted {
+            fabric,
+            fingerprints,
+        }
+    }
+
+    /// The fabric.
+    pub fn fabric(&self) -> &Fabric {
+        &self.fabric
+    }
+
+    /// Its fingerprints.
+    pub fn fingerprints(&self) -> &Fingerprints {
+        &self.fingerprints
+    }
 }
 
 /// A `fmt::Write` that hashes what is written into it.
@@ -66,22 +103,33 @@ pub fn fingerprints(fabric: &Fabric) -> Fingerprints {
         "{SOURCE_HASH}\n{site:?}\n{install:?}\n{kickstart:?}\n{boot_images:?}\n{os:?}\n{networks:?}\n{hardware:?}\n{partition_schemes:?}\n{dns:?}\n"
     );
     let shared = shared.0.digest128();
-    let dom0s: Vec<u128> = dom0s
+    let (dom0s, sized): (Vec<u128>, Vec<u128>) = dom0s
         .par_iter()
         .map(|dom0| {
+            // The dom0 without its guests' sizes, for the sections; then with them.
+            let mut sized = dom0.clone();
+            let sizes: Vec<Sizes> = sized.guests.iter_mut().map(take_sizes).collect();
             let mut h = Hashing(Xxh3::new());
             h.0.update(&shared.to_le_bytes());
-            let _ = write!(h, "{dom0:?}");
-            h.0.digest128()
+            let _ = write!(h, "{sized:?}");
+            let without = h.0.digest128();
+            let mut h = Hashing(Xxh3::new());
+            h.0.update(&without.to_le_bytes());
+            let _ = write!(h, "{sizes:?}");
+            (h.0.digest128(), without)
         })
-        .collect();
-    let mut site = Xxh3::new();
-    site.update(&shared.to_le_bytes());
-    for fp in &dom0s {
-        site.update(&fp.to_le_bytes());
-    }
+        .unzip();
+    let of = |fps: &[u128]| {
+        let mut h = Xxh3::new();
+        h.update(&shared.to_le_bytes());
+        for fp in fps {
+            h.update(&fp.to_le_bytes());
+        }
+        h.digest128()
+    };
     Fingerprints {
-        site: site.digest128(),
+        site: of(&dom0s),
+        sections: of(&sized),
         dom0s,
     }
 }

@@ -7,6 +7,7 @@ use std::fs;
 use std::path::Path;
 
 use xenfab_core::Fabric;
+use xenfab_core::fingerprint::{Fingerprinted, fingerprints};
 use xenfab_core::output::{
     ChangeKind, Entry, MANIFEST_DELTA_FILE, MANIFEST_FILE, Plan, PlanOptions, SiteStamp, Survey,
     UNFINISHED_FILE, plan_fabric, plan_streamed, plan_surveyed, plan_with,
@@ -32,13 +33,18 @@ fn plan_of(root: &Path, fabric: &Fabric) -> Plan {
     let surveyed = plan_surveyed(Survey::checked(root).unwrap(), fabric, &options(fabric)).unwrap();
     assert_eq!(changes(&surveyed), changes(&plan));
     assert_eq!(surveyed.parts_rendered(), plan.parts_rendered());
+    assert_eq!(surveyed.sections_kept(), plan.sections_kept());
     assert_eq!(surveyed.diff(), plan.diff());
     assert_eq!(surveyed.manifest_changed(), plan.manifest_changed());
     // and that a streamed plan (no contents held) plans the same, and shows the same diff,
     // in its own order (part by part)
-    let streamed = plan_streamed(Survey::of(root).unwrap(), fabric, &options(fabric)).unwrap();
+    let fingerprinted = Fingerprinted::new(fabric.clone());
+    assert_eq!(fingerprinted.fingerprints(), &fingerprints(fabric));
+    let streamed =
+        plan_streamed(Survey::of(root).unwrap(), &fingerprinted, &options(fabric)).unwrap();
     assert_eq!(streamed.summary(), plan.summary());
     assert_eq!(streamed.parts_rendered(), plan.parts_rendered());
+    assert_eq!(streamed.sections_kept(), plan.sections_kept());
     assert_eq!(streamed.is_noop(), plan.is_noop());
     let mut diff = Vec::new();
     streamed.write_diff(&mut diff).unwrap();
@@ -184,6 +190,54 @@ fn a_changed_guest_renders_its_dom0_and_the_site() {
     assert_eq!(parts_rendered(root, &fabric), Some((0, 4)));
 }
 
+#[test]
+fn a_guests_sizes_changed_render_the_site_without_its_sections() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let mut fabric = example();
+    first_write(root, &fabric);
+    let dhcp = root.join("dhcp/dhcpd-hosts.conf");
+    let before = fs::read(&dhcp).unwrap();
+    fabric.dom0s[1].guests[0].memory = xenfab_core::Size::from_mib(1536);
+    let plan = plan_of(root, &fabric);
+    assert_eq!(plan.parts_rendered(), Some((2, 4)));
+    assert!(plan.sections_kept());
+    assert_eq!(changes(&plan), changes(&whole(root, &fabric)));
+    plan.apply().unwrap();
+    assert_eq!(on_disk(root), rendered(&fabric));
+    settle();
+    assert_eq!(parts_rendered(root, &fabric), Some((0, 4)));
+    // a section's file edited by hand: rendered again with the site, and put back
+    fs::write(&dhcp, "edited\n").unwrap();
+    fabric.dom0s[1].guests[0].vcpus += 1;
+    let plan = plan_of(root, &fabric);
+    assert!(!plan.sections_kept());
+    assert!(
+        plan.summary()
+            .changed
+            .iter()
+            .any(|p| p.as_str() == "dhcp/dhcpd-hosts.conf")
+    );
+    plan.apply().unwrap();
+    assert_eq!(fs::read(&dhcp).unwrap(), before);
+    assert_eq!(on_disk(root), rendered(&fabric));
+    settle();
+    // a guest's address changed: the sections are rendered again
+    let ip = &mut fabric.dom0s[1].guests[0].ip;
+    *ip = std::net::Ipv4Addr::from(u32::from(*ip) + 100);
+    let plan = plan_of(root, &fabric);
+    assert!(!plan.sections_kept());
+    assert_eq!(changes(&plan), changes(&whole(root, &fabric)));
+    assert!(
+        plan.summary()
+            .changed
+            .iter()
+            .any(|p| p.as_str() == "dhcp/dhcpd-hosts.conf")
+    );
+    plan.apply().unwrap();
+    assert_eq!(on_disk(root), rendered(&fabric));
+}
+
 fn parts_rendered(root: &Path, fabric: &Fabric) -> Option<(usize, usize)> {
     plan_of(root, fabric).parts_rendered()
 }
@@ -327,7 +381,12 @@ fn a_streamed_plan_writes_what_a_plan_writes() {
     let (streamed, whole) = (tmp.path().join("streamed"), tmp.path().join("whole"));
     let mut fabric = example();
     let write = |fabric: &Fabric| {
-        let plan = plan_streamed(Survey::of(&streamed).unwrap(), fabric, &options(fabric));
+        let fingerprinted = Fingerprinted::new(fabric.clone());
+        let plan = plan_streamed(
+            Survey::of(&streamed).unwrap(),
+            &fingerprinted,
+            &options(fabric),
+        );
         let streamed_summary = plan.unwrap().apply().unwrap();
         let summary = plan_of(&whole, fabric).apply().unwrap();
         assert_eq!(streamed_summary, summary);

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use xenfab_core::Fabric;
 use xenfab_core::fingerprint::fingerprints;
 use xenfab_core::output::{Entry, Part, Tree};
-use xenfab_core::render::{render, render_part};
+use xenfab_core::render::{in_section, render, render_part, without_sizes};
 
 /// Every valid fabric of the golden corpus, with its case's name.
 fn fabrics() -> Vec<(String, Fabric)> {
@@ -107,6 +107,53 @@ fn a_change_to_one_dom0_moves_its_fingerprint_and_the_sites_only() {
                 *fp, after.dom0s[i],
                 "{name}: a shared setting moves every dom0"
             );
+        }
+    }
+}
+
+#[test]
+fn the_sites_sections_are_made_without_the_guests_sizes() {
+    let sections = |fabric: &Fabric| -> Vec<(String, Entry)> {
+        let site = render_part(fabric, Part::Site).unwrap();
+        let all = entries(&site);
+        assert!(all.iter().any(|(p, _)| !in_section(p)), "the site has more");
+        all.into_iter().filter(|(p, _)| in_section(p)).collect()
+    };
+    let mut checked = 0;
+    for (name, fabric) in fabrics() {
+        let mut sized = fabric.clone();
+        for dom0 in &mut sized.dom0s {
+            for guest in &mut dom0.guests {
+                *guest = without_sizes(guest);
+                checked += 1;
+            }
+        }
+        let ours = sections(&fabric);
+        assert!(!ours.is_empty(), "{name}: no DHCP or DNS files");
+        assert_eq!(ours, sections(&sized), "{name}");
+    }
+    assert!(checked > 20, "{checked} guests");
+}
+
+#[test]
+fn a_guests_sizes_move_the_sites_fingerprint_but_not_its_sections() {
+    for (name, fabric) in fabrics() {
+        let before = fingerprints(&fabric);
+        for j in 0..fabric.dom0s.len() {
+            if fabric.dom0s[j].guests.is_empty() {
+                continue;
+            }
+            let mut resized = fabric.clone();
+            resized.dom0s[j].guests[0].memory = xenfab_core::Size::from_mib(1234);
+            resized.dom0s[j].guests[0].vcpus += 1;
+            let after = fingerprints(&resized);
+            assert_ne!(before.site, after.site, "{name}");
+            assert_ne!(before.dom0s[j], after.dom0s[j], "{name}");
+            assert_eq!(before.sections, after.sections, "{name}");
+            let mut renamed = fabric.clone();
+            let ip = &mut renamed.dom0s[j].guests[0].ip;
+            *ip = std::net::Ipv4Addr::from(u32::from(*ip) ^ 1);
+            assert_ne!(before.sections, fingerprints(&renamed).sections, "{name}");
         }
     }
 }

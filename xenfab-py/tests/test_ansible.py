@@ -165,7 +165,8 @@ def render(dest: pathlib.Path, **options: Any) -> dict[str, Any]:
 
 def files(directory: pathlib.Path) -> dict[str, bytes | str]:
     """Every file (contents) and link (target) below `directory`; the manifest without its
-    files' stamps (their inodes and times are those of this tree's files)."""
+    files' stamps (their inodes and times are those of this tree's files) and its `id` (made
+    afresh each time it is written whole)."""
     tree: dict[str, bytes | str] = {}
     for path in sorted(directory.rglob("*")):
         rel = str(path.relative_to(directory))
@@ -173,6 +174,7 @@ def files(directory: pathlib.Path) -> dict[str, bytes | str]:
             tree[rel] = os.readlink(path)
         elif rel == ".xenfab-manifest.json":
             manifest = json.loads(path.read_bytes())
+            manifest.pop("id", None)
             for entry in manifest["entries"].values():
                 entry.pop("stamp", None)
             tree[rel] = json.dumps(manifest, sort_keys=True).encode()

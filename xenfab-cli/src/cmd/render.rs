@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use xenfab_core::fingerprint::Fingerprinted;
 use xenfab_core::output::{DiffError, LockKind, PlanOptions, SiteStamp, Survey, plan_streamed};
 
 use crate::fabric::{Failure, LockArgs, Sourced, WriterFabricArg};
@@ -73,6 +74,21 @@ fn timing(step: &str, since: Instant) -> Instant {
     Instant::now()
 }
 
+/// The fabric `sourced` gives, with the boot states `xenfab boot` recorded in `output`'s TFTP
+/// tree applied, fingerprinted; and the site it stamps the tree with.
+fn prepare(sourced: Sourced, output: &Path) -> Result<(Fingerprinted, SiteStamp), Failure> {
+    let Sourced { loaded, origin } = sourced;
+    let mut fabric = loaded.fabric;
+    let site = SiteStamp::of(&fabric, &origin);
+    // Hosts switched with `xenfab boot` keep the state it recorded in the TFTP tree.
+    let tftp_root = output.join(xenfab_core::render::netboot::TFTP_DIR);
+    let states = xenfab_core::output::boot::read_states(&tftp_root)?;
+    for refused in states.apply(&mut fabric) {
+        eprintln!("{}: warning: {refused}", tftp_root.display());
+    }
+    Ok((Fingerprinted::new(fabric), site))
+}
+
 /// Renders the fabric `load` gives into `output` (or shows the diff): what `render` and
 /// `quattor render` do.
 pub fn write(
@@ -91,46 +107,40 @@ pub fn write(
     // entries on disk, which needs the tree and not the fabric: done while the fabric loads,
     // the tree locked first. A tree not there yet is locked (and so made) only once the
     // fabric has loaded: a fabric with errors leaves no directory behind.
-    let (sourced, _lock, survey) = if output.is_dir() {
+    let (prepared, _lock, survey) = if output.is_dir() {
         let lock = args.lock.lock(output, kind)?;
-        let (sourced, survey) = std::thread::scope(|scope| {
+        let (prepared, survey) = std::thread::scope(|scope| {
             let survey = scope.spawn(|| {
                 let survey = Survey::checked(output);
                 timing("  survey (beside the load)", step);
                 survey
             });
-            let sourced = load();
-            timing("  load (beside the survey)", step);
-            (sourced, survey.join())
+            let prepared = load().and_then(|sourced| {
+                timing("  load (beside the survey)", step);
+                prepare(sourced, output)
+            });
+            timing("  boot states and fingerprints (beside the survey)", step);
+            (prepared, survey.join())
         });
         let survey = survey.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         // the fabric's errors first: they are what the user has to fix
-        let sourced = sourced?;
-        (sourced, lock, Some(survey?))
+        let prepared = prepared?;
+        (prepared, lock, survey?)
     } else {
         let sourced = load()?;
-        (sourced, args.lock.lock(output, kind)?, None)
+        let lock = args.lock.lock(output, kind)?;
+        (prepare(sourced, output)?, lock, Survey::of(output)?)
     };
-    step = timing("load (and survey the tree)", step);
-    let Sourced { loaded, origin } = sourced;
-    let mut fabric = loaded.fabric;
-    let site = SiteStamp::of(&fabric, &origin);
-    // Hosts switched with `xenfab boot` keep the state it recorded in the TFTP tree.
-    let tftp_root = output.join(xenfab_core::render::netboot::TFTP_DIR);
-    let states = xenfab_core::output::boot::read_states(&tftp_root)?;
-    for refused in states.apply(&mut fabric) {
-        eprintln!("{}: warning: {refused}", tftp_root.display());
-    }
-    step = timing("lock and boot states", step);
+    step = timing(
+        "load, boot states and fingerprints (and survey the tree)",
+        step,
+    );
+    let (fabric, site) = prepared;
     let options = PlanOptions {
         site: Some(site),
         force: args.force,
     };
     // Renders only the parts of the tree whose inputs changed since the last run.
-    let survey = match survey {
-        Some(survey) => survey,
-        None => Survey::of(output)?,
-    };
     // Of each file rendered, only its length and hash are kept: the files are rendered
     // again, a batch of parts at a time, to be written or shown.
     let plan = plan_streamed(survey, &fabric, &options)?;
@@ -138,7 +148,12 @@ pub fn write(
     if let (Some((rendered, all)), Some(_)) =
         (plan.parts_rendered(), std::env::var_os("XENFAB_TIMINGS"))
     {
-        eprintln!("timing: parts rendered: {rendered} of {all}");
+        let kept = if plan.sections_kept() {
+            " (the site's without its DHCP and DNS files, kept)"
+        } else {
+            ""
+        };
+        eprintln!("timing: parts rendered: {rendered} of {all}{kept}");
     }
     if args.dry_run {
         // streamed: a dry run into an empty directory shows every file of the tree

@@ -18,8 +18,9 @@ use super::path::RelPath;
 use super::plan::{Plan, PlanOptions, left_unfinished, open_root, plan_loaded};
 use super::tree::{Part, Tree, file_mode};
 use crate::error::Error;
-use crate::fingerprint::fingerprints;
+use crate::fingerprint::{Fingerprints, fingerprints};
 use crate::model::Fabric;
+use crate::render::{Sections, in_section, render_parts_with};
 
 /// Renders `fabric` for the directory `root` and plans its writing, as [`crate::render()`]
 /// followed by [`plan_with`](super::plan_with) would, rendering only the parts that need it.
@@ -134,7 +135,7 @@ pub fn plan_surveyed(
     fabric: &Fabric,
     options: &PlanOptions,
 ) -> Result<Plan, Error> {
-    plan_parts(survey, fabric, options, false)
+    plan_parts(survey, fabric, &fingerprints(fabric), options, false)
 }
 
 /// [`plan_surveyed`]; with `lean`, when more than a batch of parts is rendered, the parts
@@ -143,20 +144,26 @@ pub fn plan_surveyed(
 pub(crate) fn plan_parts(
     mut survey: Survey,
     fabric: &Fabric,
+    fps: &Fingerprints,
     options: &PlanOptions,
     lean: bool,
 ) -> Result<Plan, Error> {
-    let fps = fingerprints(fabric);
     let names: Vec<String> = fabric.dom0s.iter().map(|d| d.name.to_string()).collect();
     let stamps = PartStamps {
         site: Fingerprint(fps.site),
+        sections: Some(Fingerprint(fps.sections)),
         dom0s: names
             .iter()
             .cloned()
             .zip(fps.dom0s.iter().map(|fp| Fingerprint(*fp)))
             .collect(),
     };
-    let clean = clean_parts(&mut survey, &stamps, options)?;
+    let (clean, sections) = clean_parts(&mut survey, &stamps, options)?;
+    // An entry carried over: of a clean part, or one of the site's sections' files kept.
+    let carry = |path: &RelPath, entry: &ManifestEntry| {
+        clean.has(entry.dom0())
+            || sections == Sections::Kept && entry.dom0().is_none() && in_section(path.as_str())
+    };
     let delta = delta_on(survey.loaded.as_ref(), &stamps, &clean);
     let Survey {
         root,
@@ -169,11 +176,11 @@ pub(crate) fn plan_parts(
     // (The entries of the parts rendered are taken out of the map, which is then the carried
     // ones: on a rerun they are few.)
     let carried: BTreeMap<RelPath, ManifestEntry> = match loaded.as_mut() {
-        Some(loaded) if clean.any() => {
+        Some(loaded) if clean.any() || sections == Sections::Kept => {
             let entries = &mut loaded.manifest.entries;
             let rendered: Vec<RelPath> = entries
                 .iter()
-                .filter(|(_, e)| !clean.has(e.dom0()))
+                .filter(|(path, e)| !carry(path, e))
                 .map(|(path, _)| path.clone())
                 .collect();
             let rest: BTreeMap<RelPath, ManifestEntry> = rendered
@@ -205,7 +212,7 @@ pub(crate) fn plan_parts(
     };
     let mut trees = Vec::with_capacity(dirty.len());
     for batch in super::streamed::batches(&dirty, batch) {
-        let mut parts = crate::render::render_parts(fabric, batch)?;
+        let mut parts = render_parts_with(fabric, batch, sections)?;
         if lean {
             parts.par_iter_mut().for_each(|(_, tree)| tree.make_lean());
         }
@@ -217,6 +224,7 @@ pub(crate) fn plan_parts(
         stamps,
         names,
         delta,
+        sections,
     };
     Ok(plan_loaded(
         &root,
@@ -259,15 +267,18 @@ fn delta_on(
     })
 }
 
-/// The parts of the tree on disk that need no render: the manifest records their fingerprint,
-/// and each of their entries is on disk as it records.
+/// What of the tree on disk needs no render: its clean parts, whose fingerprint the manifest
+/// records and whose entries are each on disk as it records; and whether the site's sections
+/// are kept ([`Sections::Kept`]: the site's part is not clean, but its sections' fingerprint
+/// is the one recorded, and its entries are on disk as recorded).
 fn clean_parts(
     survey: &mut Survey,
     stamps: &PartStamps,
     options: &PlanOptions,
-) -> Result<PartSet, Error> {
+) -> Result<(PartSet, Sections), Error> {
+    let nothing = (PartSet::default(), Sections::Rendered);
     let Some(manifest) = survey.loaded.as_ref().map(|l| &l.manifest) else {
-        return Ok(PartSet::default());
+        return Ok(nothing);
     };
     let same_site = match (&manifest.site, &options.site) {
         (Some(found), Some(wanted)) => found.same_site(wanted),
@@ -279,7 +290,7 @@ fn clean_parts(
         .as_ref()
         .filter(|_| survey.trusted && same_site)
     else {
-        return Ok(PartSet::default());
+        return Ok(nothing);
     };
     let clean = PartSet {
         site: old.site == stamps.site,
@@ -290,22 +301,32 @@ fn clean_parts(
             .map(|(name, _)| name.clone())
             .collect(),
     };
-    if !clean.any() {
-        return Ok(clean);
+    let sections = !clean.site && old.sections.is_some() && old.sections == stamps.sections;
+    if !clean.any() && !sections {
+        return Ok((clean, Sections::Rendered));
     }
-    survey.check(&clean)?;
+    survey.check(&PartSet {
+        site: clean.site || sections,
+        dom0s: clean.dom0s.clone(),
+    })?;
     if !survey.trusted {
-        return Ok(PartSet::default());
+        return Ok(nothing);
     }
     let broken = &survey.broken;
-    Ok(PartSet {
+    let sections = if sections && !broken.site {
+        Sections::Kept
+    } else {
+        Sections::Rendered
+    };
+    let clean = PartSet {
         site: clean.site && !broken.site,
         dom0s: clean
             .dom0s
             .into_iter()
             .filter(|name| !broken.dom0s.contains(name))
             .collect(),
-    })
+    };
+    Ok((clean, sections))
 }
 
 /// The parts of which one of the manifest's `entries` (written at `written`) is not on disk

@@ -33,6 +33,8 @@ pub(crate) struct TreeParts {
     /// How the manifest may be written as a delta on the one on disk; `None` when it has
     /// none to name (no manifest, or one before format 5).
     pub(crate) delta: Option<DeltaOn>,
+    /// Whether the site's part was rendered with its sections, or they were kept.
+    pub(crate) sections: crate::render::Sections,
 }
 
 /// What a delta on the manifest on disk says besides its entries (see
@@ -145,6 +147,9 @@ pub(crate) struct Manifest {
 #[serde(deny_unknown_fields)]
 pub(crate) struct PartStamps {
     pub(crate) site: Fingerprint,
+    /// The site's sections' ([`crate::render::in_section`]; format 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) sections: Option<Fingerprint>,
     pub(crate) dom0s: BTreeMap<String, Fingerprint>,
 }
 

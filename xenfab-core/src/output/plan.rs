@@ -706,9 +706,24 @@ impl Plan {
         self.parts.as_ref().map(|p| p.rendered)
     }
 
+    /// For a plan of [`plan_fabric`](super::plan_fabric): whether the site's part was
+    /// rendered without its sections ([`in_section`](crate::render::in_section)), whose files
+    /// are carried over as the tree has them.
+    pub fn sections_kept(&self) -> bool {
+        self.sections() == crate::render::Sections::Kept
+    }
+
     /// The tree the plan writes.
     pub(crate) fn tree(&self) -> &Tree {
         &self.tree
+    }
+
+    /// Whether the site's part of the tree was rendered with its sections, or they were
+    /// kept (and its files carried over): how to render the part again.
+    pub(crate) fn sections(&self) -> crate::render::Sections {
+        self.parts
+            .as_ref()
+            .map_or(crate::render::Sections::Rendered, |p| p.sections)
     }
 
     /// The output directory.

@@ -12,7 +12,9 @@ use super::plan::{Change, ChangeKind, Plan, PlanOptions, Staged, Summary, Write}
 use super::plan::{stage_all, unstage};
 use super::tree::{Entry, Part, Tree};
 use crate::error::{Error, RenderError};
+use crate::fingerprint::Fingerprinted;
 use crate::model::Fabric;
+use crate::render::{Sections, render_parts_with};
 
 /// How many parts are rendered at once: a dom0 of ten guests is about 80 kB of files.
 pub(crate) const BATCH: usize = 256;
@@ -50,13 +52,16 @@ pub struct StreamedPlan<'f> {
 }
 
 /// [`plan_surveyed`](super::plan_surveyed), holding of each file rendered only its length
-/// and hash: what `xenfab render` does. Keep the tree's lock until the plan is applied.
+/// and hash: what `xenfab render` does, fingerprinting the fabric while it surveys the tree.
+/// Keep the tree's lock until the plan is applied.
 pub fn plan_streamed<'f>(
     survey: Survey,
-    fabric: &'f Fabric,
+    fabric: &'f Fingerprinted,
     options: &PlanOptions,
 ) -> Result<StreamedPlan<'f>, Error> {
-    let plan = plan_parts(survey, fabric, options, true)?;
+    let fps = fabric.fingerprints();
+    let fabric = fabric.fabric();
+    let plan = plan_parts(survey, fabric, fps, options, true)?;
     Ok(StreamedPlan { plan, fabric })
 }
 
@@ -69,6 +74,11 @@ impl StreamedPlan<'_> {
     /// See [`Plan::parts_rendered`].
     pub fn parts_rendered(&self) -> Option<(usize, usize)> {
         self.plan.parts_rendered()
+    }
+
+    /// See [`Plan::sections_kept`].
+    pub fn sections_kept(&self) -> bool {
+        self.plan.sections_kept()
     }
 
     /// See [`Plan::stale_temps`].
@@ -118,8 +128,10 @@ impl StreamedPlan<'_> {
     /// next batch. On failure, the temporary files made are removed.
     pub fn apply(self) -> Result<Summary, Error> {
         let fabric = self.fabric;
-        self.plan
-            .apply_staging(|root, tree, writes| stage_rendered(root, tree, writes, fabric))
+        let sections = self.plan.sections();
+        self.plan.apply_staging(|root, tree, writes| {
+            stage_rendered(root, tree, writes, fabric, sections)
+        })
     }
 
     /// The changes that leave an entry (created, changed) by part, in path order within
@@ -152,11 +164,12 @@ impl StreamedPlan<'_> {
         let (lean, ready): (Vec<Part>, Vec<Part>) = batch
             .iter()
             .partition(|part| by_part[part].iter().any(|c| tree.is_lean(&c.path)));
-        let mut parts: Vec<(Part, Option<Tree>)> = crate::render::render_parts(self.fabric, &lean)?
-            .into_iter()
-            .map(|(part, tree)| (part, Some(tree)))
-            .chain(ready.into_iter().map(|part| (part, None)))
-            .collect();
+        let mut parts: Vec<(Part, Option<Tree>)> =
+            render_parts_with(self.fabric, &lean, self.plan.sections())?
+                .into_iter()
+                .map(|(part, tree)| (part, Some(tree)))
+                .chain(ready.into_iter().map(|part| (part, None)))
+                .collect();
         parts.sort_by_key(|(part, _)| *part);
         Ok(parts)
     }
@@ -187,6 +200,7 @@ fn stage_rendered(
     tree: &Tree,
     writes: &[Write<'_>],
     fabric: &Fabric,
+    sections: Sections,
 ) -> Result<Vec<Staged>, Error> {
     let mut ready = Vec::new();
     let mut by_part: BTreeMap<Part, Vec<Write<'_>>> = BTreeMap::new();
@@ -202,7 +216,7 @@ fn stage_rendered(
     let parts: Vec<Part> = by_part.keys().copied().collect();
     for batch in batches(&parts, BATCH) {
         let more = (|| -> Result<Vec<Staged>, Error> {
-            let rendered = crate::render::render_parts(fabric, batch)?;
+            let rendered = render_parts_with(fabric, batch, sections)?;
             let mut again = Vec::new();
             for (part, fresh) in &rendered {
                 for write in &by_part[part] {

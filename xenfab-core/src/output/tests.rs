@@ -1211,6 +1211,7 @@ fn a_manifest_is_read_back_line_by_line_or_whole() {
         site: None,
         parts: Some(PartStamps {
             site: Fingerprint(1),
+            sections: Some(Fingerprint(5)),
             dom0s: [("xen01".to_owned(), Fingerprint(u128::MAX))].into(),
         }),
         entries: std::collections::BTreeMap::default(),
@@ -1262,6 +1263,7 @@ fn a_manifest_is_read_with_its_delta_on_it_and_not_with_another() {
     };
     let stamps = |xen01: u128| PartStamps {
         site: Fingerprint(1),
+        sections: None,
         dom0s: [
             ("xen01".to_owned(), Fingerprint(xen01)),
             ("xen02".to_owned(), Fingerprint(3)),

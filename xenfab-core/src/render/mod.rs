@@ -74,15 +74,13 @@ impl Part {
 
 type Renderer = for<'e> fn(&Fabric, Part, &Environment<'e>, &mut Tree) -> Result<(), RenderError>;
 
-/// Every renderer, in the order they fill a part's tree: preseed after debian and toolstack,
-/// as the preseed file's late command carries their files.
-const RENDERERS: [Renderer; 14] = [
+/// Every renderer but the sections', in the order they fill a part's tree: preseed after
+/// debian and toolstack, as the preseed file's late command carries their files.
+const RENDERERS: [Renderer; 12] = [
     guests::render,
     debootstrap::render,
     kickstart::render,
     grub::render,
-    dhcp::render,
-    dns::render,
     netboot::render,
     uefi::render,
     inventory::render,
@@ -93,9 +91,78 @@ const RENDERERS: [Renderer; 14] = [
     preseed::render,
 ];
 
-fn render_with(fabric: &Fabric, part: Part, env: &Environment<'_>) -> Result<Tree, RenderError> {
+/// The site's *sections*: the site's files that list the hosts by their names and addresses
+/// only, each renderer's in a directory of its own (DHCP's in `dhcp/`, DNS's in `dns/`).
+/// What they render does not change with a guest's [`Sizes`] (its memory, vcpus, disks and
+/// lifecycle actions), so a change to those alone renders the site's part
+/// without its sections, and the tree keeps their files ([`crate::fingerprint`] gives the
+/// sections a fingerprint of their own; `tests/parts.rs` checks the promise on every case
+/// of the golden corpus). They render nothing for a dom0's part.
+pub(crate) const SECTIONS: [(&str, Renderer); 2] = [("dhcp", dhcp::render), ("dns", dns::render)];
+
+/// What the site's sections do not read of a guest: its sizes and lifecycle actions.
+#[derive(Debug, Clone)]
+pub struct Sizes {
+    /// Its memory.
+    pub memory: crate::model::Size,
+    /// Its virtual CPUs.
+    pub vcpus: u32,
+    /// Its disks.
+    pub disks: Vec<crate::model::GuestDisk>,
+    /// What Xen does when it powers off.
+    pub on_poweroff: crate::model::LifecycleAction,
+    /// When it reboots.
+    pub on_reboot: crate::model::LifecycleAction,
+    /// When it crashes.
+    pub on_crash: crate::model::LifecycleAction,
+}
+
+/// Takes the [`Sizes`] out of `guest`, leaving fixed values in their place.
+pub fn take_sizes(guest: &mut crate::model::Guest) -> Sizes {
+    use crate::model::LifecycleAction::Destroy;
+    use std::mem::replace;
+    Sizes {
+        memory: replace(&mut guest.memory, crate::model::Size::from_mib(0)),
+        vcpus: replace(&mut guest.vcpus, 0),
+        disks: std::mem::take(&mut guest.disks),
+        on_poweroff: replace(&mut guest.on_poweroff, Destroy),
+        on_reboot: replace(&mut guest.on_reboot, Destroy),
+        on_crash: replace(&mut guest.on_crash, Destroy),
+    }
+}
+
+/// `guest` without its [`Sizes`] ([`take_sizes`]).
+pub fn without_sizes(guest: &crate::model::Guest) -> crate::model::Guest {
+    let mut guest = guest.clone();
+    take_sizes(&mut guest);
+    guest
+}
+
+/// Whether `path`, an entry of the site's part, is one of its *sections'* files: DHCP's (in
+/// `dhcp/`) and DNS's (in `dns/`), which list the hosts by their names and addresses only.
+pub fn in_section(path: &str) -> bool {
+    SECTIONS.iter().any(|(dir, _)| {
+        path.strip_prefix(dir)
+            .is_some_and(|rest| rest.starts_with('/'))
+    })
+}
+
+/// Whether [`render_parts_with`] renders the site's sections with its part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sections {
+    Rendered,
+    /// Kept as they are in the tree: their fingerprint did not change.
+    Kept,
+}
+
+fn render_with(
+    fabric: &Fabric,
+    part: Part,
+    env: &Environment<'_>,
+    sections: Sections,
+) -> Result<Tree, RenderError> {
     if part == Part::Site {
-        return render_site(fabric);
+        return render_site(fabric, sections);
     }
     let mut tree = Tree::for_part(part);
     for renderer in RENDERERS {
@@ -107,8 +174,17 @@ fn render_with(fabric: &Fabric, part: Part, env: &Environment<'_>) -> Result<Tre
 /// The site's part, its renderers on every core: each of them lists every host (at 110,000
 /// hosts, DHCP's files take a second and a half, DNS's half a second), and none reads
 /// another's files.
-fn render_site(fabric: &Fabric) -> Result<Tree, RenderError> {
-    let trees: Vec<Tree> = RENDERERS
+fn render_site(fabric: &Fabric, sections: Sections) -> Result<Tree, RenderError> {
+    let sections = match sections {
+        Sections::Rendered => &SECTIONS[..],
+        Sections::Kept => &[],
+    };
+    let renderers: Vec<Renderer> = sections
+        .iter()
+        .map(|(_, renderer)| *renderer)
+        .chain(RENDERERS)
+        .collect();
+    let trees: Vec<Tree> = renderers
         .par_iter()
         .map_init(templates::environment, |env, renderer| {
             let mut tree = Tree::for_part(Part::Site);
@@ -140,16 +216,25 @@ pub fn render(fabric: &Fabric) -> Result<Tree, RenderError> {
 
 /// Renders the files of one part of a validated fabric (see [`render`]).
 pub fn render_part(fabric: &Fabric, part: Part) -> Result<Tree, RenderError> {
-    render_with(fabric, part, &templates::environment())
+    render_with(fabric, part, &templates::environment(), Sections::Rendered)
 }
 
 /// Renders `parts` on every core, each into a tree of its own, returned in the order of
 /// `parts`.
 pub fn render_parts(fabric: &Fabric, parts: &[Part]) -> Result<Vec<(Part, Tree)>, RenderError> {
+    render_parts_with(fabric, parts, Sections::Rendered)
+}
+
+/// [`render_parts`], the site's part with or without its sections.
+pub(crate) fn render_parts_with(
+    fabric: &Fabric,
+    parts: &[Part],
+    sections: Sections,
+) -> Result<Vec<(Part, Tree)>, RenderError> {
     parts
         .par_iter()
         .map_init(templates::environment, |env, &part| {
-            Ok((part, render_with(fabric, part, env)?))
+            Ok((part, render_with(fabric, part, env, sections)?))
         })
         .collect()
 }
