@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
+#[path = "support/bench_site.rs"]
+mod bench_site;
+
 use xenfab_core::Fabric;
 use xenfab_core::fingerprint::{Fingerprinted, fingerprints};
 use xenfab_core::output::{
@@ -210,32 +213,27 @@ fn a_guests_sizes_changed_render_the_site_without_its_sections() {
     // a section's file edited by hand: rendered again with the site, and put back
     fs::write(&dhcp, "edited\n").unwrap();
     fabric.dom0s[1].guests[0].vcpus += 1;
-    let plan = plan_of(root, &fabric);
-    assert!(!plan.sections_kept());
-    assert!(
-        plan.summary()
-            .changed
-            .iter()
-            .any(|p| p.as_str() == "dhcp/dhcpd-hosts.conf")
-    );
-    plan.apply().unwrap();
+    // the sections rendered again, their DHCP hosts file written
+    let sections_again = |fabric: &Fabric| {
+        let plan = plan_of(root, fabric);
+        assert!(!plan.sections_kept());
+        assert_eq!(changes(&plan), changes(&whole(root, fabric)));
+        let changed = plan.summary().changed;
+        assert!(
+            changed
+                .iter()
+                .any(|p| p.as_str() == "dhcp/dhcpd-hosts.conf")
+        );
+        plan.apply().unwrap();
+        assert_eq!(on_disk(root), rendered(fabric));
+        settle();
+    };
+    sections_again(&fabric);
     assert_eq!(fs::read(&dhcp).unwrap(), before);
-    assert_eq!(on_disk(root), rendered(&fabric));
-    settle();
     // a guest's address changed: the sections are rendered again
     let ip = &mut fabric.dom0s[1].guests[0].ip;
     *ip = std::net::Ipv4Addr::from(u32::from(*ip) + 100);
-    let plan = plan_of(root, &fabric);
-    assert!(!plan.sections_kept());
-    assert_eq!(changes(&plan), changes(&whole(root, &fabric)));
-    assert!(
-        plan.summary()
-            .changed
-            .iter()
-            .any(|p| p.as_str() == "dhcp/dhcpd-hosts.conf")
-    );
-    plan.apply().unwrap();
-    assert_eq!(on_disk(root), rendered(&fabric));
+    sections_again(&fabric);
 }
 
 fn parts_rendered(root: &Path, fabric: &Fabric) -> Option<(usize, usize)> {
@@ -409,59 +407,12 @@ fn a_streamed_plan_writes_what_a_plan_writes() {
     assert_eq!(parts_rendered(&streamed, &fabric), Some((0, 3)));
 }
 
-/// A site of `dom0s` dom0s of two guests each, laid out as `benches/scale/generate.py` lays
-/// out its sites: big enough that a change to one dom0 writes a delta on the manifest.
-fn wide(dom0s: usize) -> Fabric {
-    use std::fmt::Write as _;
-    let mut toml = String::from(
-        r#"version = 1
-[site]
-name = "wide"
-domain = "wide.example.org"
-mac_scheme = "local-ipv4"
-[install]
-next_server = "10.0.0.1"
-kickstart_url = "http://10.0.0.1/ks"
-[kickstart]
-root_password = "$1$xenfabts$3MnpECyDSxUOqXImm6E4g/"
-[boot_images.c5]
-kernel = "centos-5.2/x86_64/vmlinuz"
-initrd = "centos-5.2/x86_64/initrd.img"
-[os.c5]
-family = "el5"
-install_url = "http://10.0.0.1/centos/5.2/os/x86_64"
-boot_image = "c5"
-kernel_version = "2.6.18-92.1.6.el5"
-[networks.fabric]
-subnet = "10.0.0.0/8"
-gateway = "10.255.255.254"
-[hardware.r710]
-ram = "48G"
-cpus = 16
-disks = [{ name = "sda", size = "500GB" }, { name = "sdb", size = "500GB" }]
-[defaults.dom0]
-os = "c5"
-[defaults.guest]
-os = "c5"
-"#,
-    );
-    for d in 0..dom0s {
-        let _ = write!(
-            toml,
-            "[[dom0s]]\nname = \"xen{d:02}\"\nip = \"10.0.{n}.1\"\n\
-             mac = \"00:1e:c9:00:00:{n:02x}\"\nhardware = \"r710\"\n",
-            n = d + 1
-        );
-        for g in 0..2 {
-            let _ = write!(
-                toml,
-                "[[dom0s.guests]]\nname = \"vm{d:02}-{g}\"\nip = \"10.0.{}.{}\"\n",
-                d + 1,
-                10 + g
-            );
-        }
-    }
-    xenfab_core::load(&toml, "wide.toml").unwrap().fabric
+/// A site of `dom0s` dom0s of two guests each, the scale benchmark's: big enough that a
+/// change to one dom0 writes a delta on the manifest.
+fn wide(dom0s: u32) -> Fabric {
+    xenfab_core::load(&bench_site::site_toml(dom0s, 2), "wide.toml")
+        .unwrap()
+        .fabric
 }
 
 /// Sets the memory of the first guest of the dom0 `d`.
@@ -551,7 +502,7 @@ fn a_small_change_writes_a_delta_on_the_manifest_until_the_delta_grows_big() {
     apply_and_check(root, &fabric, plan);
     assert_eq!(fs::read(root.join(MANIFEST_FILE)).unwrap(), manifest);
     let first: serde_json::Value = serde_json::from_slice(&fs::read(&delta).unwrap()).unwrap();
-    assert_eq!(first["replaced"]["dom0s"], serde_json::json!(["xen03"]));
+    assert_eq!(first["replaced"]["dom0s"], serde_json::json!(["xen0003"]));
     assert_eq!(first["replaced"]["site"], true);
     // another dom0's guest: the delta holds both dom0s' entries (the first carried over)
     resize(&mut fabric, 7, 1536);
@@ -562,7 +513,7 @@ fn a_small_change_writes_a_delta_on_the_manifest_until_the_delta_grows_big() {
     let second: serde_json::Value = serde_json::from_slice(&fs::read(&delta).unwrap()).unwrap();
     assert_eq!(
         second["replaced"]["dom0s"],
-        serde_json::json!(["xen03", "xen07"])
+        serde_json::json!(["xen0003", "xen0007"])
     );
     assert_eq!(second["base"], first["base"]);
     assert!(
@@ -575,7 +526,7 @@ fn a_small_change_writes_a_delta_on_the_manifest_until_the_delta_grows_big() {
         plan.summary()
             .removed
             .iter()
-            .any(|p| p.as_str().contains("xen39"))
+            .any(|p| p.as_str().contains("xen0039"))
     );
     apply_and_check(root, &fabric, plan);
     assert_eq!(fs::read(root.join(MANIFEST_FILE)).unwrap(), manifest);

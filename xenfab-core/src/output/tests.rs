@@ -1199,22 +1199,30 @@ fn a_file_changed_behind_xenfabs_back_is_found_though_its_size_and_mtime_are_kep
     assert!(plan(root, new).unwrap().is_noop());
 }
 
+/// A manifest written whole (`id` 7) of no site, parts or entries.
+fn empty_manifest() -> manifest::Manifest {
+    manifest::Manifest {
+        format: MANIFEST_FORMAT,
+        generator: "xenfab".to_owned(),
+        id: Some(manifest::Fingerprint(7)),
+        base: None,
+        replaced: None,
+        site: None,
+        parts: None,
+        entries: std::collections::BTreeMap::default(),
+    }
+}
+
 #[test]
 fn a_manifest_is_read_back_line_by_line_or_whole() {
     use manifest::{Fingerprint, Manifest, ManifestEntry, PartStamps};
     let mut manifest = Manifest {
-        format: MANIFEST_FORMAT,
-        generator: "xenfab".to_owned(),
-        id: Some(Fingerprint(7)),
-        base: None,
-        replaced: None,
-        site: None,
         parts: Some(PartStamps {
             site: Fingerprint(1),
             sections: Some(Fingerprint(5)),
             dom0s: [("xen01".to_owned(), Fingerprint(u128::MAX))].into(),
         }),
-        entries: std::collections::BTreeMap::default(),
+        ..empty_manifest()
     };
     for (i, path) in ["a", "b/c", "b/d", "e"].iter().enumerate() {
         let entry = if i % 2 == 0 {
@@ -1276,12 +1284,6 @@ fn a_manifest_is_read_with_its_delta_on_it_and_not_with_another() {
             .collect()
     };
     let manifest = Manifest {
-        format: MANIFEST_FORMAT,
-        generator: "xenfab".to_owned(),
-        id: Some(Fingerprint(7)),
-        base: None,
-        replaced: None,
-        site: None,
         parts: Some(stamps(2)),
         entries: entries(&[
             ("dhcp", file(None, false)),
@@ -1289,6 +1291,7 @@ fn a_manifest_is_read_with_its_delta_on_it_and_not_with_another() {
             ("one/gone", file(Some("xen01"), false)),
             ("two/b", file(Some("xen02"), false)),
         ]),
+        ..empty_manifest()
     };
     // xen01 rendered again: its `a` changed, `gone` gone, `new` new
     let replaced = PartSet {
@@ -1358,14 +1361,8 @@ fn a_manifest_is_read_with_its_delta_on_it_and_not_with_another() {
 fn a_big_manifest_is_read_block_by_block_as_written_window_by_window() {
     use manifest::{Manifest, ManifestEntry, parse_blocks, parse_lines};
     let mut manifest = Manifest {
-        format: MANIFEST_FORMAT,
-        generator: "xenfab".to_owned(),
         id: None,
-        base: None,
-        replaced: None,
-        site: None,
-        parts: None,
-        entries: std::collections::BTreeMap::default(),
+        ..empty_manifest()
     };
     // more lines than a window of chunks (16 × 4096) writes at once
     for i in 0..70_000 {
