@@ -238,3 +238,35 @@ pub(crate) fn render_parts_with(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sections' files are exactly the site's files in their directories: the site's
+    /// part rendered without them has none there, and with them only those more.
+    #[test]
+    fn the_sections_are_the_sites_files_in_their_directories() {
+        for case in [
+            "tests/cases/example/fabric.toml",
+            "tests/cases/dns-settings/fabric.toml",
+            "tests/cases/multi-nic/fabric.toml",
+            "tests/cases/debian-site/fabric.toml",
+        ] {
+            let fabric = crate::testing::repo_fabric(case);
+            let paths = |sections| -> Vec<String> {
+                render_site(&fabric, sections)
+                    .unwrap()
+                    .iter()
+                    .map(|(p, _)| p.to_string())
+                    .collect()
+            };
+            let (all, kept) = (paths(Sections::Rendered), paths(Sections::Kept));
+            assert!(!kept.iter().any(|p| in_section(p)), "{case}: {kept:?}");
+            let more: Vec<&String> = all.iter().filter(|p| !kept.contains(p)).collect();
+            assert!(!more.is_empty(), "{case}");
+            assert!(more.iter().all(|p| in_section(p)), "{case}: {more:?}");
+            assert_eq!(all.len(), kept.len() + more.len(), "{case}");
+        }
+    }
+}
