@@ -8,7 +8,7 @@ use std::fs;
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use common::{Node, fabric, is_temp, scratch_dir, snapshot, stderr, xenfab};
 
@@ -30,6 +30,26 @@ const BOOKKEEPING: [&str; 4] = [
     ".xenfab-manifest-delta.json",
     ".xenfab-unfinished",
 ];
+
+/// `xenfab render FILE -o OUT`, sent SIGKILL after `after`: whether it was killed. A run
+/// that was not killed in time must have succeeded, whatever the runs before it left
+/// (run `i`, for the message).
+fn render_killed(file: &str, out: &str, after: Duration, i: usize) -> bool {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xenfab"))
+        .args(["render", file, "-o", out])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(after);
+    let _ = child.kill(); // SIGKILL
+    let o = child.wait_with_output().unwrap();
+    if o.status.signal() == Some(9) {
+        return true;
+    }
+    assert!(o.status.success(), "run {i}: {}", stderr(&o));
+    false
+}
 
 #[test]
 fn killed_renders_leave_no_torn_file_and_the_next_render_finishes() {
@@ -67,21 +87,9 @@ fn killed_renders_leave_no_torn_file_and_the_next_render_finishes() {
     let (mut killed, mut finished, mut with_temps) = (0, 0, 0);
     for (i, at) in KILL_AT.iter().enumerate() {
         let file = if i % 2 == 0 { a } else { b };
-        let mut child = Command::new(env!("CARGO_BIN_EXE_xenfab"))
-            .args(["render", file, "-o", out_s])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(cycle.mul_f64(*at));
-        let _ = child.kill(); // SIGKILL
-        let o = child.wait_with_output().unwrap();
-        if o.status.signal() == Some(9) {
+        if render_killed(file, out_s, cycle.mul_f64(*at), i) {
             killed += 1;
         } else {
-            // A run that was not killed in time must have succeeded, whatever the runs
-            // before it left.
-            assert!(o.status.success(), "run {i}: {}", stderr(&o));
             finished += 1;
         }
         if !out.exists() {
@@ -189,19 +197,9 @@ fn killed_small_changes_leave_no_torn_file_and_the_next_render_finishes() {
     let order = [2, 3, 2, 0, 1, 3, 0, 2, 1, 3, 2, 0, 3, 1, 0, 3, 2, 1, 0, 3];
     let (mut killed, mut finished) = (0, 0);
     for (i, (at, v)) in KILL_AT.iter().zip(order).enumerate() {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_xenfab"))
-            .args(["render", &files[v], "-o", out_s])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(cycle.mul_f64(*at));
-        let _ = child.kill(); // SIGKILL
-        let o = child.wait_with_output().unwrap();
-        if o.status.signal() == Some(9) {
+        if render_killed(&files[v], out_s, cycle.mul_f64(*at), i) {
             killed += 1;
         } else {
-            assert!(o.status.success(), "run {i}: {}", stderr(&o));
             finished += 1;
         }
         for (path, node) in &comparable(snapshot(&out)) {

@@ -444,10 +444,11 @@ impl<'a> ManifestLines<'a> {
             .into_iter()
             .flatten()
             .filter(|(path, _)| !tree.contains(path) && !carried.contains_key(*path));
-        let replaced = match form {
-            Form::Whole(_) => None,
-            Form::Delta(delta) => Some(&delta.replaced),
+        let (id, delta, file) = match form {
+            Form::Whole(id) => (Some(*id), None, MANIFEST_FILE),
+            Form::Delta(delta) => (None, Some(delta), MANIFEST_DELTA_FILE),
         };
+        let replaced = delta.map(|d| &d.replaced);
         let carried = carried
             .iter()
             .filter(|(_, e)| replaced.is_none_or(|r| r.has(e.dom0())));
@@ -457,29 +458,13 @@ impl<'a> ManifestLines<'a> {
             .chain(carried.chain(old).map(|(p, e)| Line::Old(p, e)))
             .collect();
         lines.par_sort_unstable_by(|a, b| a.path().cmp(b.path()));
-        let (head, file) = match form {
-            Form::Whole(id) => (
-                Head {
-                    format: MANIFEST_FORMAT,
-                    id: Some(*id),
-                    base: None,
-                    replaced: None,
-                    site,
-                    parts: parts.map(|p| &p.stamps),
-                },
-                MANIFEST_FILE,
-            ),
-            Form::Delta(delta) => (
-                Head {
-                    format: MANIFEST_FORMAT,
-                    id: None,
-                    base: Some(delta.base),
-                    replaced: Some(&delta.replaced),
-                    site,
-                    parts: parts.map(|p| &p.stamps),
-                },
-                MANIFEST_DELTA_FILE,
-            ),
+        let head = Head {
+            format: MANIFEST_FORMAT,
+            id,
+            base: delta.map(|d| d.base),
+            replaced,
+            site,
+            parts: parts.map(|p| &p.stamps),
         };
         Self::of(&head, file, lines, parts, stamp)
     }
