@@ -51,7 +51,7 @@ fn capacity_table(
 
 /// The capacity report `xenfab report` prints: the table of `inventory/capacity.txt`.
 pub fn capacity_report(fabric: &Fabric) -> Result<String, RenderError> {
-    capacity_table(fabric, &templates::environment())
+    templates::with_environment(|env| capacity_table(fabric, env))
 }
 
 /// The capacity of every dom0 as JSON: `[{"dom0": fqdn, "capacity": {...}}, ...]`, sizes in MiB.

@@ -186,9 +186,9 @@ fn render_site(fabric: &Fabric, sections: Sections) -> Result<Tree, RenderError>
         .collect();
     let trees: Vec<Tree> = renderers
         .par_iter()
-        .map_init(templates::environment, |env, renderer| {
+        .map(|renderer| {
             let mut tree = Tree::for_part(Part::Site);
-            renderer(fabric, Part::Site, env, &mut tree)?;
+            templates::with_environment(|env| renderer(fabric, Part::Site, env, &mut tree))?;
             Ok(tree)
         })
         .collect::<Result<_, RenderError>>()?;
@@ -216,7 +216,7 @@ pub fn render(fabric: &Fabric) -> Result<Tree, RenderError> {
 
 /// Renders the files of one part of a validated fabric (see [`render`]).
 pub fn render_part(fabric: &Fabric, part: Part) -> Result<Tree, RenderError> {
-    render_with(fabric, part, &templates::environment(), Sections::Rendered)
+    templates::with_environment(|env| render_with(fabric, part, env, Sections::Rendered))
 }
 
 /// Renders `parts` on every core, each into a tree of its own, returned in the order of
@@ -233,8 +233,9 @@ pub(crate) fn render_parts_with(
 ) -> Result<Vec<(Part, Tree)>, RenderError> {
     parts
         .par_iter()
-        .map_init(templates::environment, |env, &part| {
-            Ok((part, render_with(fabric, part, env, sections)?))
+        .map(|&part| {
+            let tree = templates::with_environment(|env| render_with(fabric, part, env, sections));
+            Ok((part, tree?))
         })
         .collect()
 }
