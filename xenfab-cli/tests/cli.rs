@@ -687,3 +687,77 @@ fn boot_records_the_state_of_a_debian_guest_and_render_writes_its_debootstrap_in
     assert!(!provision.contains("install/vidar.sh"), "{provision}");
     assert!(provision.contains("install_debootstrap 'saga' 'xenvg' 'saga' 'install/saga.sh'"));
 }
+
+/// `--check` writes nothing and exits 1 only when something would change; `--stat` writes
+/// nothing and shows a line per changed file with its added and removed lines, and totals.
+#[test]
+fn check_and_stat_show_what_would_change_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    assert!(
+        xenfab(&["render", "--example", "-o", out_s])
+            .status
+            .success()
+    );
+
+    let up_to_date = xenfab(&["render", "--example", "-o", out_s, "--check"]);
+    assert_eq!(up_to_date.status.code(), Some(0), "{}", stderr(&up_to_date));
+    assert_eq!(stdout(&up_to_date), "");
+
+    // one line of a file edited by hand, another file removed
+    let conf = out.join("dhcp/dhcpd.conf");
+    let text = fs::read_to_string(&conf).unwrap();
+    let first = text.lines().next().unwrap().to_owned();
+    fs::write(&conf, text.replacen(&first, "# edited", 1)).unwrap();
+    let ks = out.join("kickstart/vali.example.org.ks");
+    let ks_lines = fs::read_to_string(&ks).unwrap().lines().count();
+    // the bar is not scaled down below 40 lines: one `+` a line
+    assert!(
+        ks_lines <= 40,
+        "{ks_lines}: the expected bar below assumes at most 40"
+    );
+    fs::remove_file(&ks).unwrap();
+    let before = files(&out);
+
+    let check = xenfab(&["render", "--example", "-o", out_s, "--check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
+    assert!(
+        stdout(&check).contains("--- a/dhcp/dhcpd.conf\n+++ b/dhcp/dhcpd.conf\n"),
+        "{}",
+        stdout(&check)
+    );
+    assert!(
+        stderr(&check).contains("1 created, 1 changed"),
+        "{}",
+        stderr(&check)
+    );
+
+    for args in [&["--stat"][..], &["--stat", "--check"]] {
+        let stat = xenfab(&[&["render", "--example", "-o", out_s][..], args].concat());
+        let code = i32::from(args.contains(&"--check"));
+        assert_eq!(
+            stat.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            stderr(&stat)
+        );
+        let width = "kickstart/vali.example.org.ks".len();
+        let digits = ks_lines.to_string().len().max(1);
+        assert_eq!(
+            stdout(&stat),
+            format!(
+                "~ {:width$} | {:>digits$} +-\n+ {:width$} | {ks_lines:>digits$} {}\n\
+                 2 files changed, {} insertions(+), 1 deletion(-)\n",
+                "dhcp/dhcpd.conf",
+                2,
+                "kickstart/vali.example.org.ks",
+                "+".repeat(ks_lines),
+                ks_lines + 1,
+            ),
+            "{args:?}"
+        );
+    }
+    assert_eq!(files(&out), before, "--check or --stat wrote");
+    assert!(fs::read_to_string(&conf).unwrap().starts_with("# edited\n"));
+}

@@ -1,5 +1,5 @@
-//! `xenfab render FILE|--example -o DIR [--dry-run] [--force]`: write every artefact into an
-//! output tree.
+//! `xenfab render FILE|--example -o DIR [--dry-run|--check] [--stat] [--force]`: write every
+//! artefact into an output tree, or show what would change.
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -35,6 +35,14 @@ pub struct WriteArgs {
     /// files first, then each dom0's with its guests').
     #[arg(long)]
     pub dry_run: bool,
+    /// Write nothing, show what would change as `--dry-run` does, and exit with status 1 when
+    /// something would (0 when DIR is up to date), as `cargo fmt --check` does.
+    #[arg(long)]
+    pub check: bool,
+    /// Write nothing, and instead of the diff show one line for each file that would change,
+    /// with how many lines it adds and removes (as `git diff --stat`), then the totals.
+    #[arg(long)]
+    pub stat: bool,
     /// Render even when DIR holds another site's artefacts, or when more than half of the
     /// files xenfab wrote there would be removed. Files xenfab did not write are still never
     /// touched.
@@ -42,6 +50,13 @@ pub struct WriteArgs {
     pub force: bool,
     #[command(flatten)]
     pub lock: LockArgs,
+}
+
+impl WriteArgs {
+    /// Whether the run only shows what would change: `--dry-run`, `--check` or `--stat`.
+    fn shows_only(self) -> bool {
+        self.dry_run || self.check || self.stat
+    }
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
@@ -98,7 +113,7 @@ pub fn write(
 ) -> Result<ExitCode, Failure> {
     let mut step = Instant::now();
     // Held until the tree is written: another run waits, and sees the tree whole.
-    let kind = if args.dry_run {
+    let kind = if args.shows_only() {
         LockKind::Shared
     } else {
         LockKind::Exclusive
@@ -155,7 +170,10 @@ pub fn write(
         };
         eprintln!("timing: parts rendered: {rendered} of {all}{kept}");
     }
-    if args.dry_run {
+    if args.stat {
+        let stats = plan.stat()?;
+        super::print(&stat_lines(&stats))?;
+    } else if args.shows_only() {
         // streamed: a dry run into an empty directory shows every file of the tree
         let mut failed = None;
         super::print_with(|out| match plan.write_diff(out) {
@@ -169,13 +187,19 @@ pub fn write(
         if let Some(err) = failed {
             return Err(err.into());
         }
+    }
+    if args.shows_only() {
         timing("diff", step);
         eprintln!(
             "dry run: would write {}: {}",
             output.display(),
             plan.summary()
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(if args.check && !plan.is_noop() {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        });
     }
     let stale = plan.stale_temps().len();
     let summary = plan.apply()?;
@@ -200,4 +224,63 @@ pub fn write(
     eprintln!("{}: {summary}", output.display());
     timing("report", step);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The widest bar of `--stat`, in columns, as git's default for a narrow terminal.
+const STAT_BAR: usize = 40;
+
+/// `--stat`'s lines: for each change its sign (`+` created, `~` changed, `-` removed, as a
+/// render lists what it wrote), its path, how many lines it changes and a bar of `+` and `-`
+/// (scaled down to [`STAT_BAR`] columns for the largest); then the totals, as `git diff
+/// --stat` gives them.
+fn stat_lines(stats: &[xenfab_core::output::FileStat]) -> String {
+    use xenfab_core::output::ChangeKind;
+    let path_width = stats
+        .iter()
+        .map(|s| s.path.as_str().len())
+        .max()
+        .unwrap_or(0);
+    let most = stats
+        .iter()
+        .map(|s| s.insertions + s.deletions)
+        .max()
+        .unwrap_or(0);
+    let count_width = most.to_string().len();
+    // Columns for `n` lines: at least one for a change of any size.
+    let columns = |n: usize| match n {
+        0 => 0,
+        n if most <= STAT_BAR => n,
+        n => (n * STAT_BAR / most).max(1),
+    };
+    let mut out = String::new();
+    let (mut insertions, mut deletions) = (0, 0);
+    for s in stats {
+        let sign = match s.kind {
+            ChangeKind::Create => '+',
+            ChangeKind::Remove => '-',
+            ChangeKind::Change | ChangeKind::Unchanged => '~',
+        };
+        let line = format!(
+            "{sign} {:path_width$} | {:>count_width$} {}{}",
+            s.path.as_str(),
+            s.insertions + s.deletions,
+            "+".repeat(columns(s.insertions)),
+            "-".repeat(columns(s.deletions)),
+        );
+        // no bar (a mode changed, an empty file): no trailing blank
+        out.push_str(line.trim_end());
+        out.push('\n');
+        insertions += s.insertions;
+        deletions += s.deletions;
+    }
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let _ = writeln!(
+        out,
+        "{} changed, {}, {}",
+        plural(stats.len(), "file", "files"),
+        plural(insertions, "insertion(+)", "insertions(+)"),
+        plural(deletions, "deletion(-)", "deletions(-)"),
+    );
+    out
 }

@@ -57,6 +57,20 @@ pub struct Change {
     pub old: Option<Entry>,
 }
 
+/// How many lines one change adds and removes: a row of `xenfab render --stat`
+/// ([`StreamedPlan::stat`](super::StreamedPlan::stat)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileStat {
+    /// The path in the tree.
+    pub path: RelPath,
+    /// What happens to it: never [`ChangeKind::Unchanged`].
+    pub kind: ChangeKind,
+    /// Lines the new entry has that the old one had not (a symlink is one line, its target).
+    pub insertions: usize,
+    /// Lines the old entry had that the new one has not.
+    pub deletions: usize,
+}
+
 /// The paths of a plan, grouped by what happens to them, each in path order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -816,6 +830,37 @@ impl Plan {
     /// The diff of one change (nothing for an unchanged entry).
     fn write_change(&self, change: &Change, out: &mut String) -> fmt::Result {
         self.write_change_to(change, self.new_entry(change), out)
+    }
+
+    /// The lines one change whose new entry is `new` (`None` for a removal) adds and
+    /// removes, counted on the texts [`Plan::write_diff`] compares (nothing for an unchanged
+    /// entry).
+    pub(crate) fn stat_of(change: &Change, new: Option<&Entry>) -> Option<FileStat> {
+        if change.kind == ChangeKind::Unchanged {
+            return None;
+        }
+        let old_text = change.old.as_ref().map(entry_text).unwrap_or_default();
+        let new_text = new.map(entry_text).unwrap_or_default();
+        let (mut insertions, mut deletions) = (0, 0);
+        for op in TextDiff::from_lines(old_text.as_str(), new_text.as_str()).ops() {
+            match *op {
+                similar::DiffOp::Insert { new_len, .. } => insertions += new_len,
+                similar::DiffOp::Delete { old_len, .. } => deletions += old_len,
+                similar::DiffOp::Replace {
+                    old_len, new_len, ..
+                } => {
+                    insertions += new_len;
+                    deletions += old_len;
+                }
+                similar::DiffOp::Equal { .. } => {}
+            }
+        }
+        Some(FileStat {
+            path: change.path.clone(),
+            kind: change.kind,
+            insertions,
+            deletions,
+        })
     }
 
     /// The diff of one change whose new entry is `new` (`None` for a removal).

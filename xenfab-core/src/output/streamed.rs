@@ -8,7 +8,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::incremental::{Survey, plan_parts};
-use super::plan::{Change, ChangeKind, Plan, PlanOptions, Staged, Summary, Write};
+use super::plan::{Change, ChangeKind, FileStat, Plan, PlanOptions, Staged, Summary, Write};
 use super::plan::{stage_all, unstage};
 use super::tree::{Entry, Part, Tree};
 use crate::error::{Error, RenderError};
@@ -100,25 +100,50 @@ impl StreamedPlan<'_> {
     /// then each dom0's in the fabric's order, each part's in path order, and the removed
     /// entries last, in path order. The parts are rendered again a batch at a time.
     pub fn write_diff(&self, out: &mut impl io::Write) -> Result<(), DiffError> {
-        let (by_part, removals) = self.by_part();
         let mut text = String::new();
-        let mut show = |change: &Change, new: Option<&Entry>| -> Result<(), DiffError> {
+        self.each_change(|change, new| {
             text.clear();
             // Writing into a String cannot fail.
             let _ = self.plan.write_change_to(change, new, &mut text);
             Ok(out.write_all(text.as_bytes())?)
-        };
+        })
+    }
+
+    /// How many lines each change adds and removes, in the order of
+    /// [`StreamedPlan::write_diff`] (what `xenfab render --stat` shows). The parts are
+    /// rendered again a batch at a time, as for the diff.
+    pub fn stat(&self) -> Result<Vec<FileStat>, Error> {
+        let mut stats = Vec::new();
+        let done = self.each_change(|change, new| {
+            stats.extend(Plan::stat_of(change, new));
+            Ok(())
+        });
+        match done {
+            Ok(()) => Ok(stats),
+            Err(DiffError::Render(err)) => Err(err),
+            Err(DiffError::Write(err)) => unreachable!("nothing is written: {err}"),
+        }
+    }
+
+    /// Calls `f` with each change that is not [`ChangeKind::Unchanged`] and its new entry
+    /// (`None` for a removal): the site's entries first, then each dom0's in the fabric's
+    /// order, each part's in path order, and the removed entries last, in path order.
+    fn each_change(
+        &self,
+        mut f: impl FnMut(&Change, Option<&Entry>) -> Result<(), DiffError>,
+    ) -> Result<(), DiffError> {
+        let (by_part, removals) = self.by_part();
         let parts: Vec<Part> = by_part.keys().copied().collect();
         for batch in batches(&parts, BATCH) {
             for (part, fresh) in self.render(batch, &by_part)? {
                 for change in &by_part[&part] {
                     let new = rendered_entry(self.plan.tree(), fresh.as_ref(), &change.path)?;
-                    show(change, Some(new))?;
+                    f(change, Some(new))?;
                 }
             }
         }
         for change in removals {
-            show(change, None)?;
+            f(change, None)?;
         }
         Ok(())
     }
