@@ -761,3 +761,104 @@ fn check_and_stat_show_what_would_change_and_write_nothing() {
     assert_eq!(files(&out), before, "--check or --stat wrote");
     assert!(fs::read_to_string(&conf).unwrap().starts_with("# edited\n"));
 }
+
+/// `xenfab status` lists every host's state and where it comes from; `xenfab boot HOST`
+/// without a state prints one host's; a recorded state the host cannot be in is the fabric's,
+/// with a warning, as `render` does; a directory that is not there is an error.
+#[test]
+fn status_and_boot_without_a_state_say_each_hosts_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    assert!(
+        xenfab(&["render", "--example", "-o", out_s])
+            .status
+            .success()
+    );
+    let status = |extra: &[&str]| {
+        let o = xenfab(&[&["status", "--example", "-o", out_s][..], extra].concat());
+        assert!(o.status.success(), "{}", stderr(&o));
+        o
+    };
+    let table = stdout(&status(&[]));
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows[0], ["HOST", "DOM0", "STATE", "FROM"]);
+    assert_eq!(rows.len(), 1 + 8, "{table}"); // the example's 3 dom0s and 5 guests
+    assert!(rows.contains(&vec!["xen01.example.org", "-", "localboot", "fabric"]));
+    assert!(rows.contains(&vec![
+        "ullr.example.org",
+        "xen01.example.org",
+        "install",
+        "fabric"
+    ]));
+
+    let one = xenfab(&["boot", "vali", "--example", "-o", out_s]);
+    assert!(one.status.success(), "{}", stderr(&one));
+    assert_eq!(stdout(&one), "localboot\n");
+    assert!(stderr(&one).contains("the fabric's"), "{}", stderr(&one));
+
+    assert!(
+        xenfab(&["boot", "vali", "rescue", "--example", "-o", out_s])
+            .status
+            .success()
+    );
+    let one = xenfab(&["boot", "vali.example.org", "--example", "-o", out_s]);
+    assert_eq!(stdout(&one), "rescue\n");
+    assert!(
+        stderr(&one).contains("recorded by `xenfab boot`"),
+        "{}",
+        stderr(&one)
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout(&status(&["--json"]))).unwrap();
+    let vali = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["host"] == "vali.example.org")
+        .unwrap();
+    assert_eq!(
+        vali,
+        &serde_json::json!({"host": "vali.example.org", "dom0": "xen01.example.org",
+                            "state": "rescue", "recorded": true})
+    );
+
+    // a guest has no reinstall: the recorded state is not used
+    fs::write(
+        out.join("tftpboot/.xenfab-boot-state.json"),
+        r#"{"hosts": {"vali.example.org": "reinstall"}}"#,
+    )
+    .unwrap();
+    let o = status(&[]);
+    assert!(
+        stdout(&o)
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()
+                == [
+                    "vali.example.org",
+                    "xen01.example.org",
+                    "localboot",
+                    "fabric"
+                ]),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stderr(&o)
+            .contains("warning: recorded state `reinstall` of `vali.example.org` is not used"),
+        "{}",
+        stderr(&o)
+    );
+
+    let missing = dir.path().join("not-rendered");
+    let o = xenfab(&["status", "--example", "-o", missing.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("render the tree first"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!missing.exists());
+}

@@ -1,5 +1,5 @@
-//! `xenfab boot HOST install|reinstall|localboot|rescue`: switch what network boot gives one
-//! host (docs/lifecycle.md).
+//! `xenfab boot HOST [install|reinstall|localboot|rescue]`: switch what network boot gives one
+//! host, or print its state (docs/lifecycle.md).
 
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -19,9 +19,10 @@ use crate::fabric::{self, Failure};
 pub struct Args {
     /// The host (short name or FQDN).
     host: String,
-    /// What network boot gives it next.
+    /// What network boot gives it next. Without it, the host's state is printed: the one
+    /// `xenfab boot` recorded in the TFTP tree, or else the fabric's.
     #[arg(value_enum)]
-    state: State,
+    state: Option<State>,
     /// Install a dom0 that has guests although the install wipes their volumes (its kickstart
     /// clears every disk); without it, `install` of such a dom0 is refused: use `reinstall`.
     #[arg(long)]
@@ -29,6 +30,16 @@ pub struct Args {
     /// The fabric the host is in: `--fabric FILE`, `--profiles DIR` or `--example`.
     #[command(flatten)]
     fabric: fabric::FabricOpts,
+    #[command(flatten)]
+    tree: TftpArgs,
+    #[command(flatten)]
+    lock: fabric::LockArgs,
+}
+
+/// Where the TFTP tree is whose links `boot` switches and whose recorded states `boot` and
+/// `status` read.
+#[derive(Debug, clap::Args)]
+pub struct TftpArgs {
     /// The output tree xenfab rendered into; its TFTP root is `DIR/tftpboot`.
     #[arg(
         short,
@@ -41,8 +52,30 @@ pub struct Args {
     /// The TFTP root itself, where the rendered `tftpboot/` was copied to or is served from.
     #[arg(long, value_name = "DIR")]
     tftp_root: Option<PathBuf>,
-    #[command(flatten)]
-    lock: fabric::LockArgs,
+}
+
+impl TftpArgs {
+    /// The TFTP root, and the directory to lock: the tree `render` writes (so that a render
+    /// and a switch take turns), or the TFTP root given. It must be there: a mistyped
+    /// directory is an error, not a tree where no host was ever switched.
+    pub fn locate(&self) -> Result<(PathBuf, PathBuf), Failure> {
+        let (root, locked) = match (&self.tftp_root, &self.output) {
+            (Some(root), _) => (root.clone(), root.clone()),
+            (None, Some(out)) => (out.join(TFTP_DIR), out.clone()),
+            (None, None) => {
+                return Err(Failure::Io(
+                    "error: give -o DIR or --tftp-root DIR".to_owned(),
+                ));
+            }
+        };
+        if !locked.is_dir() {
+            return Err(Failure::Io(format!(
+                "error: `{}` is not a directory: render the tree first",
+                locked.display()
+            )));
+        }
+        Ok((root, locked))
+    }
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -71,7 +104,10 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
                 args.host.escape_debug()
             ))
         })?;
-    let state = match args.state {
+    let Some(wanted_state) = args.state else {
+        return super::status::print_one(f, host, &args.tree, args.lock);
+    };
+    let state = match wanted_state {
         State::Install => BootState::Install,
         State::Reinstall => BootState::Reinstall,
         State::Localboot => BootState::Localboot,
@@ -122,23 +158,7 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
             "error: `{fqdn}` does not boot from the network"
         )));
     }
-    // The lock of the tree `render` writes (so that a render and a switch take turns), or of
-    // the TFTP root given.
-    let (root, locked) = match (&args.tftp_root, &args.output) {
-        (Some(root), _) => (root.clone(), root.clone()),
-        (None, Some(out)) => (out.join(TFTP_DIR), out.clone()),
-        (None, None) => {
-            return Err(Failure::Io(
-                "error: give -o DIR or --tftp-root DIR".to_owned(),
-            ));
-        }
-    };
-    if !locked.is_dir() {
-        return Err(Failure::Io(format!(
-            "error: `{}` is not a directory: render the tree first",
-            locked.display()
-        )));
-    }
+    let (root, locked) = args.tree.locate()?;
     let _lock = args.lock.lock(&locked, LockKind::Exclusive)?;
     boot::switch(&root, &fqdn, state, &links)?;
     let mut out = String::new();

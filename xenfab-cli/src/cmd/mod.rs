@@ -10,6 +10,7 @@ mod render;
 mod report;
 mod schema;
 mod serve;
+mod status;
 mod validate;
 mod xend_config;
 
@@ -42,6 +43,7 @@ enum Command {
     XendConfig(xend_config::Args),
     DhcpdConfig(dhcpd_config::Args),
     Boot(boot::Args),
+    Status(status::Args),
     Report(report::Args),
     Quattor(quattor::Args),
     Serve(serve::Args),
@@ -61,6 +63,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Report(args) => report::run(&args),
         Command::Quattor(args) => quattor::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Status(args) => status::run(&args),
     }
 }
 

@@ -1,0 +1,152 @@
+//! `xenfab status`: every host's boot state; and `xenfab boot HOST` without a state, one
+//! host's (docs/lifecycle.md).
+
+use std::fmt::Write;
+use std::process::ExitCode;
+
+use xenfab_core::Fabric;
+use xenfab_core::model::HostRef;
+use xenfab_core::output::LockKind;
+use xenfab_core::output::boot::{self, BootStates};
+
+use super::boot::TftpArgs;
+use crate::fabric::{self, Failure};
+
+/// List every host's boot state: what network boot gives it next (`install`, `reinstall`,
+/// `localboot` or `rescue`), and whether `xenfab boot` recorded it in the TFTP tree or it is
+/// the fabric's.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The fabric: `--fabric FILE`, `--profiles DIR` or `--example`.
+    #[command(flatten)]
+    fabric: fabric::FabricOpts,
+    #[command(flatten)]
+    tree: TftpArgs,
+    /// One JSON array, an object a host: `host`, `dom0` (null for a dom0), `state`,
+    /// `recorded` (true when `xenfab boot` set it).
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    lock: fabric::LockArgs,
+}
+
+/// One host's state and where it comes from.
+#[derive(Debug)]
+struct HostState {
+    host: String,
+    /// The dom0 of a guest.
+    dom0: Option<String>,
+    state: &'static str,
+    /// Recorded by `xenfab boot`, rather than the fabric's.
+    recorded: bool,
+}
+
+impl HostState {
+    /// `host`'s state: the one recorded in `states`, when the host can be in it (as `render`
+    /// decides: `BootStates::apply`), or else the fabric's.
+    fn of(fabric: &Fabric, states: &BootStates, host: HostRef<'_>) -> HostState {
+        let fqdn = fabric.fqdn(host.name());
+        let recorded = states
+            .hosts
+            .get(&fqdn)
+            .copied()
+            .filter(|state| state.refusal(fabric, host).is_none());
+        HostState {
+            dom0: match host {
+                HostRef::Dom0(_) => None,
+                HostRef::Guest(d, _) => Some(fabric.fqdn(&d.name)),
+            },
+            state: recorded.unwrap_or_else(|| host.state()).as_str(),
+            recorded: recorded.is_some(),
+            host: fqdn,
+        }
+    }
+
+    /// Where the state comes from, in words.
+    fn from(&self) -> &'static str {
+        if self.recorded {
+            "xenfab boot"
+        } else {
+            "fabric"
+        }
+    }
+}
+
+/// The recorded states of the tree `tree` names, read under a shared lock (a `boot` switching
+/// a host waits, and is not seen half done). Each recorded state the fabric's host cannot be
+/// in is said on stderr, as `render` says it.
+fn recorded(
+    fabric: &Fabric,
+    tree: &TftpArgs,
+    lock: fabric::LockArgs,
+) -> Result<BootStates, Failure> {
+    let (root, locked) = tree.locate()?;
+    let _lock = lock.lock(&locked, LockKind::Shared)?;
+    let states = boot::read_states(&root)?;
+    for refused in states.apply(&mut fabric.clone()) {
+        eprintln!("{}: warning: {refused}", root.display());
+    }
+    Ok(states)
+}
+
+pub fn run(args: &Args) -> Result<ExitCode, Failure> {
+    let loaded = args.fabric.load("status")?.loaded;
+    let f = &loaded.fabric;
+    let states = recorded(f, &args.tree, args.lock)?;
+    let hosts: Vec<HostState> = f.hosts().map(|h| HostState::of(f, &states, h)).collect();
+    if args.json {
+        let rows: Vec<serde_json::Value> = hosts
+            .iter()
+            .map(|h| {
+                serde_json::json!({
+                    "host": h.host, "dom0": h.dom0, "state": h.state, "recorded": h.recorded,
+                })
+            })
+            .collect();
+        let json =
+            serde_json::to_string_pretty(&rows).map_err(|e| Failure::Io(format!("error: {e}")))?;
+        return super::print(&format!("{json}\n")).map(|()| ExitCode::SUCCESS);
+    }
+    let width = |column: &dyn Fn(&HostState) -> usize, title: &str| {
+        hosts.iter().map(column).max().unwrap_or(0).max(title.len())
+    };
+    let host_w = width(&|h| h.host.len(), "HOST");
+    let dom0_w = width(&|h| h.dom0.as_deref().map_or(1, str::len), "DOM0");
+    let state_w = width(&|h| h.state.len(), "STATE");
+    let mut out = format!(
+        "{:host_w$}  {:dom0_w$}  {:state_w$}  FROM\n",
+        "HOST", "DOM0", "STATE"
+    );
+    for h in &hosts {
+        let _ = writeln!(
+            out,
+            "{:host_w$}  {:dom0_w$}  {:state_w$}  {}",
+            h.host,
+            h.dom0.as_deref().unwrap_or("-"),
+            h.state,
+            h.from()
+        );
+    }
+    super::print(&out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `xenfab boot HOST` without a state: the state on stdout (a word, for scripts), where it
+/// comes from on stderr.
+pub fn print_one(
+    fabric: &Fabric,
+    host: HostRef<'_>,
+    tree: &TftpArgs,
+    lock: fabric::LockArgs,
+) -> Result<ExitCode, Failure> {
+    let states = recorded(fabric, tree, lock)?;
+    let h = HostState::of(fabric, &states, host);
+    super::print(&format!("{}\n", h.state))?;
+    let from = if h.recorded {
+        "recorded by `xenfab boot` in the TFTP tree"
+    } else {
+        "the fabric's: `xenfab boot` did not switch it"
+    };
+    eprintln!("{}: {} ({from})", h.host, h.state);
+    Ok(ExitCode::SUCCESS)
+}
