@@ -1,10 +1,12 @@
 //! The subcommands, one file each.
 
 mod boot;
+mod completions;
 mod dhcpd_config;
 mod example;
 mod ks;
 mod mac;
+mod man;
 mod quattor;
 mod render;
 mod report;
@@ -47,6 +49,8 @@ enum Command {
     Report(report::Args),
     Quattor(quattor::Args),
     Serve(serve::Args),
+    Completions(completions::Args),
+    Man(man::Args),
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
@@ -63,6 +67,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Report(args) => report::run(&args),
         Command::Quattor(args) => quattor::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => man::run(&args),
         Command::Status(args) => status::run(&args),
     }
 }
