@@ -139,6 +139,8 @@ def test_xend_config_edit_keeps_every_other_setting(fixture: str, tmp_path: Path
     for key, value in before.items():
         if key not in ("dom0-min-mem", "enable-dom0-ballooning"):
             assert after.get(key) == value, key
+    # and nothing else is added (a file without dom0-cpus gets none: its help says so)
+    assert set(after) == set(before) | {"dom0-min-mem", "enable-dom0-ballooning"}
     # Comments survive: every comment line of the original is still there.
     comments = [l for l in source.read_text().splitlines() if l.lstrip().startswith("#")]
     assert all(c in edited.read_text().splitlines() for c in comments)

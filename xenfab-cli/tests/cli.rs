@@ -862,3 +862,90 @@ fn status_and_boot_without_a_state_say_each_hosts_state() {
     );
     assert!(!missing.exists());
 }
+
+/// `validate` writes nothing, and says only what it found: no "nothing written".
+#[test]
+fn validate_ends_with_the_count_alone() {
+    for json in [false, true] {
+        let path = case("invalid-everything");
+        let args: &[&str] = if json {
+            &["validate", "--json", &path]
+        } else {
+            &["validate", &path]
+        };
+        let o = xenfab(args);
+        assert_eq!(o.status.code(), Some(1));
+        let last = stderr(&o).lines().last().unwrap().to_owned();
+        assert!(
+            last.starts_with("xenfab: ") && last.ends_with(" error(s), 3 warning(s)"),
+            "{last}"
+        );
+    }
+}
+
+/// `quattor validate --json` gives the diagnostics as `validate --json` does.
+#[test]
+fn quattor_validate_has_json() {
+    let profiles = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/cases/quattor-scenario/profiles")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let o = xenfab(&["quattor", "validate", "--profiles", &profiles, "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let diags: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let codes: Vec<&str> = diags
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["resolvedeps-ignored"]);
+    // and a profile that is not one: a parse-error diagnostic, exit 1
+    let bad = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/quattor/bad");
+    let o = xenfab(&[
+        "quattor",
+        "validate",
+        "--profiles",
+        bad.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let diags: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(diags[0]["code"], "parse-error");
+}
+
+/// An unknown `--scheme` is answered with the schemes `mac` takes, not the fabric's `explicit`.
+#[test]
+fn an_unknown_scheme_names_only_the_schemes_that_derive() {
+    let o = xenfab(&["mac", "--scheme", "bogus", "10.0.0.1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown MAC scheme `bogus`: expected `xen-last3` or `local-ipv4`\n"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// `xend-config` without a dom0 keeps `dom0-cpus` as the file has it: absent stays absent, a
+/// value it does not read stays as it is.
+#[test]
+fn xend_config_without_a_dom0_leaves_dom0_cpus_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, cpus) in [
+        ("(xend-relocation-server no)\n", None),
+        ("(dom0-cpus two)\n", Some("(dom0-cpus two)")),
+    ] {
+        let path = dir.path().join("xend-config.sxp");
+        fs::write(&path, file).unwrap();
+        let o = xenfab(&["xend-config", path.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = stdout(&o);
+        assert!(
+            out.contains("(dom0-min-mem 0)\n(enable-dom0-ballooning no)\n"),
+            "{out}"
+        );
+        let lines: Vec<&str> = out.lines().filter(|l| l.contains("dom0-cpus")).collect();
+        assert_eq!(lines, cpus.into_iter().collect::<Vec<_>>(), "{out}");
+    }
+}

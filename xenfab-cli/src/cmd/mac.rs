@@ -24,10 +24,18 @@ pub struct Args {
     boot_names: bool,
 }
 
+/// A scheme that derives MACs: the fabric's `explicit` (each host's MAC given) is not one, and
+/// an unknown name is answered with the two there are, not with every name the fabric takes.
 fn parse_scheme(s: &str) -> Result<MacScheme, String> {
-    match s.parse()? {
-        MacScheme::Explicit => Err("the `explicit` scheme derives nothing".to_owned()),
-        scheme => Ok(scheme),
+    match s.parse() {
+        Ok(MacScheme::Explicit) => Err(
+            "the `explicit` scheme derives nothing: give `xen-last3` or `local-ipv4`".to_owned(),
+        ),
+        Ok(scheme) => Ok(scheme),
+        Err(_) => Err(format!(
+            "unknown MAC scheme `{}`: expected `xen-last3` or `local-ipv4`",
+            s.escape_debug()
+        )),
     }
 }
 

@@ -18,11 +18,20 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 enum Command {
     /// Check the profiles as one fabric and report every problem.
-    Validate(Profiles),
+    Validate(ValidateArgs),
     /// Render every artefact of the profiles' fabric into DIR.
     Render(RenderArgs),
     /// Print the fabric file the profiles make (TOML), to see or to start a fabric file from.
     Fabric(Profiles),
+}
+
+#[derive(Debug, clap::Args)]
+struct ValidateArgs {
+    #[command(flatten)]
+    profiles: Profiles,
+    /// Print the diagnostics as JSON on stdout, as `xenfab validate --json` does.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -46,17 +55,10 @@ struct RenderArgs {
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     match &args.command {
-        Command::Validate(p) => {
-            let loaded = quattor::load_dir(&p.profiles)?;
-            fabric::print_diagnostics(&loaded.warnings);
-            let guests: usize = loaded.fabric.dom0s.iter().map(|d| d.guests.len()).sum();
-            eprintln!(
-                "{}: ok: {} dom0(s), {guests} guest(s), {} warning(s)",
-                p.profiles.display(),
-                loaded.fabric.dom0s.len(),
-                loaded.warnings.len()
-            );
-            Ok(ExitCode::SUCCESS)
+        Command::Validate(v) => {
+            let dir = &v.profiles.profiles;
+            let origin = dir.display().to_string();
+            super::validate::report(quattor::load_dir(dir).map(|l| (l, origin)), v.json)
         }
         Command::Render(r) => {
             let load = || {

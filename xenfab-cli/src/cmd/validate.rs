@@ -27,7 +27,17 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         Err(ReadError::Invalid(e)) => Err(xenfab_core::Error::Parse(e)),
         Err(e) => return Err(Failure::from(e)),
     };
-    if args.json {
+    report(result, args.json)
+}
+
+/// Reports a fabric loaded from `origin` (or why it did not load) as `validate` does: the
+/// diagnostics on stderr, or with `json` as a JSON array on stdout; then the count.
+/// `quattor validate` reports its profiles' fabric the same way.
+pub(super) fn report(
+    result: Result<(xenfab_core::Loaded, String), xenfab_core::Error>,
+    json: bool,
+) -> Result<ExitCode, Failure> {
+    if json {
         let diags: Vec<Diagnostic> = match &result {
             Ok((loaded, _)) => loaded.warnings.iter().cloned().collect(),
             Err(xenfab_core::Error::Invalid(d)) => d.iter().cloned().collect(),
@@ -40,7 +50,11 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     }
     let (loaded, origin) = match result {
         Ok(loaded) => loaded,
-        Err(xenfab_core::Error::Invalid(d)) if args.json => {
+        // the count alone: "nothing written", as a command that writes says, would puzzle
+        Err(xenfab_core::Error::Invalid(d)) => {
+            if !json {
+                fabric::print_diagnostics(&d);
+            }
             return Err(Failure::Invalid(format!(
                 "{} error(s), {} warning(s)",
                 d.error_count(),
@@ -49,7 +63,7 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         }
         Err(e) => return Err(Failure::from(e)),
     };
-    if !args.json {
+    if !json {
         fabric::print_diagnostics(&loaded.warnings);
     }
     let f = &loaded.fabric;

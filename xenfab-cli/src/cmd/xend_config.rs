@@ -39,18 +39,16 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         ));
     }
     let (text, origin) = super::in_place_input(&args.file, args.in_place)?;
-    let (settings, bridge) = if let Some(name) = &args.dom0 {
+    let invalid = |e: sxp::SxpError| Failure::Invalid(format!("error: {origin}: {e}"));
+    let edited = if let Some(name) = &args.dom0 {
         let (settings, bridge) = dom0_settings(args, name)?;
-        (settings, Some(bridge))
+        let edited = xend_config::edit(&text, &settings).map_err(invalid)?;
+        xend_config::edit_networking(&edited, &bridge).map_err(invalid)?
     } else {
-        (keep_memory(&text, &origin)?, None)
+        // dom0 keeps its memory: the seed's `(dom0-min-mem 0)` and
+        // `(enable-dom0-ballooning no)`; `dom0-cpus` stays as the file has it, or absent
+        xend_config::edit_memory(&text, 0, false).map_err(invalid)?
     };
-    let mut edited = xend_config::edit(&text, &settings)
-        .map_err(|e| Failure::Invalid(format!("error: {origin}: {e}")))?;
-    if let Some(bridge) = bridge {
-        edited = xend_config::edit_networking(&edited, &bridge)
-            .map_err(|e| Failure::Invalid(format!("error: {origin}: {e}")))?;
-    }
     if args.in_place {
         if edited != text {
             super::write_atomically(&args.file, &edited)?;
@@ -81,20 +79,4 @@ fn dom0_settings(
     let networking = toolstack::networking(&loaded.fabric, dom0)
         .map_err(|e| Failure::Invalid(format!("error: dom0 `{}`: {e}", dom0.name)))?;
     Ok((toolstack::settings(dom0), networking))
-}
-
-/// dom0 keeps its memory; `dom0-cpus` stays as the file has it.
-fn keep_memory(text: &str, origin: &str) -> Result<xend_config::XendSettings, Failure> {
-    let doc = sxp::parse(text).map_err(|e| Failure::Invalid(format!("error: {origin}: {e}")))?;
-    let dom0_cpus = doc
-        .top_level_settings()
-        .into_iter()
-        .find(|(k, _)| k == "dom0-cpus")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    Ok(xend_config::XendSettings {
-        dom0_min_mem_mib: 0,
-        enable_dom0_ballooning: false,
-        dom0_cpus,
-    })
 }

@@ -43,18 +43,28 @@ pub struct XendSettings {
 impl XendSettings {
     /// The settings as `(key, value)` pairs, in the order they are written.
     fn values(&self) -> [(&'static str, Value); 3] {
+        let [min_mem, ballooning] =
+            memory_values(self.dom0_min_mem_mib, self.enable_dom0_ballooning);
         [
-            (
-                "dom0-min-mem",
-                Value::Atom(self.dom0_min_mem_mib.to_string()),
-            ),
-            (
-                "enable-dom0-ballooning",
-                Value::Atom(yes_no(self.enable_dom0_ballooning).to_owned()),
-            ),
+            min_mem,
+            ballooning,
             ("dom0-cpus", Value::Atom(self.dom0_cpus.to_string())),
         ]
     }
+}
+
+/// The memory settings as `(key, value)` pairs: `dom0-min-mem`, `enable-dom0-ballooning`.
+fn memory_values(
+    dom0_min_mem_mib: u64,
+    enable_dom0_ballooning: bool,
+) -> [(&'static str, Value); 2] {
+    [
+        ("dom0-min-mem", Value::Atom(dom0_min_mem_mib.to_string())),
+        (
+            "enable-dom0-ballooning",
+            Value::Atom(yes_no(enable_dom0_ballooning).to_owned()),
+        ),
+    ]
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -66,6 +76,21 @@ fn yes_no(b: bool) -> &'static str {
 pub fn edit(text: &str, s: &XendSettings) -> Result<String, SxpError> {
     let mut doc = sxp::parse(text)?;
     for (key, value) in s.values() {
+        doc.set(key, &value)?;
+    }
+    Ok(doc.to_string())
+}
+
+/// Sets only `dom0-min-mem` and `enable-dom0-ballooning` in an existing `xend-config.sxp`, as
+/// [`edit`] does; `dom0-cpus` and everything else stays as the file has it (`xenfab
+/// xend-config` without a dom0: dom0 keeps its memory).
+pub fn edit_memory(
+    text: &str,
+    dom0_min_mem_mib: u64,
+    enable_dom0_ballooning: bool,
+) -> Result<String, SxpError> {
+    let mut doc = sxp::parse(text)?;
+    for (key, value) in memory_values(dom0_min_mem_mib, enable_dom0_ballooning) {
         doc.set(key, &value)?;
     }
     Ok(doc.to_string())
