@@ -9,9 +9,9 @@ use clap::CommandFactory;
 
 use crate::fabric::Failure;
 
-/// Print xenfab's manual page (roff: `xenfab man | man -l -`), or with `--dir` write it and a
-/// page for each command, and list the files written, (`xenfab.1`, `xenfab-render.1`, …) into DIR, e.g. for a package's
-/// `/usr/share/man/man1`.
+/// Print xenfab's manual page (roff: `xenfab man | man -l -`); with `--dir`, write it and a
+/// page for each command (`xenfab.1`, `xenfab-render.1`, …) into DIR, e.g. a package's
+/// `/usr/share/man/man1`, and list the files written.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Write every page into this directory (it must exist) instead of printing `xenfab.1`.

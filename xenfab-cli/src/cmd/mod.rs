@@ -64,12 +64,12 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::XendConfig(args) => xend_config::run(&args),
         Command::DhcpdConfig(args) => dhcpd_config::run(&args),
         Command::Boot(args) => boot::run(&args),
+        Command::Status(args) => status::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Quattor(args) => quattor::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Completions(args) => completions::run(&args),
         Command::Man(args) => man::run(&args),
-        Command::Status(args) => status::run(&args),
     }
 }
 

@@ -74,8 +74,16 @@ fn yes_no(b: bool) -> &'static str {
 /// Sets the dom0 settings in an existing `xend-config.sxp` and returns the new text; every
 /// other line is unchanged (see [`sxp::Document::set`] for where a missing setting goes).
 pub fn edit(text: &str, s: &XendSettings) -> Result<String, SxpError> {
+    set_all(text, s.values())
+}
+
+/// `text` with each of `values` set ([`sxp::Document::set`]).
+fn set_all(
+    text: &str,
+    values: impl IntoIterator<Item = (&'static str, Value)>,
+) -> Result<String, SxpError> {
     let mut doc = sxp::parse(text)?;
-    for (key, value) in s.values() {
+    for (key, value) in values {
         doc.set(key, &value)?;
     }
     Ok(doc.to_string())
@@ -89,11 +97,10 @@ pub fn edit_memory(
     dom0_min_mem_mib: u64,
     enable_dom0_ballooning: bool,
 ) -> Result<String, SxpError> {
-    let mut doc = sxp::parse(text)?;
-    for (key, value) in memory_values(dom0_min_mem_mib, enable_dom0_ballooning) {
-        doc.set(key, &value)?;
-    }
-    Ok(doc.to_string())
+    set_all(
+        text,
+        memory_values(dom0_min_mem_mib, enable_dom0_ballooning),
+    )
 }
 
 /// The interface xend's `network-bridge` puts behind the bridge: the NIC dom0 installs
