@@ -91,7 +91,11 @@ EXAMPLES = r"""
       boot_images:
         c5: {kernel: centos-5.2/x86_64/vmlinuz, initrd: centos-5.2/x86_64/initrd.img}
       os:
-        c5: {family: el5, install_url: "http://192.168.96.1/centos/5.2/os/x86_64", boot_image: c5}
+        c5:
+          family: el5
+          install_url: "http://192.168.96.1/centos/5.2/os/x86_64"
+          boot_image: c5
+          kernel_version: 2.6.18-92.1.6.el5   # the Xen kernel the hypervisor entry boots
       networks:
         public: {subnet: 192.168.96.0/24, gateway: 192.168.96.254}
       hardware:
