@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use xenfab_core::input::text::{self, ReadError};
 use xenfab_core::output::OutputError;
-use xenfab_core::{Diagnostics, Error, Loaded};
+use xenfab_core::{Diagnostics, Error, Format, Loaded};
 
 /// Exit status: the input is invalid.
 pub const INVALID: u8 = 1;
@@ -119,9 +119,9 @@ pub fn read_text(file: Option<&Path>) -> Result<(String, String), ReadError> {
 
 /// Reads and checks the fabric at `file` (`-` for standard input), or the built-in example
 /// when there is none. Warnings are printed on stderr.
-pub fn load(file: Option<&Path>) -> Result<Loaded, Failure> {
+pub fn load(file: Option<&Path>, format: FormatArg) -> Result<Loaded, Failure> {
     let (text, origin) = read(file)?;
-    let loaded = xenfab_core::load(&text, &origin)?;
+    let loaded = xenfab_core::load_as(&text, &origin, format.of(&origin))?;
     print_diagnostics(&loaded.warnings);
     Ok(loaded)
 }
@@ -139,11 +139,50 @@ pub struct Sourced {
 pub struct FabricArg {
     /// The fabric file (TOML, or JSON by its `.json` extension; `-` reads standard input).
     /// Without it, the built-in example site (this command only reads, so nothing is lost).
-    #[arg(conflicts_with = "example")]
-    pub file: Option<PathBuf>,
+    #[arg(conflicts_with_all = ["example", "fabric"])]
+    file: Option<PathBuf>,
+    /// The fabric file, as the commands that take it as an option spell it (`boot`,
+    /// `xend-config`, `dhcpd-config`): the same as FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "example")]
+    fabric: Option<PathBuf>,
     /// The built-in example site, said explicitly (the default when FILE is left out).
     #[arg(long)]
     pub example: bool,
+    #[command(flatten)]
+    pub format: FormatArg,
+}
+
+impl FabricArg {
+    /// The fabric file given, as FILE or `--fabric` (`None`: the built-in example).
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref().or(self.fabric.as_deref())
+    }
+}
+
+/// `--format`: the fabric file's syntax, when its name does not say it.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct FormatArg {
+    /// The fabric file's syntax. By default JSON for a `.json` file and TOML for any other
+    /// (standard input included).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    format: Option<FormatName>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum FormatName {
+    Toml,
+    Json,
+}
+
+impl FormatArg {
+    /// The syntax to read `origin` (a file's name, or `<stdin>`) with.
+    pub fn of(self, origin: &str) -> Format {
+        match self.format {
+            Some(FormatName::Toml) => Format::Toml,
+            Some(FormatName::Json) => Format::Json,
+            None => Format::from_file_name(origin),
+        }
+    }
 }
 
 /// The fabric argument of `render`: a file, or `--example`; never the example by default,
@@ -151,19 +190,28 @@ pub struct FabricArg {
 #[derive(Debug, clap::Args)]
 pub struct WriterFabricArg {
     /// The fabric file (TOML, or JSON by its `.json` extension; `-` reads standard input).
-    #[arg(conflicts_with = "example")]
-    pub file: Option<PathBuf>,
+    #[arg(conflicts_with_all = ["example", "fabric"])]
+    file: Option<PathBuf>,
+    /// The fabric file, as the commands that take it as an option spell it (`boot`,
+    /// `xend-config`, `dhcpd-config`): the same as FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "example")]
+    fabric: Option<PathBuf>,
     /// Render the built-in example site (`xenfab example` prints it) instead of a file.
     #[arg(long)]
     pub example: bool,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 impl WriterFabricArg {
     /// The fabric, or exit status 2 saying what to give.
     pub fn load(&self, command: &str) -> Result<Sourced, Failure> {
-        match (&self.file, self.example) {
-            (Some(file), _) => load_sourced(Some(file)),
-            (None, true) => load_sourced(None),
+        match (
+            self.file.as_deref().or(self.fabric.as_deref()),
+            self.example,
+        ) {
+            (Some(file), _) => load_sourced(Some(file), self.format),
+            (None, true) => load_sourced(None, self.format),
             (None, false) => Err(Failure::Io(format!(
                 "error: `xenfab {command}` writes files and needs a fabric: give a fabric FILE \
                  (`-` for standard input), or --example for the built-in example site"
@@ -185,6 +233,8 @@ pub struct FabricOpts {
     /// The built-in example site (`xenfab example` prints it), instead of a fabric file.
     #[arg(long)]
     pub example: bool,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 impl FabricOpts {
@@ -204,8 +254,8 @@ impl FabricOpts {
             });
         }
         match (&self.fabric, self.example) {
-            (Some(file), _) => load_sourced(Some(file)),
-            (None, true) => load_sourced(None),
+            (Some(file), _) => load_sourced(Some(file), self.format),
+            (None, true) => load_sourced(None, self.format),
             (None, false) => Err(Failure::Io(format!(
                 "error: `xenfab {command}` needs a fabric: give --fabric FILE, --profiles DIR \
                  (Quattor profiles), or --example for the built-in example site"
@@ -214,9 +264,9 @@ impl FabricOpts {
     }
 }
 
-fn load_sourced(file: Option<&Path>) -> Result<Sourced, Failure> {
+fn load_sourced(file: Option<&Path>, format: FormatArg) -> Result<Sourced, Failure> {
     let (text, origin) = read(file)?;
-    let loaded = xenfab_core::load(&text, &origin)?;
+    let loaded = xenfab_core::load_as(&text, &origin, format.of(&origin))?;
     print_diagnostics(&loaded.warnings);
     Ok(Sourced { loaded, origin })
 }

@@ -949,3 +949,60 @@ fn xend_config_without_a_dom0_leaves_dom0_cpus_alone() {
         assert_eq!(lines, cpus.into_iter().collect::<Vec<_>>(), "{out}");
     }
 }
+
+/// A JSON fabric on standard input is read with `--format json` (TOML by default); a file
+/// named otherwise too; and `--fabric FILE` is the same as FILE on `validate`, `report` and
+/// `render`, as on the commands that take the fabric as an option.
+#[test]
+fn format_and_fabric_options_read_any_fabric_the_same_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let example: toml::Value = toml::from_str(xenfab_core::EXAMPLE).unwrap();
+    let json = serde_json::to_string(&example).unwrap();
+    let run_stdin = |args: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_xenfab"))
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), json.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let o = run_stdin(&["validate", "--format", "json", "-"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("<stdin>: ok: 3 dom0(s), 5 guest(s)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run_stdin(&["validate", "-"]); // TOML by default
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+
+    let odd = dir.path().join("site.fabric");
+    fs::write(&odd, &json).unwrap();
+    let odd = odd.to_str().unwrap();
+    assert!(
+        xenfab(&["validate", "--format", "json", odd])
+            .status
+            .success()
+    );
+    let toml_file = dir.path().join("fabric.toml");
+    fs::write(&toml_file, xenfab_core::EXAMPLE).unwrap();
+    let toml_file = toml_file.to_str().unwrap();
+    for args in [
+        &["validate", "--fabric", toml_file][..],
+        &["report", "--fabric", toml_file],
+        &["report", "--fabric", odd, "--format", "json"],
+    ] {
+        let o = xenfab(args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    }
+    let out = dir.path().join("out");
+    let o = xenfab(&["render", "--fabric", toml_file, "-o", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.join("dhcp/dhcpd.conf").is_file());
+    // FILE and --fabric together are refused, not guessed between
+    let o = xenfab(&["validate", toml_file, "--fabric", toml_file]);
+    assert_eq!(o.status.code(), Some(2));
+}

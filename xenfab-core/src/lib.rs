@@ -65,7 +65,13 @@ pub struct Loaded {
 /// Returns [`Error::Parse`] for a file that is not well-formed, and [`Error::Invalid`] with
 /// every diagnostic when the fabric has errors.
 pub fn load(text: &str, origin: &str) -> Result<Loaded> {
-    let source = Source::parse(text, Format::from_file_name(origin), origin)?;
+    load_as(text, origin, Format::from_file_name(origin))
+}
+
+/// [`load`], the syntax given rather than taken from `origin`'s extension (a fabric on
+/// standard input, or in a file named otherwise).
+pub fn load_as(text: &str, origin: &str, format: Format) -> Result<Loaded> {
+    let source = Source::parse(text, format, origin)?;
     check(&source)
 }
 

@@ -18,7 +18,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
-    let loaded = fabric::load(args.fabric.file.as_deref())?;
+    let loaded = fabric::load(args.fabric.file(), args.fabric.format)?;
     let text = if args.json {
         inventory::capacity_json(&loaded.fabric)
     } else {

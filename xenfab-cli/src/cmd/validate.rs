@@ -22,8 +22,11 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
-    let result = match fabric::read_text(args.fabric.file.as_deref()) {
-        Ok((text, origin)) => xenfab_core::load(&text, &origin).map(|loaded| (loaded, origin)),
+    let result = match fabric::read_text(args.fabric.file()) {
+        Ok((text, origin)) => {
+            let format = args.fabric.format.of(&origin);
+            xenfab_core::load_as(&text, &origin, format).map(|loaded| (loaded, origin))
+        }
         Err(ReadError::Invalid(e)) => Err(xenfab_core::Error::Parse(e)),
         Err(e) => return Err(Failure::from(e)),
     };
