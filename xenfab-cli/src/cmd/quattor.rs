@@ -36,8 +36,8 @@ struct ValidateArgs {
 
 #[derive(Debug, clap::Args)]
 struct Profiles {
-    /// The directory of compiled profiles (`*.xml`, `*.json`, gzip'd or not), or of AII's
-    /// `profiles-info.xml` and the profiles it lists.
+    /// The directory of compiled profiles (`*.xml`, `*.json`, gzip'd or not; its
+    /// subdirectories' too), or of AII's `profiles-info.xml` and the profiles it lists.
     #[arg(long, value_name = "DIR")]
     profiles: PathBuf,
 }

@@ -20,8 +20,10 @@ use crate::error::{Error, ParseError};
 use crate::input::fabric_file::{FabricFile, Source};
 
 /// Reads the profiles of `dir`: those its `profiles-info.xml` lists when it has one (as AII
-/// serves them), else every `*.xml`, `*.json`, `*.xml.gz` and `*.json.gz`. A host whose profile
-/// is there in both formats is read once, from its XML.
+/// serves them), else every `*.xml`, `*.json`, `*.xml.gz` and `*.json.gz` in it and in its
+/// subdirectories (as a site's build tree sorts them, e.g. by cluster; [`profile_files`]). A
+/// host whose profile is there in both formats is read once, from its XML; a host with
+/// profiles in two directories is refused, since nothing says which is current.
 pub fn read_dir(dir: &Path) -> Result<Vec<Profile>, Error> {
     let io = |path: &Path, e: std::io::Error| {
         Error::Parse(ParseError::new(
@@ -38,32 +40,43 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Profile>, Error> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(io(&dir.join("profiles-info.xml"), e)),
     };
-    let names: Vec<String> = if let Some(names) = listed {
-        names
+    // (directory relative to `dir`, "" for `dir` itself; file name)
+    let files: Vec<(String, String)> = if let Some(names) = listed {
+        names.into_iter().map(|n| (String::new(), n)).collect()
     } else {
-        let mut names = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))? {
-            let entry = entry.map_err(|e| io(dir, e))?;
-            if let Some(name) = entry.file_name().to_str() {
-                if host_of(name).is_some() && entry.path().is_file() {
-                    names.push(name.to_owned());
-                }
-            }
-        }
-        names
+        let mut files = Vec::new();
+        profile_files(dir, "", 0, &mut files).map_err(|(path, e)| io(&path, e))?;
+        files
     };
-    // One file a host: XML before JSON, plain before gzip'd.
-    let mut by_host: BTreeMap<String, (u8, String)> = BTreeMap::new();
-    for name in names {
+    // One file a host: XML before JSON, plain before gzip'd, in one directory.
+    let mut by_host: BTreeMap<String, (u8, String, String)> = BTreeMap::new();
+    for (sub, name) in files {
         let Some((host, rank)) = host_of(&name) else {
             continue;
         };
-        let better = by_host.get(&host).is_none_or(|(r, _)| rank < *r);
-        if better {
-            by_host.insert(host, (rank, name));
+        let path = if sub.is_empty() {
+            name.clone()
+        } else {
+            format!("{sub}/{name}")
+        };
+        match by_host.get(&host) {
+            Some((_, other, other_sub)) if *other_sub != sub => {
+                return Err(parse_error(
+                    dir,
+                    &format!(
+                        "host `{}` has a profile in two directories, `{other}` and `{path}`: \
+                         keep one",
+                        crate::input::fabric_file::shown(&host)
+                    ),
+                ));
+            }
+            Some((r, _, _)) if *r <= rank => {}
+            _ => {
+                by_host.insert(host, (rank, path, sub));
+            }
         }
     }
-    let names: Vec<String> = by_host.into_values().map(|(_, name)| name).collect();
+    let names: Vec<String> = by_host.into_values().map(|(_, path, _)| path).collect();
     let paths: Vec<PathBuf> = names.iter().map(|n| dir.join(n)).collect();
     let mut profiles = Vec::with_capacity(names.len());
     for ((name, path), read) in names
@@ -81,6 +94,52 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Profile>, Error> {
         ));
     }
     Ok(profiles)
+}
+
+/// How deep [`profile_files`] looks below the profiles' directory.
+const MAX_DEPTH: usize = 16;
+
+/// The profile files (by the names [`host_of`] knows) in `dir`/`sub` and below, as (their
+/// directory relative to `dir`, their name). Directories whose names start with `.` (`.git`,
+/// `.svn`) are skipped, and symbolic links to directories are not followed (no loops, nothing
+/// outside the tree); a link to a file is read as the file. Below [`MAX_DEPTH`] levels it
+/// stops looking.
+fn profile_files(
+    dir: &Path,
+    sub: &str,
+    depth: usize,
+    files: &mut Vec<(String, String)>,
+) -> Result<(), (PathBuf, std::io::Error)> {
+    let here = if sub.is_empty() {
+        dir.to_path_buf()
+    } else {
+        dir.join(sub)
+    };
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(&here).map_err(|e| (here.clone(), e))? {
+        let entry = entry.map_err(|e| (here.clone(), e))?;
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue; // not UTF-8: no host name
+        };
+        let kind = entry.file_type().map_err(|e| (entry.path(), e))?;
+        entries.push((name, kind, entry.path()));
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, kind, path) in entries {
+        if kind.is_dir() {
+            if !name.starts_with('.') && depth < MAX_DEPTH {
+                let below = if sub.is_empty() {
+                    name
+                } else {
+                    format!("{sub}/{name}")
+                };
+                profile_files(dir, &below, depth + 1, files)?;
+            }
+        } else if host_of(&name).is_some() && path.is_file() {
+            files.push((sub.to_owned(), name));
+        }
+    }
+    Ok(())
 }
 
 /// Reads a whole file of at most [`profile::MAX_DECOMPRESSED`] bytes; a larger one is an
@@ -171,4 +230,79 @@ pub fn fabric_file_of_dir(dir: &Path) -> Result<FabricFile, Error> {
 pub fn load_dir(dir: &Path) -> Result<crate::Loaded, Error> {
     let file = fabric_file_of_dir(dir)?;
     crate::check(&Source::from_file(file, &dir.display().to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cases/quattor-scenario/profiles")
+    }
+
+    /// The scenario's two profiles, each copied to `dir/<where>/<its name>`.
+    fn copy_into(dir: &Path, places: [&str; 2]) {
+        for (name, place) in ["xen-host.example.org.xml", "xen-guest.example.org.xml"]
+            .into_iter()
+            .zip(places)
+        {
+            let to = dir.join(place);
+            std::fs::create_dir_all(&to).unwrap();
+            std::fs::copy(scenario().join(name), to.join(name)).unwrap();
+        }
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        read_dir(dir).unwrap().into_iter().map(|p| p.name).collect()
+    }
+
+    #[test]
+    fn profiles_in_subdirectories_are_read_as_flat_ones() {
+        let flat = tempfile::tempdir().unwrap();
+        copy_into(flat.path(), [".", "."]);
+        let nested = tempfile::tempdir().unwrap();
+        copy_into(nested.path(), ["cluster-a", "cluster-b/guests"]);
+        assert_eq!(
+            names(nested.path()),
+            [
+                "cluster-b/guests/xen-guest.example.org.xml",
+                "cluster-a/xen-host.example.org.xml"
+            ]
+        );
+        let fabric = |dir: &Path| format!("{:?}", load_dir(dir).unwrap().fabric);
+        assert_eq!(fabric(nested.path()), fabric(flat.path()));
+    }
+
+    #[test]
+    fn hidden_directories_and_links_to_directories_are_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        copy_into(dir.path(), [".", "."]);
+        copy_into(dir.path(), [".git/old", ".svn"]); // copies a VCS keeps
+        std::os::unix::fs::symlink(".", dir.path().join("loop")).unwrap();
+        std::os::unix::fs::symlink(scenario(), dir.path().join("elsewhere")).unwrap();
+        assert_eq!(
+            names(dir.path()),
+            ["xen-guest.example.org.xml", "xen-host.example.org.xml"]
+        );
+    }
+
+    #[test]
+    fn a_host_in_two_directories_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        copy_into(dir.path(), ["a", "b"]);
+        copy_into(dir.path(), ["c", "c"]);
+        let err = crate::error::error_chain(&read_dir(dir.path()).unwrap_err());
+        assert!(
+            err.contains("host `xen-guest.example.org` has a profile in two directories, `b/xen-guest.example.org.xml` and `c/xen-guest.example.org.xml`: keep one"),
+            "{err}"
+        );
+        // in one directory, XML and JSON of a host are not two profiles: the XML is read
+        let one = tempfile::tempdir().unwrap();
+        copy_into(one.path(), ["x", "x"]);
+        std::fs::write(one.path().join("x/xen-host.example.org.json"), "{}").unwrap();
+        assert_eq!(
+            names(one.path()),
+            ["x/xen-guest.example.org.xml", "x/xen-host.example.org.xml"]
+        );
+    }
 }
