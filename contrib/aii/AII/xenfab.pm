@@ -13,10 +13,21 @@
 #
 # Options (in the hook's dict): profiles (the directory of compiled profiles, required),
 # output (xenfab's output tree, required), xenfab (the command, default "xenfab").
+#
+# aii-shellfe runs these hooks from aii-pxelinux, the NBP plug-in: after it has written its
+# own links, each of its methods runs /system/aii/hooks/<method> (aii-pxelinux's pxelinux.pm,
+# `_exec_userhooks`), so a host needs /system/aii/nbp/pxelinux, and `--nonbp` runs none.
+#
+# Values from the profile are passed as arguments only: options as `--name=value` and the
+# host after `--`, so that none of them is read as another option.
 package AII::xenfab;
 
 use strict;
 use warnings;
+
+# The trees rendered by this aii-shellfe run (one process): `--configure` over N hosts runs
+# the configure hook N times, and the first render has already written the whole fabric.
+my %rendered;
 
 sub new
 {
@@ -49,28 +60,40 @@ sub _run
     return 1;
 }
 
-# aii-shellfe --configure: render the whole fabric (only what changed is written).
+# aii-shellfe --configure: render the whole fabric (only what changed is written), once a run
+# for each profiles directory and output tree.
 sub configure
 {
     my ($self, $config, $path) = @_;
     my $o = _options($config, $path);
-    return _run($o->{xenfab}, 'quattor', 'render', '--profiles', $o->{profiles}, '-o', $o->{output});
+    my $key = join("\0", $o->{profiles}, $o->{output});
+    return 1 if $rendered{$key};
+    _run($o->{xenfab}, 'quattor', 'render', "--profiles=$o->{profiles}", "--output=$o->{output}");
+    $rendered{$key} = 1;
+    return 1;
+}
+
+# `xenfab boot` of this host into $state.
+sub _boot
+{
+    my ($config, $path, $state) = @_;
+    my $o = _options($config, $path);
+    return _run($o->{xenfab}, 'boot', "--profiles=$o->{profiles}", "--output=$o->{output}",
+        '--', _hostname($config), $state);
 }
 
 # aii-shellfe --install: the host installs at its next network boot.
 sub install
 {
     my ($self, $config, $path) = @_;
-    my $o = _options($config, $path);
-    return _run($o->{xenfab}, 'boot', _hostname($config), 'install', '--profiles', $o->{profiles}, '-o', $o->{output});
+    return _boot($config, $path, 'install');
 }
 
 # aii-shellfe --boot and --remove: the host boots its local disk.
 sub boot
 {
     my ($self, $config, $path) = @_;
-    my $o = _options($config, $path);
-    return _run($o->{xenfab}, 'boot', _hostname($config), 'localboot', '--profiles', $o->{profiles}, '-o', $o->{output});
+    return _boot($config, $path, 'localboot');
 }
 
 sub remove

@@ -5,7 +5,7 @@ use warnings;
 use File::Temp qw(tempdir);
 use FindBin;
 use lib "$FindBin::Bin/..";
-use Test::More tests => 6;
+use Test::More tests => 10;
 
 use AII::xenfab;
 
@@ -32,11 +32,34 @@ my $aii = AII::xenfab->new();
 sub last_call { open(my $in, '<', $log) or return ''; my @l = <$in>; chomp(my $l = $l[-1] // ''); return $l }
 
 ok($aii->configure($config, $hook), 'configure runs');
-is(last_call(), 'quattor render --profiles /srv/profiles -o /srv/xenfab', 'configure renders the fabric of the profiles');
+is(last_call(), 'quattor render --profiles=/srv/profiles --output=/srv/xenfab', 'configure renders the fabric of the profiles');
 $aii->install($config, $hook);
-is(last_call(), 'boot xen01 install --profiles /srv/profiles -o /srv/xenfab', 'install switches the host to install');
+is(last_call(), 'boot --profiles=/srv/profiles --output=/srv/xenfab -- xen01 install', 'install switches the host to install');
 $aii->boot($config, $hook);
-is(last_call(), 'boot xen01 localboot --profiles /srv/profiles -o /srv/xenfab', 'boot switches the host to its local disk');
+is(last_call(), 'boot --profiles=/srv/profiles --output=/srv/xenfab -- xen01 localboot', 'boot switches the host to its local disk');
+
+# --configure over several hosts: one render a run
+sub calls { open(my $in, '<', $log) or return 0; my @l = <$in>; return scalar grep { /^quattor render/ } @l }
+my $xen02 = Fake::Config->new(%$config, '/system/network/hostname' => 'xen02');
+$aii->configure($xen02, $hook);
+$aii->configure($config, $hook);
+is(calls(), 1, 'configure renders once a run, whatever the number of hosts');
+my $other = Fake::Config->new(%$config, $hook => { %{ $config->{$hook} }, output => '/srv/other' });
+$aii->configure($other, $hook);
+is(calls(), 2, 'another output tree is rendered too');
+
+# a host name or option value that looks like an option stays an argument
+my $odd = Fake::Config->new($hook => { %{ $config->{$hook} }, profiles => '-x' }, '/system/network/hostname' => '--example');
+$aii->install($odd, $hook);
+is(last_call(), 'boot --profiles=-x --output=/srv/xenfab -- --example install', 'values are never options');
+
+# with the real xenfab: a value after `--` is the host, not --example
+SKIP: {
+    my $xenfab = "$FindBin::Bin/../../../target/debug/xenfab";
+    skip 'target/debug/xenfab not built', 1 unless -x $xenfab;
+    my $real = `'$xenfab' boot --example --output=$dir -- --example 2>&1`;
+    like($real, qr/no host `--example` in the fabric/, 'xenfab reads the value after -- as the host');
+}
 
 my $bad = Fake::Config->new($hook => { module => 'xenfab', profiles => '/srv/profiles' }, '/system/network/hostname' => 'xen01');
 eval { $aii->configure($bad, $hook) };
