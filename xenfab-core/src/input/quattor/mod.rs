@@ -21,7 +21,7 @@ use crate::input::fabric_file::{FabricFile, Source};
 
 /// Reads the profiles of `dir`: those its `profiles-info.xml` lists when it has one (as AII
 /// serves them), else every `*.xml`, `*.json`, `*.xml.gz` and `*.json.gz` in it and in its
-/// subdirectories (as a site's build tree sorts them, e.g. by cluster; [`profile_files`]). A
+/// subdirectories (as a site's build tree sorts them, e.g. by cluster). A
 /// host whose profile is there in both formats is read once, from its XML; a host with
 /// profiles in two directories is refused, since nothing says which is current.
 pub fn read_dir(dir: &Path) -> Result<Vec<Profile>, Error> {
