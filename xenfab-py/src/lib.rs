@@ -3,9 +3,9 @@
 //!
 //! The doc comments of the `#[pyfunction]`s and `#[pyclass]`es are their Python docstrings, so
 //! they are written for Python readers; `python/xenfab/_xenfab.pyi` gives their types. The
-//! exceptions are defined in Python (`python/xenfab/_exceptions.py`: `ValidationError` is both
-//! a `XenfabError` and a `ValueError`, which a pyo3 exception type cannot be) and raised from
-//! here.
+//! exceptions are defined in Python (`python/xenfab/_exceptions.py`: `ParseError` and
+//! `ValidationError` are both a `XenfabError` and a `ValueError`, which a pyo3 exception type
+//! cannot be) and raised from here.
 
 use pyo3::prelude::*;
 
@@ -26,7 +26,7 @@ mod _xenfab {
     use xenfab_core::input::text::ReadError;
     use xenfab_core::output::{Entry, LockKind, PlanOptions, SiteStamp, TreeLock};
     use xenfab_core::render::kickstart::reinstall;
-    use xenfab_core::{Diagnostics, Error, Format, Loaded, MacAddr, MacScheme, Source};
+    use xenfab_core::{Diagnostics, Error, Format, Loaded, Location, MacAddr, MacScheme, Source};
 
     pyo3::import_exception!(xenfab._exceptions, ParseError);
     pyo3::import_exception!(xenfab._exceptions, ValidationError);
@@ -62,10 +62,17 @@ mod _xenfab {
         })
     }
 
+    /// `ParseError(message, line, column)`, with the line and column of `location` (`None`
+    /// for either that it lacks, or for both without a location).
+    fn parse_error(message: String, location: Option<&Location>) -> PyErr {
+        let (line, column) = location.map_or((None, None), |l| (l.line, l.column));
+        ParseError::new_err((message, line, column))
+    }
+
     /// The Python exception of a core error.
     fn py_err(py: Python<'_>, e: Error) -> PyErr {
         match e {
-            Error::Parse(e) => ParseError::new_err(e.to_string()),
+            Error::Parse(e) => parse_error(e.to_string(), Some(&e.location)),
             Error::Invalid(d) => validation_error(py, &d),
             Error::Render(e) => RenderError::new_err(chain(&e)),
             Error::Output(e) => output_error(&e),
@@ -181,7 +188,8 @@ mod _xenfab {
     /// reformatted, the volume groups in ``keep_vgs`` (by default every volume group that no
     /// ``logvol`` of the file uses: the guests') are kept.
     ///
-    /// Raises ``ParseError`` for a file it cannot make safe; the message names the line.
+    /// Raises ``ParseError`` for a file it cannot make safe; the message and its ``line``
+    /// name the line.
     #[pyfunction]
     #[pyo3(signature = (text, keep_vgs = None))]
     fn ks_reinstall(text: &str, keep_vgs: Option<Vec<String>>) -> PyResult<String> {
@@ -191,7 +199,14 @@ mod _xenfab {
         };
         reinstall::reinstall(text, &options)
             .map(|c| c.text)
-            .map_err(|e| ParseError::new_err(e.to_string()))
+            .map_err(|e| {
+                // The line of `Output` is one of the converted text, not of `text`.
+                let line = match e {
+                    reinstall::ReinstallError::Output { .. } => None,
+                    _ => e.line(),
+                };
+                ParseError::new_err((e.to_string(), line, None::<u32>))
+            })
     }
 
     /// One problem with a fabric: an error (nothing renders) or a warning.
@@ -469,8 +484,13 @@ mod _xenfab {
         }
 
         fn parse(text: &str, format: Format, origin: &str) -> PyResult<Fabric> {
-            let source =
-                Source::parse(text, format, origin).map_err(|e| ParseError::new_err(chain(&e)))?;
+            let source = Source::parse(text, format, origin).map_err(|e| {
+                let location = match &e {
+                    Error::Parse(p) => Some(&p.location),
+                    _ => None,
+                };
+                parse_error(chain(&e), location)
+            })?;
             Ok(Fabric::of_source(&source))
         }
 
@@ -519,7 +539,7 @@ mod _xenfab {
         fn from_file(_cls: &Bound<'_, PyType>, path: PathBuf) -> PyResult<Fabric> {
             let text = xenfab_core::input::text::read_path(&path).map_err(|e| match e {
                 ReadError::Io { source, .. } => io_error(&source, &path),
-                ReadError::Invalid(e) => ParseError::new_err(e.to_string()),
+                ReadError::Invalid(e) => parse_error(e.to_string(), Some(&e.location)),
                 other => ParseError::new_err(chain(&other)),
             })?;
             let origin = path.display().to_string();
@@ -585,7 +605,7 @@ mod _xenfab {
                     checked: Err(d),
                     origin: directory.display().to_string(),
                 }),
-                Err(Error::Parse(e)) => Err(ParseError::new_err(chain(&e))),
+                Err(Error::Parse(e)) => Err(parse_error(chain(&e), Some(&e.location))),
                 Err(e) => Err(py_err(cls.py(), e)),
             }
         }

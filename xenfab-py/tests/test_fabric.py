@@ -78,7 +78,35 @@ def test_parse_error(text: str, match: str) -> None:
     with pytest.raises(xenfab.ParseError, match=match) as raised:
         xenfab.Fabric.from_toml(text, "fabric.toml")
     assert isinstance(raised.value, xenfab.XenfabError)
-    assert not isinstance(raised.value, ValueError)
+    assert isinstance(raised.value, ValueError)
+    # The place the message names, as attributes.
+    assert str(raised.value).startswith(f"fabric.toml:{raised.value.line}:{raised.value.column}: ")
+
+
+def test_parse_error_has_the_line_and_column(tmp_path: pathlib.Path) -> None:
+    with pytest.raises(xenfab.ParseError) as raised:
+        xenfab.Fabric.from_toml('version = 1\n[site\nname = "grid"\n', "fabric.toml")
+    assert raised.value.line == 2 and isinstance(raised.value.column, int)
+    with pytest.raises(ValueError) as caught:  # a ParseError is a ValueError
+        xenfab.Fabric.from_json('{"version": 1,\n  "site": [}', "site.json")
+    assert isinstance(caught.value, xenfab.ParseError)
+    assert (caught.value.line, caught.value.column) == (2, 12)
+    assert str(caught.value).startswith("site.json:2:12: ")
+    bad = tmp_path / "site.toml"
+    bad.write_bytes(b'version = 1\n[site]\nname = "gr\xe9d"\n')
+    with pytest.raises(xenfab.ParseError) as raised:
+        xenfab.Fabric.from_file(bad)
+    assert (raised.value.line, raised.value.column) == (3, 11)
+    # The kickstart's line; no column.
+    with pytest.raises(xenfab.ParseError) as raised:
+        xenfab.ks_reinstall("text\n%include /tmp/part-include\n")
+    assert (raised.value.line, raised.value.column) == (2, None)
+    # A mapping has no lines: the place is the key, in the message.
+    with pytest.raises(xenfab.ParseError) as raised:
+        xenfab.Fabric.from_dict({"version": 1, "bogus": 2})
+    assert (raised.value.line, raised.value.column) == (None, None)
+    error = xenfab.ParseError("m")
+    assert (str(error), error.line, error.column) == ("m", None, None)
 
 
 def test_parse_error_of_json_and_dict() -> None:
@@ -117,6 +145,7 @@ def test_diagnostics_compare_and_hash() -> None:
 
 def test_exception_hierarchy() -> None:
     assert issubclass(xenfab.ParseError, xenfab.XenfabError)
+    assert issubclass(xenfab.ParseError, ValueError)
     assert issubclass(xenfab.RenderError, xenfab.XenfabError)
     assert issubclass(xenfab.ValidationError, xenfab.XenfabError)
     assert issubclass(xenfab.ValidationError, ValueError)

@@ -53,7 +53,10 @@ def load(path: pathlib.Path) -> xenfab.Fabric:
         return xenfab.Fabric.from_file(path)
     except xenfab.ValidationError as e:
         raise SystemExit("\n".join(str(d) for d in e.diagnostics)) from e
-    except (xenfab.ParseError, xenfab.RenderError, OSError) as e:
+    except xenfab.ParseError as e:
+        line: int | None = e.line
+        raise SystemExit(f"{e} (line {line}, column {e.column})") from e
+    except (xenfab.RenderError, OSError) as e:
         raise SystemExit(str(e)) from e
 
 

@@ -23,8 +23,9 @@ contents or :class:`Link`), :meth:`Fabric.write` (a :class:`WriteResult`), and t
 Helpers: :func:`derive_mac`, :func:`hex_ip`, :func:`pxelinux_name`, :func:`ks_reinstall`,
 :func:`example`.
 
-Errors: :class:`XenfabError`, and below it :class:`ParseError`, :class:`ValidationError`
-(also a :class:`ValueError`, with ``.diagnostics``) and :class:`RenderError`. A bad address
+Errors: :class:`XenfabError`, and below it :class:`ParseError` (also a :class:`ValueError`,
+with ``.line`` and ``.column``), :class:`ValidationError` (also a :class:`ValueError`, with
+``.diagnostics``) and :class:`RenderError`. A bad address
 or MAC given to a helper raises :class:`ValueError`; a file that cannot be read,
 :class:`OSError`.
 """

@@ -1,7 +1,8 @@
 """The exceptions of xenfab, raised by the native module ``xenfab._xenfab``.
 
-They are defined in Python because :class:`ValidationError` is both a :class:`XenfabError`
-and a :class:`ValueError` (as pydantic's is), which a native exception type cannot be.
+They are defined in Python because :class:`ParseError` and :class:`ValidationError` are both
+a :class:`XenfabError` and a :class:`ValueError` (as pydantic's ``ValidationError`` is), which
+a native exception type cannot be.
 """
 
 from __future__ import annotations
@@ -18,10 +19,22 @@ class XenfabError(Exception):
     """The base class of every error xenfab raises for bad input or a failed render."""
 
 
-class ParseError(XenfabError):
+class ParseError(XenfabError, ValueError):
     """Input that is not well-formed: a syntax error, an unknown key, a value of the wrong
     type, or a kickstart file that cannot be made safe. The message names the place
-    (``fabric.toml:20:8: …``, ``line 3: …``)."""
+    (``fabric.toml:20:8: …``, ``line 3: …``); :attr:`line` and :attr:`column` give it too."""
+
+    line: int | None
+    """The line of the input, counted from 1, or ``None`` where the error has no place in it
+    (such as a mapping given to ``Fabric.from_dict``)."""
+
+    column: int | None
+    """The column in characters, counted from 1, or ``None`` where unknown."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
 
 
 class ValidationError(XenfabError, ValueError):
