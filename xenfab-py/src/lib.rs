@@ -622,12 +622,15 @@ mod _xenfab {
         /// Every artefact: a dict of relative path to file contents, or to a :class:`Link`
         /// for a symbolic link, in path order.
         ///
+        /// The rendering runs without the GIL: other Python threads go on meanwhile.
+        ///
         /// Raises ``ValidationError`` when the fabric has errors, ``RenderError`` when an
         /// artefact cannot be made.
         fn render<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
             let loaded = self.loaded(py)?;
-            let tree =
-                xenfab_core::render(&loaded.fabric).map_err(|e| py_err(py, Error::from(e)))?;
+            let tree = py
+                .detach(|| xenfab_core::render(&loaded.fabric))
+                .map_err(|e| py_err(py, Error::from(e)))?;
             let dict = PyDict::new(py);
             for (path, entry) in &tree {
                 match entry {
@@ -649,7 +652,9 @@ mod _xenfab {
         /// manifest. With ``dry_run``, nothing is written.
         ///
         /// The directory is locked while it is read and written (``.xenfab-lock``, as the
-        /// command does): a call waits for another xenfab run into the same directory.
+        /// command does): a call waits for another xenfab run into the same directory. The
+        /// waiting, planning and writing run without the GIL: other Python threads go on
+        /// meanwhile.
         ///
         /// Raises ``ValidationError`` when the fabric has errors (nothing is written),
         /// ``OSError`` when the directory cannot be planned or written, or when it holds
@@ -696,19 +701,22 @@ mod _xenfab {
                 site: Some(site),
                 force,
             };
-            let plan = xenfab_core::output::plan_fabric(&directory, &fabric, &options).map_err(
-                |e| match e {
-                    Error::Output(e) => output_error(&e),
-                    e => py_err(py, e),
-                },
-            )?;
-            let diff = plan.diff();
-            let summary = if dry_run {
-                plan.summary()
-            } else {
-                plan.apply().map_err(|e| output_error(&e))?
-            };
+            // Planning and writing release the GIL too.
+            let done = py.detach(|| {
+                let plan = xenfab_core::output::plan_fabric(&directory, &fabric, &options)?;
+                let diff = plan.diff();
+                let summary = if dry_run {
+                    plan.summary()
+                } else {
+                    plan.apply()?
+                };
+                Ok::<_, Error>((summary, diff))
+            });
             drop(lock);
+            let (summary, diff) = done.map_err(|e| match e {
+                Error::Output(e) => output_error(&e),
+                e => py_err(py, e),
+            })?;
             let strings = |paths: Vec<xenfab_core::output::RelPath>| {
                 paths.into_iter().map(|p| p.to_string()).collect()
             };
