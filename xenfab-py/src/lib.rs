@@ -301,8 +301,9 @@ mod _xenfab {
         unchanged: Vec<String>,
         /// Paths xenfab wrote earlier that the fabric no longer has.
         removed: Vec<String>,
-        /// The changes as a unified diff.
-        diff: String,
+        /// The changes as a unified diff (``""`` when there are none), or ``None`` when it was
+        /// not asked for: :meth:`Fabric.write` makes it for a dry run, or with ``diff=True``.
+        diff: Option<String>,
     }
 
     #[pymethods]
@@ -651,6 +652,10 @@ mod _xenfab {
         /// xenfab did not write are never touched, and the site is recorded in the directory's
         /// manifest. With ``dry_run``, nothing is written.
         ///
+        /// The result's ``diff`` is the unified diff of the changes when ``diff`` is true, and
+        /// ``None`` when it is false; by default (``diff=None``) it is made for a dry run only,
+        /// since the diff of a large tree costs as much as the writing.
+        ///
         /// The directory is locked while it is read and written (``.xenfab-lock``, as the
         /// command does): a call waits for another xenfab run into the same directory. The
         /// waiting, planning and writing run without the GIL: other Python threads go on
@@ -660,7 +665,7 @@ mod _xenfab {
         /// ``OSError`` when the directory cannot be planned or written, or when it holds
         /// another site's artefacts or more than half of what xenfab wrote there would be
         /// removed, unless ``force`` (nothing is written).
-        #[pyo3(signature = (directory, dry_run = false, force = false))]
+        #[pyo3(signature = (directory, dry_run = false, force = false, diff = None))]
         #[allow(
             clippy::needless_pass_by_value,
             reason = "pyo3 extracts a path argument as an owned `PathBuf`"
@@ -671,7 +676,9 @@ mod _xenfab {
             directory: PathBuf,
             dry_run: bool,
             force: bool,
+            diff: Option<bool>,
         ) -> PyResult<WriteResult> {
+            let want_diff = diff.unwrap_or(dry_run);
             let mut fabric = self.loaded(py)?.fabric.clone();
             let site = SiteStamp::of(&fabric, &self.origin);
             let kind = if dry_run {
@@ -704,7 +711,7 @@ mod _xenfab {
             // Planning and writing release the GIL too.
             let done = py.detach(|| {
                 let plan = xenfab_core::output::plan_fabric(&directory, &fabric, &options)?;
-                let diff = plan.diff();
+                let diff = want_diff.then(|| plan.diff());
                 let summary = if dry_run {
                     plan.summary()
                 } else {

@@ -179,7 +179,20 @@ def test_write_is_idempotent(tmp_path: pathlib.Path, fabric: xenfab.Fabric) -> N
 
     second = fabric.write(str(out))
     assert not second.changed_anything
-    assert second.unchanged == first.created and second.diff == ""
+    assert second.unchanged == first.created and second.diff is None
+    assert fabric.write(out, dry_run=True).diff == ""
+
+
+def test_write_makes_the_diff_for_a_dry_run_or_when_asked(tmp_path: pathlib.Path, fabric: xenfab.Fabric) -> None:
+    dry = fabric.write(tmp_path / "a", dry_run=True)
+    assert dry.diff is not None and "+++ b/inventory/hosts.csv" in dry.diff
+    assert fabric.write(tmp_path / "a", dry_run=True, diff=False).diff is None
+    written = fabric.write(tmp_path / "a")
+    assert written.created == dry.created and written.diff is None
+    asked = fabric.write(tmp_path / "b", diff=True)
+    assert asked.created == dry.created and asked.diff == dry.diff
+    again = fabric.write(tmp_path / "b", diff=True)
+    assert not again.changed_anything and again.diff == ""
 
 
 def test_write_keeps_recorded_states_and_warns_of_impossible_ones(tmp_path: pathlib.Path, fabric: xenfab.Fabric) -> None:

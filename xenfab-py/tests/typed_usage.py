@@ -43,7 +43,8 @@ def files_and_links(fabric: xenfab.Fabric) -> tuple[dict[str, str], dict[str, st
 def write(fabric: xenfab.Fabric, out: pathlib.Path) -> bool:
     result: xenfab.WriteResult = fabric.write(out, dry_run=True)
     paths: list[str] = result.created + result.changed + result.unchanged + result.removed
-    return result.changed_anything and bool(paths) and bool(result.diff)
+    diff: str | None = result.diff
+    return result.changed_anything and bool(paths) and diff is not None and "+++ b/" in diff
 
 
 def load(path: pathlib.Path) -> xenfab.Fabric:

@@ -77,8 +77,9 @@ class WriteResult:
     def removed(self) -> list[str]:
         """Paths xenfab wrote earlier that the fabric no longer has."""
     @property
-    def diff(self) -> str:
-        """The changes as a unified diff."""
+    def diff(self) -> str | None:
+        """The changes as a unified diff (``""`` when there are none), or ``None`` when it was
+        not asked for: :meth:`Fabric.write` makes it for a dry run, or with ``diff=True``."""
     @property
     def changed_anything(self) -> bool:
         """True when anything was (or would be) created, changed or removed."""
@@ -175,7 +176,11 @@ class Fabric:
     def validate(self) -> list[Diagnostic]: ...
     def render(self) -> dict[str, str | Link]: ...
     def write(
-        self, directory: str | os.PathLike[str], dry_run: bool = False, force: bool = False
+        self,
+        directory: str | os.PathLike[str],
+        dry_run: bool = False,
+        force: bool = False,
+        diff: bool | None = None,
     ) -> WriteResult: ...
     @property
     def dom0s(self) -> list[Dom0]:

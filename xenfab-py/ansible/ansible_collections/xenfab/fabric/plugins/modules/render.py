@@ -236,7 +236,8 @@ def run_module():
         module.warn(w)
 
     try:
-        result = fabric.write(dest, dry_run=module.check_mode)
+        # The diff is made only in diff mode: for a large tree it costs as much as the writing.
+        result = fabric.write(dest, dry_run=module.check_mode, diff=bool(module._diff))
     except xenfab.ValidationError as e:
         _fail_invalid(module, list(e.diagnostics))
     except (xenfab.XenfabError, OSError) as e:
