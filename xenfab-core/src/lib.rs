@@ -48,7 +48,9 @@ pub use validate::validate;
 /// The built-in example site: the seed's site (CentOS-5 dom0s on a PE-1950 with software
 /// RAID-1 and a PE-2950 with hardware RAID-10; CentOS-4 PV guests booted by pypxeboot, among
 /// them `ullr`; a CentOS-3 HVM guest) described completely.
-pub const EXAMPLE: &str = include_str!("../../examples/seed-site.toml");
+// The file is inside the crate, so that the crate and the Python package's sdist carry it;
+// `examples/seed-site.toml` at the root of the repository is a link to it.
+pub const EXAMPLE: &str = include_str!("../examples/seed-site.toml");
 
 /// A fabric that passed validation, and the warnings it had.
 #[derive(Debug)]

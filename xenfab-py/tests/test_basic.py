@@ -1,5 +1,7 @@
 """The helpers of the Python API: MACs, pxelinux names, the example."""
 
+import pathlib
+
 import pytest
 
 import xenfab
@@ -61,6 +63,14 @@ def test_example_is_valid_without_warnings() -> None:
     text = xenfab.example()
     assert 'name = "ullr"' in text
     assert xenfab.Fabric.from_toml(text).validate() == []
+
+
+def test_the_example_is_examples_seed_site() -> None:
+    """The root's examples/seed-site.toml is a link to the file the crate embeds; an editor that
+    replaced it with a copy would let the two drift apart."""
+    root = pathlib.Path(__file__).resolve().parents[2]
+    assert (root / "examples" / "seed-site.toml").read_text() == xenfab.example()
+    assert (root / "xenfab-core" / "examples" / "seed-site.toml").read_text() == xenfab.example()
 
 
 def test_all_names_exist() -> None:

@@ -35,7 +35,7 @@ pub struct KickstartSettings {
 
 /// Root password hashes whose password is known to the world, with what they are: a fabric
 /// that uses one gives every host a root password anyone can read in xenfab's sources.
-/// The example's: `openssl passwd -1 -salt xenfab changeme` (examples/seed-site.toml).
+/// The example's: `openssl passwd -1 -salt xenfab changeme` (xenfab-core/examples/seed-site.toml).
 pub const DEFAULT_HASHES: &[(&str, &str)] = &[(
     "$1$xenfab$sluoPgn275QVu60NZstPb.",
     "the example's hash of `changeme`",
