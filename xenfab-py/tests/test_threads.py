@@ -14,47 +14,19 @@ import sys
 import threading
 from collections.abc import Callable, Generator
 from contextlib import contextmanager
-from typing import Any
 
 import xenfab
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "benches" / "python"))
+from fabric_gen import synthetic_fabric  # noqa: E402
 
 ATTEMPTS = 10
 
 
 def big_fabric(dom0s: int, guests: int = 10) -> xenfab.Fabric:
-    """A valid fabric of ``dom0s`` dom0s with ``guests`` guests each (as
-    ``benches/python/fabric_gen.py`` makes them, smaller)."""
-    data: dict[str, Any] = {
-        "version": 1,
-        "site": {"name": "threads", "domain": "threads.example.org", "mac_scheme": "local-ipv4"},
-        "install": {"next_server": "10.0.0.1", "kickstart_url": "http://10.0.0.1/ks"},
-        "kickstart": {"root_password": "$1$xenfabts$3MnpECyDSxUOqXImm6E4g/"},
-        "boot_images": {"c5": {"kernel": "centos-5.2/x86_64/vmlinuz", "initrd": "centos-5.2/x86_64/initrd.img"}},
-        "os": {
-            "c5": {
-                "family": "el5",
-                "install_url": "http://10.0.0.1/centos/5.2/os/x86_64",
-                "boot_image": "c5",
-                "kernel_version": "2.6.18-92.1.6.el5",
-            }
-        },
-        "networks": {"fabric": {"subnet": "10.0.0.0/8", "gateway": "10.255.255.254"}},
-        "hardware": {
-            "r710": {"ram": "48G", "cpus": 16, "disks": [{"name": "sda", "size": "500GB"}, {"name": "sdb", "size": "500GB"}]}
-        },
-        "defaults": {"dom0": {"os": "c5"}, "guest": {"os": "c5"}},
-        "dom0s": [
-            {
-                "name": f"xen{i:03d}",
-                "ip": f"10.0.{i + 1}.1",
-                "mac": f"00:1e:c9:00:{i:02x}:01",
-                "hardware": "r710",
-                "guests": [{"name": f"vm{i:03d}-{j:02d}", "ip": f"10.0.{i + 1}.{j + 10}"} for j in range(guests)],
-            }
-            for i in range(dom0s)
-        ],
-    }
-    fabric = xenfab.Fabric.from_dict(data)
+    """A valid fabric of ``dom0s`` dom0s with ``guests`` guests each: the benchmarks' synthetic
+    site (``benches/python/fabric_gen.py``), smaller."""
+    fabric = xenfab.Fabric.from_dict(synthetic_fabric(dom0s, guests))
     assert [d for d in fabric.validate() if d.severity == "error"] == []
     return fabric
 
