@@ -42,22 +42,20 @@ struct HostState {
 }
 
 impl HostState {
-    /// `host`'s state: the one recorded in `states`, when the host can be in it (as `render`
-    /// decides: `BootStates::apply`), or else the fabric's.
+    /// `host`'s state, `host` being of the fabric [`recorded`] applied the recorded states to
+    /// (`BootStates::apply`, as `render` does): it was recorded when `xenfab boot` recorded
+    /// the state it has. A refused recorded state left the fabric's, which validation allows
+    /// and the refused one is not.
     fn of(fabric: &Fabric, states: &BootStates, host: HostRef<'_>) -> HostState {
         let fqdn = fabric.fqdn(host.name());
-        let recorded = states
-            .hosts
-            .get(&fqdn)
-            .copied()
-            .filter(|state| state.refusal(fabric, host).is_none());
+        let state = host.state();
         HostState {
             dom0: match host {
                 HostRef::Dom0(_) => None,
                 HostRef::Guest(d, _) => Some(fabric.fqdn(&d.name)),
             },
-            state: recorded.unwrap_or_else(|| host.state()).as_str(),
-            recorded: recorded.is_some(),
+            state: state.as_str(),
+            recorded: states.hosts.get(&fqdn) == Some(&state),
             host: fqdn,
         }
     }
@@ -73,26 +71,26 @@ impl HostState {
 }
 
 /// The recorded states of the tree `tree` names, read under a shared lock (a `boot` switching
-/// a host waits, and is not seen half done). Each recorded state the fabric's host cannot be
-/// in is said on stderr, as `render` says it.
+/// a host waits, and is not seen half done), applied to `fabric` as `render` applies them; each
+/// recorded state the fabric's host cannot be in is said on stderr, as `render` says it.
 fn recorded(
-    fabric: &Fabric,
+    fabric: &mut Fabric,
     tree: &TftpArgs,
     lock: fabric::LockArgs,
 ) -> Result<BootStates, Failure> {
     let (root, locked) = tree.locate()?;
     let _lock = lock.lock(&locked, LockKind::Shared)?;
     let states = boot::read_states(&root)?;
-    for refused in states.apply(&mut fabric.clone()) {
+    for refused in states.apply(fabric) {
         eprintln!("{}: warning: {refused}", root.display());
     }
     Ok(states)
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
-    let loaded = args.fabric.load("status")?.loaded;
-    let f = &loaded.fabric;
-    let states = recorded(f, &args.tree, args.lock)?;
+    let mut f = args.fabric.load("status")?.loaded.fabric;
+    let states = recorded(&mut f, &args.tree, args.lock)?;
+    let f = &f;
     let hosts: Vec<HostState> = f.hosts().map(|h| HostState::of(f, &states, h)).collect();
     if args.json {
         let rows: Vec<serde_json::Value> = hosts
@@ -139,8 +137,19 @@ pub fn print_one(
     tree: &TftpArgs,
     lock: fabric::LockArgs,
 ) -> Result<ExitCode, Failure> {
-    let states = recorded(fabric, tree, lock)?;
-    let h = HostState::of(fabric, &states, host);
+    let mut applied = fabric.clone();
+    let states = recorded(&mut applied, tree, lock)?;
+    // the same host in the fabric with the states applied (which keeps every host)
+    let host = applied
+        .hosts()
+        .find(|h| h.name() == host.name())
+        .ok_or_else(|| {
+            Failure::Io(format!(
+                "error: no host `{}` after applying boot states",
+                host.name()
+            ))
+        })?;
+    let h = HostState::of(&applied, &states, host);
     super::print(&format!("{}\n", h.state))?;
     let from = if h.recorded {
         "recorded by `xenfab boot` in the TFTP tree"
