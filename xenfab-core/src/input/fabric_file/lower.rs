@@ -57,6 +57,7 @@ pub fn lower(file: &dto::FabricFile) -> Lowered {
     let mut cx = Cx {
         diags: Diagnostics::new(),
         broken: HashSet::new(),
+        bad_defaults: HashSet::new(),
     };
     let fabric = cx.fabric(file);
     Lowered {
@@ -70,6 +71,9 @@ struct Cx {
     /// Objects left out because their own values were wrong: references to them are not
     /// reported again as unknown.
     broken: HashSet<(&'static str, String)>,
+    /// The `[defaults]` references reported as unknown where they are written (by their
+    /// key, as `defaults.dom0.os`): the hosts that take them are not told again.
+    bad_defaults: HashSet<&'static str>,
 }
 
 fn root() -> FieldPath {
@@ -380,7 +384,7 @@ impl Cx {
             }
         }
 
-        let defaults = self.defaults(&file.defaults);
+        let defaults = self.defaults(file);
         let mut dom0s = Vec::with_capacity(file.dom0s.len());
         for (i, d) in file.dom0s.iter().enumerate() {
             let path = root().key("dom0s").elem(i, Some(&d.name));
@@ -1220,7 +1224,8 @@ impl Cx {
     /// The `[defaults]` values checked where they are written, so that a bad one is reported
     /// once, at its own line, and not again at every host that takes it. A bad value is
     /// left out of the copy returned (the fabric has an error and renders nothing anyway).
-    fn defaults(&mut self, d: &dto::Defaults) -> dto::Defaults {
+    fn defaults(&mut self, file: &dto::FabricFile) -> dto::Defaults {
+        let d = &file.defaults;
         let path = root().key("defaults");
         let mut out = d.clone();
         let dom0 = path.key("dom0");
@@ -1252,6 +1257,26 @@ impl Cx {
         if let Some(vg) = &d.guest.vg {
             if self.parse::<LvmName>(&guest.key("vg"), vg).is_none() {
                 out.guest.vg = None;
+            }
+        }
+        // References, checked here too: an unknown `os` or `network` is one mistake, at its
+        // line, not one more error at every `[[dom0s]]` or guest header that takes it.
+        if let Some(os) = &d.dom0.os {
+            if !self.known(&dom0.key("os"), "OS release", os, &file.os) {
+                self.bad_defaults.insert("defaults.dom0.os");
+                out.dom0.os = None;
+            }
+        }
+        if let Some(network) = &d.dom0.network {
+            if !self.known(&dom0.key("network"), "network", network, &file.networks) {
+                self.bad_defaults.insert("defaults.dom0.network");
+                out.dom0.network = None;
+            }
+        }
+        if let Some(os) = &d.guest.os {
+            if !self.known(&guest.key("os"), "OS release", os, &file.os) {
+                self.bad_defaults.insert("defaults.guest.os");
+                out.guest.os = None;
             }
         }
         out
@@ -1538,6 +1563,8 @@ impl Cx {
                 let known = self.known(path, "network", n, &file.networks);
                 self.parse(path, n).filter(|_| known)
             }
+            // The default was unknown, and reported where it is written.
+            None if self.bad_defaults.contains("defaults.dom0.network") => None,
             None if file.networks.len() == 1 => {
                 let only = file.networks.keys().next()?;
                 if self.broken.contains(&("network", only.clone())) {
@@ -1565,11 +1592,13 @@ impl Cx {
         table: &BTreeMap<String, T>,
     ) -> Option<Ident> {
         let Some(name) = given else {
-            self.diags.error(
-                "missing-value",
-                path.clone(),
-                format!("no {kind} given: set it here or in {default_key}"),
-            );
+            if !self.bad_defaults.contains(default_key) {
+                self.diags.error(
+                    "missing-value",
+                    path.clone(),
+                    format!("no {kind} given: set it here or in {default_key}"),
+                );
+            }
             return None;
         };
         let known = self.known(path, kind, name, table);
