@@ -15,6 +15,7 @@ pub use pan_schema::{pan_config, pan_schema};
 
 use crate::diagnostic::{Diagnostics, Location};
 use crate::error::{Error, ParseError};
+use crate::input::suggest::did_you_mean;
 use locate::{TomlLocator, line_column};
 
 /// The syntax a fabric file is written in.
@@ -61,7 +62,8 @@ impl Source {
             Format::Toml => {
                 let file: dto::FabricFile = toml::from_str(text).map_err(|e| {
                     let (line, column) = e.span().map(|s| line_column(text, s.start)).unzip();
-                    ParseError::new(&origin, line, column, e.message().trim_end())
+                    let message = did_you_mean(e.message().trim_end());
+                    ParseError::new(&origin, line, column, &message)
                 })?;
                 Ok(Source {
                     file,
@@ -78,6 +80,7 @@ impl Source {
                         .next()
                         .unwrap_or(&message)
                         .to_owned();
+                    let message = did_you_mean(&message);
                     let line = u32::try_from(e.line()).ok().filter(|&l| l > 0);
                     let column = u32::try_from(e.column()).ok().filter(|_| line.is_some());
                     ParseError::new(&origin, line, column, &message)
