@@ -157,3 +157,46 @@ fn a_guests_sizes_move_the_sites_fingerprint_but_not_its_sections() {
         }
     }
 }
+
+/// Every entry of a dom0's part is an artefact of that dom0 or of its guests, and no entry of
+/// the site's part is any host's (`render::owners`, what `xenfab show` lists); every host has
+/// artefacts, a guest its libvirt domain among them.
+#[test]
+fn every_entry_of_a_dom0s_part_is_its_hosts_and_the_sites_are_no_hosts() {
+    use xenfab_core::model::HostRef;
+    use xenfab_core::render::owners::Owners;
+    let dom0_of = |h: HostRef<'_>| match h {
+        HostRef::Dom0(d) | HostRef::Guest(d, _) => d.name.clone(),
+    };
+    for (case, fabric) in fabrics() {
+        let owners = Owners::new(&fabric);
+        let tree = render(&fabric).unwrap();
+        for (path, _, part) in tree.iter_parts() {
+            let hosts = owners.of(path.as_str());
+            match part {
+                Part::Site => assert!(hosts.is_empty(), "{case}: {path}: {hosts:?}"),
+                Part::Dom0(i) => {
+                    assert!(!hosts.is_empty(), "{case}: {path} is no host's");
+                    for h in hosts {
+                        assert_eq!(dom0_of(h), fabric.dom0s[i].name, "{case}: {path}");
+                    }
+                }
+            }
+        }
+        for host in fabric.hosts() {
+            let own = owners.render(host).unwrap();
+            assert!(!own.is_empty(), "{case}: {}", host.name());
+            for (path, entry) in &own {
+                assert_eq!(tree.get(path), Some(entry), "{case}: {path}");
+            }
+            if let HostRef::Guest(_, g) = host {
+                let domain = format!("/libvirt/{}.xml", g.name);
+                assert!(
+                    own.iter().any(|(p, _)| p.as_str().ends_with(&domain)),
+                    "{case}: {}",
+                    g.name
+                );
+            }
+        }
+    }
+}

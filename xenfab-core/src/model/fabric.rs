@@ -854,6 +854,14 @@ impl Fabric {
     pub fn hosts(&self) -> impl Iterator<Item = HostRef<'_>> {
         hosts_of(&self.dom0s)
     }
+
+    /// The host named `name`: its short name or its FQDN, in any case (`xenfab boot HOST`,
+    /// `xenfab show HOST`).
+    pub fn host(&self, name: &str) -> Option<HostRef<'_>> {
+        let wanted = name.to_ascii_lowercase();
+        self.hosts()
+            .find(|h| h.name().as_str() == wanted || self.fqdn(h.name()) == wanted)
+    }
 }
 
 /// The hosts of `dom0s`: each dom0, then its guests with it.

@@ -25,6 +25,8 @@
 //! | [`debootstrap`] | the debootstrap install of each Debian guest in state `install`, run on its dom0 by `provision.sh` | `dom0s/<fqdn>/install/<guest>.sh` |
 //! | [`netboot`] | pxelinux, pypxeboot, GRUB2 and iPXE files and the links that pick install or local boot | `tftpboot/` |
 //! | [`uefi`] | what GRUB EFI netboot images read besides the per-host files: the local disk for unknown machines, the way from Debian's `/grub` prefix to `grub2/` | `tftpboot/grub2/grub.cfg`, `tftpboot/grub/grub.cfg` |
+//!
+//! [`owners`] says which host each entry of the tree is an artefact of (`xenfab show HOST`).
 
 pub mod debian;
 pub mod debootstrap;
@@ -38,6 +40,7 @@ pub mod kickstart;
 mod lookup;
 pub mod netboot;
 pub mod nmconnection;
+pub mod owners;
 pub mod preseed;
 mod templates;
 pub mod toolstack;
