@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::RelPath;
 use super::incremental::{Survey, plan_parts};
 use super::plan::{Change, ChangeKind, FileStat, Plan, PlanOptions, Staged, Summary, Write};
 use super::plan::{stage_all, unstage};
@@ -71,6 +72,11 @@ impl StreamedPlan<'_> {
         self.plan.summary()
     }
 
+    /// The decision for each path, as [`Plan::changes`].
+    pub fn changes(&self) -> &[Change] {
+        self.plan.changes()
+    }
+
     /// See [`Plan::parts_rendered`].
     pub fn parts_rendered(&self) -> Option<(usize, usize)> {
         self.plan.parts_rendered()
@@ -100,8 +106,19 @@ impl StreamedPlan<'_> {
     /// then each dom0's in the fabric's order, each part's in path order, and the removed
     /// entries last, in path order. The parts are rendered again a batch at a time.
     pub fn write_diff(&self, out: &mut impl io::Write) -> Result<(), DiffError> {
+        self.write_diff_of(out, |_| true)
+    }
+
+    /// [`StreamedPlan::write_diff`] of the entries whose path `select` takes only (what
+    /// `xenfab render --dry-run --host HOST` shows). Only the parts that have such an entry
+    /// are rendered again.
+    pub fn write_diff_of(
+        &self,
+        out: &mut impl io::Write,
+        select: impl Fn(&RelPath) -> bool,
+    ) -> Result<(), DiffError> {
         let mut text = String::new();
-        self.each_change(|change, new| {
+        self.each_change(&select, |change, new| {
             text.clear();
             // Writing into a String cannot fail.
             let _ = self.plan.write_change_to(change, new, &mut text);
@@ -113,8 +130,13 @@ impl StreamedPlan<'_> {
     /// [`StreamedPlan::write_diff`] (what `xenfab render --stat` shows). The parts are
     /// rendered again a batch at a time, as for the diff.
     pub fn stat(&self) -> Result<Vec<FileStat>, Error> {
+        self.stat_of(|_| true)
+    }
+
+    /// [`StreamedPlan::stat`] of the entries whose path `select` takes only.
+    pub fn stat_of(&self, select: impl Fn(&RelPath) -> bool) -> Result<Vec<FileStat>, Error> {
         let mut stats = Vec::new();
-        let done = self.each_change(|change, new| {
+        let done = self.each_change(&select, |change, new| {
             stats.extend(Plan::stat_of(change, new));
             Ok(())
         });
@@ -130,9 +152,10 @@ impl StreamedPlan<'_> {
     /// order, each part's in path order, and the removed entries last, in path order.
     fn each_change(
         &self,
+        select: &dyn Fn(&RelPath) -> bool,
         mut f: impl FnMut(&Change, Option<&Entry>) -> Result<(), DiffError>,
     ) -> Result<(), DiffError> {
-        let (by_part, removals) = self.by_part();
+        let (by_part, removals) = self.by_part(select);
         let parts: Vec<Part> = by_part.keys().copied().collect();
         for batch in batches(&parts, BATCH) {
             for (part, fresh) in self.render(batch, &by_part)? {
@@ -161,11 +184,14 @@ impl StreamedPlan<'_> {
 
     /// The changes that leave an entry (created, changed) by part, in path order within
     /// each; and the removals.
-    fn by_part(&self) -> (BTreeMap<Part, Vec<&Change>>, Vec<&Change>) {
+    fn by_part(
+        &self,
+        select: &dyn Fn(&RelPath) -> bool,
+    ) -> (BTreeMap<Part, Vec<&Change>>, Vec<&Change>) {
         let tree = self.plan.tree();
         let mut by_part: BTreeMap<Part, Vec<&Change>> = BTreeMap::new();
         let mut removals = Vec::new();
-        for change in self.plan.changes() {
+        for change in self.plan.changes().iter().filter(|c| select(&c.path)) {
             match change.kind {
                 ChangeKind::Unchanged => {}
                 ChangeKind::Remove => removals.push(change),
@@ -205,7 +231,7 @@ impl StreamedPlan<'_> {
 fn rendered_entry<'a>(
     planned: &'a Tree,
     fresh: Option<&'a Tree>,
-    path: &super::RelPath,
+    path: &RelPath,
 ) -> Result<&'a Entry, Error> {
     let unsteady = || Error::Render(RenderError::Unsteady { path: path.clone() });
     if !planned.is_lean(path) {
