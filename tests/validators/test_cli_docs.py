@@ -22,8 +22,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 XENFAB = Path(os.environ.get("XENFAB", ROOT / "target" / "debug" / "xenfab"))
 COMMANDS = ["validate", "render", "mac", "example", "schema", "ks", "xend-config",
-            "dhcpd-config", "boot", "status", "report", "quattor", "serve", "completions",
-            "man"]
+            "dhcpd-config", "boot", "status", "show", "report", "quattor", "serve",
+            "completions", "man"]
 
 
 def xenfab(*args: str) -> str:

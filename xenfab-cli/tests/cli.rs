@@ -1006,3 +1006,242 @@ fn format_and_fabric_options_read_any_fabric_the_same_way() {
     let o = xenfab(&["validate", toml_file, "--fabric", toml_file]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Every file under `dir` with its contents (a link: its target), for "nothing changed".
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let meta = fs::symlink_metadata(&p).unwrap();
+            let name = p.strip_prefix(dir).unwrap().to_str().unwrap().to_owned();
+            if meta.is_dir() {
+                stack.push(p);
+            } else if meta.file_type().is_symlink() {
+                let target = fs::read_link(&p).unwrap();
+                out.push((name, target.to_str().unwrap().as_bytes().to_vec()));
+            } else {
+                out.push((name, fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `xenfab show HOST` lists the host's artefacts (`file`, `exec`, `link PATH -> TARGET`);
+/// `xenfab show HOST ARTEFACT` prints each byte for byte as `xenfab render` writes it, by its
+/// path in the tree, in the dom0's directory or in `tftpboot/`; nothing is written.
+#[test]
+fn show_lists_a_hosts_artefacts_and_prints_each_as_render_writes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    assert!(
+        xenfab(&["render", "--example", "-o", out_s])
+            .status
+            .success()
+    );
+    let before = snapshot(&out);
+    for host in ["xen01", "ullr.example.org", "vali"] {
+        let o = xenfab(&["show", host, "--example"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let listing = stdout(&o);
+        assert!(listing.lines().count() > 3, "{listing}");
+        let mut paths = Vec::new();
+        for line in listing.lines() {
+            let (kind, rest) = line.split_once("  ").unwrap();
+            let on_disk = |path: &str| out.join(path);
+            match kind {
+                "file" | "exec" => {
+                    let meta = fs::symlink_metadata(on_disk(rest)).unwrap();
+                    assert!(meta.is_file(), "{rest}");
+                    let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions());
+                    assert_eq!(mode & 0o111 != 0, kind == "exec", "{rest}");
+                    let shown = xenfab(&["show", host, "--example", rest]);
+                    assert!(shown.status.success(), "{rest}: {}", stderr(&shown));
+                    assert_eq!(shown.stdout, fs::read(on_disk(rest)).unwrap(), "{rest}");
+                    paths.push(rest);
+                }
+                "link" => {
+                    let (path, target) = rest.split_once(" -> ").unwrap();
+                    let on_disk = fs::read_link(on_disk(path)).unwrap();
+                    assert_eq!(on_disk.to_str(), Some(target), "{path}");
+                    let shown = xenfab(&["show", host, "--example", path]);
+                    assert_eq!(stdout(&shown), format!("{target}\n"), "{path}");
+                    paths.push(path);
+                }
+                other => panic!("{other}: {line}"),
+            }
+        }
+        // in path order, and no file of the site's (they list every host)
+        let mut sorted = paths.clone();
+        sorted.sort_unstable();
+        assert_eq!(paths, sorted);
+        for site in [
+            "dhcp/",
+            "dns/",
+            "inventory/hosts.csv",
+            "inventory/capacity.txt",
+        ] {
+            assert!(!paths.iter().any(|p| p.starts_with(site)), "{host}: {site}");
+        }
+    }
+    let shown = |args: &[&str]| {
+        let o = xenfab(&[&["show"][..], args, &["--example"]].concat());
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        o.stdout
+    };
+    let read = |path: &str| fs::read(out.join(path)).unwrap();
+    // a guest's config is its own artefact and its dom0's, by its path in the dom0's directory
+    assert_eq!(
+        shown(&["ullr", "xen/ullr"]),
+        read("dom0s/xen01.example.org/xen/ullr")
+    );
+    assert_eq!(
+        shown(&["xen01", "xen/ullr"]),
+        read("dom0s/xen01.example.org/xen/ullr")
+    );
+    assert_eq!(
+        shown(&["xen03", "grub/grub.cfg"]),
+        read("dom0s/xen03.example.org/grub/grub.cfg")
+    );
+    assert_eq!(
+        shown(&["ullr", "pxelinux.cfg/ullr.example.org.cfg"]),
+        read("tftpboot/pxelinux.cfg/ullr.example.org.cfg")
+    );
+    let listing = String::from_utf8(shown(&["ullr"])).unwrap();
+    assert!(
+        listing
+            .contains("link  tftpboot/pxelinux.cfg/01-00-16-3e-a8-60-2b -> ullr.example.org.cfg\n"),
+        "{listing}"
+    );
+    assert!(!listing.contains("xen01.example.org.ks"), "{listing}");
+    assert_eq!(snapshot(&out), before, "show wrote into the tree");
+
+    // it needs a fabric, as `boot` and `status` do
+    let o = xenfab(&["show", "xen01"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--fabric FILE"), "{}", stderr(&o));
+}
+
+/// `show -o DIR` renders the hosts in the states `xenfab boot` recorded there, as `render -o
+/// DIR` does: what it prints is what the render wrote.
+#[test]
+fn show_with_a_tree_uses_its_recorded_boot_states() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    assert!(
+        xenfab(&["render", "--example", "-o", out_s])
+            .status
+            .success()
+    );
+    let o = xenfab(&["boot", "vali", "rescue", "--example", "-o", out_s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let link = "link  tftpboot/pxelinux.cfg/01-00-16-3e-a8-60-2c -> ";
+    let listing = |extra: &[&str]| {
+        let o = xenfab(&[&["show", "vali", "--example"][..], extra].concat());
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    assert!(listing(&[]).contains(&format!("{link}localboot.cfg\n")));
+    let recorded = listing(&["-o", out_s]);
+    assert!(
+        recorded.contains(&format!("{link}vali.example.org.rescue.cfg\n")),
+        "{recorded}"
+    );
+    let tftp = out.join("tftpboot");
+    assert_eq!(listing(&["--tftp-root", tftp.to_str().unwrap()]), recorded);
+    // the render keeps the state: the tree holds what show printed
+    assert!(
+        xenfab(&["render", "--example", "-o", out_s])
+            .status
+            .success()
+    );
+    let provision = "dom0s/xen01.example.org/libvirt/vali.xml";
+    let o = xenfab(&["show", "vali", provision, "--example", "-o", out_s]);
+    assert_eq!(o.stdout, fs::read(out.join(provision)).unwrap());
+    // a tree that is not there is an error, not a tree without recorded states
+    let o = xenfab(&[
+        "show",
+        "vali",
+        "--example",
+        "-o",
+        dir.path().join("nope").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+/// An unknown host or artefact is an error that names it and the ones there are; hostile
+/// names are names, never paths: nothing outside the rendered host is read or printed.
+#[test]
+fn show_refuses_unknown_and_hostile_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    assert!(
+        xenfab(&["render", "--example", "-o", out_s])
+            .status
+            .success()
+    );
+    fs::write(dir.path().join("secret"), "SECRET\n").unwrap();
+    let before = snapshot(&out);
+    let o = xenfab(&["show", "nope", "--example"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).is_empty());
+    assert!(stderr(&o).contains("no host `nope`"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("xen01, ullr, vali"), "{}", stderr(&o));
+
+    let o = xenfab(&["show", "xen01", "nope.cfg", "--example"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).is_empty());
+    let err = stderr(&o);
+    assert!(
+        err.contains("`xen01.example.org` has no artefact `nope.cfg`"),
+        "{err}"
+    );
+    assert!(err.contains("kickstart/xen01.example.org.ks"), "{err}");
+    // another host's artefact is not this one's
+    let o = xenfab(&[
+        "show",
+        "ullr",
+        "kickstart/xen01.example.org.ks",
+        "--example",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    // the site's files are no host's
+    let o = xenfab(&["show", "xen01", "dhcp/dhcpd.conf", "--example"]);
+    assert_eq!(o.status.code(), Some(1));
+
+    for artefact in [
+        "../secret",
+        "../../secret",
+        "dom0s/xen01.example.org/../../../secret",
+        "kickstart/../../secret",
+        "/etc/passwd",
+        "xen/ullr\" ; cat ../secret",
+        "xen/ullr\n",
+        "",
+    ] {
+        for tree in [&[][..], &["-o", out_s][..]] {
+            let o = xenfab(&[&["show", "xen01", artefact, "--example"][..], tree].concat());
+            assert_eq!(o.status.code(), Some(1), "{artefact:?}");
+            assert!(stdout(&o).is_empty(), "{artefact:?}");
+            let err = stderr(&o);
+            assert!(!err.contains("SECRET") && !err.contains("root:"), "{err}");
+            // one line: a newline in the name is escaped
+            assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        }
+    }
+    for host in [
+        "../xen01", "xen01/..", "xen01\"", "xen01'", "xen01\n", "*", "",
+    ] {
+        let o = xenfab(&["show", host, "--example", "-o", out_s]);
+        assert_eq!(o.status.code(), Some(1), "{host:?}: {}", stderr(&o));
+        assert!(stdout(&o).is_empty(), "{host:?}");
+        assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
+    }
+    assert_eq!(snapshot(&out), before, "show wrote into the tree");
+}

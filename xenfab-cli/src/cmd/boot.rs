@@ -55,6 +55,12 @@ pub struct TftpArgs {
 }
 
 impl TftpArgs {
+    /// The tree given as `-o DIR` or `--tftp-root DIR` by a command where it is optional
+    /// (`show`); `None` when neither is given.
+    pub fn given(output: Option<PathBuf>, tftp_root: Option<PathBuf>) -> Option<TftpArgs> {
+        (output.is_some() || tftp_root.is_some()).then_some(TftpArgs { output, tftp_root })
+    }
+
     /// The TFTP root, and the directory to lock: the tree `render` writes (so that a render
     /// and a switch take turns), or the TFTP root given. It must be there: a mistyped
     /// directory is an error, not a tree where no host was ever switched.
@@ -94,16 +100,7 @@ enum State {
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     let loaded = args.fabric.load("boot")?.loaded;
     let f = &loaded.fabric;
-    let wanted = args.host.to_ascii_lowercase();
-    let host = f
-        .hosts()
-        .find(|h| h.name().as_str() == wanted || f.fqdn(h.name()) == wanted)
-        .ok_or_else(|| {
-            Failure::Invalid(format!(
-                "error: no host `{}` in the fabric",
-                args.host.escape_debug()
-            ))
-        })?;
+    let host = find_host(f, &args.host)?;
     let Some(wanted_state) = args.state else {
         return super::status::print_one(f, host, &args.tree, args.lock);
     };
@@ -186,6 +183,28 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The host `name` (short name or FQDN) of `fabric`, or an error naming it (exit 1).
+pub fn find_host<'f>(fabric: &'f xenfab_core::Fabric, name: &str) -> Result<HostRef<'f>, Failure> {
+    /// How many of the fabric's hosts the error names.
+    const NAMED: usize = 12;
+    fabric.host(name).ok_or_else(|| {
+        let all = fabric.hosts().count();
+        let mut names: Vec<&str> = fabric
+            .hosts()
+            .take(NAMED)
+            .map(|h| h.name().as_str())
+            .collect();
+        if all > NAMED {
+            names.push("…");
+        }
+        Failure::Invalid(format!(
+            "error: no host `{}` in the fabric (its {all} host(s): {}; `xenfab status` lists them)",
+            name.escape_debug(),
+            names.join(", ")
+        ))
+    })
 }
 
 /// True for a Debian guest: debootstrap installs it from its dom0 (render/debootstrap).

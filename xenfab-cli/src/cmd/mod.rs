@@ -12,6 +12,7 @@ mod render;
 mod report;
 mod schema;
 mod serve;
+mod show;
 mod status;
 mod validate;
 mod xend_config;
@@ -46,6 +47,7 @@ enum Command {
     DhcpdConfig(dhcpd_config::Args),
     Boot(boot::Args),
     Status(status::Args),
+    Show(show::Args),
     Report(report::Args),
     Quattor(quattor::Args),
     Serve(serve::Args),
@@ -65,6 +67,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::DhcpdConfig(args) => dhcpd_config::run(&args),
         Command::Boot(args) => boot::run(&args),
         Command::Status(args) => status::run(&args),
+        Command::Show(args) => show::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Quattor(args) => quattor::run(&args),
         Command::Serve(args) => serve::run(&args),

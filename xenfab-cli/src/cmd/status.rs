@@ -73,7 +73,7 @@ impl HostState {
 /// The recorded states of the tree `tree` names, read under a shared lock (a `boot` switching
 /// a host waits, and is not seen half done), applied to `fabric` as `render` applies them; each
 /// recorded state the fabric's host cannot be in is said on stderr, as `render` says it.
-fn recorded(
+pub(super) fn recorded(
     fabric: &mut Fabric,
     tree: &TftpArgs,
     lock: fabric::LockArgs,
