@@ -1245,3 +1245,59 @@ fn show_refuses_unknown_and_hostile_names() {
     }
     assert_eq!(snapshot(&out), before, "show wrote into the tree");
 }
+
+/// `report --host` reports the dom0s named, a guest's name its dom0, in the fabric's order.
+#[test]
+fn report_host_reports_the_dom0s_named() {
+    let dom0s = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.contains(": hardware "))
+            .map(|l| l.split(':').next().unwrap().to_owned())
+            .collect()
+    };
+    let all = xenfab(&["report", "--example"]);
+    assert_eq!(
+        dom0s(&stdout(&all)),
+        [
+            "xen01.example.org",
+            "xen02.example.org",
+            "xen03.example.org"
+        ]
+    );
+    let o = xenfab(&["report", "--example", "--host", "xen03", "--host", "ullr"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        dom0s(&stdout(&o)),
+        ["xen01.example.org", "xen03.example.org"]
+    );
+    // each section as in the whole report
+    let section = |text: &str, dom0: &str| -> String {
+        text.split("\n\n")
+            .find(|s| s.starts_with(dom0))
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        section(&stdout(&o), "xen01"),
+        section(&stdout(&all), "xen01")
+    );
+    let o = xenfab(&[
+        "report",
+        "--example",
+        "--json",
+        "--host",
+        "skadi.example.org",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let names: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["dom0"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["xen02.example.org"]);
+    let o = xenfab(&["report", "--example", "--host", "../xen01"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).is_empty());
+    assert!(stderr(&o).contains("no host `../xen01`"), "{}", stderr(&o));
+}
