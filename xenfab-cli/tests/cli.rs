@@ -1007,6 +1007,16 @@ fn format_and_fabric_options_read_any_fabric_the_same_way() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// The example with guest `ullr`'s memory doubled, in `dir`: a change to one guest.
+fn example_with_ullr_doubled(dir: &Path) -> String {
+    let example = stdout(&xenfab(&["example"]));
+    let changed = example.replacen("memory = \"1024M\"", "memory = \"2048M\"", 1);
+    assert_ne!(changed, example, "the example has no guest of 1024M");
+    let path = dir.join("fabric.toml");
+    fs::write(&path, changed).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
 /// Every file under `dir` with its contents (a link: its target), for "nothing changed".
 fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
@@ -1244,6 +1254,123 @@ fn show_refuses_unknown_and_hostile_names() {
         assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
     }
     assert_eq!(snapshot(&out), before, "show wrote into the tree");
+}
+
+/// `render --host HOST` with `--dry-run`, `--check` or `--stat` shows that host's entries
+/// alone and names the site's files it leaves out; it writes nothing, another host's file
+/// edited by hand stays so, and a render without one of the three is refused.
+#[test]
+fn render_host_shows_one_hosts_entries_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    assert!(
+        xenfab(&["render", "--example", "-o", out_s])
+            .status
+            .success()
+    );
+    let fabric = example_with_ullr_doubled(dir.path());
+    let bragi = out.join("kickstart/bragi.example.org.ks");
+    let mut edited = fs::read_to_string(&bragi).unwrap();
+    edited.push_str("# by hand\n");
+    fs::write(&bragi, &edited).unwrap();
+    let before = snapshot(&out);
+    let render =
+        |extra: &[&str]| xenfab(&[&["render", fabric.as_str(), "-o", out_s][..], extra].concat());
+
+    // writing some hosts' entries alone is refused, before anything is read or written
+    let o = render(&["--host", "ullr"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--dry-run, --check or --stat"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(snapshot(&out), before);
+
+    let o = render(&["--host", "ullr", "--dry-run"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let diff = stdout(&o);
+    let shown: Vec<&str> = diff
+        .lines()
+        .filter_map(|l| l.strip_prefix("+++ b/"))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "dom0s/xen01.example.org/libvirt/ullr.xml",
+            "dom0s/xen01.example.org/xen/ullr",
+            "inventory/hosts/ullr.example.org.json",
+            "kickstart/ullr.example.org.ks",
+        ],
+        "{diff}"
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains("would write") && err.contains("for ullr.example.org: 0 created, 4 changed"),
+        "{err}"
+    );
+    assert!(
+        err.contains("not shown: 1 site file(s) that list every host")
+            && err.contains("inventory/capacity.txt"),
+        "{err}"
+    );
+    // xen01's provision.sh and inventory, and bragi's kickstart edited by hand
+    assert!(
+        err.contains("entries of other hosts (bragi.example.org, xen01.example.org)"),
+        "{err}"
+    );
+
+    let o = render(&["--host", "ullr", "--check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = render(&["--host", "xen03", "--host", "idunn.example.org", "--check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).is_empty());
+    // the hand edit is bragi's to show
+    let o = render(&["--host", "bragi", "--check"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("-# by hand"), "{}", stdout(&o));
+
+    let o = render(&["--host", "xen01", "--stat"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stat = stdout(&o);
+    let paths: Vec<&str> = stat
+        .lines()
+        .filter_map(|l| l.strip_prefix("~ "))
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "dom0s/xen01.example.org/libvirt/ullr.xml",
+            "dom0s/xen01.example.org/provision.sh",
+            "dom0s/xen01.example.org/xen/ullr",
+            "inventory/hosts/xen01.example.org.json",
+        ],
+        "{stat}"
+    );
+    assert!(
+        stat.ends_with("4 files changed, 5 insertions(+), 5 deletions(-)\n"),
+        "{stat}"
+    );
+
+    let o = render(&["--host", "nope", "--dry-run"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no host `nope`"), "{}", stderr(&o));
+
+    // nothing was written: the other host's hand edit is still there
+    assert_eq!(snapshot(&out), before);
+    assert_eq!(fs::read_to_string(&bragi).unwrap(), edited);
+
+    // and the next full render is whole and right
+    let o = render(&[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        !fs::read_to_string(&bragi).unwrap().contains("# by hand"),
+        "the full render put bragi's kickstart back"
+    );
+    let o = render(&["--check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
 
 /// `report --host` reports the dom0s named, a guest's name its dom0, in the fabric's order.

@@ -1,13 +1,20 @@
-//! `xenfab render FILE|--example -o DIR [--dry-run|--check] [--stat] [--force]`: write every
-//! artefact into an output tree, or show what would change.
+//! `xenfab render FILE|--example -o DIR [--dry-run|--check] [--stat] [--force] [--host HOST]...`:
+//! write every artefact into an output tree, or show what would change.
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use std::collections::BTreeSet;
+
+use xenfab_core::Fabric;
 use xenfab_core::fingerprint::Fingerprinted;
-use xenfab_core::output::{DiffError, LockKind, PlanOptions, SiteStamp, Survey, plan_streamed};
+use xenfab_core::output::{
+    DiffError, LockKind, PlanOptions, RelPath, SiteStamp, StreamedPlan, Summary, Survey,
+    plan_streamed,
+};
+use xenfab_core::render::owners::Owners;
 
 use crate::fabric::{Failure, LockArgs, Sourced, WriterFabricArg};
 
@@ -26,6 +33,12 @@ pub struct Args {
     output: PathBuf,
     #[command(flatten)]
     write: WriteArgs,
+    /// Show only the entries of this host (short name or FQDN) with --dry-run, --check or
+    /// --stat: a dom0's own files (its directory, its guests' configs among them) or a
+    /// guest's. Give it again for more. A render that writes writes the whole tree: --host
+    /// without one of the three is refused.
+    #[arg(long = "host", value_name = "HOST")]
+    hosts: Vec<String>,
 }
 
 /// The options of every command that renders into an output tree.
@@ -60,7 +73,24 @@ impl WriteArgs {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
-    write(|| args.fabric.load("render"), &args.output, args.write)
+    if !args.hosts.is_empty() && !args.write.shows_only() {
+        // A render of some hosts' entries alone would leave the tree's manifest saying what
+        // no full render made (its parts' fingerprints, the site's files that list every
+        // host): the next render could take a part for up to date that is not.
+        return Err(Failure::Io(
+            "error: --host shows some hosts' entries of a render (with --dry-run, --check or \
+             --stat) and writes nothing: a render writes the whole tree, so that the site's \
+             files and every part stay consistent; add --dry-run, --check or --stat, or leave \
+             out --host"
+                .to_owned(),
+        ));
+    }
+    write_hosts(
+        || args.fabric.load("render"),
+        &args.output,
+        args.write,
+        &args.hosts,
+    )
 }
 
 /// With `XENFAB_TIMINGS` set, how long a step took (since `since`) on stderr: the figures of
@@ -110,6 +140,16 @@ pub fn write(
     load: impl FnOnce() -> Result<Sourced, Failure>,
     output: &Path,
     args: WriteArgs,
+) -> Result<ExitCode, Failure> {
+    write_hosts(load, output, args, &[])
+}
+
+/// [`write`], showing only the entries of `hosts` (none: every entry) when it only shows.
+fn write_hosts(
+    load: impl FnOnce() -> Result<Sourced, Failure>,
+    output: &Path,
+    args: WriteArgs,
+    hosts: &[String],
 ) -> Result<ExitCode, Failure> {
     let mut step = Instant::now();
     // Held until the tree is written: another run waits, and sees the tree whole.
@@ -170,6 +210,9 @@ pub fn write(
         };
         eprintln!("timing: parts rendered: {rendered} of {all}{kept}");
     }
+    if !hosts.is_empty() {
+        return show_hosts(&plan, fabric.fabric(), hosts, args);
+    }
     if args.stat {
         let stats = plan.stat()?;
         super::print(&stat_lines(&stats))?;
@@ -224,6 +267,103 @@ pub fn write(
     eprintln!("{}: {summary}", output.display());
     timing("report", step);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--dry-run`, `--check` or `--stat` of the entries of `hosts` alone (`--host`); what the
+/// other entries would do is summed up on stderr, the site's files that would change named.
+fn show_hosts(
+    plan: &StreamedPlan<'_>,
+    fabric: &Fabric,
+    hosts: &[String],
+    args: WriteArgs,
+) -> Result<ExitCode, Failure> {
+    use xenfab_core::output::ChangeKind;
+    let mut wanted = BTreeSet::new();
+    for name in hosts {
+        wanted.insert(fabric.fqdn(super::boot::find_host(fabric, name)?.name()));
+    }
+    let owners = Owners::new(fabric);
+    let select = |path: &RelPath| {
+        owners
+            .of(path.as_str())
+            .iter()
+            .any(|h| wanted.contains(&fabric.fqdn(h.name())))
+    };
+    if args.stat {
+        let stats = plan.stat_of(select)?;
+        super::print(&stat_lines(&stats))?;
+    } else {
+        let mut failed = None;
+        super::print_with(|out| match plan.write_diff_of(out, select) {
+            Err(DiffError::Write(err)) => Err(err),
+            Err(DiffError::Render(err)) => {
+                failed = Some(err);
+                Ok(())
+            }
+            Ok(()) => Ok(()),
+        })?;
+        if let Some(err) = failed {
+            return Err(err.into());
+        }
+    }
+    let mut shown = Summary::default();
+    let (mut site, mut others, mut removed) = (Vec::new(), 0usize, 0usize);
+    // the other hosts whose entries would change, by FQDN
+    let mut other_hosts = BTreeSet::new();
+    for change in plan.changes() {
+        if select(&change.path) {
+            match change.kind {
+                ChangeKind::Create => &mut shown.created,
+                ChangeKind::Change => &mut shown.changed,
+                ChangeKind::Unchanged => &mut shown.unchanged,
+                ChangeKind::Remove => &mut shown.removed,
+            }
+            .push(change.path.clone());
+        } else if change.kind != ChangeKind::Unchanged {
+            let of = owners.of(change.path.as_str());
+            if change.kind == ChangeKind::Remove {
+                // its part is the old manifest's: another host's, a gone host's or the site's
+                removed += 1;
+            } else if of.is_empty() {
+                site.push(change.path.as_str());
+            } else {
+                others += 1;
+                other_hosts.extend(of.iter().map(|h| fabric.fqdn(h.name())));
+            }
+        }
+    }
+    let names: Vec<&str> = wanted.iter().map(String::as_str).collect();
+    eprintln!(
+        "dry run: would write {} for {}: {shown}",
+        plan.root().display(),
+        names.join(", ")
+    );
+    if !site.is_empty() {
+        eprintln!(
+            "not shown: {} site file(s) that list every host, which a render without --host \
+             writes: {}",
+            site.len(),
+            site.join(", ")
+        );
+    }
+    if others > 0 {
+        let hosts: Vec<&str> = other_hosts.iter().map(String::as_str).collect();
+        let hosts = if hosts.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", hosts.join(", "))
+        };
+        eprintln!("not shown: {others} entries of other hosts{hosts}");
+    }
+    if removed > 0 {
+        eprintln!("not shown: {removed} entries to remove that are not the hosts' given");
+    }
+    let changes = shown.created.len() + shown.changed.len() + shown.removed.len();
+    Ok(if args.check && changes > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// The widest bar of `--stat`, in columns, as git's default for a narrow terminal.
