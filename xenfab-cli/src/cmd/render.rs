@@ -144,7 +144,7 @@ pub fn write(
     write_hosts(load, output, args, &[])
 }
 
-/// [`write`], showing only the entries of `hosts` (none: every entry) when it only shows.
+/// [`write()`], showing only the entries of `hosts` (none: every entry) when it only shows.
 fn write_hosts(
     load: impl FnOnce() -> Result<Sourced, Failure>,
     output: &Path,
