@@ -49,6 +49,9 @@ NICE=${NICE:-10}
 D=$TREE/dom0s/$FQDN
 [ -d "$D" ] || { echo "run.sh: no dom0s/$FQDN in $TREE" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "run.sh: must run as root (chroot, loop-free mkfs)" >&2; exit 2; }
+# QEMU's serial input is /dev/null: were it a regular file (something run as root replaced it),
+# GRUB would read its text as keys, stop its countdown and sit in the menu until the limit.
+[ -c /dev/null ] || { echo "run.sh: /dev/null is not the null device (ls -l /dev/null): restore it with rm /dev/null; mknod -m 666 /dev/null c 1 3" >&2; exit 2; }
 log() { printf '### %s %s\n' "$(date +%T)" "$*" >&2; }
 
 need=()

@@ -4,7 +4,7 @@
   pages are UTF-8, preconv; ``-man``; ``-ww``: every warning) with no warning, and
   ``man -l`` shows ``xenfab.1`` with every command in it.
 - The completion scripts load in their shells: bash (sourced, then asked to complete
-  ``xenfab re`` and ``xenfab render --ch``), zsh (``compinit``, the script as ``_xenfab``,
+  ``xenfab re`` and ``xenfab render --ch``), zsh (``compinit -D``, the script as ``_xenfab``,
   parsed with ``zsh -n``) and fish (``fish --no-execute``).
 
 The ``xenfab`` binary is ``target/debug/xenfab`` (built by ``cargo test``) unless ``XENFAB``
@@ -82,8 +82,11 @@ def test_zsh_and_fish_read_their_scripts(tmp_path: Path) -> None:
     zsh.write_text(xenfab("completions", "zsh"), encoding="utf-8")
     r = run(["zsh", "-n", str(zsh)])
     assert r.returncode == 0, r.stderr
+    # -D: no dump file. (Not `-d /dev/null`: compdump writes its dump beside the name and
+    # `mv -f`s it there, which as root replaces /dev/null with a regular file; everything
+    # that then writes to /dev/null fills it, and everything that reads it gets that text.)
     r = run(["zsh", "-f", "-c", f"fpath=({tmp_path} $fpath); autoload -U compinit; "
-             "compinit -u -d /dev/null; print -r -- ${_comps[xenfab]}"])
+             "compinit -u -D; print -r -- ${_comps[xenfab]}"])
     assert r.returncode == 0 and r.stdout.strip() == "_xenfab", r.stdout + r.stderr
     fish = tmp_path / "xenfab.fish"
     fish.write_text(xenfab("completions", "fish"), encoding="utf-8")
