@@ -134,13 +134,24 @@ struct Dom0Summary<'a> {
     guests: Vec<&'a crate::model::HostName>,
 }
 
-fn dom0_capacity(fabric: &Fabric, d: &Dom0) -> Result<Capacity, RenderError> {
+/// The capacity of the dom0 `d`: what `inventory/capacity.txt`, `xenfab report` and its
+/// inventory file show.
+pub fn dom0_capacity(fabric: &Fabric, d: &Dom0) -> Result<Capacity, RenderError> {
     let hw = lookup::hardware(fabric, d)?;
     let scheme = lookup::layout(fabric, d)?;
     Ok(capacity(d, hw, &scheme, fabric.site.hypervisor_memory))
 }
 
 fn host_json(fabric: &Fabric, host: HostRef<'_>) -> Result<String, RenderError> {
+    let mut text = serde_json::to_string_pretty(&host_value(fabric, host)?)?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// What `inventory/hosts/<fqdn>.json` holds of `host`: everything xenfab knows of it, every
+/// default applied (a dom0 with its capacity and its guests' names, a guest with its dom0's
+/// FQDN), sizes in MiB.
+pub fn host_value(fabric: &Fabric, host: HostRef<'_>) -> Result<serde_json::Value, RenderError> {
     let json = match host {
         HostRef::Dom0(d) => HostJson {
             fqdn: fabric.fqdn(&d.name),
@@ -172,9 +183,7 @@ fn host_json(fabric: &Fabric, host: HostRef<'_>) -> Result<String, RenderError> 
             host: HostBody::Guest(g),
         },
     };
-    let mut text = serde_json::to_string_pretty(&json)?;
-    text.push('\n');
-    Ok(text)
+    Ok(serde_json::to_value(&json)?)
 }
 
 #[derive(Serialize)]

@@ -112,6 +112,12 @@ impl Source {
         &self.file
     }
 
+    /// The text of a fabric file read as TOML (which places each diagnostic on its line);
+    /// `None` for one read as JSON or built otherwise.
+    pub fn toml_text(&self) -> Option<&str> {
+        self.toml.as_deref()
+    }
+
     /// The name of the input in messages.
     pub fn origin(&self) -> &str {
         &self.origin
