@@ -23,6 +23,7 @@ mod _xenfab {
     use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
     use pyo3::prelude::*;
     use pyo3::types::{PyDict, PyType};
+    use xenfab_core::FabricFile;
     use xenfab_core::input::text::ReadError;
     use xenfab_core::output::{Entry, LockKind, PlanOptions, SiteStamp, TreeLock};
     use xenfab_core::render::kickstart::reinstall;
@@ -218,7 +219,7 @@ mod _xenfab {
         severity: &'static str,
         /// The stable, kebab-case name of the rule, such as ``"ip-outside-network"``.
         #[pyo3(get)]
-        code: &'static str,
+        code: String,
         /// The field it is about, such as ``"dom0s[xen01].guests[ullr].ip"``; ``""`` for the
         /// whole fabric.
         #[pyo3(get)]
@@ -246,7 +247,7 @@ mod _xenfab {
                     xenfab_core::Severity::Error => "error",
                     xenfab_core::Severity::Warning => "warning",
                 },
-                code: d.code,
+                code: d.code.to_owned(),
                 path: d.path.to_string(),
                 message: d.message.clone(),
                 file: location.map(|l| l.file.to_string()),
@@ -266,6 +267,77 @@ mod _xenfab {
 
         fn __repr__(&self) -> String {
             format!("<Diagnostic {}>", self.text)
+        }
+
+        /// Pickled as its fields, and its line as it was printed.
+        #[allow(
+            clippy::type_complexity,
+            reason = "the arguments of `_unpickle`, as Python's pickle takes them"
+        )]
+        fn __reduce__<'py>(
+            slf: &Bound<'py, Self>,
+        ) -> PyResult<(
+            Bound<'py, PyAny>,
+            (
+                &'static str,
+                String,
+                String,
+                String,
+                Option<String>,
+                Option<u32>,
+                Option<u32>,
+                String,
+            ),
+        )> {
+            let d = slf.get();
+            Ok((
+                slf.get_type().getattr("_unpickle")?,
+                (
+                    d.severity,
+                    d.code.clone(),
+                    d.path.clone(),
+                    d.message.clone(),
+                    d.file.clone(),
+                    d.line,
+                    d.column,
+                    d.text.clone(),
+                ),
+            ))
+        }
+
+        /// The diagnostic `__reduce__` pickled.
+        #[staticmethod]
+        #[allow(clippy::too_many_arguments, reason = "the fields of a diagnostic")]
+        fn _unpickle(
+            severity: &str,
+            code: String,
+            path: String,
+            message: String,
+            file: Option<String>,
+            line: Option<u32>,
+            column: Option<u32>,
+            text: String,
+        ) -> PyResult<Diagnostic> {
+            let severity = match severity {
+                "error" => "error",
+                "warning" => "warning",
+                other => {
+                    return Err(PyValueError::new_err(format!(
+                        "unknown severity `{}`",
+                        shown(other)
+                    )));
+                }
+            };
+            Ok(Diagnostic {
+                severity,
+                code,
+                path,
+                message,
+                file,
+                line,
+                column,
+                text,
+            })
         }
     }
 
@@ -567,22 +639,28 @@ mod _xenfab {
                     data.get_type().name()?
                 )));
             }
-            // `json.dumps` takes dicts, not every mapping.
+            // Depythonized from a dict, as `dict(data)` gives, with the path of a bad field.
             let dict = py.get_type::<PyDict>().call1((data,))?;
-            let text: String = py
-                .import("json")?
-                .call_method1("dumps", (dict,))
-                .map_err(|e| ParseError::new_err(format!("{origin}: {e}")))?
-                .extract()?;
-            match Source::parse(&text, Format::Json, origin) {
-                Ok(source) => Ok(Fabric::of_source(&source)),
-                // Lines and columns of the intermediate JSON text mean nothing to the caller.
-                Err(Error::Parse(e)) => Err(ParseError::new_err(format!(
-                    "{origin}: {}",
-                    e.message.replace('\n', " ")
-                ))),
-                Err(e) => Err(py_err(py, e)),
-            }
+            // Through a JSON value: serde_json's messages are those of `from_json` (`invalid
+            // type: string "x", expected u32`), where pythonize's would be Python's.
+            let mut de = pythonize::Depythonizer::from_object(&dict);
+            let file = serde_path_to_error::deserialize::<_, serde_json::Value>(&mut de)
+                .map_err(|e| (e.path().to_string(), e.into_inner().to_string()))
+                .and_then(|value| {
+                    serde_path_to_error::deserialize::<_, FabricFile>(value)
+                        .map_err(|e| (e.path().to_string(), e.into_inner().to_string()))
+                });
+            let file = file.map_err(|(path, error)| {
+                let path = (path != ".").then_some(path);
+                let place = path
+                    .as_deref()
+                    .map(|p| format!("{p}: "))
+                    .unwrap_or_default();
+                let text = format!("{origin}: {place}{}", error.replace('\n', " "));
+                let message = xenfab_core::escape_controls(&text).into_owned();
+                ParseError::new_err((message, None::<u32>, None::<u32>, path))
+            })?;
+            Ok(Fabric::of_source(&Source::from_file(file, origin)))
         }
 
         /// Reads a Quattor site's compiled profiles (pan XML or JSON, gzip'd or not) in

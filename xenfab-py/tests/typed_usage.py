@@ -71,6 +71,11 @@ def main(out: pathlib.Path) -> None:
     assert files and links
     assert write(fabric, out)
     assert fabric.domain == "example.org"
+    try:
+        xenfab.Fabric.from_dict({"version": 1, "site": {"nmae": "grid"}})
+    except xenfab.ParseError as e:
+        path: str | None = e.path
+        assert path == "site.nmae"
     mac: str = xenfab.derive_mac("192.168.96.43", scheme="local-ipv4")
     name: str = xenfab.pxelinux_name(xenfab.derive_mac("192.168.96.43"))
     hexed: str = xenfab.hex_ip("192.168.96.43")

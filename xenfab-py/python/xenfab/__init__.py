@@ -24,7 +24,7 @@ Helpers: :func:`derive_mac`, :func:`hex_ip`, :func:`pxelinux_name`, :func:`ks_re
 :func:`example`.
 
 Errors: :class:`XenfabError`, and below it :class:`ParseError` (also a :class:`ValueError`,
-with ``.line`` and ``.column``), :class:`ValidationError` (also a :class:`ValueError`, with
+with ``.line``, ``.column`` and ``.path``), :class:`ValidationError` (also a :class:`ValueError`, with
 ``.diagnostics``) and :class:`RenderError`. A bad address
 or MAC given to a helper raises :class:`ValueError`; a file that cannot be read,
 :class:`OSError`.

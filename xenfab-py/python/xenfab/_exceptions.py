@@ -7,7 +7,7 @@ a native exception type cannot be.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:
     from ._xenfab import Diagnostic
@@ -31,10 +31,26 @@ class ParseError(XenfabError, ValueError):
     column: int | None
     """The column in characters, counted from 1, or ``None`` where unknown."""
 
-    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+    path: str | None
+    """The field of a mapping given to ``Fabric.from_dict`` that is wrong, such as
+    ``"dom0s[0].guests[1]"`` (the message names it too), or ``None`` where the error is not
+    about one field, or not about a mapping."""
+
+    def __init__(
+        self,
+        message: str,
+        line: int | None = None,
+        column: int | None = None,
+        path: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.line = line
         self.column = column
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # An exception pickles its `args`, the message alone: the place goes with it.
+        return (type(self), (str(self), self.line, self.column, self.path), self.__dict__)
 
 
 class ValidationError(XenfabError, ValueError):
@@ -47,6 +63,10 @@ class ValidationError(XenfabError, ValueError):
     def __init__(self, message: str, diagnostics: Sequence[Diagnostic] = ()) -> None:
         super().__init__(message)
         self.diagnostics = list(diagnostics)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # An exception pickles its `args`, the message alone: the diagnostics go with it.
+        return (type(self), (str(self), self.diagnostics), self.__dict__)
 
 
 class RenderError(XenfabError):
