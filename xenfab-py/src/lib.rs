@@ -17,15 +17,20 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Native helpers of xenfab, which renders Xen provisioning configs from one fabric description.
 #[pymodule]
 mod _xenfab {
+    use std::collections::HashMap;
     use std::net::Ipv4Addr;
     use std::path::PathBuf;
+    use std::sync::{Arc, OnceLock};
 
-    use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
+    use pyo3::exceptions::{PyKeyError, PyOSError, PyTypeError, PyValueError};
     use pyo3::prelude::*;
-    use pyo3::types::{PyDict, PyType};
+    use pyo3::sync::PyOnceLock;
+    use pyo3::types::{PyDict, PyTuple, PyType, PyWeakrefMethods, PyWeakrefReference};
     use xenfab_core::FabricFile;
     use xenfab_core::input::text::ReadError;
+    use xenfab_core::model::{HostRef, MacSource};
     use xenfab_core::output::{Entry, LockKind, PlanOptions, SiteStamp, TreeLock};
+    use xenfab_core::render::inventory;
     use xenfab_core::render::kickstart::reinstall;
     use xenfab_core::{Diagnostics, Error, Format, Loaded, Location, MacAddr, MacScheme, Source};
 
@@ -424,30 +429,454 @@ mod _xenfab {
         }
     }
 
-    /// A guest (domU) of a dom0.
+    /// What a :class:`Fabric` and every value read from it share: the checked fabric, and
+    /// what makes it again (for pickling). It holds no Python object, so that values can
+    /// keep it without making reference cycles.
+    struct Shared {
+        checked: Result<Loaded, Diagnostics>,
+        /// Where it came from, recorded in an output tree's manifest by `write`.
+        origin: String,
+        remake: Remake,
+    }
+
+    /// How a fabric is read again when it is unpickled.
+    enum Remake {
+        /// From its parsed source: the TOML text when it was TOML (diagnostics keep their
+        /// lines), else the fabric file it holds, as JSON.
+        Source(Box<Source>),
+        /// From the Quattor profiles in the directory, which gave no fabric file.
+        Quattor(PathBuf),
+    }
+
+    impl Shared {
+        /// The valid fabric; a value of the model only exists for one.
+        fn fabric(&self) -> PyResult<&xenfab_core::Fabric> {
+            self.checked
+                .as_ref()
+                .map(|l| &l.fabric)
+                .map_err(|_| RenderError::new_err("internal: a value of an invalid fabric"))
+        }
+
+        fn dom0(&self, index: usize) -> PyResult<&xenfab_core::model::Dom0> {
+            self.fabric()?
+                .dom0s
+                .get(index)
+                .ok_or_else(|| RenderError::new_err("internal: no such dom0"))
+        }
+
+        fn guest(&self, dom0: usize, index: usize) -> PyResult<&xenfab_core::model::Guest> {
+            self.dom0(dom0)?
+                .guests
+                .get(index)
+                .ok_or_else(|| RenderError::new_err("internal: no such guest"))
+        }
+
+        /// `inventory/hosts/<fqdn>.json` of a host, as a JSON value.
+        fn host_value(&self, dom0: usize, guest: Option<usize>) -> PyResult<serde_json::Value> {
+            let fabric = self.fabric()?;
+            let d = self.dom0(dom0)?;
+            let host = match guest {
+                Some(g) => HostRef::Guest(d, self.guest(dom0, g)?),
+                None => HostRef::Dom0(d),
+            };
+            inventory::host_value(fabric, host).map_err(|e| RenderError::new_err(chain(&e)))
+        }
+    }
+
+    /// How a dom0 or guest pickles: a lookup method of `Fabric`, its fabric and its name.
+    type ByName<'py> = (Bound<'py, PyAny>, (Bound<'py, PyAny>, String));
+
+    /// The :class:`Fabric` object a value was read from, for `__reduce__`: the same object
+    /// while it lives (so that a pickle holds one fabric, and what is unpickled shares it),
+    /// else a new one of the same fabric.
+    fn fabric_object<'py>(
+        py: Python<'py>,
+        fabric: &Py<PyWeakrefReference>,
+        shared: &Arc<Shared>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        match fabric.bind(py).upgrade() {
+            Some(fabric) => Ok(fabric),
+            None => Ok(Bound::new(py, Fabric::of_shared(Arc::clone(shared)))?.into_any()),
+        }
+    }
+
+    /// `a, b, c` of at most five names, then how many there are in all.
+    fn some_names<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
+        let count = names.len();
+        let mut shown: Vec<String> = names.take(5).map(|n| format!("`{}`", shown(n))).collect();
+        if count > shown.len() {
+            shown.push(format!("… ({count} in all)"));
+        }
+        shown.join(", ")
+    }
+
+    /// A Python value of a serde value (a dict, list, str, int, bool or None).
+    fn to_python<'py, T: serde::Serialize>(
+        py: Python<'py>,
+        value: &T,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Ok(pythonize::pythonize(py, value)?)
+    }
+
+    /// The hash of a string key, for `__hash__`.
+    fn hash_of(key: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        key.hash(&mut hasher);
+        hasher.finish()
+    }
+
+    /// The name serde gives a unit enum value (`raid10`, `x86_64`).
+    fn serde_name<T: serde::Serialize>(value: &T) -> String {
+        serde_json::to_value(value)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    /// A hardware profile: what one model of server has.
+    #[pyclass(frozen, eq, hash, module = "xenfab._xenfab")]
+    #[derive(PartialEq, Eq, Hash)]
+    struct Hardware {
+        /// Its name, a key of the fabric file's ``hardware`` table.
+        #[pyo3(get)]
+        name: String,
+        /// Installed memory in MiB.
+        #[pyo3(get)]
+        ram_mib: u64,
+        /// Physical CPUs (cores) the hypervisor can schedule.
+        #[pyo3(get)]
+        cpus: u32,
+        /// How a RAID controller combines the disks: ``none``, ``raid1``, ``raid5``, ``raid10``.
+        #[pyo3(get)]
+        raid: String,
+        disks: Vec<(String, u64)>,
+    }
+
+    #[pymethods]
+    impl Hardware {
+        /// The physical disks: a tuple of ``(name, size_mib)`` pairs.
+        #[getter]
+        fn disks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+            PyTuple::new(py, &self.disks)
+        }
+
+        fn __repr__(&self) -> String {
+            format!(
+                "<Hardware {} ram_mib={} cpus={} raid={} disks={}>",
+                self.name,
+                self.ram_mib,
+                self.cpus,
+                self.raid,
+                self.disks.len()
+            )
+        }
+    }
+
+    /// An operating system release that hosts are installed with.
     #[pyclass(frozen, eq, hash, get_all, module = "xenfab._xenfab")]
-    #[derive(Clone, PartialEq, Eq, Hash)]
+    #[derive(PartialEq, Eq, Hash)]
+    struct Os {
+        /// Its name, a key of the fabric file's ``os`` table.
+        name: String,
+        /// Its installer family: ``el3``, ``el4``, ``el5``, ``el9`` or ``debian``.
+        family: &'static str,
+        /// The release, such as ``"5.2"``.
+        release: String,
+        /// Its architecture: ``x86_64`` or ``i386``.
+        arch: String,
+        /// The installation tree.
+        install_url: String,
+        /// The boot image that starts its installer.
+        boot_image: String,
+        /// The version of its Xen kernel (``2.6.18-92.el5``), or ``None``.
+        kernel_version: Option<String>,
+    }
+
+    #[pymethods]
+    impl Os {
+        fn __repr__(&self) -> String {
+            format!(
+                "<Os {} {} {} {}>",
+                self.name, self.family, self.release, self.arch
+            )
+        }
+    }
+
+    /// An IPv4 network that hosts live on.
+    #[pyclass(frozen, eq, hash, module = "xenfab._xenfab")]
+    #[derive(PartialEq, Eq, Hash)]
+    struct Network {
+        /// Its name, a key of the fabric file's ``networks`` table.
+        #[pyo3(get)]
+        name: String,
+        /// The subnet, such as ``"192.168.96.0/24"``.
+        #[pyo3(get)]
+        subnet: String,
+        /// The default gateway.
+        #[pyo3(get)]
+        gateway: String,
+        dns: Vec<String>,
+        /// The bridge on each dom0 that guests on this network attach to.
+        #[pyo3(get)]
+        bridge: String,
+        /// The TFTP server of hosts on it, when it is not the site's install server.
+        #[pyo3(get)]
+        next_server: Option<String>,
+        /// True for a network inside each dom0, with no uplink.
+        #[pyo3(get)]
+        host_only: bool,
+        /// Its 802.1Q VLAN id, or ``None`` when untagged.
+        #[pyo3(get)]
+        vlan: Option<u16>,
+    }
+
+    #[pymethods]
+    impl Network {
+        /// Its DNS servers, in order: a tuple of addresses.
+        #[getter]
+        fn dns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+            PyTuple::new(py, &self.dns)
+        }
+
+        fn __repr__(&self) -> String {
+            format!(
+                "<Network {} {} bridge={}>",
+                self.name, self.subnet, self.bridge
+            )
+        }
+    }
+
+    /// The fabric's OS releases, hardware profiles and networks as Python objects, made once
+    /// with the model and shared by every host that names them.
+    struct Profiles {
+        os: HashMap<String, Py<Os>>,
+        hardware: HashMap<String, Py<Hardware>>,
+        networks: HashMap<String, Py<Network>>,
+    }
+
+    impl Profiles {
+        fn new(py: Python<'_>, fabric: &xenfab_core::Fabric) -> PyResult<Profiles> {
+            let os = fabric
+                .os
+                .iter()
+                .map(|(name, o)| {
+                    let os = Os {
+                        name: name.to_string(),
+                        family: o.family.as_str(),
+                        release: o.release.to_string(),
+                        arch: serde_name(&o.arch),
+                        install_url: o.install_url.to_string(),
+                        boot_image: o.boot_image.to_string(),
+                        kernel_version: o.kernel_version.as_ref().map(ToString::to_string),
+                    };
+                    Ok((name.to_string(), Py::new(py, os)?))
+                })
+                .collect::<PyResult<_>>()?;
+            let hardware = fabric
+                .hardware
+                .iter()
+                .map(|(name, h)| {
+                    let hardware = Hardware {
+                        name: name.to_string(),
+                        ram_mib: h.ram.mib(),
+                        cpus: h.cpus,
+                        raid: serde_name(&h.raid),
+                        disks: h
+                            .disks
+                            .iter()
+                            .map(|d| (d.name.to_string(), d.size.mib()))
+                            .collect(),
+                    };
+                    Ok((name.to_string(), Py::new(py, hardware)?))
+                })
+                .collect::<PyResult<_>>()?;
+            let networks = fabric
+                .networks
+                .iter()
+                .map(|(name, n)| {
+                    let network = Network {
+                        name: name.to_string(),
+                        subnet: n.subnet.to_string(),
+                        gateway: n.gateway.to_string(),
+                        dns: n.dns.iter().map(ToString::to_string).collect(),
+                        bridge: n.bridge.to_string(),
+                        next_server: n.next_server.map(|a| a.to_string()),
+                        host_only: n.host_only,
+                        vlan: n.vlan,
+                    };
+                    Ok((name.to_string(), Py::new(py, network)?))
+                })
+                .collect::<PyResult<_>>()?;
+            Ok(Profiles {
+                os,
+                hardware,
+                networks,
+            })
+        }
+
+        /// The object named `name` in `table`; validation made sure it is there.
+        fn get<T>(py: Python<'_>, table: &HashMap<String, Py<T>>, name: &str) -> PyResult<Py<T>> {
+            table
+                .get(name)
+                .map(|o| o.clone_ref(py))
+                .ok_or_else(|| RenderError::new_err(format!("internal: no `{}`", shown(name))))
+        }
+    }
+
+    /// A guest (domU) of a dom0, every default applied; get one with :meth:`Fabric.guest`,
+    /// :meth:`Dom0.guest` or :attr:`Dom0.guests`.
+    ///
+    /// Frozen. Two guests are equal when their :meth:`to_dict` is. Pickled as its name and
+    /// its fabric.
+    #[pyclass(frozen, module = "xenfab._xenfab")]
     struct Guest {
+        shared: Arc<Shared>,
+        /// A weak reference to the `Fabric` object (a strong one would make a cycle).
+        fabric: Py<PyWeakrefReference>,
+        dom0_index: usize,
+        index: usize,
         /// Its host name.
+        #[pyo3(get)]
         name: String,
         /// Its fully qualified name.
+        #[pyo3(get)]
         fqdn: String,
+        /// The name of its dom0 (``fabric.dom0(guest.dom0)`` is the :class:`Dom0`).
+        #[pyo3(get)]
+        dom0: String,
         /// Its IPv4 address.
+        #[pyo3(get)]
         ip: String,
         /// Its MAC address (given, or derived from ``ip``).
+        #[pyo3(get)]
         mac: String,
+        /// Where its MAC comes from: ``"explicit"``, or ``"derived:<scheme>"`` (as in
+        /// ``inventory/hosts.csv``).
+        #[pyo3(get)]
+        mac_source: String,
+        /// The network of its first NIC.
+        #[pyo3(get)]
+        network: Py<Network>,
         /// How it is virtualised and booted: ``pv-pypxeboot``, ``pv-pygrub``, ``hvm``, ``pvh``, ``pv-kernel``, ``pvh-kernel``.
+        #[pyo3(get)]
         mode: String,
+        /// The OS release it is installed with.
+        #[pyo3(get)]
+        os: Py<Os>,
+        /// The boot image its network install uses.
+        #[pyo3(get)]
+        boot_image: String,
+        /// What network boot gives it next, as the fabric says: ``localboot``, ``install``,
+        /// ``reinstall`` or ``rescue``.
+        #[pyo3(get)]
+        state: &'static str,
         /// Its memory in MiB.
+        #[pyo3(get)]
         memory_mib: u64,
         /// Its virtual CPUs.
+        #[pyo3(get)]
         vcpus: u32,
-        /// Its logical volumes.
-        disks: Vec<Disk>,
+        /// Its logical volumes, a tuple of :class:`Disk`.
+        #[pyo3(get)]
+        disks: Py<PyTuple>,
+    }
+
+    impl Guest {
+        fn new(
+            py: Python<'_>,
+            shared: &Arc<Shared>,
+            fabric_ref: &Py<PyWeakrefReference>,
+            profiles: &Profiles,
+            dom0_index: usize,
+            index: usize,
+        ) -> PyResult<Guest> {
+            let fabric = shared.fabric()?;
+            let d = shared.dom0(dom0_index)?;
+            let g = shared.guest(dom0_index, index)?;
+            let disks = g.disks.iter().map(|k| Disk {
+                vg: k.vg.to_string(),
+                lv: k.lv.to_string(),
+                vdev: k.vdev.to_string(),
+                size_mib: k.size.mib(),
+            });
+            Ok(Guest {
+                shared: Arc::clone(shared),
+                fabric: fabric_ref.clone_ref(py),
+                dom0_index,
+                index,
+                name: g.name.to_string(),
+                fqdn: fabric.fqdn(&g.name),
+                dom0: d.name.to_string(),
+                ip: g.ip.to_string(),
+                mac: g.mac.to_string(),
+                mac_source: match g.mac_source {
+                    MacSource::Explicit => "explicit".to_owned(),
+                    MacSource::Derived(scheme) => format!("derived:{scheme}"),
+                },
+                network: Profiles::get(py, &profiles.networks, g.network.as_str())?,
+                mode: g.mode.as_str().to_owned(),
+                os: Profiles::get(py, &profiles.os, g.os.as_str())?,
+                boot_image: g.boot_image.to_string(),
+                state: g.state.as_str(),
+                memory_mib: g.memory.mib(),
+                vcpus: g.vcpus,
+                disks: PyTuple::new(
+                    py,
+                    disks
+                        .map(|k| Py::new(py, k))
+                        .collect::<PyResult<Vec<_>>>()?,
+                )?
+                .unbind(),
+            })
+        }
+
+        fn key(&self) -> PyResult<String> {
+            Ok(self
+                .shared
+                .host_value(self.dom0_index, Some(self.index))?
+                .to_string())
+        }
     }
 
     #[pymethods]
     impl Guest {
+        /// What ``inventory/hosts/<fqdn>.json`` holds of it: a plain, JSON-able dict with
+        /// every default applied, sizes in MiB, its dom0 as an FQDN.
+        fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+            to_python(
+                py,
+                &self.shared.host_value(self.dom0_index, Some(self.index))?,
+            )
+        }
+
+        fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+            let py = other.py();
+            match other.cast::<Guest>() {
+                Ok(other) => Ok((self.key()? == other.get().key()?)
+                    .into_pyobject(py)?
+                    .to_owned()
+                    .into_any()
+                    .unbind()),
+                Err(_) => Ok(py.NotImplemented()),
+            }
+        }
+
+        fn __hash__(&self) -> PyResult<u64> {
+            Ok(hash_of(&self.key()?))
+        }
+
+        /// Pickled as ``Fabric.guest(fabric, name)``: the fabric pickles its source.
+        fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<ByName<'py>> {
+            Ok((
+                py.get_type::<Fabric>().getattr("guest")?,
+                (
+                    fabric_object(py, &self.fabric, &self.shared)?,
+                    self.name.clone(),
+                ),
+            ))
+        }
+
         fn __repr__(&self) -> String {
             format!(
                 "<Guest {} ip={} mac={} mode={}>",
@@ -456,73 +885,329 @@ mod _xenfab {
         }
     }
 
-    /// A Xen host and its guests.
+    /// A volume group of a dom0's partition scheme and what takes its space.
     #[pyclass(frozen, eq, hash, get_all, module = "xenfab._xenfab")]
     #[derive(Clone, PartialEq, Eq, Hash)]
-    struct Dom0 {
-        /// Its host name.
+    struct VolumeGroup {
+        /// Its name (``xenvg``).
         name: String,
-        /// Its fully qualified name.
-        fqdn: String,
-        /// Its IPv4 address.
-        ip: String,
-        /// Its MAC address.
-        mac: String,
-        /// dom0's own memory in MiB.
-        memory_mib: u64,
-        /// dom0's virtual CPUs.
-        vcpus: u32,
-        /// Its Xen toolstack: ``xm`` or ``xl``.
-        toolstack: String,
-        /// Its guests.
-        guests: Vec<Guest>,
+        /// Its usable size in MiB: its physical volumes rounded down to whole extents.
+        size_mib: u64,
+        /// What dom0's own logical volumes take, in MiB (all of it when one of them grows).
+        system_mib: u64,
+        /// What the guests' disks take, in MiB.
+        guests_mib: u64,
+        /// The space for guests, in MiB: the size less dom0's own volumes.
+        available_mib: u64,
+        /// The space still free after the guests' disks, in MiB.
+        free_mib: u64,
     }
 
     #[pymethods]
-    impl Dom0 {
+    impl VolumeGroup {
         fn __repr__(&self) -> String {
             format!(
-                "<Dom0 {} ip={} guests={}>",
-                self.fqdn,
-                self.ip,
-                self.guests.len()
+                "<VolumeGroup {} {} MiB: dom0 {} + guests {} + free {}>",
+                self.name, self.size_mib, self.system_mib, self.guests_mib, self.free_mib
             )
         }
     }
 
-    fn dom0_of(fabric: &xenfab_core::Fabric, d: &xenfab_core::model::Dom0) -> Dom0 {
-        Dom0 {
-            name: d.name.to_string(),
-            fqdn: fabric.fqdn(&d.name),
-            ip: d.ip.to_string(),
-            mac: d.mac.to_string(),
-            memory_mib: d.memory.mib(),
-            vcpus: d.vcpus,
-            toolstack: d.toolstack.as_str().to_owned(),
-            guests: d
-                .guests
+    /// What a dom0 has and what its guests take, as ``xenfab report`` shows it; sizes in MiB.
+    #[pyclass(frozen, get_all, module = "xenfab._xenfab")]
+    struct Capacity {
+        /// Installed memory.
+        ram_mib: u64,
+        /// Memory kept by the hypervisor.
+        hypervisor_memory_mib: u64,
+        /// Memory given to dom0.
+        dom0_memory_mib: u64,
+        /// Memory of all its guests together.
+        guest_memory_mib: u64,
+        /// Memory the hypervisor, dom0 and the guests take together.
+        memory_used_mib: u64,
+        /// Memory left: ``ram_mib`` less ``memory_used_mib`` (0 when overcommitted).
+        memory_free_mib: u64,
+        /// Physical CPUs.
+        cpus: u32,
+        /// dom0's vCPUs.
+        dom0_vcpus: u32,
+        /// vCPUs of all its guests together.
+        guest_vcpus: u32,
+        /// Each volume group of its partition scheme, a tuple of :class:`VolumeGroup`.
+        volume_groups: Py<PyTuple>,
+        /// The mount point of the file system that holds the save area
+        /// (``/var/lib/xen/save``), or ``None`` when none does.
+        save_area_mount: Option<String>,
+        /// The size of that file system in MiB, or ``None`` when it grows or there is none.
+        save_area_mib: Option<u64>,
+    }
+
+    impl Capacity {
+        fn new(py: Python<'_>, c: &xenfab_core::model::Capacity) -> PyResult<Capacity> {
+            let vgs = c
+                .volume_groups
                 .iter()
-                .map(|g| Guest {
-                    name: g.name.to_string(),
-                    fqdn: fabric.fqdn(&g.name),
-                    ip: g.ip.to_string(),
-                    mac: g.mac.to_string(),
-                    mode: g.mode.as_str().to_owned(),
-                    memory_mib: g.memory.mib(),
-                    vcpus: g.vcpus,
-                    disks: g
-                        .disks
-                        .iter()
-                        .map(|k| Disk {
-                            vg: k.vg.to_string(),
-                            lv: k.lv.to_string(),
-                            vdev: k.vdev.to_string(),
-                            size_mib: k.size.mib(),
-                        })
-                        .collect(),
+                .map(|vg| {
+                    Py::new(
+                        py,
+                        VolumeGroup {
+                            name: vg.name.to_string(),
+                            size_mib: vg.size.mib(),
+                            system_mib: vg.system.mib(),
+                            guests_mib: vg.guests.mib(),
+                            available_mib: vg.available().mib(),
+                            free_mib: vg.free().mib(),
+                        },
+                    )
                 })
-                .collect(),
+                .collect::<PyResult<Vec<_>>>()?;
+            Ok(Capacity {
+                ram_mib: c.ram.mib(),
+                hypervisor_memory_mib: c.hypervisor_memory.mib(),
+                dom0_memory_mib: c.dom0_memory.mib(),
+                guest_memory_mib: c.guest_memory.mib(),
+                memory_used_mib: c.memory_used().mib(),
+                memory_free_mib: c.ram.saturating_sub(c.memory_used()).mib(),
+                cpus: c.cpus,
+                dom0_vcpus: c.dom0_vcpus,
+                guest_vcpus: c.guest_vcpus,
+                volume_groups: PyTuple::new(py, vgs)?.unbind(),
+                save_area_mount: c.save_area.as_ref().map(|s| s.mount.clone()),
+                save_area_mib: c
+                    .save_area
+                    .as_ref()
+                    .and_then(|s| s.size)
+                    .map(xenfab_core::Size::mib),
+            })
         }
+    }
+
+    #[pymethods]
+    impl Capacity {
+        fn __repr__(&self) -> String {
+            format!(
+                "<Capacity memory {} of {} MiB used, {} + {} of {} CPUs' vCPUs>",
+                self.memory_used_mib, self.ram_mib, self.dom0_vcpus, self.guest_vcpus, self.cpus
+            )
+        }
+    }
+
+    /// A Xen host and its guests, every default applied; get one with :meth:`Fabric.dom0` or
+    /// :attr:`Fabric.dom0s`.
+    ///
+    /// Frozen. Two dom0s are equal when their :meth:`to_dict` and their guests are. Pickled
+    /// as its name and its fabric.
+    #[pyclass(frozen, module = "xenfab._xenfab")]
+    struct Dom0 {
+        shared: Arc<Shared>,
+        /// A weak reference to the `Fabric` object (a strong one would make a cycle).
+        fabric: Py<PyWeakrefReference>,
+        index: usize,
+        /// Its host name.
+        #[pyo3(get)]
+        name: String,
+        /// Its fully qualified name.
+        #[pyo3(get)]
+        fqdn: String,
+        /// Its IPv4 address.
+        #[pyo3(get)]
+        ip: String,
+        /// Its MAC address.
+        #[pyo3(get)]
+        mac: String,
+        /// The network it installs through.
+        #[pyo3(get)]
+        network: Py<Network>,
+        /// Its hardware profile.
+        #[pyo3(get)]
+        hardware: Py<Hardware>,
+        /// The OS release it is installed with.
+        #[pyo3(get)]
+        os: Py<Os>,
+        /// The partition scheme of its disks.
+        #[pyo3(get)]
+        partitioning: String,
+        /// What network boot gives it next, as the fabric says: ``localboot``, ``install``,
+        /// ``reinstall`` or ``rescue``.
+        #[pyo3(get)]
+        state: &'static str,
+        /// dom0's own memory in MiB.
+        #[pyo3(get)]
+        memory_mib: u64,
+        /// dom0's virtual CPUs.
+        #[pyo3(get)]
+        vcpus: u32,
+        /// Whether dom0 may balloon down to make room for guests.
+        #[pyo3(get)]
+        balloon: bool,
+        /// Its Xen toolstack: ``xm`` or ``xl``.
+        #[pyo3(get)]
+        toolstack: String,
+        /// Its guests, a tuple of :class:`Guest`.
+        #[pyo3(get)]
+        guests: Py<PyTuple>,
+        capacity: PyOnceLock<Py<Capacity>>,
+    }
+
+    impl Dom0 {
+        fn new(
+            py: Python<'_>,
+            shared: &Arc<Shared>,
+            fabric_ref: &Py<PyWeakrefReference>,
+            profiles: &Profiles,
+            index: usize,
+        ) -> PyResult<Dom0> {
+            let d = shared.dom0(index)?;
+            let guests = (0..d.guests.len())
+                .map(|g| Py::new(py, Guest::new(py, shared, fabric_ref, profiles, index, g)?))
+                .collect::<PyResult<Vec<_>>>()?;
+            Ok(Dom0 {
+                shared: Arc::clone(shared),
+                fabric: fabric_ref.clone_ref(py),
+                index,
+                name: d.name.to_string(),
+                fqdn: shared.fabric()?.fqdn(&d.name),
+                ip: d.ip.to_string(),
+                mac: d.mac.to_string(),
+                network: Profiles::get(py, &profiles.networks, d.network.as_str())?,
+                hardware: Profiles::get(py, &profiles.hardware, d.hardware.as_str())?,
+                os: Profiles::get(py, &profiles.os, d.os.as_str())?,
+                partitioning: d.partitioning.to_string(),
+                state: d.state.as_str(),
+                memory_mib: d.memory.mib(),
+                vcpus: d.vcpus,
+                balloon: d.balloon,
+                toolstack: d.toolstack.as_str().to_owned(),
+                guests: PyTuple::new(py, guests)?.unbind(),
+                capacity: PyOnceLock::new(),
+            })
+        }
+
+        fn key(&self, py: Python<'_>) -> PyResult<String> {
+            let mut key = self.shared.host_value(self.index, None)?.to_string();
+            for g in self.guests.bind(py).iter() {
+                key.push('\n');
+                key.push_str(&g.cast::<Guest>()?.get().key()?);
+            }
+            Ok(key)
+        }
+    }
+
+    #[pymethods]
+    impl Dom0 {
+        /// Its guest ``name``.
+        ///
+        /// Raises ``KeyError`` when it has no guest of that name; the message lists some of
+        /// those it has, or names the dom0 that has it.
+        fn guest<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, Guest>> {
+            let guests = self.guests.bind(py);
+            for g in guests.iter() {
+                let g = g.cast_into::<Guest>()?;
+                if g.get().name == name {
+                    return Ok(g);
+                }
+            }
+            let fabric = self.shared.fabric()?;
+            let elsewhere = fabric
+                .dom0s
+                .iter()
+                .find(|d| d.guests.iter().any(|g| g.name.as_str() == name));
+            let message = match elsewhere {
+                Some(d) => format!(
+                    "`{}` is a guest of `{}`, not of `{}`",
+                    shown(name),
+                    d.name,
+                    self.name
+                ),
+                None if guests.is_empty() => {
+                    format!("no guest `{}`: `{}` has no guests", shown(name), self.name)
+                }
+                None => {
+                    let names: Vec<&str> = self
+                        .shared
+                        .dom0(self.index)?
+                        .guests
+                        .iter()
+                        .map(|g| g.name.as_str())
+                        .collect();
+                    format!(
+                        "no guest `{}` on `{}`; its guests: {}",
+                        shown(name),
+                        self.name,
+                        some_names(names.into_iter())
+                    )
+                }
+            };
+            Err(PyKeyError::new_err(message))
+        }
+
+        /// Its memory, CPUs and volume groups, and what its guests take of them: what
+        /// ``xenfab report`` shows. Computed once.
+        #[getter]
+        fn capacity(&self, py: Python<'_>) -> PyResult<Py<Capacity>> {
+            let capacity = self.capacity.get_or_try_init(py, || {
+                let fabric = self.shared.fabric()?;
+                let c = inventory::dom0_capacity(fabric, self.shared.dom0(self.index)?)
+                    .map_err(|e| RenderError::new_err(chain(&e)))?;
+                Py::new(py, Capacity::new(py, &c)?)
+            })?;
+            Ok(capacity.clone_ref(py))
+        }
+
+        /// Each volume group of its partition scheme: ``capacity.volume_groups``.
+        #[getter]
+        fn volume_groups(&self, py: Python<'_>) -> PyResult<Py<PyTuple>> {
+            Ok(self.capacity(py)?.get().volume_groups.clone_ref(py))
+        }
+
+        /// What ``inventory/hosts/<fqdn>.json`` holds of it: a plain, JSON-able dict with
+        /// every default applied and its capacity, sizes in MiB, its guests by name.
+        fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+            to_python(py, &self.shared.host_value(self.index, None)?)
+        }
+
+        fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+            let py = other.py();
+            match other.cast::<Dom0>() {
+                Ok(other) => Ok((self.key(py)? == other.get().key(py)?)
+                    .into_pyobject(py)?
+                    .to_owned()
+                    .into_any()
+                    .unbind()),
+                Err(_) => Ok(py.NotImplemented()),
+            }
+        }
+
+        fn __hash__(&self, py: Python<'_>) -> PyResult<u64> {
+            Ok(hash_of(&self.key(py)?))
+        }
+
+        /// Pickled as ``Fabric.dom0(fabric, name)``: the fabric pickles its source.
+        fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<ByName<'py>> {
+            Ok((
+                py.get_type::<Fabric>().getattr("dom0")?,
+                (
+                    fabric_object(py, &self.fabric, &self.shared)?,
+                    self.name.clone(),
+                ),
+            ))
+        }
+
+        fn __repr__(&self, py: Python<'_>) -> String {
+            format!(
+                "<Dom0 {} ip={} guests={}>",
+                self.fqdn,
+                self.ip,
+                self.guests.bind(py).len()
+            )
+        }
+    }
+
+    /// The names of a fabric's hosts, to look them up.
+    struct Index {
+        dom0s: HashMap<String, usize>,
+        guests: HashMap<String, (usize, usize)>,
     }
 
     /// A fabric description, read and checked; nothing is rendered until asked.
@@ -531,29 +1216,40 @@ mod _xenfab {
     /// :meth:`from_dict` or :meth:`from_quattor`. A fabric with errors is still a
     /// ``Fabric``: :meth:`validate` lists them, and everything that needs a valid fabric
     /// raises ``ValidationError``.
-    #[pyclass(frozen, module = "xenfab._xenfab")]
+    ///
+    /// Frozen; its model (:attr:`dom0s`, :attr:`guests`) is made on first use and kept.
+    /// Pickled as its source.
+    #[pyclass(frozen, weakref, module = "xenfab._xenfab")]
     struct Fabric {
-        checked: Result<Loaded, Diagnostics>,
-        /// Where it came from, recorded in an output tree's manifest by :meth:`write`.
-        origin: String,
+        shared: Arc<Shared>,
+        dom0s: PyOnceLock<Py<PyTuple>>,
+        guests: PyOnceLock<Py<PyTuple>>,
+        index: OnceLock<Index>,
     }
 
     impl Fabric {
-        fn of_source(source: &Source) -> Fabric {
-            Fabric::of_check(xenfab_core::check(source), source.origin())
+        fn of_shared(shared: Arc<Shared>) -> Fabric {
+            Fabric {
+                shared,
+                dom0s: PyOnceLock::new(),
+                guests: PyOnceLock::new(),
+                index: OnceLock::new(),
+            }
         }
 
-        fn of_check(result: xenfab_core::Result<Loaded>, origin: &str) -> Fabric {
-            Fabric {
-                origin: origin.to_owned(),
-                checked: match result {
-                    Ok(loaded) => Ok(loaded),
-                    Err(Error::Invalid(d)) => Err(d),
-                    // `check` reports nothing else; keep whatever it says as a diagnostic-free
-                    // failure rather than dropping it.
-                    Err(e) => Err(other_as_diagnostics(&e)),
-                },
-            }
+        fn of_source(source: Source) -> Fabric {
+            let checked = match xenfab_core::check(&source) {
+                Ok(loaded) => Ok(loaded),
+                Err(Error::Invalid(d)) => Err(d),
+                // `check` reports nothing else; keep whatever it says as a diagnostic-free
+                // failure rather than dropping it.
+                Err(e) => Err(other_as_diagnostics(&e)),
+            };
+            Fabric::of_shared(Arc::new(Shared {
+                checked,
+                origin: source.origin().to_owned(),
+                remake: Remake::Source(Box::new(source)),
+            }))
         }
 
         fn parse(text: &str, format: Format, origin: &str) -> PyResult<Fabric> {
@@ -564,11 +1260,31 @@ mod _xenfab {
                 };
                 parse_error(chain(&e), location)
             })?;
-            Ok(Fabric::of_source(&source))
+            Ok(Fabric::of_source(source))
         }
 
         fn loaded(&self, py: Python<'_>) -> PyResult<&Loaded> {
-            self.checked.as_ref().map_err(|d| validation_error(py, d))
+            self.shared
+                .checked
+                .as_ref()
+                .map_err(|d| validation_error(py, d))
+        }
+
+        fn index(&self, py: Python<'_>) -> PyResult<&Index> {
+            let fabric = &self.loaded(py)?.fabric;
+            Ok(self.index.get_or_init(|| {
+                let mut index = Index {
+                    dom0s: HashMap::with_capacity(fabric.dom0s.len()),
+                    guests: HashMap::new(),
+                };
+                for (i, d) in fabric.dom0s.iter().enumerate() {
+                    index.dom0s.entry(d.name.to_string()).or_insert(i);
+                    for (j, g) in d.guests.iter().enumerate() {
+                        index.guests.entry(g.name.to_string()).or_insert((i, j));
+                    }
+                }
+                index
+            }))
         }
     }
 
@@ -660,7 +1376,7 @@ mod _xenfab {
                 let message = xenfab_core::escape_controls(&text).into_owned();
                 ParseError::new_err((message, None::<u32>, None::<u32>, path))
             })?;
-            Ok(Fabric::of_source(&Source::from_file(file, origin)))
+            Ok(Fabric::of_source(Source::from_file(file, origin)))
         }
 
         /// Reads a Quattor site's compiled profiles (pan XML or JSON, gzip'd or not) in
@@ -676,14 +1392,15 @@ mod _xenfab {
         fn from_quattor(cls: &Bound<'_, PyType>, directory: PathBuf) -> PyResult<Fabric> {
             std::fs::read_dir(&directory).map_err(|e| io_error(&e, &directory))?;
             match xenfab_core::input::quattor::fabric_file_of_dir(&directory) {
-                Ok(file) => Ok(Fabric::of_source(&Source::from_file(
+                Ok(file) => Ok(Fabric::of_source(Source::from_file(
                     file,
                     &directory.display().to_string(),
                 ))),
-                Err(Error::Invalid(d)) => Ok(Fabric {
+                Err(Error::Invalid(d)) => Ok(Fabric::of_shared(Arc::new(Shared {
                     checked: Err(d),
                     origin: directory.display().to_string(),
-                }),
+                    remake: Remake::Quattor(directory),
+                }))),
                 Err(Error::Parse(e)) => Err(parse_error(chain(&e), Some(&e.location))),
                 Err(e) => Err(py_err(cls.py(), e)),
             }
@@ -692,7 +1409,7 @@ mod _xenfab {
         /// Every diagnostic, errors and warnings, in file order; an empty list for a clean
         /// fabric. Never raises for an invalid fabric.
         fn validate(&self, py: Python<'_>) -> PyResult<Vec<Py<Diagnostic>>> {
-            match &self.checked {
+            match &self.shared.checked {
                 Ok(loaded) => diagnostics(py, &loaded.warnings),
                 Err(d) => diagnostics(py, d),
             }
@@ -758,7 +1475,7 @@ mod _xenfab {
         ) -> PyResult<WriteResult> {
             let want_diff = diff.unwrap_or(dry_run);
             let mut fabric = self.loaded(py)?.fabric.clone();
-            let site = SiteStamp::of(&fabric, &self.origin);
+            let site = SiteStamp::of(&fabric, &self.shared.origin);
             let kind = if dry_run {
                 LockKind::Shared
             } else {
@@ -814,13 +1531,152 @@ mod _xenfab {
             })
         }
 
-        /// The dom0s and their guests, with every default filled in and every MAC derived.
+        /// The dom0s and their guests, with every default filled in and every MAC derived: a
+        /// tuple of :class:`Dom0`, made on first use and kept.
         ///
         /// Raises ``ValidationError`` when the fabric has errors.
         #[getter]
-        fn dom0s(&self, py: Python<'_>) -> PyResult<Vec<Dom0>> {
-            let fabric = &self.loaded(py)?.fabric;
-            Ok(fabric.dom0s.iter().map(|d| dom0_of(fabric, d)).collect())
+        fn dom0s(slf: &Bound<'_, Self>) -> PyResult<Py<PyTuple>> {
+            let py = slf.py();
+            let this = slf.get();
+            let fabric = &this.loaded(py)?.fabric;
+            let dom0s = this.dom0s.get_or_try_init(py, || {
+                let fabric_ref = PyWeakrefReference::new(slf.as_any())?.unbind();
+                let profiles = Profiles::new(py, fabric)?;
+                let dom0s = (0..fabric.dom0s.len())
+                    .map(|i| Py::new(py, Dom0::new(py, &this.shared, &fabric_ref, &profiles, i)?))
+                    .collect::<PyResult<Vec<_>>>()?;
+                Ok::<_, PyErr>(PyTuple::new(py, dom0s)?.unbind())
+            })?;
+            Ok(dom0s.clone_ref(py))
+        }
+
+        /// Every guest, dom0 by dom0: a tuple of the :class:`Guest` objects of :attr:`dom0s`.
+        ///
+        /// Raises ``ValidationError`` when the fabric has errors.
+        #[getter]
+        fn guests(slf: &Bound<'_, Self>) -> PyResult<Py<PyTuple>> {
+            let py = slf.py();
+            let dom0s = Fabric::dom0s(slf)?;
+            let guests = slf.get().guests.get_or_try_init(py, || {
+                let mut guests = Vec::new();
+                for d in dom0s.bind(py).iter() {
+                    guests.extend(d.cast::<Dom0>()?.get().guests.bind(py).iter());
+                }
+                Ok::<_, PyErr>(PyTuple::new(py, guests)?.unbind())
+            })?;
+            Ok(guests.clone_ref(py))
+        }
+
+        /// The dom0 ``name`` (its host name, not its FQDN).
+        ///
+        /// Raises ``KeyError`` when there is none (the message lists some of the fabric's
+        /// dom0s, or says that ``name`` is a guest), ``ValidationError`` when the fabric has
+        /// errors.
+        fn dom0<'py>(slf: &Bound<'py, Self>, name: &str) -> PyResult<Bound<'py, Dom0>> {
+            let py = slf.py();
+            let this = slf.get();
+            let index = this.index(py)?;
+            if let Some(&i) = index.dom0s.get(name) {
+                return Ok(Fabric::dom0s(slf)?
+                    .into_bound(py)
+                    .get_item(i)?
+                    .cast_into::<Dom0>()?);
+            }
+            let fabric = &this.loaded(py)?.fabric;
+            let message = match index.guests.get(name) {
+                Some(&(d, _)) => format!(
+                    "no dom0 `{}`: it is a guest of `{}`",
+                    shown(name),
+                    fabric.dom0s[d].name
+                ),
+                None if fabric.dom0s.is_empty() => {
+                    format!("no dom0 `{}`: the fabric has none", shown(name))
+                }
+                None => format!(
+                    "no dom0 `{}`; the fabric's dom0s: {}",
+                    shown(name),
+                    some_names(fabric.dom0s.iter().map(|d| d.name.as_str()))
+                ),
+            };
+            Err(PyKeyError::new_err(message))
+        }
+
+        /// The guest ``name`` (its host name, not its FQDN), on whichever dom0.
+        ///
+        /// Raises ``KeyError`` when there is none (the message lists some of the fabric's
+        /// guests, or says that ``name`` is a dom0), ``ValidationError`` when the fabric has
+        /// errors.
+        fn guest<'py>(slf: &Bound<'py, Self>, name: &str) -> PyResult<Bound<'py, Guest>> {
+            let py = slf.py();
+            let this = slf.get();
+            let index = this.index(py)?;
+            if let Some(&(d, g)) = index.guests.get(name) {
+                let dom0 = Fabric::dom0s(slf)?
+                    .into_bound(py)
+                    .get_item(d)?
+                    .cast_into::<Dom0>()?;
+                return Ok(dom0
+                    .get()
+                    .guests
+                    .bind(py)
+                    .get_item(g)?
+                    .cast_into::<Guest>()?);
+            }
+            let fabric = &this.loaded(py)?.fabric;
+            let guests: Vec<&str> = fabric
+                .dom0s
+                .iter()
+                .flat_map(|d| &d.guests)
+                .map(|g| g.name.as_str())
+                .collect();
+            let message = if index.dom0s.contains_key(name) {
+                format!("no guest `{}`: it is a dom0", shown(name))
+            } else if guests.is_empty() {
+                format!("no guest `{}`: the fabric has none", shown(name))
+            } else {
+                format!(
+                    "no guest `{}`; the fabric's guests: {}",
+                    shown(name),
+                    some_names(guests.into_iter())
+                )
+            };
+            Err(PyKeyError::new_err(message))
+        }
+
+        /// The whole model as plain, JSON-able values: what the inventory files are cut from,
+        /// every default applied and every MAC derived, sizes in MiB (not the fabric file's
+        /// shape: for that, keep what you read it from).
+        ///
+        /// Raises ``ValidationError`` when the fabric has errors.
+        fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+            to_python(py, &self.loaded(py)?.fabric)
+        }
+
+        /// Pickled as its source: ``Fabric.from_toml`` of its TOML text, ``Fabric.from_json``
+        /// of the fabric file it read otherwise (from JSON, a dict or Quattor profiles), or
+        /// ``Fabric.from_quattor`` of the directory whose profiles gave no fabric file.
+        fn __reduce__<'py>(
+            &self,
+            py: Python<'py>,
+        ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+            let cls = py.get_type::<Fabric>();
+            let origin = &self.shared.origin;
+            Ok(match &self.shared.remake {
+                Remake::Source(source) => {
+                    if let Some(text) = source.toml_text() {
+                        (cls.getattr("from_toml")?, (text, origin).into_pyobject(py)?)
+                    } else {
+                        let json = serde_json::to_string(source.file())
+                            .map_err(|e| RenderError::new_err(e.to_string()))?;
+                        (cls.getattr("from_json")?, (json, origin).into_pyobject(py)?)
+                    }
+                }
+                Remake::Quattor(directory) => (
+                    cls.getattr("from_quattor")?,
+                    (directory,).into_pyobject(py)?,
+                ),
+            })
         }
 
         /// The site's DNS domain.
@@ -832,7 +1688,7 @@ mod _xenfab {
         }
 
         fn __repr__(&self) -> String {
-            match &self.checked {
+            match &self.shared.checked {
                 Ok(loaded) => format!(
                     "<Fabric {} ({} dom0s)>",
                     loaded.fabric.site.domain,

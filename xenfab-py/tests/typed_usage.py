@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import pickle
 from typing import Literal
 
 import xenfab
@@ -16,6 +17,32 @@ def summary(fabric: xenfab.Fabric) -> dict[str, list[tuple[str, str, int]]]:
     return {
         d.fqdn: [(g.name, g.mac, g.disks[0].size_mib if g.disks else 0) for g in d.guests]
         for d in fabric.dom0s
+    }
+
+
+def model(fabric: xenfab.Fabric) -> dict[str, object]:
+    """The read model: hosts by name, their profiles and capacity, dicts."""
+    xen01: xenfab.Dom0 = fabric.dom0("xen01")
+    ullr: xenfab.Guest = xen01.guest("ullr")
+    same: xenfab.Guest = fabric.guest(ullr.name)
+    owner: xenfab.Dom0 = fabric.dom0(ullr.dom0)
+    os: xenfab.Os = ullr.os
+    network: xenfab.Network = ullr.network
+    hardware: xenfab.Hardware = xen01.hardware
+    disks: tuple[tuple[str, int], ...] = hardware.disks
+    capacity: xenfab.Capacity = xen01.capacity
+    free: list[int] = [vg.free_mib for vg in xen01.volume_groups]
+    save: int | None = capacity.save_area_mib
+    guests: tuple[xenfab.Guest, ...] = fabric.guests
+    copied: xenfab.Guest = pickle.loads(pickle.dumps(ullr))
+    return {
+        "same": same == ullr == copied and owner == xen01,
+        "os": (os.family, os.release, os.arch, os.kernel_version),
+        "network": (network.subnet, network.dns, network.vlan),
+        "disks": disks,
+        "memory": (capacity.memory_used_mib, capacity.memory_free_mib, save, free),
+        "guests": len(guests),
+        "dicts": (fabric.to_dict()["site"], xen01.to_dict()["capacity"], ullr.to_dict()["mac"]),
     }
 
 
@@ -71,6 +98,7 @@ def main(out: pathlib.Path) -> None:
     assert files and links
     assert write(fabric, out)
     assert fabric.domain == "example.org"
+    assert model(fabric)["same"] is True
     try:
         xenfab.Fabric.from_dict({"version": 1, "site": {"nmae": "grid"}})
     except xenfab.ParseError as e:

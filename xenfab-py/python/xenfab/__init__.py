@@ -8,6 +8,9 @@ A typed Python API over the ``xenfab-core`` Rust crate:
 []
 >>> [g.mac for d in fabric.dom0s for g in d.guests if g.name == "ullr"]
 ['00:16:3e:a8:60:2b']
+>>> ullr = fabric.guest("ullr")
+>>> ullr.dom0, ullr.os.family, fabric.dom0(ullr.dom0).capacity.cpus
+('xen01', 'el4', 8)
 >>> tree = fabric.render()
 >>> "inventory/hosts.csv" in tree
 True
@@ -17,8 +20,11 @@ True
 Reading a fabric: :meth:`Fabric.from_toml`, :meth:`Fabric.from_json`,
 :meth:`Fabric.from_file`, :meth:`Fabric.from_dict`, :meth:`Fabric.from_quattor`. Using it:
 :meth:`Fabric.validate` (a list of :class:`Diagnostic`), :meth:`Fabric.render` (path ->
-contents or :class:`Link`), :meth:`Fabric.write` (a :class:`WriteResult`), and the model,
-:attr:`Fabric.dom0s` (:class:`Dom0`, :class:`Guest`, :class:`Disk`).
+contents or :class:`Link`), :meth:`Fabric.write` (a :class:`WriteResult`),
+and the model,
+:attr:`Fabric.dom0s`, :attr:`Fabric.guests`, :meth:`Fabric.dom0`, :meth:`Fabric.guest`
+(:class:`Dom0`, :class:`Guest`, :class:`Disk`, :class:`Hardware`, :class:`Os`,
+:class:`Network`, :class:`Capacity`, :class:`VolumeGroup`): frozen, made once, picklable.
 
 Helpers: :func:`derive_mac`, :func:`hex_ip`, :func:`pxelinux_name`, :func:`ks_reinstall`,
 :func:`example`.
@@ -32,12 +38,17 @@ or MAC given to a helper raises :class:`ValueError`; a file that cannot be read,
 
 from ._exceptions import ParseError, RenderError, ValidationError, XenfabError
 from ._xenfab import (
+    Capacity,
     Diagnostic,
     Disk,
     Dom0,
     Fabric,
     Guest,
+    Hardware,
     Link,
+    Network,
+    Os,
+    VolumeGroup,
     WriteResult,
     __version__,
     derive_mac,
@@ -48,15 +59,20 @@ from ._xenfab import (
 )
 
 __all__ = [
+    "Capacity",
     "Diagnostic",
     "Disk",
     "Dom0",
     "Fabric",
     "Guest",
+    "Hardware",
     "Link",
+    "Network",
+    "Os",
     "ParseError",
     "RenderError",
     "ValidationError",
+    "VolumeGroup",
     "WriteResult",
     "XenfabError",
     "__version__",

@@ -15,6 +15,11 @@ __all__ = [
     "Link",
     "WriteResult",
     "Disk",
+    "Hardware",
+    "Os",
+    "Network",
+    "VolumeGroup",
+    "Capacity",
     "Guest",
     "Dom0",
     "Fabric",
@@ -102,8 +107,154 @@ class Disk:
         """Its size in MiB."""
 
 @final
+class Hardware:
+    """A hardware profile: what one model of server has."""
+
+    @property
+    def name(self) -> str:
+        """Its name, a key of the fabric file's ``hardware`` table."""
+    @property
+    def ram_mib(self) -> int:
+        """Installed memory in MiB."""
+    @property
+    def cpus(self) -> int:
+        """Physical CPUs (cores) the hypervisor can schedule."""
+    @property
+    def raid(self) -> Literal["none", "raid1", "raid5", "raid10"]:
+        """How a RAID controller combines the disks: ``none``, ``raid1``, ``raid5``, ``raid10``."""
+    @property
+    def disks(self) -> tuple[tuple[str, int], ...]:
+        """The physical disks: a tuple of ``(name, size_mib)`` pairs."""
+
+@final
+class Os:
+    """An operating system release that hosts are installed with."""
+
+    @property
+    def name(self) -> str:
+        """Its name, a key of the fabric file's ``os`` table."""
+    @property
+    def family(self) -> Literal["el3", "el4", "el5", "el9", "debian"]:
+        """Its installer family: ``el3``, ``el4``, ``el5``, ``el9`` or ``debian``."""
+    @property
+    def release(self) -> str:
+        """The release, such as ``"5.2"``."""
+    @property
+    def arch(self) -> Literal["x86_64", "i386"]:
+        """Its architecture: ``x86_64`` or ``i386``."""
+    @property
+    def install_url(self) -> str:
+        """The installation tree."""
+    @property
+    def boot_image(self) -> str:
+        """The boot image that starts its installer."""
+    @property
+    def kernel_version(self) -> str | None:
+        """The version of its Xen kernel (``2.6.18-92.el5``), or ``None``."""
+
+@final
+class Network:
+    """An IPv4 network that hosts live on."""
+
+    @property
+    def name(self) -> str:
+        """Its name, a key of the fabric file's ``networks`` table."""
+    @property
+    def subnet(self) -> str:
+        """The subnet, such as ``"192.168.96.0/24"``."""
+    @property
+    def gateway(self) -> str:
+        """The default gateway."""
+    @property
+    def dns(self) -> tuple[str, ...]:
+        """Its DNS servers, in order: a tuple of addresses."""
+    @property
+    def bridge(self) -> str:
+        """The bridge on each dom0 that guests on this network attach to."""
+    @property
+    def next_server(self) -> str | None:
+        """The TFTP server of hosts on it, when it is not the site's install server."""
+    @property
+    def host_only(self) -> bool:
+        """True for a network inside each dom0, with no uplink."""
+    @property
+    def vlan(self) -> int | None:
+        """Its 802.1Q VLAN id, or ``None`` when untagged."""
+
+@final
+class VolumeGroup:
+    """A volume group of a dom0's partition scheme and what takes its space."""
+
+    @property
+    def name(self) -> str:
+        """Its name (``xenvg``)."""
+    @property
+    def size_mib(self) -> int:
+        """Its usable size in MiB: its physical volumes rounded down to whole extents."""
+    @property
+    def system_mib(self) -> int:
+        """What dom0's own logical volumes take, in MiB (all of it when one of them grows)."""
+    @property
+    def guests_mib(self) -> int:
+        """What the guests' disks take, in MiB."""
+    @property
+    def available_mib(self) -> int:
+        """The space for guests, in MiB: the size less dom0's own volumes."""
+    @property
+    def free_mib(self) -> int:
+        """The space still free after the guests' disks, in MiB."""
+
+@final
+class Capacity:
+    """What a dom0 has and what its guests take, as ``xenfab report`` shows it; sizes in MiB."""
+
+    @property
+    def ram_mib(self) -> int:
+        """Installed memory."""
+    @property
+    def hypervisor_memory_mib(self) -> int:
+        """Memory kept by the hypervisor."""
+    @property
+    def dom0_memory_mib(self) -> int:
+        """Memory given to dom0."""
+    @property
+    def guest_memory_mib(self) -> int:
+        """Memory of all its guests together."""
+    @property
+    def memory_used_mib(self) -> int:
+        """Memory the hypervisor, dom0 and the guests take together."""
+    @property
+    def memory_free_mib(self) -> int:
+        """Memory left: ``ram_mib`` less ``memory_used_mib`` (0 when overcommitted)."""
+    @property
+    def cpus(self) -> int:
+        """Physical CPUs."""
+    @property
+    def dom0_vcpus(self) -> int:
+        """dom0's vCPUs."""
+    @property
+    def guest_vcpus(self) -> int:
+        """vCPUs of all its guests together."""
+    @property
+    def volume_groups(self) -> tuple[VolumeGroup, ...]:
+        """Each volume group of its partition scheme, a tuple of :class:`VolumeGroup`."""
+    @property
+    def save_area_mount(self) -> str | None:
+        """The mount point of the file system that holds the save area
+        (``/var/lib/xen/save``), or ``None`` when none does."""
+    @property
+    def save_area_mib(self) -> int | None:
+        """The size of that file system in MiB, or ``None`` when it grows or there is none."""
+
+_BootState = Literal["localboot", "install", "reinstall", "rescue"]
+
+@final
 class Guest:
-    """A guest (domU) of a dom0."""
+    """A guest (domU) of a dom0, every default applied; get one with :meth:`Fabric.guest`,
+    :meth:`Dom0.guest` or :attr:`Dom0.guests`.
+
+    Frozen. Two guests are equal when their :meth:`to_dict` is. Pickled as its name and its
+    fabric."""
 
     @property
     def name(self) -> str:
@@ -112,14 +263,33 @@ class Guest:
     def fqdn(self) -> str:
         """Its fully qualified name."""
     @property
+    def dom0(self) -> str:
+        """The name of its dom0 (``fabric.dom0(guest.dom0)`` is the :class:`Dom0`)."""
+    @property
     def ip(self) -> str:
         """Its IPv4 address."""
     @property
     def mac(self) -> str:
         """Its MAC address (given, or derived from ``ip``)."""
     @property
+    def mac_source(self) -> str:
+        """Where its MAC comes from: ``"explicit"``, or ``"derived:<scheme>"`` (as in ``inventory/hosts.csv``)."""
+    @property
+    def network(self) -> Network:
+        """The network of its first NIC."""
+    @property
     def mode(self) -> str:
         """How it is virtualised and booted: ``pv-pypxeboot``, ``pv-pygrub``, ``hvm``, ``pvh``, ``pv-kernel``, ``pvh-kernel``."""
+    @property
+    def os(self) -> Os:
+        """The OS release it is installed with."""
+    @property
+    def boot_image(self) -> str:
+        """The boot image its network install uses."""
+    @property
+    def state(self) -> _BootState:
+        """What network boot gives it next, as the fabric says: ``localboot``, ``install``,
+        ``reinstall`` or ``rescue``."""
     @property
     def memory_mib(self) -> int:
         """Its memory in MiB."""
@@ -127,12 +297,23 @@ class Guest:
     def vcpus(self) -> int:
         """Its virtual CPUs."""
     @property
-    def disks(self) -> list[Disk]:
-        """Its logical volumes."""
+    def disks(self) -> tuple[Disk, ...]:
+        """Its logical volumes, a tuple of :class:`Disk`."""
+    def to_dict(self) -> dict[str, Any]:
+        """What ``inventory/hosts/<fqdn>.json`` holds of it: a plain, JSON-able dict with
+        every default applied, sizes in MiB, its dom0 as an FQDN."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, tuple[Fabric, str]]:
+        """Pickled as ``Fabric.guest(fabric, name)``: the fabric pickles its source."""
 
 @final
 class Dom0:
-    """A Xen host and its guests."""
+    """A Xen host and its guests, every default applied; get one with :meth:`Fabric.dom0` or
+    :attr:`Fabric.dom0s`.
+
+    Frozen. Two dom0s are equal when their :meth:`to_dict` and their guests are. Pickled as
+    its name and its fabric."""
 
     @property
     def name(self) -> str:
@@ -147,17 +328,52 @@ class Dom0:
     def mac(self) -> str:
         """Its MAC address."""
     @property
+    def network(self) -> Network:
+        """The network it installs through."""
+    @property
+    def hardware(self) -> Hardware:
+        """Its hardware profile."""
+    @property
+    def os(self) -> Os:
+        """The OS release it is installed with."""
+    @property
+    def partitioning(self) -> str:
+        """The partition scheme of its disks."""
+    @property
+    def state(self) -> _BootState:
+        """What network boot gives it next, as the fabric says: ``localboot``, ``install``,
+        ``reinstall`` or ``rescue``."""
+    @property
     def memory_mib(self) -> int:
         """dom0's own memory in MiB."""
     @property
     def vcpus(self) -> int:
         """dom0's virtual CPUs."""
     @property
+    def balloon(self) -> bool:
+        """Whether dom0 may balloon down to make room for guests."""
+    @property
     def toolstack(self) -> str:
         """Its Xen toolstack: ``xm`` or ``xl``."""
     @property
-    def guests(self) -> list[Guest]:
-        """Its guests."""
+    def guests(self) -> tuple[Guest, ...]:
+        """Its guests, a tuple of :class:`Guest`."""
+    @property
+    def capacity(self) -> Capacity:
+        """Its memory, CPUs and volume groups, and what its guests take of them: what
+        ``xenfab report`` shows. Computed once."""
+    @property
+    def volume_groups(self) -> tuple[VolumeGroup, ...]:
+        """Each volume group of its partition scheme: ``capacity.volume_groups``."""
+    def guest(self, name: str) -> Guest:
+        """Its guest ``name``; ``KeyError`` when it has none of that name."""
+    def to_dict(self) -> dict[str, Any]:
+        """What ``inventory/hosts/<fqdn>.json`` holds of it: a plain, JSON-able dict with
+        every default applied and its capacity, sizes in MiB, its guests by name."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, tuple[Fabric, str]]:
+        """Pickled as ``Fabric.dom0(fabric, name)``: the fabric pickles its source."""
 
 @final
 class Fabric:
@@ -183,8 +399,20 @@ class Fabric:
         diff: bool | None = None,
     ) -> WriteResult: ...
     @property
-    def dom0s(self) -> list[Dom0]:
-        """The dom0s and their guests, with every default filled in and every MAC derived."""
+    def dom0s(self) -> tuple[Dom0, ...]:
+        """The dom0s and their guests, with every default filled in and every MAC derived:
+        a tuple of :class:`Dom0`, made on first use and kept."""
+    @property
+    def guests(self) -> tuple[Guest, ...]:
+        """Every guest, dom0 by dom0: the :class:`Guest` objects of :attr:`dom0s`."""
+    def dom0(self, name: str) -> Dom0:
+        """The dom0 ``name`` (its host name); ``KeyError`` when there is none."""
+    def guest(self, name: str) -> Guest:
+        """The guest ``name`` (its host name), on whichever dom0; ``KeyError`` when there is none."""
+    def to_dict(self) -> dict[str, Any]:
+        """The whole model as plain, JSON-able values, every default applied, sizes in MiB."""
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled as its source."""
     @property
     def domain(self) -> str:
         """The site's DNS domain."""
