@@ -29,6 +29,7 @@ mod _xenfab {
     use xenfab_core::FabricFile;
     use xenfab_core::input::text::ReadError;
     use xenfab_core::model::{HostRef, MacSource};
+    use xenfab_core::output::boot::BootStates;
     use xenfab_core::output::{Entry, LockKind, PlanOptions, SiteStamp, TreeLock};
     use xenfab_core::render::inventory;
     use xenfab_core::render::kickstart::reinstall;
@@ -398,6 +399,61 @@ mod _xenfab {
                 self.changed.len(),
                 self.unchanged.len(),
                 self.removed.len()
+            )
+        }
+    }
+
+    /// Applies to `fabric` the boot states `xenfab boot` recorded in the output tree
+    /// `directory` (as `xenfab render` does), with a `UserWarning` for each recorded state the
+    /// host cannot be in (it keeps the fabric's), and returns them.
+    fn apply_recorded(
+        py: Python<'_>,
+        fabric: &mut xenfab_core::Fabric,
+        directory: &std::path::Path,
+    ) -> PyResult<BootStates> {
+        let tftp_root = directory.join(xenfab_core::render::netboot::TFTP_DIR);
+        let states =
+            xenfab_core::output::boot::read_states(&tftp_root).map_err(|e| output_error(&e))?;
+        for refused in states.apply(fabric) {
+            let message = std::ffi::CString::new(refused.replace('\0', " ")).unwrap_or_default();
+            PyErr::warn(
+                py,
+                &py.get_type::<pyo3::exceptions::PyUserWarning>(),
+                &message,
+                1,
+            )?;
+        }
+        Ok(states)
+    }
+
+    /// What network boot gives a host next, and where that comes from: a row of
+    /// ``xenfab status``.
+    #[pyclass(frozen, eq, hash, get_all, module = "xenfab._xenfab")]
+    #[derive(PartialEq, Eq, Hash)]
+    struct HostState {
+        /// The host's FQDN.
+        host: String,
+        /// The FQDN of a guest's dom0; ``None`` for a dom0.
+        dom0: Option<String>,
+        /// ``localboot``, ``install``, ``reinstall`` or ``rescue``.
+        state: &'static str,
+        /// True when ``xenfab boot`` recorded it in the output tree; false when it is the
+        /// fabric's.
+        recorded: bool,
+    }
+
+    #[pymethods]
+    impl HostState {
+        fn __repr__(&self) -> String {
+            format!(
+                "<HostState {} {} ({})>",
+                self.host,
+                self.state,
+                if self.recorded {
+                    "xenfab boot"
+                } else {
+                    "fabric"
+                }
             )
         }
     }
@@ -1485,20 +1541,7 @@ mod _xenfab {
             let lock = py
                 .detach(|| TreeLock::acquire(&directory, kind, |_| true))
                 .map_err(|e| output_error(&e))?;
-            let tftp_root = directory.join(xenfab_core::render::netboot::TFTP_DIR);
-            let states =
-                xenfab_core::output::boot::read_states(&tftp_root).map_err(|e| output_error(&e))?;
-            for refused in states.apply(&mut fabric) {
-                // A recorded state the host cannot be in: the fabric's state is kept.
-                let message =
-                    std::ffi::CString::new(refused.replace('\0', " ")).unwrap_or_default();
-                PyErr::warn(
-                    py,
-                    &py.get_type::<pyo3::exceptions::PyUserWarning>(),
-                    &message,
-                    1,
-                )?;
-            }
+            apply_recorded(py, &mut fabric, &directory)?;
             let options = PlanOptions {
                 site: Some(site),
                 force,
@@ -1651,6 +1694,58 @@ mod _xenfab {
         /// Raises ``ValidationError`` when the fabric has errors.
         fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
             to_python(py, &self.loaded(py)?.fabric)
+        }
+
+        /// The capacity of every dom0, as ``xenfab report --json`` prints it: a list of
+        /// ``{"dom0": fqdn, "capacity": {...}}``, sizes in MiB.
+        ///
+        /// Raises ``ValidationError`` when the fabric has errors.
+        fn report<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+            let text = inventory::capacity_json(&self.loaded(py)?.fabric)
+                .map_err(|e| RenderError::new_err(chain(&e)))?;
+            let value: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| RenderError::new_err(e.to_string()))?;
+            to_python(py, &value)
+        }
+
+        /// Every host's boot state in the output tree ``directory``, as ``xenfab status``
+        /// lists them: the state ``xenfab boot`` recorded there, else the fabric's; a list of
+        /// :class:`HostState`, each dom0 followed by its guests.
+        ///
+        /// The recorded states are read under the directory's shared lock, as
+        /// :meth:`write` (with ``dry_run``) reads them. A recorded state the host cannot be in
+        /// is not used, with a ``UserWarning`` (as :meth:`write` warns).
+        ///
+        /// Raises ``ValidationError`` when the fabric has errors, ``OSError`` when the
+        /// recorded states cannot be read.
+        #[allow(
+            clippy::needless_pass_by_value,
+            reason = "pyo3 extracts a path argument as an owned `PathBuf`"
+        )]
+        fn boot_states(&self, py: Python<'_>, directory: PathBuf) -> PyResult<Vec<HostState>> {
+            let mut fabric = self.loaded(py)?.fabric.clone();
+            let lock = py
+                .detach(|| TreeLock::acquire(&directory, LockKind::Shared, |_| true))
+                .map_err(|e| output_error(&e))?;
+            let states = apply_recorded(py, &mut fabric, &directory);
+            drop(lock);
+            let states = states?;
+            Ok(fabric
+                .hosts()
+                .map(|host| {
+                    let fqdn = fabric.fqdn(host.name());
+                    let state = host.state();
+                    HostState {
+                        dom0: match host {
+                            HostRef::Dom0(_) => None,
+                            HostRef::Guest(d, _) => Some(fabric.fqdn(&d.name)),
+                        },
+                        state: state.as_str(),
+                        recorded: states.hosts.get(&fqdn) == Some(&state),
+                        host: fqdn,
+                    }
+                })
+                .collect())
         }
 
         /// Pickled as its source: ``Fabric.from_toml`` of its TOML text, ``Fabric.from_json``

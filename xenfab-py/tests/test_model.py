@@ -66,7 +66,7 @@ def test_a_key_error_lists_five_names_and_how_many() -> None:
 
 def test_lookups_of_an_invalid_fabric_raise_validation_error() -> None:
     broken = xenfab.Fabric.from_toml(xenfab.example().replace('"192.168.96.43"', '"10.0.0.43"'))
-    for use in (lambda: broken.dom0("xen01"), lambda: broken.guest("ullr"), lambda: broken.guests, broken.to_dict):
+    for use in (lambda: broken.dom0("xen01"), lambda: broken.guest("ullr"), lambda: broken.guests, broken.to_dict, broken.report):
         with pytest.raises(xenfab.ValidationError):
             use()
 
@@ -99,6 +99,24 @@ def test_a_dom0_has_its_profiles_state_and_capacity(fabric: xenfab.Fabric) -> No
     assert xenvg.guests_mib == sum(d.size_mib for g in xen01.guests for d in g.disks if d.vg == "xenvg")
     assert xenvg.available_mib == xenvg.size_mib - xenvg.system_mib
     assert xenvg.free_mib == xenvg.available_mib - xenvg.guests_mib
+
+
+def test_the_capacity_is_the_reports(fabric: xenfab.Fabric) -> None:
+    report = fabric.report()
+    assert [r["dom0"] for r in report] == [d.fqdn for d in fabric.dom0s]
+    for dom0, row in zip(fabric.dom0s, report):
+        cap, want = dom0.capacity, row["capacity"]
+        assert (cap.ram_mib, cap.hypervisor_memory_mib, cap.dom0_memory_mib, cap.guest_memory_mib) == (
+            want["ram"],
+            want["hypervisor_memory"],
+            want["dom0_memory"],
+            want["guest_memory"],
+        )
+        assert (cap.cpus, cap.dom0_vcpus, cap.guest_vcpus) == (want["cpus"], want["dom0_vcpus"], want["guest_vcpus"])
+        assert [(v.name, v.size_mib, v.system_mib, v.guests_mib) for v in cap.volume_groups] == [
+            (v["name"], v["size"], v["system"], v["guests"]) for v in want["volume_groups"]
+        ]
+        assert dom0.to_dict()["capacity"] == want
 
 
 def test_a_guest_has_its_dom0_os_network_and_state(fabric: xenfab.Fabric) -> None:
@@ -226,3 +244,30 @@ def test_a_value_pickles_after_its_fabric_is_gone() -> None:
     ullr = xenfab.Fabric.from_toml(xenfab.example()).guest("ullr")
     gc.collect()
     assert pickle.loads(pickle.dumps(ullr)) == ullr
+
+
+# Boot states
+
+
+def test_boot_states_are_the_fabrics_until_recorded(tmp_path: pathlib.Path, fabric: xenfab.Fabric) -> None:
+    states = fabric.boot_states(tmp_path / "missing")
+    assert [s.host for s in states] == [fabric.dom0s[0].fqdn, *(g.fqdn for g in fabric.dom0s[0].guests)] + [
+        h for d in fabric.dom0s[1:] for h in (d.fqdn, *(g.fqdn for g in d.guests))
+    ]
+    assert not any(s.recorded for s in states)
+    ullr = next(s for s in states if s.host == "ullr.example.org")
+    assert (ullr.dom0, ullr.state) == ("xen01.example.org", "install")
+    assert not (tmp_path / "missing").exists()
+
+    fabric.write(tmp_path)
+    (tmp_path / "tftpboot" / ".xenfab-boot-state.json").write_text(
+        json.dumps({"hosts": {"xen01.example.org": "rescue", "vali.example.org": "reinstall"}})
+    )
+    with pytest.warns(UserWarning, match=r"recorded state `reinstall` of `vali\.example\.org` is not used"):
+        states = fabric.boot_states(tmp_path)
+    by_host = {s.host: s for s in states}
+    assert (by_host["xen01.example.org"].state, by_host["xen01.example.org"].recorded) == ("rescue", True)
+    assert by_host["xen01.example.org"].dom0 is None
+    assert (by_host["vali.example.org"].state, by_host["vali.example.org"].recorded) == ("localboot", False)
+    # The fabric itself does not change.
+    assert fabric.dom0("xen01").state == "localboot"

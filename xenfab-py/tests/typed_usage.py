@@ -20,8 +20,8 @@ def summary(fabric: xenfab.Fabric) -> dict[str, list[tuple[str, str, int]]]:
     }
 
 
-def model(fabric: xenfab.Fabric) -> dict[str, object]:
-    """The read model: hosts by name, their profiles and capacity, dicts."""
+def model(fabric: xenfab.Fabric, out: pathlib.Path) -> dict[str, object]:
+    """The read model: hosts by name, their profiles and capacity, dicts, boot states."""
     xen01: xenfab.Dom0 = fabric.dom0("xen01")
     ullr: xenfab.Guest = xen01.guest("ullr")
     same: xenfab.Guest = fabric.guest(ullr.name)
@@ -33,6 +33,8 @@ def model(fabric: xenfab.Fabric) -> dict[str, object]:
     capacity: xenfab.Capacity = xen01.capacity
     free: list[int] = [vg.free_mib for vg in xen01.volume_groups]
     save: int | None = capacity.save_area_mib
+    states: list[xenfab.HostState] = fabric.boot_states(out)
+    recorded: list[bool] = [s.recorded for s in states]
     guests: tuple[xenfab.Guest, ...] = fabric.guests
     copied: xenfab.Guest = pickle.loads(pickle.dumps(ullr))
     return {
@@ -41,8 +43,9 @@ def model(fabric: xenfab.Fabric) -> dict[str, object]:
         "network": (network.subnet, network.dns, network.vlan),
         "disks": disks,
         "memory": (capacity.memory_used_mib, capacity.memory_free_mib, save, free),
+        "states": (recorded, [s.state for s in states], [s.dom0 for s in states]),
         "guests": len(guests),
-        "dicts": (fabric.to_dict()["site"], xen01.to_dict()["capacity"], ullr.to_dict()["mac"]),
+        "dicts": (fabric.to_dict()["site"], xen01.to_dict()["capacity"], ullr.to_dict()["mac"], fabric.report()[0]["dom0"]),
     }
 
 
@@ -98,7 +101,7 @@ def main(out: pathlib.Path) -> None:
     assert files and links
     assert write(fabric, out)
     assert fabric.domain == "example.org"
-    assert model(fabric)["same"] is True
+    assert model(fabric, out)["same"] is True
     try:
         xenfab.Fabric.from_dict({"version": 1, "site": {"nmae": "grid"}})
     except xenfab.ParseError as e:

@@ -21,7 +21,7 @@ Reading a fabric: :meth:`Fabric.from_toml`, :meth:`Fabric.from_json`,
 :meth:`Fabric.from_file`, :meth:`Fabric.from_dict`, :meth:`Fabric.from_quattor`. Using it:
 :meth:`Fabric.validate` (a list of :class:`Diagnostic`), :meth:`Fabric.render` (path ->
 contents or :class:`Link`), :meth:`Fabric.write` (a :class:`WriteResult`),
-and the model,
+:meth:`Fabric.report`, :meth:`Fabric.boot_states` (:class:`HostState`), and the model,
 :attr:`Fabric.dom0s`, :attr:`Fabric.guests`, :meth:`Fabric.dom0`, :meth:`Fabric.guest`
 (:class:`Dom0`, :class:`Guest`, :class:`Disk`, :class:`Hardware`, :class:`Os`,
 :class:`Network`, :class:`Capacity`, :class:`VolumeGroup`): frozen, made once, picklable.
@@ -45,6 +45,7 @@ from ._xenfab import (
     Fabric,
     Guest,
     Hardware,
+    HostState,
     Link,
     Network,
     Os,
@@ -66,6 +67,7 @@ __all__ = [
     "Fabric",
     "Guest",
     "Hardware",
+    "HostState",
     "Link",
     "Network",
     "Os",

@@ -20,6 +20,7 @@ __all__ = [
     "Network",
     "VolumeGroup",
     "Capacity",
+    "HostState",
     "Guest",
     "Dom0",
     "Fabric",
@@ -249,6 +250,23 @@ class Capacity:
 _BootState = Literal["localboot", "install", "reinstall", "rescue"]
 
 @final
+class HostState:
+    """What network boot gives a host next, and where that comes from: a row of ``xenfab status``."""
+
+    @property
+    def host(self) -> str:
+        """The host's FQDN."""
+    @property
+    def dom0(self) -> str | None:
+        """The FQDN of a guest's dom0; ``None`` for a dom0."""
+    @property
+    def state(self) -> _BootState:
+        """``localboot``, ``install``, ``reinstall`` or ``rescue``."""
+    @property
+    def recorded(self) -> bool:
+        """True when ``xenfab boot`` recorded it in the output tree; false when it is the fabric's."""
+
+@final
 class Guest:
     """A guest (domU) of a dom0, every default applied; get one with :meth:`Fabric.guest`,
     :meth:`Dom0.guest` or :attr:`Dom0.guests`.
@@ -411,6 +429,10 @@ class Fabric:
         """The guest ``name`` (its host name), on whichever dom0; ``KeyError`` when there is none."""
     def to_dict(self) -> dict[str, Any]:
         """The whole model as plain, JSON-able values, every default applied, sizes in MiB."""
+    def report(self) -> list[dict[str, Any]]:
+        """The capacity of every dom0, as ``xenfab report --json`` prints it."""
+    def boot_states(self, directory: str | os.PathLike[str]) -> list[HostState]:
+        """Every host's boot state in the output tree ``directory``, as ``xenfab status`` lists them."""
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickled as its source."""
     @property
