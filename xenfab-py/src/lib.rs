@@ -559,11 +559,11 @@ mod _xenfab {
     /// `a, b, c` of at most five names, then how many there are in all.
     fn some_names<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
         let count = names.len();
-        let mut shown: Vec<String> = names.take(5).map(|n| format!("`{}`", shown(n))).collect();
-        if count > shown.len() {
-            shown.push(format!("… ({count} in all)"));
+        let mut listed: Vec<String> = names.take(5).map(|n| format!("`{}`", shown(n))).collect();
+        if count > listed.len() {
+            listed.push(format!("… ({count} in all)"));
         }
-        shown.join(", ")
+        listed.join(", ")
     }
 
     /// A Python value of a serde value (a dict, list, str, int, bool or None).
