@@ -1428,7 +1428,10 @@ mod _xenfab {
                     .as_deref()
                     .map(|p| format!("{p}: "))
                     .unwrap_or_default();
-                let text = format!("{origin}: {place}{}", error.replace('\n', " "));
+                // "did you mean", as for a file (xenfab_core::input::suggest)
+                let error = error.replace('\n', " ");
+                let error = xenfab_core::input::suggest::did_you_mean(&error);
+                let text = format!("{origin}: {place}{error}");
                 let message = xenfab_core::escape_controls(&text).into_owned();
                 ParseError::new_err((message, None::<u32>, None::<u32>, path))
             })?;

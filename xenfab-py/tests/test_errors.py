@@ -45,7 +45,7 @@ def test_errors_keep_their_attributes_through_pickle() -> None:
 def test_from_dict_error_names_the_field_path() -> None:
     data = tomllib.loads(xenfab.example())
     data["dom0s"][0]["guests"][1]["memroy"] = "1G"
-    with pytest.raises(xenfab.ParseError, match=r"^vars: dom0s\[0\]\.guests\[1\]\.memroy: unknown field `memroy`, expected one of ") as raised:
+    with pytest.raises(xenfab.ParseError, match=r"^vars: dom0s\[0\]\.guests\[1\]\.memroy: unknown field `memroy` \(did you mean `memory`\?\), expected one of ") as raised:
         xenfab.Fabric.from_dict(data, "vars")
     assert (raised.value.path, raised.value.line, raised.value.column) == ("dom0s[0].guests[1].memroy", None, None)
 
