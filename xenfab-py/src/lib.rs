@@ -1762,8 +1762,12 @@ mod _xenfab {
             let origin = &self.shared.origin;
             Ok(match &self.shared.remake {
                 Remake::Source(source) => {
-                    if let Some(text) = source.toml_text() {
-                        (cls.getattr("from_toml")?, (text, origin).into_pyobject(py)?)
+                    if let Some((format, text)) = source.text() {
+                        let from = match format {
+                            xenfab_core::Format::Toml => "from_toml",
+                            xenfab_core::Format::Json => "from_json",
+                        };
+                        (cls.getattr(from)?, (text, origin).into_pyobject(py)?)
                     } else {
                         let json = serde_json::to_string(source.file())
                             .map_err(|e| RenderError::new_err(e.to_string()))?;

@@ -1,4 +1,5 @@
-//! Finding where a field path is in a TOML file, for `file:line:column` in diagnostics.
+//! Finding where a field path is in a TOML or JSON file, for `file:line:column` in
+//! diagnostics.
 
 use std::ops::Range;
 
@@ -50,6 +51,57 @@ impl<'t> TomlLocator<'t> {
     }
 }
 
+/// The spans of a JSON file, from jsonc-parser's syntax tree (serde_json, which reads the
+/// file, keeps none). Made, as [`TomlLocator`], only when there are diagnostics to place.
+pub(crate) struct JsonLocator<'t> {
+    text: &'t str,
+    root: jsonc_parser::ast::Value<'t>,
+}
+
+impl<'t> JsonLocator<'t> {
+    /// `None` when `text` is not JSON (which the caller parsed already).
+    pub(crate) fn new(text: &'t str) -> Option<JsonLocator<'t>> {
+        let parsed = jsonc_parser::parse_to_ast(
+            text,
+            &jsonc_parser::CollectOptions::default(),
+            &jsonc_parser::ParseOptions::default(),
+        )
+        .ok()?;
+        Some(JsonLocator {
+            text,
+            root: parsed.value?,
+        })
+    }
+
+    /// As [`TomlLocator::locate`]: the key of the deepest field of `path` the file spells
+    /// out, or the start of the object that a defaulted field belongs to.
+    pub(crate) fn locate(&self, path: &FieldPath) -> (u32, u32) {
+        use jsonc_parser::ast::Value;
+        use jsonc_parser::common::Ranged;
+
+        let mut best = self.root.start();
+        let mut value = &self.root;
+        for segment in path.segments() {
+            let next = match (segment, value) {
+                (Segment::Key(key), Value::Object(object)) => {
+                    object.get(key).map(|prop| (prop.name.start(), &prop.value))
+                }
+                (Segment::Entry(name), Value::Object(object)) => object
+                    .get(name)
+                    .map(|prop| (prop.name.start(), &prop.value)),
+                (Segment::Elem { index, .. }, Value::Array(array)) => {
+                    array.elements.get(*index).map(|v| (v.start(), v))
+                }
+                _ => None,
+            };
+            let Some((start, next)) = next else { break };
+            best = start;
+            value = next;
+        }
+        line_column(self.text, best)
+    }
+}
+
 /// The line and column (in characters), both from 1, of byte `offset` in `text`.
 pub(crate) fn line_column(text: &str, offset: usize) -> (u32, u32) {
     let before = text.get(..offset).unwrap_or(text);
@@ -97,6 +149,26 @@ mod tests {
             .elem(0, Some("a"));
         // `ip` is not written for guest `a`: point at its table.
         assert_eq!(at(&a.key("ip")).map(|(l, _)| l), Some(7));
+    }
+
+    #[test]
+    fn finds_json_keys_elements_and_entries() {
+        let text = "{\n  \"version\": 1,\n  \"dom0s\": [\n    {\"name\": \"xen01\",\n     \"guests\": [{\"name\": \"a\"}, {\"name\": \"b\", \"ip\": \"1.2.3.4\"}]}\n  ],\n  \"hardware\": {\"pe1950\": {\"ram\": \"16G\"}}\n}\n";
+        let at = |path: &FieldPath| Some(JsonLocator::new(text).unwrap().locate(path));
+        let dom0 = FieldPath::root().key("dom0s").elem(0, Some("xen01"));
+        let b = dom0.key("guests").elem(1, Some("b"));
+        assert_eq!(at(&b.key("ip")), Some((5, 46)));
+        assert_eq!(at(&dom0.key("name")), Some((4, 6)));
+        assert_eq!(
+            at(&FieldPath::root().key("hardware").entry("pe1950").key("ram")),
+            Some((7, 27))
+        );
+        // `ip` is not written for guest `a`: point at its object.
+        assert_eq!(
+            at(&dom0.key("guests").elem(0, Some("a")).key("ip")),
+            Some((5, 17))
+        );
+        assert!(JsonLocator::new("{").is_none());
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub use pan_schema::{pan_config, pan_schema};
 use crate::diagnostic::{Diagnostics, Location};
 use crate::error::{Error, ParseError};
 use crate::input::suggest::did_you_mean;
-use locate::{TomlLocator, line_column};
+use locate::{JsonLocator, TomlLocator, line_column};
 
 /// The syntax a fabric file is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,8 +46,8 @@ impl Format {
 pub struct Source {
     file: dto::FabricFile,
     origin: Arc<str>,
-    /// A TOML file's text, to find where each diagnostic is.
-    toml: Option<String>,
+    /// The file's text and syntax, to find where each diagnostic is.
+    text: Option<(Format, String)>,
 }
 
 impl Source {
@@ -67,7 +67,7 @@ impl Source {
                 })?;
                 Ok(Source {
                     file,
-                    toml: Some(text.to_owned()),
+                    text: Some((Format::Toml, text.to_owned())),
                     origin,
                 })
             }
@@ -91,7 +91,7 @@ impl Source {
                 let file: dto::FabricFile = serde_json::from_str(text).map_err(json_error)?;
                 Ok(Source {
                     file,
-                    toml: None,
+                    text: Some((Format::Json, text.to_owned())),
                     origin,
                 })
             }
@@ -103,7 +103,7 @@ impl Source {
         Source {
             file,
             origin: origin.into(),
-            toml: None,
+            text: None,
         }
     }
 
@@ -112,10 +112,12 @@ impl Source {
         &self.file
     }
 
-    /// The text of a fabric file read as TOML (which places each diagnostic on its line);
-    /// `None` for one read as JSON or built otherwise.
-    pub fn toml_text(&self) -> Option<&str> {
-        self.toml.as_deref()
+    /// The text of a fabric file read from text, and its syntax; `None` for one built
+    /// otherwise (from a Python dict, or Quattor profiles).
+    pub fn text(&self) -> Option<(Format, &str)> {
+        self.text
+            .as_ref()
+            .map(|(format, text)| (*format, text.as_str()))
     }
 
     /// The name of the input in messages.
@@ -128,9 +130,18 @@ impl Source {
         if diagnostics.is_empty() {
             return;
         }
-        let locator = self.toml.as_deref().and_then(TomlLocator::new);
+        let locator = self.text.as_ref().and_then(|(format, text)| match format {
+            Format::Toml => TomlLocator::new(text).map(Locator::Toml),
+            Format::Json => JsonLocator::new(text).map(Locator::Json),
+        });
         let place = |path| {
-            let (line, column) = locator.as_ref().and_then(|l| l.locate(path)).unzip();
+            let (line, column) = locator
+                .as_ref()
+                .and_then(|l| match l {
+                    Locator::Toml(l) => l.locate(path),
+                    Locator::Json(l) => Some(l.locate(path)),
+                })
+                .unzip();
             Location {
                 file: self.origin.clone(),
                 line,
@@ -148,6 +159,12 @@ impl Source {
 }
 
 pub use dto::FabricFile;
+
+/// Where diagnostics are found in a file, by its syntax.
+enum Locator<'t> {
+    Toml(TomlLocator<'t>),
+    Json(JsonLocator<'t>),
+}
 
 /// The JSON Schema of the fabric file, generated from [`FabricFile`], as pretty JSON with a
 /// final newline. `schemas/fabric.schema.json` holds it; a test fails when it is stale.
