@@ -1751,6 +1751,122 @@ mod _xenfab {
                 .collect())
         }
 
+        /// Switches what network boot gives ``host`` (its short name or FQDN) next, in the
+        /// output tree ``directory``, as ``xenfab boot HOST STATE -o DIRECTORY`` does: its
+        /// pxelinux, GRUB2 and iPXE links are replaced atomically and the state is recorded,
+        /// so that the next :meth:`write` keeps it. Returns the host's new
+        /// :class:`HostState`.
+        ///
+        /// ``install`` of a dom0 with guests is refused (its kickstart wipes their volumes)
+        /// unless ``wipe_guests=True``; use ``reinstall``. With ``dry_run=True`` every check
+        /// is made and nothing is written. The directory's lock is held while it is switched.
+        ///
+        /// Raises ``KeyError`` when the fabric has no such host, ``ValueError`` when the host
+        /// cannot be in ``state`` or does not boot from the network, ``ValidationError`` when
+        /// the fabric has errors, ``OSError`` when the tree cannot be switched (not rendered
+        /// yet, a file xenfab did not write where a link goes).
+        #[pyo3(signature = (host, state, directory, *, wipe_guests = false, dry_run = false))]
+        #[allow(
+            clippy::needless_pass_by_value,
+            reason = "pyo3 extracts a path argument as an owned `PathBuf`"
+        )]
+        fn boot(
+            &self,
+            py: Python<'_>,
+            host: &str,
+            state: &str,
+            directory: PathBuf,
+            wipe_guests: bool,
+            dry_run: bool,
+        ) -> PyResult<HostState> {
+            use xenfab_core::model::{BootState, OsFamily, VirtMode};
+            let fabric = &self.loaded(py)?.fabric;
+            let state = match state {
+                "install" => BootState::Install,
+                "reinstall" => BootState::Reinstall,
+                "localboot" => BootState::Localboot,
+                "rescue" => BootState::Rescue,
+                other => {
+                    return Err(PyValueError::new_err(format!(
+                        "no boot state `{}`: one of install, reinstall, localboot, rescue",
+                        shown(other)
+                    )));
+                }
+            };
+            let Some(found) = fabric.host(host) else {
+                let names: Vec<&str> = fabric.hosts().map(|h| h.name().as_str()).collect();
+                return Err(PyKeyError::new_err(format!(
+                    "no host `{}`; the fabric's hosts: {}",
+                    shown(host),
+                    some_names(names.into_iter())
+                )));
+            };
+            let fqdn = fabric.fqdn(found.name());
+            if let Some(why) = state.refusal(fabric, found) {
+                return Err(PyValueError::new_err(format!(
+                    "`{fqdn}` cannot be in state `{}`: {why}",
+                    state.as_str()
+                )));
+            }
+            if let HostRef::Dom0(d) = found {
+                if state == BootState::Install && !d.guests.is_empty() && !wipe_guests {
+                    let n = d.guests.len();
+                    let keep = if BootState::Reinstall.refusal(fabric, found).is_none() {
+                        "use `reinstall` to keep them"
+                    } else {
+                        "it has no reinstall that keeps them: move them off first"
+                    };
+                    return Err(PyValueError::new_err(format!(
+                        "installing dom0 `{fqdn}` wipes its disks and the volumes of its {n} \
+                         guest{}: {keep}, or pass wipe_guests=True",
+                        if n == 1 { "" } else { "s" },
+                    )));
+                }
+            }
+            let links = xenfab_core::render::netboot::host_links(fabric, found, state);
+            // As `xenfab boot`: a guest that boots its own disk (pygrub, PVH, a Debian guest,
+            // a pypxeboot guest out of `install`) has its state recorded and no links.
+            let by_config = match found {
+                HostRef::Guest(_, g) => {
+                    matches!(g.mode, VirtMode::PvPygrub | VirtMode::Pvh)
+                        || (g.mode == VirtMode::PvPypxeboot && state != BootState::Install)
+                        || fabric
+                            .os
+                            .get(&g.os)
+                            .is_some_and(|o| o.family == OsFamily::Debian)
+                }
+                HostRef::Dom0(_) => false,
+            };
+            if links.is_empty() && !by_config {
+                return Err(PyValueError::new_err(format!(
+                    "`{fqdn}` does not boot from the network"
+                )));
+            }
+            if !directory.is_dir() {
+                return Err(PyOSError::new_err(format!(
+                    "`{}` is not a directory: render the tree first",
+                    directory.display()
+                )));
+            }
+            if !dry_run {
+                let root = directory.join(xenfab_core::render::netboot::TFTP_DIR);
+                py.detach(|| {
+                    let _lock = TreeLock::acquire(&directory, LockKind::Exclusive, |_| true)?;
+                    xenfab_core::output::boot::switch(&root, &fqdn, state, &links)
+                })
+                .map_err(|e| output_error(&e))?;
+            }
+            Ok(HostState {
+                dom0: match found {
+                    HostRef::Dom0(_) => None,
+                    HostRef::Guest(d, _) => Some(fabric.fqdn(&d.name)),
+                },
+                state: state.as_str(),
+                recorded: !dry_run,
+                host: fqdn,
+            })
+        }
+
         /// Pickled as its source: ``Fabric.from_toml`` of its TOML text, ``Fabric.from_json``
         /// of the fabric file it read otherwise (from JSON, a dict or Quattor profiles), or
         /// ``Fabric.from_quattor`` of the directory whose profiles gave no fabric file.

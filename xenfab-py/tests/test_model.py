@@ -4,6 +4,7 @@ pickling, and the field path of a from_dict error."""
 from __future__ import annotations
 
 import copy
+import os
 import gc
 import json
 import pathlib
@@ -271,3 +272,46 @@ def test_boot_states_are_the_fabrics_until_recorded(tmp_path: pathlib.Path, fabr
     assert (by_host["vali.example.org"].state, by_host["vali.example.org"].recorded) == ("localboot", False)
     # The fabric itself does not change.
     assert fabric.dom0("xen01").state == "localboot"
+
+
+def test_boot_switches_a_host_as_xenfab_boot_does(tmp_path: pathlib.Path, fabric: xenfab.Fabric) -> None:
+    fabric.write(tmp_path)
+    tftp = tmp_path / "tftpboot"
+    before = {p: os.readlink(p) for p in tftp.rglob("*") if p.is_symlink()}
+
+    # A dry run checks and writes nothing.
+    planned = fabric.boot("ullr", "localboot", tmp_path, dry_run=True)
+    assert (planned.host, planned.dom0, planned.state, planned.recorded) == (
+        "ullr.example.org", "xen01.example.org", "localboot", False
+    )
+    assert not (tftp / ".xenfab-boot-state.json").exists()
+
+    done = fabric.boot("ullr.example.org", "localboot", tmp_path)  # by FQDN as well
+    assert (done.host, done.state, done.recorded) == ("ullr.example.org", "localboot", True)
+    after = {p: os.readlink(p) for p in tftp.rglob("*") if p.is_symlink()}
+    assert after != before
+    assert json.loads((tftp / ".xenfab-boot-state.json").read_text()) == {"hosts": {"ullr.example.org": "localboot"}}
+    by_host = {s.host: s for s in fabric.boot_states(tmp_path)}
+    assert (by_host["ullr.example.org"].state, by_host["ullr.example.org"].recorded) == ("localboot", True)
+    # The links are those a render of the host in that state gives: the next write keeps them
+    # (and writes the state into the inventory).
+    result = fabric.write(tmp_path)
+    assert result.changed == ["inventory/hosts.csv", "inventory/hosts/ullr.example.org.json"]
+    assert not result.created and not result.removed
+    assert {p: os.readlink(p) for p in tftp.rglob("*") if p.is_symlink()} == after
+
+
+def test_boot_refuses_what_xenfab_boot_refuses(tmp_path: pathlib.Path, fabric: xenfab.Fabric) -> None:
+    fabric.write(tmp_path)
+    with pytest.raises(KeyError, match=r"no host `nope`; the fabric's hosts: `xen01`, `ullr`"):
+        fabric.boot("nope", "install", tmp_path)
+    with pytest.raises(ValueError, match=r"no boot state `bogus`"):
+        fabric.boot("ullr", "bogus", tmp_path)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"installing dom0 `xen01\.example\.org` wipes .* 2 guests: use `reinstall`"):
+        fabric.boot("xen01", "install", tmp_path)
+    with pytest.raises(ValueError, match=r"`vali\.example\.org` cannot be in state `reinstall`"):
+        fabric.boot("vali", "reinstall", tmp_path)
+    with pytest.raises(OSError, match="render the tree first"):
+        fabric.boot("ullr", "install", tmp_path / "missing")
+    assert not (tmp_path / "tftpboot" / ".xenfab-boot-state.json").exists()
+    assert fabric.boot("xen01", "install", tmp_path, wipe_guests=True).state == "install"

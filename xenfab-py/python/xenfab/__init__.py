@@ -21,9 +21,9 @@ Reading a fabric: :meth:`Fabric.from_toml`, :meth:`Fabric.from_json`,
 :meth:`Fabric.from_file`, :meth:`Fabric.from_dict`, :meth:`Fabric.from_quattor`. Using it:
 :meth:`Fabric.validate` (a list of :class:`Diagnostic`), :meth:`Fabric.render` (path ->
 contents or :class:`Link`), :meth:`Fabric.write` (a :class:`WriteResult`),
-:meth:`Fabric.report`, :meth:`Fabric.boot_states` (:class:`HostState`), and the model,
-:attr:`Fabric.dom0s`, :attr:`Fabric.guests`, :meth:`Fabric.dom0`, :meth:`Fabric.guest`
-(:class:`Dom0`, :class:`Guest`, :class:`Disk`, :class:`Hardware`, :class:`Os`,
+:meth:`Fabric.report`, :meth:`Fabric.boot_states` (:class:`HostState`), :meth:`Fabric.boot`,
+and the model, :attr:`Fabric.dom0s`, :attr:`Fabric.guests`, :meth:`Fabric.dom0`,
+:meth:`Fabric.guest` (:class:`Dom0`, :class:`Guest`, :class:`Disk`, :class:`Hardware`, :class:`Os`,
 :class:`Network`, :class:`Capacity`, :class:`VolumeGroup`): frozen, made once, picklable.
 
 Helpers: :func:`derive_mac`, :func:`hex_ip`, :func:`pxelinux_name`, :func:`ks_reinstall`,

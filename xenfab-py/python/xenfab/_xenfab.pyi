@@ -433,6 +433,16 @@ class Fabric:
         """The capacity of every dom0, as ``xenfab report --json`` prints it."""
     def boot_states(self, directory: str | os.PathLike[str]) -> list[HostState]:
         """Every host's boot state in the output tree ``directory``, as ``xenfab status`` lists them."""
+    def boot(
+        self,
+        host: str,
+        state: _BootState,
+        directory: str | os.PathLike[str],
+        *,
+        wipe_guests: bool = False,
+        dry_run: bool = False,
+    ) -> HostState:
+        """Switch what network boot gives ``host`` next in the output tree ``directory``, as ``xenfab boot`` does."""
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickled as its source."""
     @property
