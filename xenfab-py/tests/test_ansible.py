@@ -9,6 +9,7 @@ and a JSON stdout callback (below), whose output the test reads. The module runs
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
 import os
@@ -29,6 +30,20 @@ except ImportError:  # Python < 3.11
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 COLLECTIONS = ROOT / "xenfab-py" / "ansible"
+
+PLUGINS = COLLECTIONS / "ansible_collections" / "xenfab" / "fabric" / "plugins"
+
+
+def doc_strings(plugin: pathlib.Path) -> dict[str, str]:
+    """The DOCUMENTATION, EXAMPLES and RETURN strings of a plugin's file, read without running
+    it (as ansible-doc does: its imports are those of a collection on Ansible's path)."""
+    found: dict[str, str] = {}
+    for node in ast.parse(plugin.read_text()).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if node.targets[0].id in ("DOCUMENTATION", "EXAMPLES", "RETURN") and isinstance(node.value, ast.Constant):
+                found[node.targets[0].id] = str(node.value.value)
+    return found
+
 
 needs_fabric = pytest.mark.skipif(
     not hasattr(xenfab, "Fabric"),
@@ -356,3 +371,40 @@ def test_warnings_are_returned_and_the_task_succeeds(ansible: Ansible, example: 
         "<fabric>: warning[vcpu-overcommit]: dom0s[xen01].guests: dom0 and its guests have 17 vCPUs on 8 CPUs"
     ]
     assert any("vcpu-overcommit" in w for w in result.get("warnings", [])), result
+
+
+# Keys every task result has, which Ansible adds (not the module's RETURN).
+ANSIBLE_KEYS = {
+    "changed", "failed", "msg", "exception", "invocation", "warnings", "deprecations", "status", "_ansible_no_log"
+}
+
+
+def documented(module: str) -> set[str]:
+    """The keys of the RETURN of the collection's module `module`."""
+    import yaml
+
+    return set(yaml.safe_load(doc_strings(PLUGINS / "modules" / f"{module}.py")["RETURN"]))
+
+
+@needs_fabric
+def test_results_carry_only_documented_keys(ansible: Ansible, example: dict[str, Any]) -> None:
+    dest = ansible.tmp / "out"
+    ok, again = ansible.play([render(dest, fabric="{{ fabric }}"), render(dest, fabric="{{ fabric }}")], "--diff",
+                             vars={"fabric": example})
+    [failed] = ansible.play([render(dest, src=str(ansible.tmp / "nope.toml"))], rc=2)
+    keys = documented("render")
+    for result in (ok, again, failed):
+        assert set(result) - ANSIBLE_KEYS <= keys, set(result) - ANSIBLE_KEYS - keys
+    # No stat of the directory (AnsibleModule adds one to a result with a `dest` key).
+    assert "mode" not in ok and "uid" not in ok
+
+
+@needs_fabric
+def test_a_key_typo_names_the_host(ansible: Ansible, example: dict[str, Any]) -> None:
+    typo = copy.deepcopy(example)
+    guest = typo["dom0s"][0]["guests"][1]
+    guest["memroy"] = guest.pop("memory", 512)
+    [result] = ansible.play([render(ansible.tmp / "out", fabric="{{ fabric }}")], vars={"fabric": typo}, rc=2)
+    assert result["status"] == "failed"
+    name = typo["dom0s"][0]["name"], guest["name"]
+    assert f"<fabric>: dom0s[{name[0]}].guests[{name[1]}].memroy: unknown field `memroy`" in result["msg"], result["msg"]

@@ -4,7 +4,6 @@ directory: a user who copies one gets a working task."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import pathlib
 from typing import Any
@@ -13,22 +12,18 @@ import pytest
 import yaml
 
 import xenfab
-from test_ansible import COLLECTIONS, Ansible, needs_fabric
+from test_ansible import PLUGINS, Ansible, doc_strings, needs_fabric
 
 try:
     import tomllib
 except ImportError:  # Python < 3.11
     tomllib = pytest.importorskip("tomli")
 
-MODULE = COLLECTIONS / "ansible_collections" / "xenfab" / "fabric" / "plugins" / "modules" / "render.py"
+MODULE = PLUGINS / "modules" / "render.py"
 
 
 def examples() -> list[dict[str, Any]]:
-    spec = importlib.util.spec_from_file_location("xenfab_render_module", MODULE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    tasks = yaml.safe_load(module.EXAMPLES)
+    tasks = yaml.safe_load(doc_strings(MODULE)["EXAMPLES"])
     assert isinstance(tasks, list) and tasks
     return tasks
 

@@ -147,11 +147,6 @@ unchanged:
   returned: success
   type: int
   sample: 120
-dest:
-  description: The directory rendered into.
-  returned: always
-  type: str
-  sample: /srv/xenfab
 diagnostics:
   description:
     - "Every diagnostic of the fabric, one a line (C(file:line:col: severity[code]: path: message))."
@@ -171,42 +166,17 @@ diff:
   sample: {prepared: "--- /dev/null\n+++ b/dhcp/dhcpd.conf\n@@ ..."}
 """
 
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-try:
-    import xenfab
-
-    XENFAB_IMPORT_ERROR = None
-except ImportError:
-    xenfab = None
-    XENFAB_IMPORT_ERROR = traceback.format_exc()
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.xenfab.fabric.plugins.module_utils.fabric import (
+    check_xenfab,
+    fail_invalid,
+    validated,
+    xenfab,
+)
 
 
 def _paths(paths):
     return [str(p) for p in paths]
-
-
-def _load(module):
-    """The fabric of the task's options, or fail."""
-    try:
-        if module.params["src"] is not None:
-            return xenfab.Fabric.from_file(module.params["src"])
-        return xenfab.Fabric.from_dict(module.params["fabric"], origin="<fabric>")
-    except xenfab.ValidationError as e:
-        _fail_invalid(module, list(e.diagnostics))
-    except (xenfab.XenfabError, ValueError, OSError) as e:
-        module.fail_json(msg="cannot read the fabric: %s" % e, dest=module.params["dest"], diagnostics=[])
-
-
-def _fail_invalid(module, diagnostics):
-    errors = [str(d) for d in diagnostics if d.severity == "error"]
-    module.fail_json(
-        msg="the fabric is invalid (%d error(s)):\n%s" % (len(errors), "\n".join(errors)),
-        dest=module.params["dest"],
-        diagnostics=[str(d) for d in diagnostics],
-    )
 
 
 def run_module():
@@ -220,32 +190,21 @@ def run_module():
         required_one_of=[("fabric", "src")],
         supports_check_mode=True,
     )
-    if xenfab is None:
-        module.fail_json(msg=missing_required_lib("xenfab"), exception=XENFAB_IMPORT_ERROR)
-    if not hasattr(xenfab, "Fabric"):
-        module.fail_json(msg="the installed xenfab package (%s) has no Fabric API" % xenfab.__version__)
+    check_xenfab(module)
 
     dest = module.params["dest"]
-    fabric = _load(module)
-
-    diagnostics = list(fabric.validate())
-    if any(d.severity == "error" for d in diagnostics):
-        _fail_invalid(module, diagnostics)
-    warnings = [str(d) for d in diagnostics]
-    for w in warnings:
-        module.warn(w)
+    fabric, warnings = validated(module)
 
     try:
         # The diff is made only in diff mode: for a large tree it costs as much as the writing.
         result = fabric.write(dest, dry_run=module.check_mode, diff=bool(module._diff))
     except xenfab.ValidationError as e:
-        _fail_invalid(module, list(e.diagnostics))
+        fail_invalid(module, list(e.diagnostics))
     except (xenfab.XenfabError, OSError) as e:
-        module.fail_json(msg="cannot render into %s: %s" % (dest, e), dest=dest, diagnostics=warnings)
+        module.fail_json(msg="cannot render into %s: %s" % (dest, e), diagnostics=warnings)
 
     out = dict(
         changed=bool(result.changed_anything),
-        dest=dest,
         created=_paths(result.created),
         changed_files=_paths(result.changed),
         removed=_paths(result.removed),
