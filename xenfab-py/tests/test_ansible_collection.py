@@ -3,6 +3,7 @@ the tarball carries its licence and changelog, and its README links nothing outs
 
 from __future__ import annotations
 
+import json
 import pathlib
 import re
 import subprocess
@@ -27,9 +28,38 @@ def test_the_built_collection_is_whole(tmp_path: pathlib.Path) -> None:
         readme = tar.extractfile("README.md")
         assert readme is not None
         text = readme.read().decode()
-    assert {"LICENSE", "CHANGELOG.md", "README.md", "plugins/modules/render.py"} <= names
+    assert {
+        "LICENSE",
+        "CHANGELOG.md",
+        "README.md",
+        "plugins/modules/render.py",
+        "plugins/modules/boot.py",
+        "plugins/module_utils/fabric.py",
+        "plugins/inventory/fabric.py",
+    } <= names
     assert "Apache License" in (SOURCE / "LICENSE").read_text()
     # every relative link of the README names a file in the tarball
     for target in re.findall(r"\]\(([^)#]+)\)", text):
         if not re.match(r"[a-z]+:", target):
             assert target in names, target
+
+
+def test_ansible_doc_reads_every_plugin(tmp_path: pathlib.Path) -> None:
+    """Each plugin's DOCUMENTATION is YAML that ansible-doc takes, with its EXAMPLES and RETURN."""
+    doc = pathlib.Path(sys.executable).parent / "ansible-doc"
+    env = {
+        "HOME": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
+        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
+    }
+    for kind, name in [("module", "render"), ("module", "boot"), ("inventory", "fabric")]:
+        r = subprocess.run(
+            [str(doc), "-t", kind, f"xenfab.fabric.{name}", "--json"],
+            capture_output=True, text=True, check=False, env=env,
+        )
+        assert r.returncode == 0, r.stdout + r.stderr
+        [entry] = json.loads(r.stdout).values()
+        assert entry["doc"]["description"] and entry["examples"], entry
+        if kind == "module":
+            assert entry["return"], entry

@@ -21,8 +21,8 @@ description:
     from sharing its name with a host. The dom0 itself is not in it; C(dom0_xen01:xen01.example.org)
     is the dom0 and its guests."
   - "Host variables (prefixed C(xenfab_), so that they do not shadow the play's own): those of
-    the host's C(inventory/hosts/<fqdn>.json) in xenfab's output tree, that is its
-    C(to_dict()) in xenfab's Python API - C(xenfab_fqdn), C(xenfab_role) (C(dom0) or
+    the host's C(inventory/hosts/<fqdn>.json) in xenfab's output tree (its C(to_dict) in
+    xenfab's Python API) - C(xenfab_fqdn), C(xenfab_role) (C(dom0) or
     C(guest)), C(xenfab_name), C(xenfab_ip), C(xenfab_mac), C(xenfab_network),
     C(xenfab_memory) and sizes in MiB, C(xenfab_vcpus), C(xenfab_os), C(xenfab_state), a
     guest's C(xenfab_dom0), C(xenfab_disks) and C(xenfab_mode), a dom0's C(xenfab_hardware),
@@ -78,10 +78,12 @@ author:
 """
 
 EXAMPLES = r"""
+---
 # site.xenfab.yml: every host of the fabric file, named by FQDN
 plugin: xenfab.fabric.fabric
 fabric: /etc/xenfab/fabric.toml
 
+---
 # quattor.xenfab.yml: a Quattor site's hosts, by host name, with the boot states of an output
 # tree and a group a guest OS
 plugin: xenfab.fabric.fabric
