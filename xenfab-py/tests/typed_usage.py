@@ -35,6 +35,8 @@ def model(fabric: xenfab.Fabric, out: pathlib.Path) -> dict[str, object]:
     save: int | None = capacity.save_area_mib
     states: list[xenfab.HostState] = fabric.boot_states(out)
     recorded: list[bool] = [s.recorded for s in states]
+    out.mkdir(parents=True, exist_ok=True)  # a dry run checks that the tree is there
+    planned: xenfab.HostState = fabric.boot("ullr", "localboot", out, wipe_guests=False, dry_run=True)
     guests: tuple[xenfab.Guest, ...] = fabric.guests
     copied: xenfab.Guest = pickle.loads(pickle.dumps(ullr))
     return {
@@ -43,7 +45,7 @@ def model(fabric: xenfab.Fabric, out: pathlib.Path) -> dict[str, object]:
         "network": (network.subnet, network.dns, network.vlan),
         "disks": disks,
         "memory": (capacity.memory_used_mib, capacity.memory_free_mib, save, free),
-        "states": (recorded, [s.state for s in states], [s.dom0 for s in states]),
+        "states": (recorded, [s.state for s in states], [s.dom0 for s in states], planned.state),
         "guests": len(guests),
         "dicts": (fabric.to_dict()["site"], xen01.to_dict()["capacity"], ullr.to_dict()["mac"], fabric.report()[0]["dom0"]),
     }
