@@ -1779,7 +1779,8 @@ mod _xenfab {
             wipe_guests: bool,
             dry_run: bool,
         ) -> PyResult<HostState> {
-            use xenfab_core::model::{BootState, OsFamily, VirtMode};
+            use xenfab_core::model::BootState;
+            use xenfab_core::render::netboot::{BootRefusal, switch_plan};
             let fabric = &self.loaded(py)?.fabric;
             let state = match state {
                 "install" => BootState::Install,
@@ -1802,46 +1803,31 @@ mod _xenfab {
                 )));
             };
             let fqdn = fabric.fqdn(found.name());
-            if let Some(why) = state.refusal(fabric, found) {
-                return Err(PyValueError::new_err(format!(
-                    "`{fqdn}` cannot be in state `{}`: {why}",
-                    state.as_str()
-                )));
-            }
-            if let HostRef::Dom0(d) = found {
-                if state == BootState::Install && !d.guests.is_empty() && !wipe_guests {
-                    let n = d.guests.len();
-                    let keep = if BootState::Reinstall.refusal(fabric, found).is_none() {
-                        "use `reinstall` to keep them"
-                    } else {
-                        "it has no reinstall that keeps them: move them off first"
-                    };
-                    return Err(PyValueError::new_err(format!(
-                        "installing dom0 `{fqdn}` wipes its disks and the volumes of its {n} \
-                         guest{}: {keep}, or pass wipe_guests=True",
-                        if n == 1 { "" } else { "s" },
-                    )));
-                }
-            }
-            let links = xenfab_core::render::netboot::host_links(fabric, found, state);
-            // As `xenfab boot`: a guest that boots its own disk (pygrub, PVH, a Debian guest,
-            // a pypxeboot guest out of `install`) has its state recorded and no links.
-            let by_config = match found {
-                HostRef::Guest(_, g) => {
-                    matches!(g.mode, VirtMode::PvPygrub | VirtMode::Pvh)
-                        || (g.mode == VirtMode::PvPypxeboot && state != BootState::Install)
-                        || fabric
-                            .os
-                            .get(&g.os)
-                            .is_some_and(|o| o.family == OsFamily::Debian)
-                }
-                HostRef::Dom0(_) => false,
-            };
-            if links.is_empty() && !by_config {
-                return Err(PyValueError::new_err(format!(
-                    "`{fqdn}` does not boot from the network"
-                )));
-            }
+            let links = switch_plan(fabric, found, state, wipe_guests)
+                .map_err(|refusal| {
+                    PyValueError::new_err(match refusal {
+                        BootRefusal::State(why) => {
+                            format!("`{fqdn}` cannot be in state `{}`: {why}", state.as_str())
+                        }
+                        BootRefusal::WipesGuests {
+                            guests,
+                            reinstall_keeps,
+                        } => format!(
+                            "installing dom0 `{fqdn}` wipes its disks and the volumes of its \
+                             {guests} guest{}: {}, or pass wipe_guests=True",
+                            if guests == 1 { "" } else { "s" },
+                            if reinstall_keeps {
+                                "use `reinstall` to keep them"
+                            } else {
+                                "it has no reinstall that keeps them: move them off first"
+                            },
+                        ),
+                        BootRefusal::NotNetworkBooted => {
+                            format!("`{fqdn}` does not boot from the network")
+                        }
+                    })
+                })?
+                .links;
             if !directory.is_dir() {
                 return Err(PyOSError::new_err(format!(
                     "`{}` is not a directory: render the tree first",

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use xenfab_core::model::{BootState, HostRef, VirtMode};
 use xenfab_core::output::{LockKind, boot};
-use xenfab_core::render::netboot::{TFTP_DIR, host_links};
+use xenfab_core::render::netboot::{BootRefusal, TFTP_DIR, switch_plan};
 
 use crate::fabric::{self, Failure};
 
@@ -111,50 +111,37 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         State::Rescue => BootState::Rescue,
     };
     let fqdn = f.fqdn(host.name());
-    if let Some(why) = state.refusal(f, host) {
-        return Err(Failure::Invalid(format!(
-            "error: `{fqdn}` cannot be in state `{}`: {why}",
-            state.as_str()
-        )));
-    }
-    if let HostRef::Dom0(d) = host {
-        if state == BootState::Install && !d.guests.is_empty() && !args.wipe_guests {
-            let n = d.guests.len();
-            let keep = if BootState::Reinstall.refusal(f, host).is_none() {
-                format!("use `xenfab boot {} reinstall` to keep them", d.name)
-            } else {
-                "it has no reinstall that keeps them: move them off first".to_owned()
-            };
-            return Err(Failure::Invalid(format!(
-                "error: installing dom0 `{fqdn}` wipes its disks and the volumes of its {n} guest{}: \
-                 {keep}, or give --wipe-guests",
-                if n == 1 { "" } else { "s" },
-            )));
-        }
-    }
-    let links = host_links(f, host, state);
-    // A pygrub or PVH guest boots its own disk: no TFTP link says what it boots, its config
-    // does (the installer's kernel while it is in `install` or `rescue`), which `render` writes
-    // into its dom0's provision.sh. Only its state is recorded. A pypxeboot guest in `rescue`
-    // is the same (its rescue variant boots the installer directly, pypxeboot cannot pass the
-    // bare word `rescue`); its links point to the local disk meanwhile, and its config goes
-    // back to pypxeboot when it leaves `rescue`. A Debian guest too, in any mode it can be
-    // installed in: debootstrap installs it from its dom0's provision.sh (install/<guest>.sh).
+    let plan = switch_plan(f, host, state, args.wipe_guests).map_err(|refusal| {
+        Failure::Invalid(match refusal {
+            BootRefusal::State(why) => format!(
+                "error: `{fqdn}` cannot be in state `{}`: {why}",
+                state.as_str()
+            ),
+            BootRefusal::WipesGuests {
+                guests,
+                reinstall_keeps,
+            } => format!(
+                "error: installing dom0 `{fqdn}` wipes its disks and the volumes of its {guests} \
+                 guest{}: {}, or give --wipe-guests",
+                if guests == 1 { "" } else { "s" },
+                if reinstall_keeps {
+                    format!("use `xenfab boot {} reinstall` to keep them", host.name())
+                } else {
+                    "it has no reinstall that keeps them: move them off first".to_owned()
+                },
+            ),
+            BootRefusal::NotNetworkBooted => {
+                format!("error: `{fqdn}` does not boot from the network")
+            }
+        })
+    })?;
+    let links = plan.links;
+    // A guest whose config says what it boots (BootSwitch::by_config): only its state is
+    // recorded, and the next render writes its config into its dom0's provision.sh.
     let by_config = match host {
-        HostRef::Guest(d, g)
-            if matches!(g.mode, VirtMode::PvPygrub | VirtMode::Pvh)
-                || (g.mode == VirtMode::PvPypxeboot && state != BootState::Install)
-                || debian(f, g) =>
-        {
-            Some((d, g))
-        }
+        HostRef::Guest(d, g) if plan.by_config => Some((d, g)),
         _ => None,
     };
-    if links.is_empty() && by_config.is_none() {
-        return Err(Failure::Invalid(format!(
-            "error: `{fqdn}` does not boot from the network"
-        )));
-    }
     let (root, locked) = args.tree.locate()?;
     let _lock = args.lock.lock(&locked, LockKind::Exclusive)?;
     boot::switch(&root, &fqdn, state, &links)?;

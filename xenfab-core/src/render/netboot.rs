@@ -236,6 +236,75 @@ fn loader(fabric: &Fabric, host: HostRef<'_>) -> Option<Loader> {
     }
 }
 
+/// What switching a host to a state does, once [`switch_plan`] has checked it may.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootSwitch {
+    /// The links to point, as [`host_links`] gives them.
+    pub links: Vec<(String, String)>,
+    /// True for a guest whose config, not a TFTP link, says what it boots in the state: a
+    /// pygrub or PVH guest (it boots its own disk; the installer's kernel while in `install`
+    /// or `rescue`), a pypxeboot guest out of `install` (its rescue variant boots the
+    /// installer directly, pypxeboot cannot pass the bare word `rescue`), and a Debian guest
+    /// (debootstrap installs it from its dom0's provision.sh). Its state is recorded and the
+    /// next render writes its config.
+    pub by_config: bool,
+}
+
+/// Why a host cannot be switched to a state ([`switch_plan`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BootRefusal {
+    /// The host cannot be in the state: [`BootState::refusal`]'s reason.
+    State(String),
+    /// Installing the dom0 wipes its disks and the volumes of its `guests` guests, and the
+    /// caller did not say to; `reinstall_keeps`: its `reinstall` would keep them.
+    WipesGuests {
+        /// How many guests the dom0 has.
+        guests: usize,
+        /// Whether the dom0 can be in `reinstall`, which keeps the guests' volumes.
+        reinstall_keeps: bool,
+    },
+    /// The host does not boot from the network: there is nothing to switch.
+    NotNetworkBooted,
+}
+
+/// Checks that `host` may be switched to `state`, and says what the switch does: what
+/// `xenfab boot`, the Python `Fabric.boot` and the Ansible boot module all do first.
+/// `install` of a dom0 with guests is refused unless `wipe_guests`.
+pub fn switch_plan(
+    fabric: &Fabric,
+    host: HostRef<'_>,
+    state: BootState,
+    wipe_guests: bool,
+) -> Result<BootSwitch, BootRefusal> {
+    if let Some(why) = state.refusal(fabric, host) {
+        return Err(BootRefusal::State(why));
+    }
+    if let HostRef::Dom0(d) = host {
+        if state == BootState::Install && !d.guests.is_empty() && !wipe_guests {
+            return Err(BootRefusal::WipesGuests {
+                guests: d.guests.len(),
+                reinstall_keeps: BootState::Reinstall.refusal(fabric, host).is_none(),
+            });
+        }
+    }
+    let links = host_links(fabric, host, state);
+    let by_config = match host {
+        HostRef::Guest(_, g) => {
+            matches!(g.mode, VirtMode::PvPygrub | VirtMode::Pvh)
+                || (g.mode == VirtMode::PvPypxeboot && state != BootState::Install)
+                || fabric
+                    .os
+                    .get(&g.os)
+                    .is_some_and(|o| o.family == OsFamily::Debian)
+        }
+        HostRef::Dom0(_) => false,
+    };
+    if links.is_empty() && !by_config {
+        return Err(BootRefusal::NotNetworkBooted);
+    }
+    Ok(BootSwitch { links, by_config })
+}
+
 /// The links, relative to the TFTP root, that make network boot find the entry of a host's
 /// `state` (install, reinstall, rescue or the local-disk one), and what each points to
 /// (relative to its own directory).
