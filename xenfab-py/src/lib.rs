@@ -30,7 +30,7 @@ mod _xenfab {
     use xenfab_core::input::text::ReadError;
     use xenfab_core::model::{HostRef, MacSource};
     use xenfab_core::output::boot::BootStates;
-    use xenfab_core::output::{Entry, LockKind, PlanOptions, SiteStamp, TreeLock};
+    use xenfab_core::output::{Entry, LockKind, PlanOptions, SiteStamp, Tree, TreeLock};
     use xenfab_core::render::inventory;
     use xenfab_core::render::kickstart::reinstall;
     use xenfab_core::{Diagnostics, Error, Format, Loaded, Location, MacAddr, MacScheme, Source};
@@ -366,6 +366,81 @@ mod _xenfab {
         fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
             Ok(format!("Link({})", py_repr(py, &self.target)?))
         }
+    }
+
+    /// A file of the rendered tree with its mode, as :meth:`Fabric.render` and
+    /// :meth:`Fabric.show` give it with ``files=True``; ``str(file)`` is its contents.
+    #[pyclass(frozen, eq, hash, get_all, module = "xenfab._xenfab")]
+    #[derive(Clone, PartialEq, Eq, Hash)]
+    struct File {
+        /// The file's text.
+        contents: String,
+        /// Its permission bits as written: ``0o755`` for a script, ``0o644`` otherwise.
+        mode: u32,
+    }
+
+    #[pymethods]
+    impl File {
+        #[new]
+        fn new(contents: String, mode: u32) -> File {
+            File { contents, mode }
+        }
+
+        fn __str__(&self) -> &str {
+            &self.contents
+        }
+
+        fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+            let shown: String = self.contents.chars().take(40).collect();
+            let more = if shown.len() < self.contents.len() {
+                "…"
+            } else {
+                ""
+            };
+            Ok(format!(
+                "File({}{more}, mode=0o{:o})",
+                py_repr(py, &shown)?,
+                self.mode
+            ))
+        }
+    }
+
+    /// The host ``name`` (short name or FQDN) of ``fabric``, or a ``KeyError`` naming some of
+    /// its hosts.
+    fn find_host<'f>(fabric: &'f xenfab_core::Fabric, name: &str) -> PyResult<HostRef<'f>> {
+        fabric.host(name).ok_or_else(|| {
+            let names: Vec<&str> = fabric.hosts().map(|h| h.name().as_str()).collect();
+            PyKeyError::new_err(format!(
+                "no host `{}`; the fabric's hosts: {}",
+                shown(name),
+                some_names(names.into_iter())
+            ))
+        })
+    }
+
+    /// ``tree`` as :meth:`Fabric.render` gives it: path to contents (a :class:`File` with
+    /// ``files``) or :class:`Link`, in path order.
+    fn tree_dict<'py>(py: Python<'py>, tree: &Tree, files: bool) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (path, entry) in tree {
+            match entry {
+                Entry::File { contents, .. } if !files => dict.set_item(path.as_str(), contents)?,
+                Entry::File { contents, .. } => dict.set_item(
+                    path.as_str(),
+                    File {
+                        contents: contents.clone(),
+                        mode: entry.mode().unwrap_or(0o644),
+                    },
+                )?,
+                Entry::Symlink { target } => dict.set_item(
+                    path.as_str(),
+                    Link {
+                        target: target.clone(),
+                    },
+                )?,
+            }
+        }
+        Ok(dict)
     }
 
     /// What :meth:`Fabric.write` did (or, with ``dry_run``, would do) to the output directory.
@@ -1475,30 +1550,43 @@ mod _xenfab {
         }
 
         /// Every artefact: a dict of relative path to file contents, or to a :class:`Link`
-        /// for a symbolic link, in path order.
+        /// for a symbolic link, in path order. With ``files=True`` each file is a
+        /// :class:`File`, which has its mode too (``0o755`` for the scripts).
         ///
         /// The rendering runs without the GIL: other Python threads go on meanwhile.
         ///
         /// Raises ``ValidationError`` when the fabric has errors, ``RenderError`` when an
         /// artefact cannot be made.
-        fn render<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        #[pyo3(signature = (*, files = false))]
+        fn render<'py>(&self, py: Python<'py>, files: bool) -> PyResult<Bound<'py, PyDict>> {
             let loaded = self.loaded(py)?;
             let tree = py
                 .detach(|| xenfab_core::render(&loaded.fabric))
                 .map_err(|e| py_err(py, Error::from(e)))?;
-            let dict = PyDict::new(py);
-            for (path, entry) in &tree {
-                match entry {
-                    Entry::File { contents, .. } => dict.set_item(path.as_str(), contents)?,
-                    Entry::Symlink { target } => dict.set_item(
-                        path.as_str(),
-                        Link {
-                            target: target.clone(),
-                        },
-                    )?,
-                }
-            }
-            Ok(dict)
+            tree_dict(py, &tree, files)
+        }
+
+        /// The artefacts of one host (its short name or FQDN), as ``xenfab show HOST`` lists
+        /// them, in :meth:`render`'s form: a dom0's own files and everything in its
+        /// ``dom0s/<fqdn>/`` (its guests' configs among them), or a guest's own files and
+        /// configs; the site's files (DHCP, DNS, ``inventory/hosts.csv``) list every host and
+        /// are no host's. Each is exactly what :meth:`render` gives at that path.
+        ///
+        /// Raises ``KeyError`` when the fabric has no such host, and what :meth:`render`
+        /// raises.
+        #[pyo3(signature = (host, *, files = false))]
+        fn show<'py>(
+            &self,
+            py: Python<'py>,
+            host: &str,
+            files: bool,
+        ) -> PyResult<Bound<'py, PyDict>> {
+            let fabric = &self.loaded(py)?.fabric;
+            let found = find_host(fabric, host)?;
+            let tree = py
+                .detach(|| xenfab_core::render::owners::Owners::new(fabric).render(found))
+                .map_err(|e| py_err(py, Error::from(e)))?;
+            tree_dict(py, &tree, files)
         }
 
         /// Writes every artefact into ``directory``, only what changed, as ``xenfab render``
@@ -1794,14 +1882,7 @@ mod _xenfab {
                     )));
                 }
             };
-            let Some(found) = fabric.host(host) else {
-                let names: Vec<&str> = fabric.hosts().map(|h| h.name().as_str()).collect();
-                return Err(PyKeyError::new_err(format!(
-                    "no host `{}`; the fabric's hosts: {}",
-                    shown(host),
-                    some_names(names.into_iter())
-                )));
-            };
+            let found = find_host(fabric, host)?;
             let fqdn = fabric.fqdn(found.name());
             let links = switch_plan(fabric, found, state, wipe_guests)
                 .map_err(|refusal| {

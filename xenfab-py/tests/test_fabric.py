@@ -303,3 +303,36 @@ def test_ks_reinstall_is_the_rendered_reinstall_variant(fabric: xenfab.Fabric) -
 def test_ks_reinstall_refuses_what_it_cannot_make_safe() -> None:
     with pytest.raises(xenfab.ParseError, match=r"^line 2: %include"):
         xenfab.ks_reinstall("text\n%include /tmp/part-include\n")
+
+
+def test_render_gives_files_with_their_modes_when_asked() -> None:
+    fabric = xenfab.Fabric.from_toml(xenfab.example(), "site.toml")
+    plain, files = fabric.render(), fabric.render(files=True)
+    assert plain.keys() == files.keys()
+    modes = {}
+    for path, value in files.items():
+        if isinstance(value, xenfab.Link):
+            assert plain[path] == value
+        else:
+            assert isinstance(value, xenfab.File)
+            assert str(value) == value.contents == plain[path]
+            modes[path] = value.mode
+    assert modes["dom0s/xen01.example.org/provision.sh"] == 0o755
+    assert modes["dhcp/dhcpd.conf"] == 0o644
+    assert set(modes.values()) == {0o644, 0o755}
+    assert xenfab.File("x", 0o644) == xenfab.File("x", 0o644) != xenfab.File("x", 0o755)
+
+
+def test_show_gives_one_hosts_artefacts_as_render_gives_them() -> None:
+    fabric = xenfab.Fabric.from_toml(xenfab.example(), "site.toml")
+    tree = fabric.render()
+    dom0, guest = fabric.show("xen01"), fabric.show("ullr.example.org")
+    assert "dom0s/xen01.example.org/provision.sh" in dom0
+    assert "dom0s/xen01.example.org/xen/ullr" in dom0 and "dom0s/xen01.example.org/xen/ullr" in guest
+    assert "kickstart/ullr.example.org.ks" in guest and "kickstart/ullr.example.org.ks" not in dom0
+    assert "dhcp/dhcpd.conf" not in dom0 and "dhcp/dhcpd.conf" not in guest
+    for shown in (dom0, guest):
+        assert shown and all(tree[path] == value for path, value in shown.items())
+    assert fabric.show("xen01", files=True)["dom0s/xen01.example.org/provision.sh"].mode == 0o755
+    with pytest.raises(KeyError, match="no host `../xen01`"):
+        fabric.show("../xen01")

@@ -72,6 +72,16 @@ def files_and_links(fabric: xenfab.Fabric) -> tuple[dict[str, str], dict[str, st
     return files, links
 
 
+def modes_of_one_host(fabric: xenfab.Fabric, host: str) -> dict[str, int]:
+    modes: dict[str, int] = {}
+    for path, entry in fabric.show(host, files=True).items():
+        if isinstance(entry, xenfab.File):
+            contents: str = entry.contents
+            modes[path] = entry.mode if contents else 0
+    shown: dict[str, str | xenfab.Link] = fabric.show(host)
+    return modes if shown.keys() == modes.keys() | {p for p, e in shown.items() if isinstance(e, xenfab.Link)} else {}
+
+
 def write(fabric: xenfab.Fabric, out: pathlib.Path) -> bool:
     result: xenfab.WriteResult = fabric.write(out, dry_run=True)
     paths: list[str] = result.created + result.changed + result.unchanged + result.removed
@@ -101,6 +111,7 @@ def main(out: pathlib.Path) -> None:
     assert problems(fabric) == []
     files, links = files_and_links(fabric)
     assert files and links
+    assert modes_of_one_host(fabric, "xen01")["dom0s/xen01.example.org/provision.sh"] == 0o755
     assert write(fabric, out)
     assert fabric.domain == "example.org"
     assert model(fabric, out)["same"] is True

@@ -2,7 +2,7 @@
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, final
+from typing import Any, Literal, final, overload
 
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "ks_reinstall",
     "Diagnostic",
     "Link",
+    "File",
     "WriteResult",
     "Disk",
     "Hardware",
@@ -65,6 +66,20 @@ class Link:
     @property
     def target(self) -> str:
         """The target, relative to the link's own directory."""
+
+@final
+class File:
+    """A file of the rendered tree with its mode (``render(files=True)``); ``str()`` is its text."""
+
+    def __new__(cls, contents: str, mode: int) -> File: ...
+    @property
+    def contents(self) -> str:
+        """The file's text."""
+    @property
+    def mode(self) -> int:
+        """Its permission bits as written: ``0o755`` for a script, ``0o644`` otherwise."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
 
 @final
 class WriteResult:
@@ -408,7 +423,14 @@ class Fabric:
     @classmethod
     def from_quattor(cls, directory: str | os.PathLike[str]) -> Fabric: ...
     def validate(self) -> list[Diagnostic]: ...
-    def render(self) -> dict[str, str | Link]: ...
+    @overload
+    def render(self, *, files: Literal[False] = False) -> dict[str, str | Link]: ...
+    @overload
+    def render(self, *, files: Literal[True]) -> dict[str, File | Link]: ...
+    @overload
+    def show(self, host: str, *, files: Literal[False] = False) -> dict[str, str | Link]: ...
+    @overload
+    def show(self, host: str, *, files: Literal[True]) -> dict[str, File | Link]: ...
     def write(
         self,
         directory: str | os.PathLike[str],
