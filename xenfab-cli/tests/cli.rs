@@ -1428,3 +1428,143 @@ fn report_host_reports_the_dom0s_named() {
     assert!(stdout(&o).is_empty());
     assert!(stderr(&o).contains("no host `../xen01`"), "{}", stderr(&o));
 }
+
+/// The entries of `snapshot(dir)` below `prefix` (`dhcp/`, `tftpboot/`).
+fn below(snapshot: &[(String, Vec<u8>)], prefix: &str) -> Vec<(String, Vec<u8>)> {
+    snapshot
+        .iter()
+        .filter(|(name, _)| name.starts_with(prefix))
+        .cloned()
+        .collect()
+}
+
+/// `--no-dhcp` and `--no-tftp` leave `dhcp/` and `tftpboot/` exactly as they are, files edited
+/// by hand and those of a guest gone included, in a render and in `--dry-run`, `--check` and
+/// `--stat`; a later render without them brings the directories up to date, whatever the
+/// runs in between rendered (the parts they rendered are not taken for up to date).
+#[test]
+fn no_dhcp_and_no_tftp_leave_their_directories_as_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    let render = |fabric: &str, more: &[&str]| {
+        let o = xenfab(&[&["render", fabric, "-o", out_s][..], more].concat());
+        assert!(o.status.success(), "{more:?}: {}", stderr(&o));
+        o
+    };
+    let example = dir.path().join("example.toml");
+    fs::write(&example, xenfab_core::EXAMPLE).unwrap();
+    let example = example.to_str().unwrap();
+    render(example, &[]);
+
+    // the example without the guest vali: its DHCP entries and network boot files go
+    let without_vali = xenfab_core::EXAMPLE.replace("name = \"vali\"", "name = \"vali-gone\"");
+    let start = without_vali
+        .find("  [[dom0s.guests]]\n  name = \"vali-gone\"")
+        .unwrap();
+    let end = start + without_vali[start..].find("\n\n").unwrap();
+    let fabric = dir.path().join("fabric.toml");
+    fs::write(
+        &fabric,
+        format!("{}{}", &without_vali[..start], &without_vali[end..]),
+    )
+    .unwrap();
+    let fabric = fabric.to_str().unwrap();
+    let conf = out.join("dhcp/dhcpd.conf");
+    let edited = format!("{}# mine\n", fs::read_to_string(&conf).unwrap());
+    fs::write(&conf, &edited).unwrap();
+    let dhcp = below(&snapshot(&out), "dhcp/");
+
+    // --no-dhcp: nothing of dhcp/ shown or written; vali's boot files go
+    let before = snapshot(&out);
+    for show in [
+        &["--dry-run"][..],
+        &["--check"],
+        &["--stat"],
+        &["--check", "--stat"],
+    ] {
+        let o = xenfab(&[&["render", fabric, "-o", out_s, "--no-dhcp"][..], show].concat());
+        assert_eq!(
+            o.status.code(),
+            Some(i32::from(show.contains(&"--check"))),
+            "{show:?}: {}",
+            stderr(&o)
+        );
+        assert!(!stdout(&o).contains("dhcp/"), "{show:?}: {}", stdout(&o));
+        assert!(
+            stdout(&o).contains("tftpboot/pxelinux.cfg/vali.example.org.cfg"),
+            "{show:?}: {}",
+            stdout(&o)
+        );
+    }
+    assert!(snapshot(&out) == before, "a dry run wrote");
+    let o = render(fabric, &["--no-dhcp"]);
+    assert!(!stdout(&o).contains("dhcp/"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("- tftpboot/pxelinux.cfg/vali.example.org.cfg"));
+    assert!(below(&snapshot(&out), "dhcp/") == dhcp);
+    let o = xenfab(&["render", fabric, "-o", out_s, "--no-dhcp", "--check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+
+    // --no-tftp, back to the example: dhcp/ is rendered (vali back, the edit gone), and
+    // tftpboot/ left without vali's files and with a file edited by hand
+    let localboot = out.join("tftpboot/pxelinux.cfg/localboot.cfg");
+    fs::write(&localboot, "# mine\n").unwrap();
+    let tftp = below(&snapshot(&out), "tftpboot/");
+    let o = render(example, &["--no-tftp"]);
+    assert!(!stdout(&o).contains("tftpboot/"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("~ dhcp/dhcpd.conf"), "{}", stdout(&o));
+    assert!(below(&snapshot(&out), "tftpboot/") == tftp);
+    assert!(!fs::read_to_string(&conf).unwrap().contains("# mine"));
+    let o = xenfab(&["render", example, "-o", out_s, "--no-tftp", "--check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = render(example, &["--no-tftp", "--no-dhcp"]);
+    assert_eq!(stdout(&o), "");
+
+    // a render of everything puts tftpboot/ right: vali's files back, the edit undone
+    let o = xenfab(&["render", example, "-o", out_s, "--check", "--stat"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("+ tftpboot/pxelinux.cfg/vali.example.org.cfg"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("~ tftpboot/pxelinux.cfg/localboot.cfg"));
+    render(example, &[]);
+    let fresh = dir.path().join("fresh");
+    let o = xenfab(&["render", example, "-o", fresh.to_str().unwrap()]);
+    assert!(o.status.success());
+    // the zones' serials moved with their records; the rest is what a first render writes
+    let ours = |dir: &Path| -> Vec<(String, Vec<u8>)> {
+        snapshot(dir)
+            .into_iter()
+            .filter(|(name, _)| !name.starts_with('.') && !name.starts_with("dns/"))
+            .collect()
+    };
+    assert!(ours(&out) == ours(&fresh), "the tree is not the fabric's");
+    let o = xenfab(&["render", example, "-o", out_s, "--check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+/// `xenfab quattor render` takes `--no-dhcp` and `--no-tftp` too: a first render makes
+/// neither directory.
+#[test]
+fn quattor_render_leaves_dhcp_and_tftp_out() {
+    let profiles =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cases/quattor-scenario/profiles");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = xenfab(&[
+        "quattor",
+        "render",
+        "--profiles",
+        profiles.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--no-dhcp",
+        "--no-tftp",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.join("kickstart").is_dir());
+    assert!(!out.join("dhcp").exists());
+    assert!(!out.join("tftpboot").exists());
+}

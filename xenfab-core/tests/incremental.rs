@@ -26,6 +26,7 @@ fn options(fabric: &Fabric) -> PlanOptions {
     PlanOptions {
         site: Some(SiteStamp::of(fabric, "example.toml")),
         force: false,
+        untouched: Vec::new(),
     }
 }
 

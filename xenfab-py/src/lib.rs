@@ -1636,6 +1636,7 @@ mod _xenfab {
             let options = PlanOptions {
                 site: Some(site),
                 force,
+                untouched: Vec::new(),
             };
             // Planning and writing release the GIL too.
             let done = py.detach(|| {

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use xenfab_core::Fabric;
 use xenfab_core::fingerprint::Fingerprinted;
 use xenfab_core::output::{
-    DiffError, LockKind, PlanOptions, RelPath, SiteStamp, StreamedPlan, Summary, Survey,
+    DiffError, LockKind, PlanOptions, RelPath, SiteStamp, StreamedPlan, Summary, Survey, Untouched,
     plan_streamed,
 };
 use xenfab_core::render::owners::Owners;
@@ -61,11 +61,32 @@ pub struct WriteArgs {
     /// touched.
     #[arg(long)]
     pub force: bool,
+    /// Leave DIR/dhcp/ as it is: write, change and remove nothing there, for a site whose
+    /// DHCP server is configured otherwise (Quattor's aii-dhcp). A later render without it
+    /// brings dhcp/ up to date.
+    #[arg(long)]
+    pub no_dhcp: bool,
+    /// Leave DIR/tftpboot/ as it is: write, change and remove nothing there, for a site whose
+    /// network boot files are written otherwise (Quattor's aii-pxelinux). A later render
+    /// without it brings tftpboot/ up to date.
+    #[arg(long)]
+    pub no_tftp: bool,
     #[command(flatten)]
     pub lock: LockArgs,
 }
 
 impl WriteArgs {
+    /// The directories of the tree `--no-dhcp` and `--no-tftp` leave as they are.
+    fn untouched(self) -> Vec<Untouched> {
+        [
+            (self.no_dhcp, Untouched::Dhcp),
+            (self.no_tftp, Untouched::Tftp),
+        ]
+        .into_iter()
+        .filter_map(|(given, dir)| given.then_some(dir))
+        .collect()
+    }
+
     /// Whether the run only shows what would change: `--dry-run`, `--check` or `--stat`.
     fn shows_only(self) -> bool {
         self.dry_run || self.check || self.stat
@@ -194,6 +215,7 @@ fn write_hosts(
     let options = PlanOptions {
         site: Some(site),
         force: args.force,
+        untouched: args.untouched(),
     };
     // Renders only the parts of the tree whose inputs changed since the last run.
     // Of each file rendered, only its length and hash are kept: the files are rendered

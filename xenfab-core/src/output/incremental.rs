@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use super::fsops::{self, Node};
 use super::manifest::{
@@ -15,8 +16,8 @@ use super::manifest::{
     TreeParts,
 };
 use super::path::RelPath;
-use super::plan::{Plan, PlanOptions, left_unfinished, open_root, plan_loaded};
-use super::tree::{Part, Tree, file_mode};
+use super::plan::{Plan, PlanOptions, Untouched, left_unfinished, open_root, plan_loaded};
+use super::tree::{Entry, Part, Tree, file_mode};
 use crate::error::Error;
 use crate::fingerprint::{Fingerprints, fingerprints};
 use crate::model::Fabric;
@@ -149,7 +150,7 @@ pub(crate) fn plan_parts(
     lean: bool,
 ) -> Result<Plan, Error> {
     let names: Vec<String> = fabric.dom0s.iter().map(|d| d.name.to_string()).collect();
-    let stamps = PartStamps {
+    let mut stamps = PartStamps {
         site: Fingerprint(fps.site),
         sections: Some(Fingerprint(fps.sections)),
         dom0s: names
@@ -159,10 +160,14 @@ pub(crate) fn plan_parts(
             .collect(),
     };
     let (clean, sections) = clean_parts(&mut survey, &stamps, options)?;
-    // An entry carried over: of a clean part, or one of the site's sections' files kept.
+    let untouched = &options.untouched;
+    let left = |path: &RelPath| Untouched::covers(untouched, path.as_str());
+    // An entry carried over: of a clean part, one of the site's sections' files kept, or
+    // one below a directory left untouched.
     let carry = |path: &RelPath, entry: &ManifestEntry| {
         clean.has(entry.dom0())
             || sections == Sections::Kept && entry.dom0().is_none() && in_section(path.as_str())
+            || left(path)
     };
     let delta = delta_on(survey.loaded.as_ref(), &stamps, &clean);
     let Survey {
@@ -176,7 +181,7 @@ pub(crate) fn plan_parts(
     // (The entries of the parts rendered are taken out of the map, which is then the carried
     // ones: on a rerun they are few.)
     let carried: BTreeMap<RelPath, ManifestEntry> = match loaded.as_mut() {
-        Some(loaded) if clean.any() || sections == Sections::Kept => {
+        Some(loaded) if clean.any() || sections == Sections::Kept || !untouched.is_empty() => {
             let entries = &mut loaded.manifest.entries;
             let rendered: Vec<RelPath> = entries
                 .iter()
@@ -210,15 +215,60 @@ pub(crate) fn plan_parts(
     } else {
         dirty.len().max(1)
     };
+    // The manifest's entries below the untouched directories, by part.
+    let mut recorded: FxHashMap<Option<&str>, Vec<&RelPath>> = FxHashMap::default();
+    if !untouched.is_empty() {
+        for (path, entry) in carried.iter().filter(|(path, _)| left(path)) {
+            recorded.entry(entry.dom0()).or_default().push(path);
+        }
+    }
+    // The parts rendered whose entries left untouched differ from the manifest's record,
+    // and whether the site's sections' do.
+    let (mut stale, mut stale_sections) = (Vec::new(), false);
     let mut trees = Vec::with_capacity(dirty.len());
     for batch in super::streamed::batches(&dirty, batch) {
         let mut parts = render_parts_with(fabric, batch, sections)?;
+        if !untouched.is_empty() {
+            for (part, tree) in &mut parts {
+                let kept = tree.split_off_where(left);
+                let dom0 = TreeParts::dom0_of_names(&names, *part);
+                let recorded = recorded.get(&dom0).map_or(&[][..], Vec::as_slice);
+                let same = |only: &dyn Fn(&RelPath) -> bool| {
+                    as_recorded(&kept, recorded, &carried, dom0, only)
+                };
+                if *part == Part::Site && sections == Sections::Rendered {
+                    let in_sections = !same(&|p| in_section(p.as_str()));
+                    stale_sections |= in_sections;
+                    if in_sections || !same(&|p| !in_section(p.as_str())) {
+                        stale.push(*part);
+                    }
+                } else if !same(&|p| *part != Part::Site || !in_section(p.as_str())) {
+                    stale.push(*part);
+                }
+            }
+        }
         if lean {
             parts.par_iter_mut().for_each(|(_, tree)| tree.make_lean());
         }
         trees.extend(parts.into_iter().map(|(_, tree)| tree));
     }
     let tree = Tree::merge_all(trees)?;
+    // A part rendered whose entries left untouched are not what it renders is recorded
+    // without its fingerprint: the next render renders it again, and a render that leaves
+    // nothing untouched brings them up to date.
+    for part in stale {
+        match part {
+            Part::Site => stamps.site = Fingerprint::STALE,
+            Part::Dom0(i) => {
+                if let Some(fp) = names.get(i).and_then(|name| stamps.dom0s.get_mut(name)) {
+                    *fp = Fingerprint::STALE;
+                }
+            }
+        }
+    }
+    if stale_sections {
+        stamps.sections = None;
+    }
     let parts = TreeParts {
         rendered: (dirty.len(), names.len() + 1),
         stamps,
@@ -235,6 +285,42 @@ pub(crate) fn plan_parts(
         Some(parts),
         carried,
     )?)
+}
+
+/// Whether `kept`, the entries of a part rendered that lie below the untouched
+/// directories, are what the manifest records of that part there (`recorded`, their entries
+/// in `carried`; the part's is `dom0`), as far as `only` takes them: the same paths, each
+/// file with its mode and the hash of its contents, each symlink with its target. A zone
+/// (whose serial the disk decides) is never taken for the same.
+fn as_recorded(
+    kept: &Tree,
+    recorded: &[&RelPath],
+    carried: &BTreeMap<RelPath, ManifestEntry>,
+    dom0: Option<&str>,
+    only: &dyn Fn(&RelPath) -> bool,
+) -> bool {
+    let mut count = 0;
+    for (path, new) in kept.iter().filter(|(p, _)| only(p)) {
+        count += 1;
+        let same = match (new, carried.get(path)) {
+            _ if kept.is_zone(path) => false,
+            (Entry::File { executable, .. }, Some(old @ ManifestEntry::File { stamp, .. })) => {
+                old.dom0() == dom0
+                    && matches!(old, ManifestEntry::File { executable: e, .. } if e == executable)
+                    && stamp
+                        .zip(kept.digest(path))
+                        .is_some_and(|(s, d)| s.holds(d))
+            }
+            (Entry::Symlink { target }, Some(old @ ManifestEntry::Symlink { target: t, .. })) => {
+                old.dom0() == dom0 && target == t
+            }
+            _ => false,
+        };
+        if !same {
+            return false;
+        }
+    }
+    count == recorded.iter().filter(|p| only(p)).count()
 }
 
 /// How the manifest of the tree planned may be written as a delta on the one on disk,

@@ -79,6 +79,14 @@ fn sorted<S: serde::Serializer>(set: &FxHashSet<String>, serializer: S) -> Resul
 }
 
 impl TreeParts {
+    /// [`TreeParts::dom0_of`], for the fabric's dom0s `names`.
+    pub(crate) fn dom0_of_names(names: &[String], part: Part) -> Option<&str> {
+        match part {
+            Part::Dom0(i) => names.get(i).map(String::as_str),
+            Part::Site => None,
+        }
+    }
+
     /// The name of the dom0 whose part is `part`, as the manifest's entries record it; `None`
     /// for the site's part, and for every part of a tree not rendered by parts.
     pub(crate) fn dom0_of(parts: Option<&TreeParts>, part: Part) -> Option<&str> {
@@ -158,6 +166,12 @@ pub(crate) struct PartStamps {
 pub(crate) struct Fingerprint(#[serde(with = "hex128")] pub(crate) u128);
 
 impl Fingerprint {
+    /// What the manifest records for a part rendered while some of its entries below an
+    /// untouched directory ([`Untouched`](super::Untouched)) were left differing from the
+    /// manifest's record: the fingerprint of no fabric, so that the next render renders the
+    /// part again.
+    pub(crate) const STALE: Fingerprint = Fingerprint(0);
+
     /// An `id` for a manifest written whole: the time, the process and how many ids it made
     /// before, hashed; no two manifests of a tree get the same.
     pub(crate) fn fresh() -> Fingerprint {

@@ -69,8 +69,8 @@ pub use lock::{Busy, LOCK_FILE, LockKind, TreeLock};
 pub use manifest::{MANIFEST_DELTA_FILE, MANIFEST_FILE, MANIFEST_FORMAT, SiteStamp};
 pub use path::{MAX_COMPONENT_LEN, MAX_PATH_LEN, RelPath};
 pub use plan::{
-    Change, ChangeKind, FileStat, Plan, PlanOptions, Summary, UNFINISHED_FILE, plan, plan_with,
-    replace_file,
+    Change, ChangeKind, FileStat, Plan, PlanOptions, Summary, UNFINISHED_FILE, Untouched, plan,
+    plan_with, replace_file,
 };
 pub use streamed::{DiffError, StreamedPlan, plan_streamed};
 pub use tree::{Entry, Iter, Part, Tree};

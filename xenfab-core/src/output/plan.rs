@@ -109,6 +109,48 @@ pub struct PlanOptions {
     /// the owned entries (see [`OutputError::MassRemoval`]). Files xenfab did
     /// not write are still never touched.
     pub force: bool,
+    /// The directories of the tree to leave as they are: nothing below them is written,
+    /// changed or removed, and the manifest keeps what it recorded of them, so that a later
+    /// render without them brings them up to date (`xenfab render --no-dhcp`, `--no-tftp`).
+    pub untouched: Vec<Untouched>,
+}
+
+/// A top-level directory of the output tree that a render can leave as it is
+/// ([`PlanOptions::untouched`]), for a site whose own tools write what it holds (Quattor's
+/// aii-dhcp and aii-pxelinux, say).
+///
+/// Nothing below it is written, changed or removed, not even what the fabric no longer
+/// has, and the manifest records its entries as it did before. A part of the fabric
+/// ([`Part`](super::Part)) rendered while some of its entries there were left differing
+/// from what the manifest records is recorded without its fingerprint, so that the next
+/// render renders it again (a render that leaves nothing renders those entries then); the
+/// files of a part not rendered are as the manifest records them, left or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Untouched {
+    /// `dhcp/`: the files of ISC dhcpd, Kea and dnsmasq.
+    Dhcp,
+    /// `tftpboot/`: the network boot files and links (pxelinux, GRUB2, iPXE).
+    Tftp,
+}
+
+impl Untouched {
+    /// The directory, relative to the output root.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Untouched::Dhcp => "dhcp",
+            Untouched::Tftp => crate::render::netboot::TFTP_DIR,
+        }
+    }
+
+    /// Whether `path`, relative to the output root, is below one of the directories of
+    /// `untouched`.
+    pub fn covers(untouched: &[Untouched], path: &str) -> bool {
+        untouched.iter().any(|u| {
+            path.strip_prefix(u.dir())
+                .is_some_and(|rest| rest.starts_with('/'))
+        })
+    }
 }
 
 /// What writing a tree into a directory will do, computed by [`plan`].
@@ -254,6 +296,10 @@ pub(crate) fn plan_loaded(
             }
         }
     }
+    let (mut tree, mut loaded, mut carried) = (tree, loaded, carried);
+    if !options.untouched.is_empty() {
+        leave_untouched(&options.untouched, &mut tree, loaded.as_mut(), &mut carried);
+    }
     let (owned, written) = match &loaded {
         Some(loaded) => (&loaded.manifest.entries, loaded.written),
         None => (&BTreeMap::new(), i64::MIN),
@@ -261,7 +307,6 @@ pub(crate) fn plan_loaded(
 
     // A zone's serial moves only when its records do (serial.rs): decided against the disk
     // before anything is compared.
-    let mut tree = tree;
     if root_exists {
         super::serial::reconcile(root, &mut tree, owned)?;
     }
@@ -390,6 +435,38 @@ pub(crate) fn plan_loaded(
         manifest_changed,
         intent,
     })
+}
+
+/// Leaves the directories of `untouched` as they are: takes their entries out of `tree`,
+/// and carries the manifest's entries below them over into the new manifest as it records
+/// them. A file's stamp the last manifest could not trust (taken within its clock tick) is
+/// dropped, not carried into a newer manifest that would trust it: a later render reads that
+/// file again.
+fn leave_untouched(
+    untouched: &[Untouched],
+    tree: &mut Tree,
+    loaded: Option<&mut LoadedManifest>,
+    carried: &mut BTreeMap<RelPath, ManifestEntry>,
+) {
+    let covers = |path: &RelPath| Untouched::covers(untouched, path.as_str());
+    tree.split_off_where(covers);
+    let Some(loaded) = loaded else {
+        return;
+    };
+    let entries = &mut loaded.manifest.entries;
+    let left: Vec<RelPath> = entries.keys().filter(|p| covers(p)).cloned().collect();
+    for path in left {
+        if let Some(entry) = entries.remove(&path) {
+            carried.insert(path, entry);
+        }
+    }
+    for (_, entry) in carried.iter_mut().filter(|(path, _)| covers(path)) {
+        if let ManifestEntry::File { stamp, .. } = entry {
+            if stamp.is_some_and(|s| !s.trusted(loaded.written)) {
+                *stamp = None;
+            }
+        }
+    }
 }
 
 /// Whether the manifest `entries` (those of the last manifest not carried over) list exactly

@@ -22,6 +22,7 @@ fn apply_forced(root: &Path, tree: &Tree) -> Summary {
     let options = PlanOptions {
         site: None,
         force: true,
+        untouched: Vec::new(),
     };
     plan_with(root, tree.clone(), &options)
         .unwrap()
@@ -608,6 +609,7 @@ fn file_and_directory_can_swap_places() {
     let forced = PlanOptions {
         site: None,
         force: true,
+        untouched: Vec::new(),
     };
     let err = plan_with(root, tree(&[("d", "file")]), &forced).unwrap_err();
     assert!(matches!(err, OutputError::NotOwned { path } if path == root.join("d")));
@@ -802,6 +804,7 @@ fn with_site(site: &SiteStamp) -> PlanOptions {
     PlanOptions {
         site: Some(site.clone()),
         force: false,
+        untouched: Vec::new(),
     }
 }
 
@@ -848,6 +851,7 @@ fn manifest_records_the_site_and_another_site_is_refused() {
     let forced = PlanOptions {
         site: Some(other.clone()),
         force: true,
+        untouched: Vec::new(),
     };
     plan_with(root, files.clone(), &forced)
         .unwrap()
@@ -897,6 +901,7 @@ fn removing_more_than_half_of_the_owned_entries_is_refused() {
     let forced = PlanOptions {
         site: None,
         force: true,
+        untouched: Vec::new(),
     };
     plan_with(root, most.clone(), &forced)
         .unwrap()

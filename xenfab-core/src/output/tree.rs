@@ -267,6 +267,22 @@ impl Tree {
         Ok(())
     }
 
+    /// Takes out the entries whose path `take` takes, as a tree of their own (zones stay
+    /// zones, each entry keeps its part and digest).
+    pub(crate) fn split_off_where(&mut self, take: impl Fn(&RelPath) -> bool) -> Tree {
+        let taken: Vec<RelPath> = self.entries.keys().filter(|p| take(p)).cloned().collect();
+        let mut out = Tree::for_part(self.part);
+        for path in taken {
+            if let Some(slot) = self.entries.remove(&path) {
+                if self.zones.remove(&path) {
+                    out.zones.insert(path.clone());
+                }
+                out.entries.insert(path, slot);
+            }
+        }
+        out
+    }
+
     /// Drops the contents of every file but the zones, keeping their [`Digest`]: a tree
     /// that can be planned, but not written or shown (see [`super::plan_streamed`]). Zones
     /// keep theirs: the plan sets their serials by what is on disk.
