@@ -11,8 +11,11 @@
 #   "/system/aii/hooks/boot/0"      = value("/system/aii/hooks/configure/0");
 #   "/system/aii/hooks/remove/0"    = value("/system/aii/hooks/configure/0");
 #
-# Options (in the hook's dict): profiles (the directory of compiled profiles, required),
-# output (xenfab's output tree, required), xenfab (the command, default "xenfab").
+# Options (in the hook's dict; their pan types are in contrib/aii/pan/xenfab/schema.pan):
+# profiles (the directory of compiled profiles, required), output (xenfab's output tree,
+# required), xenfab (the command, default "xenfab"), nodhcp and notftp (booleans, default
+# false: the render leaves OUT/dhcp/ or OUT/tftpboot/ as it is, for a site that keeps
+# aii-dhcp or aii-pxelinux for those; `xenfab quattor render --no-dhcp`, `--no-tftp`).
 #
 # aii-shellfe runs these hooks from aii-pxelinux, the NBP plug-in: after it has written its
 # own links, each of its methods runs /system/aii/hooks/<method> (aii-pxelinux's pxelinux.pm,
@@ -47,6 +50,14 @@ sub _options
     return $tree;
 }
 
+# Whether a boolean option is set: CCM's getTree gives a pan boolean as 1 or 0 (older
+# versions as "true" or "false").
+sub _set
+{
+    my ($value) = @_;
+    return defined($value) && $value ne '' && $value ne '0' && lc($value) ne 'false';
+}
+
 sub _hostname
 {
     my ($config) = @_;
@@ -68,7 +79,11 @@ sub configure
     my $o = _options($config, $path);
     my $key = join("\0", $o->{profiles}, $o->{output});
     return 1 if $rendered{$key};
-    _run($o->{xenfab}, 'quattor', 'render', "--profiles=$o->{profiles}", "--output=$o->{output}");
+    my @leave;
+    push(@leave, '--no-dhcp') if _set($o->{nodhcp});
+    push(@leave, '--no-tftp') if _set($o->{notftp});
+    _run($o->{xenfab}, 'quattor', 'render', "--profiles=$o->{profiles}", "--output=$o->{output}",
+        @leave);
     $rendered{$key} = 1;
     return 1;
 }

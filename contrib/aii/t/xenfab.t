@@ -5,7 +5,7 @@ use warnings;
 use File::Temp qw(tempdir);
 use FindBin;
 use lib "$FindBin::Bin/..";
-use Test::More tests => 10;
+use Test::More tests => 15;
 
 use AII::xenfab;
 
@@ -20,7 +20,10 @@ package main;
 my $dir = tempdir(CLEANUP => 1);
 my $log = "$dir/log";
 my $stub = "$dir/xenfab";
-open(my $fh, '>', $stub) or die; print $fh "#!/bin/sh\necho \"\$*\" >> '$log'\n"; close $fh; chmod 0755, $stub;
+# the stub logs its arguments as one line, and each in <> on a line of $log.args
+open(my $fh, '>', $stub) or die;
+print $fh "#!/bin/sh\necho \"\$*\" >> '$log'\nprintf '<%s>' \"\$@\" >> '$log.args'\necho >> '$log.args'\n";
+close $fh; chmod 0755, $stub;
 
 my $hook = '/system/aii/hooks/configure/0';
 my $config = Fake::Config->new(
@@ -60,6 +63,26 @@ SKIP: {
     my $real = `'$xenfab' boot --example --output=$dir -- --example 2>&1`;
     like($real, qr/no host `--example` in the fabric/, 'xenfab reads the value after -- as the host');
 }
+
+# nodhcp and notftp: --no-dhcp and --no-tftp, each an argument of its own
+sub last_args { open(my $in, '<', "$log.args") or return ''; my @l = <$in>; chomp(my $l = $l[-1] // ''); return $l }
+my %base = %{ $config->{$hook} };
+my @cases = (
+    [{ nodhcp => 1 }, '<--no-dhcp>', 'nodhcp renders with --no-dhcp'],
+    [{ notftp => 'true' }, '<--no-tftp>', 'notftp renders with --no-tftp'],
+    [{ nodhcp => 1, notftp => 1 }, '<--no-dhcp><--no-tftp>', 'both, as two arguments'],
+    [{ nodhcp => 0, notftp => 'false' }, '', 'false leaves them out'],
+);
+my $n = 0;
+foreach my $case (@cases) {
+    my ($options, $more, $name) = @$case;
+    my $c = Fake::Config->new(%$config, $hook => { %base, %$options, output => '/srv/leave' . $n++ });
+    $aii->configure($c, $hook);
+    my $out = '/srv/leave' . ($n - 1);
+    is(last_args(), "<quattor><render><--profiles=/srv/profiles><--output=$out>$more", $name);
+}
+$aii->install(Fake::Config->new(%$config, $hook => { %base, nodhcp => 1, notftp => 1 }), $hook);
+is(last_call(), 'boot --profiles=/srv/profiles --output=/srv/xenfab -- xen01 install', 'install passes neither');
 
 my $bad = Fake::Config->new($hook => { module => 'xenfab', profiles => '/srv/profiles' }, '/system/network/hostname' => 'xen01');
 eval { $aii->configure($bad, $hook) };
