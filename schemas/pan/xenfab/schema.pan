@@ -3,12 +3,15 @@
 # `include 'xenfab/config';` and write the fabric at /software/components/xenfab/fabric.
 declaration template xenfab/schema;
 
+# type_ipv4, type_hostname and type_hwaddr: template-library-core's pan/types.pan.
+include 'pan/types';
+
 type xenfab_mac_scheme = string with match(SELF, '^(xen-last3|local-ipv4|explicit)$');
 
 type xenfab_size = property with (is_long(SELF) && SELF >= 0) || (is_string(SELF) && match(SELF, '^[0-9]{1,15}(M|MiB|G|GiB|T|TiB|MB|GB|TB)?$'));
 
 type xenfab_site = {
-    'domain' : string
+    'domain' : type_hostname
     'hypervisor_memory' ? xenfab_size
     'mac_scheme' ? xenfab_mac_scheme
     'name' : string
@@ -27,7 +30,7 @@ type xenfab_install = {
     'boot_files' ? xenfab_boot_files
     'dhcp_interfaces' ? string[]
     'kickstart_url' : string
-    'next_server' ? string
+    'next_server' ? type_ipv4
     'tftp_root' ? string
 };
 
@@ -102,7 +105,7 @@ type xenfab_os = {
 type xenfab_network = {
     'bridge' ? string
     'dns' ? string[]
-    'gateway' : string
+    'gateway' : type_ipv4
     'host_only' ? boolean
     'next_server' ? string
     'subnet' : string
@@ -234,7 +237,7 @@ type xenfab_bond = {
 
 type xenfab_bridge = {
     'device' : string
-    'ip' ? string
+    'ip' ? type_ipv4
     'network' : string
 };
 
@@ -252,8 +255,8 @@ type xenfab_guest_disk = {
 };
 
 type xenfab_guest_nic = {
-    'ip' : string
-    'mac' ? string with match(SELF, '^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$')
+    'ip' : type_ipv4
+    'mac' ? type_hwaddr
     'network' : string
 };
 
@@ -262,9 +265,9 @@ type xenfab_guest = {
     'direct_boot' ? xenfab_direct_boot
     'disks' ? xenfab_guest_disk[]
     'extra_nics' ? xenfab_guest_nic[]
-    'ip' : string
+    'ip' : type_ipv4
     'kickstart' ? xenfab_kickstart_override
-    'mac' ? string with match(SELF, '^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$')
+    'mac' ? type_hwaddr
     'memory' ? xenfab_size
     'mode' ? xenfab_virt_mode
     'name' : string with match(SELF, '^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
@@ -278,7 +281,7 @@ type xenfab_guest = {
 };
 
 type xenfab_nic = {
-    'mac' ? string with match(SELF, '^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$')
+    'mac' ? type_hwaddr
     'name' : string
 };
 
@@ -289,9 +292,9 @@ type xenfab_dom0 = {
     'firmware' ? xenfab_firmware
     'guests' ? xenfab_guest[]
     'hardware' : string
-    'ip' : string
+    'ip' : type_ipv4
     'kickstart' ? xenfab_kickstart_override
-    'mac' : string with match(SELF, '^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$')
+    'mac' : type_hwaddr
     'memory' ? xenfab_size
     'name' : string with match(SELF, '^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
     'network' ? string
@@ -307,7 +310,7 @@ type xenfab_dom0 = {
 
 type xenfab_dns = {
     'expire' ? long(0..)
-    'hostmaster' ? string
+    'hostmaster' ? type_hostname
     'minimum' ? long(0..)
     'ns' ? string[]
     'refresh' ? long(0..)

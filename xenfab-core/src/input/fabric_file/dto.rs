@@ -881,7 +881,7 @@ fn is_false(b: &bool) -> bool {
 }
 
 const HOST_NAME_PATTERN: &str = "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$";
-const MAC_PATTERN: &str = "^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$";
+pub(crate) const MAC_PATTERN: &str = "^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$";
 const SIZE_PATTERN: &str = "^[0-9]{1,15}(M|MiB|G|GiB|T|TiB|MB|GB|TB)?$";
 
 /// A size as written: `512M`, `24G`, `500GB`, or a number of MiB.
