@@ -26,6 +26,9 @@
 //! | [`netboot`] | pxelinux, pypxeboot, GRUB2 and iPXE files and the links that pick install or local boot | `tftpboot/` |
 //! | [`uefi`] | what GRUB EFI netboot images read besides the per-host files: the local disk for unknown machines, the way from Debian's `/grub` prefix to `grub2/` | `tftpboot/grub2/grub.cfg`, `tftpboot/grub/grub.cfg` |
 //!
+//! [`report`] is not part of the tree: it draws each dom0's capacity as an HTML page for
+//! `xenfab report --html`.
+//!
 //! [`owners`] says which host each entry of the tree is an artefact of (`xenfab show HOST`).
 
 pub mod debian;
@@ -42,6 +45,7 @@ pub mod netboot;
 pub mod nmconnection;
 pub mod owners;
 pub mod preseed;
+pub mod report;
 mod templates;
 pub mod toolstack;
 pub mod uefi;

@@ -85,10 +85,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("guest.xl.cfg.j2", include_str!("templates/guest.xl.cfg.j2")),
     ("provision.sh.j2", include_str!("templates/provision.sh.j2")),
     ("preseed.cfg.j2", include_str!("templates/preseed.cfg.j2")),
+    ("report.html.j2", include_str!("templates/report.html.j2")),
 ];
 
 /// The environment: strict about undefined values, blocks trimmed, trailing newline kept,
-/// no auto-escaping (each renderer validates and escapes for its own syntax).
+/// no auto-escaping (each renderer validates and escapes for its own syntax) but for HTML
+/// templates (`*.html.j2`), where every value is HTML-escaped.
 ///
 /// Built once by each thread that renders, and kept for the thread's life: a build parses
 /// every template (a render of 1,000 dom0s that built one per rayon job spent 1 % of its
@@ -104,7 +106,7 @@ pub(crate) fn with_environment<R>(f: impl FnOnce(&Environment<'static>) -> R) ->
 fn build() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_auto_escape_callback(|_| AutoEscape::None);
+    env.set_auto_escape_callback(auto_escape);
     match SyntaxConfig::builder()
         .trim_blocks(true)
         .lstrip_blocks(true)
@@ -120,6 +122,15 @@ fn build() -> Environment<'static> {
         }
     }
     env
+}
+
+/// How a template's values are escaped: HTML for `*.html.j2`, none for the rest.
+fn auto_escape(name: &str) -> AutoEscape {
+    if name.ends_with(".html.j2") {
+        AutoEscape::Html
+    } else {
+        AutoEscape::None
+    }
 }
 
 /// Renders template `name` with `view`.
@@ -138,6 +149,17 @@ pub(crate) fn render<S: serde::Serialize>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_html_templates_are_escaped() {
+        use minijinja::AutoEscape;
+        assert_eq!(super::auto_escape("report.html.j2"), AutoEscape::Html);
+        for (name, _) in super::TEMPLATES {
+            if !name.ends_with(".html.j2") {
+                assert_eq!(super::auto_escape(name), AutoEscape::None, "{name}");
+            }
+        }
+    }
+
     #[test]
     fn every_template_parses() {
         let env = super::build();
