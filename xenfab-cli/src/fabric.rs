@@ -117,15 +117,6 @@ pub fn read_text(file: Option<&Path>) -> Result<(String, String), ReadError> {
     }
 }
 
-/// Reads and checks the fabric at `file` (`-` for standard input), or the built-in example
-/// when there is none. Warnings are printed on stderr.
-pub fn load(file: Option<&Path>, format: FormatArg) -> Result<Loaded, Failure> {
-    let (text, origin) = read(file)?;
-    let loaded = xenfab_core::load_as(&text, &origin, format.of(&origin))?;
-    print_diagnostics(&loaded.warnings);
-    Ok(loaded)
-}
-
 /// A checked fabric and where it came from (recorded in an output tree's manifest).
 #[derive(Debug)]
 pub struct Sourced {
@@ -264,7 +255,9 @@ impl FabricOpts {
     }
 }
 
-fn load_sourced(file: Option<&Path>, format: FormatArg) -> Result<Sourced, Failure> {
+/// Reads and checks the fabric at `file` (`-` for standard input), or the built-in example
+/// when there is none, with the name it goes by in messages. Warnings are printed on stderr.
+pub fn load_sourced(file: Option<&Path>, format: FormatArg) -> Result<Sourced, Failure> {
     let (text, origin) = read(file)?;
     let loaded = xenfab_core::load_as(&text, &origin, format.of(&origin))?;
     print_diagnostics(&loaded.warnings);

@@ -1568,3 +1568,134 @@ fn quattor_render_leaves_dhcp_and_tftp_out() {
     assert!(!out.join("dhcp").exists());
     assert!(!out.join("tftpboot").exists());
 }
+
+/// The example, with ullr given 8 vCPUs: xen01's dom0 and guests then have 10 on its 8 CPUs,
+/// a warning.
+fn example_with_vcpu_overcommit() -> String {
+    let o = xenfab(&["example"]);
+    let text = stdout(&o);
+    let out = text.replacen(
+        "  memory = \"1024M\"\n  disks = [{ size = \"20G\" }]",
+        "  memory = \"1024M\"\n  vcpus = 8\n  disks = [{ size = \"20G\" }]",
+        1,
+    );
+    assert_ne!(out, text, "the example's ullr has changed");
+    out
+}
+
+#[test]
+fn report_html_draws_every_dom0_and_guest_the_same_every_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.html");
+    let out = out.to_str().unwrap();
+    let o = xenfab(&["report", "--example", "--html", out]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty(), "the page goes to the file alone");
+    let first = fs::read(out).unwrap();
+    let html = String::from_utf8(first.clone()).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    for name in [
+        "xen01.example.org",
+        "xen02.example.org",
+        "xen03.example.org",
+        "ullr",
+        "vali",
+        "bragi",
+        "skadi",
+        "idunn",
+    ] {
+        assert!(html.contains(name), "{name} missing");
+    }
+    assert_eq!(html.matches("class=\"card dom0-section\"").count(), 3);
+    // self-contained: no script, nothing fetched
+    for bad in [
+        "<script", "<link", "src=", "url(", "@import", "http://", "https://",
+    ] {
+        assert!(!html.contains(bad), "{bad}");
+    }
+    // the same bytes again, and on standard output with `-`; no temporary file left
+    let o = xenfab(&["report", "--example", "--html", out]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(fs::read(out).unwrap(), first);
+    assert_eq!(files(dir.path()), ["report.html"]);
+    let o = xenfab(&["report", "--html", "-"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(o.stdout, first);
+    // --host keeps the dom0s named
+    let o = xenfab(&["report", "--example", "--host", "skadi", "--html", "-"]);
+    let one = stdout(&o);
+    assert!(one.contains("xen02.example.org") && !one.contains("xen01.example.org"));
+}
+
+/// Warnings are shown in their dom0's section, and every string from outside is escaped:
+/// here the fabric file's name, which the page and each warning's location show.
+#[test]
+fn report_html_shows_warnings_and_escapes_what_it_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let fabric = dir
+        .path()
+        .join("<script>alert(1)<\\script>\"onload='x'.toml");
+    fs::write(&fabric, example_with_vcpu_overcommit()).unwrap();
+    let o = xenfab(&["report", fabric.to_str().unwrap(), "--html", "-"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning[vcpu-overcommit]"),
+        "{}",
+        stderr(&o)
+    );
+    let html = stdout(&o);
+    assert!(!html.contains("<script"), "unescaped name");
+    assert!(!html.contains("\"onload"), "unescaped quote");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;\\script&gt;&quot;onload=&#x27;x&#x27;.toml"));
+    let xen01 = html
+        .split("class=\"card dom0-section\"")
+        .skip(1)
+        .find(|s| s.contains("xen01.example.org"))
+        .unwrap();
+    assert!(xen01.contains("vcpu-overcommit"), "{xen01}");
+    assert!(xen01.contains("vCPUs over-committed"));
+    let xen02 = html
+        .split("class=\"card dom0-section\"")
+        .skip(1)
+        .find(|s| s.contains("xen02.example.org"))
+        .unwrap();
+    assert!(!xen02.contains("vcpu-overcommit"));
+}
+
+#[test]
+fn report_html_refuses_a_directory_and_writes_nothing_on_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = xenfab(&[
+        "report",
+        "--example",
+        "--html",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is a directory"), "{}", stderr(&o));
+    assert!(files(dir.path()).is_empty());
+    // an invalid fabric: an old page is kept whole, and no temporary file is left
+    let out = dir.path().join("report.html");
+    fs::write(&out, "old page").unwrap();
+    let o = xenfab(&[
+        "report",
+        &case("hostile-names"),
+        "--html",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(fs::read_to_string(&out).unwrap(), "old page");
+    assert_eq!(files(dir.path()), ["report.html"]);
+    // a missing directory: an I/O error, nothing made
+    let o = xenfab(&[
+        "report",
+        "--example",
+        "--html",
+        dir.path().join("no/such/report.html").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(files(dir.path()), ["report.html"]);
+    // --json and --html do not go together
+    let o = xenfab(&["report", "--json", "--html", "-"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -1,9 +1,10 @@
-//! `xenfab report [FILE] [--json] [--host HOST]...`: the capacity of each dom0.
+//! `xenfab report [FILE] [--json | --html OUT] [--host HOST]...`: the capacity of each dom0.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use xenfab_core::model::HostRef;
-use xenfab_core::render::inventory;
+use xenfab_core::render::{inventory, report};
 
 use crate::fabric::{self, FabricArg, Failure};
 
@@ -14,8 +15,13 @@ pub struct Args {
     #[command(flatten)]
     fabric: FabricArg,
     /// Print JSON (sizes in MiB) instead of a table.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "html")]
     json: bool,
+    /// Write the report as one HTML page to OUT (`-`: standard output): a bar of each dom0's
+    /// memory and of each volume group, its guests and the warnings, with its style inline
+    /// and no script, to open from the file. OUT is replaced atomically.
+    #[arg(long, value_name = "OUT")]
+    html: Option<PathBuf>,
     /// Report only this dom0 (short name or FQDN); a guest's name reports its dom0, whose
     /// capacity it shares. Give it again for more; the dom0s keep the fabric's order.
     #[arg(long = "host", value_name = "HOST")]
@@ -23,7 +29,11 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
-    let mut loaded = fabric::load(args.fabric.file(), args.fabric.format)?;
+    if let Some(out) = &args.html {
+        refuse_directory(out)?;
+    }
+    let fabric::Sourced { mut loaded, origin } =
+        fabric::load_sourced(args.fabric.file(), args.fabric.format)?;
     if !args.hosts.is_empty() {
         let mut dom0s = std::collections::BTreeSet::new();
         for name in &args.hosts {
@@ -33,13 +43,35 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         }
         loaded.fabric.dom0s.retain(|d| dom0s.contains(&d.name));
     }
+    let failed = |e: xenfab_core::RenderError| {
+        Failure::Io(format!("error: {}", xenfab_core::error_chain(&e)))
+    };
+    if let Some(out) = &args.html {
+        let page =
+            report::capacity_html(&loaded.fabric, &loaded.warnings, &origin).map_err(failed)?;
+        if out == Path::new("-") {
+            super::print(&page)?;
+        } else {
+            super::write_atomically(out, &page)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let text = if args.json {
         inventory::capacity_json(&loaded.fabric)
     } else {
         inventory::capacity_report(&loaded.fabric)
     };
-    super::print(
-        &text.map_err(|e| Failure::Io(format!("error: {}", xenfab_core::error_chain(&e))))?,
-    )?;
+    super::print(&text.map_err(failed)?)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A directory is not a file to write the page to; say so before the fabric is read.
+fn refuse_directory(out: &Path) -> Result<(), Failure> {
+    if out.is_dir() {
+        return Err(Failure::Io(format!(
+            "error: --html {}: is a directory; give the name of the file to write",
+            out.display()
+        )));
+    }
+    Ok(())
 }
