@@ -189,15 +189,19 @@ fn bar(name: &str, total: Size, parts: Vec<(String, String, Size)>) -> BarView {
         by: human(used.saturating_sub(total)),
         mark: percent(total.mib(), scale),
     });
-    let mut summary = format!("{name}, {} in all: ", human(total));
     let words: Vec<String> = segments
         .iter()
         .map(|s| format!("{} {}", s.label, s.size))
         .collect();
-    summary.push_str(&words.join(", "));
-    if let Some(o) = &over {
-        summary.push_str(&format!("; over-committed by {}", o.by));
-    }
+    let summary = match &over {
+        Some(o) => format!(
+            "{name}, {} in all: {}; over-committed by {}",
+            human(total),
+            words.join(", "),
+            o.by
+        ),
+        None => format!("{name}, {} in all: {}", human(total), words.join(", ")),
+    };
     BarView {
         name: name.to_owned(),
         total: human(total),
