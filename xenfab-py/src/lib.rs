@@ -1825,16 +1825,12 @@ mod _xenfab {
             Ok(fabric
                 .hosts()
                 .map(|host| {
-                    let fqdn = fabric.fqdn(host.name());
-                    let state = host.state();
+                    let status = states.status(&fabric, host);
                     HostState {
-                        dom0: match host {
-                            HostRef::Dom0(_) => None,
-                            HostRef::Guest(d, _) => Some(fabric.fqdn(&d.name)),
-                        },
-                        state: state.as_str(),
-                        recorded: states.hosts.get(&fqdn) == Some(&state),
-                        host: fqdn,
+                        host: status.host,
+                        dom0: status.dom0,
+                        state: status.state.as_str(),
+                        recorded: status.recorded,
                     }
                 })
                 .collect())

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use xenfab_core::Fabric;
 use xenfab_core::model::HostRef;
 use xenfab_core::output::LockKind;
-use xenfab_core::output::boot::{self, BootStates};
+use xenfab_core::output::boot::{self, BootStates, HostStatus};
 
 use super::boot::TftpArgs;
 use crate::fabric::{self, Failure};
@@ -30,44 +30,9 @@ pub struct Args {
     lock: fabric::LockArgs,
 }
 
-/// One host's state and where it comes from.
-#[derive(Debug)]
-struct HostState {
-    host: String,
-    /// The dom0 of a guest.
-    dom0: Option<String>,
-    state: &'static str,
-    /// Recorded by `xenfab boot`, rather than the fabric's.
-    recorded: bool,
-}
-
-impl HostState {
-    /// `host`'s state, `host` being of the fabric [`recorded`] applied the recorded states to
-    /// (`BootStates::apply`, as `render` does): it was recorded when `xenfab boot` recorded
-    /// the state it has. A refused recorded state left the fabric's, which validation allows
-    /// and the refused one is not.
-    fn of(fabric: &Fabric, states: &BootStates, host: HostRef<'_>) -> HostState {
-        let fqdn = fabric.fqdn(host.name());
-        let state = host.state();
-        HostState {
-            dom0: match host {
-                HostRef::Dom0(_) => None,
-                HostRef::Guest(d, _) => Some(fabric.fqdn(&d.name)),
-            },
-            state: state.as_str(),
-            recorded: states.hosts.get(&fqdn) == Some(&state),
-            host: fqdn,
-        }
-    }
-
-    /// Where the state comes from, in words.
-    fn from(&self) -> &'static str {
-        if self.recorded {
-            "xenfab boot"
-        } else {
-            "fabric"
-        }
-    }
+/// Where a host's state comes from, in words.
+fn from(h: &HostStatus) -> &'static str {
+    if h.recorded { "xenfab boot" } else { "fabric" }
 }
 
 /// The recorded states of the tree `tree` names, read under a shared lock (a `boot` switching
@@ -91,13 +56,13 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     let mut f = args.fabric.load("status")?.loaded.fabric;
     let states = recorded(&mut f, &args.tree, args.lock)?;
     let f = &f;
-    let hosts: Vec<HostState> = f.hosts().map(|h| HostState::of(f, &states, h)).collect();
+    let hosts: Vec<HostStatus> = f.hosts().map(|h| states.status(f, h)).collect();
     if args.json {
         let rows: Vec<serde_json::Value> = hosts
             .iter()
             .map(|h| {
                 serde_json::json!({
-                    "host": h.host, "dom0": h.dom0, "state": h.state, "recorded": h.recorded,
+                    "host": h.host, "dom0": h.dom0, "state": h.state.as_str(), "recorded": h.recorded,
                 })
             })
             .collect();
@@ -105,12 +70,12 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
             serde_json::to_string_pretty(&rows).map_err(|e| Failure::Io(format!("error: {e}")))?;
         return super::print(&format!("{json}\n")).map(|()| ExitCode::SUCCESS);
     }
-    let width = |column: &dyn Fn(&HostState) -> usize, title: &str| {
+    let width = |column: &dyn Fn(&HostStatus) -> usize, title: &str| {
         hosts.iter().map(column).max().unwrap_or(0).max(title.len())
     };
     let host_w = width(&|h| h.host.len(), "HOST");
     let dom0_w = width(&|h| h.dom0.as_deref().map_or(1, str::len), "DOM0");
-    let state_w = width(&|h| h.state.len(), "STATE");
+    let state_w = width(&|h| h.state.as_str().len(), "STATE");
     let mut out = format!(
         "{:host_w$}  {:dom0_w$}  {:state_w$}  FROM\n",
         "HOST", "DOM0", "STATE"
@@ -121,8 +86,8 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
             "{:host_w$}  {:dom0_w$}  {:state_w$}  {}",
             h.host,
             h.dom0.as_deref().unwrap_or("-"),
-            h.state,
-            h.from()
+            h.state.as_str(),
+            from(h)
         );
     }
     super::print(&out)?;
@@ -149,13 +114,13 @@ pub fn print_one(
                 host.name()
             ))
         })?;
-    let h = HostState::of(&applied, &states, host);
-    super::print(&format!("{}\n", h.state))?;
+    let h = states.status(&applied, host);
+    super::print(&format!("{}\n", h.state.as_str()))?;
     let from = if h.recorded {
         "recorded by `xenfab boot` in the TFTP tree"
     } else {
         "the fabric's: `xenfab boot` did not switch it"
     };
-    eprintln!("{}: {} ({from})", h.host, h.state);
+    eprintln!("{}: {} ({from})", h.host, h.state.as_str());
     Ok(ExitCode::SUCCESS)
 }

@@ -26,7 +26,38 @@ pub struct BootStates {
     pub hosts: BTreeMap<String, BootState>,
 }
 
+/// One host's boot state and where it comes from, as `xenfab status` lists it
+/// ([`BootStates::status`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostStatus {
+    /// The host's FQDN.
+    pub host: String,
+    /// The FQDN of a guest's dom0; `None` for a dom0.
+    pub dom0: Option<String>,
+    /// What network boot gives it next.
+    pub state: BootState,
+    /// True when `xenfab boot` recorded the state, false when it is the fabric's.
+    pub recorded: bool,
+}
+
 impl BootStates {
+    /// `host`'s status, `host` being of a fabric these states were [applied](Self::apply) to,
+    /// as `render` applies them: its state was recorded when `xenfab boot` recorded the state
+    /// it has. A refused recorded state left the fabric's, which is not the recorded one.
+    pub fn status(&self, fabric: &Fabric, host: HostRef<'_>) -> HostStatus {
+        let fqdn = fabric.fqdn(host.name());
+        let state = host.state();
+        HostStatus {
+            dom0: match host {
+                HostRef::Dom0(_) => None,
+                HostRef::Guest(d, _) => Some(fabric.fqdn(&d.name)),
+            },
+            state,
+            recorded: self.hosts.get(&fqdn) == Some(&state),
+            host: fqdn,
+        }
+    }
+
     /// Gives each host of `fabric` with a recorded state that state, and returns a message for
     /// each recorded state the host cannot be in (the file was edited by hand, or the fabric
     /// changed since: a dom0 became a guest, a guest's mode changed); such a host keeps the
