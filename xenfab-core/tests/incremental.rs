@@ -12,8 +12,9 @@ mod bench_site;
 use xenfab_core::Fabric;
 use xenfab_core::fingerprint::{Fingerprinted, fingerprints};
 use xenfab_core::output::{
-    ChangeKind, Entry, MANIFEST_DELTA_FILE, MANIFEST_FILE, Plan, PlanOptions, SiteStamp, Survey,
-    UNFINISHED_FILE, plan_fabric, plan_streamed, plan_surveyed, plan_with,
+    ChangeKind, Entry, MANIFEST_DELTA_FILE, MANIFEST_FILE, Plan, PlanOptions, Progress, SiteStamp,
+    Step, Survey, UNFINISHED_FILE, plan_fabric, plan_streamed, plan_streamed_with, plan_surveyed,
+    plan_with,
 };
 
 fn example() -> Fabric {
@@ -553,4 +554,78 @@ fn a_small_change_writes_a_delta_on_the_manifest_until_the_delta_grows_big() {
     assert!((12..20).contains(&d), "written whole after {d} dom0s");
     resize(&mut fabric, 0, 2048);
     apply_and_check(root, &fabric, plan_of(root, &fabric));
+}
+
+/// What a [`Progress`] was told: each step begun, with its total and the sum of what was
+/// said done.
+#[derive(Debug, Default)]
+struct Told(std::sync::Mutex<Vec<(Step, u64, u64)>>);
+
+impl Progress for Told {
+    fn start(&self, step: Step, total: u64) {
+        self.0.lock().unwrap().push((step, total, 0));
+    }
+
+    fn advance(&self, done: u64) {
+        self.0.lock().unwrap().last_mut().unwrap().2 += done;
+    }
+}
+
+#[test]
+fn a_streamed_plan_tells_how_far_it_has_got() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("out");
+    // more than a batch of parts (256): rendered, written and shown a batch at a time
+    let fabric = wide(257);
+    let fingerprinted = Fingerprinted::new(fabric.clone());
+    let survey = || Survey::of(&root).unwrap();
+    let told = Told::default();
+    let plan = plan_streamed_with(survey(), &fingerprinted, &options(&fabric), &told).unwrap();
+    let entries = plan.summary().created.len() as u64;
+    let mut diff = Vec::new();
+    plan.write_diff(&mut diff).unwrap();
+    assert_eq!(
+        *told.0.lock().unwrap(),
+        [
+            (Step::Render, 258, 258),
+            (Step::Plan, 0, 0),
+            (Step::Diff, entries, entries)
+        ]
+    );
+
+    let told = Told::default();
+    let plan = plan_streamed_with(survey(), &fingerprinted, &options(&fabric), &told).unwrap();
+    plan.apply().unwrap();
+    let steps = told.0.into_inner().unwrap();
+    let names: Vec<Step> = steps.iter().map(|(step, _, _)| *step).collect();
+    assert_eq!(
+        names,
+        [
+            Step::Render,
+            Step::Plan,
+            Step::Write,
+            Step::Sync,
+            Step::Rename,
+            Step::Sync,
+            Step::Manifest
+        ]
+    );
+    // every entry written; the files among them renamed (a new symlink is made in place)
+    assert_eq!(steps[2], (Step::Write, entries, entries));
+    let (_, renamed, done) = steps[4];
+    assert_eq!(renamed, done);
+    assert!(0 < renamed && renamed < entries, "{renamed} {entries}");
+    for (step, total, done) in &steps {
+        assert!(done <= total, "{step:?} {total} {done}");
+        assert_eq!(step.unit().is_some(), *total > 0, "{step:?}");
+    }
+    // nothing to do: nothing rendered, nothing written
+    let told = Told::default();
+    let plan = plan_streamed_with(survey(), &fingerprinted, &options(&fabric), &told).unwrap();
+    assert!(plan.is_noop());
+    plan.apply().unwrap();
+    assert_eq!(
+        *told.0.lock().unwrap(),
+        [(Step::Render, 0, 0), (Step::Plan, 0, 0)]
+    );
 }

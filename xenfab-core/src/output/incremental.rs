@@ -17,6 +17,7 @@ use super::manifest::{
 };
 use super::path::RelPath;
 use super::plan::{Plan, PlanOptions, Untouched, left_unfinished, open_root, plan_loaded};
+use super::progress::{Progress, Step};
 use super::tree::{Entry, Part, Tree, file_mode};
 use crate::error::Error;
 use crate::fingerprint::{Fingerprints, fingerprints};
@@ -136,18 +137,27 @@ pub fn plan_surveyed(
     fabric: &Fabric,
     options: &PlanOptions,
 ) -> Result<Plan, Error> {
-    plan_parts(survey, fabric, &fingerprints(fabric), options, false)
+    plan_parts(
+        survey,
+        fabric,
+        &fingerprints(fabric),
+        options,
+        false,
+        &super::NoProgress,
+    )
 }
 
 /// [`plan_surveyed`]; with `lean`, when more than a batch of parts is rendered, the parts
 /// are rendered a batch at a time and each file's contents dropped once hashed
-/// ([`Tree::make_lean`]), for a [`StreamedPlan`](super::StreamedPlan).
+/// ([`Tree::make_lean`]), for a [`StreamedPlan`](super::StreamedPlan). `progress` is told
+/// of each batch rendered, then of the planning.
 pub(crate) fn plan_parts(
     mut survey: Survey,
     fabric: &Fabric,
     fps: &Fingerprints,
     options: &PlanOptions,
     lean: bool,
+    progress: &dyn Progress,
 ) -> Result<Plan, Error> {
     let names: Vec<String> = fabric.dom0s.iter().map(|d| d.name.to_string()).collect();
     let mut stamps = PartStamps {
@@ -226,6 +236,7 @@ pub(crate) fn plan_parts(
     // and whether the site's sections' do.
     let (mut stale, mut stale_sections) = (Vec::new(), false);
     let mut trees = Vec::with_capacity(dirty.len());
+    progress.start(Step::Render, dirty.len() as u64);
     for batch in super::streamed::batches(&dirty, batch) {
         let mut parts = render_parts_with(fabric, batch, sections)?;
         if !untouched.is_empty() {
@@ -251,7 +262,9 @@ pub(crate) fn plan_parts(
             parts.par_iter_mut().for_each(|(_, tree)| tree.make_lean());
         }
         trees.extend(parts.into_iter().map(|(_, tree)| tree));
+        progress.advance(batch.len() as u64);
     }
+    progress.start(Step::Plan, 0);
     let tree = Tree::merge_all(trees)?;
     // A part rendered whose entries left untouched are not what it renders is recorded
     // without its fingerprint: the next render renders it again, and a render that leaves

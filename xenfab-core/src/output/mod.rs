@@ -54,6 +54,7 @@ mod lock;
 mod manifest;
 mod path;
 mod plan;
+mod progress;
 mod serial;
 mod streamed;
 mod tree;
@@ -72,7 +73,8 @@ pub use plan::{
     Change, ChangeKind, FileStat, Plan, PlanOptions, Summary, UNFINISHED_FILE, Untouched, plan,
     plan_with, replace_file,
 };
-pub use streamed::{DiffError, StreamedPlan, plan_streamed};
+pub use progress::{NoProgress, Progress, Step};
+pub use streamed::{DiffError, StreamedPlan, plan_streamed, plan_streamed_with};
 pub use tree::{Entry, Iter, Part, Tree};
 
 /// The suffix of the temporary files written next to their target

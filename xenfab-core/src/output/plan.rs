@@ -18,6 +18,7 @@ use super::manifest::{
     SiteStamp, Stamp, TreeParts, read_manifest,
 };
 use super::path::RelPath;
+use super::progress::{Counter, NoProgress, Progress, Step};
 use super::tree::{Digest, Entry, Tree, file_mode};
 
 /// The file [`Plan::apply`] keeps in the output root while it writes, directly in the root: a
@@ -1015,14 +1016,16 @@ impl Plan {
     /// the path; entries already renamed stay written, and the manifest on disk (the old one,
     /// or the one written first) owns them, so the next run takes them over.
     pub fn apply(self) -> Result<Summary, OutputError> {
-        self.apply_staging(|root, _, writes| stage_all(root, writes))
+        self.apply_staging(&NoProgress, |root, _, writes| stage_all(root, writes))
     }
 
     /// [`Plan::apply`], with the created and changed entries staged (step 2) by `stage`,
     /// given the root, the plan's tree and the writes in path order: the entries under their
-    /// temporary names, in the order of the writes or any other.
+    /// temporary names, in the order of the writes or any other. `progress` is told of the
+    /// steps after it (the syncs, the renames, the manifest).
     pub(crate) fn apply_staging<E: From<OutputError>>(
         mut self,
+        progress: &dyn Progress,
         stage: impl FnOnce(&Path, &Tree, &[Write<'_>]) -> Result<Vec<Staged>, E>,
     ) -> Result<Summary, E> {
         let summary = self.summary();
@@ -1097,8 +1100,10 @@ impl Plan {
         // What is written is in the temporary files: the contents are not needed any more
         // (a first write of 110,000 hosts holds 800 MB of them).
         self.tree.forget_contents();
+        progress.start(Step::Sync, 0);
         fsops::sync_filesystem(root)?;
-        let stamps = rename_all(root, staged)?;
+        progress.start(Step::Rename, staged.len() as u64);
+        let stamps = rename_all(root, staged, progress)?;
 
         for change in &self.changes {
             if change.kind == ChangeKind::Remove && !self.early_removals.contains(&change.path) {
@@ -1111,8 +1116,10 @@ impl Plan {
         // The entries' names reach the disk before the manifest that lists them.
         // (A directory removed since, or now behind a file, needs nothing: its parent is
         // in the set.)
+        progress.start(Step::Sync, 0);
         fsops::sync_names(root, touched.iter().map(PathBuf::as_path))?;
         settle_clock(stamps.values());
+        progress.start(Step::Manifest, 0);
         // A manifest made with the plan is one of a run that writes no entry, so wrote none
         // before them either; one made now is not written again when it is the same as the
         // one written before the entries.
@@ -1288,10 +1295,17 @@ type Renamed = Result<Option<(RelPath, Stamp)>, (OutputError, Option<PathBuf>)>;
 
 /// Step 4 of [`Plan::apply`]: every staged entry renamed into place, on every core; the
 /// stamps of the files written. On failure the temporary files not renamed are removed.
-fn rename_all(root: &Path, staged: Vec<Staged>) -> Result<FxHashMap<RelPath, Stamp>, OutputError> {
+/// `progress` is told every so many files.
+fn rename_all(
+    root: &Path,
+    staged: Vec<Staged>,
+    progress: &dyn Progress,
+) -> Result<FxHashMap<RelPath, Stamp>, OutputError> {
+    let counter = Counter::new(progress);
     let results: Vec<Renamed> = staged
         .into_par_iter()
         .map(|staged| {
+            counter.tick();
             let target = root.join(staged.path.as_str());
             let temp = staged.temp.path(&target);
             if let Err(err) = fs::rename(&temp, &target) {
@@ -1307,6 +1321,7 @@ fn rename_all(root: &Path, staged: Vec<Staged>) -> Result<FxHashMap<RelPath, Sta
             }
         })
         .collect();
+    counter.finish();
     let mut stamps = FxHashMap::with_capacity_and_hasher(results.len(), FxBuildHasher);
     let mut first = None;
     for result in results {

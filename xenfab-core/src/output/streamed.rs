@@ -11,6 +11,7 @@ use super::RelPath;
 use super::incremental::{Survey, plan_parts};
 use super::plan::{Change, ChangeKind, FileStat, Plan, PlanOptions, Staged, Summary, Write};
 use super::plan::{stage_all, unstage};
+use super::progress::{NoProgress, Progress, Step};
 use super::tree::{Entry, Part, Tree};
 use crate::error::{Error, RenderError};
 use crate::fingerprint::Fingerprinted;
@@ -46,10 +47,19 @@ pub enum DiffError {
 /// A plan made by [`plan_streamed`]: as [`Plan`], for a tree whose files' contents are
 /// rendered again from the fabric when they are written ([`StreamedPlan::apply`]) or shown
 /// ([`StreamedPlan::write_diff`]).
-#[derive(Debug)]
 pub struct StreamedPlan<'f> {
     plan: Plan,
     fabric: &'f Fabric,
+    progress: &'f dyn Progress,
+}
+
+impl std::fmt::Debug for StreamedPlan<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamedPlan")
+            .field("plan", &self.plan)
+            .field("fabric", &self.fabric)
+            .finish_non_exhaustive()
+    }
 }
 
 /// [`plan_surveyed`](super::plan_surveyed), holding of each file rendered only its length
@@ -60,10 +70,25 @@ pub fn plan_streamed<'f>(
     fabric: &'f Fingerprinted,
     options: &PlanOptions,
 ) -> Result<StreamedPlan<'f>, Error> {
+    plan_streamed_with(survey, fabric, options, &NoProgress)
+}
+
+/// [`plan_streamed`], telling `progress` how far it has got ([`Step::Render`], then
+/// [`Step::Plan`]); the plan made tells it too when it is applied or shown.
+pub fn plan_streamed_with<'f>(
+    survey: Survey,
+    fabric: &'f Fingerprinted,
+    options: &PlanOptions,
+    progress: &'f dyn Progress,
+) -> Result<StreamedPlan<'f>, Error> {
     let fps = fabric.fingerprints();
     let fabric = fabric.fabric();
-    let plan = plan_parts(survey, fabric, fps, options, true)?;
-    Ok(StreamedPlan { plan, fabric })
+    let plan = plan_parts(survey, fabric, fps, options, true, progress)?;
+    Ok(StreamedPlan {
+        plan,
+        fabric,
+        progress,
+    })
 }
 
 impl StreamedPlan<'_> {
@@ -157,17 +182,23 @@ impl StreamedPlan<'_> {
     ) -> Result<(), DiffError> {
         let (by_part, removals) = self.by_part(select);
         let parts: Vec<Part> = by_part.keys().copied().collect();
+        let total = by_part.values().map(Vec::len).sum::<usize>() + removals.len();
+        self.progress.start(Step::Diff, total as u64);
         for batch in batches(&parts, BATCH) {
+            let mut done = 0;
             for (part, fresh) in self.render(batch, &by_part)? {
                 for change in &by_part[&part] {
                     let new = rendered_entry(self.plan.tree(), fresh.as_ref(), &change.path)?;
                     f(change, Some(new))?;
                 }
+                done += by_part[&part].len();
             }
+            self.progress.advance(done as u64);
         }
-        for change in removals {
+        for change in &removals {
             f(change, None)?;
         }
+        self.progress.advance(removals.len() as u64);
         Ok(())
     }
 
@@ -176,9 +207,10 @@ impl StreamedPlan<'_> {
     /// next batch. On failure, the temporary files made are removed.
     pub fn apply(self) -> Result<Summary, Error> {
         let fabric = self.fabric;
+        let progress = self.progress;
         let sections = self.plan.sections();
-        self.plan.apply_staging(|root, tree, writes| {
-            stage_rendered(root, tree, writes, fabric, sections)
+        self.plan.apply_staging(progress, |root, tree, writes| {
+            stage_rendered(root, tree, writes, fabric, sections, progress)
         })
     }
 
@@ -245,14 +277,17 @@ fn rendered_entry<'a>(
 }
 
 /// Step 2 of [`Plan::apply`] for a lean tree: the entries kept whole staged at once, then
-/// the others a batch of parts at a time, each part rendered again.
+/// the others a batch of parts at a time, each part rendered again; `progress` is told of
+/// each batch.
 fn stage_rendered(
     root: &Path,
     tree: &Tree,
     writes: &[Write<'_>],
     fabric: &Fabric,
     sections: Sections,
+    progress: &dyn Progress,
 ) -> Result<Vec<Staged>, Error> {
+    progress.start(Step::Write, writes.len() as u64);
     let mut ready = Vec::new();
     let mut by_part: BTreeMap<Part, Vec<Write<'_>>> = BTreeMap::new();
     for write in writes.iter().copied() {
@@ -264,6 +299,7 @@ fn stage_rendered(
         }
     }
     let mut staged = stage_all(root, &ready)?;
+    progress.advance(ready.len() as u64);
     let parts: Vec<Part> = by_part.keys().copied().collect();
     for batch in batches(&parts, BATCH) {
         let more = (|| -> Result<Vec<Staged>, Error> {
@@ -278,7 +314,10 @@ fn stage_rendered(
             Ok(stage_all(root, &again)?)
         })();
         match more {
-            Ok(more) => staged.extend(more),
+            Ok(more) => {
+                progress.advance(batch.iter().map(|part| by_part[part].len() as u64).sum());
+                staged.extend(more);
+            }
             Err(err) => {
                 unstage(root, staged);
                 return Err(err);
