@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use xenfab_core::input::text::{self, ReadError};
 use xenfab_core::output::OutputError;
-use xenfab_core::{Diagnostics, Error, Format, Loaded};
+use xenfab_core::{Diagnostics, Error, Format, Loaded, ParseError};
+
+use crate::ui::Source;
 
 /// Exit status: the input is invalid.
 pub const INVALID: u8 = 1;
@@ -30,12 +32,12 @@ impl Failure {
         match self {
             Failure::Invalid(msg) => {
                 if !msg.is_empty() {
-                    eprintln!("xenfab: {msg}");
+                    crate::ui::eprint_line(&format!("xenfab: {}", crate::ui::tagged(&msg)));
                 }
                 ExitCode::from(INVALID)
             }
             Failure::Io(msg) => {
-                eprintln!("xenfab: {msg}");
+                crate::ui::eprint_line(&format!("xenfab: {}", crate::ui::tagged(&msg)));
                 ExitCode::from(IO)
             }
         }
@@ -44,10 +46,26 @@ impl Failure {
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Failure {
+        Failure::of(e, None)
+    }
+}
+
+impl Failure {
+    /// The failure of `e`, an error of the fabric read from `source` where it is known: its
+    /// diagnostics are printed, on a terminal with the lines of the file they point at.
+    pub fn of(e: Error, source: Option<Source<'_>>) -> Failure {
         match e {
-            Error::Parse(e) => Failure::Invalid(format!("error: {e}")),
+            Error::Parse(e) => {
+                let mut msg = format!("error: {e}");
+                if crate::ui::get().err_terminal {
+                    if let Some(snippet) = source.and_then(|s| parse_snippet(&e, s)) {
+                        msg = format!("{msg}\n{}", snippet.trim_end());
+                    }
+                }
+                Failure::Invalid(msg)
+            }
             Error::Invalid(diags) => {
-                print_diagnostics(&diags);
+                crate::ui::diagnostics(&diags, source);
                 Failure::Invalid(format!(
                     "{} error(s), {} warning(s): nothing written",
                     diags.error_count(),
@@ -85,10 +103,22 @@ impl From<ReadError> for Failure {
     }
 }
 
+/// A parse error as a diagnostic, for its snippet.
+fn parse_snippet(e: &ParseError, source: Source<'_>) -> Option<String> {
+    let d = xenfab_core::Diagnostic {
+        severity: xenfab_core::Severity::Error,
+        code: "parse-error",
+        path: xenfab_core::FieldPath::root(),
+        message: e.message.clone(),
+        location: Some(e.location.clone()),
+        related: None,
+    };
+    crate::ui::snippet(&d, source, crate::ui::get().color_err)
+}
+
+/// Prints `diags` on stderr (with `--quiet`, only the errors).
 pub fn print_diagnostics(diags: &Diagnostics) {
-    for d in diags {
-        eprintln!("{d}");
-    }
+    crate::ui::diagnostics(diags, None);
 }
 
 /// Reads the text of the file at `path` (`-` for standard input), at most 64 MiB of UTF-8,
@@ -259,8 +289,13 @@ impl FabricOpts {
 /// when there is none, with the name it goes by in messages. Warnings are printed on stderr.
 pub fn load_sourced(file: Option<&Path>, format: FormatArg) -> Result<Sourced, Failure> {
     let (text, origin) = read(file)?;
-    let loaded = xenfab_core::load_as(&text, &origin, format.of(&origin))?;
-    print_diagnostics(&loaded.warnings);
+    let source = Source {
+        origin: &origin,
+        text: &text,
+    };
+    let loaded = xenfab_core::load_as(&text, &origin, format.of(&origin))
+        .map_err(|e| Failure::of(e, Some(source)))?;
+    crate::ui::diagnostics(&loaded.warnings, Some(source));
     Ok(Sourced { loaded, origin })
 }
 
@@ -282,7 +317,7 @@ impl LockArgs {
     ) -> Result<xenfab_core::output::TreeLock, Failure> {
         let lock = xenfab_core::output::TreeLock::acquire(root, kind, |busy| {
             if !self.no_wait {
-                eprintln!("xenfab: {busy}; waiting for it");
+                crate::ui::note(&format!("xenfab: {busy}; waiting for it"));
             }
             !self.no_wait
         })?;

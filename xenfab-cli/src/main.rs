@@ -2,6 +2,8 @@
 
 mod cmd;
 mod fabric;
+mod progress;
+mod ui;
 
 use std::process::ExitCode;
 
@@ -21,6 +23,7 @@ fn main() -> ExitCode {
     #[cfg(target_os = "linux")]
     let _ = rustix::thread::disable_transparent_huge_pages(true);
     let cli = cmd::Cli::parse();
+    ui::init(cli.global);
     match cmd::run(cli) {
         Ok(code) => code,
         Err(failure) => failure.report(),

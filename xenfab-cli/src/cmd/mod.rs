@@ -31,6 +31,8 @@ use crate::fabric::Failure;
 #[derive(Debug, Parser)]
 #[command(name = "xenfab", version, about, long_about)]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: crate::ui::GlobalArgs,
     #[command(subcommand)]
     command: Command,
 }

@@ -58,7 +58,7 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         Command::Validate(v) => {
             let dir = &v.profiles.profiles;
             let origin = dir.display().to_string();
-            super::validate::report(quattor::load_dir(dir).map(|l| (l, origin)), v.json)
+            super::validate::report(quattor::load_dir(dir).map(|l| (l, origin)), None, v.json)
         }
         Command::Render(r) => {
             let load = || {

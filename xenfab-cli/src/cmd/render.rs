@@ -11,12 +11,14 @@ use std::collections::BTreeSet;
 use xenfab_core::Fabric;
 use xenfab_core::fingerprint::Fingerprinted;
 use xenfab_core::output::{
-    DiffError, LockKind, PlanOptions, RelPath, SiteStamp, StreamedPlan, Summary, Survey, Untouched,
-    plan_streamed,
+    DiffError, LockKind, NoProgress, PlanOptions, Progress, RelPath, SiteStamp, StreamedPlan,
+    Summary, Survey, Untouched, plan_streamed_with,
 };
 use xenfab_core::render::owners::Owners;
 
 use crate::fabric::{Failure, LockArgs, Sourced, WriterFabricArg};
+use crate::progress::Bar;
+use crate::ui;
 
 /// Render every artefact of a fabric into DIR, writing only what changed.
 ///
@@ -114,10 +116,15 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     )
 }
 
-/// With `XENFAB_TIMINGS` set, how long a step took (since `since`) on stderr: the figures of
-/// benches/scale/README.md's profile.
+/// Whether each step's time is printed: `--verbose`, or `XENFAB_TIMINGS` set (the figures of
+/// benches/scale/README.md's profile).
+fn timings() -> bool {
+    ui::get().verbose || std::env::var_os("XENFAB_TIMINGS").is_some()
+}
+
+/// With [`timings`], how long a step took (since `since`) on stderr, and the memory.
 fn timing(step: &str, since: Instant) -> Instant {
-    if std::env::var_os("XENFAB_TIMINGS").is_some() {
+    if timings() {
         // the resident memory now and at its peak so far, where Linux says (`/proc`)
         let memory = std::fs::read_to_string("/proc/self/status")
             .ok()
@@ -132,10 +139,10 @@ fn timing(step: &str, since: Instant) -> Instant {
                 format!(" (rss {}, peak {})", field("VmRSS:"), field("VmHWM:"))
             })
             .unwrap_or_default();
-        eprintln!(
+        ui::eprint_line(&format!(
             "timing: {step}: {:.3} s{memory}",
             since.elapsed().as_secs_f64()
-        );
+        ));
     }
     Instant::now()
 }
@@ -150,7 +157,11 @@ fn prepare(sourced: Sourced, output: &Path) -> Result<(Fingerprinted, SiteStamp)
     let tftp_root = output.join(xenfab_core::render::netboot::TFTP_DIR);
     let states = xenfab_core::output::boot::read_states(&tftp_root)?;
     for refused in states.apply(&mut fabric) {
-        eprintln!("{}: warning: {refused}", tftp_root.display());
+        ui::note(&format!(
+            "{}: {}",
+            tftp_root.display(),
+            ui::tagged(&format!("warning: {refused}"))
+        ));
     }
     Ok((Fingerprinted::new(fabric), site))
 }
@@ -173,6 +184,12 @@ fn write_hosts(
     hosts: &[String],
 ) -> Result<ExitCode, Failure> {
     let mut step = Instant::now();
+    // On a terminal, which step the run is at (load and survey, render, plan, write…).
+    let bar = Bar::new("load", "reading and checking the fabric");
+    let progress: &dyn Progress = match &bar {
+        Some(bar) => bar,
+        None => &NoProgress,
+    };
     // Held until the tree is written: another run waits, and sees the tree whole.
     let kind = if args.shows_only() {
         LockKind::Shared
@@ -220,46 +237,46 @@ fn write_hosts(
     // Renders only the parts of the tree whose inputs changed since the last run.
     // Of each file rendered, only its length and hash are kept: the files are rendered
     // again, a batch of parts at a time, to be written or shown.
-    let plan = plan_streamed(survey, &fabric, &options)?;
+    let plan = plan_streamed_with(survey, &fabric, &options, progress)?;
     step = timing("render and plan", step);
-    if let (Some((rendered, all)), Some(_)) =
-        (plan.parts_rendered(), std::env::var_os("XENFAB_TIMINGS"))
-    {
+    if let (Some((rendered, all)), true) = (plan.parts_rendered(), timings()) {
         let kept = if plan.sections_kept() {
             " (the site's without its DHCP and DNS files, kept)"
         } else {
             ""
         };
-        eprintln!("timing: parts rendered: {rendered} of {all}{kept}");
+        ui::eprint_line(&format!(
+            "timing: parts rendered: {rendered} of {all}{kept}"
+        ));
     }
     if !hosts.is_empty() {
+        if let Some(bar) = &bar {
+            bar.hide();
+        }
         return show_hosts(&plan, fabric.fabric(), hosts, args);
     }
+    let color = ui::get().color_out;
     if args.stat {
         let stats = plan.stat()?;
-        super::print(&stat_lines(&stats))?;
-    } else if args.shows_only() {
-        // streamed: a dry run into an empty directory shows every file of the tree
-        let mut failed = None;
-        super::print_with(|out| match plan.write_diff(out) {
-            Err(DiffError::Write(err)) => Err(err),
-            Err(DiffError::Render(err)) => {
-                failed = Some(err);
-                Ok(())
-            }
-            Ok(()) => Ok(()),
-        })?;
-        if let Some(err) = failed {
-            return Err(err.into());
+        if let Some(bar) = &bar {
+            bar.hide();
         }
+        super::print(&stat_lines(&stats, color))?;
+    } else if args.shows_only() {
+        // The diff goes to stdout as it is made: no bar drawn over it, or over a pager.
+        if let Some(bar) = &bar {
+            bar.hide();
+        }
+        // streamed: a dry run into an empty directory shows every file of the tree
+        print_diff(&plan, color, |_| true)?;
     }
     if args.shows_only() {
         timing("diff", step);
-        eprintln!(
+        ui::note(&format!(
             "dry run: would write {}: {}",
             output.display(),
             plan.summary()
-        );
+        ));
         return Ok(if args.check && !plan.is_noop() {
             ExitCode::from(1)
         } else {
@@ -268,27 +285,62 @@ fn write_hosts(
     }
     let stale = plan.stale_temps().len();
     let summary = plan.apply()?;
+    drop(bar);
     step = timing("apply", step);
+    let quiet = ui::get().quiet;
     let mut lines = String::new();
     for (sign, paths) in [
         ("+", &summary.created),
         ("~", &summary.changed),
         ("-", &summary.removed),
     ] {
-        for p in paths {
+        for p in paths.iter().filter(|_| !quiet) {
             let _ = writeln!(lines, "{sign} {p}");
         }
     }
     super::print(&lines)?;
     if stale > 0 {
-        eprintln!(
+        ui::note(&format!(
             "{}: removed {stale} temporary file(s) an interrupted run left",
             output.display()
-        );
+        ));
     }
-    eprintln!("{}: {summary}", output.display());
+    ui::note(&format!("{}: {summary}", output.display()));
     timing("report", step);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the diff of the entries of `plan` that `select` takes on stdout as it is made,
+/// coloured when `color`; a render error met on the way is returned once the diff so far is
+/// out.
+fn print_diff(
+    plan: &StreamedPlan,
+    color: bool,
+    select: impl Fn(&RelPath) -> bool,
+) -> Result<(), Failure> {
+    let mut failed = None;
+    super::print_with(|out| {
+        let written = if color {
+            let mut colored = ui::ColoredDiff::new(&mut *out);
+            let written = plan.write_diff_of(&mut colored, &select);
+            colored.finish()?;
+            written
+        } else {
+            plan.write_diff_of(out, &select)
+        };
+        match written {
+            Err(DiffError::Write(err)) => Err(err),
+            Err(DiffError::Render(err)) => {
+                failed = Some(err);
+                Ok(())
+            }
+            Ok(()) => Ok(()),
+        }
+    })?;
+    match failed {
+        Some(err) => Err(err.into()),
+        None => Ok(()),
+    }
 }
 
 /// `--dry-run`, `--check` or `--stat` of the entries of `hosts` alone (`--host`); what the
@@ -311,22 +363,12 @@ fn show_hosts(
             .iter()
             .any(|h| wanted.contains(&fabric.fqdn(h.name())))
     };
+    let color = ui::get().color_out;
     if args.stat {
         let stats = plan.stat_of(select)?;
-        super::print(&stat_lines(&stats))?;
+        super::print(&stat_lines(&stats, color))?;
     } else {
-        let mut failed = None;
-        super::print_with(|out| match plan.write_diff_of(out, select) {
-            Err(DiffError::Write(err)) => Err(err),
-            Err(DiffError::Render(err)) => {
-                failed = Some(err);
-                Ok(())
-            }
-            Ok(()) => Ok(()),
-        })?;
-        if let Some(err) = failed {
-            return Err(err.into());
-        }
+        print_diff(plan, color, select)?;
     }
     let mut shown = Summary::default();
     let (mut site, mut others, mut removed) = (Vec::new(), 0usize, 0usize);
@@ -395,7 +437,7 @@ const STAT_BAR: usize = 40;
 /// render lists what it wrote), its path, how many lines it changes and a bar of `+` and `-`
 /// (scaled down to [`STAT_BAR`] columns for the largest); then the totals, as `git diff
 /// --stat` gives them.
-fn stat_lines(stats: &[xenfab_core::output::FileStat]) -> String {
+fn stat_lines(stats: &[xenfab_core::output::FileStat], color: bool) -> String {
     use xenfab_core::output::ChangeKind;
     let path_width = stats
         .iter()
@@ -423,14 +465,22 @@ fn stat_lines(stats: &[xenfab_core::output::FileStat]) -> String {
             ChangeKind::Change | ChangeKind::Unchanged => '~',
         };
         let line = format!(
-            "{sign} {:path_width$} | {:>count_width$} {}{}",
+            "{sign} {:path_width$} | {:>count_width$}",
             s.path.as_str(),
             s.insertions + s.deletions,
-            "+".repeat(columns(s.insertions)),
-            "-".repeat(columns(s.deletions)),
         );
+        let (plus, minus) = (columns(s.insertions), columns(s.deletions));
+        out.push_str(&line);
         // no bar (a mode changed, an empty file): no trailing blank
-        out.push_str(line.trim_end());
+        if plus + minus > 0 {
+            out.push(' ');
+            out.push_str(&ui::paint(&"+".repeat(plus), ui::ADDED, color && plus > 0));
+            out.push_str(&ui::paint(
+                &"-".repeat(minus),
+                ui::REMOVED,
+                color && minus > 0,
+            ));
+        }
         out.push('\n');
         insertions += s.insertions;
         deletions += s.deletions;

@@ -6,6 +6,7 @@ use xenfab_core::input::text::ReadError;
 use xenfab_core::{Diagnostic, FieldPath, ParseError, Severity};
 
 use crate::fabric::{self, FabricArg, Failure};
+use crate::ui::{self, Source};
 
 /// Check a fabric as a whole and report every problem at once, with its path and line.
 ///
@@ -22,22 +23,32 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
-    let result = match fabric::read_text(args.fabric.file()) {
+    match fabric::read_text(args.fabric.file()) {
         Ok((text, origin)) => {
             let format = args.fabric.format.of(&origin);
-            xenfab_core::load_as(&text, &origin, format).map(|loaded| (loaded, origin))
+            let result = xenfab_core::load_as(&text, &origin, format);
+            let source = Source {
+                origin: &origin,
+                text: &text,
+            };
+            report(
+                result.map(|loaded| (loaded, origin.clone())),
+                Some(source),
+                args.json,
+            )
         }
-        Err(ReadError::Invalid(e)) => Err(xenfab_core::Error::Parse(e)),
-        Err(e) => return Err(Failure::from(e)),
-    };
-    report(result, args.json)
+        Err(ReadError::Invalid(e)) => report(Err(xenfab_core::Error::Parse(e)), None, args.json),
+        Err(e) => Err(Failure::from(e)),
+    }
 }
 
 /// Reports a fabric loaded from `origin` (or why it did not load) as `validate` does: the
-/// diagnostics on stderr, or with `json` as a JSON array on stdout; then the count.
-/// `quattor validate` reports its profiles' fabric the same way.
+/// diagnostics on stderr (on a terminal with the lines of `source` they point at), or with
+/// `json` as a JSON array on stdout; then the count. `quattor validate` reports its
+/// profiles' fabric the same way.
 pub(super) fn report(
     result: Result<(xenfab_core::Loaded, String), xenfab_core::Error>,
+    source: Option<Source<'_>>,
     json: bool,
 ) -> Result<ExitCode, Failure> {
     if json {
@@ -56,7 +67,7 @@ pub(super) fn report(
         // the count alone: "nothing written", as a command that writes says, would puzzle
         Err(xenfab_core::Error::Invalid(d)) => {
             if !json {
-                fabric::print_diagnostics(&d);
+                ui::diagnostics(&d, source);
             }
             return Err(Failure::Invalid(format!(
                 "{} error(s), {} warning(s)",
@@ -64,18 +75,18 @@ pub(super) fn report(
                 d.warning_count()
             )));
         }
-        Err(e) => return Err(Failure::from(e)),
+        Err(e) => return Err(Failure::of(e, source)),
     };
     if !json {
-        fabric::print_diagnostics(&loaded.warnings);
+        ui::diagnostics(&loaded.warnings, source);
     }
     let f = &loaded.fabric;
     let guests: usize = f.dom0s.iter().map(|d| d.guests.len()).sum();
-    eprintln!(
+    ui::note(&format!(
         "{origin}: ok: {} dom0(s), {guests} guest(s), {} warning(s)",
         f.dom0s.len(),
         loaded.warnings.len()
-    );
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
