@@ -150,7 +150,7 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         let _ = writeln!(out, "{link} -> {target}");
     }
     super::print(&out)?;
-    eprintln!("{fqdn}: {}", state.as_str());
+    crate::ui::note(&format!("{fqdn}: {}", state.as_str()));
     if let Some((d, g)) = by_config {
         let boots = match state {
             BootState::Install if debian(f, g) => {
@@ -162,12 +162,12 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
             _ if g.mode == VirtMode::PvPypxeboot => "pypxeboot, which reads the links above",
             BootState::Localboot | BootState::Reinstall => "its own disk",
         };
-        eprintln!(
+        crate::ui::note(&format!(
             "{fqdn} is a {} guest: what it boots in this state is in its config; run `xenfab render` \
              to write its config ({boots}) into the provision.sh of `{}`, and run that script on the dom0",
             g.mode.as_str(),
             f.fqdn(&d.name)
-        );
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -48,7 +48,7 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         Err(e) => return Err(Failure::Invalid(format!("error: {origin}: {e}"))),
     };
     for note in &edited.notes {
-        eprintln!("{origin}: {note}");
+        crate::ui::note(&format!("{origin}: {note}"));
     }
     print_conflicts(&origin, &edited.conflicts);
     // dhcpd 4.x refuses the ad-hoc DNS update style that old configurations (AII's example
@@ -61,10 +61,13 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
             .collect::<Vec<_>>()
             == ["ddns-update-style", "ad-hoc;"]
     }) {
-        eprintln!(
-            "{origin}:{}: warning: `ddns-update-style ad-hoc;` is refused by ISC dhcpd 4.0 and later: use `none` or `interim`",
-            n + 1
-        );
+        crate::ui::note(&format!(
+            "{origin}:{}: {}",
+            n + 1,
+            crate::ui::tagged(
+                "warning: `ddns-update-style ad-hoc;` is refused by ISC dhcpd 4.0 and later: use `none` or `interim`"
+            )
+        ));
     }
     if args.in_place {
         if edited.text != text {
@@ -87,6 +90,15 @@ fn print_conflicts(origin: &str, conflicts: &[isc_edit::Conflict]) {
         } else {
             "warning"
         };
-        eprintln!("{origin}:{}: {what}: {c}", c.line);
+        let line = format!(
+            "{origin}:{}: {}",
+            c.line,
+            crate::ui::tagged(&format!("{what}: {c}"))
+        );
+        if c.is_fatal() && !c.removed {
+            crate::ui::eprint_line(&line);
+        } else {
+            crate::ui::note(&line);
+        }
     }
 }

@@ -66,7 +66,7 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         ))
     })?;
     for note in &converted.notes {
-        eprintln!("{origin}: {}", escaped(note));
+        crate::ui::note(&format!("{origin}: {}", escaped(note)));
     }
     match &args.output {
         Some(out) => super::write_atomically(out, &converted.text)?,

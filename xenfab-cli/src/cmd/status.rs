@@ -47,7 +47,11 @@ pub(super) fn recorded(
     let _lock = lock.lock(&locked, LockKind::Shared)?;
     let states = boot::read_states(&root)?;
     for refused in states.apply(fabric) {
-        eprintln!("{}: warning: {refused}", root.display());
+        crate::ui::note(&format!(
+            "{}: {}",
+            root.display(),
+            crate::ui::tagged(&format!("warning: {refused}"))
+        ));
     }
     Ok(states)
 }
@@ -121,6 +125,6 @@ pub fn print_one(
     } else {
         "the fabric's: `xenfab boot` did not switch it"
     };
-    eprintln!("{}: {} ({from})", h.host, h.state.as_str());
+    crate::ui::note(&format!("{}: {} ({from})", h.host, h.state.as_str()));
     Ok(ExitCode::SUCCESS)
 }
