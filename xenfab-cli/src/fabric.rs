@@ -53,7 +53,7 @@ impl From<Error> for Failure {
 impl Failure {
     /// The failure of `e`, an error of the fabric read from `source` where it is known: its
     /// diagnostics are printed, on a terminal with the lines of the file they point at.
-    pub fn of(e: Error, source: Option<Source<'_>>) -> Failure {
+    pub fn of(e: Error, source: Option<&Source<'_>>) -> Failure {
         match e {
             Error::Parse(e) => {
                 let mut msg = format!("error: {e}");
@@ -104,7 +104,7 @@ impl From<ReadError> for Failure {
 }
 
 /// A parse error as a diagnostic, for its snippet.
-fn parse_snippet(e: &ParseError, source: Source<'_>) -> Option<String> {
+fn parse_snippet(e: &ParseError, source: &Source<'_>) -> Option<String> {
     let d = xenfab_core::Diagnostic {
         severity: xenfab_core::Severity::Error,
         code: "parse-error",
@@ -289,13 +289,10 @@ impl FabricOpts {
 /// when there is none, with the name it goes by in messages. Warnings are printed on stderr.
 pub fn load_sourced(file: Option<&Path>, format: FormatArg) -> Result<Sourced, Failure> {
     let (text, origin) = read(file)?;
-    let source = Source {
-        origin: &origin,
-        text: &text,
-    };
+    let source = Source::new(&origin, &text);
     let loaded = xenfab_core::load_as(&text, &origin, format.of(&origin))
-        .map_err(|e| Failure::of(e, Some(source)))?;
-    crate::ui::diagnostics(&loaded.warnings, Some(source));
+        .map_err(|e| Failure::of(e, Some(&source)))?;
+    crate::ui::diagnostics(&loaded.warnings, Some(&source));
     Ok(Sourced { loaded, origin })
 }
 

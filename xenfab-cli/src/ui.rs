@@ -7,6 +7,7 @@
 //! `CLICOLOR`, `CLICOLOR_FORCE`, whether the stream is a terminal), and nothing is written
 //! through a filter that strips them.
 
+use std::cell::OnceCell;
 use std::fmt::Write as _;
 use std::io::IsTerminal as _;
 use std::sync::{Mutex, OnceLock, PoisonError};
@@ -160,18 +161,45 @@ pub fn tagged(message: &str) -> String {
 }
 
 /// The text a fabric was read from, to show a diagnostic's line of it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct Source<'a> {
     /// The file's name as diagnostics give it.
-    pub origin: &'a str,
+    origin: &'a str,
     /// Its text.
-    pub text: &'a str,
+    text: &'a str,
+    /// Where each line starts, found at the first line asked for: each diagnostic's line is
+    /// then found at once, however many there are.
+    starts: OnceCell<Vec<usize>>,
+}
+
+impl<'a> Source<'a> {
+    /// The text `text` of the file named `origin`.
+    pub fn new(origin: &'a str, text: &'a str) -> Source<'a> {
+        Source {
+            origin,
+            text,
+            starts: OnceCell::new(),
+        }
+    }
+
+    /// Line `n` (from 1), without its line break.
+    fn line(&self, n: usize) -> Option<&'a str> {
+        let text = self.text;
+        let starts = self.starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let start = *starts.get(n.checked_sub(1)?)?;
+        let end = starts.get(n).map_or(text.len(), |next| next - 1);
+        Some(&text[start..end])
+    }
 }
 
 /// Prints a diagnostic on stderr: its line (`file:line:col: error[rule]: path: message`),
 /// the tag coloured when stderr is; on a terminal, the line of `source` it points at below
 /// it. With `--quiet`, only errors.
-pub fn diagnostic(d: &Diagnostic, source: Option<Source<'_>>) {
+pub fn diagnostic(d: &Diagnostic, source: Option<&Source<'_>>) {
     let ui = get();
     if ui.quiet && d.severity != Severity::Error {
         return;
@@ -200,7 +228,7 @@ pub fn diagnostic(d: &Diagnostic, source: Option<Source<'_>>) {
 /// Prints every diagnostic of `diags` as [`diagnostic`] does.
 pub fn diagnostics<'a>(
     diags: impl IntoIterator<Item = &'a Diagnostic>,
-    source: Option<Source<'_>>,
+    source: Option<&Source<'_>>,
 ) {
     for d in diags {
         diagnostic(d, source);
@@ -210,12 +238,12 @@ pub fn diagnostics<'a>(
 /// The line `location` points at in `source`, with the column marked: `None` when the
 /// location is in another file, has no line, or is past the end, or when the line holds a
 /// control character (a terminal would act on it).
-fn source_line<'a>(location: &Location, source: Source<'a>) -> Option<(usize, &'a str, usize)> {
+fn source_line<'a>(location: &Location, source: &Source<'a>) -> Option<(usize, &'a str, usize)> {
     if *location.file != *source.origin {
         return None;
     }
     let line = usize::try_from(location.line?).ok()?;
-    let text = source.text.split('\n').nth(line.checked_sub(1)?)?;
+    let text = source.line(line)?;
     let text = text.strip_suffix('\r').unwrap_or(text);
     if xenfab_core::escape_controls(text).len() != text.len() {
         return None;
@@ -300,7 +328,7 @@ fn token_end(text: &str) -> usize {
 
 /// The snippet of `d` (its line, underlined from its column; the line of the place it
 /// relates to, labelled with that place's path), as rustc shows one.
-pub fn snippet(d: &Diagnostic, source: Source<'_>, color: bool) -> Option<String> {
+pub fn snippet(d: &Diagnostic, source: &Source<'_>, color: bool) -> Option<String> {
     use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
     let (line, text, start) = source_line(d.location.as_ref()?, source)?;
     let end = start + item_end(&text[start..]);
@@ -485,6 +513,31 @@ mod tests {
         assert_eq!(item(r#""ip": "10.0.0.1","#), r#""ip": "10.0.0.1""#);
         assert_eq!(item("size = 20"), "size = 20");
         assert_eq!(item(""), "");
+    }
+
+    #[test]
+    fn a_source_gives_its_lines() {
+        let source = Source::new("f.toml", "a = 1\nb = 2\r\n\nlast");
+        assert_eq!(source.line(1), Some("a = 1"));
+        assert_eq!(source.line(2), Some("b = 2\r"));
+        assert_eq!(source.line(3), Some(""));
+        assert_eq!(source.line(4), Some("last"));
+        assert_eq!(source.line(5), None);
+        assert_eq!(source.line(0), None);
+        let at = |line, column| Location {
+            file: "f.toml".into(),
+            line: Some(line),
+            column,
+        };
+        assert_eq!(source_line(&at(2, Some(5)), &source), Some((2, "b = 2", 4)));
+        assert_eq!(source_line(&at(1, None), &source), Some((1, "a = 1", 0)));
+        let elsewhere = Location {
+            file: "g.toml".into(),
+            ..at(1, None)
+        };
+        assert_eq!(source_line(&elsewhere, &source), None);
+        let hostile = Source::new("f.toml", "name = \"\u{1b}[2J\"\n");
+        assert_eq!(source_line(&at(1, None), &hostile), None);
     }
 
     #[test]

@@ -27,13 +27,10 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         Ok((text, origin)) => {
             let format = args.fabric.format.of(&origin);
             let result = xenfab_core::load_as(&text, &origin, format);
-            let source = Source {
-                origin: &origin,
-                text: &text,
-            };
+            let source = Source::new(&origin, &text);
             report(
                 result.map(|loaded| (loaded, origin.clone())),
-                Some(source),
+                Some(&source),
                 args.json,
             )
         }
@@ -48,7 +45,7 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
 /// profiles' fabric the same way.
 pub(super) fn report(
     result: Result<(xenfab_core::Loaded, String), xenfab_core::Error>,
-    source: Option<Source<'_>>,
+    source: Option<&Source<'_>>,
     json: bool,
 ) -> Result<ExitCode, Failure> {
     if json {
