@@ -345,11 +345,14 @@ pub fn snippet(d: &Diagnostic, source: &Source<'_>, color: bool) -> Option<Strin
         let (line, text, start) = source_line(r.location.as_ref()?, source)?;
         Some((r.path.to_string(), line, text, start))
     });
+    // the second snippet names its place (`::: file:line:col`)
+    let origin = xenfab_core::escape_controls(source.origin);
     if let Some((path, line, text, start)) = &related {
         let end = *start + item_end(&text[*start..]);
         group = group.element(
             Snippet::source(*text)
                 .line_start(*line)
+                .path(origin.as_ref())
                 .annotation(AnnotationKind::Context.span(*start..end).label(path)),
         );
     }

@@ -297,6 +297,13 @@ fn a_diagnostic_shows_its_line_of_the_fabric_on_a_terminal() {
         )
     );
 
+    // a duplicate: the line of the first use too, with its place and path
+    assert!(screen.contains(&format!("::: {invalid}:")), "{screen}");
+    assert!(
+        screen.contains("-------------------- dom0s[xen01].guests[ullr].ip"),
+        "{screen}"
+    );
+
     // On a pipe: the one-line diagnostics alone, as before.
     let o = xenfab(&["validate", &invalid]);
     assert!(!stderr(&o).contains(" | "), "{}", stderr(&o));
