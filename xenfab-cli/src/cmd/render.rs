@@ -397,18 +397,18 @@ fn show_hosts(
         }
     }
     let names: Vec<&str> = wanted.iter().map(String::as_str).collect();
-    eprintln!(
+    ui::note(&format!(
         "dry run: would write {} for {}: {shown}",
         plan.root().display(),
         names.join(", ")
-    );
+    ));
     if !site.is_empty() {
-        eprintln!(
+        ui::note(&format!(
             "not shown: {} site file(s) that list every host, which a render without --host \
              writes: {}",
             site.len(),
             site.join(", ")
-        );
+        ));
     }
     if others > 0 {
         let hosts: Vec<&str> = other_hosts.iter().map(String::as_str).collect();
@@ -417,10 +417,14 @@ fn show_hosts(
         } else {
             format!(" ({})", hosts.join(", "))
         };
-        eprintln!("not shown: {others} entries of other hosts{hosts}");
+        ui::note(&format!(
+            "not shown: {others} entries of other hosts{hosts}"
+        ));
     }
     if removed > 0 {
-        eprintln!("not shown: {removed} entries to remove that are not the hosts' given");
+        ui::note(&format!(
+            "not shown: {removed} entries to remove that are not the hosts' given"
+        ));
     }
     let changes = shown.created.len() + shown.changed.len() + shown.removed.len();
     Ok(if args.check && changes > 0 {

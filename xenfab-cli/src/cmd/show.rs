@@ -66,12 +66,12 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
             HostRef::Dom0(_) => "dom0".to_owned(),
             HostRef::Guest(d, _) => format!("guest of {}", f.fqdn(&d.name)),
         };
-        eprintln!(
+        crate::ui::note(&format!(
             "{fqdn} ({what}, state {}): {} artefact(s); the site's files (dhcp/, dns/, \
              inventory/hosts.csv, …) list every host and are not listed",
             host.state().as_str(),
             tree.len()
-        );
+        ));
         return Ok(ExitCode::SUCCESS);
     };
     let dom0_dir = match host {
