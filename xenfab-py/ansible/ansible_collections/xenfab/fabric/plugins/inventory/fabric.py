@@ -103,6 +103,7 @@ import warnings
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
+from ansible.utils.unsafe_proxy import wrap_var
 
 try:
     import xenfab
@@ -197,7 +198,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         hostvars = dict((PREFIX + k, v) for k, v in values.items())
         hostvars["ansible_host"] = values["ip"]
         for key, value in hostvars.items():
-            self.inventory.set_variable(host, key, value)
+            # The fabric's values are data, never templates: marked unsafe, Ansible before 2.19
+            # does not render a `{{ ... }}` in them (2.19 and later trust no inventory data).
+            self.inventory.set_variable(host, key, wrap_var(value))
         strict = self.get_option("strict")
         self._set_composite_vars(self.get_option("compose"), hostvars, host, strict=strict)
         self._add_host_to_composed_groups(self.get_option("groups"), hostvars, host, strict=strict)
