@@ -12,7 +12,7 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{scratch_dir, stderr, stdout};
+use common::{case, scratch_dir, stderr, stdout};
 
 /// The colour settings of the environment the tests run in, which the tests set themselves.
 const COLOR_VARS: [&str; 3] = ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE"];
@@ -65,16 +65,6 @@ fn on_terminal(args: &[&str], stdout: Option<&Path>, code: i32) -> String {
         String::from_utf8_lossy(&o.stdout)
     );
     String::from_utf8(o.stdout).unwrap()
-}
-
-fn case(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/cases")
-        .join(name)
-        .join("fabric.toml")
-        .to_str()
-        .unwrap()
-        .to_owned()
 }
 
 /// The dom0s of the generated site: more than a batch of parts (256), so that it is rendered

@@ -16,6 +16,17 @@ pub fn xenfab(args: &[&str]) -> Output {
         .expect("xenfab runs")
 }
 
+/// The fabric file of the test corpus's case `name` (`tests/cases/<name>/fabric.toml`).
+pub fn case(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/cases")
+        .join(name)
+        .join("fabric.toml")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
 }
