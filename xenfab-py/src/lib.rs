@@ -30,7 +30,7 @@ mod _xenfab {
     use xenfab_core::input::text::ReadError;
     use xenfab_core::model::{HostRef, MacSource};
     use xenfab_core::output::boot::BootStates;
-    use xenfab_core::output::{Entry, LockKind, PlanOptions, SiteStamp, Tree, TreeLock};
+    use xenfab_core::output::{Entry, LockKind, PlanOptions, SiteStamp, Tree, TreeLock, Untouched};
     use xenfab_core::render::inventory;
     use xenfab_core::render::kickstart::reinstall;
     use xenfab_core::{Diagnostics, Error, Format, Loaded, Location, MacAddr, MacScheme, Source};
@@ -1607,10 +1607,23 @@ mod _xenfab {
         /// ``OSError`` when the directory cannot be planned or written, or when it holds
         /// another site's artefacts or more than half of what xenfab wrote there would be
         /// removed, unless ``force`` (nothing is written).
-        #[pyo3(signature = (directory, dry_run = false, force = false, diff = None))]
+        ///
+        /// ``no_dhcp`` and ``no_tftp`` leave ``dhcp/`` and ``tftpboot/`` as they are, as
+        /// ``xenfab render --no-dhcp --no-tftp`` does, for a site whose own tools write them
+        /// (Quattor's aii-dhcp and aii-pxelinux): nothing below them is written, changed or
+        /// removed, and a later write without them brings them up to date.
+        #[pyo3(signature = (
+            directory, dry_run = false, force = false, diff = None, *, no_dhcp = false,
+            no_tftp = false
+        ))]
         #[allow(
             clippy::needless_pass_by_value,
             reason = "pyo3 extracts a path argument as an owned `PathBuf`"
+        )]
+        #[allow(
+            clippy::too_many_arguments,
+            clippy::fn_params_excessive_bools,
+            reason = "a Python method's keyword arguments"
         )]
         fn write(
             &self,
@@ -1619,6 +1632,8 @@ mod _xenfab {
             dry_run: bool,
             force: bool,
             diff: Option<bool>,
+            no_dhcp: bool,
+            no_tftp: bool,
         ) -> PyResult<WriteResult> {
             let want_diff = diff.unwrap_or(dry_run);
             let mut fabric = self.loaded(py)?.fabric.clone();
@@ -1633,10 +1648,14 @@ mod _xenfab {
                 .detach(|| TreeLock::acquire(&directory, kind, |_| true))
                 .map_err(|e| output_error(&e))?;
             apply_recorded(py, &mut fabric, &directory)?;
+            let untouched = [(no_dhcp, Untouched::Dhcp), (no_tftp, Untouched::Tftp)]
+                .into_iter()
+                .filter_map(|(left, dir)| left.then_some(dir))
+                .collect();
             let options = PlanOptions {
                 site: Some(site),
                 force,
-                untouched: Vec::new(),
+                untouched,
             };
             // Planning and writing release the GIL too.
             let done = py.detach(|| {

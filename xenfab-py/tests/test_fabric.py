@@ -336,3 +336,25 @@ def test_show_gives_one_hosts_artefacts_as_render_gives_them() -> None:
     assert fabric.show("xen01", files=True)["dom0s/xen01.example.org/provision.sh"].mode == 0o755
     with pytest.raises(KeyError, match="no host `../xen01`"):
         fabric.show("../xen01")
+
+
+def test_write_can_leave_dhcp_and_tftpboot_as_they_are(tmp_path: pathlib.Path) -> None:
+    out = tmp_path / "out"
+    xenfab.Fabric.from_toml(xenfab.example(), "site.toml").write(out)
+    conf = out / "dhcp" / "dhcpd.conf"
+    conf.write_text(conf.read_text() + "# the site's own line\n")
+    moved = xenfab.Fabric.from_toml(xenfab.example().replace('"192.168.96.44"', '"192.168.96.99"'), "site.toml")
+    before = {p: p.read_bytes() for p in sorted((out / "dhcp").rglob("*")) if p.is_file()}
+    links = {p: os.readlink(p) for p in sorted((out / "tftpboot").rglob("*")) if p.is_symlink()}
+
+    result = moved.write(out, no_dhcp=True, no_tftp=True)
+    assert result.changed_anything  # vali's inventory and configs
+    assert not any(p.startswith(("dhcp/", "tftpboot/")) for p in result.created + result.changed + result.removed)
+    assert {p: p.read_bytes() for p in before} == before
+    assert {p: os.readlink(p) for p in links} == links
+
+    result = moved.write(out)
+    assert "dhcp/dhcpd.conf" in result.changed
+    assert "# the site's own line" not in conf.read_text()
+    assert "192.168.96.99" in conf.read_text()
+    assert not moved.write(out, dry_run=True).changed_anything

@@ -437,6 +437,9 @@ class Fabric:
         dry_run: bool = False,
         force: bool = False,
         diff: bool | None = None,
+        *,
+        no_dhcp: bool = False,
+        no_tftp: bool = False,
     ) -> WriteResult: ...
     @property
     def dom0s(self) -> tuple[Dom0, ...]:
