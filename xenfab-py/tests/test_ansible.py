@@ -235,6 +235,24 @@ def test_the_first_run_changes_the_second_does_not(ansible: Ansible, example: di
 
 
 @needs_fabric
+def test_no_dhcp_and_no_tftp_leave_those_directories(ansible: Ansible, example: dict[str, Any]) -> None:
+    dest = ansible.tmp / "out"
+    [first] = ansible.play([render(dest, fabric="{{ fabric }}")], vars={"fabric": example})
+    assert first["changed"] is True
+    kept = {p: b for p, b in files(dest).items() if p.startswith(("dhcp/", "tftpboot/"))}
+    # A guest less: its files go, but not from dhcp/ nor tftpboot/, which list it still.
+    smaller = copy.deepcopy(example)
+    smaller["dom0s"][0]["guests"].pop()
+    [second] = ansible.play([render(dest, fabric="{{ fabric }}", no_dhcp=True, no_tftp=True)],
+                            vars={"fabric": smaller})
+    assert second["changed"] is True and second["removed"], second
+    assert not any(p.startswith(("dhcp/", "tftpboot/")) for p in second["removed"] + second["changed_files"])
+    assert {p: b for p, b in files(dest).items() if p.startswith(("dhcp/", "tftpboot/"))} == kept
+    [third] = ansible.play([render(dest, fabric="{{ fabric }}")], vars={"fabric": smaller})
+    assert "dhcp/dhcpd.conf" in third["changed_files"], third
+
+
+@needs_fabric
 def test_src_renders_a_fabric_file_the_same(ansible: Ansible, example: dict[str, Any]) -> None:
     src = ansible.tmp / "fabric.toml"
     src.write_text(xenfab.example())

@@ -44,6 +44,21 @@ options:
       - The directory to render into. It is created when it does not exist.
     type: path
     required: true
+  no_dhcp:
+    description:
+      - Leave C(DEST/dhcp/) as it is, as C(xenfab render --no-dhcp) does, for a site whose own
+        tools write its DHCP configuration (Quattor's aii-dhcp, say) - nothing there is
+        written, changed or removed; a later run without it brings it up to date.
+    type: bool
+    default: false
+    version_added: "0.2.0"
+  no_tftp:
+    description:
+      - Leave C(DEST/tftpboot/) as it is, as C(xenfab render --no-tftp) does (Quattor's
+        aii-pxelinux, say).
+    type: bool
+    default: false
+    version_added: "0.2.0"
 attributes:
   check_mode:
     support: full
@@ -114,6 +129,13 @@ EXAMPLES = r"""
   check_mode: true
   diff: true
   register: plan
+
+- name: Render all but the DHCP and TFTP files, which aii-dhcp and aii-pxelinux write
+  xenfab.fabric.render:
+    src: /etc/xenfab/fabric.toml
+    dest: /srv/xenfab
+    no_dhcp: true
+    no_tftp: true
 """
 
 RETURN = r"""
@@ -185,6 +207,8 @@ def run_module():
             fabric=dict(type="dict"),
             src=dict(type="path"),
             dest=dict(type="path", required=True),
+            no_dhcp=dict(type="bool", default=False),
+            no_tftp=dict(type="bool", default=False),
         ),
         mutually_exclusive=[("fabric", "src")],
         required_one_of=[("fabric", "src")],
@@ -197,7 +221,13 @@ def run_module():
 
     try:
         # The diff is made only in diff mode: for a large tree it costs as much as the writing.
-        result = fabric.write(dest, dry_run=module.check_mode, diff=bool(module._diff))
+        result = fabric.write(
+            dest,
+            dry_run=module.check_mode,
+            diff=bool(module._diff),
+            no_dhcp=module.params["no_dhcp"],
+            no_tftp=module.params["no_tftp"],
+        )
     except xenfab.ValidationError as e:
         fail_invalid(module, list(e.diagnostics))
     except (xenfab.XenfabError, OSError) as e:
