@@ -18,7 +18,7 @@ use super::templates;
 use crate::Diagnostics;
 use crate::diagnostic::{Diagnostic, Segment};
 use crate::error::RenderError;
-use crate::model::{Dom0, Fabric, Size};
+use crate::model::{Capacity, Dom0, Fabric, Size};
 
 /// Guest colours: the guest at index `i` of its dom0 is drawn in colour `i % GUEST_COLOURS`
 /// in every bar and in its row of the guest table.
@@ -249,11 +249,10 @@ fn page_view(
     let mut dom0s = Vec::with_capacity(fabric.dom0s.len());
     let (mut ram, mut free) = (Size::from_mib(0), Size::from_mib(0));
     for (i, d) in fabric.dom0s.iter().enumerate() {
-        let view = dom0_view(fabric, d, i, warnings)?;
         let cap = dom0_capacity(fabric, d)?;
         ram = ram.saturating_add(cap.ram);
         free = free.saturating_add(cap.ram.saturating_sub(cap.memory_used()));
-        dom0s.push(view);
+        dom0s.push(dom0_view(fabric, d, &cap, i, warnings));
     }
     let site_warnings: Vec<WarningView> = warnings
         .iter()
@@ -275,13 +274,14 @@ fn page_view(
     })
 }
 
+/// The section of dom0 `d`, whose capacity is `cap` ([`dom0_capacity`]).
 fn dom0_view(
     fabric: &Fabric,
     d: &Dom0,
+    cap: &Capacity,
     index: usize,
     warnings: &Diagnostics,
-) -> Result<Dom0View, RenderError> {
-    let cap = dom0_capacity(fabric, d)?;
+) -> Dom0View {
     let colour = |i: usize| format!("g{}", i % GUEST_COLOURS);
     let mut parts = vec![
         (
@@ -367,7 +367,7 @@ fn dom0_view(
             location: String::new(),
         });
     }
-    Ok(Dom0View {
+    Dom0View {
         id: format!("dom0-{}", index + 1),
         fqdn: fabric.fqdn(&d.name),
         hardware: d.hardware.to_string(),
@@ -384,7 +384,7 @@ fn dom0_view(
         save_area,
         guests,
         warnings: own,
-    })
+    }
 }
 
 #[cfg(test)]
