@@ -1886,17 +1886,13 @@ mod _xenfab {
             use xenfab_core::model::BootState;
             use xenfab_core::render::netboot::{BootRefusal, switch_plan};
             let fabric = &self.loaded(py)?.fabric;
-            let state = match state {
-                "install" => BootState::Install,
-                "reinstall" => BootState::Reinstall,
-                "localboot" => BootState::Localboot,
-                "rescue" => BootState::Rescue,
-                other => {
-                    return Err(PyValueError::new_err(format!(
-                        "no boot state `{}`: one of install, reinstall, localboot, rescue",
-                        shown(other)
-                    )));
-                }
+            let Some(state) = BootState::ALL.into_iter().find(|s| s.as_str() == state) else {
+                let names: Vec<&str> = BootState::ALL.iter().map(|s| s.as_str()).collect();
+                return Err(PyValueError::new_err(format!(
+                    "no boot state `{}`: one of {}",
+                    shown(state),
+                    names.join(", ")
+                )));
             };
             let found = find_host(fabric, host)?;
             let fqdn = fabric.fqdn(found.name());
