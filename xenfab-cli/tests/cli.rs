@@ -1,33 +1,12 @@
 //! The `xenfab` command as a user runs it: exit codes, streams, and the output tree.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn xenfab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xenfab"))
-        .args(args)
-        .output()
-        .expect("xenfab runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-fn case(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/cases")
-        .join(name)
-        .join("fabric.toml")
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
+use common::{case, stderr, stdout, xenfab};
 
 /// Every file under `dir`, relative, sorted.
 fn files(dir: &Path) -> Vec<String> {
