@@ -28,6 +28,7 @@ fn options(fabric: &Fabric) -> PlanOptions {
         site: Some(SiteStamp::of(fabric, "example.toml")),
         force: false,
         untouched: Vec::new(),
+        hosts: Vec::new(),
     }
 }
 
@@ -628,4 +629,193 @@ fn a_streamed_plan_tells_how_far_it_has_got() {
         *told.0.lock().unwrap(),
         [(Step::Render, 0, 0), (Step::Plan, 0, 0)]
     );
+}
+
+/// `options` writing the entries of `hosts` alone (`PlanOptions::hosts`), after checking that
+/// a streamed plan of them plans the same.
+fn plan_hosts(root: &Path, fabric: &Fabric, hosts: &[&str]) -> Plan {
+    let options = PlanOptions {
+        hosts: hosts.iter().map(|h| (*h).to_owned()).collect(),
+        ..options(fabric)
+    };
+    let plan = plan_fabric(root, fabric, &options).unwrap();
+    let fingerprinted = Fingerprinted::new(fabric.clone());
+    let streamed = plan_streamed(Survey::of(root).unwrap(), &fingerprinted, &options).unwrap();
+    assert_eq!(streamed.summary(), plan.summary());
+    assert_eq!(streamed.left_behind(), plan.left_behind());
+    plan
+}
+
+/// Whether the entry at `path` is an artefact of one of `hosts` (`render::owners`).
+fn of_hosts(fabric: &Fabric, path: &str, hosts: &[&str]) -> bool {
+    xenfab_core::render::owners::Owners::new(fabric)
+        .of(path)
+        .iter()
+        .any(|h| hosts.contains(&h.name().as_str()))
+}
+
+#[test]
+fn some_hosts_written_leave_the_rest_until_a_whole_render() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let mut fabric = example();
+    first_write(root, &fabric);
+    let old = on_disk(root);
+    // ullr and bragi changed in the fabric, xen03's kickstart edited by hand
+    fabric.dom0s[0].guests[0].memory = xenfab_core::Size::from_mib(1536);
+    fabric.dom0s[1].guests[0].vcpus += 1;
+    let kickstart = root.join("kickstart/xen03.example.org.ks");
+    fs::write(&kickstart, "# by hand\n").unwrap();
+
+    let plan = plan_hosts(root, &fabric, &["ullr"]);
+    // what it changes is what a whole render changes of ullr's entries, and nothing else
+    let ullrs: Vec<(String, ChangeKind)> = changes(&whole(root, &fabric))
+        .into_iter()
+        .filter(|(p, _)| of_hosts(&fabric, p, &["ullr"]))
+        .collect();
+    assert!(!ullrs.is_empty());
+    let written: Vec<(String, ChangeKind)> = changes(&plan)
+        .into_iter()
+        .filter(|(_, k)| *k != ChangeKind::Unchanged)
+        .collect();
+    let ullrs_changed: Vec<_> = ullrs
+        .iter()
+        .filter(|(_, k)| *k != ChangeKind::Unchanged)
+        .cloned()
+        .collect();
+    assert_eq!(written, ullrs_changed);
+    // the site's files (its memory table), xen01's own (provision.sh holds ullr's config) and
+    // xen02's part (bragi) are left behind; xen03's hand edit is not the fabric's doing
+    assert_eq!(plan.left_behind(), [None, Some("xen01"), Some("xen02")]);
+    plan.apply().unwrap();
+    settle();
+    let now = on_disk(root);
+    let new = rendered(&fabric);
+    for (path, entry) in &now {
+        let expected = if of_hosts(&fabric, path, &["ullr"]) {
+            &new[path]
+        } else if path == "kickstart/xen03.example.org.ks" {
+            &Entry::File {
+                contents: "# by hand\n".to_owned(),
+                executable: false,
+            }
+        } else {
+            &old[path]
+        };
+        assert_eq!(entry, expected, "{path}");
+    }
+    assert_eq!(now.len(), old.len());
+
+    // again: nothing of ullr's to write, and the same parts left behind
+    let again = plan_hosts(root, &fabric, &["ullr.example.org"]);
+    assert!(
+        changes(&again)
+            .iter()
+            .all(|(_, k)| *k == ChangeKind::Unchanged),
+        "{}",
+        again.diff()
+    );
+    assert_eq!(again.left_behind(), [None, Some("xen01"), Some("xen02")]);
+    again.apply().unwrap();
+    settle();
+
+    // a whole render renders what was left behind, and puts the hand edit back
+    let full = plan_of(root, &fabric);
+    assert_eq!(full.parts_rendered(), Some((4, 4)));
+    assert!(full.left_behind().is_empty());
+    assert_eq!(changes(&full), changes(&whole(root, &fabric)));
+    full.apply().unwrap();
+    assert_eq!(on_disk(root), rendered(&fabric));
+    settle();
+    let rerun = plan_of(root, &fabric);
+    assert_eq!(rerun.parts_rendered(), Some((0, 4)));
+    assert!(rerun.is_noop(), "{}", rerun.diff());
+}
+
+#[test]
+fn some_hosts_written_into_an_empty_directory_are_all_it_holds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let fabric = example();
+    let plan = plan_hosts(root, &fabric, &["xen03", "bragi"]);
+    // xen03's part holds idunn's entries too
+    assert_eq!(
+        plan.left_behind(),
+        [None, Some("xen01"), Some("xen02"), Some("xen03")]
+    );
+    plan.apply().unwrap();
+    settle();
+    let disk = on_disk(root);
+    assert!(disk.keys().any(|p| p.contains("xen03")));
+    assert!(disk.keys().any(|p| p.contains("bragi")));
+    for path in disk.keys() {
+        assert!(of_hosts(&fabric, path, &["xen03", "bragi"]), "{path}");
+    }
+    // the whole render after it writes the rest
+    let full = plan_of(root, &fabric);
+    assert_eq!(full.parts_rendered(), Some((4, 4)));
+    full.apply().unwrap();
+    assert_eq!(on_disk(root), rendered(&fabric));
+}
+
+#[test]
+fn hosts_are_refused_without_a_fabric_or_unknown() {
+    use xenfab_core::output::OutputError;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let fabric = example();
+    let options = PlanOptions {
+        hosts: vec!["xen01".to_owned()],
+        ..options(&fabric)
+    };
+    let bare = plan_with(root, xenfab_core::render(&fabric).unwrap(), &options);
+    assert!(
+        matches!(bare, Err(OutputError::HostsOfNoFabric)),
+        "{bare:?}"
+    );
+    let options = PlanOptions {
+        hosts: vec!["../xen01".to_owned()],
+        ..options
+    };
+    match plan_fabric(root, &fabric, &options) {
+        Err(xenfab_core::Error::Output(OutputError::UnknownHost { name })) => {
+            assert_eq!(name, "../xen01");
+        }
+        other => panic!("{:?}", other.map(|p| p.summary())),
+    }
+    assert_eq!(fs::read_dir(root).unwrap().count(), 0, "nothing written");
+}
+
+#[test]
+fn some_hosts_written_go_into_a_delta_that_a_whole_render_completes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let mut fabric = wide(40);
+    plan_of(root, &fabric).apply().unwrap();
+    settle();
+    resize(&mut fabric, 5, 1536);
+    resize(&mut fabric, 7, 1536);
+    let guest = fabric.dom0s[5].guests[0].name.as_str().to_owned();
+    let plan = plan_hosts(root, &fabric, &[guest.as_str()]);
+    let (dom0_5, dom0_7) = (fabric.dom0s[5].name.as_str(), fabric.dom0s[7].name.as_str());
+    assert_eq!(plan.left_behind(), [None, Some(dom0_5), Some(dom0_7)]);
+    assert!(!plan.summary().changed.is_empty());
+    plan.apply().unwrap();
+    settle();
+    // the small write went into a delta, which records the parts left behind as stale
+    assert!(root.join(MANIFEST_DELTA_FILE).exists());
+    let parts = &with_delta(root)["parts"];
+    let stale = "0".repeat(32);
+    assert_eq!(parts["site"], stale, "{parts}");
+    assert_eq!(parts["dom0s"][dom0_5], stale, "{parts}");
+    assert_eq!(parts["dom0s"][dom0_7], stale, "{parts}");
+    assert_ne!(
+        parts["dom0s"][fabric.dom0s[6].name.as_str()],
+        stale,
+        "{parts}"
+    );
+    // the whole render after it renders those three parts, and leaves the tree whole
+    let full = plan_of(root, &fabric);
+    assert_eq!(full.parts_rendered(), Some((3, 41)));
+    apply_and_check(root, &fabric, full);
 }

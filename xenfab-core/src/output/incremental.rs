@@ -11,12 +11,13 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::fsops::{self, Node};
+use super::leave::Leave;
 use super::manifest::{
     DeltaOn, Fingerprint, LoadedManifest, MANIFEST_FORMAT, ManifestEntry, PartSet, PartStamps,
     TreeParts,
 };
 use super::path::RelPath;
-use super::plan::{Plan, PlanOptions, Untouched, left_unfinished, open_root, plan_loaded};
+use super::plan::{Plan, PlanOptions, left_unfinished, open_root, plan_loaded};
 use super::progress::{Progress, Step};
 use super::tree::{Entry, Part, Tree, file_mode};
 use crate::error::Error;
@@ -169,11 +170,11 @@ pub(crate) fn plan_parts(
             .zip(fps.dom0s.iter().map(|fp| Fingerprint(*fp)))
             .collect(),
     };
+    let leave = Leave::new(options, Some(fabric))?;
     let (clean, sections) = clean_parts(&mut survey, &stamps, options)?;
-    let untouched = &options.untouched;
-    let left = |path: &RelPath| Untouched::covers(untouched, path.as_str());
+    let left = |path: &RelPath| leave.covers(path);
     // An entry carried over: of a clean part, one of the site's sections' files kept, or
-    // one below a directory left untouched.
+    // one left as it is (below a directory left untouched, or of a host not written).
     let carry = |path: &RelPath, entry: &ManifestEntry| {
         clean.has(entry.dom0())
             || sections == Sections::Kept && entry.dom0().is_none() && in_section(path.as_str())
@@ -191,7 +192,7 @@ pub(crate) fn plan_parts(
     // (The entries of the parts rendered are taken out of the map, which is then the carried
     // ones: on a rerun they are few.)
     let carried: BTreeMap<RelPath, ManifestEntry> = match loaded.as_mut() {
-        Some(loaded) if clean.any() || sections == Sections::Kept || !untouched.is_empty() => {
+        Some(loaded) if clean.any() || sections == Sections::Kept || leave.any() => {
             let entries = &mut loaded.manifest.entries;
             let rendered: Vec<RelPath> = entries
                 .iter()
@@ -225,9 +226,9 @@ pub(crate) fn plan_parts(
     } else {
         dirty.len().max(1)
     };
-    // The manifest's entries below the untouched directories, by part.
+    // The manifest's entries left as they are, by part.
     let mut recorded: FxHashMap<Option<&str>, Vec<&RelPath>> = FxHashMap::default();
-    if !untouched.is_empty() {
+    if leave.any() {
         for (path, entry) in carried.iter().filter(|(path, _)| left(path)) {
             recorded.entry(entry.dom0()).or_default().push(path);
         }
@@ -239,7 +240,7 @@ pub(crate) fn plan_parts(
     progress.start(Step::Render, dirty.len() as u64);
     for batch in super::streamed::batches(&dirty, batch) {
         let mut parts = render_parts_with(fabric, batch, sections)?;
-        if !untouched.is_empty() {
+        if leave.any() {
             for (part, tree) in &mut parts {
                 let kept = tree.split_off_where(left);
                 let dom0 = TreeParts::dom0_of_names(&names, *part);
@@ -268,13 +269,18 @@ pub(crate) fn plan_parts(
     let tree = Tree::merge_all(trees)?;
     // A part rendered whose entries left untouched are not what it renders is recorded
     // without its fingerprint: the next render renders it again, and a render that leaves
-    // nothing untouched brings them up to date.
+    // nothing brings them up to date.
+    let mut left_behind = PartSet::default();
     for part in stale {
         match part {
-            Part::Site => stamps.site = Fingerprint::STALE,
+            Part::Site => {
+                stamps.site = Fingerprint::STALE;
+                left_behind.site = true;
+            }
             Part::Dom0(i) => {
                 if let Some(fp) = names.get(i).and_then(|name| stamps.dom0s.get_mut(name)) {
                     *fp = Fingerprint::STALE;
+                    left_behind.dom0s.insert(names[i].clone());
                 }
             }
         }
@@ -288,20 +294,20 @@ pub(crate) fn plan_parts(
         names,
         delta,
         sections,
+        left_behind,
     };
     Ok(plan_loaded(
         &root,
-        root_exists,
-        loaded,
+        (root_exists, loaded),
         tree,
         options,
+        &leave,
         Some(parts),
         carried,
     )?)
 }
 
-/// Whether `kept`, the entries of a part rendered that lie below the untouched
-/// directories, are what the manifest records of that part there (`recorded`, their entries
+/// Whether `kept`, the entries of a part rendered that are left as they are, are what the manifest records of that part there (`recorded`, their entries
 /// in `carried`; the part's is `dom0`), as far as `only` takes them: the same paths, each
 /// file with its mode and the hash of its contents, each symlink with its target. A zone
 /// (whose serial the disk decides) is never taken for the same.

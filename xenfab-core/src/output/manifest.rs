@@ -35,6 +35,12 @@ pub(crate) struct TreeParts {
     pub(crate) delta: Option<DeltaOn>,
     /// Whether the site's part was rendered with its sections, or they were kept.
     pub(crate) sections: crate::render::Sections,
+    /// The parts rendered whose entries left as they are ([`PlanOptions::untouched`],
+    /// [`PlanOptions::hosts`]) are not what they render: recorded as [`Fingerprint::STALE`].
+    ///
+    /// [`PlanOptions::untouched`]: super::PlanOptions::untouched
+    /// [`PlanOptions::hosts`]: super::PlanOptions::hosts
+    pub(crate) left_behind: PartSet,
 }
 
 /// What a delta on the manifest on disk says besides its entries (see

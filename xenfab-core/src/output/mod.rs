@@ -50,6 +50,7 @@ pub mod ack;
 pub mod boot;
 mod fsops;
 mod incremental;
+mod leave;
 mod lock;
 mod manifest;
 mod path;
@@ -66,12 +67,13 @@ use std::io;
 use std::path::PathBuf;
 
 pub use incremental::{Survey, plan_fabric, plan_surveyed};
+pub use leave::Untouched;
 pub use lock::{Busy, LOCK_FILE, LockKind, TreeLock};
 pub use manifest::{MANIFEST_DELTA_FILE, MANIFEST_FILE, MANIFEST_FORMAT, SiteStamp};
 pub use path::{MAX_COMPONENT_LEN, MAX_PATH_LEN, RelPath};
 pub use plan::{
-    Change, ChangeKind, FileStat, Plan, PlanOptions, Summary, UNFINISHED_FILE, Untouched, plan,
-    plan_with, replace_file,
+    Change, ChangeKind, FileStat, Plan, PlanOptions, Summary, UNFINISHED_FILE, plan, plan_with,
+    replace_file,
 };
 pub use progress::{NoProgress, Progress, Step};
 pub use streamed::{DiffError, StreamedPlan, plan_streamed, plan_streamed_with};
@@ -205,6 +207,16 @@ pub enum OutputError {
         /// How many entries the manifest lists.
         owned: usize,
     },
+    /// [`PlanOptions::hosts`] names a host the fabric does not have.
+    #[error("no host `{}` in the fabric", name.escape_debug())]
+    UnknownHost {
+        /// The name as given.
+        name: String,
+    },
+    /// [`PlanOptions::hosts`] was given to a plan of a bare tree ([`plan_with`]), whose
+    /// entries are of no fabric's hosts: only a plan of a fabric writes some hosts' entries.
+    #[error("a plan of a tree without its fabric cannot write some hosts' entries alone")]
+    HostsOfNoFabric,
     /// A filesystem operation failed.
     #[error("cannot {action} `{path}`")]
     Io {

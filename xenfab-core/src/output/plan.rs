@@ -13,6 +13,7 @@ use similar::TextDiff;
 
 use super::OutputError;
 use super::fsops::{self, Node, TempName};
+use super::leave::{Leave, Untouched};
 use super::manifest::{
     Fingerprint, Form, LoadedManifest, MANIFEST_FORMAT, ManifestEntry, ManifestLines, ManifestText,
     SiteStamp, Stamp, TreeParts, read_manifest,
@@ -114,44 +115,15 @@ pub struct PlanOptions {
     /// changed or removed, and the manifest keeps what it recorded of them, so that a later
     /// render without them brings them up to date (`xenfab render --no-dhcp`, `--no-tftp`).
     pub untouched: Vec<Untouched>,
-}
-
-/// A top-level directory of the output tree that a render can leave as it is
-/// ([`PlanOptions::untouched`]), for a site whose own tools write what it holds (Quattor's
-/// aii-dhcp and aii-pxelinux, say).
-///
-/// Nothing below it is written, changed or removed, not even what the fabric no longer
-/// has, and the manifest records its entries as it did before. A part of the fabric
-/// ([`Part`](super::Part)) rendered while some of its entries there were left differing
-/// from what the manifest records is recorded without its fingerprint, so that the next
-/// render renders it again (a render that leaves nothing renders those entries then); the
-/// files of a part not rendered are as the manifest records them, left or not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[non_exhaustive]
-pub enum Untouched {
-    /// `dhcp/`: the files of ISC dhcpd, Kea and dnsmasq.
-    Dhcp,
-    /// `tftpboot/`: the network boot files and links (pxelinux, GRUB2, iPXE).
-    Tftp,
-}
-
-impl Untouched {
-    /// The directory, relative to the output root.
-    pub fn dir(self) -> &'static str {
-        match self {
-            Untouched::Dhcp => "dhcp",
-            Untouched::Tftp => crate::render::netboot::TFTP_DIR,
-        }
-    }
-
-    /// Whether `path`, relative to the output root, is below one of the directories of
-    /// `untouched`.
-    pub fn covers(untouched: &[Untouched], path: &str) -> bool {
-        untouched.iter().any(|u| {
-            path.strip_prefix(u.dir())
-                .is_some_and(|rest| rest.starts_with('/'))
-        })
-    }
+    /// Write only the artefacts of these hosts of the fabric (dom0s or guests, by short name
+    /// or FQDN; [`crate::render::owners`] says whose each entry is), and leave every other
+    /// entry as [`untouched`](Self::untouched) directories are left: the site's files that
+    /// list every host, the other hosts' entries, and those of hosts no longer in the fabric
+    /// (`xenfab render --host`). Empty: every entry. Only a plan of a fabric
+    /// ([`plan_fabric`](super::plan_fabric) and its kin) takes hosts: [`plan_with`] of a bare
+    /// tree refuses them ([`OutputError::HostsOfNoFabric`]), and a name that is no host's is
+    /// [`OutputError::UnknownHost`].
+    pub hosts: Vec<String>,
 }
 
 /// What writing a tree into a directory will do, computed by [`plan`].
@@ -235,13 +207,13 @@ pub fn plan(root: &Path, tree: Tree) -> Result<Plan, OutputError> {
 /// inode and times on disk are still the stamp's, and whose new contents have the stamp's
 /// hash, is left alone without being read; any other file at a tree path is read and compared.
 pub fn plan_with(root: &Path, tree: Tree, options: &PlanOptions) -> Result<Plan, OutputError> {
-    let (root_exists, loaded) = open_root(root)?;
+    let leave = Leave::new(options, None)?;
     plan_loaded(
         root,
-        root_exists,
-        loaded,
+        open_root(root)?,
         tree,
         options,
+        &leave,
         None,
         BTreeMap::new(),
     )
@@ -272,19 +244,20 @@ pub(crate) fn open_root(root: &Path) -> Result<(bool, Option<LoadedManifest>), O
     Ok((root_exists, loaded))
 }
 
-/// [`plan_with`] on what [`open_root`] found, for a tree rendered from the parts of a fabric
+/// [`plan_with`] on what [`open_root`] found (`opened`), for a tree rendered from the parts of a fabric
 /// when `parts` says so. The entries `carried` over, taken out of the loaded manifest, are
 /// kept as they are on disk (the caller checked them), listed in the new manifest and
-/// neither written nor removed.
+/// neither written nor removed; so are those `leave` covers.
 pub(crate) fn plan_loaded(
     root: &Path,
-    root_exists: bool,
-    loaded: Option<LoadedManifest>,
+    opened: (bool, Option<LoadedManifest>),
     tree: Tree,
     options: &PlanOptions,
+    leave: &Leave<'_>,
     parts: Option<TreeParts>,
     carried: BTreeMap<RelPath, ManifestEntry>,
 ) -> Result<Plan, OutputError> {
+    let (root_exists, loaded) = opened;
     let recorded = loaded.as_ref().and_then(|l| l.manifest.site.clone());
     if !options.force {
         if let (Some(found), Some(wanted)) = (&recorded, &options.site) {
@@ -298,9 +271,7 @@ pub(crate) fn plan_loaded(
         }
     }
     let (mut tree, mut loaded, mut carried) = (tree, loaded, carried);
-    if !options.untouched.is_empty() {
-        leave_untouched(&options.untouched, &mut tree, loaded.as_mut(), &mut carried);
-    }
+    leave.carry(&mut tree, loaded.as_mut(), &mut carried);
     let (owned, written) = match &loaded {
         Some(loaded) => (&loaded.manifest.entries, loaded.written),
         None => (&BTreeMap::new(), i64::MIN),
@@ -436,38 +407,6 @@ pub(crate) fn plan_loaded(
         manifest_changed,
         intent,
     })
-}
-
-/// Leaves the directories of `untouched` as they are: takes their entries out of `tree`,
-/// and carries the manifest's entries below them over into the new manifest as it records
-/// them. A file's stamp the last manifest could not trust (taken within its clock tick) is
-/// dropped, not carried into a newer manifest that would trust it: a later render reads that
-/// file again.
-fn leave_untouched(
-    untouched: &[Untouched],
-    tree: &mut Tree,
-    loaded: Option<&mut LoadedManifest>,
-    carried: &mut BTreeMap<RelPath, ManifestEntry>,
-) {
-    let covers = |path: &RelPath| Untouched::covers(untouched, path.as_str());
-    tree.split_off_where(covers);
-    let Some(loaded) = loaded else {
-        return;
-    };
-    let entries = &mut loaded.manifest.entries;
-    let left: Vec<RelPath> = entries.keys().filter(|p| covers(p)).cloned().collect();
-    for path in left {
-        if let Some(entry) = entries.remove(&path) {
-            carried.insert(path, entry);
-        }
-    }
-    for (_, entry) in carried.iter_mut().filter(|(path, _)| covers(path)) {
-        if let ManifestEntry::File { stamp, .. } = entry {
-            if stamp.is_some_and(|s| !s.trusted(loaded.written)) {
-                *stamp = None;
-            }
-        }
-    }
 }
 
 /// Whether the manifest `entries` (those of the last manifest not carried over) list exactly
@@ -796,6 +735,30 @@ impl Plan {
     /// were rendered, and how many it has (the others' entries were carried over).
     pub fn parts_rendered(&self) -> Option<(usize, usize)> {
         self.parts.as_ref().map(|p| p.rendered)
+    }
+
+    /// For a plan of [`plan_fabric`](super::plan_fabric) that leaves entries as they are
+    /// ([`PlanOptions::untouched`], [`PlanOptions::hosts`]): the parts rendered whose entries
+    /// left are not what the fabric now makes of them, which a render leaving nothing brings
+    /// up to date. `None` is the site's part (its files list every host), then the dom0s'
+    /// (each with its guests) by name, in the fabric's order.
+    pub fn left_behind(&self) -> Vec<Option<&str>> {
+        let Some(parts) = &self.parts else {
+            return Vec::new();
+        };
+        let behind = &parts.left_behind;
+        behind
+            .site
+            .then_some(None)
+            .into_iter()
+            .chain(
+                parts
+                    .names
+                    .iter()
+                    .filter(|name| behind.dom0s.contains(name.as_str()))
+                    .map(|name| Some(name.as_str())),
+            )
+            .collect()
     }
 
     /// For a plan of [`plan_fabric`](super::plan_fabric): whether the site's part was

@@ -112,6 +112,11 @@ impl StreamedPlan<'_> {
         self.plan.sections_kept()
     }
 
+    /// See [`Plan::left_behind`].
+    pub fn left_behind(&self) -> Vec<Option<&str>> {
+        self.plan.left_behind()
+    }
+
     /// See [`Plan::stale_temps`].
     pub fn stale_temps(&self) -> &[PathBuf] {
         self.plan.stale_temps()

@@ -23,6 +23,7 @@ fn apply_forced(root: &Path, tree: &Tree) -> Summary {
         site: None,
         force: true,
         untouched: Vec::new(),
+        hosts: Vec::new(),
     };
     plan_with(root, tree.clone(), &options)
         .unwrap()
@@ -610,6 +611,7 @@ fn file_and_directory_can_swap_places() {
         site: None,
         force: true,
         untouched: Vec::new(),
+        hosts: Vec::new(),
     };
     let err = plan_with(root, tree(&[("d", "file")]), &forced).unwrap_err();
     assert!(matches!(err, OutputError::NotOwned { path } if path == root.join("d")));
@@ -805,6 +807,7 @@ fn with_site(site: &SiteStamp) -> PlanOptions {
         site: Some(site.clone()),
         force: false,
         untouched: Vec::new(),
+        hosts: Vec::new(),
     }
 }
 
@@ -852,6 +855,7 @@ fn manifest_records_the_site_and_another_site_is_refused() {
         site: Some(other.clone()),
         force: true,
         untouched: Vec::new(),
+        hosts: Vec::new(),
     };
     plan_with(root, files.clone(), &forced)
         .unwrap()
@@ -902,6 +906,7 @@ fn removing_more_than_half_of_the_owned_entries_is_refused() {
         site: None,
         force: true,
         untouched: Vec::new(),
+        hosts: Vec::new(),
     };
     plan_with(root, most.clone(), &forced)
         .unwrap()

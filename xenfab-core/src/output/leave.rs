@@ -1,0 +1,142 @@
+//! What a render leaves as it is: the directories of [`PlanOptions::untouched`] (`xenfab
+//! render --no-dhcp`, `--no-tftp`) and, with [`PlanOptions::hosts`], every entry that is not
+//! one of those hosts' artefacts (`xenfab render --host`, [`crate::render::owners`]).
+//!
+//! An entry left is neither written, changed nor removed, and the new manifest carries over
+//! what the last one recorded of it, so that a later render that leaves nothing brings it up
+//! to date. A part of the fabric ([`Part`](super::Part)) rendered while some of its entries
+//! left differ from that record is recorded without its fingerprint (`incremental.rs`): the
+//! next render renders it again.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::OutputError;
+use super::manifest::{LoadedManifest, ManifestEntry};
+use super::path::RelPath;
+use super::plan::PlanOptions;
+use super::tree::Tree;
+use crate::model::Fabric;
+use crate::render::owners::Owners;
+
+/// A top-level directory of the output tree that a render can leave as it is
+/// ([`PlanOptions::untouched`]), for a site whose own tools write what it holds (Quattor's
+/// aii-dhcp and aii-pxelinux, say).
+///
+/// Nothing below it is written, changed or removed, not even what the fabric no longer
+/// has, and the manifest records its entries as it did before. A part of the fabric
+/// ([`Part`](super::Part)) rendered while some of its entries there were left differing
+/// from what the manifest records is recorded without its fingerprint, so that the next
+/// render renders it again (a render that leaves nothing renders those entries then); the
+/// files of a part not rendered are as the manifest records them, left or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Untouched {
+    /// `dhcp/`: the files of ISC dhcpd, Kea and dnsmasq.
+    Dhcp,
+    /// `tftpboot/`: the network boot files and links (pxelinux, GRUB2, iPXE).
+    Tftp,
+}
+
+impl Untouched {
+    /// The directory, relative to the output root.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Untouched::Dhcp => "dhcp",
+            Untouched::Tftp => crate::render::netboot::TFTP_DIR,
+        }
+    }
+
+    /// Whether `path`, relative to the output root, is below one of the directories of
+    /// `untouched`.
+    pub fn covers(untouched: &[Untouched], path: &str) -> bool {
+        untouched.iter().any(|u| {
+            path.strip_prefix(u.dir())
+                .is_some_and(|rest| rest.starts_with('/'))
+        })
+    }
+}
+
+/// The entries of the output tree a plan leaves as they are, by their paths.
+pub(crate) struct Leave<'f> {
+    dirs: &'f [Untouched],
+    /// With [`PlanOptions::hosts`]: who each entry is of, and the names of the hosts whose
+    /// entries are written.
+    hosts: Option<(Owners<'f>, HashSet<&'f str>)>,
+}
+
+impl<'f> Leave<'f> {
+    /// What `options` leave of a tree rendered from `fabric` (`None`: a tree of no fabric,
+    /// for which [`PlanOptions::hosts`] names nothing and is refused).
+    pub(crate) fn new(
+        options: &'f PlanOptions,
+        fabric: Option<&'f Fabric>,
+    ) -> Result<Leave<'f>, OutputError> {
+        let hosts = match (options.hosts.as_slice(), fabric) {
+            ([], _) => None,
+            (_, None) => return Err(OutputError::HostsOfNoFabric),
+            (names, Some(fabric)) => {
+                let mut wanted = HashSet::new();
+                for name in names {
+                    let host = fabric
+                        .host(name)
+                        .ok_or_else(|| OutputError::UnknownHost { name: name.clone() })?;
+                    wanted.insert(host.name().as_str());
+                }
+                Some((Owners::new(fabric), wanted))
+            }
+        };
+        Ok(Leave {
+            dirs: &options.untouched,
+            hosts,
+        })
+    }
+
+    /// Whether anything is left at all.
+    pub(crate) fn any(&self) -> bool {
+        !self.dirs.is_empty() || self.hosts.is_some()
+    }
+
+    /// Whether the entry at `path` is left as it is.
+    pub(crate) fn covers(&self, path: &RelPath) -> bool {
+        Untouched::covers(self.dirs, path.as_str())
+            || self.hosts.as_ref().is_some_and(|(owners, wanted)| {
+                !owners
+                    .of(path.as_str())
+                    .iter()
+                    .any(|host| wanted.contains(host.name().as_str()))
+            })
+    }
+
+    /// Takes the entries left out of `tree`, and carries the manifest's entries left over
+    /// into the new manifest as it records them. A file's stamp the last manifest could not
+    /// trust (taken within its clock tick) is dropped, not carried into a newer manifest that
+    /// would trust it: a later render reads that file again.
+    pub(crate) fn carry(
+        &self,
+        tree: &mut Tree,
+        loaded: Option<&mut LoadedManifest>,
+        carried: &mut BTreeMap<RelPath, ManifestEntry>,
+    ) {
+        if !self.any() {
+            return;
+        }
+        tree.split_off_where(|path| self.covers(path));
+        let Some(loaded) = loaded else {
+            return;
+        };
+        let entries = &mut loaded.manifest.entries;
+        let left: Vec<RelPath> = entries.keys().filter(|p| self.covers(p)).cloned().collect();
+        for path in left {
+            if let Some(entry) = entries.remove(&path) {
+                carried.insert(path, entry);
+            }
+        }
+        for (_, entry) in carried.iter_mut().filter(|(path, _)| self.covers(path)) {
+            if let ManifestEntry::File { stamp, .. } = entry {
+                if stamp.is_some_and(|s| !s.trusted(loaded.written)) {
+                    *stamp = None;
+                }
+            }
+        }
+    }
+}
