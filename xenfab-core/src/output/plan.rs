@@ -73,7 +73,9 @@ pub struct FileStat {
     pub deletions: usize,
 }
 
-/// The paths of a plan, grouped by what happens to them, each in path order.
+/// The paths of a plan, grouped by what happens to them, each in path order. The entries the
+/// plan leaves as they are ([`PlanOptions::untouched`], [`PlanOptions::hosts`]) are in none
+/// of the lists, nor in [`Plan::changes`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     /// Paths written for the first time.
@@ -312,7 +314,8 @@ pub(crate) fn plan_loaded(
             planner.push(path.clone(), ChangeKind::Create, None);
         }
     }
-    for path in carried.keys() {
+    // the entries left as they are are in no list: they were not compared with the tree
+    for path in carried.keys().filter(|path| !leave.covers(path)) {
         planner.push(path.clone(), ChangeKind::Unchanged, None);
     }
 
