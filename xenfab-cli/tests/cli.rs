@@ -1235,11 +1235,12 @@ fn show_refuses_unknown_and_hostile_names() {
     assert_eq!(snapshot(&out), before, "show wrote into the tree");
 }
 
-/// `render --host HOST` with `--dry-run`, `--check` or `--stat` shows that host's entries
-/// alone and names the site's files it leaves out; it writes nothing, another host's file
-/// edited by hand stays so, and a render without one of the three is refused.
+/// `render --host HOST` writes (or with `--dry-run`, `--check` or `--stat` shows) that host's
+/// entries alone, and says what it left out of date; another host's file edited by hand and
+/// the site's files stay as they are until a render without `--host`, which makes the tree
+/// whole again.
 #[test]
-fn render_host_shows_one_hosts_entries_and_writes_nothing() {
+fn render_host_writes_one_hosts_entries_and_leaves_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let out_s = out.to_str().unwrap();
@@ -1256,16 +1257,14 @@ fn render_host_shows_one_hosts_entries_and_writes_nothing() {
     let before = snapshot(&out);
     let render =
         |extra: &[&str]| xenfab(&[&["render", fabric.as_str(), "-o", out_s][..], extra].concat());
-
-    // writing some hosts' entries alone is refused, before anything is read or written
-    let o = render(&["--host", "ullr"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("--dry-run, --check or --stat"),
-        "{}",
-        stderr(&o)
-    );
-    assert_eq!(snapshot(&out), before);
+    let ullrs = [
+        "dom0s/xen01.example.org/libvirt/ullr.xml",
+        "dom0s/xen01.example.org/xen/ullr",
+        "inventory/hosts/ullr.example.org.json",
+        "kickstart/ullr.example.org.ks",
+    ];
+    let left = "left as they are, and out of date: the site's files that list every host, and \
+                files of xen01.example.org or its guests; a render without --host writes them";
 
     let o = render(&["--host", "ullr", "--dry-run"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -1274,37 +1273,23 @@ fn render_host_shows_one_hosts_entries_and_writes_nothing() {
         .lines()
         .filter_map(|l| l.strip_prefix("+++ b/"))
         .collect();
-    assert_eq!(
-        shown,
-        [
-            "dom0s/xen01.example.org/libvirt/ullr.xml",
-            "dom0s/xen01.example.org/xen/ullr",
-            "inventory/hosts/ullr.example.org.json",
-            "kickstart/ullr.example.org.ks",
-        ],
-        "{diff}"
-    );
+    assert_eq!(shown, ullrs, "{diff}");
     let err = stderr(&o);
     assert!(
-        err.contains("would write") && err.contains("for ullr.example.org: 0 created, 4 changed"),
+        err.contains(&format!(
+            "dry run: would write {out_s} for ullr.example.org: 0 created, 4 changed, 3 unchanged, 0 removed"
+        )),
         "{err}"
     );
-    assert!(
-        err.contains("not shown: 1 site file(s) that list every host")
-            && err.contains("inventory/capacity.txt"),
-        "{err}"
-    );
-    // xen01's provision.sh and inventory, and bragi's kickstart edited by hand
-    assert!(
-        err.contains("entries of other hosts (bragi.example.org, xen01.example.org)"),
-        "{err}"
-    );
+    assert!(err.contains(left), "{err}");
 
     let o = render(&["--host", "ullr", "--check"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let o = render(&["--host", "xen03", "--host", "idunn.example.org", "--check"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(stdout(&o).is_empty());
+    // what a render of xen03 alone leaves out of date is ullr's change elsewhere
+    assert!(stderr(&o).contains(left), "{}", stderr(&o));
     // the hand edit is bragi's to show
     let o = render(&["--host", "bragi", "--check"]);
     assert_eq!(o.status.code(), Some(1));
@@ -1333,23 +1318,88 @@ fn render_host_shows_one_hosts_entries_and_writes_nothing() {
         "{stat}"
     );
 
-    let o = render(&["--host", "nope", "--dry-run"]);
+    // an unknown host writes nothing, and makes no directory
+    for extra in [&["--dry-run"][..], &[]] {
+        let o = render(&[&["--host", "nope"][..], extra].concat());
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains("no host `nope`"), "{}", stderr(&o));
+    }
+    let missing = dir.path().join("missing");
+    let o = xenfab(&[
+        "render",
+        fabric.as_str(),
+        "-o",
+        missing.to_str().unwrap(),
+        "--host",
+        "../xen01",
+    ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("no host `nope`"), "{}", stderr(&o));
+    assert!(!missing.exists());
+    assert_eq!(snapshot(&out), before, "nothing was written so far");
 
-    // nothing was written: the other host's hand edit is still there
-    assert_eq!(snapshot(&out), before);
+    // the write: ullr's four files, and nothing else
+    let o = render(&["--host", "ullr"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines = stdout(&o);
+    let written: Vec<&str> = lines
+        .lines()
+        .map(|l| l.strip_prefix("~ ").unwrap())
+        .collect();
+    assert_eq!(written, ullrs);
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "{out_s} for ullr.example.org: 0 created, 4 changed, 3 unchanged, 0 removed"
+        )),
+        "{err}"
+    );
+    assert!(err.contains(left), "{err}");
+    let files = |snap: Vec<(String, Vec<u8>)>| -> std::collections::BTreeMap<String, Vec<u8>> {
+        snap.into_iter()
+            .filter(|(path, _)| !path.starts_with('.'))
+            .collect()
+    };
+    let (old, now) = (files(before), files(snapshot(&out)));
+    assert_eq!(
+        old.keys().collect::<Vec<_>>(),
+        now.keys().collect::<Vec<_>>()
+    );
+    let differ: Vec<&str> = now
+        .iter()
+        .filter(|(path, bytes)| old[*path] != **bytes)
+        .map(|(path, _)| path.as_str())
+        .collect();
+    assert_eq!(differ, ullrs);
     assert_eq!(fs::read_to_string(&bragi).unwrap(), edited);
+    // ullr is up to date; the rest is not, as the note said
+    let o = render(&["--host", "ullr", "--check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stderr(&o).contains(left), "{}", stderr(&o));
+    let o = render(&["--check", "--stat"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let stat = stdout(&o);
+    for path in [
+        "inventory/capacity.txt",
+        "dom0s/xen01.example.org/provision.sh",
+        "kickstart/bragi.example.org.ks",
+    ] {
+        assert!(stat.contains(path), "{stat}");
+    }
 
     // and the next full render is whole and right
     let o = render(&[]);
     assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("left as they are"), "{}", stderr(&o));
     assert!(
         !fs::read_to_string(&bragi).unwrap().contains("# by hand"),
         "the full render put bragi's kickstart back"
     );
     let o = render(&["--check"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let fresh = dir.path().join("fresh");
+    let o = xenfab(&["render", fabric.as_str(), "-o", fresh.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(files(snapshot(&out)), files(snapshot(&fresh)));
 }
 
 /// `report --host` reports the dom0s named, a guest's name its dom0, in the fabric's order.

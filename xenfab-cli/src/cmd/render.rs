@@ -6,15 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use std::collections::BTreeSet;
-
 use xenfab_core::Fabric;
 use xenfab_core::fingerprint::Fingerprinted;
 use xenfab_core::output::{
     DiffError, LockKind, NoProgress, PlanOptions, Progress, RelPath, SiteStamp, StreamedPlan,
-    Summary, Survey, Untouched, plan_streamed_with,
+    Survey, Untouched, plan_streamed_with,
 };
-use xenfab_core::render::owners::Owners;
 
 use crate::fabric::{Failure, LockArgs, Sourced, WriterFabricArg};
 use crate::progress::Bar;
@@ -35,10 +32,12 @@ pub struct Args {
     output: PathBuf,
     #[command(flatten)]
     write: WriteArgs,
-    /// Show only the entries of this host (short name or FQDN) with --dry-run, --check or
-    /// --stat: a dom0's own files (its directory, its guests' configs among them) or a
-    /// guest's. Give it again for more. A render that writes writes the whole tree: --host
-    /// without one of the three is refused.
+    /// Write (or with --dry-run, --check or --stat show) only the artefacts of this host
+    /// (short name or FQDN), as `xenfab show HOST` lists them: a dom0's own files (its
+    /// directory, its guests' configs among them) or a guest's. Give it again for more.
+    /// Everything else in DIR is left as it is: the site's files that list every host, the
+    /// other hosts' files, files of hosts gone; a render without --host brings them up to
+    /// date.
     #[arg(long = "host", value_name = "HOST")]
     hosts: Vec<String>,
 }
@@ -96,18 +95,6 @@ impl WriteArgs {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
-    if !args.hosts.is_empty() && !args.write.shows_only() {
-        // A render of some hosts' entries alone would leave the tree's manifest saying what
-        // no full render made (its parts' fingerprints, the site's files that list every
-        // host): the next render could take a part for up to date that is not.
-        return Err(Failure::Io(
-            "error: --host shows some hosts' entries of a render (with --dry-run, --check or \
-             --stat) and writes nothing: a render writes the whole tree, so that the site's \
-             files and every part stay consistent; add --dry-run, --check or --stat, or leave \
-             out --host"
-                .to_owned(),
-        ));
-    }
     write_hosts(
         || args.fabric.load("render"),
         &args.output,
@@ -176,7 +163,8 @@ pub fn write(
     write_hosts(load, output, args, &[])
 }
 
-/// [`write()`], showing only the entries of `hosts` (none: every entry) when it only shows.
+/// [`write()`], of the artefacts of `hosts` alone (none: every entry; see
+/// [`PlanOptions::hosts`]).
 fn write_hosts(
     load: impl FnOnce() -> Result<Sourced, Failure>,
     output: &Path,
@@ -210,7 +198,8 @@ fn write_hosts(
             });
             let prepared = load().and_then(|sourced| {
                 timing("  load (beside the survey)", step);
-                prepare(sourced, output)
+                let named = named_hosts(&sourced.loaded.fabric, hosts)?;
+                Ok((prepare(sourced, output)?, named))
             });
             timing("  boot states and fingerprints (beside the survey)", step);
             (prepared, survey.join())
@@ -221,18 +210,31 @@ fn write_hosts(
         (prepared, lock, survey?)
     } else {
         let sourced = load()?;
+        // an unknown host, as an invalid fabric, leaves no directory behind
+        let named = named_hosts(&sourced.loaded.fabric, hosts)?;
         let lock = args.lock.lock(output, kind)?;
-        (prepare(sourced, output)?, lock, Survey::of(output)?)
+        (
+            (prepare(sourced, output)?, named),
+            lock,
+            Survey::of(output)?,
+        )
     };
     step = timing(
         "load, boot states and fingerprints (and survey the tree)",
         step,
     );
-    let (fabric, site) = prepared;
+    let ((fabric, site), named) = prepared;
     let options = PlanOptions {
         site: Some(site),
         force: args.force,
         untouched: args.untouched(),
+        hosts: hosts.to_vec(),
+    };
+    // " for ullr.example.org, …" after the output directory, with --host
+    let for_hosts = if named.is_empty() {
+        String::new()
+    } else {
+        format!(" for {}", named.join(", "))
     };
     // Renders only the parts of the tree whose inputs changed since the last run.
     // Of each file rendered, only its length and hash are kept: the files are rendered
@@ -249,12 +251,9 @@ fn write_hosts(
             "timing: parts rendered: {rendered} of {all}{kept}"
         ));
     }
-    if !hosts.is_empty() {
-        if let Some(bar) = &bar {
-            bar.hide();
-        }
-        return show_hosts(&plan, fabric.fabric(), hosts, args);
-    }
+    let left_behind = (!hosts.is_empty())
+        .then(|| left_behind_note(&plan, fabric.fabric()))
+        .flatten();
     let color = ui::get().color_out;
     if args.stat {
         let stats = plan.stat()?;
@@ -273,11 +272,23 @@ fn write_hosts(
     if args.shows_only() {
         timing("diff", step);
         ui::note(&format!(
-            "dry run: would write {}: {}",
+            "dry run: would write {}{for_hosts}: {}",
             output.display(),
             plan.summary()
         ));
-        return Ok(if args.check && !plan.is_noop() {
+        if let Some(note) = &left_behind {
+            ui::note(note);
+        }
+        // With --host, whether one of the hosts' entries would change: the manifest's
+        // record of the parts left behind changes too, but that is --host's doing.
+        let changes = if hosts.is_empty() {
+            !plan.is_noop()
+        } else {
+            plan.changes()
+                .iter()
+                .any(|c| c.kind != xenfab_core::output::ChangeKind::Unchanged)
+        };
+        return Ok(if args.check && changes {
             ExitCode::from(1)
         } else {
             ExitCode::SUCCESS
@@ -305,7 +316,10 @@ fn write_hosts(
             output.display()
         ));
     }
-    ui::note(&format!("{}: {summary}", output.display()));
+    ui::note(&format!("{}{for_hosts}: {summary}", output.display()));
+    if let Some(note) = &left_behind {
+        ui::note(note);
+    }
     timing("report", step);
     Ok(ExitCode::SUCCESS)
 }
@@ -343,95 +357,45 @@ fn print_diff(
     }
 }
 
-/// `--dry-run`, `--check` or `--stat` of the entries of `hosts` alone (`--host`); what the
-/// other entries would do is summed up on stderr, the site's files that would change named.
-fn show_hosts(
-    plan: &StreamedPlan<'_>,
-    fabric: &Fabric,
-    hosts: &[String],
-    args: WriteArgs,
-) -> Result<ExitCode, Failure> {
-    use xenfab_core::output::ChangeKind;
-    let mut wanted = BTreeSet::new();
-    for name in hosts {
-        wanted.insert(fabric.fqdn(super::boot::find_host(fabric, name)?.name()));
-    }
-    let owners = Owners::new(fabric);
-    let select = |path: &RelPath| {
-        owners
-            .of(path.as_str())
-            .iter()
-            .any(|h| wanted.contains(&fabric.fqdn(h.name())))
-    };
-    let color = ui::get().color_out;
-    if args.stat {
-        let stats = plan.stat_of(select)?;
-        super::print(&stat_lines(&stats, color))?;
-    } else {
-        print_diff(plan, color, select)?;
-    }
-    let mut shown = Summary::default();
-    let (mut site, mut others, mut removed) = (Vec::new(), 0usize, 0usize);
-    // the other hosts whose entries would change, by FQDN
-    let mut other_hosts = BTreeSet::new();
-    for change in plan.changes() {
-        if select(&change.path) {
-            match change.kind {
-                ChangeKind::Create => &mut shown.created,
-                ChangeKind::Change => &mut shown.changed,
-                ChangeKind::Unchanged => &mut shown.unchanged,
-                ChangeKind::Remove => &mut shown.removed,
-            }
-            .push(change.path.clone());
-        } else if change.kind != ChangeKind::Unchanged {
-            let of = owners.of(change.path.as_str());
-            if change.kind == ChangeKind::Remove {
-                // its part is the old manifest's: another host's, a gone host's or the site's
-                removed += 1;
-            } else if of.is_empty() {
-                site.push(change.path.as_str());
-            } else {
-                others += 1;
-                other_hosts.extend(of.iter().map(|h| fabric.fqdn(h.name())));
-            }
+/// The FQDNs of the fabric's hosts `names` (short names or FQDNs, as `--host` takes them),
+/// in the order given; an unknown one is an error that names the fabric's hosts.
+fn named_hosts(fabric: &Fabric, names: &[String]) -> Result<Vec<String>, Failure> {
+    let mut fqdns: Vec<String> = Vec::with_capacity(names.len());
+    for name in names {
+        let fqdn = fabric.fqdn(super::boot::find_host(fabric, name)?.name());
+        if !fqdns.contains(&fqdn) {
+            fqdns.push(fqdn);
         }
     }
-    let names: Vec<&str> = wanted.iter().map(String::as_str).collect();
-    ui::note(&format!(
-        "dry run: would write {} for {}: {shown}",
-        plan.root().display(),
-        names.join(", ")
-    ));
-    if !site.is_empty() {
-        ui::note(&format!(
-            "not shown: {} site file(s) that list every host, which a render without --host \
-             writes: {}",
-            site.len(),
-            site.join(", ")
-        ));
+    Ok(fqdns)
+}
+
+/// With `--host`, what was left as it is and is no longer what the fabric makes of it (the
+/// parts [`StreamedPlan::left_behind`] names): the site's files, and the other files of
+/// dom0s' parts (a dom0's, its guests'); `None` when nothing is.
+fn left_behind_note(plan: &StreamedPlan<'_>, fabric: &Fabric) -> Option<String> {
+    let parts = plan.left_behind();
+    if parts.is_empty() {
+        return None;
     }
-    if others > 0 {
-        let hosts: Vec<&str> = other_hosts.iter().map(String::as_str).collect();
-        let hosts = if hosts.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", hosts.join(", "))
-        };
-        ui::note(&format!(
-            "not shown: {others} entries of other hosts{hosts}"
-        ));
+    let mut what = Vec::new();
+    if parts.contains(&None) {
+        what.push("the site's files that list every host".to_owned());
     }
-    if removed > 0 {
-        ui::note(&format!(
-            "not shown: {removed} entries to remove that are not the hosts' given"
-        ));
+    let dom0s: Vec<String> = parts
+        .iter()
+        .flatten()
+        .filter_map(|name| fabric.host(name))
+        .map(|host| fabric.fqdn(host.name()))
+        .collect();
+    if !dom0s.is_empty() {
+        let whose = if dom0s.len() == 1 { "its" } else { "their" };
+        what.push(format!("files of {} or {whose} guests", dom0s.join(", ")));
     }
-    let changes = shown.created.len() + shown.changed.len() + shown.removed.len();
-    Ok(if args.check && changes > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Some(format!(
+        "left as they are, and out of date: {}; a render without --host writes them",
+        what.join(", and ")
+    ))
 }
 
 /// The widest bar of `--stat`, in columns, as git's default for a narrow terminal.
