@@ -74,7 +74,7 @@ requirements:
   - python >= 3.9
   - xenfab (the Python package of xenfab, C(pip install ./xenfab-py))
 author:
-  - xenfab contributors
+  - xenfab contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

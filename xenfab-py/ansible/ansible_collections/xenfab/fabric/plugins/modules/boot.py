@@ -60,6 +60,8 @@ options:
       - The output tree xenfab rendered the fabric into. It must exist.
     type: path
     required: true
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -78,7 +80,7 @@ seealso:
     description: What each state boots, for a dom0 and each kind of guest.
     link: https://example.invalid/xenfab/docs/lifecycle.md
 author:
-  - xenfab contributors
+  - xenfab contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -59,6 +59,8 @@ options:
     type: bool
     default: false
     version_added: "0.2.0"
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -81,7 +83,7 @@ seealso:
     description: Every path the module writes into O(dest).
     link: https://example.invalid/xenfab/docs/output-tree.md
 author:
-  - xenfab contributors
+  - xenfab contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""
