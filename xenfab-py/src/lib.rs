@@ -418,6 +418,37 @@ mod _xenfab {
         })
     }
 
+    /// The hosts :meth:`Fabric.write` is to write the artefacts of, from its ``hosts``: each
+    /// name (short name or FQDN) resolved with [`find_host`], as its short name. ``None`` and
+    /// an empty sequence are every host (no names).
+    ///
+    /// Raises ``TypeError`` for a ``str`` (it would be taken letter by letter) or anything
+    /// but a sequence of ``str``, and ``KeyError`` for a name that is no host's.
+    fn write_hosts(
+        fabric: &xenfab_core::Fabric,
+        hosts: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Vec<String>> {
+        let Some(hosts) = hosts else {
+            return Ok(Vec::new());
+        };
+        if hosts.is_instance_of::<pyo3::types::PyString>() {
+            return Err(PyTypeError::new_err(format!(
+                "hosts is a sequence of host names, not one str: write hosts=[{}]",
+                hosts.repr()?
+            )));
+        }
+        let names: Vec<String> = hosts.extract().map_err(|e: PyErr| {
+            PyTypeError::new_err(format!(
+                "hosts is a sequence of host names (str): {}",
+                e.value(hosts.py())
+            ))
+        })?;
+        names
+            .iter()
+            .map(|name| find_host(fabric, name).map(|host| host.name().to_string()))
+            .collect()
+    }
+
     /// ``tree`` as :meth:`Fabric.render` gives it: path to contents (a :class:`File` with
     /// ``files``) or :class:`Link`, in path order.
     fn tree_dict<'py>(py: Python<'py>, tree: &Tree, files: bool) -> PyResult<Bound<'py, PyDict>> {
@@ -450,13 +481,22 @@ mod _xenfab {
         created: Vec<String>,
         /// Paths whose contents (or mode, or target) changed.
         changed: Vec<String>,
-        /// Paths that were already right and were not touched.
+        /// Paths that were already right and were not touched, and those left as they are
+        /// (``hosts``, ``no_dhcp``, ``no_tftp``), right or not.
         unchanged: Vec<String>,
         /// Paths xenfab wrote earlier that the fabric no longer has.
         removed: Vec<String>,
         /// The changes as a unified diff (``""`` when there are none), or ``None`` when it was
         /// not asked for: :meth:`Fabric.write` makes it for a dry run, or with ``diff=True``.
         diff: Option<String>,
+        /// The parts of the tree whose entries this write left as they are (``hosts``,
+        /// ``no_dhcp``, ``no_tftp``) while the fabric now makes them differently from what
+        /// xenfab last wrote there: ``None`` for the site's part (the files that list every
+        /// host: DHCP, DNS, ``inventory/hosts.csv``, ...), then the name of each dom0 whose part
+        /// (its own files and its guests') is behind, in the fabric's order. A later write
+        /// that leaves nothing brings them up to date. Empty when nothing was left behind; a
+        /// file edited by hand since xenfab wrote it does not count.
+        left_behind: Py<PyTuple>,
     }
 
     #[pymethods]
@@ -467,9 +507,14 @@ mod _xenfab {
             !(self.created.is_empty() && self.changed.is_empty() && self.removed.is_empty())
         }
 
-        fn __repr__(&self) -> String {
+        fn __repr__(&self, py: Python<'_>) -> String {
+            let behind = match self.left_behind.bind(py).len() {
+                0 => String::new(),
+                1 => ", 1 part left behind".to_owned(),
+                n => format!(", {n} parts left behind"),
+            };
             format!(
-                "<WriteResult {} created, {} changed, {} unchanged, {} removed>",
+                "<WriteResult {} created, {} changed, {} unchanged, {} removed{behind}>",
                 self.created.len(),
                 self.changed.len(),
                 self.unchanged.len(),
@@ -1612,9 +1657,21 @@ mod _xenfab {
         /// ``xenfab render --no-dhcp --no-tftp`` does, for a site whose own tools write them
         /// (Quattor's aii-dhcp and aii-pxelinux): nothing below them is written, changed or
         /// removed, and a later write without them brings them up to date.
+        ///
+        /// ``hosts``, a sequence of host names (dom0s or guests, short name or FQDN), writes
+        /// the artefacts of those hosts alone, the ones :meth:`show` lists: a dom0's own files
+        /// and its ``dom0s/<fqdn>/`` (its guests' configs among them), a guest's own files and
+        /// configs. Every other entry is left as it is, as ``no_dhcp`` leaves ``dhcp/``: the
+        /// site's files that list every host (DHCP, DNS, ``inventory/hosts.csv``), the other
+        /// hosts' files, and those of hosts the fabric no longer has are neither written,
+        /// changed nor removed. The result's ``left_behind`` names the parts whose entries it
+        /// left are now out of date, and a later write without ``hosts`` brings them up to date.
+        /// ``None`` or an empty sequence writes every entry. A ``str`` is refused with
+        /// ``TypeError`` (write ``hosts=["ullr"]``), and a name that is no host's raises
+        /// ``KeyError`` before the directory is locked or anything is written.
         #[pyo3(signature = (
             directory, dry_run = false, force = false, diff = None, *, no_dhcp = false,
-            no_tftp = false
+            no_tftp = false, hosts = None
         ))]
         #[allow(
             clippy::needless_pass_by_value,
@@ -1634,9 +1691,12 @@ mod _xenfab {
             diff: Option<bool>,
             no_dhcp: bool,
             no_tftp: bool,
+            hosts: Option<&Bound<'_, PyAny>>,
         ) -> PyResult<WriteResult> {
             let want_diff = diff.unwrap_or(dry_run);
-            let mut fabric = self.loaded(py)?.fabric.clone();
+            let loaded = self.loaded(py)?;
+            let hosts = write_hosts(&loaded.fabric, hosts)?;
+            let mut fabric = loaded.fabric.clone();
             let site = SiteStamp::of(&fabric, &self.shared.origin);
             let kind = if dry_run {
                 LockKind::Shared
@@ -1656,20 +1716,26 @@ mod _xenfab {
                 site: Some(site),
                 force,
                 untouched,
+                hosts,
             };
             // Planning and writing release the GIL too.
             let done = py.detach(|| {
                 let plan = xenfab_core::output::plan_fabric(&directory, &fabric, &options)?;
                 let diff = want_diff.then(|| plan.diff());
+                let left_behind: Vec<Option<String>> = plan
+                    .left_behind()
+                    .into_iter()
+                    .map(|part| part.map(str::to_owned))
+                    .collect();
                 let summary = if dry_run {
                     plan.summary()
                 } else {
                     plan.apply()?
                 };
-                Ok::<_, Error>((summary, diff))
+                Ok::<_, Error>((summary, diff, left_behind))
             });
             drop(lock);
-            let (summary, diff) = done.map_err(|e| match e {
+            let (summary, diff, left_behind) = done.map_err(|e| match e {
                 Error::Output(e) => output_error(&e),
                 e => py_err(py, e),
             })?;
@@ -1682,6 +1748,7 @@ mod _xenfab {
                 unchanged: strings(summary.unchanged),
                 removed: strings(summary.removed),
                 diff,
+                left_behind: PyTuple::new(py, left_behind)?.unbind(),
             })
         }
 

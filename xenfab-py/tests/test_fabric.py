@@ -358,3 +358,100 @@ def test_write_can_leave_dhcp_and_tftpboot_as_they_are(tmp_path: pathlib.Path) -
     assert "# the site's own line" not in conf.read_text()
     assert "192.168.96.99" in conf.read_text()
     assert not moved.write(out, dry_run=True).changed_anything
+
+
+def _written(root: pathlib.Path) -> dict[str, bytes]:
+    """`_snapshot` without xenfab's own files (its manifest and lock)."""
+    return {p: b for p, b in _snapshot(root).items() if not p.startswith(".xenfab-")}
+
+
+def test_write_hosts_writes_those_hosts_artefacts_alone(tmp_path: pathlib.Path) -> None:
+    out = tmp_path / "out"
+    xenfab.Fabric.from_toml(xenfab.example(), "site.toml").write(out)
+    data = tomllib.loads(xenfab.example())
+    data["dom0s"][0]["guests"][0]["memory"] = "1536M"  # ullr, on xen01
+    data["dom0s"][1]["guests"][0]["vcpus"] = 2  # bragi, on xen02
+    changed = xenfab.Fabric.from_dict(data, origin="site.toml")
+    by_hand = out / "kickstart" / "xen03.example.org.ks"
+    by_hand.write_text("# by hand\n")
+    before = _written(out)
+    ullrs = changed.show("ullr")
+    whole = changed.write(out, dry_run=True)
+    expected = [p for p in whole.changed if p in ullrs]
+    assert expected and len(expected) < len(whole.changed)  # bragi's, xen01's provision.sh, ...
+    assert whole.left_behind == ()
+
+    # A dry run shows ullr's changes alone, and writes nothing.
+    dry = changed.write(out, dry_run=True, hosts=["ullr"])
+    assert dry.changed == expected and not dry.created and not dry.removed
+    assert dry.diff is not None
+    shown = sorted({line[6:] for line in dry.diff.splitlines() if line.startswith("+++ b/")})
+    assert shown == expected
+    assert dry.left_behind == (None, "xen01", "xen02")
+    assert _written(out) == before
+
+    # The write changes ullr's files and nothing else; xen03's hand edit stays.
+    result = changed.write(out, hosts=["ullr"])
+    assert result.changed == expected and not result.created and not result.removed
+    # The site's files (the capacity table), xen01's own (provision.sh holds ullr's config) and
+    # xen02's part (bragi) are behind; xen03's edit by hand is not the fabric's doing.
+    assert result.left_behind == (None, "xen01", "xen02")
+    assert repr(result) == "<WriteResult 0 created, 4 changed, 109 unchanged, 0 removed, 3 parts left behind>"
+    after = _written(out)
+    tree = changed.render()
+    assert {p for p in after if after[p] != before[p]} == set(expected)
+    assert all(after[p] == str(tree[p]).encode() for p in expected)
+    assert by_hand.read_text() == "# by hand\n"
+
+    # Again, by FQDN: nothing of ullr's to write, and the same parts behind.
+    again = changed.write(out, hosts=["ullr.example.org"])
+    assert not again.changed_anything and again.left_behind == (None, "xen01", "xen02")
+
+    # A write without hosts brings the rest up to date, the hand edit put back.
+    full = changed.write(out)
+    assert full.left_behind == () and repr(full).endswith(" removed>")
+    assert sorted(full.changed) == sorted({*whole.changed} - {*expected})
+    assert "kickstart/xen03.example.org.ks" in full.changed
+    assert by_hand.read_text() == tree["kickstart/xen03.example.org.ks"]
+    rerun = changed.write(out, dry_run=True)
+    assert not rerun.changed_anything and rerun.diff == "" and rerun.left_behind == ()
+
+
+def test_write_hosts_into_an_empty_directory_writes_those_hosts_alone(
+    tmp_path: pathlib.Path, fabric: xenfab.Fabric
+) -> None:
+    out = tmp_path / "out"
+    result = fabric.write(out, hosts=["xen02.example.org", "ullr"])
+    assert sorted(result.created) == sorted({*fabric.show("xen02"), *fabric.show("ullr")})
+    on_disk = {
+        str(p.relative_to(out))
+        for p in out.rglob("*")
+        if (p.is_symlink() or p.is_file()) and not p.name.startswith(".xenfab-")
+    }
+    assert on_disk == set(result.created)
+    # xen02's part holds its guests' own files (kickstarts, ...), which are not xen02's.
+    assert result.left_behind == (None, "xen01", "xen02", "xen03")
+    assert fabric.write(out, hosts=[]).created  # an empty list is every host
+    assert not fabric.write(out, dry_run=True).changed_anything
+
+
+def test_write_hosts_refuses_an_unknown_host_and_a_str_before_writing(
+    tmp_path: pathlib.Path, fabric: xenfab.Fabric
+) -> None:
+    new = tmp_path / "new"
+    with pytest.raises(KeyError, match=r"no host `nope`; the fabric's hosts: `xen01`, `ullr`"):
+        fabric.write(new, hosts=["ullr", "nope"])
+    assert not new.exists()  # not even created, as the lock would have
+    with pytest.raises(TypeError, match=r"not one str: write hosts=\['ullr'\]"):
+        fabric.write(new, hosts="ullr")
+    with pytest.raises(TypeError, match="hosts is a sequence of host names"):
+        fabric.write(new, hosts=["ullr", 7])  # type: ignore[list-item]
+    assert not new.exists()
+
+    out = tmp_path / "out"
+    fabric.write(out)
+    before = _snapshot(out)
+    moved = xenfab.Fabric.from_toml(xenfab.example().replace('"192.168.96.44"', '"192.168.96.99"'), "site.toml")
+    with pytest.raises(KeyError, match="no host `ullr.example.com`"):
+        moved.write(out, hosts=["vali", "ullr.example.com"])
+    assert _snapshot(out) == before

@@ -86,7 +86,10 @@ def write(fabric: xenfab.Fabric, out: pathlib.Path) -> bool:
     result: xenfab.WriteResult = fabric.write(out, dry_run=True)
     paths: list[str] = result.created + result.changed + result.unchanged + result.removed
     diff: str | None = result.diff
-    return result.changed_anything and bool(paths) and diff is not None and "+++ b/" in diff
+    one: xenfab.WriteResult = fabric.write(out, dry_run=True, hosts=["ullr", "xen02.example.org"])
+    behind: tuple[str | None, ...] = one.left_behind
+    sites: list[str] = [part or "the site" for part in behind]
+    return result.changed_anything and bool(paths) and diff is not None and "+++ b/" in diff and "the site" in sites
 
 
 def load(path: pathlib.Path) -> xenfab.Fabric:

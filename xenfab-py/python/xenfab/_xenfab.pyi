@@ -93,7 +93,8 @@ class WriteResult:
         """Paths whose contents (or mode, or target) changed."""
     @property
     def unchanged(self) -> list[str]:
-        """Paths that were already right and were not touched."""
+        """Paths that were already right and were not touched, and those left as they are
+        (``hosts``, ``no_dhcp``, ``no_tftp``), right or not."""
     @property
     def removed(self) -> list[str]:
         """Paths xenfab wrote earlier that the fabric no longer has."""
@@ -101,6 +102,14 @@ class WriteResult:
     def diff(self) -> str | None:
         """The changes as a unified diff (``""`` when there are none), or ``None`` when it was
         not asked for: :meth:`Fabric.write` makes it for a dry run, or with ``diff=True``."""
+    @property
+    def left_behind(self) -> tuple[str | None, ...]:
+        """The parts of the tree whose entries this write left as they are (``hosts``,
+        ``no_dhcp``, ``no_tftp``) while the fabric now makes them differently from what xenfab
+        last wrote there: ``None`` for the site's part (the files that list every host), then
+        the name of each dom0 whose part (its own files and its guests') is behind, in the
+        fabric's order. A later write that leaves nothing brings them up to date. Empty when
+        nothing was left behind; a file edited by hand since xenfab wrote it does not count."""
     @property
     def changed_anything(self) -> bool:
         """True when anything was (or would be) created, changed or removed."""
@@ -440,6 +449,7 @@ class Fabric:
         *,
         no_dhcp: bool = False,
         no_tftp: bool = False,
+        hosts: Sequence[str] | None = None,
     ) -> WriteResult: ...
     @property
     def dom0s(self) -> tuple[Dom0, ...]:
