@@ -253,6 +253,32 @@ def test_no_dhcp_and_no_tftp_leave_those_directories(ansible: Ansible, example: 
 
 
 @needs_fabric
+def test_hosts_writes_those_hosts_files_alone(ansible: Ansible, example: dict[str, Any]) -> None:
+    dest = ansible.tmp / "out"
+    ansible.play([render(dest, fabric="{{ fabric }}")], vars={"fabric": example})
+    before = files(dest)
+    bigger = copy.deepcopy(example)
+    bigger["dom0s"][0]["guests"][0]["memory"] = "1536M"  # ullr, on xen01
+    ullrs = xenfab.Fabric.from_dict(bigger).show("ullr")
+    [one] = ansible.play([render(dest, fabric="{{ fabric }}", hosts=["ullr"])], vars={"fabric": bigger})
+    assert one["changed"] is True and not one["created"] and not one["removed"], one
+    assert one["changed_files"] and all(p in ullrs for p in one["changed_files"]), one["changed_files"]
+    # the site's files (the capacity table) and xen01's provision.sh, which holds ullr's config
+    assert one["left_behind"] == [None, "xen01"], one
+    after = files(dest)
+    assert {p for p in after if after[p] != before[p]} == {*one["changed_files"], ".xenfab-manifest.json"}
+    [whole] = ansible.play([render(dest, fabric="{{ fabric }}")], vars={"fabric": bigger})
+    assert "dom0s/xen01.example.org/provision.sh" in whole["changed_files"] and whole["left_behind"] == [], whole
+    # An unknown name fails the task, and nothing is written (ullr's files stay as `bigger` has them).
+    written = files(dest)
+    [unknown] = ansible.play([render(dest, fabric="{{ fabric }}", hosts=["ullr", "nope"])], vars={"fabric": example},
+                             rc=2)
+    assert unknown["status"] == "failed"
+    assert unknown["msg"].startswith(f"cannot render into {dest}: no host `nope`; the fabric's hosts:"), unknown
+    assert files(dest) == written
+
+
+@needs_fabric
 def test_src_renders_a_fabric_file_the_same(ansible: Ansible, example: dict[str, Any]) -> None:
     src = ansible.tmp / "fabric.toml"
     src.write_text(xenfab.example())

@@ -59,6 +59,21 @@ options:
     type: bool
     default: false
     version_added: "0.2.0"
+  hosts:
+    description:
+      - Write the files of these hosts alone (dom0s or guests, by short name or FQDN) - the
+        ones C(xenfab show HOST) lists - a dom0's own files and its C(DEST/dom0s/<fqdn>/)
+        (its guests' configs among them), a guest's own files and configs.
+      - Every other file is left as it is, as O(no_dhcp) leaves C(DEST/dhcp/) - the site's
+        files that list every host (DHCP, DNS, C(inventory/hosts.csv)), the other hosts'
+        files, and those of hosts the fabric no longer has are neither written, changed nor
+        removed. RV(left_behind) names the parts now out of date; a later run without
+        O(hosts) brings them up to date.
+      - A name that is no host's fails the task, and nothing is written.
+      - Unset, or an empty list, writes every file.
+    type: list
+    elements: str
+    version_added: "0.2.0"
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -138,6 +153,13 @@ EXAMPLES = r"""
     dest: /srv/xenfab
     no_dhcp: true
     no_tftp: true
+
+- name: Write the files of one guest alone now, and leave the rest for the next whole run
+  xenfab.fabric.render:
+    src: /etc/xenfab/fabric.toml
+    dest: /srv/xenfab
+    hosts: [ullr.example.org]
+  register: one_guest
 """
 
 RETURN = r"""
@@ -167,10 +189,25 @@ removed:
   elements: str
   sample: ["dom0s/xen01.example.org/xen/vali"]
 unchanged:
-  description: How many paths were already right.
+  description: >-
+    How many paths were already right, or left as they are (O(hosts), O(no_dhcp),
+    O(no_tftp)).
   returned: success
   type: int
   sample: 120
+left_behind:
+  description:
+    - The parts of the tree whose files the task left as they are (O(hosts), O(no_dhcp),
+      O(no_tftp)) while the fabric now makes them differently from what xenfab last wrote
+      there - C(null) for the site's part (the files that list every host), then the name of
+      each dom0 whose part (its own files and its guests') is behind, in the fabric's order.
+    - A later run that leaves nothing brings them up to date. Empty when nothing was left
+      behind.
+  returned: success
+  type: list
+  elements: str
+  sample: [null, "xen01"]
+  version_added: "0.2.0"
 diagnostics:
   description:
     - "Every diagnostic of the fabric, one a line (C(file:line:col: severity[code]: path: message))."
@@ -211,6 +248,7 @@ def run_module():
             dest=dict(type="path", required=True),
             no_dhcp=dict(type="bool", default=False),
             no_tftp=dict(type="bool", default=False),
+            hosts=dict(type="list", elements="str"),
         ),
         mutually_exclusive=[("fabric", "src")],
         required_one_of=[("fabric", "src")],
@@ -229,9 +267,12 @@ def run_module():
             diff=bool(module._diff),
             no_dhcp=module.params["no_dhcp"],
             no_tftp=module.params["no_tftp"],
+            hosts=module.params["hosts"],
         )
     except xenfab.ValidationError as e:
         fail_invalid(module, list(e.diagnostics))
+    except KeyError as e:  # a name in hosts that is no host's: nothing was written
+        module.fail_json(msg="cannot render into %s: %s" % (dest, e.args[0]), diagnostics=warnings)
     except (xenfab.XenfabError, OSError) as e:
         module.fail_json(msg="cannot render into %s: %s" % (dest, e), diagnostics=warnings)
 
@@ -241,6 +282,7 @@ def run_module():
         changed_files=_paths(result.changed),
         removed=_paths(result.removed),
         unchanged=len(result.unchanged),
+        left_behind=list(result.left_behind),
         diagnostics=warnings,
     )
     if module._diff:
