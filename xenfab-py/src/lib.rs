@@ -481,8 +481,8 @@ mod _xenfab {
         created: Vec<String>,
         /// Paths whose contents (or mode, or target) changed.
         changed: Vec<String>,
-        /// Paths that were already right and were not touched, and those left as they are
-        /// (``hosts``, ``no_dhcp``, ``no_tftp``), right or not.
+        /// Paths that were already right and were not touched. Those the write left as they
+        /// are (``hosts``, ``no_dhcp``, ``no_tftp``) are in none of the lists.
         unchanged: Vec<String>,
         /// Paths xenfab wrote earlier that the fabric no longer has.
         removed: Vec<String>,

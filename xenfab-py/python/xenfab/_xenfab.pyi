@@ -93,8 +93,8 @@ class WriteResult:
         """Paths whose contents (or mode, or target) changed."""
     @property
     def unchanged(self) -> list[str]:
-        """Paths that were already right and were not touched, and those left as they are
-        (``hosts``, ``no_dhcp``, ``no_tftp``), right or not."""
+        """Paths that were already right and were not touched. Those the write left as they
+        are (``hosts``, ``no_dhcp``, ``no_tftp``) are in none of the lists."""
     @property
     def removed(self) -> list[str]:
         """Paths xenfab wrote earlier that the fabric no longer has."""

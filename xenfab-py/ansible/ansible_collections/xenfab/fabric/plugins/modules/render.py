@@ -190,8 +190,8 @@ removed:
   sample: ["dom0s/xen01.example.org/xen/vali"]
 unchanged:
   description: >-
-    How many paths were already right, or left as they are (O(hosts), O(no_dhcp),
-    O(no_tftp)).
+    How many paths were already right; those left as they are (O(hosts), O(no_dhcp),
+    O(no_tftp)) are not counted.
   returned: success
   type: int
   sample: 120
