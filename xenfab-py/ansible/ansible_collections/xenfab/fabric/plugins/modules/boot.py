@@ -44,23 +44,13 @@ options:
       - Allow C(install) of a dom0 that has guests, although the install wipes their volumes.
     type: bool
     default: false
-  fabric:
-    description:
-      - The fabric the host is in, as the structure of a fabric file, given as Ansible
-        variables (as for M(xenfab.fabric.render)).
-      - Exactly one of O(fabric) and O(src) is required.
-    type: dict
-  src:
-    description:
-      - Path of a fabric file (TOML, or JSON with a C(.json) suffix) on the managed host.
-      - Exactly one of O(fabric) and O(src) is required.
-    type: path
   dest:
     description:
       - The output tree xenfab rendered the fabric into. It must exist.
     type: path
     required: true
 extends_documentation_fragment:
+  - xenfab.fabric.fabric
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:

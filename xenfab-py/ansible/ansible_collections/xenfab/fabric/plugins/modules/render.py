@@ -27,18 +27,6 @@ description:
   - The C(xenfab) Python package must be installed in the Python interpreter the module runs
     with on the managed host (set C(ansible_python_interpreter) to it).
 options:
-  fabric:
-    description:
-      - The fabric, as the structure of a fabric file (C(version), C(site), C(install),
-        C(kickstart), C(networks), C(hardware), C(dom0s), ...), given as Ansible variables.
-      - See C(docs/fabric-file.md) of xenfab for every key.
-      - Exactly one of O(fabric) and O(src) is required.
-    type: dict
-  src:
-    description:
-      - Path of a fabric file (TOML, or JSON with a C(.json) suffix) on the managed host.
-      - Exactly one of O(fabric) and O(src) is required.
-    type: path
   dest:
     description:
       - The directory to render into. It is created when it does not exist.
@@ -75,6 +63,7 @@ options:
     elements: str
     version_added: "0.2.0"
 extends_documentation_fragment:
+  - xenfab.fabric.fabric
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
