@@ -82,6 +82,8 @@ struct Served {
     out: PathBuf,
     port: u16,
     child: Child,
+    /// What it printed on stderr after the line that says where it listens, as it comes.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Drop for Served {
@@ -92,6 +94,11 @@ impl Drop for Served {
 }
 
 fn serve() -> Served {
+    serve_with(&[])
+}
+
+/// [`serve`], with the options `extra` (global ones, `--quiet`, go before `serve`).
+fn serve_with(extra: &[&str]) -> Served {
     let dir = tempfile::tempdir().unwrap();
     let fabric = dir.path().join("fabric.toml");
     std::fs::write(&fabric, FABRIC).unwrap();
@@ -104,6 +111,7 @@ fn serve() -> Served {
     ]);
     assert!(o.status.success(), "{}", common::stderr(&o));
     let mut child = Command::new(env!("CARGO_BIN_EXE_xenfab"))
+        .args(extra)
         .args(["serve", "--fabric"])
         .arg(&fabric)
         .arg("-o")
@@ -122,12 +130,19 @@ fn serve() -> Served {
         }
     };
     // keep reading its log so that it never blocks on a full pipe
-    std::thread::spawn(move || for _ in lines {});
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            kept.lock().unwrap().push(line);
+        }
+    });
     Served {
         dir,
         out,
         port,
         child,
+        log,
     }
 }
 
@@ -386,6 +401,42 @@ fn concurrent_acks_each_switch_their_host() {
         .filter(|n| n.starts_with('.') && n != ".xenfab-boot-state.json")
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// Each request is logged on stderr, and an acknowledgement says what it switched; with
+/// `--quiet` neither is, and the line that says where it listens is still there (a port of 0
+/// is known from it alone).
+#[test]
+fn quiet_serve_logs_no_requests() {
+    for quiet in [false, true] {
+        let served = if quiet {
+            serve_with(&["--quiet"])
+        } else {
+            serve()
+        };
+        let (code, _) = served.curl("127.0.0.11", &[], "/ks/g1.example.net.ks");
+        assert_eq!(code, "200");
+        let (code, _) = served.curl("127.0.0.11", &[], "/ack/g1.example.net");
+        assert_eq!(code, "200");
+        let (code, _) = served.curl("127.0.0.12", &[], "/nothing");
+        assert_eq!(code, "404");
+        // the log is read in another thread: the answers above came after their lines
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let log = served.log.lock().unwrap().clone();
+        if quiet {
+            assert!(log.is_empty(), "{log:?}");
+        } else {
+            assert_eq!(
+                log,
+                [
+                    "127.0.0.11 GET /ks/g1.example.net.ks 200",
+                    "xenfab serve: g1.example.net: localboot",
+                    "127.0.0.11 GET /ack/g1.example.net 200",
+                    "127.0.0.12 GET /nothing 404",
+                ]
+            );
+        }
+    }
 }
 
 #[test]

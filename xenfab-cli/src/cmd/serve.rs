@@ -264,7 +264,8 @@ impl Server {
             }
             Err(response) => (response, false, "(unreadable request)".to_owned()),
         };
-        eprintln!("{} {line} {}", peer.ip(), response.status);
+        // the access log: not with --quiet
+        crate::ui::note(&format!("{} {line} {}", peer.ip(), response.status));
         let _ = response.write(&mut stream, head_only);
         let _ = stream.shutdown(std::net::Shutdown::Both);
     }
@@ -306,7 +307,7 @@ impl Server {
             }
             return match ack::acknowledge(&self.fabric, &self.tree, &self.tftp_root, fqdn, peer) {
                 Ok((fqdn, _)) => {
-                    eprintln!("xenfab serve: {fqdn}: localboot");
+                    crate::ui::note(&format!("xenfab serve: {fqdn}: localboot"));
                     Response::text(200, format!("{fqdn}: localboot"))
                 }
                 Err(e @ AckError::UnknownHost { .. }) => Response::text(404, e.to_string()),
