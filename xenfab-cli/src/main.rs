@@ -7,8 +7,6 @@ mod ui;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 /// mimalloc rather than glibc's malloc: a render of a 110,000-host site runs a quarter
 /// faster (benches/scale/README.md).
 #[global_allocator]
@@ -22,7 +20,7 @@ fn main() -> ExitCode {
     // 0.3 to 0.4 s longer with them, in system time (benches/scale/README.md).
     #[cfg(target_os = "linux")]
     let _ = rustix::thread::disable_transparent_huge_pages(true);
-    let cli = cmd::Cli::parse();
+    let cli = cmd::Cli::parse_colored(std::env::args_os().collect());
     ui::init(cli.global);
     match cmd::run(cli) {
         Ok(code) => code,

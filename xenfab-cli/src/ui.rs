@@ -45,6 +45,30 @@ enum ColorWhen {
     Never,
 }
 
+/// What `--color` says of clap's own output (help, usage, errors), found in `args` (the
+/// program's name first) before they are parsed: its `--color WHEN` or `--color=WHEN` before
+/// a `--`, `auto` without one (an unknown WHEN, or a second `--color`, is left to clap to
+/// refuse).
+pub fn clap_color(args: &[std::ffi::OsString]) -> clap::ColorChoice {
+    let mut choice = clap::ColorChoice::Auto;
+    let mut args = args.iter().skip(1).map(|a| a.to_str());
+    while let Some(arg) = args.next() {
+        let value = match arg {
+            Some("--") => break,
+            Some("--color") => args.next().flatten(),
+            Some(arg) => arg.strip_prefix("--color="),
+            None => None,
+        };
+        choice = match value {
+            Some("auto") => clap::ColorChoice::Auto,
+            Some("always") => clap::ColorChoice::Always,
+            Some("never") => clap::ColorChoice::Never,
+            _ => choice,
+        };
+    }
+    choice
+}
+
 /// What the options and the streams decided, once for the run.
 #[derive(Debug, Clone, Copy)]
 pub struct Ui {

@@ -220,6 +220,50 @@ fn colours_are_given_when_asked_and_never_on_a_pipe_by_default() {
     );
 }
 
+/// clap's own help and usage errors follow `--color` too, wherever it is on the line.
+#[test]
+fn help_and_usage_errors_are_coloured_as_color_says() {
+    let help = xenfab(&["render", "--help"]);
+    assert!(help.status.success());
+    assert!(!help.stdout.contains(&0x1b));
+    for args in [
+        &["--color", "always", "render", "--help"][..],
+        &["render", "--help", "--color=always"],
+        &["render", "--color", "always", "--help"],
+    ] {
+        let o = xenfab(args);
+        assert!(o.status.success(), "{args:?}");
+        let text = stdout(&o);
+        assert!(text.contains("\x1b["), "{args:?}: {text}");
+        assert_eq!(
+            anstream::adapter::strip_str(&text).to_string(),
+            stdout(&help),
+            "{args:?}"
+        );
+    }
+    // never: not even when the environment forces colours
+    let o = xenfab_env(
+        &["--color", "never", "render", "--help"],
+        &[("CLICOLOR_FORCE", "1")],
+    );
+    assert_eq!(o.stdout, help.stdout);
+    let forced = xenfab_env(&["render", "--help"], &[("CLICOLOR_FORCE", "1")]);
+    assert!(forced.stdout.contains(&0x1b));
+
+    // a usage error, on stderr
+    let plain = xenfab(&["render", "--bogus"]);
+    let colored = xenfab(&["--color", "always", "render", "--bogus"]);
+    assert_eq!(plain.status.code(), Some(2));
+    assert_eq!(colored.status.code(), Some(2));
+    assert!(!plain.stderr.contains(&0x1b));
+    let err = stderr(&colored);
+    assert!(err.contains("\x1b["), "{err}");
+    assert_eq!(
+        anstream::adapter::strip_str(&err).to_string(),
+        stderr(&plain)
+    );
+}
+
 #[test]
 fn quiet_prints_nothing_on_success_and_only_errors_on_failure() {
     let dir = scratch_dir();

@@ -57,6 +57,21 @@ enum Command {
     Man(man::Args),
 }
 
+impl Cli {
+    /// Parses `args` (the program's name first) as `Cli::parse` does, but with clap's help,
+    /// usage and errors coloured as `--color` says: clap on its own looks only at the stream
+    /// and `NO_COLOR`, as `--color auto` does. On `--help`, `--version` or a usage error it
+    /// prints and exits, as `Cli::parse` does.
+    pub fn parse_colored(args: Vec<std::ffi::OsString>) -> Cli {
+        use clap::{CommandFactory, FromArgMatches};
+        let mut command = Cli::command().color(crate::ui::clap_color(&args));
+        let parsed = command
+            .try_get_matches_from_mut(args)
+            .and_then(|matches| Cli::from_arg_matches(&matches));
+        parsed.unwrap_or_else(|e| e.format(&mut command).exit())
+    }
+}
+
 pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::Validate(args) => validate::run(&args),
