@@ -819,3 +819,50 @@ fn some_hosts_written_go_into_a_delta_that_a_whole_render_completes() {
     assert_eq!(full.parts_rendered(), Some((3, 41)));
     apply_and_check(root, &fabric, full);
 }
+
+#[test]
+fn a_run_that_leaves_entries_still_removes_the_temporary_files_a_killed_run_left_among_them() {
+    use xenfab_core::output::Untouched;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let fabric = example();
+    first_write(root, &fabric);
+    let before = on_disk(root);
+    // a run killed midway: its marker, and temporary files beside files this run leaves
+    fs::write(root.join(UNFINISHED_FILE), "").unwrap();
+    let temps = [
+        "dhcp/.dhcpd.conf.Ab3xYz.xenfab-tmp",
+        "kickstart/.bragi.example.org.ks.q1w2e3.xenfab-tmp",
+        "dom0s/xen03.example.org/.provision.sh.Zz9Yy8.xenfab-tmp",
+    ];
+    for temp in temps {
+        fs::write(root.join(temp), "stale").unwrap();
+    }
+    let options = PlanOptions {
+        hosts: vec!["ullr".to_owned()],
+        untouched: vec![Untouched::Dhcp],
+        ..options(&fabric)
+    };
+    let plan = plan_fabric(root, &fabric, &options).unwrap();
+    let mut found: Vec<String> = plan
+        .stale_temps()
+        .iter()
+        .map(|p| p.strip_prefix(root).unwrap().to_str().unwrap().to_owned())
+        .collect();
+    found.sort();
+    let mut expected = temps.map(str::to_owned).to_vec();
+    expected.sort();
+    assert_eq!(found, expected);
+    plan.apply().unwrap();
+    for temp in temps {
+        assert!(!root.join(temp).exists(), "{temp}");
+    }
+    assert!(!root.join(UNFINISHED_FILE).exists());
+    let after = on_disk(root);
+    let differ: Vec<&String> = after
+        .keys()
+        .chain(before.keys())
+        .filter(|p| after.get(*p) != before.get(*p))
+        .collect();
+    assert!(differ.is_empty(), "{differ:?}");
+}

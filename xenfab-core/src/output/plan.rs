@@ -341,7 +341,7 @@ pub(crate) fn plan_loaded(
         None => root_exists,
     };
     let stale_temps = if unfinished {
-        stale_temps(root, &tree, owned)?
+        stale_temps(root, &tree, owned, &carried)?
     } else {
         Vec::new()
     };
@@ -445,15 +445,19 @@ fn lists_exactly(
 }
 
 /// xenfab's temporary files (see [`fsops::is_temp_name`]) in the root and in
-/// every directory of the tree or of the owned entries that is a real
-/// directory: what a killed run leaves behind.
+/// every directory of the tree, of the owned entries or of those `carried` over that is a
+/// real directory: what a killed run leaves behind. A directory whose entries a run leaves as
+/// they are (`--no-dhcp`, `--host`) is searched too: the temporary files are xenfab's, not
+/// entries, and the run that leaves them ends the unfinished run's marker.
 fn stale_temps(
     root: &Path,
     tree: &Tree,
     owned: &BTreeMap<RelPath, ManifestEntry>,
+    carried: &BTreeMap<RelPath, ManifestEntry>,
 ) -> Result<Vec<PathBuf>, OutputError> {
     let mut dirs: BTreeSet<RelPath> = BTreeSet::new();
-    for path in tree.iter().map(|(p, _)| p).chain(owned.keys()) {
+    let paths = tree.iter().map(|(p, _)| p);
+    for path in paths.chain(owned.keys()).chain(carried.keys()) {
         dirs.extend(path.ancestors());
     }
     let mut found = fsops::temp_files_in(root)?;
