@@ -1263,8 +1263,10 @@ fn render_host_writes_one_hosts_entries_and_leaves_the_rest() {
         "inventory/hosts/ullr.example.org.json",
         "kickstart/ullr.example.org.ks",
     ];
+    // xen01's part holds ullr's config in provision.sh; xen02's, bragi's edited kickstart
     let left = "left as they are, and out of date: the site's files that list every host, and \
-                files of xen01.example.org or its guests; a render without --host writes them";
+                files of xen01.example.org, xen02.example.org or their guests; a render without \
+                --host writes them";
 
     let o = render(&["--host", "ullr", "--dry-run"]);
     assert!(o.status.success(), "{}", stderr(&o));

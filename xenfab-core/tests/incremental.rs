@@ -684,9 +684,12 @@ fn some_hosts_written_leave_the_rest_until_a_whole_render() {
         .cloned()
         .collect();
     assert_eq!(written, ullrs_changed);
-    // the site's files (its memory table), xen01's own (provision.sh holds ullr's config) and
-    // xen02's part (bragi) are left behind; xen03's hand edit is not the fabric's doing
-    assert_eq!(plan.left_behind(), [None, Some("xen01"), Some("xen02")]);
+    // only ullr's dom0's part is rendered; the site's files (its memory table), xen01's own
+    // (provision.sh holds ullr's config), xen02's part (bragi) and xen03's (a file changed
+    // on disk) are left behind
+    assert_eq!(plan.parts_rendered(), Some((1, 4)));
+    let behind = [None, Some("xen01"), Some("xen02"), Some("xen03")];
+    assert_eq!(plan.left_behind(), behind);
     plan.apply().unwrap();
     settle();
     let now = on_disk(root);
@@ -715,7 +718,7 @@ fn some_hosts_written_leave_the_rest_until_a_whole_render() {
         "{}",
         again.diff()
     );
-    assert_eq!(again.left_behind(), [None, Some("xen01"), Some("xen02")]);
+    assert_eq!(again.left_behind(), behind);
     again.apply().unwrap();
     settle();
 
@@ -865,4 +868,29 @@ fn a_run_that_leaves_entries_still_removes_the_temporary_files_a_killed_run_left
         .filter(|p| after.get(*p) != before.get(*p))
         .collect();
     assert!(differ.is_empty(), "{differ:?}");
+}
+
+#[test]
+fn a_part_of_no_host_written_is_not_rendered_and_its_sections_stay_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let mut fabric = example();
+    first_write(root, &fabric);
+    // bragi's memory: xen02's part and the site's memory table, not its DHCP or DNS files
+    fabric.dom0s[1].guests[0].memory = xenfab_core::Size::from_mib(1536);
+    let plan = plan_hosts(root, &fabric, &["idunn"]);
+    // nothing is rendered: xen03's part is clean, the others have none of the hosts
+    assert_eq!(plan.parts_rendered(), Some((0, 4)));
+    let summary = plan.summary();
+    assert!(summary.created.is_empty() && summary.changed.is_empty());
+    assert!(!summary.unchanged.is_empty());
+    assert_eq!(plan.left_behind(), [None, Some("xen02")]);
+    plan.apply().unwrap();
+    settle();
+    // the next whole render keeps the site's sections, and renders the two parts left
+    let full = plan_of(root, &fabric);
+    assert!(full.sections_kept());
+    assert_eq!(full.parts_rendered(), Some((2, 4)));
+    assert_eq!(changes(&full), changes(&whole(root, &fabric)));
+    apply_and_check(root, &fabric, full);
 }

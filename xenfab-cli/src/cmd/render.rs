@@ -382,15 +382,23 @@ fn left_behind_note(plan: &StreamedPlan<'_>, fabric: &Fabric) -> Option<String> 
     if parts.contains(&None) {
         what.push("the site's files that list every host".to_owned());
     }
-    let dom0s: Vec<String> = parts
+    // in the fabric's order, as `left_behind` gives them (one pass: a site's many dom0s)
+    let behind: std::collections::HashSet<&str> = parts.iter().flatten().copied().collect();
+    let dom0s: Vec<String> = fabric
+        .dom0s
         .iter()
-        .flatten()
-        .filter_map(|name| fabric.host(name))
-        .map(|host| fabric.fqdn(host.name()))
+        .filter(|d| behind.contains(d.name.as_str()))
+        .map(|d| fabric.fqdn(&d.name))
         .collect();
     if !dom0s.is_empty() {
+        /// How many dom0s the note names; the rest are counted.
+        const NAMED: usize = 8;
         let whose = if dom0s.len() == 1 { "its" } else { "their" };
-        what.push(format!("files of {} or {whose} guests", dom0s.join(", ")));
+        let mut named = dom0s[..dom0s.len().min(NAMED)].join(", ");
+        if dom0s.len() > NAMED {
+            let _ = write!(named, " and {} more dom0s", dom0s.len() - NAMED);
+        }
+        what.push(format!("files of {named} or {whose} guests"));
     }
     Some(format!(
         "left as they are, and out of date: {}; a render without --host writes them",

@@ -218,6 +218,12 @@ pub(crate) fn plan_parts(
                 .map(|(i, _)| Part::Dom0(i)),
         )
         .collect();
+    // A part with none of the hosts written (`PlanOptions::hosts`) is not rendered: every one
+    // of its entries is left, and it is recorded stale (`unrendered`): its inputs changed, or
+    // its files on disk did.
+    let (dirty, unrendered): (Vec<Part>, Vec<Part>) = dirty
+        .into_iter()
+        .partition(|part| leave.renders(TreeParts::dom0_of_names(&names, *part)));
     // Dropping the contents costs a second render when they are written: worth it only when
     // many parts are rendered (a small change holds little).
     let lean = lean && dirty.len() > super::streamed::BATCH;
@@ -271,7 +277,9 @@ pub(crate) fn plan_parts(
     // without its fingerprint: the next render renders it again, and a render that leaves
     // nothing brings them up to date.
     let mut left_behind = PartSet::default();
-    for part in stale {
+    // the site's sections left unrendered keep their fingerprint only when they were kept
+    stale_sections |= unrendered.contains(&Part::Site) && sections == Sections::Rendered;
+    for part in stale.into_iter().chain(unrendered) {
         match part {
             Part::Site => {
                 stamps.site = Fingerprint::STALE;

@@ -15,7 +15,7 @@ use super::manifest::{LoadedManifest, ManifestEntry};
 use super::path::RelPath;
 use super::plan::PlanOptions;
 use super::tree::Tree;
-use crate::model::Fabric;
+use crate::model::{Fabric, HostRef};
 use crate::render::owners::Owners;
 
 /// A top-level directory of the output tree that a render can leave as it is
@@ -62,6 +62,9 @@ pub(crate) struct Leave<'f> {
     /// With [`PlanOptions::hosts`]: who each entry is of, and the names of the hosts whose
     /// entries are written.
     hosts: Option<(Owners<'f>, HashSet<&'f str>)>,
+    /// With [`PlanOptions::hosts`]: the names of those hosts' dom0s, whose parts alone hold
+    /// their entries.
+    dom0s: HashSet<&'f str>,
 }
 
 impl<'f> Leave<'f> {
@@ -71,6 +74,7 @@ impl<'f> Leave<'f> {
         options: &'f PlanOptions,
         fabric: Option<&'f Fabric>,
     ) -> Result<Leave<'f>, OutputError> {
+        let mut dom0s = HashSet::new();
         let hosts = match (options.hosts.as_slice(), fabric) {
             ([], _) => None,
             (_, None) => return Err(OutputError::HostsOfNoFabric),
@@ -81,6 +85,8 @@ impl<'f> Leave<'f> {
                         .host(name)
                         .ok_or_else(|| OutputError::UnknownHost { name: name.clone() })?;
                     wanted.insert(host.name().as_str());
+                    let (HostRef::Dom0(dom0) | HostRef::Guest(dom0, _)) = host;
+                    dom0s.insert(dom0.name.as_str());
                 }
                 Some((Owners::new(fabric), wanted))
             }
@@ -88,12 +94,21 @@ impl<'f> Leave<'f> {
         Ok(Leave {
             dirs: &options.untouched,
             hosts,
+            dom0s,
         })
     }
 
     /// Whether anything is left at all.
     pub(crate) fn any(&self) -> bool {
         !self.dirs.is_empty() || self.hosts.is_some()
+    }
+
+    /// Whether the part of the dom0 `dom0` (`None`: the site's) has an entry that is not
+    /// left, and so has to be rendered: with [`PlanOptions::hosts`], only the parts of those
+    /// hosts' dom0s do (a host's entries are all in its dom0's part, and the site's part is
+    /// no host's: `tests/parts.rs` checks both).
+    pub(crate) fn renders(&self, dom0: Option<&str>) -> bool {
+        self.hosts.is_none() || dom0.is_some_and(|name| self.dom0s.contains(name))
     }
 
     /// Whether the entry at `path` is left as it is.

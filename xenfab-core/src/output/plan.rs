@@ -745,10 +745,13 @@ impl Plan {
     }
 
     /// For a plan of [`plan_fabric`](super::plan_fabric) that leaves entries as they are
-    /// ([`PlanOptions::untouched`], [`PlanOptions::hosts`]): the parts rendered whose entries
-    /// left are not what the fabric now makes of them, which a render leaving nothing brings
-    /// up to date. `None` is the site's part (its files list every host), then the dom0s'
-    /// (each with its guests) by name, in the fabric's order.
+    /// ([`PlanOptions::untouched`], [`PlanOptions::hosts`]): the parts whose entries left are
+    /// not up to date, which a render leaving nothing brings up to date. A part rendered is
+    /// one when an entry it left is not what the fabric now makes; a part not rendered
+    /// because it has none of [`PlanOptions::hosts`] is one when it would have been rendered
+    /// (its inputs changed, or one of its files on disk). `None` is the site's part (its files
+    /// list every host), then the dom0s' (each with its guests) by name, in the fabric's
+    /// order.
     pub fn left_behind(&self) -> Vec<Option<&str>> {
         let Some(parts) = &self.parts else {
             return Vec::new();
