@@ -114,8 +114,9 @@ pub(crate) struct WriteResult {
     /// xenfab last wrote there: ``None`` for the site's part (the files that list every
     /// host: DHCP, DNS, ``inventory/hosts.csv``, ...), then the name of each dom0 whose part
     /// (its own files and its guests') is behind, in the fabric's order. A later write
-    /// that leaves nothing brings them up to date. Empty when nothing was left behind; a
-    /// file edited by hand since xenfab wrote it does not count.
+    /// that leaves nothing brings them up to date. Empty when nothing was left behind. With
+    /// ``hosts``, a part with none of them is not rendered: it counts when its inputs or its
+    /// files on disk changed; in a part rendered, a file edited by hand does not count.
     pub(crate) left_behind: Py<PyTuple>,
 }
 
