@@ -1600,6 +1600,56 @@ fn quattor_render_leaves_dhcp_and_tftp_out() {
     assert!(!out.join("tftpboot").exists());
 }
 
+/// `xenfab quattor render --host` writes that host's artefacts alone, as `render --host` does.
+#[test]
+fn quattor_render_writes_one_hosts_artefacts() {
+    let profiles =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cases/quattor-scenario/profiles");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let quattor_render = |extra: &[&str]| {
+        let base = [
+            "quattor",
+            "render",
+            "--profiles",
+            profiles.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        xenfab(&[&base[..], extra].concat())
+    };
+    let o = quattor_render(&["--host", "xen-guest"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("for xen-guest.example.org: "),
+        "{}",
+        stderr(&o)
+    );
+    // what was written is what `show` lists of xen-guest
+    let mut written: Vec<String> = snapshot(&out)
+        .into_iter()
+        .map(|(path, _)| path)
+        .filter(|path| !path.starts_with('.'))
+        .collect();
+    written.sort();
+    let show = xenfab(&[
+        "show",
+        "xen-guest",
+        "--profiles",
+        profiles.to_str().unwrap(),
+    ]);
+    assert!(show.status.success(), "{}", stderr(&show));
+    let listed: Vec<String> = stdout(&show)
+        .lines()
+        .map(|line| line.split_whitespace().nth(1).unwrap().to_owned())
+        .collect();
+    assert!(!listed.is_empty());
+    assert_eq!(written, listed);
+    // the whole render after it writes the rest, and is then up to date
+    assert!(quattor_render(&[]).status.success());
+    assert_eq!(quattor_render(&["--check"]).status.code(), Some(0));
+}
+
 /// The example, with ullr given 8 vCPUs: xen01's dom0 and guests then have 10 on its 8 CPUs,
 /// a warning.
 fn example_with_vcpu_overcommit() -> String {

@@ -51,6 +51,8 @@ struct RenderArgs {
     output: PathBuf,
     #[command(flatten)]
     write: super::render::WriteArgs,
+    #[command(flatten)]
+    host: super::render::HostArgs,
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
@@ -69,7 +71,7 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
                     origin: r.profiles.profiles.display().to_string(),
                 })
             };
-            super::render::write(load, &r.output, r.write)
+            super::render::write(load, &r.output, r.write, &r.host)
         }
         Command::Fabric(p) => {
             let file = quattor::fabric_file_of_dir(&p.profiles)?;

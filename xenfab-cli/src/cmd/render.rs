@@ -32,6 +32,13 @@ pub struct Args {
     output: PathBuf,
     #[command(flatten)]
     write: WriteArgs,
+    #[command(flatten)]
+    host: HostArgs,
+}
+
+/// `--host`, of every command that renders into an output tree.
+#[derive(Debug, clap::Args)]
+pub struct HostArgs {
     /// Write (or with --dry-run, --check or --stat show) only the artefacts of this host
     /// (short name or FQDN), as `xenfab show HOST` lists them: a dom0's own files (its
     /// directory, its guests' configs among them) or a guest's. Give it again for more.
@@ -39,7 +46,7 @@ pub struct Args {
     /// other hosts' files, files of hosts gone; a render without --host brings them up to
     /// date.
     #[arg(long = "host", value_name = "HOST")]
-    hosts: Vec<String>,
+    pub hosts: Vec<String>,
 }
 
 /// The options of every command that renders into an output tree.
@@ -95,11 +102,11 @@ impl WriteArgs {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
-    write_hosts(
+    write(
         || args.fabric.load("render"),
         &args.output,
         args.write,
-        &args.hosts,
+        &args.host,
     )
 }
 
@@ -153,24 +160,16 @@ fn prepare(sourced: Sourced, output: &Path) -> Result<(Fingerprinted, SiteStamp)
     Ok((Fingerprinted::new(fabric), site))
 }
 
-/// Renders the fabric `load` gives into `output` (or shows the diff): what `render` and
+/// Renders the fabric `load` gives into `output` (or shows the diff), of the artefacts of
+/// `host`'s hosts alone when it names some (see [`PlanOptions::hosts`]): what `render` and
 /// `quattor render` do.
 pub fn write(
     load: impl FnOnce() -> Result<Sourced, Failure>,
     output: &Path,
     args: WriteArgs,
+    host: &HostArgs,
 ) -> Result<ExitCode, Failure> {
-    write_hosts(load, output, args, &[])
-}
-
-/// [`write()`], of the artefacts of `hosts` alone (none: every entry; see
-/// [`PlanOptions::hosts`]).
-fn write_hosts(
-    load: impl FnOnce() -> Result<Sourced, Failure>,
-    output: &Path,
-    args: WriteArgs,
-    hosts: &[String],
-) -> Result<ExitCode, Failure> {
+    let hosts = host.hosts.as_slice();
     let mut step = Instant::now();
     // On a terminal, which step the run is at (load and survey, render, plan, write…).
     let bar = Bar::new("load", "reading and checking the fabric");
