@@ -1267,6 +1267,13 @@ fn render_host_writes_one_hosts_entries_and_leaves_the_rest() {
     let left = "left as they are, and out of date: the site's files that list every host, and \
                 files of xen01.example.org, xen02.example.org or their guests; a render without \
                 --host writes them";
+    // what stderr says of ullr's four changed files, and of what was left
+    let says_ullr_and_left = |o: &std::process::Output, summary: &str| {
+        let err = stderr(o);
+        let ullr = "for ullr.example.org: 0 created, 4 changed, 3 unchanged, 0 removed";
+        assert!(err.contains(&format!("{summary} {ullr}")), "{err}");
+        assert!(err.contains(left), "{err}");
+    };
 
     let o = render(&["--host", "ullr", "--dry-run"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -1276,14 +1283,7 @@ fn render_host_writes_one_hosts_entries_and_leaves_the_rest() {
         .filter_map(|l| l.strip_prefix("+++ b/"))
         .collect();
     assert_eq!(shown, ullrs, "{diff}");
-    let err = stderr(&o);
-    assert!(
-        err.contains(&format!(
-            "dry run: would write {out_s} for ullr.example.org: 0 created, 4 changed, 3 unchanged, 0 removed"
-        )),
-        "{err}"
-    );
-    assert!(err.contains(left), "{err}");
+    says_ullr_and_left(&o, &format!("dry run: would write {out_s}"));
 
     let o = render(&["--host", "ullr", "--check"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
@@ -1348,14 +1348,7 @@ fn render_host_writes_one_hosts_entries_and_leaves_the_rest() {
         .map(|l| l.strip_prefix("~ ").unwrap())
         .collect();
     assert_eq!(written, ullrs);
-    let err = stderr(&o);
-    assert!(
-        err.contains(&format!(
-            "{out_s} for ullr.example.org: 0 created, 4 changed, 3 unchanged, 0 removed"
-        )),
-        "{err}"
-    );
-    assert!(err.contains(left), "{err}");
+    says_ullr_and_left(&o, out_s);
     let files = |snap: Vec<(String, Vec<u8>)>| -> std::collections::BTreeMap<String, Vec<u8>> {
         snap.into_iter()
             .filter(|(path, _)| !path.starts_with('.'))
