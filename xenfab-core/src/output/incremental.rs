@@ -315,10 +315,11 @@ pub(crate) fn plan_parts(
     )?)
 }
 
-/// Whether `kept`, the entries of a part rendered that are left as they are, are what the manifest records of that part there (`recorded`, their entries
-/// in `carried`; the part's is `dom0`), as far as `only` takes them: the same paths, each
-/// file with its mode and the hash of its contents, each symlink with its target. A zone
-/// (whose serial the disk decides) is never taken for the same.
+/// Whether `kept`, the entries of a part rendered that are left as they are, are what the
+/// manifest records of that part (`recorded`, their entries in `carried`; the part's is
+/// `dom0`), as far as `only` takes them: the same paths, each file with its mode and the hash
+/// of its contents, each symlink with its target. A zone (whose serial the disk decides) is
+/// never taken for the same.
 fn as_recorded(
     kept: &Tree,
     recorded: &[&RelPath],

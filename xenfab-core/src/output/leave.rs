@@ -6,7 +6,8 @@
 //! what the last one recorded of it, so that a later render that leaves nothing brings it up
 //! to date. A part of the fabric ([`Part`](super::Part)) rendered while some of its entries
 //! left differ from that record is recorded without its fingerprint (`incremental.rs`): the
-//! next render renders it again.
+//! next render renders it again. With hosts, a part with none of them is not rendered at all
+//! ([`Leave::renders`]), and is recorded so when it needed rendering.
 
 use std::collections::{BTreeMap, HashSet};
 

@@ -246,10 +246,10 @@ pub(crate) fn open_root(root: &Path) -> Result<(bool, Option<LoadedManifest>), O
     Ok((root_exists, loaded))
 }
 
-/// [`plan_with`] on what [`open_root`] found (`opened`), for a tree rendered from the parts of a fabric
-/// when `parts` says so. The entries `carried` over, taken out of the loaded manifest, are
-/// kept as they are on disk (the caller checked them), listed in the new manifest and
-/// neither written nor removed; so are those `leave` covers.
+/// [`plan_with`] on what [`open_root`] found (`opened`), for a tree rendered from the parts
+/// of a fabric when `parts` says so. The entries `carried` over, taken out of the loaded
+/// manifest, are kept as they are on disk (the caller checked them), listed in the new
+/// manifest and neither written nor removed; so are those `leave` covers.
 pub(crate) fn plan_loaded(
     root: &Path,
     opened: (bool, Option<LoadedManifest>),
