@@ -643,6 +643,27 @@ impl Fabric {
         Err(PyKeyError::new_err(message))
     }
 
+    /// The host ``name``, a :class:`Dom0` or a :class:`Guest`, by its host name or its FQDN
+    /// in either case, as ``xenfab boot`` and :meth:`write`'s ``hosts`` find hosts.
+    ///
+    /// Raises ``KeyError`` when the fabric has no such host (the message lists some of its
+    /// hosts), ``ValidationError`` when the fabric has errors.
+    fn host<'py>(slf: &Bound<'py, Self>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let (short, is_dom0) = {
+            let host = find_host(&slf.get().loaded(py)?.fabric, name)?;
+            (
+                host.name().as_str().to_owned(),
+                matches!(host, HostRef::Dom0(_)),
+            )
+        };
+        if is_dom0 {
+            Ok(Fabric::dom0(slf, &short)?.into_any())
+        } else {
+            Ok(Fabric::guest(slf, &short)?.into_any())
+        }
+    }
+
     /// The whole model as plain, JSON-able values: what the inventory files are cut from,
     /// every default applied and every MAC derived, sizes in MiB (not the fabric file's
     /// shape: for that, keep what you read it from).

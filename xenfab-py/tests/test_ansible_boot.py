@@ -94,7 +94,10 @@ def test_a_dom0_install_keeps_its_guests_unless_told(ansible: Ansible, example: 
 
 def test_errors_name_the_host(ansible: Ansible, example: dict[str, Any], out: pathlib.Path) -> None:
     [missing] = ansible.play([boot(out, "nope", "install")], vars={"fabric": example}, rc=2)
-    assert missing["msg"] == "no host `nope` in the fabric"
+    assert missing["msg"].startswith("no host `nope`; the fabric's hosts: `xen01`, `ullr`"), missing["msg"]
+    # the fabric's lookup: an FQDN in capitals is ullr
+    [upper] = ansible.play([boot(out, "ULLR.Example.Org", None)], vars={"fabric": example})
+    assert upper["host"] == "ullr.example.org" and not upper["changed"], upper
     [bad_state] = ansible.play([boot(out, "vali", "reinstall")], vars={"fabric": example}, rc=2)
     assert "`vali.example.org` cannot be in state `reinstall`" in bad_state["msg"]
     [unrendered] = ansible.play([boot(ansible.tmp / "none", "ullr", "localboot")], vars={"fabric": example}, rc=2)

@@ -37,6 +37,17 @@ def test_dom0_and_guest_by_name(fabric: xenfab.Fabric) -> None:
     assert fabric.guests == tuple(g for d in fabric.dom0s for g in d.guests)
 
 
+def test_a_host_by_name_or_fqdn_is_its_dom0_or_guest(fabric: xenfab.Fabric) -> None:
+    assert fabric.host("xen01") is fabric.dom0("xen01")
+    assert fabric.host("ullr") is fabric.guest("ullr")
+    assert fabric.host("ULLR.example.org") is fabric.guest("ullr")
+    assert fabric.host("xen03.example.org") is fabric.dom0("xen03")
+    for name in ("ullr.example.org.evil", "../ullr", "ullr\n", ""):
+        with pytest.raises(KeyError) as raised:
+            fabric.host(name)
+        assert raised.value.args[0].startswith("no host `"), name
+
+
 @pytest.mark.parametrize(
     ("lookup", "message"),
     [
@@ -67,7 +78,14 @@ def test_a_key_error_lists_five_names_and_how_many() -> None:
 
 def test_lookups_of_an_invalid_fabric_raise_validation_error() -> None:
     broken = xenfab.Fabric.from_toml(xenfab.example().replace('"192.168.96.43"', '"10.0.0.43"'))
-    for use in (lambda: broken.dom0("xen01"), lambda: broken.guest("ullr"), lambda: broken.guests, broken.to_dict, broken.report):
+    for use in (
+        lambda: broken.dom0("xen01"),
+        lambda: broken.guest("ullr"),
+        lambda: broken.host("ullr"),
+        lambda: broken.guests,
+        broken.to_dict,
+        broken.report,
+    ):
         with pytest.raises(xenfab.ValidationError):
             use()
 

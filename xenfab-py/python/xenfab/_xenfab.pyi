@@ -464,6 +464,10 @@ class Fabric:
         """The dom0 ``name`` (its host name); ``KeyError`` when there is none."""
     def guest(self, name: str) -> Guest:
         """The guest ``name`` (its host name), on whichever dom0; ``KeyError`` when there is none."""
+    def host(self, name: str) -> Dom0 | Guest:
+        """The host ``name``, a :class:`Dom0` or a :class:`Guest`, by its host name or its FQDN
+        in either case, as ``xenfab boot`` and :meth:`write`'s ``hosts`` find hosts;
+        ``KeyError`` when there is none."""
     def to_dict(self) -> dict[str, Any]:
         """The whole model as plain, JSON-able values, every default applied, sizes in MiB."""
     def report(self) -> list[dict[str, Any]]:

@@ -184,11 +184,15 @@ def _current(module, fabric, dest, host, diagnostics):
                              diagnostics=diagnostics)
     for w in caught:
         module.warn(str(w.message))
-    wanted = host.lower()
+    try:
+        # the fabric's own lookup: a host name or an FQDN, in either case
+        fqdn = fabric.host(host).fqdn
+    except KeyError as e:
+        module.fail_json(msg=str(e.args[0]), diagnostics=diagnostics)
     for row in states:
-        if wanted in (row.host, row.host.split(".", 1)[0]):
+        if row.host == fqdn:
             return row
-    module.fail_json(msg="no host `%s` in the fabric" % host, diagnostics=diagnostics)
+    module.fail_json(msg="no boot state of %s in %s" % (fqdn, dest), diagnostics=diagnostics)
 
 
 def run_module():
