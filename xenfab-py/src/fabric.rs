@@ -729,7 +729,9 @@ impl Fabric {
     ///
     /// ``install`` of a dom0 with guests is refused (its kickstart wipes their volumes)
     /// unless ``wipe_guests=True``; use ``reinstall``. With ``dry_run=True`` every check
-    /// is made and nothing is written. The directory's lock is held while it is switched.
+    /// is made and nothing is written: the :class:`HostState` returned has the state the host
+    /// would get, and ``recorded`` false, since nothing was recorded. The directory's lock is
+    /// held while it is switched.
     ///
     /// Raises ``KeyError`` when the fabric has no such host, ``ValueError`` when the host
     /// cannot be in ``state`` or does not boot from the network, ``ValidationError`` when

@@ -483,7 +483,10 @@ class Fabric:
         wipe_guests: bool = False,
         dry_run: bool = False,
     ) -> HostState:
-        """Switch what network boot gives ``host`` next in the output tree ``directory``, as ``xenfab boot`` does."""
+        """Switch what network boot gives ``host`` next in the output tree ``directory``, as ``xenfab boot`` does.
+
+        With ``dry_run=True`` nothing is written: the state returned is the one the host would
+        get, with ``recorded`` false."""
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickled as its source."""
     @property
