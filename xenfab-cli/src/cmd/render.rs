@@ -9,8 +9,8 @@ use std::time::Instant;
 use xenfab_core::Fabric;
 use xenfab_core::fingerprint::Fingerprinted;
 use xenfab_core::output::{
-    DiffError, LockKind, NoProgress, PlanOptions, Progress, RelPath, SiteStamp, StreamedPlan,
-    Survey, Untouched, plan_streamed_with,
+    DiffError, LockKind, NoProgress, PlanOptions, Progress, SiteStamp, StreamedPlan, Survey,
+    Untouched, plan_streamed_with,
 };
 
 use crate::fabric::{Failure, LockArgs, Sourced, WriterFabricArg};
@@ -266,7 +266,7 @@ pub fn write(
             bar.hide();
         }
         // streamed: a dry run into an empty directory shows every file of the tree
-        print_diff(&plan, color, |_| true)?;
+        print_diff(&plan, color)?;
     }
     if args.shows_only() {
         timing("diff", step);
@@ -323,23 +323,18 @@ pub fn write(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Prints the diff of the entries of `plan` that `select` takes on stdout as it is made,
-/// coloured when `color`; a render error met on the way is returned once the diff so far is
-/// out.
-fn print_diff(
-    plan: &StreamedPlan,
-    color: bool,
-    select: impl Fn(&RelPath) -> bool,
-) -> Result<(), Failure> {
+/// Prints the diff of `plan` on stdout as it is made, coloured when `color`; a render error
+/// met on the way is returned once the diff so far is out.
+fn print_diff(plan: &StreamedPlan, color: bool) -> Result<(), Failure> {
     let mut failed = None;
     super::print_with(|out| {
         let written = if color {
             let mut colored = ui::ColoredDiff::new(&mut *out);
-            let written = plan.write_diff_of(&mut colored, &select);
+            let written = plan.write_diff(&mut colored);
             colored.finish()?;
             written
         } else {
-            plan.write_diff_of(out, &select)
+            plan.write_diff(out)
         };
         match written {
             Err(DiffError::Write(err)) => Err(err),

@@ -136,19 +136,8 @@ impl StreamedPlan<'_> {
     /// then each dom0's in the fabric's order, each part's in path order, and the removed
     /// entries last, in path order. The parts are rendered again a batch at a time.
     pub fn write_diff(&self, out: &mut impl io::Write) -> Result<(), DiffError> {
-        self.write_diff_of(out, |_| true)
-    }
-
-    /// [`StreamedPlan::write_diff`] of the entries whose path `select` takes only (what
-    /// `xenfab render --dry-run --host HOST` shows). Only the parts that have such an entry
-    /// are rendered again.
-    pub fn write_diff_of(
-        &self,
-        out: &mut impl io::Write,
-        select: impl Fn(&RelPath) -> bool,
-    ) -> Result<(), DiffError> {
         let mut text = String::new();
-        self.each_change(&select, |change, new| {
+        self.each_change(|change, new| {
             text.clear();
             // Writing into a String cannot fail.
             let _ = self.plan.write_change_to(change, new, &mut text);
@@ -160,13 +149,8 @@ impl StreamedPlan<'_> {
     /// [`StreamedPlan::write_diff`] (what `xenfab render --stat` shows). The parts are
     /// rendered again a batch at a time, as for the diff.
     pub fn stat(&self) -> Result<Vec<FileStat>, Error> {
-        self.stat_of(|_| true)
-    }
-
-    /// [`StreamedPlan::stat`] of the entries whose path `select` takes only.
-    pub fn stat_of(&self, select: impl Fn(&RelPath) -> bool) -> Result<Vec<FileStat>, Error> {
         let mut stats = Vec::new();
-        let done = self.each_change(&select, |change, new| {
+        let done = self.each_change(|change, new| {
             stats.extend(Plan::stat_of(change, new));
             Ok(())
         });
@@ -182,10 +166,9 @@ impl StreamedPlan<'_> {
     /// order, each part's in path order, and the removed entries last, in path order.
     fn each_change(
         &self,
-        select: &dyn Fn(&RelPath) -> bool,
         mut f: impl FnMut(&Change, Option<&Entry>) -> Result<(), DiffError>,
     ) -> Result<(), DiffError> {
-        let (by_part, removals) = self.by_part(select);
+        let (by_part, removals) = self.by_part();
         let parts: Vec<Part> = by_part.keys().copied().collect();
         let total = by_part.values().map(Vec::len).sum::<usize>() + removals.len();
         self.progress.start(Step::Diff, total as u64);
@@ -221,14 +204,11 @@ impl StreamedPlan<'_> {
 
     /// The changes that leave an entry (created, changed) by part, in path order within
     /// each; and the removals.
-    fn by_part(
-        &self,
-        select: &dyn Fn(&RelPath) -> bool,
-    ) -> (BTreeMap<Part, Vec<&Change>>, Vec<&Change>) {
+    fn by_part(&self) -> (BTreeMap<Part, Vec<&Change>>, Vec<&Change>) {
         let tree = self.plan.tree();
         let mut by_part: BTreeMap<Part, Vec<&Change>> = BTreeMap::new();
         let mut removals = Vec::new();
-        for change in self.plan.changes().iter().filter(|c| select(&c.path)) {
+        for change in self.plan.changes() {
             match change.kind {
                 ChangeKind::Unchanged => {}
                 ChangeKind::Remove => removals.push(change),
