@@ -486,14 +486,10 @@ impl Fabric {
             .detach(|| TreeLock::acquire(&directory, kind, |_| true))
             .map_err(|e| output_error(&e))?;
         apply_recorded(py, &mut fabric, &directory)?;
-        let untouched = [(no_dhcp, Untouched::Dhcp), (no_tftp, Untouched::Tftp)]
-            .into_iter()
-            .filter_map(|(left, dir)| left.then_some(dir))
-            .collect();
         let options = PlanOptions {
             site: Some(site),
             force,
-            untouched,
+            untouched: Untouched::chosen(no_dhcp, no_tftp),
             hosts,
         };
         // Planning and writing release the GIL too.

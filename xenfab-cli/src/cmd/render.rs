@@ -84,17 +84,6 @@ pub struct WriteArgs {
 }
 
 impl WriteArgs {
-    /// The directories of the tree `--no-dhcp` and `--no-tftp` leave as they are.
-    fn untouched(self) -> Vec<Untouched> {
-        [
-            (self.no_dhcp, Untouched::Dhcp),
-            (self.no_tftp, Untouched::Tftp),
-        ]
-        .into_iter()
-        .filter_map(|(given, dir)| given.then_some(dir))
-        .collect()
-    }
-
     /// Whether the run only shows what would change: `--dry-run`, `--check` or `--stat`.
     fn shows_only(self) -> bool {
         self.dry_run || self.check || self.stat
@@ -226,7 +215,7 @@ pub fn write(
     let options = PlanOptions {
         site: Some(site),
         force: args.force,
-        untouched: args.untouched(),
+        untouched: Untouched::chosen(args.no_dhcp, args.no_tftp),
         hosts: hosts.to_vec(),
     };
     // " for ullr.example.org, …" after the output directory, with --host

@@ -47,6 +47,15 @@ impl Untouched {
         }
     }
 
+    /// The directories the switches `--no-dhcp` and `--no-tftp` (Python's `no_dhcp` and
+    /// `no_tftp`) leave, in that order.
+    pub fn chosen(no_dhcp: bool, no_tftp: bool) -> Vec<Untouched> {
+        [(no_dhcp, Untouched::Dhcp), (no_tftp, Untouched::Tftp)]
+            .into_iter()
+            .filter_map(|(left, dir)| left.then_some(dir))
+            .collect()
+    }
+
     /// Whether `path`, relative to the output root, is below one of the directories of
     /// `untouched`.
     pub fn covers(untouched: &[Untouched], path: &str) -> bool {
