@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::fsops::{self, Node};
 use super::leave::Leave;
@@ -232,11 +232,18 @@ pub(crate) fn plan_parts(
     } else {
         dirty.len().max(1)
     };
-    // The manifest's entries left as they are, by part.
+    // The manifest's entries left as they are, by part, of the parts rendered (only theirs
+    // are compared; the part is checked first, being cheaper than what is left).
     let mut recorded: FxHashMap<Option<&str>, Vec<&RelPath>> = FxHashMap::default();
     if leave.any() {
-        for (path, entry) in carried.iter().filter(|(path, _)| left(path)) {
-            recorded.entry(entry.dom0()).or_default().push(path);
+        let rendered: FxHashSet<Option<&str>> = dirty
+            .iter()
+            .map(|part| TreeParts::dom0_of_names(&names, *part))
+            .collect();
+        for (path, entry) in &carried {
+            if rendered.contains(&entry.dom0()) && left(path) {
+                recorded.entry(entry.dom0()).or_default().push(path);
+            }
         }
     }
     // The parts rendered whose entries left untouched differ from the manifest's record,

@@ -156,9 +156,10 @@ impl<'f> Leave<'f> {
                 carried.insert(path, entry);
             }
         }
-        for (_, entry) in carried.iter_mut().filter(|(path, _)| self.covers(path)) {
+        // the stamp first: it is cheaper to check than whether the entry is left
+        for (path, entry) in carried.iter_mut() {
             if let ManifestEntry::File { stamp, .. } = entry {
-                if stamp.is_some_and(|s| !s.trusted(loaded.written)) {
+                if stamp.is_some_and(|s| !s.trusted(loaded.written)) && self.covers(path) {
                     *stamp = None;
                 }
             }
