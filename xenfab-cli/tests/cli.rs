@@ -865,11 +865,7 @@ fn validate_ends_with_the_count_alone() {
 /// `quattor validate --json` gives the diagnostics as `validate --json` does.
 #[test]
 fn quattor_validate_has_json() {
-    let profiles = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/cases/quattor-scenario/profiles")
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let profiles = quattor_scenario().to_str().unwrap().to_owned();
     let o = xenfab(&["quattor", "validate", "--profiles", &profiles, "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let diags: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -1569,24 +1565,32 @@ fn no_dhcp_and_no_tftp_leave_their_directories_as_they_are() {
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
 
-/// `xenfab quattor render` takes `--no-dhcp` and `--no-tftp` too: a first render makes
-/// neither directory.
-#[test]
-fn quattor_render_leaves_dhcp_and_tftp_out() {
-    let profiles =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cases/quattor-scenario/profiles");
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out");
-    let o = xenfab(&[
+/// The compiled profiles of the golden case `quattor-scenario`.
+fn quattor_scenario() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cases/quattor-scenario/profiles")
+}
+
+/// `xenfab quattor render --profiles <quattor-scenario> -o OUT EXTRA...`.
+fn quattor_render(out: &Path, extra: &[&str]) -> std::process::Output {
+    let profiles = quattor_scenario();
+    let base = [
         "quattor",
         "render",
         "--profiles",
         profiles.to_str().unwrap(),
         "-o",
         out.to_str().unwrap(),
-        "--no-dhcp",
-        "--no-tftp",
-    ]);
+    ];
+    xenfab(&[&base[..], extra].concat())
+}
+
+/// `xenfab quattor render` takes `--no-dhcp` and `--no-tftp` too: a first render makes
+/// neither directory.
+#[test]
+fn quattor_render_leaves_dhcp_and_tftp_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = quattor_render(&out, &["--no-dhcp", "--no-tftp"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(out.join("kickstart").is_dir());
     assert!(!out.join("dhcp").exists());
@@ -1596,21 +1600,10 @@ fn quattor_render_leaves_dhcp_and_tftp_out() {
 /// `xenfab quattor render --host` writes that host's artefacts alone, as `render --host` does.
 #[test]
 fn quattor_render_writes_one_hosts_artefacts() {
-    let profiles =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cases/quattor-scenario/profiles");
+    let profiles = quattor_scenario();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let quattor_render = |extra: &[&str]| {
-        let base = [
-            "quattor",
-            "render",
-            "--profiles",
-            profiles.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ];
-        xenfab(&[&base[..], extra].concat())
-    };
+    let quattor_render = |extra: &[&str]| quattor_render(&out, extra);
     let o = quattor_render(&["--host", "xen-guest"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
